@@ -1,0 +1,86 @@
+/**
+ * Typed errors. Their `name`s are public API: the workflow's Retry and Catch match on them
+ * (Lambda reports `error.name` as the error type), and operators read them in the console.
+ */
+
+export const ErrorName = {
+  InvalidReleaseEvent: 'InvalidReleaseEvent',
+  InvalidTransition: 'InvalidTransition',
+  GreenProvisionFailed: 'GreenProvisionFailed',
+  GreenTestFailed: 'GreenTestFailed',
+  GateAlarmMissing: 'GateAlarmMissing',
+  AlarmGateFailed: 'AlarmGateFailed',
+  TargetStateConflict: 'TargetStateConflict',
+  ReleaseNotFound: 'ReleaseNotFound',
+  ReleaseRolledBack: 'ReleaseRolledBack',
+} as const;
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+/** Field-level reason for a rejected input: `path` is dotted (`detail.version`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export abstract class GreenlightError extends Error {
+  abstract override readonly name: ErrorName;
+  /** Structured facts for the ledger and logs; never secrets. */
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.details = details;
+  }
+}
+
+/** The event is malformed or names an unregistered service. Never retried. */
+export class InvalidReleaseEvent extends GreenlightError {
+  override readonly name = ErrorName.InvalidReleaseEvent;
+  readonly issues: readonly FieldIssue[];
+
+  constructor(issues: readonly FieldIssue[]) {
+    super(
+      `Release event rejected: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
+    this.issues = issues;
+  }
+}
+
+/** A phase change that the release state machine does not allow. A bug or a race; never retried. */
+export class InvalidTransition extends GreenlightError {
+  override readonly name = ErrorName.InvalidTransition;
+}
+
+/** Green could not be provisioned (bad artifact, update failed, deadline passed). */
+export class GreenProvisionFailed extends GreenlightError {
+  override readonly name = ErrorName.GreenProvisionFailed;
+}
+
+/** Green failed its pre-traffic tests; nothing has moved. */
+export class GreenTestFailed extends GreenlightError {
+  override readonly name = ErrorName.GreenTestFailed;
+}
+
+/** A gate alarm named in the service configuration does not exist (AWS would call it OK). */
+export class GateAlarmMissing extends GreenlightError {
+  override readonly name = ErrorName.GateAlarmMissing;
+}
+
+/** An alarm gate found an alarm in ALARM after a bake. */
+export class AlarmGateFailed extends GreenlightError {
+  override readonly name = ErrorName.AlarmGateFailed;
+}
+
+/** The target changed under us (someone else moved the alias or published a version). */
+export class TargetStateConflict extends GreenlightError {
+  override readonly name = ErrorName.TargetStateConflict;
+}
+
+export class ReleaseNotFound extends GreenlightError {
+  override readonly name = ErrorName.ReleaseNotFound;
+}
+
+export function isGreenlightError(error: unknown): error is GreenlightError {
+  return error instanceof GreenlightError;
+}

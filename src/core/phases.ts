@@ -1,0 +1,40 @@
+/** Where a release is. Transitions between them live in transitions.ts. */
+export const ReleasePhase = {
+  Requested: 'Requested',
+  Provisioning: 'Provisioning',
+  Testing: 'Testing',
+  AwaitingApproval: 'AwaitingApproval',
+  Shifting: 'Shifting',
+  Finalized: 'Finalized',
+  RollingBack: 'RollingBack',
+  RolledBack: 'RolledBack',
+  Rejected: 'Rejected',
+  Superseded: 'Superseded',
+  Aborted: 'Aborted',
+} as const;
+export type ReleasePhase = (typeof ReleasePhase)[keyof typeof ReleasePhase];
+
+/** Phases a release never leaves. */
+export const TerminalPhases: ReadonlySet<ReleasePhase> = new Set([
+  ReleasePhase.Finalized,
+  ReleasePhase.RolledBack,
+  ReleasePhase.Rejected,
+  ReleasePhase.Superseded,
+  ReleasePhase.Aborted,
+]);
+
+/** `detail-type`s of the lifecycle events greenlight puts on its bus (`source: "greenlight"`). */
+export const LifecycleEventType = {
+  ReleaseStarted: 'Release Started',
+  GreenProvisioned: 'Green Provisioned',
+  TrafficShifted: 'Traffic Shifted',
+  GateFailed: 'Gate Failed',
+  ApprovalRequested: 'Approval Requested',
+  ReleaseFinalized: 'Release Finalized',
+  ReleaseRolledBack: 'Release Rolled Back',
+  ReleaseRejected: 'Release Rejected',
+  IdleColourTornDown: 'Idle Colour Torn Down',
+} as const;
+export type LifecycleEventType = (typeof LifecycleEventType)[keyof typeof LifecycleEventType];
+
+export const LifecycleEventSource = 'greenlight';

@@ -1,0 +1,74 @@
+import type {
+  AlarmEvidence,
+  Colours,
+  LifecycleEvent,
+  ReleaseRecord,
+  ReleaseSpec,
+  StepRecord,
+  TestEvidence,
+} from './records.ts';
+import type { ServiceConfig } from './service-config.ts';
+
+/** Durable record of every release and step: the audit trail `greenlight status` reads. */
+export interface ReleaseLedger {
+  /**
+   * Creates the release item unless one exists. Returns the stored item either way, so the
+   * caller can tell a duplicate (another execution owns it) from its own retry.
+   */
+  createRelease(record: ReleaseRecord): Promise<{ created: boolean; record: ReleaseRecord }>;
+  getRelease(releaseId: string): Promise<ReleaseRecord | undefined>;
+  /**
+   * Writes the release's new state, only if its phase is still one of `expectedPhases`
+   * (optimistic concurrency: two writers never both win).
+   */
+  updateRelease(
+    releaseId: string,
+    patch: Partial<Omit<ReleaseRecord, 'releaseId'>>,
+    expectedPhases: readonly ReleaseRecord['phase'][],
+  ): Promise<ReleaseRecord>;
+  /** Idempotent on `step.key`. */
+  recordStep(releaseId: string, step: StepRecord): Promise<void>;
+  listSteps(releaseId: string): Promise<StepRecord[]>;
+  /** Newest first. */
+  listReleases(service: string, limit: number): Promise<ReleaseRecord[]>;
+  /** Records an event rejected before it had a release id (keyed by the event id). */
+  recordRejection(eventId: string, step: StepRecord, raw: unknown): Promise<void>;
+}
+
+/** One release per service at a time. */
+export interface ServiceLock {
+  /** Takes the lock for `releaseId`, or confirms it already holds it. */
+  acquire(
+    service: string,
+    releaseId: string,
+    at: string,
+  ): Promise<{ acquired: boolean; holder: string }>;
+  /** Frees the lock if `releaseId` holds it; a no-op otherwise. */
+  release(service: string, releaseId: string): Promise<void>;
+}
+
+export interface LifecycleEvents {
+  publish(events: readonly LifecycleEvent[]): Promise<void>;
+}
+
+export interface AlarmReader {
+  /** Current state of each named alarm that exists; missing alarms are absent from the result. */
+  describe(alarmNames: readonly string[]): Promise<AlarmEvidence[]>;
+}
+
+/**
+ * A kind of target (Lambda alias, ALB listener). Every operation reads the current state
+ * first and does nothing when it is already as desired, so each is safe to run twice.
+ */
+export interface TrafficTarget {
+  /** Makes green ready to take traffic; returns which colour is which. Never moves traffic. */
+  provision(release: ReleaseSpec, service: ServiceConfig): Promise<Colours>;
+  /** Runs the service's pre-traffic tests against green only. */
+  test(release: ReleaseSpec, service: ServiceConfig, colours: Colours): Promise<TestEvidence[]>;
+  /** Puts `percent` (0-100) of traffic on green, the rest on blue. */
+  setGreenPercent(service: ServiceConfig, colours: Colours, percent: number): Promise<void>;
+  /** All traffic on green, no split left behind. */
+  finalize(service: ServiceConfig, colours: Colours): Promise<void>;
+  /** All traffic on blue, no split left behind. */
+  rollback(service: ServiceConfig, colours: Colours): Promise<void>;
+}

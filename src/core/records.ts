@@ -1,0 +1,96 @@
+import type { FieldIssue } from './errors.ts';
+import type { LifecycleEventType, ReleasePhase } from './phases.ts';
+import type { Artifact } from './release-event.ts';
+
+/** One step of a traffic plan: put `percent` of traffic on green, wait `bakeSeconds`, gate. */
+export interface WeightStep {
+  index: number;
+  percent: number;
+  bakeSeconds: number;
+}
+
+/** The two colours of a release, as target-specific identifiers (Lambda: version numbers). */
+export interface Colours {
+  blue: string;
+  green: string;
+}
+
+/** A validated release as it travels through the workflow (`$.release` in the state). */
+export interface ReleaseSpec {
+  releaseId: string;
+  service: string;
+  version: string;
+  attempt: number;
+  artifact: Artifact;
+  strategy: string;
+  plan: WeightStep[];
+  commit?: string;
+  actor?: string;
+  ci?: { provider: string; runUrl: string };
+  /** ISO time the release was requested (the event's time, else registration time). */
+  requestedAt: string;
+}
+
+/** The release item of the ledger: its current state plus what an operator needs to see. */
+export interface ReleaseRecord extends ReleaseSpec {
+  phase: ReleasePhase;
+  /** Human-readable reason for the current phase ("Alarm checkout-errors in ALARM"). */
+  reason: string;
+  /** Execution that owns this release; a duplicate event's execution finds someone else here. */
+  executionId: string;
+  colours?: Colours;
+  /** Percent of traffic on green as last set. */
+  greenPercent: number;
+  /** Index of the last weight step set, -1 before traffic moves. */
+  stepIndex: number;
+  updatedAt: string;
+}
+
+export interface AlarmEvidence {
+  name: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  reason: string;
+  updatedAt: string;
+}
+
+export interface TestEvidence {
+  name: string;
+  passed: boolean;
+  statusCode?: number;
+  functionError?: string;
+  /** Why it failed: the first mismatched field, the error, the status. */
+  detail: string;
+  durationMs: number;
+}
+
+/**
+ * One entry of a release's timeline. `key` is deterministic (step name + index), so a retried
+ * step writes the same entry again instead of a second one.
+ */
+export interface StepRecord {
+  key: string;
+  step: string;
+  at: string;
+  outcome: 'started' | 'succeeded' | 'failed' | 'skipped';
+  reason: string;
+  phase: ReleasePhase;
+  greenPercent?: number;
+  evidence?: {
+    alarms?: AlarmEvidence[];
+    tests?: TestEvidence[];
+    issues?: FieldIssue[];
+    error?: { name: string; message: string };
+  };
+}
+
+export interface LifecycleEvent {
+  detailType: LifecycleEventType;
+  detail: {
+    releaseId?: string;
+    service?: string;
+    version?: string;
+    phase: ReleasePhase;
+    reason: string;
+    [key: string]: unknown;
+  };
+}
