@@ -1,0 +1,10 @@
+import { ReleaseRequestedDetailType } from './release-event.ts';
+
+/**
+ * EventBridge pattern of the rule that starts a release. It matches on `detail-type` alone on
+ * purpose: a malformed detail must still reach the workflow, which rejects it with field-level
+ * reasons and a "Release Rejected" event, rather than being dropped silently by the rule.
+ */
+export const releaseRulePattern = {
+  'detail-type': [ReleaseRequestedDetailType],
+} as const;
