@@ -13,6 +13,7 @@ export const ErrorName = {
   TargetStateConflict: 'TargetStateConflict',
   ReleaseNotFound: 'ReleaseNotFound',
   ReleaseRolledBack: 'ReleaseRolledBack',
+  InvalidStepInput: 'InvalidStepInput',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -79,6 +80,11 @@ export class TargetStateConflict extends GreenlightError {
 
 export class ReleaseNotFound extends GreenlightError {
   override readonly name = ErrorName.ReleaseNotFound;
+}
+
+/** A step got input the workflow should never send: a bug in the definition, never retried. */
+export class InvalidStepInput extends GreenlightError {
+  override readonly name = ErrorName.InvalidStepInput;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

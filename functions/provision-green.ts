@@ -1,0 +1,4 @@
+import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { provisionGreenStep } from '../src/steps/provision-green.ts';
+
+export const handler = createStepHandler(provisionGreenStep);

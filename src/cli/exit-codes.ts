@@ -1,0 +1,45 @@
+import { ReleasePhase as Phase, type ReleasePhase } from '../core/phases.ts';
+
+/**
+ * Process exit codes of the greenlight command. CI scripts branch on them, so they are public
+ * API: add new codes, never renumber.
+ */
+export const ExitCode = {
+  Finalized: 0,
+  Failure: 1,
+  Usage: 2,
+  RolledBack: 3,
+  Rejected: 4,
+  /** Aborted and Superseded share one code: in both an operator, not the release, ended it. */
+  Aborted: 5,
+  Superseded: 5,
+  Timeout: 6,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Exit code of a `--wait` that saw the release reach `phase` (non-terminal phases never end a wait). */
+export function exitCodeForPhase(phase: ReleasePhase): ExitCode {
+  switch (phase) {
+    case Phase.Finalized:
+      return ExitCode.Finalized;
+    case Phase.RolledBack:
+      return ExitCode.RolledBack;
+    case Phase.Rejected:
+      return ExitCode.Rejected;
+    case Phase.Aborted:
+      return ExitCode.Aborted;
+    case Phase.Superseded:
+      return ExitCode.Superseded;
+    default:
+      return ExitCode.Failure;
+  }
+}
+
+export const exitCodesHelp = `Exit codes:
+  0  released: the release reached Finalized (or the command succeeded)
+  1  failure: AWS error, event not accepted, release not found
+  2  usage error: unknown flag, missing or invalid value (nothing was sent)
+  3  rolled back
+  4  rejected by the workflow
+  5  aborted or superseded by an operator or a newer release
+  6  timed out waiting (--timeout)`;

@@ -1,0 +1,223 @@
+import { ReleasePhase as Phase, type ReleasePhase, TerminalPhases } from '../core/phases.ts';
+import type { ReleaseRecord, StepRecord } from '../core/records.ts';
+import type { Env } from './options.ts';
+
+/** How text is rendered: colour only on a terminal, never when NO_COLOR is set. */
+export interface RenderStyle {
+  color: boolean;
+}
+
+const BarWidth = 20;
+
+const Ansi = {
+  bold: '1',
+  dim: '2',
+  red: '31',
+  green: '32',
+  yellow: '33',
+  cyan: '36',
+} as const;
+type AnsiStyle = keyof typeof Ansi;
+
+/** https://no-color.org: any non-empty NO_COLOR turns colour off, whatever the terminal. */
+export function shouldUseColor(env: Env, isTty: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTty;
+}
+
+/** `[##########----------] 50% green` */
+export function formatBar(percent: number, width: number = BarWidth): string {
+  const clamped = Math.min(Math.max(percent, 0), 100);
+  const filled = Math.round((clamped / 100) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${formatPercent(clamped)} green`;
+}
+
+function formatPercent(percent: number): string {
+  return `${Number(percent.toFixed(1))}%`;
+}
+
+/** Compact, human-sized: `850ms`, `42s`, `2m05s`, `1h02m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 60) return `${totalSeconds}s`;
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes}m${pad2(totalSeconds % 60)}s`;
+  return `${Math.floor(minutes / 60)}h${pad2(minutes % 60)}m`;
+}
+
+/** The step's line, then one indented line per piece of evidence. */
+export function formatStep(
+  step: StepRecord,
+  previousAt: string | undefined,
+  style: RenderStyle,
+): string[] {
+  const elapsed =
+    previousAt === undefined
+      ? ''
+      : `+${formatDuration(Date.parse(step.at) - Date.parse(previousAt))}`;
+  const parts = [
+    formatClock(step.at),
+    elapsed.padEnd(7),
+    step.step.padEnd(14),
+    paint(style, outcomeStyle[step.outcome], step.outcome.padEnd(9)),
+  ];
+  if (step.greenPercent !== undefined) parts.push(formatBar(step.greenPercent));
+  parts.push(step.reason);
+  return [`  ${parts.join(' ')}`.trimEnd(), ...formatEvidence(step, style)];
+}
+
+/** Steps in time order, each with the time since the one before (the first: since `startedAt`). */
+export function formatTimeline(
+  steps: readonly StepRecord[],
+  startedAt: string | undefined,
+  style: RenderStyle,
+): string[] {
+  const lines: string[] = [];
+  let previousAt = startedAt;
+  for (const step of sortSteps(steps)) {
+    lines.push(...formatStep(step, previousAt, style));
+    previousAt = step.at;
+  }
+  return lines;
+}
+
+/** Ledger order is by key; a timeline reads by time. The sort is stable for equal times. */
+export function sortSteps(steps: readonly StepRecord[]): StepRecord[] {
+  return [...steps].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** Everything an operator asks first about one release, then its timeline. */
+export function formatRelease(
+  release: ReleaseRecord,
+  steps: readonly StepRecord[],
+  style: RenderStyle,
+): string[] {
+  const lines = [
+    paint(
+      style,
+      'bold',
+      `${release.service} ${release.version} (attempt ${release.attempt})  ${release.releaseId}`,
+    ),
+    `  phase      ${formatPhase(release.phase, style)}  ${release.reason}`,
+    `  traffic    ${formatBar(release.greenPercent)}`,
+  ];
+  if (release.colours !== undefined) {
+    lines.push(`  colours    blue ${release.colours.blue} -> green ${release.colours.green}`);
+  }
+  lines.push(`  strategy   ${release.strategy}${formatPlan(release)}`);
+  lines.push(`  requested  ${release.requestedAt}${formatOrigin(release)}`);
+  const took = Date.parse(release.updatedAt) - Date.parse(release.requestedAt);
+  lines.push(
+    TerminalPhases.has(release.phase)
+      ? `  took       ${formatDuration(took)} (ended ${release.updatedAt})`
+      : `  updated    ${release.updatedAt} (${formatDuration(took)} in)`,
+  );
+  if (release.ci !== undefined)
+    lines.push(`  ci         ${release.ci.provider} ${release.ci.runUrl}`);
+  lines.push('', 'Timeline');
+  if (steps.length === 0) lines.push('  (no steps recorded yet)');
+  lines.push(...formatTimeline(steps, release.requestedAt, style));
+  return lines;
+}
+
+/** One line of a service's release list. */
+export function formatReleaseRow(release: ReleaseRecord, style: RenderStyle): string {
+  return [
+    `  ${release.requestedAt.replace('T', ' ').slice(0, 16)}`,
+    release.version.padEnd(12),
+    `a${release.attempt}`.padEnd(4),
+    formatPhase(release.phase, style, 16),
+    `${formatPercent(release.greenPercent).padStart(4)} green`,
+    release.reason,
+  ].join(' ');
+}
+
+/** The closing line of a `--wait`: how it ended and why. */
+export function formatOutcome(release: ReleaseRecord, style: RenderStyle): string {
+  const took = formatDuration(Date.parse(release.updatedAt) - Date.parse(release.requestedAt));
+  return `${formatPhase(release.phase, style)}: ${release.reason} (${formatBar(release.greenPercent)}, took ${took})`;
+}
+
+export function formatPhase(phase: ReleasePhase, style: RenderStyle, width = 0): string {
+  return paint(style, phaseStyle[phase], phase.padEnd(width));
+}
+
+const outcomeStyle: Record<StepRecord['outcome'], AnsiStyle> = {
+  started: 'cyan',
+  succeeded: 'green',
+  failed: 'red',
+  skipped: 'dim',
+};
+
+const phaseStyle: Record<ReleasePhase, AnsiStyle> = {
+  [Phase.Requested]: 'cyan',
+  [Phase.Provisioning]: 'cyan',
+  [Phase.Testing]: 'cyan',
+  [Phase.AwaitingApproval]: 'yellow',
+  [Phase.Shifting]: 'cyan',
+  [Phase.Finalized]: 'green',
+  [Phase.RollingBack]: 'red',
+  [Phase.RolledBack]: 'red',
+  [Phase.Rejected]: 'red',
+  [Phase.Superseded]: 'yellow',
+  [Phase.Aborted]: 'yellow',
+};
+
+function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
+  const evidence = step.evidence;
+  if (evidence === undefined) return [];
+  const indent = '      ';
+  const lines: string[] = [];
+  for (const alarm of evidence.alarms ?? []) {
+    const state = paint(style, alarm.state === 'ALARM' ? 'red' : 'dim', alarm.state);
+    lines.push(`${indent}alarm ${alarm.name}: ${state}${alarm.reason ? ` - ${alarm.reason}` : ''}`);
+  }
+  for (const test of evidence.tests ?? []) {
+    const verdict = paint(style, test.passed ? 'green' : 'red', test.passed ? 'passed' : 'failed');
+    const facts = [
+      test.statusCode === undefined ? undefined : `status ${test.statusCode}`,
+      test.functionError,
+      formatDuration(test.durationMs),
+    ].filter((fact) => fact !== undefined);
+    lines.push(
+      `${indent}test ${test.name}: ${verdict} (${facts.join(', ')})${test.detail ? ` - ${test.detail}` : ''}`,
+    );
+  }
+  for (const issue of evidence.issues ?? []) {
+    lines.push(`${indent}${issue.path || '(event)'}: ${issue.message}`);
+  }
+  if (evidence.error !== undefined) {
+    lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
+  }
+  return lines;
+}
+
+function formatPlan(release: ReleaseRecord): string {
+  if (release.plan.length === 0) return '';
+  const steps = release.plan.map((step) => `${formatPercent(step.percent)}`).join(' -> ');
+  return ` (${steps})`;
+}
+
+function formatOrigin(release: ReleaseRecord): string {
+  const parts = [
+    release.actor === undefined ? undefined : `by ${release.actor}`,
+    release.commit === undefined ? undefined : `commit ${release.commit.slice(0, 12)}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? '' : ` ${parts.join(', ')}`;
+}
+
+/** `HH:MM:SS` in UTC: the ledger stores UTC, and CI logs from several machines must agree. */
+function formatClock(at: string): string {
+  const time = Date.parse(at);
+  return Number.isNaN(time) ? at : new Date(time).toISOString().slice(11, 19);
+}
+
+function paint(style: RenderStyle, ansi: AnsiStyle, text: string): string {
+  return style.color ? `\u001b[${Ansi[ansi]}m${text}\u001b[0m` : text;
+}
+
+function pad2(value: number): string {
+  return String(value).padStart(2, '0');
+}

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
+import type { ReleaseSpec } from './records.ts';
+import { ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
+import { deriveReleaseId } from './release-id.ts';
+import type { ServiceConfig, ServiceRegistry } from './service-config.ts';
+import { planWeights } from './weights.ts';
+
+type ZodIssue = z.core.$ZodIssue;
+type PathSegment = PropertyKey;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+/**
+ * Validates a Release Requested event against the registry and turns it into the release the
+ * workflow carries. Every problem is collected, so CI authors fix their event in one round.
+ * `now` is the registration time, used when the envelope carries no usable `time`.
+ */
+export function resolveRelease(
+  event: unknown,
+  registry: ServiceRegistry,
+  now: string,
+): ReleaseSpec {
+  const issues: FieldIssue[] = [];
+  const envelope = ReleaseRequestedEnvelope.safeParse(event);
+  if (!envelope.success) {
+    issues.push(...issuesFromZod(envelope.error, ''));
+  }
+  const rawDetail = isRecord(event) ? event.detail : undefined;
+  // A missing detail is already reported by the envelope; parsing it again would say it twice.
+  const detail = ReleaseRequestedV1.safeParse(rawDetail);
+  if (!detail.success && rawDetail !== undefined) {
+    issues.push(...issuesFromZod(detail.error, 'detail'));
+  }
+
+  const service = checkService(rawDetail, registry, issues);
+
+  if (issues.length > 0 || !envelope.success || !detail.success || service === undefined) {
+    throw new InvalidReleaseEvent(issues);
+  }
+  const { data } = detail;
+  const strategyName = data.strategy ?? service.defaultStrategy;
+  const strategy = service.strategies[strategyName];
+  if (strategy === undefined) {
+    // Only an unvalidated registry gets here: parseServiceRegistry checks defaultStrategy.
+    throw new Error(
+      `service "${service.name}" has default strategy "${strategyName}" but no such strategy; load the registry with parseServiceRegistry`,
+    );
+  }
+  const time = envelope.data.time;
+  return {
+    releaseId: deriveReleaseId(data.service, data.version, data.attempt),
+    service: data.service,
+    version: data.version,
+    attempt: data.attempt,
+    artifact: data.artifact,
+    strategy: strategyName,
+    plan: planWeights(strategy),
+    ...(data.commit !== undefined && { commit: data.commit }),
+    ...(data.actor !== undefined && { actor: data.actor }),
+    ...(data.ci !== undefined && { ci: { provider: data.ci.provider, runUrl: data.ci.runUrl } }),
+    requestedAt: time !== undefined && IsoTime.safeParse(time).success ? time : now,
+  };
+}
+
+/**
+ * The registered service the detail names, if any. Checked on the raw detail so that an
+ * unknown service or strategy is reported alongside the detail's other problems.
+ */
+function checkService(
+  rawDetail: unknown,
+  registry: ServiceRegistry,
+  issues: FieldIssue[],
+): ServiceConfig | undefined {
+  if (!isRecord(rawDetail) || typeof rawDetail.service !== 'string') return undefined;
+  if (issues.some((issue) => issue.path === 'detail.service')) return undefined;
+  const name = rawDetail.service;
+  const service = registry.find((s) => s.name === name);
+  if (service === undefined) {
+    const registered = registry.map((s) => s.name).join(', ') || '(none)';
+    issues.push({
+      path: 'detail.service',
+      message: `service "${name}" is not registered; registered services: ${registered}`,
+    });
+    return undefined;
+  }
+  const strategy = rawDetail.strategy;
+  if (
+    typeof strategy === 'string' &&
+    !issues.some((issue) => issue.path === 'detail.strategy') &&
+    !Object.hasOwn(service.strategies, strategy)
+  ) {
+    issues.push({
+      path: 'detail.strategy',
+      message: `strategy "${strategy}" is not defined for service "${name}"; its strategies are: ${Object.keys(service.strategies).join(', ')}`,
+    });
+  }
+  return service;
+}
+
+/**
+ * Flattens zod's issues into one field-level issue per problem, with paths readers can follow
+ * (`detail.ci.runUrl`, `services[0].strategies.canary.percent`) and messages that say what to
+ * change rather than zod's internal wording.
+ */
+export function issuesFromZod(error: z.ZodError, prefix: string): FieldIssue[] {
+  return error.issues.flatMap((issue) => flattenIssue(issue, prefix, []));
+}
+
+function flattenIssue(issue: ZodIssue, prefix: string, base: PathSegment[]): FieldIssue[] {
+  const path = [...base, ...issue.path];
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({
+        path: formatPath(prefix, [...path, key]),
+        message: 'is not a known field; remove it or fix its spelling',
+      }));
+    case 'invalid_union':
+      return flattenUnion(issue, prefix, path);
+    case 'invalid_type':
+      if (issue.message.endsWith('received undefined')) {
+        const expected = issue.expected === 'nonoptional' ? '' : ` (expected ${issue.expected})`;
+        return [{ path: formatPath(prefix, path), message: `is required${expected}` }];
+      }
+      return [{ path: formatPath(prefix, path), message: withoutZodPreamble(issue.message) }];
+    case 'invalid_value':
+      return [
+        {
+          path: formatPath(prefix, path),
+          message:
+            issue.values.length === 1
+              ? `must be ${JSON.stringify(issue.values[0])}`
+              : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+        },
+      ];
+    case 'invalid_format':
+      if (issue.format === 'url') {
+        return [{ path: formatPath(prefix, path), message: 'must be a valid http or https URL' }];
+      }
+      return [{ path: formatPath(prefix, path), message: withoutZodPreamble(issue.message) }];
+    case 'too_big':
+    case 'too_small':
+      return [{ path: formatPath(prefix, path), message: describeBound(issue) }];
+    default:
+      return [{ path: formatPath(prefix, path), message: withoutZodPreamble(issue.message) }];
+  }
+}
+
+function flattenUnion(
+  issue: Extract<ZodIssue, { code: 'invalid_union' }>,
+  prefix: string,
+  path: PathSegment[],
+): FieldIssue[] {
+  if ('options' in issue && issue.options !== undefined && issue.discriminator !== undefined) {
+    return [
+      {
+        path: formatPath(prefix, path),
+        message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`,
+      },
+    ];
+  }
+  const branches = issue.errors.map((branch) =>
+    branch.flatMap((inner) => flattenIssue(inner, prefix, path)),
+  );
+  // The branch the input was meant for fails deep inside (a bad bucket name); the others fail
+  // at their top level (a missing key, an unknown key). Report only the branch meant.
+  const scored = issue.errors
+    .map((branch, index) => ({
+      index,
+      shallow: branch.filter(
+        (inner) => inner.path.length <= 1 || inner.code === 'unrecognized_keys',
+      ).length,
+      total: branch.length,
+    }))
+    .sort((a, b) => a.shallow - b.shallow || a.total - b.total);
+  const [best, second] = scored;
+  if (best !== undefined && (second === undefined || best.shallow < second.shallow)) {
+    return branches[best.index] ?? [];
+  }
+  const alternatives = branches
+    .map((branch) => branch.map((i) => `${i.path} ${i.message}`).join(' and '))
+    .filter((text) => text !== '');
+  return [
+    {
+      path: formatPath(prefix, path),
+      message: `matches none of the allowed shapes; fix one of: ${alternatives.join('; or ')}`,
+    },
+  ];
+}
+
+function describeBound(issue: Extract<ZodIssue, { code: 'too_big' | 'too_small' }>): string {
+  const big = issue.code === 'too_big';
+  const limit = big ? issue.maximum : issue.minimum;
+  const inclusive = issue.inclusive !== false;
+  const comparison = big ? (inclusive ? 'at most' : 'below') : inclusive ? 'at least' : 'above';
+  const unit =
+    issue.origin === 'string'
+      ? ' characters'
+      : issue.origin === 'array' || issue.origin === 'set'
+        ? ' items'
+        : '';
+  const subject = unit === '' ? 'must be' : 'must have';
+  return `${subject} ${comparison} ${String(limit)}${unit}`;
+}
+
+function formatPath(prefix: string, segments: readonly PathSegment[]): string {
+  let text = prefix;
+  for (const segment of segments) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+function withoutZodPreamble(message: string): string {
+  return message.replace(/^Invalid input: /, '');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

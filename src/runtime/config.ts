@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { parseServiceRegistry } from '../core/registry.ts';
+import type { ServiceRegistry } from '../core/service-config.ts';
+
+/** Everything a handler reads from its environment, parsed once per process. */
+export interface RuntimeConfig {
+  ledgerTable: string;
+  idempotencyTable: string;
+  busName: string;
+  registry: ServiceRegistry;
+  /** Seconds an idempotency record is kept: long enough to cover a whole release's retries. */
+  idempotencyTtlSeconds: number;
+}
+
+const Environment = z.object({
+  GREENLIGHT_LEDGER_TABLE: z.string().min(1),
+  GREENLIGHT_IDEMPOTENCY_TABLE: z.string().min(1),
+  GREENLIGHT_BUS_NAME: z.string().min(1),
+  GREENLIGHT_SERVICES: z.string().min(2),
+  GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
+});
+
+export function parseRuntimeConfig(env: Record<string, string | undefined>): RuntimeConfig {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new Error(
+      `greenlight is missing configuration in its environment: ${names}. The stack sets these; locally, src/local sets them.`,
+    );
+  }
+  const vars = parsed.data;
+  let services: unknown;
+  try {
+    services = JSON.parse(vars.GREENLIGHT_SERVICES);
+  } catch {
+    throw new Error(
+      'GREENLIGHT_SERVICES is not JSON: it must be the array of registered services.',
+    );
+  }
+  const registry = parseServiceRegistry(services);
+  for (const service of registry) {
+    if (service.approval.type !== 'none') {
+      // Refuse rather than skip: a service that asked for a human "go" must never ship without one.
+      throw new Error(
+        `Service "${service.name}" asks for ${service.approval.type} approval, which this version of greenlight does not provide yet. Set approval to { type: "none" } or wait for approvals.`,
+      );
+    }
+  }
+  return {
+    ledgerTable: vars.GREENLIGHT_LEDGER_TABLE,
+    idempotencyTable: vars.GREENLIGHT_IDEMPOTENCY_TABLE,
+    busName: vars.GREENLIGHT_BUS_NAME,
+    registry,
+    idempotencyTtlSeconds: vars.GREENLIGHT_IDEMPOTENCY_TTL_SECONDS,
+  };
+}

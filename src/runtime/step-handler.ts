@@ -1,0 +1,80 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidStepInput } from '../core/errors.ts';
+import { issuesFromZod } from '../core/resolve-release.ts';
+import { type StepDependencies, sharedDependencies } from './dependencies.ts';
+
+/** One step of the release workflow: what it accepts and what it does, apart from Lambda wiring. */
+export interface Step<Input, Output> {
+  /** The function's logical name (workflows/release.ts ReleaseFunction). */
+  name: string;
+  input: z.ZodType<Input>;
+  /**
+   * The business identity of one run of this step: release id, step, step index. A retry with
+   * the same identity replays the stored answer instead of acting again. Leave it out only for
+   * steps whose answer legitimately changes between calls (polling a lock) and which are safe
+   * to repeat through conditional writes alone.
+   */
+  idempotencyKey?: (input: Input) => Record<string, string | number>;
+  run(input: Input, deps: StepDependencies): Promise<Output>;
+}
+
+export const logger = new Logger({ serviceName: 'greenlight' });
+
+/**
+ * Wraps a step as a Lambda handler: logger context, input validation, Powertools idempotency
+ * on the step's business key (DynamoDB persistence), then the step itself.
+ */
+export function createStepHandler<Input, Output>(
+  step: Step<Input, Output>,
+  dependencies: () => StepDependencies = sharedDependencies,
+) {
+  let runOnce:
+    | ((key: Record<string, string | number>, input: unknown) => Promise<Output>)
+    | undefined;
+  let idempotencyConfig: IdempotencyConfig | undefined;
+
+  const run = async (event: unknown, context: Context): Promise<Output> => {
+    const parsed = step.input.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidStepInput(
+        `${step.name} got input the workflow should never send: ${issuesFromZod(parsed.error, '')
+          .map((issue) => `${issue.path || '(input)'}: ${issue.message}`)
+          .join('; ')}`,
+      );
+    }
+    const deps = dependencies();
+    if (!step.idempotencyKey) return step.run(parsed.data, deps);
+    if (!runOnce || !idempotencyConfig) {
+      // One persistence layer per idempotency configuration: sharing one across configs breaks both.
+      const persistenceStore = new DynamoDBPersistenceLayer({
+        tableName: deps.config.idempotencyTable,
+        awsSdkV3Client: deps.dynamo,
+      });
+      idempotencyConfig = new IdempotencyConfig({
+        expiresAfterSeconds: deps.config.idempotencyTtlSeconds,
+      });
+      runOnce = makeIdempotent(
+        // `input` is typed unknown so that Powertools reads this as a plain function, not a handler.
+        (_key: Record<string, string | number>, input: unknown) => step.run(input as Input, deps),
+        {
+          persistenceStore,
+          config: idempotencyConfig,
+          keyPrefix: `greenlight.${step.name}`,
+          dataIndexArgument: 0,
+        },
+      );
+    }
+    idempotencyConfig.registerLambdaContext(context);
+    const key = step.idempotencyKey(parsed.data);
+    logger.appendKeys({ ...key });
+    return runOnce(key, parsed.data);
+  };
+
+  return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -1,0 +1,55 @@
+import { AlarmGateFailed } from '../core/errors.ts';
+import { decideGate } from '../core/gate.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { WeightStepInput } from './inputs.ts';
+import { serviceOf } from './service.ts';
+
+/** After a bake: any watched alarm in ALARM (or gone missing) rolls the release back. */
+export const checkGatesStep: Step<
+  { release: ReleaseSpec; colours: Colours; step: WeightStep },
+  void
+> = {
+  name: 'check-gates',
+  input: WeightStepInput,
+  idempotencyKey: ({ release, step }) => ({
+    releaseId: release.releaseId,
+    step: 'gate',
+    index: step.index,
+  }),
+  run: async ({ release, step }, deps) => {
+    const service = serviceOf(deps, release.service);
+    const alarms = await deps.alarms.describe(service.alarms);
+    const gate = decideGate(service.alarms, alarms);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: `gate#${step.index}`,
+        step: 'gate',
+        outcome: gate.passed ? 'succeeded' : 'failed',
+        phase: gate.passed ? ReleasePhase.Shifting : ReleasePhase.RollingBack,
+        greenPercent: step.percent,
+        reason: `Gate after step ${step.index + 1} (${step.percent}% on green): ${gate.reason}`,
+        evidence: { alarms },
+      }),
+    );
+    const record = await loadRelease(deps, release.releaseId);
+    if (!gate.passed) {
+      await advanceRelease(
+        deps,
+        record,
+        {
+          type: ReleaseEventType.GateFailed,
+          index: step.index,
+          alarms: [...gate.firing.map((a) => a.name), ...gate.missing],
+        },
+        { eventKey: `gate#${step.index}`, detail: { alarms: gate.firing, missing: gate.missing } },
+      );
+      throw new AlarmGateFailed(gate.reason, { step: step.index, alarms: gate.firing });
+    }
+    await advanceRelease(deps, record, { type: ReleaseEventType.GatePassed, index: step.index });
+  },
+};

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { ReleasePhase } from '../core/phases.ts';
+import type { ReleaseSpec } from '../core/records.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import type { ReleaseOutcome } from './finalize.ts';
+import { FailureSchema, ReleaseSpecSchema } from './inputs.ts';
+import { serviceOf } from './service.ts';
+
+const RollbackInput = z.object({ release: ReleaseSpecSchema, failure: FailureSchema });
+type Failure = z.infer<typeof FailureSchema>;
+
+/**
+ * Puts all traffic back on blue, whatever failed and wherever. The colours come from the
+ * ledger, not the workflow state: a failure during provisioning has none in the state, and
+ * then there is nothing to move back.
+ */
+export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, ReleaseOutcome> = {
+  name: 'rollback',
+  input: RollbackInput,
+  idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'rollback', index: 0 }),
+  run: async ({ release, failure }, deps) => {
+    const service = serviceOf(deps, release.service);
+    const reason = describeFailure(failure);
+    let record = await loadRelease(deps, release.releaseId);
+    if (record.phase !== ReleasePhase.RollingBack) {
+      record = await advanceRelease(deps, record, {
+        type: ReleaseEventType.RollbackRequested,
+        reason,
+      });
+    }
+    if (record.colours) await deps.targetFor(service).rollback(service, record.colours);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: 'rollback',
+        step: 'rollback',
+        outcome: 'succeeded',
+        phase: ReleasePhase.RolledBack,
+        greenPercent: 0,
+        reason: record.colours
+          ? `All traffic back on blue (${record.colours.blue}) after: ${reason}`
+          : `Nothing had moved; released the lock after: ${reason}`,
+        evidence: { error: { name: failure.Error, message: reason } },
+      }),
+    );
+    const final = await advanceRelease(
+      deps,
+      record,
+      { type: ReleaseEventType.RolledBack },
+      {
+        detail: { cause: { error: failure.Error, message: reason } },
+      },
+    );
+    return { phase: final.phase, reason: final.reason };
+  },
+};
+
+/**
+ * Step Functions puts the failed task's error name in `Error` and, for a Lambda error, a JSON
+ * `{errorType, errorMessage}` document in `Cause`.
+ */
+export function describeFailure(failure: Failure): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return `${failure.Error}: ${parsed.errorMessage}`;
+  } catch {
+    // Not JSON: a States.* error or a plain message.
+  }
+  return cause ? `${failure.Error}: ${cause}` : failure.Error;
+}

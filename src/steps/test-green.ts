@@ -1,0 +1,75 @@
+import { AlarmGateFailed, GateAlarmMissing, GreenTestFailed } from '../core/errors.ts';
+import { decideGate } from '../core/gate.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import type { Colours, ReleaseSpec } from '../core/records.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { ColouredReleaseInput } from './inputs.ts';
+import { serviceOf } from './service.ts';
+
+export interface TestOutcome {
+  passed: true;
+  tests: number;
+  alarms: number;
+}
+
+/**
+ * Everything checked before any user sees green: the gate alarms exist and none is already
+ * firing (AWS treats a missing alarm as OK; a typo would silently disable the gate), then the
+ * service's test events pass against the green colour only.
+ */
+export const testGreenStep: Step<{ release: ReleaseSpec; colours: Colours }, TestOutcome> = {
+  name: 'test-green',
+  input: ColouredReleaseInput,
+  idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'test', index: 0 }),
+  run: async ({ release, colours }, deps) => {
+    const service = serviceOf(deps, release.service);
+    const alarms = await deps.alarms.describe(service.alarms);
+    const gate = decideGate(service.alarms, alarms);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: 'preflight',
+        step: 'preflight',
+        outcome: gate.passed ? 'succeeded' : 'failed',
+        phase: ReleasePhase.Testing,
+        reason: gate.passed ? `Gate alarms ready: ${gate.reason}` : gate.reason,
+        evidence: { alarms },
+      }),
+    );
+    if (gate.missing.length > 0) throw new GateAlarmMissing(gate.reason, { missing: gate.missing });
+    if (!gate.passed) throw new AlarmGateFailed(`Before any traffic moved: ${gate.reason}`);
+
+    const results = await deps.targetFor(service).test(release, service, colours);
+    const failed = results.filter((result) => !result.passed);
+    const reason =
+      failed.length === 0
+        ? `Green passed ${results.length} test${results.length === 1 ? '' : 's'}`
+        : `Green failed ${failed.length} of ${results.length} tests: ${failed.map((r) => `${r.name}: ${r.detail}`).join('; ')}`;
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: 'test',
+        step: 'test',
+        outcome: failed.length === 0 ? 'succeeded' : 'failed',
+        phase: ReleasePhase.Testing,
+        reason,
+        evidence: { tests: results },
+      }),
+    );
+    const record = await loadRelease(deps, release.releaseId);
+    if (failed.length > 0) {
+      await advanceRelease(deps, record, {
+        type: ReleaseEventType.GreenTestsFailed,
+        detail: reason,
+      });
+      throw new GreenTestFailed(reason, { failed: failed.map((r) => r.name) });
+    }
+    await advanceRelease(deps, record, {
+      type: ReleaseEventType.GreenTestsPassed,
+      approvalRequired: service.approval.type !== 'none',
+    });
+    return { passed: true, tests: results.length, alarms: alarms.length };
+  },
+};

@@ -1,0 +1,290 @@
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
+import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
+import { InvalidTransition, ReleaseNotFound } from '../../../src/core/errors.ts';
+import type { ReleaseRecord, StepRecord } from '../../../src/core/records.ts';
+import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
+
+function aRelease(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    releaseId: 'checkout-1-4-2-a1',
+    service: 'checkout',
+    version: '1.4.2',
+    attempt: 1,
+    artifact: { s3: { bucket: 'artifacts-bucket', key: 'checkout/1.4.2.zip' } },
+    strategy: 'canary',
+    plan: [
+      { index: 0, percent: 10, bakeSeconds: 300 },
+      { index: 1, percent: 100, bakeSeconds: 0 },
+    ],
+    requestedAt: '2025-03-01T10:00:00.000Z',
+    phase: 'Requested',
+    reason: 'Release requested by ci',
+    executionId: 'exec-1',
+    greenPercent: 0,
+    stepIndex: -1,
+    updatedAt: '2025-03-01T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function aStep(overrides: Partial<StepRecord> = {}): StepRecord {
+  return {
+    key: 'provision#0',
+    step: 'provision',
+    at: '2025-03-01T10:00:05.000Z',
+    outcome: 'succeeded',
+    reason: 'Green is version 8',
+    phase: 'Provisioning',
+    ...overrides,
+  };
+}
+
+let dynalite: RunningDynalite;
+let client: DynamoDBDocumentClient;
+let tableNumber = 0;
+let tableName: string;
+let ledger: DynamoReleaseLedger;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynalite.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+});
+
+afterAll(async () => {
+  client.destroy();
+  await dynalite.close();
+});
+
+// A fresh table per test keeps tests independent without restarting dynalite.
+beforeEach(async () => {
+  tableNumber += 1;
+  tableName = `ledger-${tableNumber}`;
+  await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
+  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+  ledger = new DynamoReleaseLedger({ client, tableName });
+});
+
+describe('DynamoReleaseLedger.createRelease', () => {
+  it('creates the release and reads it back', async () => {
+    const record = aRelease({ commit: 'abc1234' });
+
+    expect(await ledger.createRelease(record)).toEqual({ created: true, record });
+    expect(await ledger.getRelease(record.releaseId)).toEqual(record);
+  });
+
+  it('returns the first record with created false when the release already exists', async () => {
+    const first = aRelease({ executionId: 'exec-1' });
+    await ledger.createRelease(first);
+
+    const second = await ledger.createRelease(aRelease({ executionId: 'exec-2' }));
+
+    expect(second).toEqual({ created: false, record: first });
+    expect((await ledger.getRelease(first.releaseId))?.executionId).toBe('exec-1');
+  });
+
+  it('drops undefined optional fields instead of failing', async () => {
+    const record = aRelease();
+    await ledger.createRelease({ ...record, actor: undefined } as unknown as ReleaseRecord);
+
+    expect(await ledger.getRelease(record.releaseId)).toEqual(record);
+  });
+
+  it('heals a missing service index entry when the create is retried', async () => {
+    const record = aRelease();
+    await ledger.createRelease(record);
+    await client.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: { pk: 'service#checkout', sk: `release#${record.requestedAt}#${record.releaseId}` },
+      }),
+    );
+    expect(await ledger.listReleases('checkout', 10)).toEqual([]);
+
+    await ledger.createRelease(record);
+
+    expect(await ledger.listReleases('checkout', 10)).toEqual([record]);
+  });
+});
+
+describe('DynamoReleaseLedger.getRelease', () => {
+  it('returns undefined for an unknown release', async () => {
+    expect(await ledger.getRelease('nope')).toBeUndefined();
+  });
+});
+
+describe('DynamoReleaseLedger.updateRelease', () => {
+  it('writes the patch and returns the whole new record when the phase is expected', async () => {
+    const record = aRelease({ phase: 'Provisioning' });
+    await ledger.createRelease(record);
+
+    const updated = await ledger.updateRelease(
+      record.releaseId,
+      {
+        phase: 'Testing',
+        reason: 'Green is version 8',
+        colours: { blue: '7', green: '8' },
+        updatedAt: '2025-03-01T10:01:00.000Z',
+      },
+      ['Provisioning', 'Testing'],
+    );
+
+    const expected = {
+      ...record,
+      phase: 'Testing',
+      reason: 'Green is version 8',
+      colours: { blue: '7', green: '8' },
+      updatedAt: '2025-03-01T10:01:00.000Z',
+    };
+    expect(updated).toEqual(expected);
+    expect(await ledger.getRelease(record.releaseId)).toEqual(expected);
+  });
+
+  it('throws InvalidTransition naming the actual and expected phases when the phase moved on', async () => {
+    const record = aRelease({ phase: 'Finalized' });
+    await ledger.createRelease(record);
+
+    const update = ledger.updateRelease(record.releaseId, { phase: 'RollingBack' }, [
+      'Shifting',
+      'Testing',
+    ]);
+
+    await expect(update).rejects.toThrow(InvalidTransition);
+    await expect(update).rejects.toThrow(
+      'Release checkout-1-4-2-a1 is Finalized, expected one of Shifting, Testing',
+    );
+    expect((await ledger.getRelease(record.releaseId))?.phase).toBe('Finalized');
+  });
+
+  it('throws ReleaseNotFound for an unknown release and creates nothing', async () => {
+    await expect(
+      ledger.updateRelease('ghost', { phase: 'Testing' }, ['Provisioning']),
+    ).rejects.toThrow(ReleaseNotFound);
+    expect(await ledger.getRelease('ghost')).toBeUndefined();
+  });
+});
+
+describe('DynamoReleaseLedger.recordStep', () => {
+  it('keeps one entry when the same step key is recorded twice', async () => {
+    const record = aRelease();
+    await ledger.createRelease(record);
+
+    await ledger.recordStep(record.releaseId, aStep({ outcome: 'started' }));
+    await ledger.recordStep(record.releaseId, aStep({ outcome: 'succeeded' }));
+
+    expect(await ledger.listSteps(record.releaseId)).toEqual([aStep({ outcome: 'succeeded' })]);
+  });
+
+  it('lists steps by time, then key, with their evidence', async () => {
+    const record = aRelease();
+    await ledger.createRelease(record);
+    const gate = aStep({
+      key: 'gate#0',
+      step: 'gate',
+      at: '2025-03-01T10:10:00.000Z',
+      phase: 'Shifting',
+      greenPercent: 10,
+      evidence: {
+        alarms: [
+          {
+            name: 'checkout-errors',
+            state: 'OK',
+            reason: 'Threshold not crossed',
+            updatedAt: '2025-03-01T10:09:00.000Z',
+          },
+        ],
+      },
+    });
+    const testB = aStep({ key: 'test#1', step: 'test', at: '2025-03-01T10:01:00.000Z' });
+    const testA = aStep({ key: 'test#0', step: 'test', at: '2025-03-01T10:01:00.000Z' });
+    const provision = aStep();
+
+    for (const step of [gate, testB, provision, testA]) {
+      await ledger.recordStep(record.releaseId, step);
+    }
+
+    expect(await ledger.listSteps(record.releaseId)).toEqual([provision, testA, testB, gate]);
+  });
+});
+
+describe('DynamoReleaseLedger.listReleases', () => {
+  it('lists a service releases newest first, up to the limit, and no other service', async () => {
+    const oldest = aRelease({
+      releaseId: 'checkout-1-0-0-a1',
+      requestedAt: '2025-01-01T00:00:00.000Z',
+    });
+    const newest = aRelease({
+      releaseId: 'checkout-1-2-0-a1',
+      requestedAt: '2025-03-01T00:00:00.000Z',
+    });
+    const middle = aRelease({
+      releaseId: 'checkout-1-1-0-a1',
+      requestedAt: '2025-02-01T00:00:00.000Z',
+    });
+    const other = aRelease({
+      releaseId: 'billing-2-0-0-a1',
+      service: 'billing',
+      requestedAt: '2025-04-01T00:00:00.000Z',
+    });
+    for (const record of [oldest, newest, other, middle]) await ledger.createRelease(record);
+
+    expect(await ledger.listReleases('checkout', 10)).toEqual([newest, middle, oldest]);
+    expect(await ledger.listReleases('checkout', 2)).toEqual([newest, middle]);
+    expect(await ledger.listReleases('payments', 10)).toEqual([]);
+  });
+
+  it('shows the current state of each release, not the state it was created with', async () => {
+    const record = aRelease({ phase: 'Provisioning' });
+    await ledger.createRelease(record);
+    await ledger.updateRelease(record.releaseId, { phase: 'Testing' }, ['Provisioning']);
+
+    expect((await ledger.listReleases('checkout', 1))[0]?.phase).toBe('Testing');
+  });
+});
+
+describe('DynamoReleaseLedger.recordRejection', () => {
+  it('stores the step and the raw event under the event id', async () => {
+    const step = aStep({
+      key: 'register#0',
+      step: 'register',
+      phase: 'Rejected',
+      outcome: 'failed',
+    });
+    const raw = { 'detail-type': 'Release Requested', detail: { service: 'Checkout!' } };
+
+    await ledger.recordRejection('event-123', step, raw);
+
+    const stored = await client.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'rejected#event-123', sk: 'meta' } }),
+    );
+    expect(stored.Item).toEqual({
+      pk: 'rejected#event-123',
+      sk: 'meta',
+      eventId: 'event-123',
+      step,
+      raw: JSON.stringify(raw),
+      rawTruncated: false,
+    });
+  });
+
+  it('truncates a raw event larger than 32 KB', async () => {
+    const raw = { detail: { junk: 'x'.repeat(100_000) } };
+
+    await ledger.recordRejection('event-big', aStep(), raw);
+
+    const stored = await client.send(
+      new GetCommand({ TableName: tableName, Key: { pk: 'rejected#event-big', sk: 'meta' } }),
+    );
+    expect(stored.Item?.raw).toHaveLength(32 * 1024);
+    expect(stored.Item?.rawTruncated).toBe(true);
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatBar,
+  formatDuration,
+  formatStep,
+  formatTimeline,
+  shouldUseColor,
+} from '../../../src/cli/format-timeline.ts';
+import { aStep } from './fixtures.ts';
+
+const plain = { color: false };
+
+describe('formatBar', () => {
+  it.each([
+    [0, '[--------------------] 0% green'],
+    [10, '[##------------------] 10% green'],
+    [50, '[##########----------] 50% green'],
+    [12.5, '[###-----------------] 12.5% green'],
+    [100, '[####################] 100% green'],
+    [140, '[####################] 100% green'],
+  ])('renders %d% as %s', (percent, bar) => {
+    expect(formatBar(percent)).toBe(bar);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [850, '850ms'],
+    [42_000, '42s'],
+    [125_000, '2m05s'],
+    [3_720_000, '1h02m'],
+    [-1, '?'],
+  ])('renders %d ms as %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('shouldUseColor', () => {
+  it('uses colour only on a terminal', () => {
+    expect(shouldUseColor({}, true)).toBe(true);
+    expect(shouldUseColor({}, false)).toBe(false);
+  });
+
+  it('never uses colour when NO_COLOR is set, even on a terminal', () => {
+    expect(shouldUseColor({ NO_COLOR: '1' }, true)).toBe(false);
+  });
+
+  it('ignores an empty NO_COLOR, as no-color.org asks', () => {
+    expect(shouldUseColor({ NO_COLOR: '' }, true)).toBe(true);
+  });
+});
+
+describe('formatStep', () => {
+  const failed = aStep({
+    key: 'test',
+    at: '2026-11-21T10:00:40Z',
+    outcome: 'failed',
+    reason: 'health failed',
+    evidence: {
+      tests: [
+        {
+          name: 'health',
+          passed: false,
+          statusCode: 500,
+          detail: 'statusCode: expected 200',
+          durationMs: 95,
+        },
+      ],
+      error: { name: 'GreenTestFailed', message: '1 of 1 tests failed' },
+    },
+  });
+
+  it('writes the time, time since the previous step, outcome, reason and evidence', () => {
+    expect(formatStep(failed, '2026-11-21T10:00:00Z', plain)).toEqual([
+      '  10:00:40 +40s    test           failed    health failed',
+      '      test health: failed (status 500, 95ms) - statusCode: expected 200',
+      '      GreenTestFailed: 1 of 1 tests failed',
+    ]);
+  });
+
+  it('colours the outcome only when asked', () => {
+    const [line] = formatStep(failed, undefined, { color: true });
+    expect(line).toContain('\u001b[31mfailed   \u001b[0m');
+    expect(formatStep(failed, undefined, plain).join('\n')).not.toContain('\u001b');
+  });
+
+  it('lists field issues of a rejected release', () => {
+    const rejected = aStep({
+      key: 'register',
+      at: '2026-11-21T10:00:01Z',
+      phase: 'Rejected',
+      outcome: 'failed',
+      reason: 'Unknown service',
+      evidence: { issues: [{ path: 'detail.service', message: 'is not registered' }] },
+    });
+    expect(formatStep(rejected, undefined, plain)[1]).toBe(
+      '      detail.service: is not registered',
+    );
+  });
+});
+
+describe('formatTimeline', () => {
+  it('orders steps by time and measures each from the one before', () => {
+    const lines = formatTimeline(
+      [
+        aStep({ key: 'shift#1', at: '2026-11-21T10:06:00Z', greenPercent: 100 }),
+        aStep({ key: 'shift#0', at: '2026-11-21T10:01:00Z', greenPercent: 50 }),
+      ],
+      '2026-11-21T10:00:00Z',
+      plain,
+    );
+    expect(lines).toEqual([
+      '  10:01:00 +1m00s  shift          succeeded [##########----------] 50% green done',
+      '  10:06:00 +5m00s  shift          succeeded [####################] 100% green done',
+    ]);
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { runStatusCommand } from '../../../src/cli/status-command.ts';
+import type { StepRecord } from '../../../src/core/records.ts';
+import { aReleaseRecord } from '../../support/builders.ts';
+import { aContext, aStep, StoredLedger } from './fixtures.ts';
+
+const rolledBack = aReleaseRecord({
+  releaseId: 'checkout-1-4-2-a1-665d64bf8e',
+  phase: 'RolledBack',
+  reason: 'Alarm checkout-errors in ALARM',
+  colours: { blue: '7', green: '8' },
+  greenPercent: 0,
+  stepIndex: 0,
+  requestedAt: '2026-11-21T10:00:00Z',
+  updatedAt: '2026-11-21T10:02:30Z',
+});
+const older = aReleaseRecord({
+  releaseId: 'checkout-1-4-1-a1-0123456789',
+  version: '1.4.1',
+  phase: 'Finalized',
+  reason: 'Completed blue-green update',
+  greenPercent: 100,
+  requestedAt: '2026-11-20T09:00:00Z',
+  updatedAt: '2026-11-20T09:05:00Z',
+});
+const steps: StepRecord[] = [
+  aStep({
+    key: 'gate#0',
+    at: '2026-11-21T10:02:00Z',
+    phase: 'RollingBack',
+    outcome: 'failed',
+    reason: 'Alarm checkout-errors in ALARM',
+    evidence: {
+      alarms: [
+        {
+          name: 'checkout-errors',
+          state: 'ALARM',
+          reason: 'Threshold crossed',
+          updatedAt: '2026-11-21T10:01:58Z',
+        },
+      ],
+    },
+  }),
+  aStep({
+    key: 'test',
+    at: '2026-11-21T10:00:40Z',
+    phase: 'Testing',
+    reason: '1 test passed',
+    evidence: {
+      tests: [{ name: 'health', passed: true, statusCode: 200, detail: '', durationMs: 120 }],
+    },
+  }),
+  aStep({
+    key: 'shift#0',
+    at: '2026-11-21T10:01:00Z',
+    phase: 'Shifting',
+    greenPercent: 10,
+    reason: 'Traffic at 10%',
+  }),
+];
+
+async function status(argv: string[], ledger: StoredLedger, env: Record<string, string> = {}) {
+  const io = aContext(env);
+  const code = await runStatusCommand(argv, io.context, () => ({ ledger }));
+  return { code, ...io };
+}
+
+describe('runStatusCommand', () => {
+  const ledger = () =>
+    new StoredLedger([rolledBack, older], { [rolledBack.releaseId]: steps, [older.releaseId]: [] });
+
+  it('shows phase, reason, colours, traffic and the timeline in time order for a release', async () => {
+    const { code, out } = await status(['--release', rolledBack.releaseId], ledger());
+    expect(code).toBe(0);
+    expect(out).toEqual([
+      'checkout 1.4.2 (attempt 1)  checkout-1-4-2-a1-665d64bf8e',
+      '  phase      RolledBack  Alarm checkout-errors in ALARM',
+      '  traffic    [--------------------] 0% green',
+      '  colours    blue 7 -> green 8',
+      '  strategy   canary (10% -> 100%)',
+      '  requested  2026-11-21T10:00:00Z by dana@example.com, commit 3f9c2a1e8b7d',
+      '  took       2m30s (ended 2026-11-21T10:02:30Z)',
+      '  ci         github-actions https://github.com/acme/checkout/actions/runs/42',
+      '',
+      'Timeline',
+      '  10:00:40 +40s    test           succeeded 1 test passed',
+      '      test health: passed (status 200, 120ms)',
+      '  10:01:00 +20s    shift          succeeded [##------------------] 10% green Traffic at 10%',
+      '  10:02:00 +1m00s  gate           failed    Alarm checkout-errors in ALARM',
+      '      alarm checkout-errors: ALARM - Threshold crossed',
+    ]);
+  });
+
+  it('prints {release, steps} with steps in time order with --json', async () => {
+    const { code, out } = await status(['--release', rolledBack.releaseId, '--json'], ledger());
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      release: rolledBack,
+      steps: [steps[1], steps[2], steps[0]],
+    });
+  });
+
+  it('exits 1 with a message when the release is unknown', async () => {
+    const { code, out, err } = await status(
+      ['--release', 'nope-a1-0000000000', '--ledger-table', 'shop-ledger'],
+      ledger(),
+    );
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err[0]).toContain('no release nope-a1-0000000000 in ledger table shop-ledger');
+  });
+
+  it("lists a service's releases newest first, then the newest one's timeline", async () => {
+    const stored = ledger();
+    const { code, out } = await status(['--service', 'checkout', '--limit', '5'], stored);
+    expect(code).toBe(0);
+    expect(stored.listed).toEqual([{ service: 'checkout', limit: 5 }]);
+    expect(out.slice(0, 4)).toEqual([
+      'checkout: last 2 release(s), newest first',
+      '  2026-11-21 10:00 1.4.2        a1   RolledBack         0% green Alarm checkout-errors in ALARM',
+      '  2026-11-20 09:00 1.4.1        a1   Finalized        100% green Completed blue-green update',
+      '',
+    ]);
+    expect(out[4]).toBe('checkout 1.4.2 (attempt 1)  checkout-1-4-2-a1-665d64bf8e');
+    expect(out.at(-1)).toBe('      alarm checkout-errors: ALARM - Threshold crossed');
+  });
+
+  it('prints {service, releases} with --json', async () => {
+    const { code, out } = await status(['--service', 'checkout', '--json'], ledger());
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      service: 'checkout',
+      releases: [rolledBack, older],
+    });
+  });
+
+  it('exits 1 when the service has no releases', async () => {
+    const { code, err } = await status(['--service', 'payments'], ledger());
+    expect(code).toBe(1);
+    expect(err[0]).toContain('no releases of payments');
+  });
+
+  it('colours the phase on a terminal unless NO_COLOR is set', async () => {
+    const colored = aContext({});
+    colored.context.isTty = true;
+    await runStatusCommand(['--release', rolledBack.releaseId], colored.context, () => ({
+      ledger: ledger(),
+    }));
+    expect(colored.out[1]).toContain('\u001b[31mRolledBack\u001b[0m');
+
+    const plain = aContext({ NO_COLOR: '1' });
+    plain.context.isTty = true;
+    await runStatusCommand(['--release', rolledBack.releaseId], plain.context, () => ({
+      ledger: ledger(),
+    }));
+    expect(plain.out.join('\n')).not.toContain('\u001b[');
+  });
+
+  it.each([
+    [[], 'Give exactly one of --release ID or --service NAME.'],
+    [['--release', 'a', '--service', 'b'], 'Give exactly one of --release ID or --service NAME.'],
+    [
+      ['--service', 'checkout', '--limit', '0'],
+      '--limit must be a whole number from 1 to 100, got "0".',
+    ],
+    [['--release', 'a', '--limit', '3'], '--limit only applies with --service.'],
+    [['--releas', 'a'], 'Unknown option --releas. Did you mean --release?'],
+  ])('exits 2 for %j', async (argv, message) => {
+    const { code, err } = await status(argv, ledger());
+    expect(code).toBe(2);
+    expect(err).toEqual([
+      `greenlight status: ${message}`,
+      'Run "greenlight status --help" for usage.',
+    ]);
+  });
+});

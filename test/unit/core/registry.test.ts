@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { findService, parseServiceRegistry } from '../../../src/core/registry.ts';
+import { aService } from '../../support/builders.ts';
+
+const checkoutInput = {
+  name: 'checkout',
+  target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+  strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+  defaultStrategy: 'canary',
+};
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error('expected a throw');
+}
+
+describe('parseServiceRegistry', () => {
+  it('returns the services with defaults filled in when the input is valid', () => {
+    const [service] = parseServiceRegistry([checkoutInput]);
+
+    expect(service).toMatchObject({
+      name: 'checkout',
+      alarms: [],
+      tests: [],
+      approval: { type: 'none' },
+      warmWindowSeconds: 3600,
+      lockPolicy: 'queue',
+    });
+  });
+
+  it('lists every problem with its path in one message', () => {
+    const message = messageOf(() =>
+      parseServiceRegistry([
+        {
+          ...checkoutInput,
+          target: { kind: 'lambda-alias', functionName: 'arn:aws:lambda:x', alias: 'live' },
+          lockPolicy: 'later',
+        },
+        { ...checkoutInput, name: 'Payments' },
+      ]),
+    );
+
+    expect(message).toContain('Service registry is invalid (3 problems)');
+    expect(message).toContain(
+      'services[0].target.functionName: must be a function name, not an ARN',
+    );
+    expect(message).toContain(
+      'services[0].lockPolicy: must be one of "queue", "supersede", "reject"',
+    );
+    expect(message).toContain('services[1].name: must be 1-40 characters');
+  });
+
+  it('says a missing field is required', () => {
+    const { defaultStrategy: _omitted, ...withoutDefault } = checkoutInput;
+
+    expect(messageOf(() => parseServiceRegistry([withoutDefault]))).toContain(
+      'services[0].defaultStrategy: is required (expected string)',
+    );
+  });
+
+  it('names an unknown field and says to remove it', () => {
+    expect(messageOf(() => parseServiceRegistry([{ ...checkoutInput, alarm: ['x'] }]))).toContain(
+      'services[0].alarm: is not a known field; remove it or fix its spelling',
+    );
+  });
+
+  it('lists the strategy types when the type is unknown', () => {
+    expect(
+      messageOf(() =>
+        parseServiceRegistry([
+          { ...checkoutInput, strategies: { canary: { type: 'blue-green', percent: 10 } } },
+        ]),
+      ),
+    ).toContain(
+      'services[0].strategies.canary.type: must be one of "all-at-once", "canary", "linear", "steps"',
+    );
+  });
+
+  it('says how to fix a default strategy that names no strategy', () => {
+    expect(
+      messageOf(() => parseServiceRegistry([{ ...checkoutInput, defaultStrategy: 'linear' }])),
+    ).toContain(
+      'services[0].defaultStrategy: names no strategy of "checkout"; add it under "strategies" or pick one of: canary',
+    );
+  });
+
+  it('rejects a service registered twice', () => {
+    expect(messageOf(() => parseServiceRegistry([checkoutInput, checkoutInput]))).toContain(
+      'services[1].name: service "checkout" is registered twice',
+    );
+  });
+
+  it('rejects explicit steps that do not increase', () => {
+    expect(
+      messageOf(() =>
+        parseServiceRegistry([
+          {
+            ...checkoutInput,
+            strategies: {
+              canary: { type: 'canary', percent: 10, bakeSeconds: 60 },
+              careful: {
+                type: 'steps',
+                steps: [
+                  { percent: 50, bakeSeconds: 60 },
+                  { percent: 25, bakeSeconds: 60 },
+                ],
+              },
+            },
+          },
+        ]),
+      ),
+    ).toContain('services[0].strategies.careful: steps must increase');
+  });
+
+  it('says the registry must be a list when it is not', () => {
+    expect(messageOf(() => parseServiceRegistry({ checkout: checkoutInput }))).toContain(
+      'services: expected array, received object',
+    );
+  });
+});
+
+describe('findService', () => {
+  it('returns the service with that name', () => {
+    const payments = aService({ name: 'payments' });
+
+    expect(findService([aService(), payments], 'payments')).toBe(payments);
+  });
+
+  it('returns undefined when no service has that name', () => {
+    expect(findService([aService()], 'payments')).toBeUndefined();
+  });
+});

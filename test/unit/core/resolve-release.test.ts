@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
+import { deriveReleaseId } from '../../../src/core/release-id.ts';
+import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
+import { aReleaseEvent, aService, aTime } from '../../support/builders.ts';
+
+const registry = [aService(), aService({ name: 'payments' })];
+const now = '2026-11-21T10:00:05.123Z';
+
+function issuesOf(event: unknown): InvalidReleaseEvent['issues'] {
+  try {
+    resolveRelease(event, registry, now);
+  } catch (error) {
+    if (error instanceof InvalidReleaseEvent) return error.issues;
+    throw error;
+  }
+  throw new Error('expected InvalidReleaseEvent');
+}
+
+describe('resolveRelease', () => {
+  it('returns the release spec of a valid event', () => {
+    expect(resolveRelease(aReleaseEvent(), registry, now)).toEqual({
+      releaseId: deriveReleaseId('checkout', '1.4.2', 1),
+      service: 'checkout',
+      version: '1.4.2',
+      attempt: 1,
+      artifact: { s3: { bucket: 'greenlight-artifacts', key: 'checkout/1.4.2.zip' } },
+      strategy: 'canary',
+      plan: [
+        { index: 0, percent: 10, bakeSeconds: 60 },
+        { index: 1, percent: 100, bakeSeconds: 0 },
+      ],
+      commit: '3f9c2a1e8b7d4c6f5a0e9d8c7b6a5f4e3d2c1b0a',
+      actor: 'dana@example.com',
+      ci: {
+        provider: 'github-actions',
+        runUrl: 'https://github.com/acme/checkout/actions/runs/42',
+      },
+      requestedAt: aTime,
+    });
+  });
+
+  it('uses the strategy the event names and plans its weights', () => {
+    const spec = resolveRelease(aReleaseEvent({ strategy: 'all-at-once' }), registry, now);
+
+    expect(spec.strategy).toBe('all-at-once');
+    expect(spec.plan).toEqual([{ index: 0, percent: 100, bakeSeconds: 0 }]);
+  });
+
+  it('derives the id from the attempt the event carries', () => {
+    expect(resolveRelease(aReleaseEvent({ attempt: 2 }), registry, now).releaseId).toBe(
+      deriveReleaseId('checkout', '1.4.2', 2),
+    );
+  });
+
+  it('leaves optional fields out rather than undefined when the event has none', () => {
+    const spec = resolveRelease(
+      aReleaseEvent({ commit: undefined, actor: undefined, ci: undefined }),
+      registry,
+      now,
+    );
+
+    expect(Object.keys(spec)).not.toContain('commit');
+    expect(Object.keys(spec)).not.toContain('actor');
+    expect(Object.keys(spec)).not.toContain('ci');
+  });
+
+  it('uses the registration time when the envelope time is missing or not ISO', () => {
+    const { time: _omitted, ...withoutTime } = aReleaseEvent();
+
+    expect(resolveRelease(withoutTime, registry, now).requestedAt).toBe(now);
+    expect(
+      resolveRelease(aReleaseEvent({}, { time: 'yesterday' }), registry, now).requestedAt,
+    ).toBe(now);
+  });
+
+  it('rejects an unregistered service, listing the registered ones', () => {
+    expect(issuesOf(aReleaseEvent({ service: 'search' }))).toEqual([
+      {
+        path: 'detail.service',
+        message: 'service "search" is not registered; registered services: checkout, payments',
+      },
+    ]);
+  });
+
+  it('rejects a strategy the service does not define, listing its strategies', () => {
+    expect(issuesOf(aReleaseEvent({ strategy: 'linear' }))).toEqual([
+      {
+        path: 'detail.strategy',
+        message:
+          'strategy "linear" is not defined for service "checkout"; its strategies are: canary, all-at-once',
+      },
+    ]);
+  });
+
+  it('reports every field problem at once with detail paths', () => {
+    expect(
+      issuesOf(
+        aReleaseEvent({
+          schemaVersion: 2,
+          version: undefined,
+          commit: 'not-a-sha',
+          ci: { provider: 'github-actions', runUrl: 'ftp://ci.example.com/1' },
+          strategy: 'linear',
+          colour: 'green',
+        }),
+      ),
+    ).toEqual([
+      { path: 'detail.schemaVersion', message: 'must be 1' },
+      { path: 'detail.version', message: 'is required (expected string)' },
+      { path: 'detail.commit', message: 'must be a hex commit id' },
+      { path: 'detail.ci.runUrl', message: 'must be a valid http or https URL' },
+      { path: 'detail.colour', message: 'is not a known field; remove it or fix its spelling' },
+      {
+        path: 'detail.strategy',
+        message:
+          'strategy "linear" is not defined for service "checkout"; its strategies are: canary, all-at-once',
+      },
+    ]);
+  });
+
+  it('reports the artifact field that is wrong rather than every shape it could have', () => {
+    expect(
+      issuesOf(aReleaseEvent({ artifact: { s3: { bucket: 'Bad_Bucket', key: 'a.zip' } } })),
+    ).toEqual([{ path: 'detail.artifact.s3.bucket', message: 'must be a valid S3 bucket name' }]);
+  });
+
+  it('lists the artifact shapes when the artifact matches none of them', () => {
+    expect(issuesOf(aReleaseEvent({ artifact: {} }))).toEqual([
+      {
+        path: 'detail.artifact',
+        message:
+          'matches none of the allowed shapes; fix one of: detail.artifact.s3 is required (expected object); or detail.artifact.imageUri is required (expected string)',
+      },
+    ]);
+  });
+
+  it('rejects an event of another detail-type', () => {
+    expect(issuesOf(aReleaseEvent({}, { 'detail-type': 'Release Approved' }))).toEqual([
+      { path: 'detail-type', message: 'must be "Release Requested"' },
+    ]);
+  });
+
+  it('reports a missing detail once', () => {
+    const { detail: _omitted, ...withoutDetail } = aReleaseEvent();
+
+    expect(issuesOf(withoutDetail)).toEqual([{ path: 'detail', message: 'is required' }]);
+  });
+
+  it('rejects input that is not an event at all', () => {
+    expect(issuesOf('hello')).toEqual([{ path: '', message: 'expected object, received string' }]);
+  });
+
+  it('throws an error named InvalidReleaseEvent that Catch can match', () => {
+    expect(() => resolveRelease(aReleaseEvent({ service: 'search' }), registry, now)).toThrow(
+      expect.objectContaining({ name: 'InvalidReleaseEvent' }),
+    );
+  });
+});
+
+describe('issuesFromZod', () => {
+  it('prefixes paths and writes array indexes in brackets', () => {
+    const result = z.object({ steps: z.array(z.object({ percent: z.number() })) }).safeParse({
+      steps: [{ percent: 'ten' }],
+    });
+
+    expect(result.success).toBe(false);
+    expect(issuesFromZod(result.error as z.ZodError, 'detail')).toEqual([
+      { path: 'detail.steps[0].percent', message: 'expected number, received string' },
+    ]);
+  });
+
+  it('says how far out of range a value is', () => {
+    const result = z.object({ attempt: z.int().min(1).max(999) }).safeParse({ attempt: 1000 });
+
+    expect(issuesFromZod(result.error as z.ZodError, '')).toEqual([
+      { path: 'attempt', message: 'must be at most 999' },
+    ]);
+  });
+});

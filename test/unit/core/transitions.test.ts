@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidTransition } from '../../../src/core/errors.ts';
+import { ReleasePhase } from '../../../src/core/phases.ts';
+import {
+  initialState,
+  type ReleaseEvent,
+  type ReleaseEventType,
+  type ReleaseState,
+  type Transition,
+  transition,
+} from '../../../src/core/transitions.ts';
+import { aReleaseState } from '../../support/builders.ts';
+
+/** One sample of each event, as the workflow would send it. */
+const events: Record<ReleaseEventType, ReleaseEvent> = {
+  LockAcquired: { type: 'LockAcquired' },
+  GreenProvisioned: { type: 'GreenProvisioned', colours: { blue: '7', green: '8' } },
+  GreenTestsPassed: { type: 'GreenTestsPassed', approvalRequired: true },
+  GreenTestsFailed: { type: 'GreenTestsFailed', detail: 'health: statusCode was 500, not 200' },
+  ApprovalGranted: { type: 'ApprovalGranted', by: 'U0123' },
+  ApprovalDenied: { type: 'ApprovalDenied', by: 'U0123', reason: 'freeze' },
+  WeightSet: { type: 'WeightSet', index: 1, percent: 100 },
+  GatePassed: { type: 'GatePassed', index: 0 },
+  GateFailed: { type: 'GateFailed', index: 0, alarms: ['checkout-errors'] },
+  Finalized: { type: 'Finalized' },
+  RollbackRequested: { type: 'RollbackRequested', reason: 'States.Timeout' },
+  RolledBack: { type: 'RolledBack' },
+  Rejected: { type: 'Rejected', reason: 'detail.version: is required' },
+  Superseded: { type: 'Superseded', by: 'checkout-1-4-3-a1-0123456789' },
+  Aborted: { type: 'Aborted', by: 'dana', reason: 'wrong build' },
+};
+
+/** The state each phase is tested from; Shifting is mid-plan, with 10% on green after step 0. */
+const states: Record<ReleasePhase, ReleaseState> = {
+  Requested: aReleaseState(),
+  Provisioning: aReleaseState({ phase: 'Provisioning' }),
+  Testing: aReleaseState({ phase: 'Testing' }),
+  AwaitingApproval: aReleaseState({ phase: 'AwaitingApproval' }),
+  Shifting: aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 10 }),
+  Finalized: aReleaseState({ phase: 'Finalized', stepIndex: 1, greenPercent: 100 }),
+  RollingBack: aReleaseState({ phase: 'RollingBack', stepIndex: 0, greenPercent: 10 }),
+  RolledBack: aReleaseState({ phase: 'RolledBack', stepIndex: 0 }),
+  Rejected: aReleaseState({ phase: 'Rejected' }),
+  Superseded: aReleaseState({ phase: 'Superseded' }),
+  Aborted: aReleaseState({ phase: 'Aborted' }),
+};
+
+type Outcome = ReleasePhase | 'unchanged' | 'throws';
+const U = 'unchanged';
+const T = 'throws';
+
+// Columns: LockAcquired, GreenProvisioned, GreenTestsPassed, GreenTestsFailed, ApprovalGranted,
+// ApprovalDenied, WeightSet, GatePassed, GateFailed, Finalized, RollbackRequested, RolledBack,
+// Rejected, Superseded, Aborted.
+const columns = Object.keys(events) as ReleaseEventType[];
+// biome-ignore format: one row per phase reads as a table
+const matrix: Record<ReleasePhase, Outcome[]> = {
+  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, T, T, 'Rejected', 'Superseded', 'Aborted'],
+  Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
+  Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
+  AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
+  Shifting: [T, T, T, T, T, T, 'Shifting', 'Shifting', 'RollingBack', T, 'RollingBack', T, T, T, 'Aborted'],
+  Finalized: [T, T, T, T, T, T, T, T, T, U, T, T, T, T, T],
+  RollingBack: [T, T, T, U, T, U, T, T, U, T, U, 'RolledBack', T, T, 'Aborted'],
+  RolledBack: [T, T, T, T, T, T, T, T, T, T, T, U, T, T, T],
+  Rejected: [T, T, T, T, T, T, T, T, T, T, T, T, U, T, T],
+  Superseded: [T, T, T, T, T, T, T, T, T, T, T, T, T, U, T],
+  Aborted: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, U],
+};
+
+const cases = Object.entries(matrix).flatMap(([phase, outcomes]) =>
+  columns.map((eventType, column) => ({
+    phase: phase as ReleasePhase,
+    eventType,
+    expected: outcomes[column] as Outcome,
+  })),
+);
+
+function walk(
+  from: ReleaseState,
+  ...steps: ReleaseEvent[]
+): { state: ReleaseState; log: Transition[] } {
+  const log: Transition[] = [];
+  let state = from;
+  for (const event of steps) {
+    const result = transition(state, event);
+    log.push(result);
+    state = result.next;
+  }
+  return { state, log };
+}
+
+describe('transition', () => {
+  it('covers every phase and every event', () => {
+    expect(Object.keys(matrix).sort()).toEqual(Object.values(ReleasePhase).sort());
+    expect(cases).toHaveLength(11 * 15);
+    for (const outcomes of Object.values(matrix)) expect(outcomes).toHaveLength(columns.length);
+  });
+
+  it.each(cases)('$phase + $eventType → $expected', ({ phase, eventType, expected }) => {
+    const state = states[phase];
+    const event = events[eventType];
+    if (expected === T) {
+      expect(() => transition(state, event)).toThrow(InvalidTransition);
+      return;
+    }
+    const result = transition(state, event);
+    if (expected === U) {
+      expect(result).toMatchObject({ kind: 'unchanged', next: state, effects: [] });
+    } else {
+      expect(result.kind).toBe('changed');
+      expect(result.next.phase).toBe(expected);
+    }
+  });
+
+  it('publishes each lifecycle event and frees the lock at the end of the main path', () => {
+    const { state, log } = walk(
+      initialState(),
+      { type: 'LockAcquired' },
+      { type: 'GreenProvisioned', colours: { blue: '7', green: '8' } },
+      { type: 'GreenTestsPassed', approvalRequired: true },
+      { type: 'ApprovalGranted', by: 'U0123' },
+      { type: 'WeightSet', index: 0, percent: 10 },
+      { type: 'GatePassed', index: 0 },
+      { type: 'WeightSet', index: 1, percent: 100 },
+      { type: 'GatePassed', index: 1 },
+      { type: 'Finalized' },
+    );
+
+    expect(log.map(({ next, effects, reason }) => [next.phase, effects, reason])).toEqual([
+      [
+        'Provisioning',
+        [{ type: 'publish', detailType: 'Release Started' }],
+        'Lock acquired; provisioning green',
+      ],
+      [
+        'Testing',
+        [{ type: 'publish', detailType: 'Green Provisioned' }],
+        'Green 8 provisioned beside blue 7',
+      ],
+      [
+        'AwaitingApproval',
+        [{ type: 'publish', detailType: 'Approval Requested' }],
+        'Green passed its tests; waiting for approval',
+      ],
+      ['Shifting', [], 'Approved by U0123; shifting traffic'],
+      [
+        'Shifting',
+        [{ type: 'publish', detailType: 'Traffic Shifted' }],
+        'Step 0: 10% of traffic on green',
+      ],
+      ['Shifting', [], 'Gate 0 passed (10% on green)'],
+      [
+        'Shifting',
+        [{ type: 'publish', detailType: 'Traffic Shifted' }],
+        'Step 1: 100% of traffic on green',
+      ],
+      ['Shifting', [], 'Gate 1 passed (100% on green)'],
+      [
+        'Finalized',
+        [{ type: 'publish', detailType: 'Release Finalized' }, { type: 'releaseLock' }],
+        'All traffic on green; release finalized',
+      ],
+    ]);
+    expect(state).toEqual({ phase: 'Finalized', stepIndex: 1, greenPercent: 100 });
+  });
+
+  it('starts shifting from step -1 at 0% when tests pass and no approval is needed', () => {
+    const result = transition(aReleaseState({ phase: 'Testing' }), {
+      type: 'GreenTestsPassed',
+      approvalRequired: false,
+    });
+
+    expect(result).toEqual({
+      kind: 'changed',
+      next: { phase: 'Shifting', stepIndex: -1, greenPercent: 0 },
+      effects: [],
+      reason: 'Green passed its tests; shifting traffic',
+    });
+  });
+
+  it('leaves the state unchanged when a passed test run is reported again before traffic moves', () => {
+    const state = aReleaseState({ phase: 'Shifting', stepIndex: -1, greenPercent: 0 });
+
+    expect(transition(state, { type: 'GreenTestsPassed', approvalRequired: false }).kind).toBe(
+      'unchanged',
+    );
+    expect(transition(state, { type: 'ApprovalGranted', by: 'U0123' }).kind).toBe('unchanged');
+  });
+
+  it('leaves the state unchanged when the same weight step is set again', () => {
+    const state = aReleaseState({ phase: 'Shifting', stepIndex: 2, greenPercent: 30 });
+
+    expect(transition(state, { type: 'WeightSet', index: 2, percent: 30 })).toEqual({
+      kind: 'unchanged',
+      next: state,
+      effects: [],
+      reason: 'Already Shifting: WeightSet was applied before',
+    });
+  });
+
+  it('throws when a step already set is set to another percent', () => {
+    const state = aReleaseState({ phase: 'Shifting', stepIndex: 2, greenPercent: 30 });
+
+    expect(() => transition(state, { type: 'WeightSet', index: 2, percent: 40 })).toThrow(
+      'Cannot apply WeightSet to a release in phase Shifting (step 2, 30% on green): step 2 was already set to 30%',
+    );
+  });
+
+  it('throws when a weight step is skipped', () => {
+    const state = aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 10 });
+
+    expect(() => transition(state, { type: 'WeightSet', index: 2, percent: 50 })).toThrow(
+      /step 2 cannot follow step 0/,
+    );
+  });
+
+  it('throws when a gate reports on a step other than the last one set', () => {
+    const state = aReleaseState({ phase: 'Shifting', stepIndex: 1, greenPercent: 50 });
+
+    expect(() => transition(state, { type: 'GatePassed', index: 0 })).toThrow(
+      /the last step set is 1/,
+    );
+  });
+
+  it('names the alarms, the step and the weight when a gate fails', () => {
+    const result = transition(
+      aReleaseState({ phase: 'Shifting', stepIndex: 2, greenPercent: 10 }),
+      {
+        type: 'GateFailed',
+        index: 2,
+        alarms: ['checkout-errors'],
+      },
+    );
+
+    expect(result).toEqual({
+      kind: 'changed',
+      next: { phase: 'RollingBack', stepIndex: 2, greenPercent: 10 },
+      effects: [{ type: 'publish', detailType: 'Gate Failed' }],
+      reason: 'Alarm checkout-errors in ALARM at step 2 (10% on green)',
+    });
+  });
+
+  it('lists every alarm in ALARM when several fire', () => {
+    expect(
+      transition(aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 5 }), {
+        type: 'GateFailed',
+        index: 0,
+        alarms: ['checkout-errors', 'checkout-p99'],
+      }).reason,
+    ).toBe('Alarms checkout-errors, checkout-p99 in ALARM at step 0 (5% on green)');
+  });
+
+  it('throws when finalizing before all traffic is on green', () => {
+    expect(() =>
+      transition(aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 10 }), {
+        type: 'Finalized',
+      }),
+    ).toThrow(/only 10% of traffic is on green/);
+  });
+
+  it('gives the failed test as the reason when green fails its tests', () => {
+    expect(transition(aReleaseState({ phase: 'Testing' }), events.GreenTestsFailed)).toMatchObject({
+      next: { phase: 'RollingBack' },
+      effects: [],
+      reason: 'Green failed its tests: health: statusCode was 500, not 200',
+    });
+  });
+
+  it('gives who denied and why when approval is denied', () => {
+    expect(transition(states.AwaitingApproval, events.ApprovalDenied).reason).toBe(
+      'Denied by U0123: freeze',
+    );
+  });
+
+  it('gives the caught error as the reason when a rollback is requested', () => {
+    expect(transition(states.Shifting, events.RollbackRequested)).toMatchObject({
+      next: { phase: 'RollingBack', stepIndex: 0, greenPercent: 10 },
+      effects: [],
+      reason: 'Rolling back: States.Timeout',
+    });
+  });
+
+  it('puts green back to 0%, publishes and frees the lock when rolled back', () => {
+    expect(transition(states.RollingBack, { type: 'RolledBack' })).toEqual({
+      kind: 'changed',
+      next: { phase: 'RolledBack', stepIndex: 0, greenPercent: 0 },
+      effects: [{ type: 'publish', detailType: 'Release Rolled Back' }, { type: 'releaseLock' }],
+      reason: 'All traffic back on blue (green had 10%)',
+    });
+  });
+
+  it('publishes Release Rejected and frees no lock when a requested release is rejected', () => {
+    expect(transition(initialState(), events.Rejected)).toEqual({
+      kind: 'changed',
+      next: { phase: 'Rejected', stepIndex: -1, greenPercent: 0 },
+      effects: [{ type: 'publish', detailType: 'Release Rejected' }],
+      reason: 'Rejected: detail.version: is required',
+    });
+  });
+
+  it('frees the lock when aborting or superseding a release that holds it', () => {
+    expect(transition(states.Shifting, events.Aborted)).toMatchObject({
+      effects: [{ type: 'releaseLock' }],
+      reason: 'Aborted by dana: wrong build',
+    });
+    expect(transition(states.Testing, events.Superseded)).toMatchObject({
+      effects: [{ type: 'releaseLock' }],
+      reason: 'Superseded by checkout-1-4-3-a1-0123456789',
+    });
+  });
+
+  it('frees no lock when aborting or superseding a release still in Requested', () => {
+    expect(transition(initialState(), events.Aborted).effects).toEqual([]);
+    expect(transition(initialState(), events.Superseded).effects).toEqual([]);
+  });
+
+  it('names the phase and the event when a transition is not allowed', () => {
+    expect(() => transition(states.Finalized, events.RollbackRequested)).toThrow(
+      'Cannot apply RollbackRequested to a release in phase Finalized',
+    );
+    expect(() => transition(states.Finalized, events.RollbackRequested)).toThrow(
+      expect.objectContaining({ name: 'InvalidTransition' }),
+    );
+  });
+});
+
+describe('initialState', () => {
+  it('starts in Requested with no traffic on green', () => {
+    expect(initialState()).toEqual({ phase: 'Requested', stepIndex: -1, greenPercent: 0 });
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * The release workflow as Amazon States Language (JSONPath only: the local engine runs neither
+ * JSONata nor variables). This is the one definition: SST deploys it with the real function
+ * ARNs, the local cloud runs it with local ones.
+ *
+ * State data, as it grows: the EventBridge envelope is the input; Register adds `$.release`
+ * (the validated ReleaseSpec), AcquireLock `$.lock`, ProvisionGreen `$.colours`, TestGreen
+ * `$.tests`; a caught error lands in `$.failure` and Rollback writes `$.outcome`.
+ */
+
+/** The Lambda functions the workflow calls, by logical name (also their local function names). */
+export const ReleaseFunction = {
+  Register: 'register',
+  AcquireLock: 'acquire-lock',
+  ProvisionGreen: 'provision-green',
+  TestGreen: 'test-green',
+  SetWeight: 'set-weight',
+  CheckGates: 'check-gates',
+  Finalize: 'finalize',
+  Rollback: 'rollback',
+} as const;
+export type ReleaseFunction = (typeof ReleaseFunction)[keyof typeof ReleaseFunction];
+
+/** State names are public: they show in the console, the history and the local timeline. */
+export const ReleaseState = {
+  Register: 'Register',
+  IsDuplicate: 'IsDuplicate',
+  DuplicateIgnored: 'DuplicateIgnored',
+  AcquireLock: 'AcquireLock',
+  IsLockAcquired: 'IsLockAcquired',
+  WaitForLock: 'WaitForLock',
+  ProvisionGreen: 'ProvisionGreen',
+  TestGreen: 'TestGreen',
+  ShiftTraffic: 'ShiftTraffic',
+  SetWeight: 'SetWeight',
+  Bake: 'Bake',
+  CheckGates: 'CheckGates',
+  Finalize: 'Finalize',
+  Released: 'Released',
+  Rollback: 'Rollback',
+  RolledBack: 'RolledBack',
+} as const;
+
+/**
+ * Errors worth another try: throttling and transient service faults from AWS, a Lambda
+ * invocation that failed in the service, and a step whose previous attempt is still marked in
+ * progress by the idempotency store. Domain errors (GreenTestFailed, AlarmGateFailed, ...) are
+ * deliberately absent: retrying them would only repeat the same verdict.
+ */
+export const TransientErrors = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'States.Timeout',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ServiceException',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalServerError',
+  'ResourceConflictException',
+  'IdempotencyAlreadyInProgressError',
+  'IdempotencyPersistenceLayerError',
+];
+
+export interface ReleaseWorkflowOptions {
+  /** ARN of each function, e.g. `arn:aws:lambda:eu-west-1:123456789012:function:greenlight-register`. */
+  functionArns: Record<ReleaseFunction, string>;
+  /**
+   * Seconds between two tries for a busy service's lock (the queue policy).
+   * @default 15
+   */
+  lockPollSeconds?: number;
+  /**
+   * Upper bound for one step's Lambda invocation; provisioning waits for AWS to finish the
+   * code update, so it gets `provisionTimeoutSeconds`.
+   * @default 60
+   */
+  taskTimeoutSeconds?: number;
+  /** @default 900 */
+  provisionTimeoutSeconds?: number;
+}
+
+type AslState = Record<string, unknown> & { Type: string };
+export interface AslDefinition {
+  Comment?: string;
+  StartAt: string;
+  States: Record<string, AslState>;
+  TimeoutSeconds?: number;
+}
+
+const retryTransient = [
+  {
+    ErrorEquals: TransientErrors,
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: 'FULL',
+  },
+];
+
+/** Rollback must not give up easily: it is what puts users back on a known-good colour. */
+const retryRollback = [
+  {
+    ErrorEquals: ['States.ALL'],
+    IntervalSeconds: 2,
+    MaxAttempts: 10,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+];
+
+const catchIntoRollback = [
+  { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
+];
+
+export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefinition {
+  const arns = options.functionArns;
+  const timeout = options.taskTimeoutSeconds ?? 60;
+  const task = (fn: ReleaseFunction, extra: Record<string, unknown>): AslState => ({
+    Type: 'Task',
+    Resource: arns[fn],
+    TimeoutSeconds: timeout,
+    Retry: retryTransient,
+    ...extra,
+  });
+
+  const definition: AslDefinition = {
+    Comment:
+      'greenlight release: register, lock, provision green, test green, shift traffic in gated steps, finalize or roll back',
+    StartAt: ReleaseState.Register,
+    States: {
+      [ReleaseState.Register]: task(ReleaseFunction.Register, {
+        Parameters: { 'event.$': '$', 'executionId.$': '$$.Execution.Id' },
+        ResultPath: '$.release',
+        Next: ReleaseState.IsDuplicate,
+      }),
+      [ReleaseState.IsDuplicate]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.release.duplicate',
+            BooleanEquals: true,
+            Next: ReleaseState.DuplicateIgnored,
+          },
+        ],
+        Default: ReleaseState.AcquireLock,
+      },
+      [ReleaseState.DuplicateIgnored]: {
+        Type: 'Succeed',
+        Comment: 'Another execution already owns this release: a duplicate event starts nothing.',
+      },
+      [ReleaseState.AcquireLock]: task(ReleaseFunction.AcquireLock, {
+        Parameters: { 'release.$': '$.release' },
+        ResultPath: '$.lock',
+        Next: ReleaseState.IsLockAcquired,
+      }),
+      [ReleaseState.IsLockAcquired]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.lock.acquired',
+            BooleanEquals: true,
+            Next: ReleaseState.ProvisionGreen,
+          },
+        ],
+        Default: ReleaseState.WaitForLock,
+      },
+      [ReleaseState.WaitForLock]: {
+        Type: 'Wait',
+        Seconds: options.lockPollSeconds ?? 15,
+        Next: ReleaseState.AcquireLock,
+      },
+      [ReleaseState.ProvisionGreen]: task(ReleaseFunction.ProvisionGreen, {
+        TimeoutSeconds: options.provisionTimeoutSeconds ?? 900,
+        Parameters: { 'release.$': '$.release' },
+        ResultPath: '$.colours',
+        Catch: catchIntoRollback,
+        Next: ReleaseState.TestGreen,
+      }),
+      [ReleaseState.TestGreen]: task(ReleaseFunction.TestGreen, {
+        Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
+        ResultPath: '$.tests',
+        Catch: catchIntoRollback,
+        Next: ReleaseState.ShiftTraffic,
+      }),
+      [ReleaseState.ShiftTraffic]: {
+        Type: 'Map',
+        Comment: 'One iteration per weight step, strictly in order: set weight, bake, gate.',
+        ItemsPath: '$.release.plan',
+        MaxConcurrency: 1,
+        ItemSelector: {
+          'release.$': '$.release',
+          'colours.$': '$.colours',
+          'step.$': '$$.Map.Item.Value',
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: ReleaseState.SetWeight,
+          States: {
+            [ReleaseState.SetWeight]: task(ReleaseFunction.SetWeight, {
+              ResultPath: null,
+              Next: ReleaseState.Bake,
+            }),
+            [ReleaseState.Bake]: {
+              Type: 'Wait',
+              SecondsPath: '$.step.bakeSeconds',
+              Next: ReleaseState.CheckGates,
+            },
+            [ReleaseState.CheckGates]: task(ReleaseFunction.CheckGates, {
+              ResultPath: null,
+              End: true,
+            }),
+          },
+        },
+        ResultPath: null,
+        Catch: catchIntoRollback,
+        Next: ReleaseState.Finalize,
+      },
+      [ReleaseState.Finalize]: task(ReleaseFunction.Finalize, {
+        Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
+        ResultPath: '$.outcome',
+        Catch: catchIntoRollback,
+        Next: ReleaseState.Released,
+      }),
+      [ReleaseState.Released]: { Type: 'Succeed' },
+      [ReleaseState.Rollback]: {
+        Type: 'Task',
+        Resource: arns[ReleaseFunction.Rollback],
+        TimeoutSeconds: timeout,
+        Parameters: { 'release.$': '$.release', 'failure.$': '$.failure' },
+        ResultPath: '$.outcome',
+        Retry: retryRollback,
+        Next: ReleaseState.RolledBack,
+      },
+      [ReleaseState.RolledBack]: {
+        Type: 'Fail',
+        Error: 'ReleaseRolledBack',
+        Cause:
+          'Traffic is back on blue. The ledger has the reason and evidence: greenlight status --release <id>.',
+      },
+    },
+  };
+  checkGraph(definition);
+  return definition;
+}
+
+/**
+ * Fails the build when a state points at a state that does not exist, when a state cannot be
+ * reached, or when a non-terminal state has nowhere to go. Runs on nested Map graphs too.
+ */
+export function checkGraph(
+  definition: Pick<AslDefinition, 'StartAt' | 'States'>,
+  where = 'workflow',
+): void {
+  const names = new Set(Object.keys(definition.States));
+  const problems: string[] = [];
+  const edges = new Map<string, string[]>();
+  for (const [name, state] of Object.entries(definition.States)) {
+    const targets: string[] = [];
+    if (typeof state.Next === 'string') targets.push(state.Next);
+    if (typeof state.Default === 'string') targets.push(state.Default);
+    for (const choice of (state.Choices as { Next: string }[] | undefined) ?? [])
+      targets.push(choice.Next);
+    for (const c of (state.Catch as { Next: string }[] | undefined) ?? []) targets.push(c.Next);
+    for (const target of targets) {
+      if (!names.has(target)) {
+        problems.push(
+          `state "${name}" goes to "${target}", which is not a state of the ${where}; add it or fix the name`,
+        );
+      }
+    }
+    const terminal = state.End === true || ['Succeed', 'Fail', 'Choice'].includes(state.Type);
+    if (!terminal && typeof state.Next !== 'string') {
+      problems.push(`state "${name}" has neither Next nor End; give it one`);
+    }
+    edges.set(name, targets);
+    const processor = state.ItemProcessor as Pick<AslDefinition, 'StartAt' | 'States'> | undefined;
+    if (processor) checkGraph(processor, `"${name}" iteration`);
+  }
+  if (!names.has(definition.StartAt)) {
+    problems.push(`StartAt "${definition.StartAt}" is not a state of the ${where}`);
+  }
+  const reached = new Set<string>();
+  const queue = [definition.StartAt];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    if (reached.has(next)) continue;
+    reached.add(next);
+    queue.push(...(edges.get(next) ?? []));
+  }
+  for (const name of names) {
+    if (!reached.has(name))
+      problems.push(
+        `state "${name}" cannot be reached from "${definition.StartAt}"; connect it or remove it`,
+      );
+  }
+  if (problems.length > 0) {
+    throw new Error(`The release ${where} definition is broken:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+/** Function ARNs for a region and account, named `${prefix}-${function}` (the local cloud's scheme). */
+export function functionArnsFor(
+  region: string,
+  accountId: string,
+  prefix = 'greenlight',
+): Record<ReleaseFunction, string> {
+  const entries = Object.values(ReleaseFunction).map(
+    (fn) => [fn, `arn:aws:lambda:${region}:${accountId}:function:${prefix}-${fn}`] as const,
+  );
+  return Object.fromEntries(entries) as Record<ReleaseFunction, string>;
+}
