@@ -189,6 +189,17 @@ export class DynamoReleaseLedger implements ReleaseLedger {
     );
   }
 
+  async getRejection(eventId: string): Promise<StepRecord | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: rejectionKey(eventId),
+        ConsistentRead: true,
+      }),
+    );
+    return (Item?.step as StepRecord | undefined) ?? undefined;
+  }
+
   async #putServiceIndex(record: ReleaseRecord): Promise<void> {
     await this.#client.send(
       new PutCommand({

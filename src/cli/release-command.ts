@@ -149,6 +149,7 @@ export async function runReleaseCommand(
     return ExitCode.Finalized;
   }
   return waitForRelease(sent.releaseId, parsed.data.service, {
+    eventId: sent.eventId,
     ledger: clients.ledger,
     out: context.out,
     now: context.now,
@@ -313,6 +314,8 @@ export interface WaitDependencies {
   style: RenderStyle;
   timeoutSeconds: number;
   pollIntervalSeconds: number;
+  /** The id PutEvents gave the event: the workflow files a rejection under it. */
+  eventId?: string;
 }
 
 /**
@@ -369,6 +372,26 @@ export async function waitForRelease(
             : formatOutcome(release, deps.style),
         );
         return exitCode;
+      }
+    }
+    if (release === undefined && deps.eventId !== undefined) {
+      const rejection = await deps.ledger.getRejection(deps.eventId);
+      if (rejection !== undefined) {
+        if (deps.json) {
+          deps.out(
+            JSON.stringify({
+              type: 'rejected',
+              eventId: deps.eventId,
+              rejection,
+              exitCode: ExitCode.Rejected,
+            }),
+          );
+        } else {
+          deps.out(`Rejected: ${rejection.reason}`);
+          for (const issue of rejection.evidence?.issues ?? [])
+            deps.out(`  ${issue.path}: ${issue.message}`);
+        }
+        return ExitCode.Rejected;
       }
     }
     const remaining = deadline - deps.now();

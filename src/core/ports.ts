@@ -33,6 +33,8 @@ export interface ReleaseLedger {
   listReleases(service: string, limit: number): Promise<ReleaseRecord[]>;
   /** Records an event rejected before it had a release id (keyed by the event id). */
   recordRejection(eventId: string, step: StepRecord, raw: unknown): Promise<void>;
+  /** The rejection recorded for an event id, so a waiting CLI can say why its event was refused. */
+  getRejection(eventId: string): Promise<StepRecord | undefined>;
 }
 
 /** One release per service at a time. */

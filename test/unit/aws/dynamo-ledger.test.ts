@@ -287,4 +287,12 @@ describe('DynamoReleaseLedger.recordRejection', () => {
     expect(stored.Item?.raw).toHaveLength(32 * 1024);
     expect(stored.Item?.rawTruncated).toBe(true);
   });
+
+  it('gives the rejection back by event id, and nothing for an event it never refused', async () => {
+    const step = aStep({ key: 'rejected', step: 'register', phase: 'Rejected', outcome: 'failed' });
+    await ledger.recordRejection('event-456', step, {});
+
+    expect(await ledger.getRejection('event-456')).toEqual(step);
+    expect(await ledger.getRejection('event-never-sent')).toBeUndefined();
+  });
 });

@@ -16,6 +16,8 @@ export function aStep(overrides: Partial<StepRecord> & Pick<StepRecord, 'key' | 
 export interface LedgerFrame {
   release?: ReleaseRecord;
   steps?: StepRecord[];
+  /** Rejections by event id, as the workflow records an event it refused. */
+  rejections?: Record<string, StepRecord>;
 }
 
 /**
@@ -62,6 +64,10 @@ export class ScriptedLedger implements ReleaseLedger {
   recordRejection(): never {
     throw new Error('the CLI never writes the ledger');
   }
+
+  async getRejection(eventId: string): Promise<StepRecord | undefined> {
+    return this.#frame().rejections?.[eventId];
+  }
 }
 
 /** A ledger holding fixed releases (newest first) and their steps. */
@@ -99,6 +105,10 @@ export class StoredLedger implements ReleaseLedger {
   }
   recordRejection(): never {
     throw new Error('the CLI never writes the ledger');
+  }
+
+  async getRejection(): Promise<StepRecord | undefined> {
+    return undefined;
   }
 }
 

@@ -371,6 +371,29 @@ describe('runReleaseCommand', () => {
       ]);
     });
 
+    it('exits 4 with the field-level reasons when the workflow rejected the event', async () => {
+      const rejection = {
+        key: 'rejected',
+        step: 'register',
+        at: '2026-11-21T10:00:01.000Z',
+        outcome: 'failed' as const,
+        phase: 'Rejected' as const,
+        reason: 'Release event rejected: detail.service: service "checkout" is not registered',
+        evidence: {
+          issues: [{ path: 'detail.service', message: 'service "checkout" is not registered' }],
+        },
+      };
+      const { code, out, sleeps } = await run([...validArgs, '--wait', '--poll-interval', '5'], {
+        frames: [{}, { rejections: { 'evt-1': rejection } }],
+      });
+      expect(code).toBe(4);
+      expect(sleeps).toEqual([5000]);
+      expect(out.slice(-2)).toEqual([
+        'Rejected: Release event rejected: detail.service: service "checkout" is not registered',
+        '  detail.service: service "checkout" is not registered',
+      ]);
+    });
+
     it('exits 6 when no release record appears before the timeout', async () => {
       const { code, out, sleeps } = await run([
         ...validArgs,

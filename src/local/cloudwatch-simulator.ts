@@ -1,0 +1,629 @@
+import {
+  awsJsonError,
+  awsJsonResult,
+  type LocalRequest,
+  type LocalResponse,
+  type LocalService,
+  targetOperation,
+} from './http.ts';
+import type { InvocationMetric, LocalLambda } from './lambda-simulator.ts';
+
+export const AlarmState = {
+  Ok: 'OK',
+  Alarm: 'ALARM',
+  InsufficientData: 'INSUFFICIENT_DATA',
+} as const;
+export type AlarmState = (typeof AlarmState)[keyof typeof AlarmState];
+
+export interface LocalCloudWatchOptions {
+  /** @default 'us-east-1' */
+  region?: string;
+  /** @default '000000000000' */
+  accountId?: string;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+interface Dimension {
+  Name: string;
+  Value: string;
+}
+
+interface MetricAlarmRecord {
+  name: string;
+  description?: string;
+  actionsEnabled: boolean;
+  okActions: string[];
+  alarmActions: string[];
+  insufficientDataActions: string[];
+  metricName?: string;
+  namespace?: string;
+  statistic?: string;
+  extendedStatistic?: string;
+  dimensions: Dimension[];
+  period?: number;
+  unit?: string;
+  evaluationPeriods: number;
+  datapointsToAlarm?: number;
+  threshold?: number;
+  comparisonOperator: string;
+  treatMissingData?: string;
+  /** Metric-math alarms are stored and listed but never evaluated locally. */
+  metrics?: unknown;
+  state: AlarmState;
+  reason: string;
+  reasonData?: string;
+  stateUpdatedAt: Date;
+  configurationUpdatedAt: Date;
+  /** A state set by SetAlarmState holds until the next period's evaluation, as in CloudWatch. */
+  heldUntil?: Date;
+}
+
+interface Verdict {
+  state: AlarmState;
+  reason: string;
+  reasonData: string;
+}
+
+const targetPrefix = 'GraniteServiceVersion20100801';
+const statistics = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
+const comparisons: Record<
+  string,
+  { phrase: string; test: (value: number, threshold: number) => boolean }
+> = {
+  GreaterThanOrEqualToThreshold: { phrase: 'greater than or equal to', test: (v, t) => v >= t },
+  GreaterThanThreshold: { phrase: 'greater than', test: (v, t) => v > t },
+  LessThanThreshold: { phrase: 'less than', test: (v, t) => v < t },
+  LessThanOrEqualToThreshold: { phrase: 'less than or equal to', test: (v, t) => v <= t },
+};
+const missingDataTreatments = ['breaching', 'notBreaching', 'ignore', 'missing'];
+// Lambda's metrics that the local Lambda can produce: per invocation, Errors is 1 or 0.
+const lambdaMetrics: Record<string, (metric: InvocationMetric) => number> = {
+  Errors: (metric) => (metric.error ? 1 : 0),
+  Invocations: () => 1,
+};
+const retentionMs = 24 * 60 * 60 * 1000;
+
+class CloudWatchFault extends Error {
+  readonly status: number;
+  /** The awsQuery error code the SDK maps to its typed exception (`ResourceNotFound`). */
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * CloudWatch alarms for the local cloud on the AWS JSON 1.0 protocol (query-compatible) that
+ * `@aws-sdk/client-cloudwatch` speaks. Alarms on the AWS/Lambda namespace are evaluated from the
+ * local Lambda's invocations over sliding windows of `Period` seconds, on every DescribeAlarms
+ * and every invocation, so a faulty green version raises its Errors alarm during a bake.
+ *
+ * Unlike CloudWatch, any whole number of seconds is a valid `Period` (CloudWatch takes 10, 20,
+ * 30 or multiples of 60): the local cloud bakes for seconds, not minutes.
+ */
+export class LocalCloudWatch implements LocalService {
+  readonly name = 'cloudwatch';
+  readonly #region: string;
+  readonly #accountId: string;
+  readonly #now: () => Date;
+  readonly #alarms = new Map<string, MetricAlarmRecord>();
+  #invocations: InvocationMetric[] = [];
+
+  constructor(options: LocalCloudWatchOptions = {}) {
+    this.#region = options.region ?? 'us-east-1';
+    this.#accountId = options.accountId ?? '000000000000';
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Feeds the local Lambda's invocations into the metrics; returns the unsubscribe function. */
+  connectLambda(lambda: LocalLambda): () => void {
+    return lambda.onInvocation((metric) => this.recordInvocation(metric));
+  }
+
+  recordInvocation(metric: InvocationMetric): void {
+    const horizon = this.#now().getTime() - retentionMs;
+    this.#invocations = this.#invocations.filter((m) => m.at.getTime() > horizon);
+    this.#invocations.push(metric);
+    this.#evaluateAll();
+  }
+
+  async handle(request: LocalRequest): Promise<LocalResponse | undefined> {
+    const operation = targetOperation(request, targetPrefix);
+    if (operation === undefined) return undefined;
+    try {
+      const input = parseInput(request);
+      switch (operation) {
+        case 'DescribeAlarms':
+          return awsJsonResult(this.#describeAlarms(input));
+        case 'PutMetricAlarm':
+          this.#putMetricAlarm(input);
+          return awsJsonResult({});
+        case 'SetAlarmState':
+          this.#setAlarmState(input);
+          return awsJsonResult({});
+        case 'DeleteAlarms':
+          this.#deleteAlarms(input);
+          return awsJsonResult({});
+        default:
+          return awsJsonError(
+            400,
+            'UnknownOperationException',
+            `The local CloudWatch does not serve ${operation}`,
+          );
+      }
+    } catch (error) {
+      if (!(error instanceof CloudWatchFault)) throw error;
+      const response = awsJsonError(error.status, error.code, error.message);
+      // The SDK reads the awsQuery error code from this header to pick the typed exception.
+      response.headers = { ...response.headers, 'x-amzn-query-error': `${error.code};Sender` };
+      return response;
+    }
+  }
+
+  #describeAlarms(input: Record<string, unknown>): Record<string, unknown> {
+    this.#evaluateAll();
+    const names = optionalStrings(input, 'AlarmNames');
+    const prefix = optionalString(input, 'AlarmNamePrefix');
+    const stateValue = optionalString(input, 'StateValue');
+    const types = optionalStrings(input, 'AlarmTypes');
+    if (names && prefix !== undefined) {
+      throw new CloudWatchFault(
+        400,
+        'InvalidParameterCombination',
+        'AlarmNames and AlarmNamePrefix cannot be specified together.',
+      );
+    }
+    const wantsMetric = !types || types.includes('MetricAlarm');
+    const matching = wantsMetric
+      ? [...this.#alarms.values()]
+          .filter((alarm) => !names || names.includes(alarm.name))
+          .filter((alarm) => prefix === undefined || alarm.name.startsWith(prefix))
+          .filter((alarm) => stateValue === undefined || alarm.state === stateValue)
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : [];
+    const maxRecords = typeof input.MaxRecords === 'number' ? input.MaxRecords : 50;
+    if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > 100) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${String(input.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100`,
+      );
+    }
+    const start = decodeNextToken(optionalString(input, 'NextToken'));
+    const page = matching.slice(start, start + maxRecords);
+    const output: Record<string, unknown> = {
+      MetricAlarms: page.map((alarm) => this.#toMetricAlarm(alarm)),
+    };
+    if (types?.includes('CompositeAlarm')) output.CompositeAlarms = [];
+    if (start + maxRecords < matching.length)
+      output.NextToken = encodeNextToken(start + maxRecords);
+    return output;
+  }
+
+  #putMetricAlarm(input: Record<string, unknown>): void {
+    const name = optionalString(input, 'AlarmName');
+    if (!name)
+      throw new CloudWatchFault(400, 'MissingParameter', 'The parameter AlarmName is required.');
+    const comparisonOperator = optionalString(input, 'ComparisonOperator');
+    if (!comparisonOperator || !Object.hasOwn(comparisons, comparisonOperator)) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `Invalid ComparisonOperator '${String(comparisonOperator)}'. Use one of ${Object.keys(comparisons).join(', ')}.`,
+      );
+    }
+    const evaluationPeriods = input.EvaluationPeriods;
+    if (
+      typeof evaluationPeriods !== 'number' ||
+      !Number.isInteger(evaluationPeriods) ||
+      evaluationPeriods < 1
+    ) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        'EvaluationPeriods must be a whole number of at least 1.',
+      );
+    }
+    const datapointsToAlarm =
+      typeof input.DatapointsToAlarm === 'number' ? input.DatapointsToAlarm : undefined;
+    if (
+      datapointsToAlarm !== undefined &&
+      (datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods)
+    ) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        'DatapointsToAlarm must be between 1 and EvaluationPeriods.',
+      );
+    }
+    const treatMissingData = optionalString(input, 'TreatMissingData');
+    if (treatMissingData !== undefined && !missingDataTreatments.includes(treatMissingData)) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `Invalid TreatMissingData '${treatMissingData}'. Use one of ${missingDataTreatments.join(', ')}.`,
+      );
+    }
+    const statistic = optionalString(input, 'Statistic');
+    if (statistic !== undefined && !statistics.includes(statistic)) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `Invalid Statistic '${statistic}'. Use one of ${statistics.join(', ')}.`,
+      );
+    }
+    const metrics = input.Metrics;
+    const metricName = optionalString(input, 'MetricName');
+    if (metrics === undefined) {
+      const period = input.Period;
+      if (!metricName || !optionalString(input, 'Namespace')) {
+        throw new CloudWatchFault(
+          400,
+          'ValidationError',
+          'A metric alarm needs MetricName and Namespace, or Metrics.',
+        );
+      }
+      if (typeof period !== 'number' || !Number.isInteger(period) || period < 1) {
+        throw new CloudWatchFault(
+          400,
+          'ValidationError',
+          'Period must be a whole number of seconds of at least 1.',
+        );
+      }
+      if (statistic === undefined && optionalString(input, 'ExtendedStatistic') === undefined) {
+        throw new CloudWatchFault(
+          400,
+          'ValidationError',
+          'A metric alarm needs Statistic or ExtendedStatistic.',
+        );
+      }
+    } else if (metricName !== undefined) {
+      throw new CloudWatchFault(
+        400,
+        'InvalidParameterCombination',
+        'MetricName and Metrics cannot be specified together.',
+      );
+    }
+    if (typeof input.Threshold !== 'number' && input.ThresholdMetricId === undefined) {
+      throw new CloudWatchFault(400, 'ValidationError', 'Threshold is required.');
+    }
+    const now = this.#now();
+    const existing = this.#alarms.get(name);
+    const alarm: MetricAlarmRecord = {
+      name,
+      actionsEnabled: input.ActionsEnabled !== false,
+      okActions: optionalStrings(input, 'OKActions') ?? [],
+      alarmActions: optionalStrings(input, 'AlarmActions') ?? [],
+      insufficientDataActions: optionalStrings(input, 'InsufficientDataActions') ?? [],
+      dimensions: readDimensions(input.Dimensions),
+      evaluationPeriods,
+      comparisonOperator,
+      // An update rewrites the configuration but leaves the state as it was.
+      state: existing?.state ?? AlarmState.InsufficientData,
+      reason: existing?.reason ?? 'Unchecked: Initial alarm creation',
+      stateUpdatedAt: existing?.stateUpdatedAt ?? now,
+      configurationUpdatedAt: now,
+    };
+    assignDefined(alarm, {
+      description: optionalString(input, 'AlarmDescription'),
+      metricName,
+      namespace: optionalString(input, 'Namespace'),
+      statistic,
+      extendedStatistic: optionalString(input, 'ExtendedStatistic'),
+      period: typeof input.Period === 'number' ? input.Period : undefined,
+      unit: optionalString(input, 'Unit'),
+      datapointsToAlarm,
+      threshold: typeof input.Threshold === 'number' ? input.Threshold : undefined,
+      treatMissingData,
+      metrics,
+      reasonData: existing?.reasonData,
+    });
+    this.#alarms.set(name, alarm);
+    this.#evaluate(alarm);
+  }
+
+  #setAlarmState(input: Record<string, unknown>): void {
+    const name = optionalString(input, 'AlarmName') ?? '';
+    const alarm = this.#alarms.get(name);
+    if (!alarm) throw new CloudWatchFault(404, 'ResourceNotFound', `Alarm ${name} not found`);
+    const state = optionalString(input, 'StateValue');
+    if (!state || !Object.values<string>(AlarmState).includes(state)) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `Invalid StateValue '${String(state)}'. Use one of OK, ALARM, INSUFFICIENT_DATA.`,
+      );
+    }
+    const reason = optionalString(input, 'StateReason');
+    if (reason === undefined)
+      throw new CloudWatchFault(400, 'MissingParameter', 'The parameter StateReason is required.');
+    const reasonData = optionalString(input, 'StateReasonData');
+    if (reasonData !== undefined) {
+      try {
+        JSON.parse(reasonData);
+      } catch {
+        throw new CloudWatchFault(400, 'InvalidFormat', 'StateReasonData is not valid JSON.');
+      }
+    }
+    const now = this.#now();
+    this.#transition(
+      alarm,
+      { state: state as AlarmState, reason, reasonData: reasonData ?? '' },
+      now,
+    );
+    if (alarm.period !== undefined) alarm.heldUntil = new Date(now.getTime() + alarm.period * 1000);
+  }
+
+  #deleteAlarms(input: Record<string, unknown>): void {
+    const names = optionalStrings(input, 'AlarmNames') ?? [];
+    const missing = names.filter((name) => !this.#alarms.has(name));
+    if (missing.length > 0) {
+      throw new CloudWatchFault(404, 'ResourceNotFound', `Alarms not found: ${missing.join(', ')}`);
+    }
+    for (const name of names) this.#alarms.delete(name);
+  }
+
+  #evaluateAll(): void {
+    for (const alarm of this.#alarms.values()) this.#evaluate(alarm);
+  }
+
+  #evaluate(alarm: MetricAlarmRecord): void {
+    const now = this.#now();
+    if (alarm.heldUntil && now < alarm.heldUntil) return;
+    const verdict = this.#judge(alarm, now);
+    if (verdict) this.#transition(alarm, verdict, now);
+  }
+
+  /**
+   * Computes what an alarm's state would be now, or `undefined` when the local cloud cannot
+   * evaluate it (not a Lambda metric, metric math, percentiles) or missing data is ignored.
+   */
+  #judge(alarm: MetricAlarmRecord, now: Date): Verdict | undefined {
+    const measure =
+      alarm.namespace === 'AWS/Lambda' &&
+      alarm.metricName &&
+      Object.hasOwn(lambdaMetrics, alarm.metricName)
+        ? lambdaMetrics[alarm.metricName]
+        : undefined;
+    const comparison = Object.hasOwn(comparisons, alarm.comparisonOperator)
+      ? comparisons[alarm.comparisonOperator]
+      : undefined;
+    const { period, statistic, threshold } = alarm;
+    if (
+      !measure ||
+      !comparison ||
+      period === undefined ||
+      statistic === undefined ||
+      threshold === undefined
+    )
+      return undefined;
+    const periods = alarm.evaluationPeriods;
+    const needed = alarm.datapointsToAlarm ?? periods;
+    const end = now.getTime();
+    // Newest period first, each the `period` seconds before the previous one: (end - P, end].
+    const datapoints: (number | undefined)[] = [];
+    for (let k = 0; k < periods; k += 1) {
+      const to = end - k * period * 1000;
+      const from = to - period * 1000;
+      const values = this.#invocations
+        .filter(
+          (m) =>
+            m.at.getTime() > from && m.at.getTime() <= to && matchesDimensions(alarm.dimensions, m),
+        )
+        .map(measure);
+      datapoints.push(aggregate(statistic, values));
+    }
+    const present = datapoints.filter((v): v is number => v !== undefined);
+    const missingCount = periods - present.length;
+    const treatment = alarm.treatMissingData ?? 'missing';
+    const breaching = present.filter((v) => comparison.test(v, threshold));
+    const breachCount = breaching.length + (treatment === 'breaching' ? missingCount : 0);
+    const reasonData = JSON.stringify({
+      version: '1.0',
+      queryDate: now.toISOString(),
+      statistic,
+      period,
+      recentDatapoints: present,
+      threshold,
+    });
+    const thresholdText = `the threshold (${formatNumber(threshold)})`;
+    if (present.length === 0) {
+      if (treatment === 'ignore') return undefined;
+      if (treatment === 'missing') {
+        return {
+          state: AlarmState.InsufficientData,
+          reason: `Insufficient Data: ${count(periods, 'datapoint')} ${periods === 1 ? 'was' : 'were'} unknown.`,
+          reasonData,
+        };
+      }
+      const treatedAs = treatment === 'breaching' ? 'Breaching' : 'NonBreaching';
+      return {
+        state: breachCount >= needed ? AlarmState.Alarm : AlarmState.Ok,
+        reason: `Threshold Crossed: no datapoints were received for ${count(periods, 'period')} and ${count(periods, 'missing datapoint')} ${periods === 1 ? 'was' : 'were'} treated as [${treatedAs}].`,
+        reasonData,
+      };
+    }
+    if (breachCount >= needed) {
+      const shown = breaching.map(formatNumber).join(', ');
+      const subject =
+        periods === 1
+          ? `${count(breaching.length, 'datapoint')} [${shown}] was`
+          : `${breachCount} out of the last ${periods} datapoints [${shown}] were`;
+      return {
+        state: AlarmState.Alarm,
+        reason: `Threshold Crossed: ${subject} ${comparison.phrase} ${thresholdText}.`,
+        reasonData,
+      };
+    }
+    const shown = present.map(formatNumber).join(', ');
+    const subject =
+      present.length === 1
+        ? `1 datapoint [${shown}] was`
+        : `${present.length} datapoints [${shown}] were`;
+    return {
+      state: AlarmState.Ok,
+      reason: `Threshold Crossed: ${subject} not ${comparison.phrase} ${thresholdText}.`,
+      reasonData,
+    };
+  }
+
+  /** Only a change of state rewrites the reason and timestamp, as CloudWatch records transitions. */
+  #transition(alarm: MetricAlarmRecord, verdict: Verdict, now: Date): void {
+    if (alarm.state === verdict.state) return;
+    alarm.state = verdict.state;
+    alarm.reason = verdict.reason;
+    alarm.reasonData = verdict.reasonData;
+    alarm.stateUpdatedAt = now;
+    delete alarm.heldUntil;
+  }
+
+  #toMetricAlarm(alarm: MetricAlarmRecord): Record<string, unknown> {
+    const shape: Record<string, unknown> = {
+      AlarmName: alarm.name,
+      AlarmArn: `arn:aws:cloudwatch:${this.#region}:${this.#accountId}:alarm:${alarm.name}`,
+      AlarmConfigurationUpdatedTimestamp: toEpochSeconds(alarm.configurationUpdatedAt),
+      ActionsEnabled: alarm.actionsEnabled,
+      OKActions: alarm.okActions,
+      AlarmActions: alarm.alarmActions,
+      InsufficientDataActions: alarm.insufficientDataActions,
+      StateValue: alarm.state,
+      StateReason: alarm.reason,
+      StateUpdatedTimestamp: toEpochSeconds(alarm.stateUpdatedAt),
+      StateTransitionedTimestamp: toEpochSeconds(alarm.stateUpdatedAt),
+      Dimensions: alarm.dimensions,
+      EvaluationPeriods: alarm.evaluationPeriods,
+      ComparisonOperator: alarm.comparisonOperator,
+    };
+    assignDefined(shape, {
+      AlarmDescription: alarm.description,
+      StateReasonData: alarm.reasonData,
+      MetricName: alarm.metricName,
+      Namespace: alarm.namespace,
+      Statistic: alarm.statistic,
+      ExtendedStatistic: alarm.extendedStatistic,
+      Period: alarm.period,
+      Unit: alarm.unit,
+      DatapointsToAlarm: alarm.datapointsToAlarm,
+      Threshold: alarm.threshold,
+      TreatMissingData: alarm.treatMissingData,
+      Metrics: alarm.metrics,
+    });
+    return shape;
+  }
+}
+
+/**
+ * Lambda publishes each invocation under several dimension sets: {FunctionName},
+ * {FunctionName, Resource: "fn:alias"} and {FunctionName, Resource, ExecutedVersion}. An alarm
+ * names one set; a dimension the local Lambda does not publish matches nothing.
+ */
+function matchesDimensions(dimensions: Dimension[], metric: InvocationMetric): boolean {
+  return dimensions.every(({ Name, Value }) => {
+    switch (Name) {
+      case 'FunctionName':
+        return Value === metric.functionName;
+      case 'Resource':
+        return metric.alias !== undefined && Value === `${metric.functionName}:${metric.alias}`;
+      case 'ExecutedVersion':
+        return metric.alias !== undefined && Value === metric.version;
+      default:
+        return false;
+    }
+  });
+}
+
+function aggregate(statistic: string, values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sum = values.reduce((a, b) => a + b, 0);
+  switch (statistic) {
+    case 'SampleCount':
+      return values.length;
+    case 'Average':
+      return sum / values.length;
+    case 'Minimum':
+      return Math.min(...values);
+    case 'Maximum':
+      return Math.max(...values);
+    default:
+      return sum;
+  }
+}
+
+/** CloudWatch prints datapoints with at least one decimal: `3.0`, `0.25`. */
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** AWS JSON 1.0 carries timestamps as epoch seconds (fractional), not ISO strings. */
+function toEpochSeconds(at: Date): number {
+  return at.getTime() / 1000;
+}
+
+function encodeNextToken(index: number): string {
+  return Buffer.from(JSON.stringify({ index })).toString('base64');
+}
+
+function decodeNextToken(token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const { index } = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {
+      index?: unknown;
+    };
+    if (typeof index === 'number' && Number.isInteger(index) && index >= 0) return index;
+  } catch {
+    // falls through to the same answer as a well-formed but meaningless token
+  }
+  throw new CloudWatchFault(400, 'InvalidNextToken', 'The service returned an invalid NextToken.');
+}
+
+function readDimensions(value: unknown): Dimension[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value))
+    throw new CloudWatchFault(400, 'ValidationError', 'Dimensions must be a list.');
+  return value.map((item: unknown) => {
+    const { Name, Value } = (item ?? {}) as { Name?: unknown; Value?: unknown };
+    if (typeof Name !== 'string' || typeof Value !== 'string') {
+      throw new CloudWatchFault(400, 'ValidationError', 'Each dimension needs a Name and a Value.');
+    }
+    return { Name, Value };
+  });
+}
+
+function optionalString(input: Record<string, unknown>, field: string): string | undefined {
+  const value = input[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function optionalStrings(input: Record<string, unknown>, field: string): string[] | undefined {
+  const value = input[field];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}
+
+/** Copies the fields that have values: exactOptionalPropertyTypes forbids assigning `undefined`. */
+function assignDefined<T extends object>(
+  target: T,
+  fields: { [K in keyof T]?: T[K] | undefined },
+): void {
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+function parseInput(request: LocalRequest): Record<string, unknown> {
+  if (request.body.length === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
+    if (parsed && typeof parsed === 'object') return parsed as Record<string, unknown>;
+  } catch {
+    // falls through to the same answer as a non-object body
+  }
+  throw new CloudWatchFault(400, 'InvalidFormat', 'The request body is not a JSON object.');
+}

@@ -1,0 +1,288 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  type MetricAlarm,
+  MissingRequiredParameterException,
+  PutMetricAlarmCommand,
+  type PutMetricAlarmCommandInput,
+  ResourceNotFound,
+  SetAlarmStateCommand,
+  ValidationException,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
+import { LocalCloudWatch } from '../../../src/local/cloudwatch-simulator.ts';
+import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
+import { LocalLambda } from '../../../src/local/lambda-simulator.ts';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const bucket = 'artifacts';
+
+function anErrorsAlarm(
+  overrides: Partial<PutMetricAlarmCommandInput> = {},
+): PutMetricAlarmCommandInput {
+  return {
+    AlarmName: 'checkout-errors',
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [
+      { Name: 'FunctionName', Value: 'checkout' },
+      { Name: 'Resource', Value: 'checkout:live' },
+    ],
+    Statistic: 'Sum',
+    Period: 5,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    ...overrides,
+  };
+}
+
+describe('LocalCloudWatch', () => {
+  let root: string;
+  let clock: Date;
+  let lambda: LocalLambda;
+  let cloudwatch: LocalCloudWatch;
+  let endpoint: Endpoint;
+  let cw: CloudWatchClient;
+  let lambdaClient: LambdaClient;
+
+  function advance(seconds: number): void {
+    clock = new Date(clock.getTime() + seconds * 1000);
+  }
+
+  async function alarm(name = 'checkout-errors'): Promise<MetricAlarm | undefined> {
+    const described = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+    return described.MetricAlarms?.[0];
+  }
+
+  async function invokeLive(times: number, path = '/checkout'): Promise<void> {
+    for (let i = 0; i < times; i += 1) {
+      await lambdaClient.send(
+        new InvokeCommand({
+          FunctionName: 'checkout',
+          Qualifier: 'live',
+          Payload: JSON.stringify({ path }),
+        }),
+      );
+    }
+  }
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'greenlight-cloudwatch-'));
+    const store = new LocalArtifactStore({ root });
+    for (const [key, body] of [
+      ['checkout/1.0.0.zip', 'return { statusCode: 200 };'],
+      [
+        'checkout/1.3.0.zip',
+        "if (event.path === '/health') return { statusCode: 200 }; throw new Error('faulty');",
+      ],
+    ] as const) {
+      const path = store.s3Path(bucket, key);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, `export async function handler(event) { ${body} }\n`);
+    }
+    clock = new Date('2025-03-01T10:00:00.000Z');
+    lambda = new LocalLambda({ artifacts: store, now: () => clock });
+    await lambda.seedFunction({
+      functionName: 'checkout',
+      artifact: { s3: { bucket, key: 'checkout/1.0.0.zip' } },
+      alias: 'live',
+    });
+    cloudwatch = new LocalCloudWatch({ now: () => clock });
+    cloudwatch.connectLambda(lambda);
+    endpoint = await startEndpoint([lambda, cloudwatch]);
+    cw = new CloudWatchClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+    lambdaClient = new LambdaClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+  });
+
+  afterEach(async () => {
+    cw.destroy();
+    lambdaClient.destroy();
+    await endpoint.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  describe('PutMetricAlarm and DescribeAlarms', () => {
+    it('lists a new alarm with its configuration and epoch-second timestamps', async () => {
+      await cw.send(new PutMetricAlarmCommand(anErrorsAlarm()));
+      const listed = await alarm();
+      expect(listed).toMatchObject({
+        AlarmName: 'checkout-errors',
+        AlarmArn: 'arn:aws:cloudwatch:us-east-1:000000000000:alarm:checkout-errors',
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Sum',
+        Period: 5,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        StateValue: 'OK',
+      });
+      expect(listed?.StateUpdatedTimestamp).toEqual(clock);
+    });
+
+    it('pages through alarms in name order with NextToken', async () => {
+      for (const name of ['c', 'a', 'b'])
+        await cw.send(new PutMetricAlarmCommand(anErrorsAlarm({ AlarmName: name })));
+      const first = await cw.send(new DescribeAlarmsCommand({ MaxRecords: 2 }));
+      expect(first.MetricAlarms?.map((a) => a.AlarmName)).toEqual(['a', 'b']);
+      const second = await cw.send(
+        new DescribeAlarmsCommand({ MaxRecords: 2, NextToken: first.NextToken }),
+      );
+      expect(second.MetricAlarms?.map((a) => a.AlarmName)).toEqual(['c']);
+      expect(second.NextToken).toBeUndefined();
+    });
+
+    it('returns no metric alarms when only composite alarms are asked for', async () => {
+      await cw.send(new PutMetricAlarmCommand(anErrorsAlarm()));
+      const described = await cw.send(
+        new DescribeAlarmsCommand({ AlarmTypes: ['CompositeAlarm'] }),
+      );
+      expect(described.MetricAlarms).toEqual([]);
+    });
+
+    it('rejects an alarm without a comparison operator with ValidationException', async () => {
+      const input = anErrorsAlarm({ ComparisonOperator: 'Bigger' as 'GreaterThanThreshold' });
+      await expect(cw.send(new PutMetricAlarmCommand(input))).rejects.toBeInstanceOf(
+        ValidationException,
+      );
+    });
+
+    it('rejects an alarm without a name with MissingRequiredParameterException', async () => {
+      await expect(
+        cw.send(new PutMetricAlarmCommand(anErrorsAlarm({ AlarmName: '' }))),
+      ).rejects.toBeInstanceOf(MissingRequiredParameterException);
+    });
+  });
+
+  describe('Lambda Errors alarms', () => {
+    beforeEach(async () => {
+      await lambdaClient.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.3.0.zip',
+        }),
+      );
+      await lambdaClient.send(new GetFunctionConfigurationCommand({ FunctionName: 'checkout' }));
+      await lambdaClient.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+      await cw.send(new PutMetricAlarmCommand(anErrorsAlarm()));
+    });
+
+    it('goes to ALARM when the faulty green version errors, and back to OK once the window passes', async () => {
+      await lambdaClient.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } },
+        }),
+      );
+      await invokeLive(6);
+      const raised = await alarm();
+      expect(raised?.StateValue).toBe('ALARM');
+      // The reason records the evaluation that changed the state: the first error.
+      expect(raised?.StateReason).toBe(
+        'Threshold Crossed: 1 datapoint [1.0] was greater than or equal to the threshold (1.0).',
+      );
+      expect(raised?.StateUpdatedTimestamp).toEqual(clock);
+
+      advance(6);
+      const cleared = await alarm();
+      expect(cleared?.StateValue).toBe('OK');
+      expect(cleared?.StateUpdatedTimestamp).toEqual(clock);
+    });
+
+    it('stays OK while only the healthy blue version takes traffic', async () => {
+      await invokeLive(10);
+      expect((await alarm())?.StateValue).toBe('OK');
+    });
+
+    it('does not count invocations through another alias when the Resource dimension names one', async () => {
+      await lambdaClient.send(
+        new UpdateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '1' }),
+      );
+      for (let i = 0; i < 3; i += 1) {
+        await lambdaClient.send(
+          new InvokeCommand({ FunctionName: 'checkout', Qualifier: '2', Payload: '{}' }),
+        );
+      }
+      expect((await alarm())?.StateValue).toBe('OK');
+      await cw.send(
+        new PutMetricAlarmCommand(
+          anErrorsAlarm({
+            AlarmName: 'all-errors',
+            Dimensions: [{ Name: 'FunctionName', Value: 'checkout' }],
+          }),
+        ),
+      );
+      expect((await alarm('all-errors'))?.StateValue).toBe('ALARM');
+    });
+
+    it('reports INSUFFICIENT_DATA with no invocations when missing data is treated as missing', async () => {
+      await cw.send(
+        new PutMetricAlarmCommand(
+          anErrorsAlarm({ AlarmName: 'strict', TreatMissingData: 'missing' }),
+        ),
+      );
+      await lambdaClient.send(
+        new UpdateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '2' }),
+      );
+      await invokeLive(1);
+      expect((await alarm('strict'))?.StateValue).toBe('ALARM');
+      advance(10);
+      const quiet = await alarm('strict');
+      expect(quiet?.StateValue).toBe('INSUFFICIENT_DATA');
+      expect(quiet?.StateReason).toBe('Insufficient Data: 1 datapoint was unknown.');
+    });
+  });
+
+  describe('SetAlarmState', () => {
+    it('holds a forced state until the next period is evaluated', async () => {
+      await cw.send(new PutMetricAlarmCommand(anErrorsAlarm()));
+      await cw.send(
+        new SetAlarmStateCommand({
+          AlarmName: 'checkout-errors',
+          StateValue: 'ALARM',
+          StateReason: 'drill',
+        }),
+      );
+      expect(await alarm()).toMatchObject({ StateValue: 'ALARM', StateReason: 'drill' });
+      advance(5);
+      expect((await alarm())?.StateValue).toBe('OK');
+    });
+
+    it('answers ResourceNotFound for an unknown alarm', async () => {
+      await expect(
+        cw.send(
+          new SetAlarmStateCommand({
+            AlarmName: 'nope',
+            StateValue: 'ALARM',
+            StateReason: 'drill',
+          }),
+        ),
+      ).rejects.toBeInstanceOf(ResourceNotFound);
+    });
+  });
+
+  describe('DeleteAlarms', () => {
+    it('removes the named alarms', async () => {
+      await cw.send(new PutMetricAlarmCommand(anErrorsAlarm()));
+      await cw.send(new DeleteAlarmsCommand({ AlarmNames: ['checkout-errors'] }));
+      expect(await alarm()).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,462 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvalidParameterValueException,
+  InvokeCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PreconditionFailedException,
+  PublishVersionCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  ServiceException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
+import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
+import { type InvocationMetric, LocalLambda } from '../../../src/local/lambda-simulator.ts';
+
+const bucket = 'artifacts';
+
+function handlerSource(
+  version: string,
+  body = `return { statusCode: 200, version: '${version}' };`,
+): string {
+  return `export async function handler(event, context) { ${body} }\n`;
+}
+
+describe('LocalLambda', () => {
+  let root: string;
+  let store: LocalArtifactStore;
+  let lambda: LocalLambda;
+  let endpoint: Endpoint;
+  let client: LambdaClient;
+  let clock: Date;
+
+  async function putArtifact(key: string, source: string): Promise<void> {
+    const path = store.s3Path(bucket, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, source);
+  }
+
+  async function deployCode(key: string): Promise<string> {
+    await client.send(
+      new UpdateFunctionCodeCommand({ FunctionName: 'checkout', S3Bucket: bucket, S3Key: key }),
+    );
+    // The poll settles the update, as the SDK's FunctionUpdated waiter would.
+    await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'checkout' }));
+    const published = await client.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+    return published.Version ?? '';
+  }
+
+  async function invokeAlias(times: number, payload: object = {}): Promise<string[]> {
+    const versions: string[] = [];
+    for (let i = 0; i < times; i += 1) {
+      const result = await client.send(
+        new InvokeCommand({
+          FunctionName: 'checkout',
+          Qualifier: 'live',
+          Payload: JSON.stringify(payload),
+        }),
+      );
+      versions.push(result.ExecutedVersion ?? '');
+    }
+    return versions;
+  }
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'greenlight-lambda-'));
+    store = new LocalArtifactStore({ root });
+    clock = new Date('2025-03-01T10:00:00.000Z');
+    let seed = 0;
+    lambda = new LocalLambda({
+      artifacts: store,
+      now: () => clock,
+      random: () => {
+        seed = (seed * 9301 + 49297) % 233280;
+        return seed / 233280;
+      },
+    });
+    await putArtifact('checkout/1.0.0.zip', handlerSource('1.0.0'));
+    await lambda.seedFunction({
+      functionName: 'checkout',
+      artifact: { s3: { bucket, key: 'checkout/1.0.0.zip' } },
+      alias: 'live',
+    });
+    endpoint = await startEndpoint([lambda]);
+    client = new LambdaClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await endpoint.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  describe('seedFunction', () => {
+    it('publishes version 1 and points the alias at it', async () => {
+      const alias = await client.send(
+        new GetAliasCommand({ FunctionName: 'checkout', Name: 'live' }),
+      );
+      expect(alias.FunctionVersion).toBe('1');
+      expect(alias.AliasArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:checkout:live');
+      expect(lambda.describe('checkout')).toMatchObject({
+        versions: ['1'],
+        alias: { version: '1', weights: {} },
+        publishCount: 1,
+      });
+    });
+  });
+
+  describe('UpdateFunctionCode', () => {
+    it('reports InProgress, then Successful at the next poll, with the artifact hash', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      const updated = await client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.1.0.zip',
+        }),
+      );
+      const expected = await store.resolveS3(bucket, 'checkout/1.1.0.zip');
+      expect(updated.LastUpdateStatus).toBe('InProgress');
+      expect(updated.CodeSha256).toBe(expected?.sha256);
+      const polled = await client.send(new GetFunctionCommand({ FunctionName: 'checkout' }));
+      expect(polled.Configuration?.LastUpdateStatus).toBe('Successful');
+      expect(polled.Configuration?.RevisionId).toBe(updated.RevisionId);
+    });
+
+    it('rejects a missing S3 object with InvalidParameterValueException', async () => {
+      const sent = client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/9.9.9.zip',
+        }),
+      );
+      await expect(sent).rejects.toBeInstanceOf(InvalidParameterValueException);
+      await expect(sent).rejects.toThrow(/NoSuchKey/);
+    });
+
+    it('refuses to publish while an update is in progress', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.1.0.zip',
+        }),
+      );
+      await expect(
+        client.send(new PublishVersionCommand({ FunctionName: 'checkout' })),
+      ).rejects.toBeInstanceOf(ResourceConflictException);
+    });
+
+    it('settles on its own once the settle delay has passed on the clock', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.1.0.zip',
+        }),
+      );
+      clock = new Date(clock.getTime() + 1_000);
+      const published = await client.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+      expect(published.Version).toBe('2');
+    });
+  });
+
+  describe('PublishVersion', () => {
+    it('returns the existing version when the code is unchanged', async () => {
+      const again = await client.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+      expect(again.Version).toBe('1');
+      expect(lambda.describe('checkout').publishCount).toBe(1);
+    });
+
+    it('publishes a new version for new code', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      expect(await deployCode('checkout/1.1.0.zip')).toBe('2');
+      const listed = await client.send(
+        new ListVersionsByFunctionCommand({ FunctionName: 'checkout' }),
+      );
+      expect(listed.Versions?.map((v) => v.Version)).toEqual(['$LATEST', '1', '2']);
+    });
+
+    it('rejects a CodeSha256 that is not the code in $LATEST', async () => {
+      await expect(
+        client.send(
+          new PublishVersionCommand({ FunctionName: 'checkout', CodeSha256: 'bm90LXRoZS1jb2Rl' }),
+        ),
+      ).rejects.toBeInstanceOf(InvalidParameterValueException);
+    });
+
+    it('rejects a stale RevisionId with PreconditionFailedException', async () => {
+      await expect(
+        client.send(
+          new PublishVersionCommand({ FunctionName: 'checkout', RevisionId: 'stale-revision' }),
+        ),
+      ).rejects.toBeInstanceOf(PreconditionFailedException);
+    });
+
+    it('answers 404 ResourceNotFoundException for an unknown function', async () => {
+      await expect(
+        client.send(new PublishVersionCommand({ FunctionName: 'nope' })),
+      ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    });
+  });
+
+  describe('UpdateAlias', () => {
+    beforeEach(async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await putArtifact('checkout/1.2.0.zip', handlerSource('1.2.0'));
+      await deployCode('checkout/1.1.0.zip');
+      await deployCode('checkout/1.2.0.zip');
+    });
+
+    it('sets weighted routing and clears it with empty AdditionalVersionWeights', async () => {
+      const weighted = await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } },
+        }),
+      );
+      expect(weighted.RoutingConfig?.AdditionalVersionWeights).toEqual({ '2': 0.1 });
+      const cleared = await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          FunctionVersion: '2',
+          RoutingConfig: { AdditionalVersionWeights: {} },
+        }),
+      );
+      expect(cleared.FunctionVersion).toBe('2');
+      expect(cleared.RoutingConfig).toBeUndefined();
+    });
+
+    it('rejects a stale RevisionId with PreconditionFailedException', async () => {
+      const before = await client.send(
+        new GetAliasCommand({ FunctionName: 'checkout', Name: 'live' }),
+      );
+      await client.send(
+        new UpdateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '2' }),
+      );
+      await expect(
+        client.send(
+          new UpdateAliasCommand({
+            FunctionName: 'checkout',
+            Name: 'live',
+            FunctionVersion: '3',
+            RevisionId: before.RevisionId,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(PreconditionFailedException);
+    });
+
+    it.each([
+      [
+        'more than one additional version',
+        '1',
+        { '2': 0.1, '3': 0.1 },
+        InvalidParameterValueException,
+      ],
+      ['a weight above 1', '1', { '2': 1.5 }, InvalidParameterValueException],
+      ['a negative weight', '1', { '2': -0.1 }, InvalidParameterValueException],
+      ['$LATEST as the additional version', '1', { $LATEST: 0.1 }, InvalidParameterValueException],
+      [
+        '$LATEST as the primary of a weighted alias',
+        '$LATEST',
+        { '2': 0.1 },
+        InvalidParameterValueException,
+      ],
+      [
+        'the primary version repeated as additional',
+        '2',
+        { '2': 0.1 },
+        InvalidParameterValueException,
+      ],
+      ['an additional version that does not exist', '1', { '7': 0.1 }, ResourceNotFoundException],
+      ['a primary version that does not exist', '7', {}, ResourceNotFoundException],
+    ])('rejects %s', async (_case, functionVersion, weights, exception) => {
+      const sent = client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          FunctionVersion: functionVersion,
+          RoutingConfig: { AdditionalVersionWeights: weights },
+        }),
+      );
+      await expect(sent).rejects.toBeInstanceOf(exception);
+      expect(lambda.describe('checkout').alias).toMatchObject({ version: '1', weights: {} });
+    });
+  });
+
+  describe('Invoke', () => {
+    it('runs the handler of the qualified version and reports it', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await deployCode('checkout/1.1.0.zip');
+      const result = await client.send(
+        new InvokeCommand({ FunctionName: 'checkout', Qualifier: '2', Payload: '{}' }),
+      );
+      expect(result.ExecutedVersion).toBe('2');
+      expect(JSON.parse(Buffer.from(result.Payload ?? []).toString())).toEqual({
+        statusCode: 200,
+        version: '1.1.0',
+      });
+    });
+
+    it('honours alias weights exactly over 100 invocations', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await deployCode('checkout/1.1.0.zip');
+      await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } },
+        }),
+      );
+      const first = await invokeAlias(100);
+      expect(first.filter((v) => v === '2')).toHaveLength(10);
+      await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { '2': 0.37 } },
+        }),
+      );
+      const second = await invokeAlias(100);
+      expect(second.filter((v) => v === '2')).toHaveLength(37);
+    });
+
+    it('reports an Unhandled function error and emits an error metric when the handler throws', async () => {
+      await putArtifact(
+        'checkout/1.3.0.zip',
+        handlerSource('1.3.0', "throw new TypeError('boom');"),
+      );
+      await deployCode('checkout/1.3.0.zip');
+      await client.send(
+        new UpdateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '2' }),
+      );
+      const metrics: InvocationMetric[] = [];
+      lambda.onInvocation((metric) => metrics.push(metric));
+      const result = await client.send(
+        new InvokeCommand({ FunctionName: 'checkout', Qualifier: 'live' }),
+      );
+      expect(result.FunctionError).toBe('Unhandled');
+      expect(JSON.parse(Buffer.from(result.Payload ?? []).toString())).toMatchObject({
+        errorType: 'TypeError',
+        errorMessage: 'boom',
+      });
+      expect(metrics).toEqual([
+        { functionName: 'checkout', alias: 'live', version: '2', error: true, at: clock },
+      ]);
+    });
+
+    it('answers 404 ResourceNotFoundException for an unknown qualifier', async () => {
+      await expect(
+        client.send(new InvokeCommand({ FunctionName: 'checkout', Qualifier: 'staging' })),
+      ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    });
+  });
+
+  describe('failNextResponse', () => {
+    it('applies PublishVersion once although the response is lost and the SDK retries', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.1.0.zip',
+        }),
+      );
+      await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'checkout' }));
+      lambda.failNextResponse('PublishVersion');
+      const published = await client.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+      expect(published.Version).toBe('2');
+      expect(lambda.describe('checkout')).toMatchObject({ versions: ['1', '2'], publishCount: 2 });
+    });
+
+    it('applies UpdateAlias and still answers ServiceException', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      await deployCode('checkout/1.1.0.zip');
+      const noRetry = new LambdaClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 1,
+      });
+      lambda.failNextResponse('UpdateAlias');
+      await expect(
+        noRetry.send(
+          new UpdateAliasCommand({ FunctionName: 'checkout', Name: 'live', FunctionVersion: '2' }),
+        ),
+      ).rejects.toBeInstanceOf(ServiceException);
+      noRetry.destroy();
+      expect(lambda.describe('checkout').alias?.version).toBe('2');
+    });
+  });
+});
+
+describe('demo checkout artifacts', () => {
+  const demoRoot = fileURLToPath(new URL('../../../demo/artifacts', import.meta.url));
+  const health = { path: '/health' };
+  const traffic = { path: '/checkout', body: '{}' };
+
+  async function run(key: string, event: object): Promise<{ error?: string; statusCode?: number }> {
+    const lambda = new LocalLambda({ artifacts: new LocalArtifactStore({ root: demoRoot }) });
+    await lambda.seedFunction({
+      functionName: 'checkout',
+      artifact: { s3: { bucket: 'greenlight-demo-artifacts', key } },
+      alias: 'live',
+    });
+    const endpoint = await startEndpoint([lambda]);
+    const client = new LambdaClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const result = await client.send(
+        new InvokeCommand({
+          FunctionName: 'checkout',
+          Qualifier: 'live',
+          Payload: JSON.stringify(event),
+        }),
+      );
+      const payload = JSON.parse(Buffer.from(result.Payload ?? []).toString()) as {
+        statusCode?: number;
+      };
+      return result.FunctionError
+        ? { error: result.FunctionError }
+        : { statusCode: payload.statusCode ?? 0 };
+    } finally {
+      client.destroy();
+      await endpoint.close();
+    }
+  }
+
+  it.each([
+    ['checkout/1.0.0.zip', { statusCode: 200 }, { statusCode: 200 }],
+    ['checkout/1.1.0.zip', { statusCode: 200 }, { statusCode: 200 }],
+    ['checkout/1.2.0-broken.zip', { statusCode: 500 }, { statusCode: 200 }],
+    ['checkout/1.3.0-faulty.zip', { statusCode: 200 }, { error: 'Unhandled' }],
+  ])(
+    '%s answers the health check and real traffic as the demo expects',
+    async (key, onHealth, onTraffic) => {
+      expect(await run(key, health)).toEqual(onHealth);
+      expect(await run(key, traffic)).toEqual(onTraffic);
+    },
+  );
+});
