@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { LocalArtifactStore, ResolvedArtifact } from './artifact-store.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
@@ -502,10 +503,15 @@ export class LocalLambda implements LocalService {
   #loadModule(artifact: ResolvedArtifact): Promise<Record<string, unknown>> {
     let loaded = this.#modules.get(artifact.sha256);
     if (!loaded) {
-      // The hash in the query string gives each content its own module instance: Node caches
-      // modules by URL, and one path can hold different code over time.
-      const url = `${pathToFileURL(artifact.path).href}?sha=${encodeURIComponent(artifact.sha256)}`;
-      loaded = import(/* @vite-ignore */ url) as Promise<Record<string, unknown>>;
+      // Imported from a data: URL of the file's bytes: Node refuses to load a module from a
+      // file named .zip, and the content (not the path, which can hold new code over time) is
+      // what identifies a Lambda version's code. Demo handlers are single self-contained files.
+      loaded = readFile(artifact.path).then(
+        (code) =>
+          import(/* @vite-ignore */ `data:text/javascript;base64,${code.toString('base64')}`) as Promise<
+            Record<string, unknown>
+          >,
+      );
       this.#modules.set(artifact.sha256, loaded);
       loaded.catch(() => this.#modules.delete(artifact.sha256));
     }

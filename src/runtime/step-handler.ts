@@ -60,8 +60,11 @@ export function createStepHandler<Input, Output>(
         expiresAfterSeconds: deps.config.idempotencyTtlSeconds,
       });
       runOnce = makeIdempotent(
-        // `input` is typed unknown so that Powertools reads this as a plain function, not a handler.
-        (_key: Record<string, string | number>, input: unknown) => step.run(input as Input, deps),
+        // The second argument is wrapped on purpose: Powertools 2.35 takes any second argument
+        // that has a `step` key (as the weight-step input does) for a durable-execution context
+        // and registers it as the Lambda context, which then fails to save the record.
+        (_key: Record<string, string | number>, wrapped: unknown) =>
+          step.run((wrapped as { input: Input }).input, deps),
         {
           persistenceStore,
           config: idempotencyConfig,
@@ -73,7 +76,7 @@ export function createStepHandler<Input, Output>(
     idempotencyConfig.registerLambdaContext(context);
     const key = step.idempotencyKey(parsed.data);
     logger.appendKeys({ ...key });
-    return runOnce(key, parsed.data);
+    return runOnce(key, { input: parsed.data });
   };
 
   return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
