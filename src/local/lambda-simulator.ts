@@ -508,9 +508,9 @@ export class LocalLambda implements LocalService {
       // what identifies a Lambda version's code. Demo handlers are single self-contained files.
       loaded = readFile(artifact.path).then(
         (code) =>
-          import(/* @vite-ignore */ `data:text/javascript;base64,${code.toString('base64')}`) as Promise<
-            Record<string, unknown>
-          >,
+          import(
+            /* @vite-ignore */ `data:text/javascript;base64,${code.toString('base64')}`
+          ) as Promise<Record<string, unknown>>,
       );
       this.#modules.set(artifact.sha256, loaded);
       loaded.catch(() => this.#modules.delete(artifact.sha256));

@@ -1,0 +1,71 @@
+import type { ServiceConfigInput } from '../core/service-config.ts';
+
+/** Bucket of the demo's Lambda artifacts (demo/artifacts/s3/<bucket>/...). */
+export const DemoArtifactBucket = 'greenlight-demo-artifacts';
+
+/**
+ * The services the local cloud knows. `checkout` is a Lambda behind the `live` alias; its
+ * versions under demo/artifacts: 1.0.0 (what blue runs at start), 1.1.0 (good), 1.2.0-broken
+ * (fails its pre-traffic test) and 1.3.0-faulty (passes the test, throws on real traffic).
+ */
+export const demoServices: ServiceConfigInput[] = [
+  {
+    name: 'checkout',
+    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+    strategies: {
+      canary: { type: 'canary', percent: 10, bakeSeconds: 60 },
+      linear: { type: 'linear', percent: 25, intervalSeconds: 30 },
+      'all-at-once': { type: 'all-at-once', bakeSeconds: 30 },
+      steps: {
+        type: 'steps',
+        steps: [
+          { percent: 5, bakeSeconds: 30 },
+          { percent: 25, bakeSeconds: 30 },
+          { percent: 50, bakeSeconds: 30 },
+        ],
+      },
+    },
+    defaultStrategy: 'canary',
+    alarms: ['checkout-errors'],
+    tests: [
+      {
+        name: 'health',
+        payload: { path: '/health' },
+        expect: { statusCode: 200 },
+      },
+    ],
+    warmWindowSeconds: 3600,
+  },
+];
+
+/** The demo function and the artifact blue starts from. */
+export const demoFunctions = [
+  {
+    functionName: 'checkout',
+    alias: 'live',
+    artifact: { s3: { bucket: DemoArtifactBucket, key: 'checkout/1.0.0.zip' } },
+  },
+] as const;
+
+/**
+ * Gate alarms, as a team would create them in CloudWatch: any error through the live alias
+ * within a short period (periods are seconds here so that the demo runs in seconds).
+ */
+export const demoAlarms = [
+  {
+    AlarmName: 'checkout-errors',
+    AlarmDescription: 'Errors through checkout:live',
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [
+      { Name: 'FunctionName', Value: 'checkout' },
+      { Name: 'Resource', Value: 'checkout:live' },
+    ],
+    Statistic: 'Sum' as const,
+    Period: 10,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
+    TreatMissingData: 'notBreaching',
+  },
+];

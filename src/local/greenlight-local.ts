@@ -1,0 +1,186 @@
+import { fileURLToPath } from 'node:url';
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  type PutMetricAlarmCommandInput,
+} from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { handler as acquireLock } from '../../functions/acquire-lock.ts';
+import { handler as checkGates } from '../../functions/check-gates.ts';
+import { handler as finalize } from '../../functions/finalize.ts';
+import { handler as provisionGreen } from '../../functions/provision-green.ts';
+import { handler as register } from '../../functions/register.ts';
+import { handler as rollback } from '../../functions/rollback.ts';
+import { handler as setWeight } from '../../functions/set-weight.ts';
+import { handler as testGreen } from '../../functions/test-green.ts';
+import {
+  buildReleaseDefinition,
+  functionArnsFor,
+  ReleaseFunction,
+} from '../../workflows/release.ts';
+import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
+import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
+import { releaseRulePattern } from '../core/release-rule.ts';
+import type { ServiceConfigInput } from '../core/service-config.ts';
+import { LocalArtifactStore } from './artifact-store.ts';
+import { startLocalCloud } from './cloud.ts';
+import { LocalCloudWatch } from './cloudwatch-simulator.ts';
+import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
+import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import type { LocalLambdaHandler } from './step-functions.ts';
+
+export const LocalNames = {
+  region: 'us-east-1',
+  accountId: '000000000000',
+  bus: 'greenlight',
+  ledgerTable: 'greenlight-ledger',
+  idempotencyTable: 'greenlight-idempotency',
+  stateMachine: 'greenlight-release',
+  releaseRule: 'greenlight-release-requested',
+} as const;
+
+export interface GreenlightLocalOptions {
+  /** Port of the one endpoint that serves every local AWS service. @default 0 (any free port) */
+  port?: number;
+  /** How long a bake really waits here, whatever the strategy says. @default 1500 */
+  bakeMs?: number;
+  /** How long a release waits between two tries for a busy service's lock. @default 200 */
+  lockPollMs?: number;
+  /** Pause between retries of a failed step. @default 50 */
+  retryIntervalMs?: number;
+  services?: ServiceConfigInput[];
+  functions?: readonly SeedFunctionInput[];
+  alarms?: readonly PutMetricAlarmCommandInput[];
+  /** Root of the local artifact store. @default demo/artifacts */
+  artifactsRoot?: string;
+}
+
+export type GreenlightLocal = Awaited<ReturnType<typeof startGreenlightLocal>>;
+
+/**
+ * greenlight on a laptop: the real release definition, run by the local Step Functions engine
+ * with its Task states bound to the real handlers in functions/, against the local AWS
+ * services on one loopback endpoint. The handlers find everything through the standard AWS
+ * configuration (AWS_ENDPOINT_URL), exactly as they would in Lambda.
+ *
+ * One per process: the handlers read their configuration from this process's environment.
+ */
+export async function startGreenlightLocal(options: GreenlightLocalOptions = {}) {
+  const artifacts = new LocalArtifactStore({
+    root: options.artifactsRoot ?? fileURLToPath(new URL('../../demo/artifacts', import.meta.url)),
+  });
+  const lambda = new LocalLambda({
+    artifacts,
+    region: LocalNames.region,
+    accountId: LocalNames.accountId,
+  });
+  const cloudwatch = new LocalCloudWatch({
+    region: LocalNames.region,
+    accountId: LocalNames.accountId,
+  });
+  cloudwatch.connectLambda(lambda);
+
+  const bakeMs = options.bakeMs ?? 1500;
+  const lockPollMs = options.lockPollMs ?? 200;
+  const cloud = await startLocalCloud({
+    port: options.port ?? 0,
+    services: [lambda, cloudwatch],
+    region: LocalNames.region,
+    accountId: LocalNames.accountId,
+    waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : bakeMs),
+    retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
+  });
+
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: cloud.url,
+    AWS_REGION: LocalNames.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    GREENLIGHT_LEDGER_TABLE: LocalNames.ledgerTable,
+    GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
+    GREENLIGHT_BUS_NAME: LocalNames.bus,
+    GREENLIGHT_SERVICES: JSON.stringify(options.services ?? demoServices),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+  delete process.env.AWS_PROFILE;
+
+  const clientConfig = {
+    endpoint: cloud.url,
+    region: LocalNames.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const dynamo = new DynamoDBClient(clientConfig);
+  for (const table of [
+    ledgerTableInput(LocalNames.ledgerTable),
+    idempotencyTableInput(LocalNames.idempotencyTable),
+  ]) {
+    await dynamo.send(new CreateTableCommand(table));
+    await waitUntilTableExists(
+      { client: dynamo, maxWaitTime: 30, minDelay: 1 },
+      { TableName: table.TableName },
+    );
+  }
+
+  for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
+  const cw = new CloudWatchClient(clientConfig);
+  for (const alarm of options.alarms ?? demoAlarms) await cw.send(new PutMetricAlarmCommand(alarm));
+
+  const { stateMachineArn } = cloud.stepFunctions.createStateMachine({
+    name: LocalNames.stateMachine,
+    definition: buildReleaseDefinition({
+      functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
+    }),
+    functions: localFunctions(),
+  });
+  cloud.eventBridge.createBus(LocalNames.bus);
+  cloud.eventBridge.addRule({
+    name: LocalNames.releaseRule,
+    busName: LocalNames.bus,
+    pattern: releaseRulePattern,
+    target: async (event) => {
+      cloud.stepFunctions.startExecution(stateMachineArn, event);
+    },
+  });
+
+  const ledger = new DynamoReleaseLedger({
+    client: DynamoDBDocumentClient.from(dynamo, {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    tableName: LocalNames.ledgerTable,
+  });
+
+  return {
+    url: cloud.url,
+    port: cloud.port,
+    stateMachineArn,
+    cloud,
+    lambda,
+    cloudwatch,
+    ledger,
+    clientConfig,
+    close: async () => {
+      await cloud.close();
+      dynamo.destroy();
+      cw.destroy();
+    },
+  };
+}
+
+/** The real handlers, by local function name (`greenlight-<function>`, see functionArnsFor). */
+const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
+  [ReleaseFunction.Register]: register,
+  [ReleaseFunction.AcquireLock]: acquireLock,
+  [ReleaseFunction.ProvisionGreen]: provisionGreen,
+  [ReleaseFunction.TestGreen]: testGreen,
+  [ReleaseFunction.SetWeight]: setWeight,
+  [ReleaseFunction.CheckGates]: checkGates,
+  [ReleaseFunction.Finalize]: finalize,
+  [ReleaseFunction.Rollback]: rollback,
+};
+
+function localFunctions(): Record<string, LocalLambdaHandler> {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([fn, handler]) => [`greenlight-${fn}`, handler]),
+  );
+}
