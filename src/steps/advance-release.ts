@@ -22,6 +22,8 @@ export async function advanceRelease(
     patch?: Partial<ReleaseRecord>;
     detail?: Record<string, unknown>;
     eventKey?: string;
+    /** What led here, appended to the core's reason ("... after AlarmGateFailed: ..."). */
+    because?: string;
   } = {},
 ): Promise<ReleaseRecord> {
   const result = transition(
@@ -31,13 +33,8 @@ export async function advanceRelease(
   if (result.kind === 'unchanged') return record;
 
   const now = deps.now().toISOString();
-  const next = {
-    ...record,
-    ...options.patch,
-    ...result.next,
-    reason: result.reason,
-    updatedAt: now,
-  };
+  const reason = options.because ? `${result.reason} after ${options.because}` : result.reason;
+  const next = { ...record, ...options.patch, ...result.next, reason, updatedAt: now };
   const published: LifecycleEvent[] = [];
   for (const effect of result.effects) {
     if (effect.type === 'publish') {
@@ -49,7 +46,7 @@ export async function advanceRelease(
           service: record.service,
           version: record.version,
           phase: next.phase,
-          reason: result.reason,
+          reason,
           greenPercent: next.greenPercent,
           ...(next.colours ? { colours: next.colours } : {}),
           ...(record.actor ? { actor: record.actor } : {}),

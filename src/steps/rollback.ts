@@ -49,9 +49,7 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
       deps,
       record,
       { type: ReleaseEventType.RolledBack },
-      {
-        detail: { cause: { error: failure.Error, message: reason } },
-      },
+      { because: reason, detail: { cause: { error: failure.Error, message: reason } } },
     );
     return { phase: final.phase, reason: final.reason };
   },

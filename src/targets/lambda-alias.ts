@@ -6,6 +6,7 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   type LambdaClient,
+  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
@@ -142,10 +143,7 @@ export class LambdaAliasTarget implements TrafficTarget {
   async #route(service: ServiceConfig, colours: Colours, desired: AliasRoute): Promise<void> {
     const target = lambdaTargetOf(service);
     const alias = await this.#getAlias(target);
-    const observed: AliasRoute = {
-      version: alias.FunctionVersion ?? '(none)',
-      weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {},
-    };
+    const observed = routeOf(alias);
     const ours = new Set([colours.blue, colours.green]);
     const strangers = [observed.version, ...Object.keys(observed.weights)].filter(
       (version) => !ours.has(version),
@@ -169,6 +167,14 @@ export class LambdaAliasTarget implements TrafficTarget {
         }),
       );
     } catch (error) {
+      // A lost response to our own earlier write looks like a conflict to the SDK's retry (the
+      // revision moved on): if the alias is now exactly where we wanted it, that write landed.
+      if (
+        isPreconditionFailed(error) &&
+        isSameRoute(routeOf(await this.#getAlias(target)), desired)
+      ) {
+        return;
+      }
       throw conflictOr(
         error,
         `Alias ${target.alias} of ${target.functionName} changed while we moved traffic`,
@@ -252,11 +258,42 @@ export class LambdaAliasTarget implements TrafficTarget {
       }
       return published.Version;
     } catch (error) {
+      // Our own publish may have landed with its response lost: then a version with this
+      // code and this release's description exists, and it is green.
+      const landed = isPreconditionFailed(error)
+        ? await this.#findPublished(functionName, config.CodeSha256, releaseId)
+        : undefined;
+      if (landed !== undefined) return landed;
       throw conflictOr(
         error,
         `${functionName} changed between its code update and publishing green (another deployment?)`,
       );
     }
+  }
+
+  async #findPublished(
+    functionName: string,
+    codeSha256: string | undefined,
+    releaseId: string,
+  ): Promise<string | undefined> {
+    let marker: string | undefined;
+    let found: string | undefined;
+    do {
+      const page = await this.#client.send(
+        new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }),
+      );
+      for (const version of page.Versions ?? []) {
+        if (
+          version.Version !== '$LATEST' &&
+          version.CodeSha256 === codeSha256 &&
+          version.Description === `greenlight ${releaseId}`
+        ) {
+          found = version.Version;
+        }
+      }
+      marker = page.NextMarker;
+    } while (marker !== undefined);
+    return found;
   }
 
   async #runTest(
@@ -341,8 +378,19 @@ function isSameRoute(observed: AliasRoute, desired: AliasRoute): boolean {
   });
 }
 
+function routeOf(alias: AliasConfiguration): AliasRoute {
+  return {
+    version: alias.FunctionVersion ?? '(none)',
+    weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {},
+  };
+}
+
+function isPreconditionFailed(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'PreconditionFailedException';
+}
+
 function conflictOr(error: unknown, message: string): unknown {
-  if (error instanceof Error && error.name === 'PreconditionFailedException') {
+  if (isPreconditionFailed(error)) {
     return new TargetStateConflict(`${message}: ${error.message}`);
   }
   return error;

@@ -6,6 +6,7 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
+  ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
@@ -234,8 +235,39 @@ describe('LambdaAliasTarget.provision', () => {
     lambda
       .on(PublishVersionCommand)
       .rejects(awsError(PreconditionFailedException, 'The Revision Id provided does not match'));
+    lambda.on(ListVersionsByFunctionCommand).resolves({
+      Versions: [
+        { Version: '$LATEST', CodeSha256: 'sha-new' },
+        { Version: '8', CodeSha256: 'sha-other', Description: 'greenlight checkout-1-4-2-a1' },
+        { Version: '9', CodeSha256: 'sha-new', Description: 'deployed by hand' },
+      ],
+    });
 
     await expect(aTarget().provision(aRelease(), aService())).rejects.toThrow(TargetStateConflict);
+  });
+
+  it('takes the version its own lost publish created, instead of calling it a conflict', async () => {
+    lambda.on(GetAliasCommand).resolves(anAlias('7'));
+    givenCodeUpdateSucceeds('8');
+    lambda
+      .on(PublishVersionCommand)
+      .rejects(awsError(PreconditionFailedException, 'The Revision Id provided does not match'));
+    lambda
+      .on(ListVersionsByFunctionCommand)
+      .resolvesOnce({ Versions: [{ Version: '7', CodeSha256: 'sha-old' }], NextMarker: 'page-2' })
+      .resolves({
+        Versions: [
+          { Version: '8', CodeSha256: 'sha-new', Description: 'greenlight checkout-1-4-2-a1' },
+        ],
+      });
+
+    const colours = await aTarget().provision(aRelease(), aService());
+
+    expect(colours).toEqual({ blue: '7', green: '8' });
+    expect(lambda.commandCalls(ListVersionsByFunctionCommand).map((c) => c.args[0].input)).toEqual([
+      { FunctionName: 'checkout-api', Marker: undefined },
+      { FunctionName: 'checkout-api', Marker: 'page-2' },
+    ]);
   });
 
   it('fails when the published version is the one already live', async () => {
@@ -388,6 +420,35 @@ describe('LambdaAliasTarget.setGreenPercent', () => {
         },
       ],
     ]);
+  });
+
+  it('accepts a refused update when its own earlier write already landed (lost response)', async () => {
+    lambda
+      .on(GetAliasCommand)
+      .resolvesOnce(anAlias('7'))
+      .resolves(anAlias('7', { '8': 0.1 }));
+    lambda
+      .on(UpdateAliasCommand)
+      .rejects(awsError(PreconditionFailedException, 'The Revision Id provided does not match'));
+
+    await aTarget().setGreenPercent(aService(), colours, 10);
+
+    expect(sentCommands().map(([name]) => name)).toEqual([
+      'GetAliasCommand',
+      'UpdateAliasCommand',
+      'GetAliasCommand',
+    ]);
+  });
+
+  it('still reports a conflict when a refused update left the alias elsewhere', async () => {
+    lambda.on(GetAliasCommand).resolves(anAlias('7'));
+    lambda
+      .on(UpdateAliasCommand)
+      .rejects(awsError(PreconditionFailedException, 'The Revision Id provided does not match'));
+
+    await expect(aTarget().setGreenPercent(aService(), colours, 10)).rejects.toThrow(
+      TargetStateConflict,
+    );
   });
 
   it('sends nothing when the alias already routes that percent to green', async () => {

@@ -1,0 +1,294 @@
+import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveReleaseId } from '../../src/core/release-id.ts';
+import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import {
+  aLambdaService,
+  artifact,
+  executionFor,
+  lifecycleEvents,
+  requestRelease,
+  waitForPhase,
+} from './local-release.ts';
+
+// End to end through the local cloud over real HTTP: the built workflow, the real handlers,
+// dynalite, and the Lambda and CloudWatch simulators. Each test releases its own service.
+const names = ['good', 'broken', 'faulty', 'dupe', 'busy', 'retry'] as const;
+const fixtures = names.map(aLambdaService);
+let local: GreenlightLocal;
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  local = await startGreenlightLocal({
+    bakeMs: 1000,
+    lockPollMs: 50,
+    retryIntervalMs: 10,
+    services: fixtures.map((f) => f.service),
+    functions: fixtures.map((f) => f.fn),
+    alarms: fixtures.map((f) => f.alarm),
+  });
+  lambda = new LambdaClient(local.clientConfig);
+});
+
+afterAll(async () => {
+  lambda?.destroy();
+  await local?.close();
+});
+
+async function getAlias(functionName: string) {
+  return lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: 'live' }));
+}
+
+describe('a Lambda alias release', () => {
+  it('finalizes a good release: canary weights, then all traffic on green', async () => {
+    const weightsSeen: Record<string, number>[] = [];
+    const stop = local.cloud.eventBridge.onEvent(({ event }) => {
+      if (event['detail-type'] === 'Traffic Shifted' && event.detail.service === 'good') {
+        weightsSeen.push(local.lambda.describe('good').alias?.weights ?? {});
+      }
+    });
+    const eventId = await requestRelease(local, {
+      service: 'good',
+      version: '1.1.0',
+      artifact: artifact('1.1.0'),
+      actor: 'dana',
+    });
+    const execution = await executionFor(local, eventId);
+    stop();
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const releaseId = deriveReleaseId('good', '1.1.0', 1);
+    const release = await local.ledger.getRelease(releaseId);
+    expect(release).toMatchObject({
+      phase: 'Finalized',
+      greenPercent: 100,
+      colours: { blue: '1', green: '2' },
+    });
+    expect(weightsSeen).toEqual([{ '2': 0.1 }, {}]);
+    const alias = await getAlias('good');
+    expect(alias.FunctionVersion).toBe('2');
+    expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+    expect(
+      lifecycleEvents(local, releaseId).map((e) => [e['detail-type'], e.detail.greenPercent]),
+    ).toEqual([
+      ['Release Started', 0],
+      ['Green Provisioned', 0],
+      ['Traffic Shifted', 10],
+      ['Traffic Shifted', 100],
+      ['Release Finalized', 100],
+    ]);
+    const steps = (await local.ledger.listSteps(releaseId)).map((s) => `${s.step}:${s.outcome}`);
+    expect(steps).toEqual([
+      'register:succeeded',
+      'lock:succeeded',
+      'provision:succeeded',
+      'preflight:succeeded',
+      'test:succeeded',
+      'shift:succeeded',
+      'gate:succeeded',
+      'shift:succeeded',
+      'gate:succeeded',
+      'finalize:succeeded',
+    ]);
+
+    // Visible through the Step Functions API as any SDK or the AWS CLI sees it.
+    const sfn = new SFNClient(local.clientConfig);
+    const described = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: execution.executionArn }),
+    );
+    sfn.destroy();
+    expect(described.status).toBe('SUCCEEDED');
+  });
+
+  it('rolls back a green that fails its test before any traffic moves, leaving the alias untouched', async () => {
+    const before = await getAlias('broken');
+    const eventId = await requestRelease(local, {
+      service: 'broken',
+      version: '1.2.0',
+      artifact: artifact('1.2.0-broken'),
+    });
+    const execution = await executionFor(local, eventId);
+
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
+    const releaseId = deriveReleaseId('broken', '1.2.0', 1);
+    const release = await local.ledger.getRelease(releaseId);
+    expect(release?.phase).toBe('RolledBack');
+    expect(release?.reason).toContain('GreenTestFailed');
+    const after = await getAlias('broken');
+    expect(after.RevisionId).toBe(before.RevisionId);
+    expect(after.FunctionVersion).toBe('1');
+    const test = (await local.ledger.listSteps(releaseId)).find((s) => s.step === 'test');
+    expect(test?.outcome).toBe('failed');
+    expect(test?.evidence?.tests?.[0]).toMatchObject({
+      name: 'health',
+      passed: false,
+      statusCode: 200,
+    });
+    expect(lifecycleEvents(local, releaseId).map((e) => e['detail-type'])).not.toContain(
+      'Traffic Shifted',
+    );
+    expect(lifecycleEvents(local, releaseId).at(-1)?.['detail-type']).toBe('Release Rolled Back');
+  });
+
+  it('rolls back when the errors alarm fires during the bake, with the alarm as evidence', async () => {
+    // Real traffic through the alias while the canary bakes: 10% of it reaches the faulty green.
+    const traffic: Promise<unknown>[] = [];
+    const stop = local.cloud.eventBridge.onEvent(({ event }) => {
+      if (event['detail-type'] === 'Traffic Shifted' && event.detail.service === 'faulty') {
+        for (let i = 0; i < 20; i += 1) {
+          traffic.push(
+            lambda.send(
+              new InvokeCommand({
+                FunctionName: 'faulty',
+                Qualifier: 'live',
+                Payload: JSON.stringify({ path: '/pay' }),
+              }),
+            ),
+          );
+        }
+      }
+    });
+    const eventId = await requestRelease(local, {
+      service: 'faulty',
+      version: '1.3.0',
+      artifact: artifact('1.3.0-faulty'),
+    });
+    const execution = await executionFor(local, eventId);
+    stop();
+    const results = await Promise.all(traffic);
+
+    expect(results).toHaveLength(20);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
+    const releaseId = deriveReleaseId('faulty', '1.3.0', 1);
+    const gate = (await local.ledger.listSteps(releaseId)).find((s) => s.step === 'gate');
+    expect(gate?.outcome).toBe('failed');
+    expect(gate?.evidence?.alarms?.[0]).toMatchObject({ name: 'faulty-errors', state: 'ALARM' });
+    expect(lifecycleEvents(local, releaseId).map((e) => e['detail-type'])).toEqual([
+      'Release Started',
+      'Green Provisioned',
+      'Traffic Shifted',
+      'Gate Failed',
+      'Release Rolled Back',
+    ]);
+    const alias = await getAlias('faulty');
+    expect(alias.FunctionVersion).toBe('1');
+    expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+    expect((await local.ledger.getRelease(releaseId))?.phase).toBe('RolledBack');
+  });
+
+  it('starts one release for a duplicate event', async () => {
+    const detail = { service: 'dupe', version: '1.1.0', artifact: artifact('1.1.0') };
+    const first = await requestRelease(local, detail);
+    const second = await requestRelease(local, detail);
+    const executions = await Promise.all([executionFor(local, first), executionFor(local, second)]);
+
+    expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const provisioned = executions.filter((e) =>
+      local.cloud.stepFunctions
+        .getHistory(e.executionArn)
+        .some((h) => h.details?.name === 'ProvisionGreen'),
+    );
+    expect(provisioned).toHaveLength(1);
+    expect(local.lambda.describe('dupe').versions).toEqual(['1', '2']);
+    const steps = await local.ledger.listSteps(deriveReleaseId('dupe', '1.1.0', 1));
+    expect(steps.filter((s) => s.step === 'duplicate')).toHaveLength(1);
+    expect(steps.filter((s) => s.step === 'provision')).toHaveLength(1);
+  });
+
+  it('makes a second release for a busy service wait for the first, then run', async () => {
+    const firstId = deriveReleaseId('busy', '1.1.0', 1);
+    const secondId = deriveReleaseId('busy', '2.0.0', 1);
+    const first = await requestRelease(local, {
+      service: 'busy',
+      version: '1.1.0',
+      artifact: artifact('1.1.0'),
+    });
+    await waitForPhase(local, firstId, new Set(['Provisioning', 'Testing', 'Shifting']));
+    const second = await requestRelease(local, {
+      service: 'busy',
+      version: '2.0.0',
+      artifact: artifact('1.0.0'),
+    });
+    const [a, b] = await Promise.all([executionFor(local, first), executionFor(local, second)]);
+
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const firstSteps = await local.ledger.listSteps(firstId);
+    const secondSteps = await local.ledger.listSteps(secondId);
+    const wait = secondSteps.find((s) => s.step === 'lock' && s.outcome === 'started');
+    expect(wait?.reason).toBe(`Waiting for busy's lock, held by ${firstId}`);
+    const firstFinalized = firstSteps.find((s) => s.step === 'finalize')?.at ?? '';
+    const secondProvisioned = secondSteps.find((s) => s.step === 'provision')?.at ?? '';
+    expect(secondProvisioned > firstFinalized).toBe(true);
+    expect((await local.ledger.getRelease(secondId))?.colours).toEqual({ blue: '2', green: '3' });
+    expect((await getAlias('busy')).FunctionVersion).toBe('3');
+  });
+
+  it('leaves no double effect when a step fails after its side effect and is retried', async () => {
+    // Lose more responses than the SDK retries on its own, so that the step itself fails
+    // after AWS did the work, and Step Functions runs it again.
+    local.lambda.failNextResponse('PublishVersion', 3);
+    local.lambda.failNextResponse('UpdateAlias', 3);
+    const eventId = await requestRelease(local, {
+      service: 'retry',
+      version: '1.1.0',
+      artifact: artifact('1.1.0'),
+    });
+    const execution = await executionFor(local, eventId);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const history = local.cloud.stepFunctions.getHistory(execution.executionArn);
+    // ProvisionGreen failed once (all three SDK attempts lost their response) and Step Functions
+    // ran it again; the lost UpdateAlias answers were absorbed by the adapter, which found its
+    // own write in place when the SDK's retry was refused for a stale revision.
+    const failedTasks = history.filter((h) => h.type === 'TaskFailed').length;
+    expect(failedTasks).toBe(1);
+    const snapshot = local.lambda.describe('retry');
+    expect(snapshot.versions).toEqual(['1', '2']);
+    expect(snapshot.alias).toMatchObject({ version: '2', weights: {} });
+    const shifts = (await local.ledger.listSteps(deriveReleaseId('retry', '1.1.0', 1))).filter(
+      (s) => s.step === 'shift',
+    );
+    expect(shifts.map((s) => s.greenPercent)).toEqual([10, 100]);
+  });
+});
+
+describe('an invalid release event', () => {
+  it('is rejected with field-level reasons and changes nothing', async () => {
+    const versionsBefore = names.map((n) => local.lambda.describe(n).versions);
+    const eventId = await requestRelease(local, {
+      service: 'good',
+      artifact: { s3: { bucket: 'Not A Bucket' } },
+    });
+    const execution = await executionFor(local, eventId);
+
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'InvalidReleaseEvent' });
+    const rejection = await local.ledger.getRejection(eventId);
+    expect(rejection?.evidence?.issues?.map((i) => i.path)).toEqual(
+      expect.arrayContaining([
+        'detail.version',
+        'detail.artifact.s3.bucket',
+        'detail.artifact.s3.key',
+      ]),
+    );
+    const events = lifecycleEvents(local, eventId);
+    expect(events.map((e) => e['detail-type'])).toEqual(['Release Rejected']);
+    expect(names.map((n) => local.lambda.describe(n).versions)).toEqual(versionsBefore);
+  });
+
+  it('is rejected when the service is not registered', async () => {
+    const eventId = await requestRelease(local, {
+      service: 'payments',
+      version: '1.0.0',
+      artifact: artifact('1.1.0'),
+    });
+    const execution = await executionFor(local, eventId);
+
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'InvalidReleaseEvent' });
+    const rejection = await local.ledger.getRejection(eventId);
+    expect(rejection?.evidence?.issues).toEqual([
+      { path: 'detail.service', message: expect.stringContaining('"payments" is not registered') },
+    ]);
+    expect(await local.ledger.listReleases('payments', 5)).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { TerminalPhases } from '../../src/core/phases.ts';
+import type { ReleaseRecord } from '../../src/core/records.ts';
+import type { ReleaseRequestedV1Input } from '../../src/core/release-event.ts';
+import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
+import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
+import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+
+/** A Lambda service for end-to-end tests: its own function, alias `live` and errors alarm. */
+export function aLambdaService(name: string): {
+  service: ServiceConfigInput;
+  fn: SeedFunctionInput;
+  alarm: PutMetricAlarmCommandInput;
+} {
+  return {
+    service: {
+      name,
+      target: { kind: 'lambda-alias', functionName: name, alias: 'live' },
+      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+      defaultStrategy: 'canary',
+      alarms: [`${name}-errors`],
+      tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
+    },
+    fn: { functionName: name, alias: 'live', artifact: artifact('1.0.0') },
+    alarm: {
+      AlarmName: `${name}-errors`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: name },
+        { Name: 'Resource', Value: `${name}:live` },
+      ],
+      Statistic: 'Sum',
+      Period: 10,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  };
+}
+
+/** A demo artifact by its version: `1.1.0`, `1.2.0-broken`, `1.3.0-faulty`, ... */
+export function artifact(version: string): { s3: { bucket: string; key: string } } {
+  return { s3: { bucket: DemoArtifactBucket, key: `checkout/${version}.zip` } };
+}
+
+/** Puts a Release Requested event on the local bus the way CI does; returns the event id. */
+export async function requestRelease(
+  local: GreenlightLocal,
+  detail: Partial<ReleaseRequestedV1Input> | Record<string, unknown>,
+): Promise<string> {
+  const client = new EventBridgeClient(local.clientConfig);
+  try {
+    const result = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'greenlight',
+            Source: 'greenlight.test',
+            DetailType: 'Release Requested',
+            Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
+          },
+        ],
+      }),
+    );
+    const eventId = result.Entries?.[0]?.EventId;
+    if (result.FailedEntryCount !== 0 || !eventId)
+      throw new Error(`PutEvents failed: ${JSON.stringify(result)}`);
+    return eventId;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The execution the bus started for an event, once it has ended. */
+export async function executionFor(local: GreenlightLocal, eventId: string) {
+  const sfn = local.cloud.stepFunctions;
+  const started = sfn
+    .listExecutions()
+    .find((execution) => (JSON.parse(execution.input) as { id?: string }).id === eventId);
+  if (!started) throw new Error(`No execution was started for event ${eventId}`);
+  return sfn.waitForExecution(started.executionArn);
+}
+
+/** Polls the ledger until the release is in `phases` (or any terminal phase). */
+export async function waitForPhase(
+  local: GreenlightLocal,
+  releaseId: string,
+  phases: ReadonlySet<string> = TerminalPhases,
+  timeoutMs = 30_000,
+): Promise<ReleaseRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const release = await local.ledger.getRelease(releaseId);
+    if (release && phases.has(release.phase)) return release;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Release ${releaseId} did not reach ${[...phases].join('/')}: ${JSON.stringify(release)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Lifecycle events on the bus for one release (by release id) or one rejected event (by event id). */
+export function lifecycleEvents(local: GreenlightLocal, id: string) {
+  return local.cloud.eventBridge
+    .events('greenlight')
+    .filter((event) => event.source === 'greenlight')
+    .filter((event) => event.detail.releaseId === id || event.detail.eventId === id);
+}
