@@ -64,6 +64,19 @@ export async function advanceRelease(
   return deps.ledger.updateRelease(record.releaseId, patch, [record.phase]);
 }
 
+/**
+ * Throws InvalidTransition unless `event` may happen to the release now. Steps that act on the
+ * target call it before acting: a step that runs out of order (a late retry, or the local
+ * engine starting the next Map iteration after a gate failed, which AWS never does) must not
+ * move traffic for a release that is already rolling back.
+ */
+export function assertCanAdvance(record: ReleaseRecord, event: ReleaseEvent): void {
+  transition(
+    { phase: record.phase, stepIndex: record.stepIndex, greenPercent: record.greenPercent },
+    event,
+  );
+}
+
 /** Reads the release a step works on; a missing one means the workflow state is corrupt. */
 export async function loadRelease(
   deps: StepDependencies,

@@ -2,7 +2,7 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { ColouredReleaseInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -18,6 +18,8 @@ export const finalizeStep: Step<{ release: ReleaseSpec; colours: Colours }, Rele
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'finalize', index: 0 }),
   run: async ({ release, colours }, deps) => {
     const service = serviceOf(deps, release.service);
+    const record = await loadRelease(deps, release.releaseId);
+    assertCanAdvance(record, { type: ReleaseEventType.Finalized });
     await deps.targetFor(service).finalize(service, colours);
     await deps.ledger.recordStep(
       release.releaseId,
@@ -30,7 +32,6 @@ export const finalizeStep: Step<{ release: ReleaseSpec; colours: Colours }, Rele
         reason: `All traffic on green; blue kept warm for ${service.warmWindowSeconds}s`,
       }),
     );
-    const record = await loadRelease(deps, release.releaseId);
     const final = await advanceRelease(deps, record, { type: ReleaseEventType.Finalized });
     return { phase: final.phase, reason: final.reason };
   },

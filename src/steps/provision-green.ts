@@ -2,7 +2,7 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { ReleaseInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -13,8 +13,13 @@ export const provisionGreenStep: Step<{ release: ReleaseSpec }, Colours> = {
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'provision', index: 0 }),
   run: async ({ release }, deps) => {
     const service = serviceOf(deps, release.service);
-    const colours = await deps.targetFor(service).provision(release, service);
     const record = await loadRelease(deps, release.releaseId);
+    // The colours are not known yet; they do not decide whether provisioning may happen.
+    assertCanAdvance(record, {
+      type: ReleaseEventType.GreenProvisioned,
+      colours: { blue: '', green: '' },
+    });
+    const colours = await deps.targetFor(service).provision(release, service);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -22,7 +22,8 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'rollback', index: 0 }),
   run: async ({ release, failure }, deps) => {
     const service = serviceOf(deps, release.service);
-    const reason = describeFailure(failure);
+    const cause = failureMessage(failure);
+    const reason = `${failure.Error}: ${cause}`;
     let record = await loadRelease(deps, release.releaseId);
     if (record.phase !== ReleasePhase.RollingBack) {
       record = await advanceRelease(deps, record, {
@@ -42,14 +43,14 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
         reason: record.colours
           ? `All traffic back on blue (${record.colours.blue}) after: ${reason}`
           : `Nothing had moved; released the lock after: ${reason}`,
-        evidence: { error: { name: failure.Error, message: reason } },
+        evidence: { error: { name: failure.Error, message: cause } },
       }),
     );
     const final = await advanceRelease(
       deps,
       record,
       { type: ReleaseEventType.RolledBack },
-      { because: reason, detail: { cause: { error: failure.Error, message: reason } } },
+      { because: reason, detail: { cause: { error: failure.Error, message: cause } } },
     );
     return { phase: final.phase, reason: final.reason };
   },
@@ -59,13 +60,13 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
  * Step Functions puts the failed task's error name in `Error` and, for a Lambda error, a JSON
  * `{errorType, errorMessage}` document in `Cause`.
  */
-export function describeFailure(failure: Failure): string {
+export function failureMessage(failure: Failure): string {
   const cause = failure.Cause ?? '';
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return `${failure.Error}: ${parsed.errorMessage}`;
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
   } catch {
     // Not JSON: a States.* error or a plain message.
   }
-  return cause ? `${failure.Error}: ${cause}` : failure.Error;
+  return cause || '(no cause given)';
 }

@@ -2,7 +2,7 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { WeightStepInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -20,8 +20,14 @@ export const setWeightStep: Step<
   }),
   run: async ({ release, colours, step }, deps) => {
     const service = serviceOf(deps, release.service);
-    await deps.targetFor(service).setGreenPercent(service, colours, step.percent);
     const record = await loadRelease(deps, release.releaseId);
+    const event = {
+      type: ReleaseEventType.WeightSet,
+      index: step.index,
+      percent: step.percent,
+    } as const;
+    assertCanAdvance(record, event);
+    await deps.targetFor(service).setGreenPercent(service, colours, step.percent);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {
@@ -33,14 +39,9 @@ export const setWeightStep: Step<
         reason: `Step ${step.index + 1} of ${release.plan.length}: ${step.percent}% of traffic on green, baking ${step.bakeSeconds}s`,
       }),
     );
-    await advanceRelease(
-      deps,
-      record,
-      { type: ReleaseEventType.WeightSet, index: step.index, percent: step.percent },
-      {
-        eventKey: `shift#${step.index}`,
-        detail: { step: step.index, bakeSeconds: step.bakeSeconds },
-      },
-    );
+    await advanceRelease(deps, record, event, {
+      eventKey: `shift#${step.index}`,
+      detail: { step: step.index, bakeSeconds: step.bakeSeconds },
+    });
   },
 };

@@ -161,7 +161,11 @@ describe('a Lambda alias release', () => {
     expect(results).toHaveLength(20);
     expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
     const releaseId = deriveReleaseId('faulty', '1.3.0', 1);
-    const gate = (await local.ledger.listSteps(releaseId)).find((s) => s.step === 'gate');
+    const steps = await local.ledger.listSteps(releaseId);
+    // The failed gate stops the plan: the 100% step never runs, even though the local engine
+    // (unlike AWS) goes on to start the Map's next iteration after one has failed.
+    expect(steps.filter((s) => s.step === 'shift').map((s) => s.greenPercent)).toEqual([10]);
+    const gate = steps.find((s) => s.step === 'gate');
     expect(gate?.outcome).toBe('failed');
     expect(gate?.evidence?.alarms?.[0]).toMatchObject({ name: 'faulty-errors', state: 'ALARM' });
     expect(lifecycleEvents(local, releaseId).map((e) => e['detail-type'])).toEqual([

@@ -1,0 +1,108 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { formatRelease, type RenderStyle } from '../cli/format-timeline.ts';
+import { TerminalPhases } from '../core/phases.ts';
+import type { ReleaseRecord } from '../core/records.ts';
+import { deriveReleaseId } from '../core/release-id.ts';
+import { DemoArtifactBucket } from './demo-registry.ts';
+import { describeTraffic, startAliasTraffic } from './demo-traffic.ts';
+import { type GreenlightLocal, LocalNames } from './greenlight-local.ts';
+
+/** The demo's releases of `checkout`, in order, and how each is expected to end. */
+export const demoReleases = [
+  {
+    title: 'A good release: canary 10%, bake, gate, then 100%',
+    version: '1.1.0',
+    artifact: 'checkout/1.1.0.zip',
+    expected: 'Finalized',
+  },
+  {
+    title: 'A broken build: green fails its health test before any user sees it',
+    version: '1.2.0',
+    artifact: 'checkout/1.2.0-broken.zip',
+    expected: 'RolledBack',
+  },
+  {
+    title:
+      'A faulty build: passes its test, then throws on real traffic; the errors alarm fires during the bake',
+    version: '1.3.0',
+    artifact: 'checkout/1.3.0-faulty.zip',
+    expected: 'RolledBack',
+  },
+] as const;
+
+export interface DemoOutcome {
+  version: string;
+  expected: string;
+  release: ReleaseRecord;
+}
+
+/**
+ * Runs the demo releases one after the other under steady traffic through `checkout:live`,
+ * the way CI would send them (PutEvents on the greenlight bus), and prints each release's
+ * timeline from the ledger.
+ */
+export async function runDemo(
+  local: GreenlightLocal,
+  out: (line: string) => void,
+  style: RenderStyle,
+): Promise<DemoOutcome[]> {
+  const events = new EventBridgeClient(local.clientConfig);
+  const lambda = new LambdaClient(local.clientConfig);
+  const outcomes: DemoOutcome[] = [];
+  const attempt = 1;
+  try {
+    for (const [i, demo] of demoReleases.entries()) {
+      out('');
+      out(`── Demo ${i + 1}/${demoReleases.length}: ${demo.title}`);
+      const traffic = startAliasTraffic({
+        client: lambda,
+        functionName: 'checkout',
+        alias: 'live',
+        intervalMs: 25,
+      });
+      await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: LocalNames.bus,
+              Source: 'greenlight.demo',
+              DetailType: 'Release Requested',
+              Detail: JSON.stringify({
+                schemaVersion: 1,
+                service: 'checkout',
+                version: demo.version,
+                attempt,
+                artifact: { s3: { bucket: DemoArtifactBucket, key: demo.artifact } },
+                actor: 'demo',
+                ci: { provider: 'local', runUrl: 'http://127.0.0.1/demo' },
+              }),
+            },
+          ],
+        }),
+      );
+      const releaseId = deriveReleaseId('checkout', demo.version, attempt);
+      const release = await waitForEnd(local, releaseId);
+      await traffic.stop();
+      for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
+        out(line);
+      out(`  users saw  ${describeTraffic(traffic.counts)}`);
+      outcomes.push({ version: demo.version, expected: demo.expected, release });
+    }
+  } finally {
+    events.destroy();
+    lambda.destroy();
+  }
+  return outcomes;
+}
+
+async function waitForEnd(local: GreenlightLocal, releaseId: string): Promise<ReleaseRecord> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const release = await local.ledger.getRelease(releaseId);
+    if (release && TerminalPhases.has(release.phase)) return release;
+    if (Date.now() > deadline)
+      throw new Error(`Demo release ${releaseId} did not end within 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

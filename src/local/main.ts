@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { shouldUseColor } from '../cli/format-timeline.ts';
+import { runDemo } from './demo.ts';
+import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
+
+// `npm start`: the local cloud with its demo, then it keeps serving until stopped.
+const usage = `Usage: npm start [-- --port N] [--bake-ms MS] [--no-demo] [--exit-after-demo]
+
+  --port N            port of the local AWS endpoint (default 4010, or GREENLIGHT_LOCAL_PORT)
+  --bake-ms MS        how long each bake really waits locally (default 1500)
+  --no-demo           start serving without running the demo releases
+  --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)`;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'bake-ms': { type: 'string' },
+    'no-demo': { type: 'boolean', default: false },
+    'exit-after-demo': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const port = Number(values.port ?? process.env.GREENLIGHT_LOCAL_PORT ?? 4010);
+const bakeMs = Number(values['bake-ms'] ?? 1500);
+if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isFinite(bakeMs) || bakeMs < 0) {
+  console.error(
+    `greenlight: --port must be 0-65535 and --bake-ms a number of milliseconds\n\n${usage}`,
+  );
+  process.exit(2);
+}
+
+const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true) };
+const local = await startGreenlightLocal({ port, bakeMs });
+const url = local.url;
+console.log(`greenlight local cloud on ${url}
+  EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
+  Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
+  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors. Bakes last ${bakeMs} ms here.`);
+
+let failed = false;
+if (!values['no-demo']) {
+  const outcomes = await runDemo(local, (line) => console.log(line), style);
+  console.log('');
+  for (const outcome of outcomes) {
+    const ok = outcome.release.phase === outcome.expected;
+    failed ||= !ok;
+    console.log(
+      `${ok ? 'ok  ' : 'FAIL'} checkout ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
+    );
+  }
+}
+
+if (values['exit-after-demo']) {
+  await local.close();
+  process.exit(failed ? 1 : 0);
+}
+
+console.log(`
+Serving until Ctrl-C. Try it from another terminal:
+  export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  bin/greenlight release --service checkout --version 1.4.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip --wait
+  bin/greenlight status --service checkout
+  aws events put-events --endpoint-url ${url} --entries '[{"EventBusName":"greenlight","Source":"ci","DetailType":"Release Requested","Detail":"{\\"schemaVersion\\":1,\\"service\\":\\"checkout\\",\\"version\\":\\"1.5.0\\",\\"artifact\\":{\\"s3\\":{\\"bucket\\":\\"greenlight-demo-artifacts\\",\\"key\\":\\"checkout/1.0.0.zip\\"}}}"}]'
+  aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}`);
+
+const shutdown = async () => {
+  await local.close();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
