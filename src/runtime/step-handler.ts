@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { InvalidStepInput } from '../core/errors.ts';
+import { InvalidStepInput, isGreenlightError } from '../core/errors.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
 import { type StepDependencies, sharedDependencies } from './dependencies.ts';
 
@@ -49,7 +49,7 @@ export function createStepHandler<Input, Output>(
       );
     }
     const deps = dependencies();
-    if (!step.idempotencyKey) return step.run(parsed.data, deps);
+    if (!step.idempotencyKey) return logOutcome(step.name, step.run(parsed.data, deps));
     if (!runOnce || !idempotencyConfig) {
       // One persistence layer per idempotency configuration: sharing one across configs breaks both.
       const persistenceStore = new DynamoDBPersistenceLayer({
@@ -76,8 +76,22 @@ export function createStepHandler<Input, Output>(
     idempotencyConfig.registerLambdaContext(context);
     const key = step.idempotencyKey(parsed.data);
     logger.appendKeys({ ...key });
-    return runOnce(key, { input: parsed.data });
+    return logOutcome(step.name, runOnce(key, { input: parsed.data }));
   };
 
   return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+/** One line per step run: what it returned, or the typed error it ended with. */
+async function logOutcome<Output>(name: string, running: Promise<Output>): Promise<Output> {
+  try {
+    const output = await running;
+    logger.info(`${name} done`, { output: output as never });
+    return output;
+  } catch (error) {
+    // Domain errors are verdicts the workflow acts on, not faults of greenlight.
+    if (isGreenlightError(error)) logger.warn(`${name} ended with ${error.name}`, { error });
+    else logger.error(`${name} failed`, { error: error as Error });
+    throw error;
+  }
 }
