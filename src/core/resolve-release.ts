@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
-import { ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
+import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
 import { deriveReleaseId } from './release-id.ts';
 import type { ServiceConfig, ServiceRegistry } from './service-config.ts';
 import { planWeights } from './weights.ts';
@@ -34,6 +34,7 @@ export function resolveRelease(
   }
 
   const service = checkService(rawDetail, registry, issues);
+  if (service !== undefined && detail.success) checkArtifact(detail.data.artifact, service, issues);
 
   if (issues.length > 0 || !envelope.success || !detail.success || service === undefined) {
     throw new InvalidReleaseEvent(issues);
@@ -96,6 +97,36 @@ function checkService(
     });
   }
   return service;
+}
+
+/**
+ * The artifact must be a kind the target deploys and come from a source the service lists.
+ */
+function checkArtifact(artifact: Artifact, service: ServiceConfig, issues: FieldIssue[]): void {
+  if ('s3' in artifact) {
+    if (service.target.kind !== 'lambda-alias') {
+      issues.push({
+        path: 'detail.artifact',
+        message: `service "${service.name}" runs on ECS and deploys images: send {"imageUri": ...}`,
+      });
+    } else if (!service.artifacts.s3Buckets.includes(artifact.s3.bucket)) {
+      issues.push({
+        path: 'detail.artifact.s3.bucket',
+        message: `bucket "${artifact.s3.bucket}" is not an artifact source of "${service.name}"; allowed: ${service.artifacts.s3Buckets.join(', ') || "(none: add it to the service's artifacts.s3Buckets)"}`,
+      });
+    }
+    return;
+  }
+  const repository = artifact.imageUri.replace(
+    /(@sha256:[a-f0-9]{64}|:[A-Za-z0-9._-]{1,128})$/,
+    '',
+  );
+  if (!service.artifacts.imageRepositories.includes(repository)) {
+    issues.push({
+      path: 'detail.artifact.imageUri',
+      message: `repository "${repository}" is not an artifact source of "${service.name}"; allowed: ${service.artifacts.imageRepositories.join(', ') || "(none: add it to the service's artifacts.imageRepositories)"}`,
+    });
+  }
 }
 
 /**

@@ -44,7 +44,91 @@ export const LambdaAliasTargetConfig = z.strictObject({
 });
 export type LambdaAliasTargetConfig = z.infer<typeof LambdaAliasTargetConfig>;
 
-export const TargetConfig = z.discriminatedUnion('kind', [LambdaAliasTargetConfig]);
+const TargetGroupArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+    'must be a target group ARN',
+  );
+const ListenerArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
+    'must be an Application Load Balancer listener ARN',
+  );
+const ListenerRuleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
+    'must be an Application Load Balancer listener rule ARN',
+  );
+
+/** One of the two colours' homes: a target group and the ECS service that fills it. */
+export const AlbSlot = z.strictObject({
+  targetGroupArn: TargetGroupArn,
+  ecs: z.strictObject({
+    cluster: z.string().min(1).max(255),
+    service: z.string().min(1).max(255),
+  }),
+});
+export type AlbSlot = z.infer<typeof AlbSlot>;
+
+/** An HTTP check run against green through the test listener before any user traffic. */
+export const HttpCheck = z.strictObject({
+  name: z.string().min(1).max(64),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+  path: z.string().regex(/^\//, 'must start with "/"'),
+  body: z.string().max(65_536).optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  expectStatus: z.int().min(100).max(599).default(200),
+  /** A substring the response body must contain. */
+  bodyIncludes: z.string().min(1).optional(),
+});
+export type HttpCheck = z.infer<typeof HttpCheck>;
+
+/**
+ * An HTTP service behind an Application Load Balancer: the production listener (or one of its
+ * rules) forwards to two target groups by weight; each target group is filled by its own ECS
+ * service. Which slot is blue is read from the listener at provisioning: the one taking traffic.
+ */
+export const AlbListenerTargetConfig = z.strictObject({
+  kind: z.literal('alb-listener'),
+  listenerArn: ListenerArn,
+  /** Set when production traffic reaches the service through a listener rule, not the default action. */
+  ruleArn: ListenerRuleArn.optional(),
+  /** A listener (or rule) that forwards only to green: smoke checks go through it. */
+  testListenerArn: ListenerArn,
+  testRuleArn: ListenerRuleArn.optional(),
+  /** Where the test listener answers, e.g. `http://internal-shop-123.eu-west-1.elb.amazonaws.com:8443`. */
+  testUrl: z.url({ protocol: /^https?$/ }),
+  slots: z.strictObject({ a: AlbSlot, b: AlbSlot }),
+  /** The container of the task definition whose image a release replaces. */
+  containerName: z.string().min(1).max(255),
+  smoke: z
+    .strictObject({
+      paths: z.array(z.string().regex(/^\//)).default(['/health', '/ready']),
+      checks: z.array(HttpCheck).max(20).default([]),
+      /** Each path and check must pass this many times in a row. */
+      consecutivePasses: z.int().min(1).max(20).default(3),
+      timeoutMs: z.int().min(100).max(30_000).default(2000),
+      intervalMs: z.int().min(0).max(30_000).default(500),
+    })
+    .default({
+      paths: ['/health', '/ready'],
+      checks: [],
+      consecutivePasses: 3,
+      timeoutMs: 2000,
+      intervalMs: 500,
+    }),
+  /** Green's targets must all be healthy within this long, or the release rolls back. */
+  healthyDeadlineSeconds: z.int().min(10).max(3600).default(600),
+});
+export type AlbListenerTargetConfig = z.infer<typeof AlbListenerTargetConfig>;
+
+export const TargetConfig = z.discriminatedUnion('kind', [
+  LambdaAliasTargetConfig,
+  AlbListenerTargetConfig,
+]);
 export type TargetConfig = z.infer<typeof TargetConfig>;
 
 export const LockPolicy = {
@@ -62,6 +146,18 @@ export const ServiceConfig = z
     /** Used when the event names no strategy. */
     defaultStrategy: StrategyName,
     /** CloudWatch alarm names watched after every bake. All must exist before traffic moves. */
+    /**
+     * Where this service's artifacts may come from. A release naming any other bucket or
+     * repository is rejected: a crafted event cannot deploy code from elsewhere, and the
+     * stack grants read access to these alone.
+     */
+    artifacts: z
+      .strictObject({
+        s3Buckets: z.array(z.string().min(3).max(63)).default([]),
+        /** ECR repository URIs without tag, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout`. */
+        imageRepositories: z.array(z.string().min(1)).default([]),
+      })
+      .default({ s3Buckets: [], imageRepositories: [] }),
     alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
     tests: z.array(LambdaTestEvent).max(20).default([]),
     approval: z

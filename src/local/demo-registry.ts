@@ -26,6 +26,7 @@ export const demoServices: ServiceConfigInput[] = [
       },
     },
     defaultStrategy: 'canary',
+    artifacts: { s3Buckets: [DemoArtifactBucket] },
     alarms: ['checkout-errors'],
     tests: [
       {

@@ -57,6 +57,9 @@ export function createDependencies(
       switch (service.target.kind) {
         case 'lambda-alias':
           return lambdaAlias;
+        case 'alb-listener':
+          // parseRuntimeConfig refuses such services until the ALB target lands.
+          throw new Error(`Service "${service.name}": ALB listener targets are not available yet`);
       }
     },
     dynamo,

@@ -20,6 +20,7 @@ export function aLambdaService(name: string): {
       target: { kind: 'lambda-alias', functionName: name, alias: 'live' },
       strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
       defaultStrategy: 'canary',
+      artifacts: { s3Buckets: [DemoArtifactBucket] },
       alarms: [`${name}-errors`],
       tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
     },

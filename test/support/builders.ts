@@ -30,6 +30,10 @@ export function aService(overrides: Partial<ServiceConfigInput> = {}): ServiceCo
       'all-at-once': { type: 'all-at-once' },
     },
     defaultStrategy: 'canary',
+    artifacts: {
+      s3Buckets: ['greenlight-artifacts'],
+      imageRepositories: ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout'],
+    },
     alarms: ['checkout-errors'],
     tests: [
       {

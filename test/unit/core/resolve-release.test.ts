@@ -136,6 +136,35 @@ describe('resolveRelease', () => {
     ]);
   });
 
+  it('rejects an S3 artifact from a bucket the service does not list', () => {
+    const event = aReleaseEvent({ artifact: { s3: { bucket: 'attacker-bucket', key: 'x.zip' } } });
+    expect(issuesOf(event)).toEqual([
+      {
+        path: 'detail.artifact.s3.bucket',
+        message:
+          'bucket "attacker-bucket" is not an artifact source of "checkout"; allowed: greenlight-artifacts',
+      },
+    ]);
+  });
+
+  it('accepts an image from a listed repository, by tag or digest', () => {
+    const repository = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout';
+    for (const imageUri of [`${repository}:1.4.2`, `${repository}@sha256:${'a'.repeat(64)}`]) {
+      expect(
+        resolveRelease(aReleaseEvent({ artifact: { imageUri } }), registry, now).artifact,
+      ).toEqual({
+        imageUri,
+      });
+    }
+  });
+
+  it('rejects an image from a repository the service does not list', () => {
+    const event = aReleaseEvent({
+      artifact: { imageUri: '999999999999.dkr.ecr.eu-west-1.amazonaws.com/evil:1' },
+    });
+    expect(issuesOf(event).map((issue) => issue.path)).toEqual(['detail.artifact.imageUri']);
+  });
+
   it('rejects an event of another detail-type', () => {
     expect(issuesOf(aReleaseEvent({}, { 'detail-type': 'Release Approved' }))).toEqual([
       { path: 'detail-type', message: 'must be "Release Requested"' },

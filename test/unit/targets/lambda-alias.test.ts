@@ -48,6 +48,7 @@ function aService(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
     target: { kind: 'lambda-alias', functionName: 'checkout-api', alias: 'live' },
     strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 300 } },
     defaultStrategy: 'canary',
+    artifacts: { s3Buckets: ['artifacts-bucket'], imageRepositories: [] },
     alarms: [],
     tests: [],
     approval: { type: 'none' },
