@@ -73,4 +73,9 @@ export interface TrafficTarget {
   finalize(service: ServiceConfig, colours: Colours): Promise<void>;
   /** All traffic on blue, no split left behind. */
   rollback(service: ServiceConfig, colours: Colours): Promise<void>;
+  /**
+   * Things an operator should know before traffic moves that do not stop the release (ALB:
+   * sticky sessions will move at finalize). Recorded in the release's timeline.
+   */
+  warnings?(service: ServiceConfig, colours: Colours): Promise<string[]>;
 }
