@@ -1,5 +1,7 @@
 import type {
   AlarmEvidence,
+  ApprovalRecord,
+  ApprovalStatus,
   Colours,
   LifecycleEvent,
   ReleaseRecord,
@@ -78,4 +80,26 @@ export interface TrafficTarget {
    * sticky sessions will move at finalize). Recorded in the release's timeline.
    */
   warnings?(service: ServiceConfig, colours: Colours): Promise<string[]>;
+}
+
+/** Approval requests and their decisions; the first decision wins, later ones change nothing. */
+export interface ApprovalStore {
+  /** Stores a new pending approval, or returns the one already stored under its id. */
+  create(record: ApprovalRecord): Promise<ApprovalRecord>;
+  get(approvalId: string): Promise<ApprovalRecord | undefined>;
+  /**
+   * Records a decision only if the approval is still pending (conditional write). `decided`
+   * is false when someone decided first; `record` is then the earlier decision.
+   */
+  decide(
+    approvalId: string,
+    decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: string; via: string; reason?: string },
+  ): Promise<{ decided: boolean; record: ApprovalRecord }>;
+  attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;
+}
+
+/** Step Functions callbacks for a task waiting on a token. */
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
 }

@@ -94,3 +94,42 @@ export interface LifecycleEvent {
     [key: string]: unknown;
   };
 }
+
+/** Where in a release a human is asked to say go. */
+export const ApprovalStage = {
+  BeforeShift: 'before-shift',
+  BeforeFinalize: 'before-finalize',
+} as const;
+export type ApprovalStage = (typeof ApprovalStage)[keyof typeof ApprovalStage];
+
+export const ApprovalStatus = {
+  Pending: 'pending',
+  Approved: 'approved',
+  Rejected: 'rejected',
+  TimedOut: 'timed-out',
+} as const;
+export type ApprovalStatus = (typeof ApprovalStatus)[keyof typeof ApprovalStatus];
+
+/**
+ * One request for a human decision. The callback token lives here and nowhere else: never in
+ * a Slack message, an event or a log. `approvalId` is deterministic (release id + stage), and
+ * it is all a Slack button carries.
+ */
+export interface ApprovalRecord {
+  approvalId: string;
+  releaseId: string;
+  service: string;
+  version: string;
+  stage: ApprovalStage;
+  taskToken: string;
+  status: ApprovalStatus;
+  requestedAt: string;
+  /** When the workflow stops waiting and the service's timeout action is taken. */
+  expiresAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  /** `slack` or `cli`. */
+  decidedVia?: string;
+  reason?: string;
+  slack?: { channel: string; ts: string };
+}
