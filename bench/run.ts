@@ -16,7 +16,7 @@ const benchStarted = performance.now();
 const bundles = await measureBundleSizes();
 
 // The four strategy releases run before the timed ones and so also warm the handlers up.
-const local = await startGreenlightLocal({ port: 0, bakeMs: 0, lockPollMs: 0, retryIntervalMs: 0 });
+const local = await startGreenlightLocal({ port: 0, lockPollMs: 0, retryIntervalMs: 0 });
 const driver = new ReleaseDriver(local);
 let transitions: Awaited<ReturnType<typeof measureStateTransitions>>;
 let timing: Awaited<ReturnType<typeof measureReleaseTiming>>;

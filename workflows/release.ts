@@ -1,3 +1,5 @@
+import { ErrorName } from '../src/core/errors.ts';
+
 /**
  * The release workflow as Amazon States Language (JSONPath only: the local engine runs neither
  * JSONata nor variables). This is the one definition: SST deploys it with the real function
@@ -15,6 +17,9 @@ export const ReleaseFunction = {
   ProvisionGreen: 'provision-green',
   TestGreen: 'test-green',
   SetWeight: 'set-weight',
+  StartBake: 'start-bake',
+  EndBake: 'end-bake',
+  BakeTick: 'bake-tick',
   CheckGates: 'check-gates',
   Finalize: 'finalize',
   Rollback: 'rollback',
@@ -33,7 +38,14 @@ export const ReleaseState = {
   TestGreen: 'TestGreen',
   ShiftTraffic: 'ShiftTraffic',
   SetWeight: 'SetWeight',
+  HasBake: 'HasBake',
   Bake: 'Bake',
+  BakeTimer: 'BakeTimer',
+  EndBake: 'EndBake',
+  WatchGates: 'WatchGates',
+  BakeTick: 'BakeTick',
+  IsBakeDone: 'IsBakeDone',
+  WaitForTick: 'WaitForTick',
   CheckGates: 'CheckGates',
   Finalize: 'Finalize',
   Released: 'Released',
@@ -67,6 +79,17 @@ export const TransientErrors = [
   'IdempotencyPersistenceLayerError',
 ];
 
+/**
+ * How a bake watches its gates.
+ * - `event`: the bake is a callback wait that times out when the bake is over; an alarm
+ *   entering ALARM (the CloudWatch Alarm State Change event) fails it at once, so rollback
+ *   starts within seconds. The gate check at the end of the bake stays as a backstop.
+ * - `poll`: a loop that checks the gates every `pollSeconds` (for accounts that cannot route
+ *   alarm events to greenlight). Slower to react and more state transitions.
+ */
+export const BakeMode = { Event: 'event', Poll: 'poll' } as const;
+export type BakeMode = (typeof BakeMode)[keyof typeof BakeMode];
+
 export interface ReleaseWorkflowOptions {
   /** ARN of each function, e.g. `arn:aws:lambda:eu-west-1:123456789012:function:greenlight-register`. */
   functionArns: Record<ReleaseFunction, string>;
@@ -83,6 +106,10 @@ export interface ReleaseWorkflowOptions {
   taskTimeoutSeconds?: number;
   /** @default 900 */
   provisionTimeoutSeconds?: number;
+  /** @default 'event' */
+  bakeMode?: BakeMode;
+  /** Seconds between two gate checks in `poll` mode. @default 30 */
+  pollSeconds?: number;
 }
 
 type AslState = Record<string, unknown> & { Type: string };
@@ -123,6 +150,7 @@ const catchIntoRollback = [
 export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefinition {
   const arns = options.functionArns;
   const timeout = options.taskTimeoutSeconds ?? 60;
+  const bakeMode = options.bakeMode ?? BakeMode.Event;
   const task = (fn: ReleaseFunction, extra: Record<string, unknown>): AslState => ({
     Type: 'Task',
     Resource: arns[fn],
@@ -206,13 +234,22 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           States: {
             [ReleaseState.SetWeight]: task(ReleaseFunction.SetWeight, {
               ResultPath: null,
-              Next: ReleaseState.Bake,
+              Next: ReleaseState.HasBake,
             }),
-            [ReleaseState.Bake]: {
-              Type: 'Wait',
-              SecondsPath: '$.step.bakeSeconds',
-              Next: ReleaseState.CheckGates,
+            [ReleaseState.HasBake]: {
+              Type: 'Choice',
+              Choices: [
+                {
+                  Variable: '$.step.bakeSeconds',
+                  NumericGreaterThan: 0,
+                  Next: bakeMode === BakeMode.Event ? ReleaseState.Bake : ReleaseState.BakeTick,
+                },
+              ],
+              Default: ReleaseState.CheckGates,
             },
+            ...(bakeMode === BakeMode.Event
+              ? eventBake(arns, task)
+              : pollingBake(task, options.pollSeconds ?? 30)),
             [ReleaseState.CheckGates]: task(ReleaseFunction.CheckGates, {
               ResultPath: null,
               End: true,
@@ -252,6 +289,113 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
 }
 
 /**
+ * The bake as two branches that end together. WatchGates waits on a callback token that
+ * start-bake stores while it watches the gate alarms; BakeTimer waits out the bake and then
+ * EndBake answers that token. An alarm event fails the token with AlarmGateFailed instead:
+ * the branch fails, Step Functions stops the timer branch, and the iteration, and so the Map,
+ * fails into Rollback within seconds. The gate check after the bake stays as a backstop.
+ *
+ * The timer is a Wait state rather than the callback task's TimeoutSecondsPath because the
+ * place that path is read from (state input, or the task's parameters) differs between
+ * interpreters; a Wait's SecondsPath does not.
+ */
+function eventBake(
+  arns: Record<ReleaseFunction, string>,
+  task: (fn: ReleaseFunction, extra: Record<string, unknown>) => AslState,
+): Record<string, AslState> {
+  return {
+    [ReleaseState.Bake]: {
+      Type: 'Parallel',
+      Branches: [
+        {
+          StartAt: ReleaseState.BakeTimer,
+          States: {
+            [ReleaseState.BakeTimer]: {
+              Type: 'Wait',
+              SecondsPath: '$.step.bakeSeconds',
+              Next: ReleaseState.EndBake,
+            },
+            [ReleaseState.EndBake]: task(ReleaseFunction.EndBake, {
+              Retry: [
+                // start-bake may still be storing the token when a very short bake ends.
+                {
+                  ErrorEquals: [ErrorName.BakeNotStarted],
+                  IntervalSeconds: 1,
+                  MaxAttempts: 5,
+                  BackoffRate: 1.5,
+                },
+                ...retryTransient,
+              ],
+              ResultPath: null,
+              End: true,
+            }),
+          },
+        },
+        {
+          StartAt: ReleaseState.WatchGates,
+          States: {
+            [ReleaseState.WatchGates]: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+              Parameters: {
+                FunctionName: arns[ReleaseFunction.StartBake],
+                Payload: {
+                  'release.$': '$.release',
+                  'colours.$': '$.colours',
+                  'step.$': '$.step',
+                  'taskToken.$': '$$.Task.Token',
+                },
+              },
+              // Longer than any bake (at most a day): only a lost EndBake ever reaches it.
+              TimeoutSeconds: 86_400 + 900,
+              Retry: [
+                {
+                  ...retryTransient[0],
+                  ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+                },
+              ],
+              ResultPath: null,
+              End: true,
+            },
+          },
+        },
+      ],
+      ResultPath: null,
+      Next: ReleaseState.CheckGates,
+    },
+  };
+}
+
+/** The bake as a loop: check the gates, wait, again, until the bake's time is up. */
+function pollingBake(
+  task: (fn: ReleaseFunction, extra: Record<string, unknown>) => AslState,
+  pollSeconds: number,
+): Record<string, AslState> {
+  return {
+    [ReleaseState.BakeTick]: task(ReleaseFunction.BakeTick, {
+      Parameters: {
+        'release.$': '$.release',
+        'colours.$': '$.colours',
+        'step.$': '$.step',
+        pollSeconds,
+      },
+      ResultPath: '$.tick',
+      Next: ReleaseState.IsBakeDone,
+    }),
+    [ReleaseState.IsBakeDone]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.tick.done', BooleanEquals: true, Next: ReleaseState.CheckGates }],
+      Default: ReleaseState.WaitForTick,
+    },
+    [ReleaseState.WaitForTick]: {
+      Type: 'Wait',
+      SecondsPath: '$.tick.waitSeconds',
+      Next: ReleaseState.BakeTick,
+    },
+  };
+}
+
+/**
  * Fails the build when a state points at a state that does not exist, when a state cannot be
  * reached, or when a non-terminal state has nowhere to go. Runs on nested Map graphs too.
  */
@@ -283,6 +427,9 @@ export function checkGraph(
     edges.set(name, targets);
     const processor = state.ItemProcessor as Pick<AslDefinition, 'StartAt' | 'States'> | undefined;
     if (processor) checkGraph(processor, `"${name}" iteration`);
+    const branches =
+      (state.Branches as Pick<AslDefinition, 'StartAt' | 'States'>[] | undefined) ?? [];
+    for (const [i, branch] of branches.entries()) checkGraph(branch, `"${name}" branch ${i}`);
   }
   if (!names.has(definition.StartAt)) {
     problems.push(`StartAt "${definition.StartAt}" is not a state of the ${where}`);

@@ -14,6 +14,7 @@ export const ErrorName = {
   ReleaseNotFound: 'ReleaseNotFound',
   ReleaseRolledBack: 'ReleaseRolledBack',
   InvalidStepInput: 'InvalidStepInput',
+  BakeNotStarted: 'BakeNotStarted',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -85,6 +86,11 @@ export class ReleaseNotFound extends GreenlightError {
 /** A step got input the workflow should never send: a bug in the definition, never retried. */
 export class InvalidStepInput extends GreenlightError {
   override readonly name = ErrorName.InvalidStepInput;
+}
+
+/** The bake's timer ended before its watch had stored the callback token; retried shortly. */
+export class BakeNotStarted extends GreenlightError {
+  override readonly name = ErrorName.BakeNotStarted;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

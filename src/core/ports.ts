@@ -2,6 +2,7 @@ import type {
   AlarmEvidence,
   ApprovalRecord,
   ApprovalStatus,
+  BakeRecord,
   Colours,
   LifecycleEvent,
   ReleaseRecord,
@@ -93,7 +94,13 @@ export interface ApprovalStore {
    */
   decide(
     approvalId: string,
-    decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: string; via: string; reason?: string },
+    decision: {
+      status: Exclude<ApprovalStatus, 'pending'>;
+      by: string;
+      at: string;
+      via: string;
+      reason?: string;
+    },
   ): Promise<{ decided: boolean; record: ApprovalRecord }>;
   attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;
 }
@@ -102,4 +109,28 @@ export interface ApprovalStore {
 export interface TaskCallbacks {
   succeed(taskToken: string, output: unknown): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** Bakes in progress and which releases watch which alarm, for event-driven gates. */
+export interface BakeStore {
+  /**
+   * Starts the bake of `bake.stepIndex`, or, when that bake already exists (a retried
+   * invocation), keeps its start and end and takes the new token. Returns what is stored.
+   */
+  begin(bake: BakeRecord): Promise<BakeRecord>;
+  get(releaseId: string): Promise<BakeRecord | undefined>;
+  /**
+   * Moves the bake of `stepIndex` from baking to `status` (conditional write). `changed` is
+   * false when it had already left baking: another event or the bake's end came first.
+   */
+  settle(
+    releaseId: string,
+    stepIndex: number,
+    status: 'ended' | 'interrupted',
+    reason: string,
+  ): Promise<{ changed: boolean; record: BakeRecord | undefined }>;
+  watch(releaseId: string, alarms: readonly string[]): Promise<void>;
+  unwatch(releaseId: string, alarms: readonly string[]): Promise<void>;
+  /** Release ids whose gates watch this alarm. */
+  watchers(alarmName: string): Promise<string[]>;
 }

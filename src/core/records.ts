@@ -133,3 +133,21 @@ export interface ApprovalRecord {
   reason?: string;
   slack?: { channel: string; ts: string };
 }
+
+/**
+ * The bake of one weight step. In event mode it holds the callback token of the waiting
+ * workflow, which an alarm event fails to cut the bake short.
+ */
+export interface BakeRecord {
+  releaseId: string;
+  service: string;
+  stepIndex: number;
+  /** Absent in poll mode, where nothing waits on a token. */
+  taskToken?: string;
+  alarms: string[];
+  startedAt: string;
+  endsAt: string;
+  status: 'baking' | 'ended' | 'interrupted';
+  /** Why the bake was cut short. */
+  reason?: string;
+}

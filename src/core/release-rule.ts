@@ -8,3 +8,16 @@ import { ReleaseRequestedDetailType } from './release-event.ts';
 export const releaseRulePattern = {
   'detail-type': [ReleaseRequestedDetailType],
 } as const;
+
+/**
+ * EventBridge pattern of the rule that cuts bakes short: a watched alarm entering ALARM.
+ * Listing the registered services' alarms keeps every other alarm in the account away from
+ * greenlight.
+ */
+export function alarmRulePattern(alarmNames: readonly string[]) {
+  return {
+    source: ['aws.cloudwatch'],
+    'detail-type': ['CloudWatch Alarm State Change'],
+    detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } },
+  };
+}

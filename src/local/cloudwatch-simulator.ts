@@ -15,6 +15,14 @@ export const AlarmState = {
 } as const;
 export type AlarmState = (typeof AlarmState)[keyof typeof AlarmState];
 
+/** The detail of a "CloudWatch Alarm State Change" event (the fields greenlight reads). */
+export interface AlarmStateChange {
+  alarmName: string;
+  alarmArn: string;
+  state: { value: AlarmState; reason: string; timestamp: string };
+  previousState: { value: AlarmState; reason: string; timestamp: string };
+}
+
 export interface LocalCloudWatchOptions {
   /** @default 'us-east-1' */
   region?: string;
@@ -112,11 +120,21 @@ export class LocalCloudWatch implements LocalService {
   readonly #now: () => Date;
   readonly #alarms = new Map<string, MetricAlarmRecord>();
   #invocations: InvocationMetric[] = [];
+  readonly #stateListeners = new Set<(change: AlarmStateChange) => void>();
 
   constructor(options: LocalCloudWatchOptions = {}) {
     this.#region = options.region ?? 'us-east-1';
     this.#accountId = options.accountId ?? '000000000000';
     this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Calls `listener` on every change of an alarm's state, with what CloudWatch puts in the
+   * detail of a "CloudWatch Alarm State Change" event; returns the unsubscribe function.
+   */
+  onStateChange(listener: (change: AlarmStateChange) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
   }
 
   /** Feeds the local Lambda's invocations into the metrics; returns the unsubscribe function. */
@@ -474,11 +492,23 @@ export class LocalCloudWatch implements LocalService {
   /** Only a change of state rewrites the reason and timestamp, as CloudWatch records transitions. */
   #transition(alarm: MetricAlarmRecord, verdict: Verdict, now: Date): void {
     if (alarm.state === verdict.state) return;
+    const previous = { state: alarm.state, reason: alarm.reason, at: alarm.stateUpdatedAt };
     alarm.state = verdict.state;
     alarm.reason = verdict.reason;
     alarm.reasonData = verdict.reasonData;
     alarm.stateUpdatedAt = now;
     delete alarm.heldUntil;
+    const change: AlarmStateChange = {
+      alarmName: alarm.name,
+      alarmArn: `arn:aws:cloudwatch:${this.#region}:${this.#accountId}:alarm:${alarm.name}`,
+      state: { value: alarm.state, reason: alarm.reason, timestamp: now.toISOString() },
+      previousState: {
+        value: previous.state,
+        reason: previous.reason,
+        timestamp: previous.at.toISOString(),
+      },
+    };
+    for (const listener of this.#stateListeners) listener(change);
   }
 
   #toMetricAlarm(alarm: MetricAlarmRecord): Record<string, unknown> {

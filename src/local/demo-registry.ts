@@ -13,15 +13,16 @@ export const demoServices: ServiceConfigInput[] = [
     name: 'checkout',
     target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
     strategies: {
-      canary: { type: 'canary', percent: 10, bakeSeconds: 60 },
-      linear: { type: 'linear', percent: 25, intervalSeconds: 30 },
-      'all-at-once': { type: 'all-at-once', bakeSeconds: 30 },
+      // Bakes of seconds, so that the demo runs in seconds; real services bake for minutes.
+      canary: { type: 'canary', percent: 10, bakeSeconds: 3 },
+      linear: { type: 'linear', percent: 25, intervalSeconds: 2 },
+      'all-at-once': { type: 'all-at-once', bakeSeconds: 2 },
       steps: {
         type: 'steps',
         steps: [
-          { percent: 5, bakeSeconds: 30 },
-          { percent: 25, bakeSeconds: 30 },
-          { percent: 50, bakeSeconds: 30 },
+          { percent: 5, bakeSeconds: 2 },
+          { percent: 25, bakeSeconds: 2 },
+          { percent: 50, bakeSeconds: 2 },
         ],
       },
     },

@@ -100,6 +100,28 @@ export class LocalEventBridge implements LocalService {
     this.rules.push({ ...rule, busName });
   }
 
+  /**
+   * Puts an event the way an AWS service does (a `source` like `aws.cloudwatch`, on the
+   * default bus unless told otherwise); the local simulators emit alarm state changes this way.
+   */
+  async emitServiceEvent(event: {
+    source: string;
+    detailType: string;
+    detail: object;
+    resources?: string[];
+    busName?: string;
+  }): Promise<void> {
+    await this.putEvents([
+      {
+        Source: event.source,
+        DetailType: event.detailType,
+        Detail: JSON.stringify(event.detail),
+        Resources: event.resources ?? [],
+        EventBusName: event.busName ?? 'default',
+      },
+    ]);
+  }
+
   /** Events accepted so far, oldest first; all buses unless `busName` is given. */
   events(busName?: string): EventEnvelope[] {
     return this.log

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   CloudWatchClient,
@@ -7,28 +8,34 @@ import {
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { handler as acquireLock } from '../../functions/acquire-lock.ts';
+import { handler as alarmEvent } from '../../functions/alarm-event.ts';
+import { handler as bakeTick } from '../../functions/bake-tick.ts';
 import { handler as checkGates } from '../../functions/check-gates.ts';
+import { handler as endBake } from '../../functions/end-bake.ts';
 import { handler as finalize } from '../../functions/finalize.ts';
 import { handler as provisionGreen } from '../../functions/provision-green.ts';
 import { handler as register } from '../../functions/register.ts';
 import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
+import { handler as startBake } from '../../functions/start-bake.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
 import {
+  BakeMode,
   buildReleaseDefinition,
   functionArnsFor,
   ReleaseFunction,
 } from '../../workflows/release.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
-import { releaseRulePattern } from '../core/release-rule.ts';
+import { parseServiceRegistry } from '../core/registry.ts';
+import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
 import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
-import type { LocalLambdaHandler } from './step-functions.ts';
+import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
 export const LocalNames = {
   region: 'us-east-1',
@@ -38,13 +45,21 @@ export const LocalNames = {
   idempotencyTable: 'greenlight-idempotency',
   stateMachine: 'greenlight-release',
   releaseRule: 'greenlight-release-requested',
+  alarmRule: 'greenlight-alarm-state-change',
 } as const;
 
 export interface GreenlightLocalOptions {
   /** Port of the one endpoint that serves every local AWS service. @default 0 (any free port) */
   port?: number;
-  /** How long a bake really waits here, whatever the strategy says. @default 1500 */
-  bakeMs?: number;
+  /**
+   * Whether alarm state changes reach greenlight as events (as the deployed rule delivers
+   * them). Off, bakes notice an alarm only at their end: the backstop. @default true
+   */
+  alarmEvents?: boolean;
+  /** @default 'event' */
+  bakeMode?: BakeMode;
+  /** Seconds between gate checks in poll mode. @default 1 */
+  pollSeconds?: number;
   /** How long a release waits between two tries for a busy service's lock. @default 200 */
   lockPollMs?: number;
   /** Pause between retries of a failed step. @default 50 */
@@ -81,14 +96,15 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   });
   cloudwatch.connectLambda(lambda);
 
-  const bakeMs = options.bakeMs ?? 1500;
   const lockPollMs = options.lockPollMs ?? 200;
   const cloud = await startLocalCloud({
     port: options.port ?? 0,
     services: [lambda, cloudwatch],
     region: LocalNames.region,
     accountId: LocalNames.accountId,
-    waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : bakeMs),
+    // Bakes last what each strategy says (the local services have short ones); only the wait
+    // between two tries for a busy service's lock is shortened.
+    waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : undefined),
     retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
   });
 
@@ -130,6 +146,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     name: LocalNames.stateMachine,
     definition: buildReleaseDefinition({
       functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
+      bakeMode: options.bakeMode ?? BakeMode.Event,
+      pollSeconds: options.pollSeconds ?? 1,
     }),
     functions: localFunctions(),
   });
@@ -142,6 +160,27 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       cloud.stepFunctions.startExecution(stateMachineArn, event);
     },
   });
+
+  if (options.alarmEvents ?? true) {
+    // CloudWatch puts a state change event on the default bus; the deployed rule sends the
+    // watched alarms' ALARM changes to the alarm-event function.
+    cloudwatch.onStateChange((change) => {
+      void cloud.eventBridge.emitServiceEvent({
+        source: 'aws.cloudwatch',
+        detailType: 'CloudWatch Alarm State Change',
+        resources: [change.alarmArn],
+        detail: change,
+      });
+    });
+    const services = parseServiceRegistry(options.services ?? demoServices);
+    cloud.eventBridge.addRule({
+      name: LocalNames.alarmRule,
+      pattern: alarmRulePattern(services.flatMap((service) => service.alarms)),
+      target: async (event) => {
+        await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
+      },
+    });
+  }
 
   const ledger = new DynamoReleaseLedger({
     client: DynamoDBDocumentClient.from(dynamo, {
@@ -174,6 +213,9 @@ const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
   [ReleaseFunction.ProvisionGreen]: provisionGreen,
   [ReleaseFunction.TestGreen]: testGreen,
   [ReleaseFunction.SetWeight]: setWeight,
+  [ReleaseFunction.StartBake]: startBake,
+  [ReleaseFunction.EndBake]: endBake,
+  [ReleaseFunction.BakeTick]: bakeTick,
   [ReleaseFunction.CheckGates]: checkGates,
   [ReleaseFunction.Finalize]: finalize,
   [ReleaseFunction.Rollback]: rollback,
@@ -183,4 +225,23 @@ function localFunctions(): Record<string, LocalLambdaHandler> {
   return Object.fromEntries(
     Object.entries(handlers).map(([fn, handler]) => [`greenlight-${fn}`, handler]),
   );
+}
+
+/** A Lambda context for handlers the local cloud invokes outside a workflow (rule targets). */
+function localLambdaContext(functionName: string): LambdaContextLike {
+  const deadline = Date.now() + 60_000;
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }

@@ -4,17 +4,15 @@ import { runDemo } from './demo.ts';
 import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
 
 // `npm start`: the local cloud with its demo, then it keeps serving until stopped.
-const usage = `Usage: npm start [-- --port N] [--bake-ms MS] [--no-demo] [--exit-after-demo]
+const usage = `Usage: npm start [-- --port N] [--no-demo] [--exit-after-demo]
 
   --port N            port of the local AWS endpoint (default 4010, or GREENLIGHT_LOCAL_PORT)
-  --bake-ms MS        how long each bake really waits locally (default 1500)
   --no-demo           start serving without running the demo releases
   --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)`;
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
-    'bake-ms': { type: 'string' },
     'no-demo': { type: 'boolean', default: false },
     'exit-after-demo': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -26,21 +24,18 @@ if (values.help) {
   process.exit(0);
 }
 const port = Number(values.port ?? process.env.GREENLIGHT_LOCAL_PORT ?? 4010);
-const bakeMs = Number(values['bake-ms'] ?? 1500);
-if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isFinite(bakeMs) || bakeMs < 0) {
-  console.error(
-    `greenlight: --port must be 0-65535 and --bake-ms a number of milliseconds\n\n${usage}`,
-  );
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`greenlight: --port must be 0-65535\n\n${usage}`);
   process.exit(2);
 }
 
 const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true) };
-const local = await startGreenlightLocal({ port, bakeMs });
+const local = await startGreenlightLocal({ port });
 const url = local.url;
 console.log(`greenlight local cloud on ${url}
   EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
-  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors. Bakes last ${bakeMs} ms here.`);
+  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).`);
 
 let failed = false;
 if (!values['no-demo']) {

@@ -2,16 +2,21 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchAlarmReader } from '../aws/cloudwatch-alarms.ts';
+import { DynamoBakeStore } from '../aws/dynamo-bakes.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceLock } from '../aws/dynamo-lock.ts';
 import { EventBridgeLifecycleEvents } from '../aws/eventbridge-events.ts';
+import { SfnTaskCallbacks } from '../aws/sfn-callbacks.ts';
 import type {
   AlarmReader,
+  BakeStore,
   LifecycleEvents,
   ReleaseLedger,
   ServiceLock,
+  TaskCallbacks,
   TrafficTarget,
 } from '../core/ports.ts';
 import type { ServiceConfig } from '../core/service-config.ts';
@@ -25,6 +30,8 @@ export interface StepDependencies {
   lock: ServiceLock;
   events: LifecycleEvents;
   alarms: AlarmReader;
+  bakes: BakeStore;
+  callbacks: TaskCallbacks;
   targetFor(service: ServiceConfig): TrafficTarget;
   dynamo: DynamoDBClient;
   now(): Date;
@@ -53,6 +60,8 @@ export function createDependencies(
       busName: config.busName,
     }),
     alarms: new CloudWatchAlarmReader({ client: new CloudWatchClient({}) }),
+    bakes: new DynamoBakeStore({ client: documents, tableName: config.ledgerTable }),
+    callbacks: new SfnTaskCallbacks({ client: new SFNClient({}) }),
     targetFor: (service) => {
       switch (service.target.kind) {
         case 'lambda-alias':

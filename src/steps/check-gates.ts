@@ -24,6 +24,9 @@ export const checkGatesStep: Step<
     const service = serviceOf(deps, release.service);
     const alarms = await deps.alarms.describe(service.alarms);
     const gate = decideGate(service.alarms, alarms);
+    // The bake is over (it timed out, or there was none): an alarm event from now on finds
+    // nothing to cut short, and the next step's bake watches again.
+    await deps.bakes.settle(release.releaseId, step.index, 'ended', gate.reason);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -21,6 +21,7 @@ export const finalizeStep: Step<{ release: ReleaseSpec; colours: Colours }, Rele
     const record = await loadRelease(deps, release.releaseId);
     assertCanAdvance(record, { type: ReleaseEventType.Finalized });
     await deps.targetFor(service).finalize(service, colours);
+    await deps.bakes.unwatch(release.releaseId, service.alarms);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -32,6 +32,7 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
       });
     }
     if (record.colours) await deps.targetFor(service).rollback(service, record.colours);
+    await deps.bakes.unwatch(release.releaseId, service.alarms);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -17,7 +17,7 @@ describe.skipIf(aws === undefined)('the AWS CLI against the local cloud', () => 
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    local = await startGreenlightLocal({ bakeMs: 50 });
+    local = await startGreenlightLocal();
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -6,7 +6,7 @@ import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/gree
 let local: GreenlightLocal;
 
 beforeAll(async () => {
-  local = await startGreenlightLocal({ bakeMs: 1000 });
+  local = await startGreenlightLocal();
 });
 
 afterAll(async () => {
@@ -24,7 +24,9 @@ describe('runDemo', () => {
       ['1.3.0', 'RolledBack'],
     ]);
     expect(outcomes[1]?.release.reason).toContain('GreenTestFailed');
-    expect(outcomes[2]?.release.reason).toContain('Alarm checkout-errors in ALARM');
+    expect(outcomes[2]?.release.reason).toContain(
+      'AlarmGateFailed: Alarm checkout-errors entered ALARM',
+    );
     const text = lines.join('\n');
     expect(text).toContain('[##------------------] 10% green');
     expect(text).toMatch(/users saw {2}\d+ requests: .*, 0 dropped/);

@@ -9,7 +9,10 @@ import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
 
 /** A Lambda service for end-to-end tests: its own function, alias `live` and errors alarm. */
-export function aLambdaService(name: string): {
+export function aLambdaService(
+  name: string,
+  bakeSeconds = 1,
+): {
   service: ServiceConfigInput;
   fn: SeedFunctionInput;
   alarm: PutMetricAlarmCommandInput;
@@ -18,7 +21,7 @@ export function aLambdaService(name: string): {
     service: {
       name,
       target: { kind: 'lambda-alias', functionName: name, alias: 'live' },
-      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds } },
       defaultStrategy: 'canary',
       artifacts: { s3Buckets: [DemoArtifactBucket] },
       alarms: [`${name}-errors`],
@@ -112,4 +115,19 @@ export function lifecycleEvents(local: GreenlightLocal, id: string) {
     .events('greenlight')
     .filter((event) => event.source === 'greenlight')
     .filter((event) => event.detail.releaseId === id || event.detail.eventId === id);
+}
+
+/** Polls the ledger until the release's timeline has a step named `step`. */
+export async function waitForStep(
+  local: GreenlightLocal,
+  releaseId: string,
+  step: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await local.ledger.listSteps(releaseId)).some((s) => s.step === step)) {
+    if (Date.now() > deadline)
+      throw new Error(`Release ${releaseId} never recorded a ${step} step`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
+  BakeMode,
   buildReleaseDefinition,
   checkGraph,
   functionArnsFor,
@@ -25,9 +26,12 @@ function statesOf(def: {
     const processor = state.ItemProcessor as
       | { States: Record<string, Record<string, unknown>> }
       | undefined;
+    const branches =
+      (state.Branches as { States: Record<string, Record<string, unknown>> }[]) ?? [];
     return [
       [name, state] as [string, Record<string, unknown>],
       ...(processor ? statesOf(processor) : []),
+      ...branches.flatMap((branch) => statesOf(branch)),
     ];
   });
 }
@@ -68,20 +72,41 @@ describe('buildReleaseDefinition', () => {
 
   it('retries transient AWS errors with backoff on every task, and never a domain error', () => {
     const tasks = statesOf(definition).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.length).toBe(8);
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [
+        ReleaseState.Register,
+        ReleaseState.AcquireLock,
+        ReleaseState.ProvisionGreen,
+        ReleaseState.TestGreen,
+        ReleaseState.SetWeight,
+        ReleaseState.EndBake,
+        ReleaseState.WatchGates,
+        ReleaseState.CheckGates,
+        ReleaseState.Finalize,
+        ReleaseState.Rollback,
+      ].sort(),
+    );
     for (const [name, state] of tasks) {
       const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
-      expect(retry.length, name).toBeGreaterThan(0);
-      expect(retry[0]?.BackoffRate, name).toBeGreaterThan(1);
-      if (name !== ReleaseState.Rollback) {
-        expect(retry[0]?.ErrorEquals, name).toEqual(TransientErrors);
-        expect(retry[0]?.ErrorEquals, name).not.toContain('GreenTestFailed');
-        expect(retry[0]?.ErrorEquals, name).not.toContain('AlarmGateFailed');
+      const transient = retry.find((r) => r.ErrorEquals.includes('ThrottlingException'));
+      if (name === ReleaseState.Rollback) {
+        expect(retry[0]?.ErrorEquals).toEqual(['States.ALL']);
+        continue;
       }
+      expect(transient?.BackoffRate, name).toBeGreaterThan(1);
+      // The bake's watch ends by design with States.Timeout only if its timer was lost.
+      const expected =
+        name === ReleaseState.WatchGates
+          ? TransientErrors.filter((e) => e !== 'States.Timeout')
+          : TransientErrors;
+      expect(transient?.ErrorEquals, name).toEqual(expected);
+      const retried = retry.flatMap((r) => r.ErrorEquals);
+      expect(retried, name).not.toContain('GreenTestFailed');
+      expect(retried, name).not.toContain('AlarmGateFailed');
     }
   });
 
-  it('shifts weights strictly in order: set weight, bake wait, gate', () => {
+  it('shifts weights strictly in order: set weight, bake (when there is one), gate', () => {
     const map = definition.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
     expect(map.MaxConcurrency).toBe(1);
     const processor = map.ItemProcessor as {
@@ -89,12 +114,53 @@ describe('buildReleaseDefinition', () => {
       States: Record<string, Record<string, unknown>>;
     };
     expect(processor.StartAt).toBe(ReleaseState.SetWeight);
-    expect(processor.States[ReleaseState.SetWeight]?.Next).toBe(ReleaseState.Bake);
-    expect(processor.States[ReleaseState.Bake]).toMatchObject({
-      Type: 'Wait',
-      SecondsPath: '$.step.bakeSeconds',
+    expect(processor.States[ReleaseState.SetWeight]?.Next).toBe(ReleaseState.HasBake);
+    expect(processor.States[ReleaseState.HasBake]).toMatchObject({
+      Choices: [{ Variable: '$.step.bakeSeconds', NumericGreaterThan: 0, Next: ReleaseState.Bake }],
+      Default: ReleaseState.CheckGates,
     });
     expect(processor.States[ReleaseState.Bake]?.Next).toBe(ReleaseState.CheckGates);
+  });
+
+  it('bakes as a timer and a callback watch that an alarm event can fail at once', () => {
+    const map = definition.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
+    const processor = map.ItemProcessor as { States: Record<string, Record<string, unknown>> };
+    const bake = processor.States[ReleaseState.Bake] as {
+      Type: string;
+      Branches: { States: Record<string, Record<string, unknown>> }[];
+    };
+    expect(bake.Type).toBe('Parallel');
+    const [timer, watch] = bake.Branches;
+    expect(timer?.States[ReleaseState.BakeTimer]).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.step.bakeSeconds',
+      Next: ReleaseState.EndBake,
+    });
+    expect(watch?.States[ReleaseState.WatchGates]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
+    });
+    // No Catch inside the bake: an AlarmGateFailed must fail the Map into Rollback.
+    expect(watch?.States[ReleaseState.WatchGates]?.Catch).toBeUndefined();
+  });
+
+  it('polls the gates in a loop in poll mode', () => {
+    const polled = buildReleaseDefinition({
+      functionArns: functionArnsFor('eu-west-1', '123456789012'),
+      bakeMode: BakeMode.Poll,
+      pollSeconds: 30,
+    });
+    const map = polled.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
+    const processor = map.ItemProcessor as { States: Record<string, Record<string, unknown>> };
+    expect(processor.States[ReleaseState.BakeTick]).toMatchObject({
+      Parameters: { pollSeconds: 30 },
+      Next: ReleaseState.IsBakeDone,
+    });
+    expect(processor.States[ReleaseState.WaitForTick]).toMatchObject({
+      SecondsPath: '$.tick.waitSeconds',
+      Next: ReleaseState.BakeTick,
+    });
+    expect(validateAsl(structuredClone(polled)).errorsText('\n')).toBe('');
   });
 
   it('puts the given function ARNs on the tasks', () => {

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { decideGate } from '../core/gate.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import { stepRecord } from './advance-release.ts';
+import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
+import { interruptBake } from './interrupt-bake.ts';
+import { serviceOf } from './service.ts';
+
+const StartBakeInput = z.object({
+  release: ReleaseSpecSchema,
+  colours: ColoursSchema,
+  step: WeightStepSchema,
+  taskToken: z.string().min(1),
+});
+
+export interface BakeStarted {
+  bakingUntil: string;
+}
+
+/**
+ * Starts an event-driven bake: stores the workflow's callback token, watches the service's
+ * gate alarms, and checks them once right away, because an alarm that fired between the
+ * weight change and now sent its event before there was a bake to cut short.
+ *
+ * No idempotency key: each invocation carries a new token that must be stored; `begin` keeps
+ * the bake's start and end when the same bake is started again.
+ */
+export const startBakeStep: Step<
+  { release: ReleaseSpec; colours: Colours; step: WeightStep; taskToken: string },
+  BakeStarted
+> = {
+  name: 'start-bake',
+  input: StartBakeInput,
+  run: async ({ release, step, taskToken }, deps) => {
+    const service = serviceOf(deps, release.service);
+    const now = deps.now();
+    const bake = await deps.bakes.begin({
+      releaseId: release.releaseId,
+      service: service.name,
+      stepIndex: step.index,
+      taskToken,
+      alarms: [...service.alarms],
+      startedAt: now.toISOString(),
+      endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
+      status: 'baking',
+    });
+    await deps.bakes.watch(release.releaseId, service.alarms);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: `bake#${step.index}`,
+        step: 'bake',
+        outcome: 'started',
+        phase: ReleasePhase.Shifting,
+        greenPercent: step.percent,
+        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
+      }),
+    );
+    const alarms = await deps.alarms.describe(service.alarms);
+    const gate = decideGate(service.alarms, alarms);
+    if (!gate.passed || bake.status === 'interrupted') {
+      await interruptBake(deps, {
+        releaseId: release.releaseId,
+        stepIndex: step.index,
+        firing: gate.firing,
+        reason: bake.reason ?? gate.reason,
+      });
+    }
+    return { bakingUntil: bake.endsAt };
+  },
+};
