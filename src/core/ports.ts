@@ -93,7 +93,13 @@ export interface ApprovalStore {
    */
   decide(
     approvalId: string,
-    decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: string; via: string; reason?: string },
+    decision: {
+      status: Exclude<ApprovalStatus, 'pending'>;
+      by: string;
+      at: string;
+      via: string;
+      reason?: string;
+    },
   ): Promise<{ decided: boolean; record: ApprovalRecord }>;
   attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;
 }
