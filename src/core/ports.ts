@@ -105,10 +105,18 @@ export interface ApprovalStore {
   attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;
 }
 
+/**
+ * What became of a callback. Not delivered: Step Functions no longer waits on the token (the
+ * task timed out, the execution stopped, or it was answered before), and nothing changed.
+ */
+export type CallbackOutcome =
+  | { delivered: true }
+  | { delivered: false; reason: 'TaskTimedOut' | 'TaskDoesNotExist' | 'InvalidToken' };
+
 /** Step Functions callbacks for a task waiting on a token. */
 export interface TaskCallbacks {
-  succeed(taskToken: string, output: unknown): Promise<void>;
-  fail(taskToken: string, error: string, cause: string): Promise<void>;
+  succeed(taskToken: string, output: unknown): Promise<CallbackOutcome>;
+  fail(taskToken: string, error: string, cause: string): Promise<CallbackOutcome>;
 }
 
 /** Bakes in progress and which releases watch which alarm, for event-driven gates. */

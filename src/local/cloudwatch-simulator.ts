@@ -37,6 +37,27 @@ interface Dimension {
   Value: string;
 }
 
+/**
+ * One datapoint for `recordMetric`, as PutMetricData takes it: a single `value`, or
+ * `statisticValues` that pre-aggregate many samples (the local ALB flushes its counts that way).
+ */
+export interface MetricDatum {
+  namespace: string;
+  metricName: string;
+  dimensions: Dimension[];
+  value?: number;
+  statisticValues?: { sampleCount: number; sum: number; minimum: number; maximum: number };
+  at: Date;
+}
+
+interface StoredDatum {
+  at: number;
+  sampleCount: number;
+  sum: number;
+  minimum: number;
+  maximum: number;
+}
+
 interface MetricAlarmRecord {
   name: string;
   description?: string;
@@ -108,7 +129,9 @@ class CloudWatchFault extends Error {
  * CloudWatch alarms for the local cloud on the AWS JSON 1.0 protocol (query-compatible) that
  * `@aws-sdk/client-cloudwatch` speaks. Alarms on the AWS/Lambda namespace are evaluated from the
  * local Lambda's invocations over sliding windows of `Period` seconds, on every DescribeAlarms
- * and every invocation, so a faulty green version raises its Errors alarm during a bake.
+ * and every invocation, so a faulty green version raises its Errors alarm during a bake. Alarms
+ * on other namespaces (AWS/ApplicationELB from the local router) are evaluated the same way from
+ * the datapoints given to `recordMetric`.
  *
  * Unlike CloudWatch, any whole number of seconds is a valid `Period` (CloudWatch takes 10, 20,
  * 30 or multiples of 60): the local cloud bakes for seconds, not minutes.
@@ -121,6 +144,10 @@ export class LocalCloudWatch implements LocalService {
   readonly #alarms = new Map<string, MetricAlarmRecord>();
   #invocations: InvocationMetric[] = [];
   readonly #stateListeners = new Set<(change: AlarmStateChange) => void>();
+  /** Datapoints from recordMetric, by metric identity (namespace, name and exact dimension set). */
+  readonly #series = new Map<string, StoredDatum[]>();
+  /** Namespaces whose alarms are evaluated even before their first datapoint (missing data). */
+  readonly #fedNamespaces = new Set<string>(['AWS/ApplicationELB']);
 
   constructor(options: LocalCloudWatchOptions = {}) {
     this.#region = options.region ?? 'us-east-1';
@@ -146,6 +173,29 @@ export class LocalCloudWatch implements LocalService {
     const horizon = this.#now().getTime() - retentionMs;
     this.#invocations = this.#invocations.filter((m) => m.at.getTime() > horizon);
     this.#invocations.push(metric);
+    this.#evaluateAll();
+  }
+
+  /**
+   * Records datapoints of any namespace (AWS/ApplicationELB from the local router, for one) and
+   * evaluates the alarms once. An alarm matches a metric as CloudWatch does: same namespace,
+   * name and exactly the same set of dimensions.
+   */
+  recordMetric(...data: MetricDatum[]): void {
+    const horizon = this.#now().getTime() - retentionMs;
+    for (const datum of data) {
+      this.#fedNamespaces.add(datum.namespace);
+      const key = seriesKey(datum.namespace, datum.metricName, datum.dimensions);
+      const series = (this.#series.get(key) ?? []).filter((d) => d.at > horizon);
+      const stats = datum.statisticValues ?? {
+        sampleCount: 1,
+        sum: datum.value ?? 0,
+        minimum: datum.value ?? 0,
+        maximum: datum.value ?? 0,
+      };
+      series.push({ at: datum.at.getTime(), ...stats });
+      this.#series.set(key, series);
+    }
     this.#evaluateAll();
   }
 
@@ -398,7 +448,7 @@ export class LocalCloudWatch implements LocalService {
 
   /**
    * Computes what an alarm's state would be now, or `undefined` when the local cloud cannot
-   * evaluate it (not a Lambda metric, metric math, percentiles) or missing data is ignored.
+   * evaluate it (no recorded metric, metric math, percentiles) or missing data is ignored.
    */
   #judge(alarm: MetricAlarmRecord, now: Date): Verdict | undefined {
     const measure =
@@ -407,12 +457,17 @@ export class LocalCloudWatch implements LocalService {
       Object.hasOwn(lambdaMetrics, alarm.metricName)
         ? lambdaMetrics[alarm.metricName]
         : undefined;
+    const series =
+      alarm.namespace !== undefined && alarm.metricName !== undefined
+        ? (this.#series.get(seriesKey(alarm.namespace, alarm.metricName, alarm.dimensions)) ??
+          (this.#fedNamespaces.has(alarm.namespace) ? [] : undefined))
+        : undefined;
     const comparison = Object.hasOwn(comparisons, alarm.comparisonOperator)
       ? comparisons[alarm.comparisonOperator]
       : undefined;
     const { period, statistic, threshold } = alarm;
     if (
-      !measure ||
+      (!measure && !series) ||
       !comparison ||
       period === undefined ||
       statistic === undefined ||
@@ -427,13 +482,20 @@ export class LocalCloudWatch implements LocalService {
     for (let k = 0; k < periods; k += 1) {
       const to = end - k * period * 1000;
       const from = to - period * 1000;
-      const values = this.#invocations
-        .filter(
-          (m) =>
-            m.at.getTime() > from && m.at.getTime() <= to && matchesDimensions(alarm.dimensions, m),
-        )
-        .map(measure);
-      datapoints.push(aggregate(statistic, values));
+      if (measure) {
+        const values = this.#invocations
+          .filter(
+            (m) =>
+              m.at.getTime() > from &&
+              m.at.getTime() <= to &&
+              matchesDimensions(alarm.dimensions, m),
+          )
+          .map(measure);
+        datapoints.push(aggregate(statistic, values));
+      } else {
+        const stored = (series ?? []).filter((d) => d.at > from && d.at <= to);
+        datapoints.push(aggregateStored(statistic, stored));
+      }
     }
     const present = datapoints.filter((v): v is number => v !== undefined);
     const missingCount = periods - present.length;
@@ -581,6 +643,32 @@ function aggregate(statistic: string, values: number[]): number | undefined {
     default:
       return sum;
   }
+}
+
+function aggregateStored(statistic: string, data: StoredDatum[]): number | undefined {
+  if (data.length === 0) return undefined;
+  const samples = data.reduce((n, d) => n + d.sampleCount, 0);
+  const sum = data.reduce((n, d) => n + d.sum, 0);
+  switch (statistic) {
+    case 'SampleCount':
+      return samples;
+    case 'Average':
+      return samples === 0 ? undefined : sum / samples;
+    case 'Minimum':
+      return Math.min(...data.map((d) => d.minimum));
+    case 'Maximum':
+      return Math.max(...data.map((d) => d.maximum));
+    default:
+      return sum;
+  }
+}
+
+/** A metric's identity: namespace, name and its dimensions regardless of their order. */
+function seriesKey(namespace: string, metricName: string, dimensions: Dimension[]): string {
+  const dims = [...dimensions]
+    .sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0))
+    .map((d) => `${d.Name}=${d.Value}`);
+  return JSON.stringify([namespace, metricName, dims]);
 }
 
 /** CloudWatch prints datapoints with at least one decimal: `3.0`, `0.25`. */

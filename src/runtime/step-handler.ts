@@ -10,7 +10,7 @@ import { issuesFromZod } from '../core/resolve-release.ts';
 import { type StepDependencies, sharedDependencies } from './dependencies.ts';
 
 /** One step of the release workflow: what it accepts and what it does, apart from Lambda wiring. */
-export interface Step<Input, Output> {
+export interface Step<Input, Output, Deps extends StepDependencies = StepDependencies> {
   /** The function's logical name (workflows/release.ts ReleaseFunction). */
   name: string;
   input: z.ZodType<Input>;
@@ -21,7 +21,7 @@ export interface Step<Input, Output> {
    * to repeat through conditional writes alone.
    */
   idempotencyKey?: (input: Input) => Record<string, string | number>;
-  run(input: Input, deps: StepDependencies): Promise<Output>;
+  run(input: Input, deps: Deps): Promise<Output>;
 }
 
 export const logger = new Logger({ serviceName: 'greenlight' });
@@ -32,7 +32,21 @@ export const logger = new Logger({ serviceName: 'greenlight' });
  */
 export function createStepHandler<Input, Output>(
   step: Step<Input, Output>,
-  dependencies: () => StepDependencies = sharedDependencies,
+): ReturnType<typeof wrapStep<Input, Output, StepDependencies>>;
+export function createStepHandler<Input, Output, Deps extends StepDependencies>(
+  step: Step<Input, Output, Deps>,
+  dependencies: () => Deps,
+): ReturnType<typeof wrapStep<Input, Output, Deps>>;
+export function createStepHandler<Input, Output, Deps extends StepDependencies>(
+  step: Step<Input, Output, Deps>,
+  dependencies?: () => Deps,
+) {
+  return wrapStep(step, dependencies ?? (sharedDependencies as () => Deps));
+}
+
+function wrapStep<Input, Output, Deps extends StepDependencies>(
+  step: Step<Input, Output, Deps>,
+  dependencies: () => Deps,
 ) {
   let runOnce:
     | ((key: Record<string, string | number>, input: unknown) => Promise<Output>)

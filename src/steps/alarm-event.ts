@@ -40,7 +40,7 @@ export const alarmEventStep: Step<AlarmStateChangeEvent, AlarmEventOutcome> = {
         deps.bakes.get(releaseId),
         deps.ledger.getRelease(releaseId),
       ]);
-      if (!bake || bake.status !== 'baking' || release?.phase !== ReleasePhase.Shifting) {
+      if (bake?.status !== 'baking' || release?.phase !== ReleasePhase.Shifting) {
         outcome.ignored.push({ releaseId, why: `not baking (${release?.phase ?? 'unknown'})` });
         continue;
       }

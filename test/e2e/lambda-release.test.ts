@@ -156,6 +156,7 @@ describe('a Lambda alias release', () => {
     );
     const execution = await executionFor(local, eventId);
 
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
     expect(results.filter((r) => r.FunctionError).length).toBeGreaterThanOrEqual(1);
     const steps = await local.ledger.listSteps(releaseId);
     // The failed gate stops the plan: the 100% step never runs, even though the local engine

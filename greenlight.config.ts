@@ -1,0 +1,36 @@
+import type { GreenlightDeployConfig } from './src/infra/deploy-config.ts';
+
+/**
+ * The services this greenlight may release, and who may ask. Deploy after every change
+ * (`npx sst deploy --stage <stage>`): a service's function, alias, alarms and artifact sources
+ * here are all greenlight's roles can ever touch. Checked at deploy by the same parser the
+ * handlers use at load (src/core/registry.ts).
+ */
+export const greenlight: GreenlightDeployConfig = {
+  services: [
+    {
+      name: 'checkout',
+      target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+      strategies: {
+        canary: { type: 'canary', percent: 10, bakeSeconds: 300 },
+        'all-at-once': { type: 'all-at-once' },
+      },
+      defaultStrategy: 'canary',
+      artifacts: { s3Buckets: ['acme-checkout-artifacts'] },
+      alarms: ['checkout-errors', 'checkout-p99-latency'],
+      tests: [
+        {
+          name: 'health',
+          payload: { rawPath: '/health', requestContext: { http: { method: 'GET' } } },
+          expect: { statusCode: 200 },
+        },
+      ],
+      warmWindowSeconds: 3600,
+    },
+  ],
+  ci: {
+    // The role your CI assumes (see docs/deploy.md, "GitHub Actions"). It must exist first.
+    principals: ['arn:aws:iam::123456789012:role/greenlight-ci'],
+  },
+  logLevel: 'INFO',
+};

@@ -1,0 +1,54 @@
+import type { AwsLocation } from './names.ts';
+
+/** ARN builders for the resource types greenlight's policies name. */
+
+export function lambdaFunctionArn(at: AwsLocation, functionName: string): string {
+  return `arn:${at.partition}:lambda:${at.region}:${at.accountId}:function:${functionName}`;
+}
+
+/** Every version and alias of a function: `…:function:NAME:*`. */
+export function lambdaQualifiedArns(at: AwsLocation, functionName: string): string {
+  return `${lambdaFunctionArn(at, functionName)}:*`;
+}
+
+export function alarmArn(at: AwsLocation, alarmName: string): string {
+  return `arn:${at.partition}:cloudwatch:${at.region}:${at.accountId}:alarm:${alarmName}`;
+}
+
+export function tableArn(at: AwsLocation, tableName: string): string {
+  return `arn:${at.partition}:dynamodb:${at.region}:${at.accountId}:table/${tableName}`;
+}
+
+export function busArn(at: AwsLocation, busName: string): string {
+  return `arn:${at.partition}:events:${at.region}:${at.accountId}:event-bus/${busName}`;
+}
+
+export function stateMachineArn(at: AwsLocation, name: string): string {
+  return `arn:${at.partition}:states:${at.region}:${at.accountId}:stateMachine:${name}`;
+}
+
+/** Log streams of a log group, which is what logs:PutLogEvents is checked against. */
+export function logStreamsArn(at: AwsLocation, logGroupName: string): string {
+  return `arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${logGroupName}:*`;
+}
+
+export function bucketObjectsArn(at: AwsLocation, bucket: string): string {
+  return `arn:${at.partition}:s3:::${bucket}/*`;
+}
+
+/**
+ * `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/checkout` → the repository's ARN. Only
+ * ECR repositories can be granted; any other registry is refused at deploy.
+ */
+export function ecrRepositoryArn(at: AwsLocation, repositoryUri: string): string {
+  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+)$/.exec(
+    repositoryUri,
+  );
+  if (!match) {
+    throw new Error(
+      `Image repository "${repositoryUri}" is not an ECR repository URI without a tag, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout; Lambda deploys images from ECR only`,
+    );
+  }
+  const [, account, region, name] = match;
+  return `arn:${at.partition}:ecr:${region}:${account}:repository/${name}`;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
+import { parseRuntimeConfig } from '../runtime/config.ts';
+import type { GreenlightNames } from './names.ts';
+
+/** What a team writes in greenlight.config.ts. */
+export interface GreenlightDeployConfig {
+  /** The services greenlight may release; nothing else can be touched, whatever an event says. */
+  services: ServiceConfigInput[];
+  ci: {
+    /**
+     * IAM principals (role or user ARNs) allowed to put Release Requested events on the bus,
+     * e.g. the role GitHub Actions assumes through OIDC. They must exist before the deploy:
+     * IAM checks principals named in a resource policy.
+     */
+    principals: string[];
+  };
+  /** @default "INFO" */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export interface DeployConfig {
+  registry: ServiceRegistry;
+  ciPrincipals: string[];
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+const PrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    'must be an IAM role or user ARN, like arn:aws:iam::123456789012:role/greenlight-ci',
+  );
+const DeployConfigSchema = z.strictObject({
+  services: z.array(z.unknown()),
+  ci: z.strictObject({ principals: z.array(PrincipalArn).min(1) }),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+});
+
+// Lambda refuses a function whose environment variables exceed 4 KB in total.
+const maxEnvironmentBytes = 4096;
+
+/**
+ * Checks greenlight.config.ts at deploy exactly as the handlers will at load (the same
+ * parser, on the environment the functions get), so a config the handlers would refuse never
+ * reaches AWS.
+ */
+export function parseDeployConfig(
+  input: GreenlightDeployConfig,
+  names: GreenlightNames,
+): DeployConfig {
+  const parsed = DeployConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
+    throw new Error(`greenlight.config.ts is invalid; fix it:\n${lines.join('\n')}`);
+  }
+  const environment = functionEnvironment(input.services, names, parsed.data.logLevel);
+  const runtime = parseRuntimeConfig(environment);
+  const bytes = Object.entries(environment).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
+    0,
+  );
+  if (bytes > maxEnvironmentBytes) {
+    throw new Error(
+      `The registered services make the functions' environment ${bytes} bytes, above Lambda's ${maxEnvironmentBytes}-byte limit; shorten test payloads or register fewer services per stage`,
+    );
+  }
+  return {
+    registry: runtime.registry,
+    ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
+    logLevel: parsed.data.logLevel,
+  };
+}
+
+/**
+ * The environment of every step function: what src/runtime/config.ts reads, plus Powertools'.
+ * The services go in as given (defaults are applied again at load by the same schema).
+ */
+export function functionEnvironment(
+  services: readonly ServiceConfigInput[],
+  names: GreenlightNames,
+  logLevel: DeployConfig['logLevel'],
+): Record<string, string> {
+  return {
+    GREENLIGHT_LEDGER_TABLE: names.ledgerTable,
+    GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
+    GREENLIGHT_BUS_NAME: names.bus,
+    GREENLIGHT_SERVICES: JSON.stringify(services),
+    POWERTOOLS_SERVICE_NAME: 'greenlight',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+  };
+}

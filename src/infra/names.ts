@@ -1,0 +1,73 @@
+import type { ReleaseFunction } from '../../workflows/release.ts';
+
+/** Where greenlight is deployed: ARNs are built from these, never guessed. */
+export interface AwsLocation {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+/**
+ * Physical names of one stage's resources. They are fixed rather than generated so that
+ * policies can name each other's resources without a dependency cycle, and so that CI and
+ * the CLI know the bus and table names ahead of the first deploy.
+ */
+export interface GreenlightNames {
+  prefix: string;
+  bus: string;
+  releaseRule: string;
+  deadLetterQueue: string;
+  ledgerTable: string;
+  idempotencyTable: string;
+  stateMachine: string;
+  stateMachineLogGroup: string;
+  scheduleGroup: string;
+  alarmTopic: string;
+  /** CloudWatch namespace of the metrics greenlight derives from its logs, per stage. */
+  metricNamespace: string;
+  functionName(fn: ReleaseFunction): string;
+  /** The log group Lambda writes a function's logs to (SST creates it with the function). */
+  functionLogGroup(fn: ReleaseFunction): string;
+  roleName(purpose: string): string;
+  alarmName(purpose: string): string;
+}
+
+// IAM role names and Lambda function names are both limited to 64 characters; the longest
+// suffix is "-provision-green" (16), which leaves 48 for "greenlight-<stage>".
+const maxPrefixLength = 48;
+
+export function greenlightNames(stage: string): GreenlightNames {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(stage)) {
+    throw new Error(
+      `Stage "${stage}" cannot name AWS resources: use lowercase letters, digits and dashes, e.g. --stage prod`,
+    );
+  }
+  const prefix = `greenlight-${stage}`;
+  if (prefix.length > maxPrefixLength) {
+    throw new Error(
+      `Stage "${stage}" is too long: "${prefix}-provision-green" must fit Lambda's 64-character limit; use at most ${maxPrefixLength - 'greenlight-'.length} characters`,
+    );
+  }
+  return {
+    prefix,
+    bus: prefix,
+    releaseRule: `${prefix}-release-requested`,
+    deadLetterQueue: `${prefix}-release-requested-dlq`,
+    ledgerTable: `${prefix}-ledger`,
+    idempotencyTable: `${prefix}-idempotency`,
+    stateMachine: `${prefix}-release`,
+    stateMachineLogGroup: `/aws/vendedlogs/states/${prefix}-release`,
+    scheduleGroup: prefix,
+    alarmTopic: `${prefix}-alarms`,
+    metricNamespace: `Greenlight/${stage}`,
+    functionName: (fn) => `${prefix}-${fn}`,
+    functionLogGroup: (fn) => `/aws/lambda/${prefix}-${fn}`,
+    roleName: (purpose) => `${prefix}-${purpose}`,
+    alarmName: (purpose) => `${prefix}-${purpose}`,
+  };
+}
+
+/** Stages whose data must survive a mistaken `sst remove` or a table replacement. */
+export function isProductionStage(stage: string): boolean {
+  return stage === 'production' || stage === 'prod';
+}

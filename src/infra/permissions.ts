@@ -1,0 +1,240 @@
+import { ReleaseFunction } from '../../workflows/release.ts';
+import type { ServiceRegistry } from '../core/service-config.ts';
+import {
+  alarmArn,
+  bucketObjectsArn,
+  busArn,
+  ecrRepositoryArn,
+  lambdaFunctionArn,
+  lambdaQualifiedArns,
+  logStreamsArn,
+  tableArn,
+} from './arns.ts';
+import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
+import type { AwsLocation, GreenlightNames } from './names.ts';
+
+/** What a grant's actions apply to; each resolves to ARNs at deploy (see `resourcesOf`). */
+export const GrantTarget = {
+  LedgerTable: 'ledger-table',
+  IdempotencyTable: 'idempotency-table',
+  Bus: 'bus',
+  /** The registered Lambda services' functions, their versions and aliases. */
+  ServiceFunctions: 'service-functions',
+  /** The registered services' gate alarms. */
+  ServiceAlarms: 'service-alarms',
+  /** Objects in the registered services' artifact buckets. */
+  ArtifactObjects: 'artifact-objects',
+  /** The registered services' ECR image repositories. */
+  ArtifactImages: 'artifact-images',
+  /** The function's own log group. */
+  OwnLogGroup: 'own-log-group',
+  /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
+  TaskTokens: 'task-tokens',
+} as const;
+export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
+
+export interface Grant {
+  actions: readonly string[];
+  on: GrantTarget;
+  /**
+   * Set when AWS checks these actions against the function's role although the code sends no
+   * such request: the reason, from AWS's documentation. Everything else must be sent by code.
+   */
+  implicit?: string;
+}
+
+const ledger: Grant = {
+  // Releases, steps, rejections and the service lock are items of the ledger table.
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  on: GrantTarget.LedgerTable,
+};
+const ledgerAndLock: Grant = { ...ledger, actions: [...ledger.actions, 'dynamodb:DeleteItem'] };
+// Bakes watch alarms through index items of the ledger table, written in batches.
+const ledgerAndWatches: Grant = {
+  ...ledger,
+  actions: [...ledger.actions, 'dynamodb:BatchWriteItem'],
+};
+const ledgerLockAndWatches: Grant = {
+  ...ledger,
+  actions: [...ledgerAndLock.actions, 'dynamodb:BatchWriteItem'],
+};
+const idempotency: Grant = {
+  // Powertools' DynamoDBPersistenceLayer: put in progress, update on success, delete on
+  // failure, and get when a conditional put did not return the existing record.
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  on: GrantTarget.IdempotencyTable,
+};
+const lifecycleEvents: Grant = { actions: ['events:PutEvents'], on: GrantTarget.Bus };
+const alarms: Grant = { actions: ['cloudwatch:DescribeAlarms'], on: GrantTarget.ServiceAlarms };
+const aliasRouting: Grant = {
+  actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+  on: GrantTarget.ServiceFunctions,
+};
+const logs: Grant = {
+  actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  on: GrantTarget.OwnLogGroup,
+  implicit:
+    'The Lambda service writes the function’s stdout to CloudWatch Logs with the execution role (Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"); the log group already exists, so no logs:CreateLogGroup.',
+};
+
+/**
+ * THE table: per function, which IAM actions on which resources. Each function's role gets
+ * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
+ * the deployed policies are these). No wildcard actions anywhere.
+ */
+export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
+  [ReleaseFunction.Register]: [
+    { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
+    idempotency,
+    lifecycleEvents,
+    logs,
+  ],
+  [ReleaseFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
+  [ReleaseFunction.ProvisionGreen]: [
+    ledger,
+    idempotency,
+    lifecycleEvents,
+    {
+      actions: [
+        'lambda:GetAlias',
+        'lambda:UpdateFunctionCode',
+        'lambda:GetFunctionConfiguration',
+        'lambda:PublishVersion',
+        'lambda:ListVersionsByFunction',
+      ],
+      on: GrantTarget.ServiceFunctions,
+    },
+    {
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      on: GrantTarget.ArtifactObjects,
+      implicit:
+        'UpdateFunctionCode with S3Bucket/S3Key: Lambda reads the object with the caller’s permissions, and the caller needs s3:GetObject (s3:GetObjectVersion with S3ObjectVersion) on it (Lambda API Reference, UpdateFunctionCode; "Lambda deployment packages").',
+    },
+    {
+      actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      on: GrantTarget.ArtifactImages,
+      implicit:
+        'UpdateFunctionCode with ImageUri: the caller needs these ECR actions on the repository (Lambda Developer Guide, "Create a Lambda function using a container image", Amazon ECR permissions).',
+    },
+    logs,
+  ],
+  // No events: test-green publishes only Approval Requested, and approvals are refused at
+  // load until they land (src/runtime/config.ts).
+  [ReleaseFunction.TestGreen]: [
+    ledger,
+    idempotency,
+    alarms,
+    { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
+    logs,
+  ],
+  [ReleaseFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
+  [ReleaseFunction.StartBake]: [
+    ledgerAndWatches,
+    alarms,
+    // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
+    lifecycleEvents,
+    { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens },
+    logs,
+  ],
+  [ReleaseFunction.EndBake]: [
+    ledger,
+    { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens },
+    logs,
+  ],
+  [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [ReleaseFunction.CheckGates]: [ledger, idempotency, lifecycleEvents, alarms, logs],
+  [ReleaseFunction.Finalize]: [
+    ledgerLockAndWatches,
+    idempotency,
+    lifecycleEvents,
+    aliasRouting,
+    logs,
+  ],
+  [ReleaseFunction.Rollback]: [
+    ledgerLockAndWatches,
+    idempotency,
+    lifecycleEvents,
+    aliasRouting,
+    logs,
+  ],
+};
+
+/** Actions a function's code sends as SDK requests (Powertools' included). */
+export function calledActions(fn: ReleaseFunction): Set<string> {
+  return new Set(
+    functionGrants[fn].filter((grant) => !grant.implicit).flatMap((grant) => grant.actions),
+  );
+}
+
+/** Actions AWS checks on the function's role without the code sending them. */
+export function implicitActions(fn: ReleaseFunction): Set<string> {
+  return new Set(
+    functionGrants[fn].filter((grant) => grant.implicit).flatMap((grant) => grant.actions),
+  );
+}
+
+export interface PermissionContext {
+  at: AwsLocation;
+  names: GreenlightNames;
+  registry: ServiceRegistry;
+}
+
+/** The ARNs a grant target stands for; only what the registered services name. */
+export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: PermissionContext) {
+  const { at, names, registry } = ctx;
+  switch (target) {
+    case GrantTarget.LedgerTable:
+      return [tableArn(at, names.ledgerTable)];
+    case GrantTarget.IdempotencyTable:
+      return [tableArn(at, names.idempotencyTable)];
+    case GrantTarget.Bus:
+      return [busArn(at, names.bus)];
+    case GrantTarget.ServiceFunctions:
+      return registry.flatMap((service) =>
+        service.target.kind === 'lambda-alias'
+          ? [
+              lambdaFunctionArn(at, service.target.functionName),
+              lambdaQualifiedArns(at, service.target.functionName),
+            ]
+          : [],
+      );
+    case GrantTarget.ServiceAlarms:
+      return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
+    case GrantTarget.ArtifactObjects:
+      return registry.flatMap((service) =>
+        service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
+      );
+    case GrantTarget.ArtifactImages:
+      return registry.flatMap((service) =>
+        service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri)),
+      );
+    case GrantTarget.OwnLogGroup:
+      return [logStreamsArn(at, names.functionLogGroup(fn))];
+    case GrantTarget.TaskTokens:
+      return ['*'];
+  }
+}
+
+/**
+ * The execution role policy of one function. A grant whose target resolves to nothing (no
+ * service has alarms, say) is left out: IAM refuses an empty Resource, and there is nothing
+ * to allow.
+ */
+export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): PolicyDocument {
+  const statements: PolicyStatement[] = [];
+  for (const grant of functionGrants[fn]) {
+    const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();
+    if (resources.length === 0) continue;
+    statements.push({
+      Sid: sidOf(grant.on),
+      Effect: 'Allow',
+      Action: [...grant.actions].sort(),
+      Resource: resources,
+    });
+  }
+  return policyDocument(statements);
+}
+
+function sidOf(target: GrantTarget): string {
+  return target.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
+}

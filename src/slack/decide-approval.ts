@@ -1,0 +1,162 @@
+import type { ApprovalStore, ReleaseLedger } from '../core/ports.ts';
+import { type ApprovalRecord, ApprovalStatus, type StepRecord } from '../core/records.ts';
+import { ApprovalErrorName, ApprovalNotFound } from './errors.ts';
+import { approvalDecidedMessage, approvalView } from './messages.ts';
+import type { SlackMessenger } from './messenger.ts';
+import type { CallbackOutcome, ReportingTaskCallbacks } from './ports.ts';
+
+/** Where a human decision goes. `slack` is optional: the CLI may decide without a bot token. */
+export interface DecisionDependencies {
+  approvals: ApprovalStore;
+  ledger: Pick<ReleaseLedger, 'getRelease' | 'listSteps' | 'recordStep'>;
+  callbacks: ReportingTaskCallbacks;
+  slack?: Pick<SlackMessenger, 'updateMessage'>;
+  now(): Date;
+}
+
+export interface HumanDecision {
+  approvalId: string;
+  status: typeof ApprovalStatus.Approved | typeof ApprovalStatus.Rejected;
+  /** A Slack user id, or the operator's name for the CLI. */
+  by: string;
+  /** How people know them ("dana"); shown in the ledger and the rejection cause. */
+  byName?: string;
+  /** `slack` or `cli`. */
+  via: string;
+  reason?: string;
+}
+
+export type DecisionResult =
+  /** This decision won and was handed to the workflow (or the workflow had stopped waiting). */
+  | {
+      decided: true;
+      record: ApprovalRecord;
+      delivery: CallbackOutcome;
+      /** The decision stands even when the message could not be updated. */
+      message: 'updated' | 'skipped' | { failed: string };
+    }
+  /** Someone (or the timeout) decided first: `record` holds that decision; nothing changed. */
+  | { decided: false; record: ApprovalRecord };
+
+/** What SendTaskSuccess hands the workflow after an approval (`$.approval` in the lead's ASL). */
+export interface ApprovalOutput {
+  approvalId: string;
+  stage: ApprovalRecord['stage'];
+  approvedBy: string;
+  approvedByName?: string;
+  approvedAt: string;
+  via: string;
+}
+
+/**
+ * Takes one human decision: stores it if the approval is still pending (first wins), hands it
+ * to the waiting workflow (SendTaskSuccess, or SendTaskFailure `ApprovalRejected`), records
+ * who decided and when in the release's timeline, and shows the outcome on the Slack message.
+ *
+ * Ordering: the conditional write comes first because it picks the winner between two clicks
+ * (or a click and the timeout); the callback only ever carries the winning decision. If the
+ * process dies between the two, the approval's timeout still ends the release (fail safe).
+ */
+export async function decideApproval(
+  deps: DecisionDependencies,
+  decision: HumanDecision,
+): Promise<DecisionResult> {
+  const at = deps.now().toISOString();
+  const stored = await deps.approvals.get(decision.approvalId);
+  if (!stored) {
+    throw new ApprovalNotFound(`Approval ${decision.approvalId} is not in the ledger`, {
+      approvalId: decision.approvalId,
+    });
+  }
+  if (stored.status !== ApprovalStatus.Pending) return { decided: false, record: stored };
+  const result = await deps.approvals.decide(decision.approvalId, {
+    status: decision.status,
+    by: decision.by,
+    at,
+    via: decision.via,
+    ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+  });
+  if (!result.decided) return { decided: false, record: result.record };
+  const record = result.record;
+  const name = decision.byName ? `${decision.byName} (${decision.by})` : decision.by;
+
+  const delivery = await deliverDecision(deps.callbacks, record, record.taskToken, decision.byName);
+
+  const verb = decision.status === ApprovalStatus.Approved ? 'Approved' : 'Rejected';
+  const late = delivery.delivered
+    ? ''
+    : `, but the release had stopped waiting (${delivery.reason}); nothing changed`;
+  const release = await deps.ledger.getRelease(record.releaseId);
+  await deps.ledger.recordStep(record.releaseId, {
+    key: `approval#${record.stage}`,
+    step: 'approval',
+    at,
+    outcome:
+      decision.status === ApprovalStatus.Approved && delivery.delivered ? 'succeeded' : 'failed',
+    reason: `${verb} by ${name} via ${decision.via} at ${at}${decision.reason ? `: ${decision.reason}` : ''}${late}`,
+    phase: release?.phase ?? 'AwaitingApproval',
+  });
+
+  if (!deps.slack || !record.slack) return { decided: true, record, delivery, message: 'skipped' };
+  try {
+    const steps = await deps.ledger.listSteps(record.releaseId);
+    const view = approvalView(record, release ?? {}, testStepOf(steps));
+    if (!delivery.delivered) {
+      view.note = 'The release had stopped waiting; this decision changed nothing.';
+    }
+    await deps.slack.updateMessage(record.slack, approvalDecidedMessage(view));
+    return { decided: true, record, delivery, message: 'updated' };
+  } catch (error) {
+    const failed = error instanceof Error ? error.message : String(error);
+    return { decided: true, record, delivery, message: { failed } };
+  }
+}
+
+/**
+ * Hands a stored decision to the task waiting on `taskToken`: SendTaskSuccess with
+ * ApprovalOutput for an approval, SendTaskFailure `ApprovalRejected` or `ApprovalTimedOut`
+ * otherwise. Used for the winning click, and by request-approval when a retried wait (new
+ * token) finds the approval decided already.
+ */
+export function deliverDecision(
+  callbacks: ReportingTaskCallbacks,
+  record: ApprovalRecord,
+  taskToken: string,
+  byName?: string,
+): Promise<CallbackOutcome> {
+  const at = record.decidedAt ?? '(unknown time)';
+  const by = record.decidedBy ?? 'unknown';
+  const via = record.decidedVia ?? 'unknown';
+  const name = byName ? `${byName} (${by})` : by;
+  const because = record.reason ? `: ${record.reason}` : '';
+  switch (record.status) {
+    case ApprovalStatus.Approved:
+      return callbacks.succeed(taskToken, {
+        approvalId: record.approvalId,
+        stage: record.stage,
+        approvedBy: by,
+        ...(byName === undefined ? {} : { approvedByName: byName }),
+        approvedAt: at,
+        via,
+      } satisfies ApprovalOutput);
+    case ApprovalStatus.Rejected:
+      return callbacks.fail(
+        taskToken,
+        ApprovalErrorName.ApprovalRejected,
+        `Rejected by ${name} via ${via} at ${at}${because}`,
+      );
+    case ApprovalStatus.TimedOut:
+      return callbacks.fail(
+        taskToken,
+        ApprovalErrorName.ApprovalTimedOut,
+        `No decision by ${record.expiresAt}${because}`,
+      );
+    case ApprovalStatus.Pending:
+      throw new Error(`Approval ${record.approvalId} is pending: there is no decision to deliver`);
+  }
+}
+
+/** The pre-traffic test entry of a timeline (written by the test-green step). */
+export function testStepOf(steps: readonly StepRecord[]): StepRecord | undefined {
+  return steps.find((step) => step.step === 'test');
+}

@@ -1,0 +1,74 @@
+import { type ErrorName, GreenlightError } from '../core/errors.ts';
+
+/**
+ * Error names of the approval flow. They are public API like core's ErrorName (the workflow's
+ * Catch matches `ApprovalRejected` and `ApprovalTimedOut`); proposed for core's ErrorName, which
+ * is closed to this module, hence the one cast in `approvalErrorName`.
+ */
+export const ApprovalErrorName = {
+  /** The error SendTaskFailure reports when an approver rejects a release. */
+  ApprovalRejected: 'ApprovalRejected',
+  /** The error SendTaskFailure reports when a retried wait finds the approval already timed out. */
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  ApprovalNotFound: 'ApprovalNotFound',
+  SlackRequestRejected: 'SlackRequestRejected',
+  SlackApiFailed: 'SlackApiFailed',
+} as const;
+export type ApprovalErrorName = (typeof ApprovalErrorName)[keyof typeof ApprovalErrorName];
+
+function approvalErrorName(name: ApprovalErrorName): ErrorName {
+  return name as unknown as ErrorName;
+}
+
+/** Why a request to the interactivity endpoint was refused; each maps to one HTTP status. */
+export const RejectionReason = {
+  MissingSignature: 'missing-signature',
+  StaleTimestamp: 'stale-timestamp',
+  BadSignature: 'bad-signature',
+  Replayed: 'replayed',
+  NotAnApprover: 'not-an-approver',
+} as const;
+export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
+
+/**
+ * A request to the Slack endpoint that must change nothing: unsigned, forged, stale or replayed
+ * (401), or from someone who may not decide (403). `expose` as in middy: safe to tell the caller.
+ */
+export class SlackRequestRejected extends GreenlightError {
+  override readonly name = approvalErrorName(ApprovalErrorName.SlackRequestRejected);
+  readonly reason: RejectionReason;
+  readonly status: 401 | 403;
+  readonly expose = true;
+
+  constructor(reason: RejectionReason, message: string, details: Record<string, unknown> = {}) {
+    super(message, { reason, ...details });
+    this.reason = reason;
+    this.status = reason === RejectionReason.NotAnApprover ? 403 : 401;
+  }
+}
+
+/** A button names an approval the store does not hold (deleted, or from another stage's table). */
+export class ApprovalNotFound extends GreenlightError {
+  override readonly name = approvalErrorName(ApprovalErrorName.ApprovalNotFound);
+}
+
+/**
+ * A Slack Web API call failed. Carries the method and Slack's error code (`channel_not_found`,
+ * `invalid_auth`, `ratelimited`) and never the request, which holds the bot token. The workflow
+ * may retry it on the request-approval task.
+ */
+export class SlackApiFailed extends GreenlightError {
+  override readonly name = approvalErrorName(ApprovalErrorName.SlackApiFailed);
+  readonly method: string;
+  readonly slackError: string;
+
+  constructor(method: string, slackError: string) {
+    super(`Slack ${method} failed: ${slackError}`, { method, slackError });
+    this.method = method;
+    this.slackError = slackError;
+  }
+}
+
+export function isSlackRequestRejected(error: unknown): error is SlackRequestRejected {
+  return error instanceof SlackRequestRejected;
+}

@@ -1,0 +1,243 @@
+import type { KnownBlock } from '@slack/web-api';
+import {
+  type ApprovalRecord,
+  ApprovalStage,
+  ApprovalStatus,
+  type ReleaseSpec,
+  type StepRecord,
+  type TestEvidence,
+} from '../core/records.ts';
+import type { SlackMessage } from './messenger.ts';
+import { ApprovalAction } from './payload.ts';
+
+/**
+ * What an approval message shows. Built from an approval without its task token: the type has
+ * no field for it, so no message can carry it.
+ */
+export interface ApprovalView {
+  approvalId: string;
+  service: string;
+  version: string;
+  stage: ApprovalStage;
+  status: ApprovalStatus;
+  expiresAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  decidedVia?: string;
+  reason?: string;
+  commit?: string;
+  actor?: string;
+  ci?: { provider: string; runUrl: string };
+  /** One line on the pre-traffic tests (see summarizeTests). */
+  tests: string;
+  /** Set when the decision could not reach the workflow (it had stopped waiting). */
+  note?: string;
+}
+
+export function approvalView(
+  approval: ApprovalRecord,
+  release: Pick<ReleaseSpec, 'commit' | 'actor' | 'ci'>,
+  testStep: StepRecord | undefined,
+): ApprovalView {
+  const {
+    taskToken: _never,
+    slack: _slack,
+    releaseId: _releaseId,
+    requestedAt: _at,
+    ...shown
+  } = approval;
+  return {
+    ...shown,
+    ...(release.commit === undefined ? {} : { commit: release.commit }),
+    ...(release.actor === undefined ? {} : { actor: release.actor }),
+    ...(release.ci === undefined ? {} : { ci: release.ci }),
+    tests: summarizeTests(testStep),
+  };
+}
+
+// Block Kit limits (docs.slack.dev/reference/block-kit): section text 3000, field 2000, header 150.
+const sectionTextLimit = 3000;
+const fieldLimit = 2000;
+const headerLimit = 150;
+
+/** The message asking for a decision, with Approve and Reject buttons carrying the approval id. */
+export function approvalRequestMessage(view: ApprovalView): SlackMessage {
+  return {
+    text: `Approval needed: ${plain(view.service)} ${plain(view.version)} (${stageLabel(view.stage)})`,
+    blocks: [
+      ...summaryBlocks(view),
+      context(
+        `Waiting for a decision until ${slackDate(view.expiresAt)}; then the release is rejected. Approval \`${escapeText(view.approvalId)}\``,
+      ),
+      {
+        type: 'actions',
+        block_id: 'approval',
+        elements: [
+          {
+            type: 'button',
+            action_id: ApprovalAction.Approve,
+            text: { type: 'plain_text', text: 'Approve', emoji: true },
+            style: 'primary',
+            value: view.approvalId,
+          },
+          {
+            type: 'button',
+            action_id: ApprovalAction.Reject,
+            text: { type: 'plain_text', text: 'Reject', emoji: true },
+            style: 'danger',
+            value: view.approvalId,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The message after a person decided: the outcome instead of the buttons. */
+export function approvalDecidedMessage(view: ApprovalView): SlackMessage {
+  const outcome = outcomeText(view);
+  return {
+    text: `${plain(view.service)} ${plain(view.version)}: ${plainOutcome(view)}`,
+    blocks: [
+      ...summaryBlocks(view),
+      section(outcome),
+      ...(view.note ? [context(escapeText(view.note))] : []),
+    ],
+  };
+}
+
+/** The message after nobody decided in time. */
+export function approvalTimedOutMessage(view: ApprovalView): SlackMessage {
+  return approvalDecidedMessage(view);
+}
+
+/** The ephemeral answer to a click on an approval that is already decided. */
+export function alreadyDecidedText(approval: Omit<ApprovalRecord, 'taskToken'>): string {
+  if (approval.status === ApprovalStatus.TimedOut) {
+    return `This approval timed out${approval.decidedAt ? ` at ${slackDate(approval.decidedAt)}` : ''}; nothing changed.`;
+  }
+  return `Already ${approval.status} by ${who(approval.decidedBy, approval.decidedVia)}${approval.decidedAt ? ` at ${slackDate(approval.decidedAt)}` : ''}; nothing changed.`;
+}
+
+/** The ephemeral answer to someone who may not decide. */
+export function notAnApproverText(service: string, approvers: readonly string[]): string {
+  const names = approvers.map((id) => `<@${escapeText(id)}>`).join(', ');
+  return `You are not an approver for ${escapeText(service)}; nothing changed.${names ? ` Approvers: ${names}.` : ''}`;
+}
+
+/** "2 of 2 tests passed: health (120 ms), smoke (80 ms)", from the ledger's `test` step. */
+export function summarizeTests(testStep: StepRecord | undefined): string {
+  if (!testStep) return 'No test evidence recorded.';
+  const tests = testStep.evidence?.tests ?? [];
+  if (tests.length === 0) return testStep.reason;
+  const passed = tests.filter((test) => test.passed).length;
+  return `${passed} of ${tests.length} test${tests.length === 1 ? '' : 's'} passed: ${tests.map(describeTest).join(', ')}`;
+}
+
+function describeTest(test: TestEvidence): string {
+  return test.passed
+    ? `${test.name} (${test.durationMs} ms)`
+    : `${test.name} FAILED (${test.detail})`;
+}
+
+function summaryBlocks(view: ApprovalView): KnownBlock[] {
+  const fields = [
+    `*Service*\n${escapeText(view.service)}`,
+    `*Version*\n${escapeText(view.version)}`,
+    `*Commit*\n${view.commit ? `\`${escapeText(view.commit.slice(0, 12))}\`` : '—'}`,
+    `*Requested by*\n${view.actor ? escapeText(view.actor) : '—'}`,
+    `*CI run*\n${view.ci ? link(view.ci.runUrl, view.ci.provider) : '—'}`,
+    `*Stage*\n${stageLabel(view.stage)}`,
+  ];
+  return [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(`Release ${view.service} ${view.version}`, headerLimit),
+        emoji: false,
+      },
+    },
+    {
+      type: 'section',
+      fields: fields.map((text) => ({ type: 'mrkdwn', text: truncate(text, fieldLimit) })),
+    },
+    section(`*Tests on green*\n${escapeText(view.tests)}`),
+  ];
+}
+
+function outcomeText(view: ApprovalView): string {
+  const at = view.decidedAt ? ` at ${slackDate(view.decidedAt)}` : '';
+  switch (view.status) {
+    case ApprovalStatus.Approved:
+      return `:white_check_mark: *Approved* by ${who(view.decidedBy, view.decidedVia)}${at}`;
+    case ApprovalStatus.Rejected:
+      return `:no_entry: *Rejected* by ${who(view.decidedBy, view.decidedVia)}${at}${view.reason ? `: ${escapeText(view.reason)}` : ''}`;
+    case ApprovalStatus.TimedOut:
+      return `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was rejected${view.stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
+    case ApprovalStatus.Pending:
+      return 'Waiting for a decision';
+  }
+}
+
+function plainOutcome(view: ApprovalView): string {
+  switch (view.status) {
+    case ApprovalStatus.Approved:
+      return `approved by ${view.decidedBy ?? 'unknown'}`;
+    case ApprovalStatus.Rejected:
+      return `rejected by ${view.decidedBy ?? 'unknown'}`;
+    case ApprovalStatus.TimedOut:
+      return 'no decision in time; rejected';
+    case ApprovalStatus.Pending:
+      return 'waiting for a decision';
+  }
+}
+
+function stageLabel(stage: ApprovalStage): string {
+  return stage === ApprovalStage.BeforeShift
+    ? 'before any traffic moves'
+    : 'before green takes all traffic';
+}
+
+/** Slack user ids become mentions; anything else (a CLI user name) is shown as text. */
+function who(by: string | undefined, via: string | undefined): string {
+  if (!by) return 'someone';
+  const mention = /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : escapeText(by);
+  return via && via !== 'slack' ? `${mention} (via ${escapeText(via)})` : mention;
+}
+
+/** Shown in each reader's time zone, with the ISO time as fallback. */
+function slackDate(iso: string): string {
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  if (!Number.isFinite(seconds)) return escapeText(iso);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${escapeText(iso)}>`;
+}
+
+/**
+ * Release fields come from whoever put the event on the bus: escaped, so that a version like
+ * `<!channel>` or `<https://evil|docs>` is shown, never acted on.
+ */
+export function escapeText(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function plain(text: string): string {
+  return text.replace(/[<>&]/g, '');
+}
+
+function link(url: string, label: string): string {
+  if (!/^https?:\/\/[^\s<>|]+$/.test(url)) return escapeText(url);
+  return `<${url}|${escapeText(label).replaceAll('|', '¦')}>`;
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, sectionTextLimit) } };
+}
+
+function context(text: string): KnownBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, fieldLimit) }] };
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { InvalidStepInput } from '../core/errors.ts';
+import {
+  type ApprovalRecord,
+  ApprovalStage,
+  ApprovalStatus,
+  type Colours,
+  type ReleaseSpec,
+} from '../core/records.ts';
+import { deliverDecision, testStepOf } from '../slack/decide-approval.ts';
+import type { ApprovalStep } from '../slack/dependencies.ts';
+import { approvalRequestMessage, approvalView } from '../slack/messages.ts';
+import { slackApprovalOf } from '../slack/settings.ts';
+import { loadRelease, stepRecord } from './advance-release.ts';
+import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
+import { serviceOf } from './service.ts';
+
+export interface RequestApprovalInput {
+  release: ReleaseSpec;
+  colours: Colours;
+  stage: ApprovalStage;
+  /** `$$.Task.Token` of the `.waitForTaskToken` state; stored in the approval record only. */
+  taskToken: string;
+}
+
+export const RequestApprovalInputSchema = z.object({
+  release: ReleaseSpecSchema,
+  colours: ColoursSchema,
+  stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+  // SendTaskSuccess accepts tokens of 1 to 2048 characters.
+  taskToken: z.string().min(1).max(2048),
+}) as unknown as z.ZodType<RequestApprovalInput>;
+
+/**
+ * What the Lambda returns. Step Functions discards it (the state's result is what the callback
+ * sends); it is logged, so it never holds the token.
+ */
+export interface RequestApprovalOutcome {
+  approvalId: string;
+  status: ApprovalStatus;
+  /** `posted` a new message, found one `existing`, or `none` because it was decided already. */
+  message: 'posted' | 'existing' | 'none';
+  channel?: string;
+  ts?: string;
+}
+
+/** Deterministic: a retried request finds its approval, and a button needs nothing else. */
+export function approvalIdOf(releaseId: string, stage: ApprovalStage): string {
+  return `${releaseId}-${stage}`;
+}
+
+/**
+ * Asks the service's approvers in Slack. Called by a `lambda:invoke.waitForTaskToken` state: the
+ * workflow waits until the interactivity endpoint (or the CLI) answers the token, or the
+ * state's TimeoutSeconds runs out.
+ *
+ * Safe to run again without an idempotency record (one would replay a stale token): the
+ * approval is created once; a retried Task state brings a new token, which replaces the dead
+ * one while the approval is pending, or receives the decision at once if it was taken in
+ * between; a message is posted only while none is attached. A crash between posting and
+ * attaching can leave one extra message, which never carries a token either.
+ */
+export const requestApprovalStep: ApprovalStep<RequestApprovalInput, RequestApprovalOutcome> = {
+  name: 'request-approval',
+  input: RequestApprovalInputSchema,
+  run: async ({ release, stage, taskToken }, deps) => {
+    const service = serviceOf(deps, release.service);
+    const settings = slackApprovalOf(service);
+    if (!settings) {
+      throw new InvalidStepInput(
+        `request-approval ran for "${service.name}", which asks for no Slack approval; the workflow must skip the approval states for it.`,
+      );
+    }
+    const now = deps.now();
+    const approvalId = approvalIdOf(release.releaseId, stage);
+    let approval = await deps.approvals.create({
+      approvalId,
+      releaseId: release.releaseId,
+      service: release.service,
+      version: release.version,
+      stage,
+      taskToken,
+      status: ApprovalStatus.Pending,
+      requestedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + settings.timeoutSeconds * 1000).toISOString(),
+    });
+    if (approval.status === ApprovalStatus.Pending && approval.taskToken !== taskToken) {
+      approval = (await deps.approvals.renewTaskToken(approvalId, taskToken)).record;
+    }
+    if (approval.status !== ApprovalStatus.Pending) {
+      // Decided while no task was waiting (between a failed attempt and this retry): the new
+      // token gets the decision now, or the workflow would wait for a click that came already.
+      await deliverDecision(deps.callbacks, approval, taskToken);
+      return { approvalId, status: approval.status, message: 'none' };
+    }
+    if (approval.slack) {
+      return { approvalId, status: approval.status, message: 'existing', ...approval.slack };
+    }
+
+    const steps = await deps.ledger.listSteps(release.releaseId);
+    const view = approvalView(approval, release, testStepOf(steps));
+    const posted = await deps.slack.postMessage(settings.channel, approvalRequestMessage(view));
+    await deps.approvals.attachMessage(approvalId, posted);
+    const record = await loadRelease(deps, release.releaseId);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: `approval-request#${stage}`,
+        step: 'approval-request',
+        outcome: 'started',
+        phase: record.phase,
+        reason: requestReason(
+          approval,
+          settings.channel,
+          settings.approvers,
+          settings.approverGroups,
+        ),
+      }),
+    );
+    return { approvalId, status: approval.status, message: 'posted', ...posted };
+  },
+};
+
+function requestReason(
+  approval: ApprovalRecord,
+  channel: string,
+  approvers: readonly string[],
+  groups: readonly string[],
+): string {
+  const who = [...approvers, ...groups.map((group) => `group ${group}`)].join(', ');
+  return `Approval ${approval.approvalId} requested in Slack channel ${channel} from ${who}; waiting until ${approval.expiresAt}`;
+}

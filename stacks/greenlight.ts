@@ -1,0 +1,59 @@
+import type { GreenlightDeployConfig } from '../src/infra/deploy-config.ts';
+import { functionEnvironment, parseDeployConfig } from '../src/infra/deploy-config.ts';
+import { greenlightNames, isProductionStage } from '../src/infra/names.ts';
+import { ReleaseFunction } from '../workflows/release.ts';
+import { createOrchestratorAlarms } from './alarms.ts';
+import { createReleaseBus } from './bus.ts';
+import { createStepFunctions } from './functions.ts';
+import { awsLocation } from './location.ts';
+import { createTeardownScheduler } from './scheduler.ts';
+import { createReleaseStateMachine } from './state-machine.ts';
+import { createTables } from './tables.ts';
+
+/**
+ * The whole of greenlight for one stage. Reads like its architecture: tables, the steps, the
+ * workflow over them, the bus that starts it, teardown scheduling, alarms.
+ */
+export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
+  const names = greenlightNames(stage);
+  const config = parseDeployConfig(input, names);
+  const at = awsLocation();
+
+  const tables = createTables(names, isProductionStage(stage));
+  const steps = createStepFunctions({
+    names,
+    config,
+    at,
+    environment: functionEnvironment(input.services, names, config.logLevel),
+    dependsOn: [tables.ledger, tables.idempotency],
+  });
+  const functionArns = Object.fromEntries(
+    Object.values(ReleaseFunction).map((fn) => [fn, steps[fn].handler.arn]),
+  ) as Record<ReleaseFunction, $util.Output<string>>;
+  const workflow = createReleaseStateMachine({ names, at, functionArns });
+  const bus = createReleaseBus({
+    names,
+    at,
+    ciPrincipals: config.ciPrincipals,
+    publisherRoleArns: Object.values(steps).map((step) => step.role.arn),
+    stateMachineArn: workflow.stateMachine.arn,
+  });
+  const scheduler = createTeardownScheduler(names, at);
+  const monitoring = createOrchestratorAlarms({
+    names,
+    functionLogs: Object.values(steps).map((step) => step.handler),
+    executionLogs: workflow.logGroup,
+  });
+
+  return {
+    bus: bus.bus.name,
+    busArn: bus.bus.arn,
+    ledgerTable: tables.ledger.name,
+    idempotencyTable: tables.idempotency.name,
+    stateMachineArn: workflow.stateMachine.arn,
+    deadLetterQueueUrl: bus.deadLetters.url,
+    scheduleGroup: scheduler.group.name,
+    schedulerRoleArn: scheduler.role.arn,
+    alarmTopicArn: monitoring.topic.arn,
+  };
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { greenlight } from '../../greenlight.config.ts';
+import { ecrRepositoryArn } from '../../src/infra/arns.ts';
+import { parseDeployConfig } from '../../src/infra/deploy-config.ts';
+import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
+import { functionPolicy } from '../../src/infra/permissions.ts';
+import { tableSpecs } from '../../src/infra/tables.ts';
+import { ReleaseFunction } from '../../workflows/release.ts';
+
+const names = greenlightNames('test');
+const at = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
+
+describe('parseDeployConfig', () => {
+  it('accepts the example greenlight.config.ts', () => {
+    const config = parseDeployConfig(greenlight, names);
+    expect(config.registry.map((s) => s.name)).toEqual(['checkout']);
+    expect(config.ciPrincipals).toEqual(greenlight.ci.principals);
+  });
+
+  it('refuses a service the handlers would refuse at load, saying why', () => {
+    const [service] = greenlight.services;
+    const withApproval = {
+      ...greenlight,
+      services: [{ ...service, approval: { type: 'slack', channel: '#rel', approvers: ['dana'] } }],
+    } as typeof greenlight;
+    expect(() => parseDeployConfig(withApproval, names)).toThrow(/approval/);
+  });
+
+  it('refuses CI principals that are not role or user ARNs', () => {
+    expect(() => parseDeployConfig({ ...greenlight, ci: { principals: ['*'] } }, names)).toThrow(
+      /ci\.principals\.0: must be an IAM role or user ARN/,
+    );
+  });
+
+  it('refuses an environment above Lambda’s 4 KB limit', () => {
+    const [service] = greenlight.services;
+    const big = { ...service, tests: [{ name: 'big', payload: 'x'.repeat(5000) }] };
+    expect(() =>
+      parseDeployConfig({ ...greenlight, services: [big] } as typeof greenlight, names),
+    ).toThrow(/4096-byte limit/);
+  });
+});
+
+describe('functionPolicy', () => {
+  it('drops a statement whose resources the registry leaves empty instead of widening it', () => {
+    const registry = parseDeployConfig(greenlight, names).registry.map((s) => ({
+      ...s,
+      artifacts: { s3Buckets: [], imageRepositories: [] },
+    }));
+    const policy = functionPolicy(ReleaseFunction.ProvisionGreen, { at, names, registry });
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    expect(actions).not.toContain('s3:GetObject');
+    expect(policy.Statement.every((s) => s.Resource.length > 0)).toBe(true);
+  });
+});
+
+describe('ecrRepositoryArn', () => {
+  it('turns a repository URI into its ARN and refuses other registries', () => {
+    expect(ecrRepositoryArn(at, '210987654321.dkr.ecr.us-east-1.amazonaws.com/team/app')).toBe(
+      'arn:aws:ecr:us-east-1:210987654321:repository/team/app',
+    );
+    expect(() => ecrRepositoryArn(at, 'ghcr.io/acme/app')).toThrow(/ECR repository URI/);
+  });
+});
+
+describe('greenlightNames', () => {
+  it('refuses stages that cannot name AWS resources', () => {
+    expect(() => greenlightNames('Prod_1')).toThrow(/lowercase/);
+    expect(() => greenlightNames('x'.repeat(40))).toThrow(/too long/);
+  });
+});
+
+describe('tableSpecs', () => {
+  it('protects tables from deletion in production stages only', () => {
+    expect(isProductionStage('prod')).toBe(true);
+    expect(tableSpecs(names, true).every((t) => t.deletionProtection)).toBe(true);
+    expect(tableSpecs(names, false).some((t) => t.deletionProtection)).toBe(false);
+    expect(tableSpecs(names, false).every((t) => t.pointInTimeRecovery)).toBe(true);
+  });
+});

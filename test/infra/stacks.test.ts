@@ -1,0 +1,420 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LifecycleEventType } from '../../src/core/phases.ts';
+import { releaseRulePattern } from '../../src/core/release-rule.ts';
+import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
+import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
+import { greenlightNames } from '../../src/infra/names.ts';
+import { wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
+import { functionGrants } from '../../src/infra/permissions.ts';
+import { matchesPattern } from '../../src/local/event-pattern.ts';
+import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
+import { aReleaseEvent } from '../support/builders.ts';
+import { requireFromSstPlatform } from './sst-platform.ts';
+
+/**
+ * The stacks under Pulumi's runtime mocks: every resource greenlight declares is recorded
+ * with its inputs, without AWS. sst.aws.Function is replaced by a stand-in that records its
+ * arguments (SST bundles code through its CLI, which a unit test cannot run); everything else
+ * is the real @pulumi/aws that SST deploys with.
+ */
+
+const region = 'eu-west-1';
+const account = '123456789012';
+const stage = 'test';
+const names = greenlightNames(stage);
+
+const config: GreenlightDeployConfig = {
+  services: [
+    {
+      name: 'checkout',
+      target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+      defaultStrategy: 'canary',
+      artifacts: {
+        s3Buckets: ['acme-artifacts'],
+        imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
+      },
+      alarms: ['checkout-errors'],
+    },
+  ],
+  ci: { principals: [`arn:aws:iam::${account}:role/greenlight-ci`] },
+};
+
+/** The part of @pulumi/pulumi used here (it is typed in .sst/platform, not node_modules). */
+interface OutputLike<T> {
+  apply<U>(f: (value: T) => U): OutputLike<U>;
+}
+interface MockResourceArgs {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+interface PulumiSdk {
+  runtime: {
+    setMocks(
+      mocks: {
+        newResource(args: MockResourceArgs): { id: string; state: Record<string, unknown> };
+        call(args: { token: string }): Record<string, unknown>;
+      },
+      project: string,
+      stack: string,
+      preview: boolean,
+    ): Promise<void>;
+  };
+  ComponentResource: new (type: string, name: string, args: object, opts?: object) => object;
+  output<T>(value: T): OutputLike<T>;
+  all<T>(values: OutputLike<T>[]): OutputLike<T[]>;
+}
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const arnTemplates: Record<string, (name: string, inputs: Record<string, unknown>) => string> = {
+  'aws:iam/role:Role': (n) => `arn:aws:iam::${account}:role/${n}`,
+  'aws:cloudwatch/eventBus:EventBus': (n) => `arn:aws:events:${region}:${account}:event-bus/${n}`,
+  'aws:cloudwatch/eventRule:EventRule': (n, i) =>
+    `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
+  'aws:sqs/queue:Queue': (n) => `arn:aws:sqs:${region}:${account}:${n}`,
+  'aws:sfn/stateMachine:StateMachine': (n) =>
+    `arn:aws:states:${region}:${account}:stateMachine:${n}`,
+  'aws:cloudwatch/logGroup:LogGroup': (n) => `arn:aws:logs:${region}:${account}:log-group:${n}`,
+  'aws:scheduler/scheduleGroup:ScheduleGroup': (n) =>
+    `arn:aws:scheduler:${region}:${account}:schedule-group/${n}`,
+  'aws:sns/topic:Topic': (n) => `arn:aws:sns:${region}:${account}:${n}`,
+  'aws:dynamodb/table:Table': (n) => `arn:aws:dynamodb:${region}:${account}:table/${n}`,
+};
+
+describe('greenlight stacks (Pulumi mocks)', () => {
+  const resources: Recorded[] = [];
+  const functions = new Map<string, Record<string, unknown>>();
+  let pulumi: PulumiSdk;
+
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const one = (type: string, name: string | undefined) => {
+    const found = resources.find(
+      (r) => r.type === type && (name === undefined || r.inputs.name === name),
+    );
+    if (!found) throw new Error(`no ${type} named ${name}`);
+    return found;
+  };
+  const policyOf = (resource: Recorded, field = 'policy') =>
+    JSON.parse(String(resource.inputs[field])) as PolicyDocument;
+
+  beforeAll(async () => {
+    const platform = requireFromSstPlatform();
+    pulumi = platform('@pulumi/pulumi') as PulumiSdk;
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          const physical = String(args.inputs.name ?? args.name);
+          const arn = arnTemplates[args.type]?.(physical, args.inputs);
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+          return {
+            id: `${physical}-id`,
+            state: {
+              ...args.inputs,
+              name: physical,
+              ...(arn ? { arn } : {}),
+              ...(args.type === 'aws:sqs/queue:Queue'
+                ? { url: `https://sqs.${region}.amazonaws.com/${account}/${physical}` }
+                : {}),
+            },
+          };
+        },
+        call(args) {
+          switch (args.token) {
+            case 'aws:index/getCallerIdentity:getCallerIdentity':
+              return { accountId: account, arn: `arn:aws:iam::${account}:user/ci`, userId: 'ci' };
+            case 'aws:index/getRegion:getRegion':
+              return { region, name: region };
+            case 'aws:index/getPartition:getPartition':
+              return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+            default:
+              throw new Error(`unexpected provider call ${args.token}`);
+          }
+        },
+      },
+      'greenlight',
+      stage,
+      false,
+    );
+
+    class RecordedFunction extends pulumi.ComponentResource {
+      readonly arn: OutputLike<string>;
+      readonly name: OutputLike<string>;
+      constructor(id: string, args: Record<string, unknown>, opts?: object) {
+        super('sst:aws:Function', id, {}, opts);
+        const name = String(args.name);
+        // Arguments hold Outputs (the role's ARN): record them resolved.
+        pulumi.output(args).apply((resolved) => functions.set(name, resolved));
+        this.name = pulumi.output(name);
+        this.arn = pulumi.output(`arn:aws:lambda:${region}:${account}:function:${name}`);
+      }
+    }
+    Object.assign(globalThis, {
+      aws: platform('@pulumi/aws'),
+      $util: pulumi,
+      $app: { name: 'greenlight', stage },
+      sst: { aws: { Function: RecordedFunction } },
+    });
+
+    // Loaded by URL so that the main typecheck (which has no SST globals) does not follow it;
+    // tsconfig.infra.json typechecks stacks/.
+    const stacks = (await import(new URL('../../stacks/greenlight.ts', import.meta.url).href)) as {
+      createGreenlight(
+        stage: string,
+        config: GreenlightDeployConfig,
+      ): Record<string, OutputLike<string>>;
+    };
+    const outputs = stacks.createGreenlight(stage, config);
+    await new Promise((resolve) => pulumi.all(Object.values(outputs)).apply(resolve));
+    // Resources whose inputs are still resolving register a little later.
+    for (
+      let stable = 0, last = -1;
+      stable < 5;
+      stable = resources.length === last ? stable + 1 : 0
+    ) {
+      last = resources.length;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }, 240_000);
+
+  const roleArn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
+  /** The inline policy of the role with this name. */
+  const rolePolicy = (roleName: string): PolicyDocument => {
+    const found = ofType('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === roleName);
+    expect(found, `inline policies of ${roleName}`).toHaveLength(1);
+    return policyOf(found[0] as Recorded);
+  };
+  const allPolicies = (): [string, PolicyDocument][] => [
+    ...resources
+      .filter((r) => typeof r.inputs.policy === 'string')
+      .map((r): [string, PolicyDocument] => [`${r.type} ${r.name}`, policyOf(r)]),
+    ...ofType('aws:iam/role:Role').map((r): [string, PolicyDocument] => [
+      `trust of ${r.name}`,
+      policyOf(r, 'assumeRolePolicy'),
+    ]),
+  ];
+
+  it('starts the state machine from the rule for v1 release events and nothing else', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.releaseRule);
+    expect(rule.inputs.eventBusName).toBe(names.bus);
+    const pattern = JSON.parse(String(rule.inputs.eventPattern)) as object;
+    expect(pattern).toEqual(releaseRulePattern);
+    expect(matchesPattern(aReleaseEvent(), pattern)).toBe(true);
+    // A malformed v1 detail still reaches the workflow, which rejects it with reasons.
+    expect(matchesPattern(aReleaseEvent({ schemaVersion: 2 }), pattern)).toBe(true);
+    for (const detailType of Object.values(LifecycleEventType)) {
+      const lifecycle = aReleaseEvent({}, { source: 'greenlight', 'detail-type': detailType });
+      expect(matchesPattern(lifecycle, pattern), detailType).toBe(false);
+    }
+    for (const other of ['Release requested', 'Deployment Requested', 'Object Created']) {
+      const event = aReleaseEvent({}, { 'detail-type': other });
+      expect(matchesPattern(event, pattern), other).toBe(false);
+    }
+
+    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
+    expect(targets).toHaveLength(1);
+    const machineArn = `arn:aws:states:${region}:${account}:stateMachine:${names.stateMachine}`;
+    expect(targets[0]?.inputs).toMatchObject({
+      rule: names.releaseRule,
+      eventBusName: names.bus,
+      arn: machineArn,
+      roleArn: roleArn(names.roleName('release-rule')),
+      deadLetterConfig: { arn: `arn:aws:sqs:${region}:${account}:${names.deadLetterQueue}` },
+    });
+    expect(rolePolicy(names.roleName('release-rule')).Statement).toEqual([
+      expect.objectContaining({ Action: ['states:StartExecution'], Resource: [machineArn] }),
+    ]);
+    const queuePolicy = policyOf(ofType('aws:sqs/queuePolicy:QueuePolicy')[0] as Recorded);
+    expect(queuePolicy.Statement[0]).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['sqs:SendMessage'],
+      Condition: {
+        ArnEquals: {
+          'aws:SourceArn': String(
+            arnTemplates['aws:cloudwatch/eventRule:EventRule']?.(names.releaseRule, {
+              eventBusName: names.bus,
+            }),
+          ),
+        },
+      },
+    });
+  });
+
+  it('deploys the built workflow definition with the real function ARNs', () => {
+    const machine = one('aws:sfn/stateMachine:StateMachine', names.stateMachine);
+    const functionArns = Object.fromEntries(
+      Object.values(ReleaseFunction).map((fn) => [
+        fn,
+        `arn:aws:lambda:${region}:${account}:function:${names.functionName(fn)}`,
+      ]),
+    ) as Record<ReleaseFunction, string>;
+    expect(JSON.parse(String(machine.inputs.definition))).toEqual(
+      buildReleaseDefinition({ functionArns }),
+    );
+    expect(machine.inputs).toMatchObject({
+      type: 'STANDARD',
+      roleArn: roleArn(names.roleName('release')),
+      tracingConfiguration: { enabled: true },
+      loggingConfiguration: {
+        level: 'ALL',
+        includeExecutionData: true,
+        logDestination: `arn:aws:logs:${region}:${account}:log-group:${names.stateMachineLogGroup}:*`,
+      },
+    });
+    const invoke = rolePolicy(names.roleName('release')).Statement.find((s) =>
+      s.Action.includes('lambda:InvokeFunction'),
+    );
+    expect(invoke?.Resource).toEqual(
+      Object.values(functionArns)
+        .flatMap((arn) => [arn, `${arn}:*`])
+        .sort(),
+    );
+  });
+
+  it('deploys every step as a nodejs24.x ESM minified function with its environment and own role', () => {
+    expect([...functions.keys()].sort()).toEqual(
+      Object.values(ReleaseFunction)
+        .map((fn) => names.functionName(fn))
+        .sort(),
+    );
+    for (const fn of Object.values(ReleaseFunction)) {
+      const args = functions.get(names.functionName(fn)) ?? {};
+      const handlerFile = fileURLToPath(new URL(`../../functions/${fn}.ts`, import.meta.url));
+      expect(existsSync(handlerFile), handlerFile).toBe(true);
+      expect(args).toMatchObject({
+        handler: `functions/${fn}.handler`,
+        runtime: 'nodejs24.x',
+        nodejs: { format: 'esm', minify: true },
+        role: roleArn(names.roleName(fn)),
+        environment: {
+          GREENLIGHT_LEDGER_TABLE: names.ledgerTable,
+          GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
+          GREENLIGHT_BUS_NAME: names.bus,
+          GREENLIGHT_SERVICES: JSON.stringify(config.services),
+          POWERTOOLS_SERVICE_NAME: 'greenlight',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      });
+      expect(args.link, 'SST link grants dynamodb:*').toBeUndefined();
+    }
+  });
+
+  it('gives each function exactly the actions of its row in the permissions table', () => {
+    for (const fn of Object.values(ReleaseFunction)) {
+      const policy = rolePolicy(names.roleName(fn));
+      const table = new Set(functionGrants[fn].flatMap((grant) => grant.actions));
+      expect([...allowedActions(policy)].sort(), fn).toEqual([...table].sort());
+    }
+  });
+
+  it('lets functions touch only the registered service and greenlight’s own resources', () => {
+    const allowed = [
+      `arn:aws:lambda:${region}:${account}:function:checkout`,
+      `arn:aws:lambda:${region}:${account}:function:checkout:*`,
+      `arn:aws:cloudwatch:${region}:${account}:alarm:checkout-errors`,
+      'arn:aws:s3:::acme-artifacts/*',
+      `arn:aws:ecr:${region}:${account}:repository/checkout`,
+      `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
+      `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
+      `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
+      ...Object.values(ReleaseFunction).map(
+        (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
+      ),
+    ];
+    for (const fn of Object.values(ReleaseFunction)) {
+      for (const statement of rolePolicy(names.roleName(fn)).Statement) {
+        for (const resource of statement.Resource) {
+          // "*" only for actions without resource types (checked in the next test).
+          if (resource === '*') continue;
+          expect(allowed, fn).toContain(resource);
+        }
+      }
+    }
+  });
+
+  it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {
+    const policies = allPolicies();
+    expect(policies.length).toBeGreaterThan(Object.values(ReleaseFunction).length * 2);
+    for (const [where, policy] of policies) {
+      expect(wildcardActions(policy), where).toEqual([]);
+      for (const statement of policy.Statement) {
+        if (!statement.Resource?.includes('*')) continue;
+        for (const action of statement.Action) {
+          expect(Object.keys(wildcardResourceExceptions), `${where}: ${action} on "*"`).toContain(
+            action,
+          );
+        }
+      }
+    }
+  });
+
+  it('opens the bus to the configured CI principals and greenlight’s steps only', () => {
+    const policy = policyOf(one('aws:cloudwatch/eventBusPolicy:EventBusPolicy', undefined));
+    const busArn = `arn:aws:events:${region}:${account}:event-bus/${names.bus}`;
+    const [allow, denyOthers, denyForgery] = policy.Statement;
+    expect(allow).toMatchObject({
+      Effect: 'Allow',
+      Principal: { AWS: config.ci.principals },
+      Action: ['events:PutEvents'],
+      Resource: [busArn],
+    });
+    expect(denyOthers?.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toEqual(
+      [
+        ...config.ci.principals,
+        ...Object.values(ReleaseFunction).map((fn) => roleArn(names.roleName(fn))),
+      ].sort(),
+    );
+    expect(denyForgery).toMatchObject({ Effect: 'Deny', Principal: { AWS: config.ci.principals } });
+  });
+
+  it('keeps the tables recoverable and expires idempotency records', () => {
+    expect(one('aws:dynamodb/table:Table', names.ledgerTable).inputs).toMatchObject({
+      hashKey: 'pk',
+      rangeKey: 'sk',
+      pointInTimeRecovery: { enabled: true },
+      deletionProtectionEnabled: false,
+    });
+    expect(one('aws:dynamodb/table:Table', names.idempotencyTable).inputs).toMatchObject({
+      hashKey: 'id',
+      pointInTimeRecovery: { enabled: true },
+      ttl: { attributeName: 'expiration', enabled: true },
+    });
+  });
+
+  it('creates the teardown schedule group and the role only its schedules can assume', () => {
+    one('aws:scheduler/scheduleGroup:ScheduleGroup', names.scheduleGroup);
+    const role = one('aws:iam/role:Role', names.roleName('scheduler'));
+    expect(policyOf(role, 'assumeRolePolicy').Statement[0]).toMatchObject({
+      Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: {
+          'aws:SourceArn': `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
+        },
+      },
+    });
+  });
+
+  it('alarms on execution faults, handler faults and dead letters, notifying the topic', () => {
+    const topicArn = `arn:aws:sns:${region}:${account}:${names.alarmTopic}`;
+    const alarms = ofType('aws:cloudwatch/metricAlarm:MetricAlarm');
+    expect(alarms.map((a) => a.inputs.name).sort()).toEqual(
+      ['dlq-depth', 'execution-faults', 'handler-faults'].map(names.alarmName),
+    );
+    for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+    const filters = ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter');
+    expect(filters.map((f) => f.inputs.logGroupName).sort()).toEqual(
+      [
+        names.stateMachineLogGroup,
+        ...Object.values(ReleaseFunction).map((fn) => names.functionLogGroup(fn)),
+      ].sort(),
+    );
+  });
+});

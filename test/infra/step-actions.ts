@@ -1,0 +1,289 @@
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  InvalidParameterValueException,
+  InvokeCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PreconditionFailedException,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { idempotencyTableInput, ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
+import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
+import { createStepHandler, logger, type Step } from '../../src/runtime/step-handler.ts';
+import { acquireLockStep } from '../../src/steps/acquire-lock.ts';
+import { bakeTickStep } from '../../src/steps/bake-tick.ts';
+import { checkGatesStep } from '../../src/steps/check-gates.ts';
+import { endBakeStep } from '../../src/steps/end-bake.ts';
+import { finalizeStep } from '../../src/steps/finalize.ts';
+import { provisionGreenStep } from '../../src/steps/provision-green.ts';
+import { registerStep } from '../../src/steps/register.ts';
+import { rollbackStep } from '../../src/steps/rollback.ts';
+import { setWeightStep } from '../../src/steps/set-weight.ts';
+import { startBakeStep } from '../../src/steps/start-bake.ts';
+import { testGreenStep } from '../../src/steps/test-green.ts';
+import { ReleaseFunction } from '../../workflows/release.ts';
+import { startDynalite } from '../support/dynalite.ts';
+
+/**
+ * Runs every step handler, as Lambda would (createStepHandler over the real step, real
+ * adapters from createDependencies), and records each AWS request it sends as the IAM action
+ * AWS authorizes it with. DynamoDB is dynalite, so the ledger, the lock and Powertools
+ * idempotency behave for real; Lambda, CloudWatch and EventBridge are aws-sdk-client-mock
+ * fakes scripted per scenario.
+ */
+
+/** SDK command → IAM action, where the action is not simply the command's name. */
+const actionOverrides: Record<string, string> = {
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  'sfn:SendTaskSuccess': 'states:SendTaskSuccess',
+  'sfn:SendTaskFailure': 'states:SendTaskFailure',
+};
+
+function iamAction(service: string, commandName: string): string {
+  const action = `${service}:${commandName.replace(/Command$/, '')}`;
+  return actionOverrides[action] ?? action;
+}
+
+const asAnyStep = <I, O>(step: Step<I, O>) => step as unknown as Step<unknown, unknown>;
+const steps: Record<ReleaseFunction, Step<unknown, unknown>> = {
+  [ReleaseFunction.Register]: asAnyStep(registerStep),
+  [ReleaseFunction.AcquireLock]: asAnyStep(acquireLockStep),
+  [ReleaseFunction.ProvisionGreen]: asAnyStep(provisionGreenStep),
+  [ReleaseFunction.TestGreen]: asAnyStep(testGreenStep),
+  [ReleaseFunction.SetWeight]: asAnyStep(setWeightStep),
+  [ReleaseFunction.StartBake]: asAnyStep(startBakeStep),
+  [ReleaseFunction.EndBake]: asAnyStep(endBakeStep),
+  [ReleaseFunction.BakeTick]: asAnyStep(bakeTickStep),
+  [ReleaseFunction.CheckGates]: asAnyStep(checkGatesStep),
+  [ReleaseFunction.Finalize]: asAnyStep(finalizeStep),
+  [ReleaseFunction.Rollback]: asAnyStep(rollbackStep),
+};
+
+export const recordedService: ServiceConfigInput = {
+  name: 'checkout',
+  target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+  strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+  defaultStrategy: 'canary',
+  artifacts: { s3Buckets: ['acme-artifacts'] },
+  alarms: ['checkout-errors'],
+  tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
+};
+
+/** What the fake AWS answers; scenarios change it between steps. */
+interface FakeAws {
+  alias: { version: string; weights: Record<string, number>; revision: number };
+  versions: { Version: string; CodeSha256: string; Description: string }[];
+  /** PublishVersion lands but its response is lost (the SDK sees a precondition failure). */
+  loseNextPublishResponse: boolean;
+  /** UpdateFunctionCode refuses the next artifact as unusable. */
+  refuseNextArtifact: boolean;
+  greenAnswers: number;
+  alarmState: 'OK' | 'ALARM' | 'missing';
+}
+
+export interface StepRecorder {
+  /** Invokes one function's handler; returns its result or the error it threw. */
+  invoke(fn: ReleaseFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
+  fake: FakeAws;
+  actions: Record<ReleaseFunction, Set<string>>;
+  close(): Promise<void>;
+}
+
+export async function startStepRecorder(): Promise<StepRecorder> {
+  const dynalite = await startDynalite();
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+  });
+  // Verdicts are logged at WARN on purpose; here they are expected, not news.
+  const logLevel = logger.getLevelName();
+  logger.setLogLevel('SILENT');
+  const env = {
+    GREENLIGHT_LEDGER_TABLE: 'ledger',
+    GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
+    GREENLIGHT_BUS_NAME: 'greenlight',
+    GREENLIGHT_SERVICES: JSON.stringify([recordedService]),
+  };
+  const admin = new DynamoDBClient({});
+  await admin.send(new CreateTableCommand(ledgerTableInput(env.GREENLIGHT_LEDGER_TABLE)));
+  await admin.send(new CreateTableCommand(idempotencyTableInput(env.GREENLIGHT_IDEMPOTENCY_TABLE)));
+  admin.destroy();
+
+  const fake: FakeAws = {
+    alias: { version: '1', weights: {}, revision: 1 },
+    versions: [{ Version: '1', CodeSha256: 'sha-1', Description: 'blue' }],
+    loseNextPublishResponse: false,
+    refuseNextArtifact: false,
+    greenAnswers: 200,
+    alarmState: 'OK',
+  };
+  const lambda = mockClient(LambdaClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  const eventbridge = mockClient(EventBridgeClient);
+  const sfn = mockClient(SFNClient);
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+  const aliasView = () => ({
+    FunctionVersion: fake.alias.version,
+    RoutingConfig: { AdditionalVersionWeights: fake.alias.weights },
+    RevisionId: `rev-${fake.alias.revision}`,
+  });
+  lambda.on(GetAliasCommand).callsFake(aliasView);
+  lambda.on(UpdateFunctionCodeCommand).callsFake(() => {
+    if (!fake.refuseNextArtifact) return {};
+    fake.refuseNextArtifact = false;
+    throw new InvalidParameterValueException({ message: 'not a zip file', $metadata: {} });
+  });
+  lambda.on(GetFunctionConfigurationCommand).callsFake(() => ({
+    LastUpdateStatus: 'Successful',
+    CodeSha256: `sha-${fake.versions.length + 1}`,
+    RevisionId: `fn-rev-${fake.versions.length}`,
+  }));
+  lambda
+    .on(PublishVersionCommand)
+    .callsFake((input: { CodeSha256?: string; Description?: string }) => {
+      const version = String(fake.versions.length + 1);
+      fake.versions.push({
+        Version: version,
+        CodeSha256: input.CodeSha256 ?? '',
+        Description: input.Description ?? '',
+      });
+      if (fake.loseNextPublishResponse) {
+        fake.loseNextPublishResponse = false;
+        throw new PreconditionFailedException({ message: 'revision moved on', $metadata: {} });
+      }
+      return { Version: version };
+    });
+  lambda
+    .on(ListVersionsByFunctionCommand)
+    .callsFake(() => ({ Versions: [{ Version: '$LATEST' }, ...fake.versions] }));
+  lambda
+    .on(UpdateAliasCommand)
+    .callsFake(
+      (input: {
+        FunctionVersion?: string;
+        RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+      }) => {
+        fake.alias = {
+          version: input.FunctionVersion ?? fake.alias.version,
+          weights: input.RoutingConfig?.AdditionalVersionWeights ?? {},
+          revision: fake.alias.revision + 1,
+        };
+        return aliasView();
+      },
+    );
+  lambda.on(InvokeCommand).callsFake(() => ({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify({ statusCode: fake.greenAnswers })),
+  }));
+  cloudwatch.on(DescribeAlarmsCommand).callsFake(
+    (): Partial<DescribeAlarmsCommandOutput> => ({
+      MetricAlarms:
+        fake.alarmState === 'missing'
+          ? []
+          : [
+              {
+                AlarmName: 'checkout-errors',
+                StateValue: fake.alarmState,
+                StateReason: 'scripted',
+              },
+            ],
+    }),
+  );
+  eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+
+  const actions = Object.fromEntries(
+    Object.values(ReleaseFunction).map((fn) => [fn, new Set<string>()]),
+  ) as Record<ReleaseFunction, Set<string>>;
+  let current: ReleaseFunction | undefined;
+  const handlers = Object.fromEntries(
+    Object.values(ReleaseFunction).map((fn) => {
+      // One set of dependencies per function, as each Lambda function has its own process.
+      const deps: StepDependencies = createDependencies(env);
+      deps.dynamo.middlewareStack.add(
+        (next, context) => (args) => {
+          if (current) actions[current].add(iamAction('dynamodb', context.commandName ?? '?'));
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordIamAction' },
+      );
+      return [fn, createStepHandler(steps[fn], () => deps)];
+    }),
+  ) as Record<ReleaseFunction, ReturnType<typeof createStepHandler>>;
+
+  const mocks = [
+    ['lambda', lambda],
+    ['cloudwatch', cloudwatch],
+    ['events', eventbridge],
+    ['sfn', sfn],
+  ] as const;
+  let requestCount = 0;
+  return {
+    fake,
+    actions,
+    async invoke(fn, event) {
+      const before = mocks.map(([, mock]) => mock.calls().length);
+      current = fn;
+      let outcome: { ok: boolean; value: unknown };
+      try {
+        outcome = {
+          ok: true,
+          value: await handlers[fn](event as never, lambdaContext(fn, ++requestCount)),
+        };
+      } catch (error) {
+        outcome = { ok: false, value: error };
+      } finally {
+        current = undefined;
+      }
+      mocks.forEach(([service, mock], i) => {
+        for (const call of mock.calls().slice(before[i])) {
+          actions[fn].add(iamAction(service, (call.args[0] as object).constructor.name));
+        }
+      });
+      return outcome;
+    },
+    async close() {
+      for (const [, mock] of mocks) mock.restore();
+      process.env = saved;
+      logger.setLogLevel(logLevel);
+      await dynalite.close();
+    },
+  };
+}
+
+function lambdaContext(fn: ReleaseFunction, request: number): Context {
+  const unsupported = () => {
+    throw new Error('not supported');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: `greenlight-test-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:greenlight-test-${fn}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `request-${request}`,
+    logGroupName: `/aws/lambda/greenlight-test-${fn}`,
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 60_000,
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
