@@ -47,6 +47,9 @@ export const ReleaseState = {
   IsBakeDone: 'IsBakeDone',
   WaitForTick: 'WaitForTick',
   CheckGates: 'CheckGates',
+  IsGateHeld: 'IsGateHeld',
+  HoldWeight: 'HoldWeight',
+  StepDone: 'StepDone',
   Finalize: 'Finalize',
   Released: 'Released',
   Rollback: 'Rollback',
@@ -232,8 +235,10 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: ReleaseState.SetWeight,
           States: {
+            // SetWeight answers with the step as applied: an operator's promote turns the rest
+            // of the plan into one step to 100% with no bake, and everything after reads $.step.
             [ReleaseState.SetWeight]: task(ReleaseFunction.SetWeight, {
-              ResultPath: null,
+              ResultPath: '$.step',
               Next: ReleaseState.HasBake,
             }),
             [ReleaseState.HasBake]: {
@@ -251,9 +256,24 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
               ? eventBake(arns, task)
               : pollingBake(task, options.pollSeconds ?? 30)),
             [ReleaseState.CheckGates]: task(ReleaseFunction.CheckGates, {
-              ResultPath: null,
-              End: true,
+              ResultPath: '$.gate',
+              Next: ReleaseState.IsGateHeld,
             }),
+            // A gate that cannot decide yet (too little data), or a release an operator paused,
+            // holds the weight where it is and looks again; a failing gate throws instead.
+            [ReleaseState.IsGateHeld]: {
+              Type: 'Choice',
+              Choices: [
+                { Variable: '$.gate.verdict', StringEquals: 'hold', Next: ReleaseState.HoldWeight },
+              ],
+              Default: ReleaseState.StepDone,
+            },
+            [ReleaseState.HoldWeight]: {
+              Type: 'Wait',
+              SecondsPath: '$.gate.holdSeconds',
+              Next: ReleaseState.CheckGates,
+            },
+            [ReleaseState.StepDone]: { Type: 'Pass', End: true },
           },
         },
         ResultPath: null,

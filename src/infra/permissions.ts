@@ -142,7 +142,8 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     logs,
   ],
   [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
-  [ReleaseFunction.CheckGates]: [ledger, idempotency, lifecycleEvents, alarms, logs],
+  // No idempotency store: a held step checks the same gate again and must see it anew.
+  [ReleaseFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
   [ReleaseFunction.Finalize]: [
     ledgerLockAndWatches,
     idempotency,

@@ -8,18 +8,29 @@ import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
 import { WeightStepInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
-/** After a bake: any watched alarm in ALARM (or gone missing) rolls the release back. */
+/**
+ * What a gate check concluded, short of failing (which throws): go on, or hold the weight and
+ * look again in `holdSeconds`.
+ */
+export interface GateVerdict {
+  verdict: 'pass' | 'hold';
+  holdSeconds: number;
+  reason: string;
+}
+
+/**
+ * After a bake: any watched alarm in ALARM (or gone missing) rolls the release back.
+ *
+ * No idempotency key: while a step is held the same check runs again and must see the
+ * alarms as they are now, not replay an earlier answer. Repeats are safe: the timeline entry
+ * is keyed by step, and the release's transitions treat a repeated verdict as no change.
+ */
 export const checkGatesStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep },
-  void
+  GateVerdict
 > = {
   name: 'check-gates',
   input: WeightStepInput,
-  idempotencyKey: ({ release, step }) => ({
-    releaseId: release.releaseId,
-    step: 'gate',
-    index: step.index,
-  }),
   run: async ({ release, step }, deps) => {
     const service = serviceOf(deps, release.service);
     const alarms = await deps.alarms.describe(service.alarms);
@@ -54,5 +65,6 @@ export const checkGatesStep: Step<
       throw new AlarmGateFailed(gate.reason, { step: step.index, alarms: gate.firing });
     }
     await advanceRelease(deps, record, { type: ReleaseEventType.GatePassed, index: step.index });
+    return { verdict: 'pass', holdSeconds: 0, reason: gate.reason };
   },
 };

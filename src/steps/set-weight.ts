@@ -6,10 +6,10 @@ import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './adv
 import { WeightStepInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
-/** Puts one step's share of traffic on green. */
+/** Puts one step's share of traffic on green; answers with the step as applied. */
 export const setWeightStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep },
-  void
+  WeightStep
 > = {
   name: 'set-weight',
   input: WeightStepInput,
@@ -43,5 +43,6 @@ export const setWeightStep: Step<
       eventKey: `shift#${step.index}`,
       detail: { step: step.index, bakeSeconds: step.bakeSeconds },
     });
+    return step;
   },
 };

@@ -122,6 +122,27 @@ describe('buildReleaseDefinition', () => {
     expect(processor.States[ReleaseState.Bake]?.Next).toBe(ReleaseState.CheckGates);
   });
 
+  it('holds the weight and checks the gates again while a gate says hold', () => {
+    const map = definition.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
+    const processor = map.ItemProcessor as { States: Record<string, Record<string, unknown>> };
+    expect(processor.States[ReleaseState.SetWeight]).toMatchObject({ ResultPath: '$.step' });
+    expect(processor.States[ReleaseState.CheckGates]).toMatchObject({
+      ResultPath: '$.gate',
+      Next: ReleaseState.IsGateHeld,
+    });
+    expect(processor.States[ReleaseState.IsGateHeld]).toMatchObject({
+      Choices: [
+        { Variable: '$.gate.verdict', StringEquals: 'hold', Next: ReleaseState.HoldWeight },
+      ],
+      Default: ReleaseState.StepDone,
+    });
+    expect(processor.States[ReleaseState.HoldWeight]).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.gate.holdSeconds',
+      Next: ReleaseState.CheckGates,
+    });
+  });
+
   it('bakes as a timer and a callback watch that an alarm event can fail at once', () => {
     const map = definition.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
     const processor = map.ItemProcessor as { States: Record<string, Record<string, unknown>> };
