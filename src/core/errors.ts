@@ -15,6 +15,16 @@ export const ErrorName = {
   ReleaseRolledBack: 'ReleaseRolledBack',
   InvalidStepInput: 'InvalidStepInput',
   BakeNotStarted: 'BakeNotStarted',
+  /** An approver rejected the release (SendTaskFailure on the approval's token). */
+  ApprovalRejected: 'ApprovalRejected',
+  /** Nobody decided in time, and the service's timeout action is to reject. */
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  ApprovalNotFound: 'ApprovalNotFound',
+  /** A request to the Slack interactivity endpoint that must change nothing (401/403). */
+  SlackRequestRejected: 'SlackRequestRejected',
+  SlackApiFailed: 'SlackApiFailed',
+  /** An operator aborted the release: the workflow rolls back now. */
+  OperatorAborted: 'OperatorAborted',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -91,6 +101,14 @@ export class InvalidStepInput extends GreenlightError {
 /** The bake's timer ended before its watch had stored the callback token; retried shortly. */
 export class BakeNotStarted extends GreenlightError {
   override readonly name = ErrorName.BakeNotStarted;
+}
+
+/**
+ * An operator aborted the release. Fails the bake or approval the workflow waits on, or the
+ * next step that would move the release on, so that the workflow goes to Rollback.
+ */
+export class OperatorAborted extends GreenlightError {
+  override readonly name = ErrorName.OperatorAborted;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

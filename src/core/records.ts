@@ -15,6 +15,17 @@ export interface Colours {
   green: string;
 }
 
+/**
+ * The approvals a release waits for, fixed at registration from its service and strategy. The
+ * workflow's Choice states read the stages; the approval wait's TimeoutSecondsPath reads the
+ * timeout.
+ */
+export interface ReleaseApproval {
+  beforeShift: boolean;
+  beforeFinalize: boolean;
+  timeoutSeconds: number;
+}
+
 /** A validated release as it travels through the workflow (`$.release` in the state). */
 export interface ReleaseSpec {
   releaseId: string;
@@ -29,6 +40,8 @@ export interface ReleaseSpec {
   ci?: { provider: string; runUrl: string };
   /** ISO time the release was requested (the event's time, else registration time). */
   requestedAt: string;
+  /** Absent when the release needs no human decision. */
+  approval?: ReleaseApproval;
 }
 
 /** The release item of the ledger: its current state plus what an operator needs to see. */

@@ -3,7 +3,7 @@ import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
 import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
 import { deriveReleaseId } from './release-id.ts';
-import type { ServiceConfig, ServiceRegistry } from './service-config.ts';
+import { approvalOf, type ServiceConfig, type ServiceRegistry } from './service-config.ts';
 import { planWeights } from './weights.ts';
 
 type ZodIssue = z.core.$ZodIssue;
@@ -49,6 +49,7 @@ export function resolveRelease(
     );
   }
   const time = envelope.data.time;
+  const approval = approvalOf(service, strategyName);
   return {
     releaseId: deriveReleaseId(data.service, data.version, data.attempt),
     service: data.service,
@@ -61,6 +62,13 @@ export function resolveRelease(
     ...(data.actor !== undefined && { actor: data.actor }),
     ...(data.ci !== undefined && { ci: { provider: data.ci.provider, runUrl: data.ci.runUrl } }),
     requestedAt: time !== undefined && IsoTime.safeParse(time).success ? time : now,
+    ...(approval.type === 'slack' && {
+      approval: {
+        beforeShift: approval.stages.includes('before-shift'),
+        beforeFinalize: approval.stages.includes('before-finalize'),
+        timeoutSeconds: approval.timeoutSeconds,
+      },
+    }),
   };
 }
 

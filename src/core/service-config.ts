@@ -5,18 +5,87 @@ const Percent = z.number().gt(0).max(100);
 const Seconds = z.int().min(0).max(86_400);
 const StrategyName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/);
 
+/** What happens when nobody decides before an approval's timeout. */
+export const ApprovalTimeoutAction = { Reject: 'reject', Approve: 'approve' } as const;
+export type ApprovalTimeoutAction =
+  (typeof ApprovalTimeoutAction)[keyof typeof ApprovalTimeoutAction];
+
+/**
+ * A human "go" in Slack. Approvers are Slack user ids and/or user groups; each stage listed
+ * pauses the release until one of them clicks Approve (or Reject), or the timeout's action.
+ */
+export const SlackApproval = z.strictObject({
+  type: z.literal('slack'),
+  /** Channel id (`C…`) or name the greenlight bot is in. */
+  channel: z.string().min(1).max(80),
+  /** Slack user ids allowed to decide, e.g. `U024BE7LH` (Slack profile → Copy member ID). */
+  approvers: z
+    .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH'))
+    .max(100)
+    .default([]),
+  /** Slack user group ids (`S…`) whose members may decide too. */
+  approverGroups: z
+    .array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S0614TZR7'))
+    .max(20)
+    .default([]),
+  /**
+   * How long the release waits for a decision.
+   * @default 86400
+   */
+  timeoutSeconds: z
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
+  /**
+   * What greenlight does when nobody decided in time.
+   * @default "reject"
+   */
+  onTimeout: z
+    .enum([ApprovalTimeoutAction.Reject, ApprovalTimeoutAction.Approve])
+    .default('reject'),
+  /**
+   * Where the release waits: before any traffic moves, and/or before green takes all traffic.
+   * @default ["before-shift"]
+   */
+  stages: z
+    .array(z.enum(['before-shift', 'before-finalize']))
+    .min(1)
+    .max(2)
+    .default(['before-shift']),
+});
+export type SlackApproval = z.infer<typeof SlackApproval>;
+
+export const ApprovalConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  SlackApproval,
+]);
+export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
+
+/**
+ * A strategy may override the service's approval: e.g. `canary` needs none while
+ * `all-at-once` asks Slack.
+ */
+const strategyApproval = { approval: ApprovalConfig.optional() };
+
 /** How traffic moves from blue to green. Weights are percentages of traffic on green. */
 export const Strategy = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('all-at-once'), bakeSeconds: Seconds.default(0) }),
+  z.strictObject({
+    type: z.literal('all-at-once'),
+    bakeSeconds: Seconds.default(0),
+    ...strategyApproval,
+  }),
   z.strictObject({
     type: z.literal('canary'),
     percent: Percent.max(99),
     bakeSeconds: Seconds,
+    ...strategyApproval,
   }),
   z.strictObject({
     type: z.literal('linear'),
     percent: Percent.max(50),
     intervalSeconds: Seconds,
+    ...strategyApproval,
   }),
   z.strictObject({
     type: z.literal('steps'),
@@ -24,6 +93,7 @@ export const Strategy = z.discriminatedUnion('type', [
       .array(z.strictObject({ percent: Percent, bakeSeconds: Seconds }))
       .min(1)
       .max(20),
+    ...strategyApproval,
   }),
 ]);
 export type Strategy = z.infer<typeof Strategy>;
@@ -160,16 +230,8 @@ export const ServiceConfig = z
       .default({ s3Buckets: [], imageRepositories: [] }),
     alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
     tests: z.array(LambdaTestEvent).max(20).default([]),
-    approval: z
-      .discriminatedUnion('type', [
-        z.strictObject({ type: z.literal('none') }),
-        z.strictObject({
-          type: z.literal('slack'),
-          channel: z.string().min(1),
-          approvers: z.array(z.string().min(1)).min(1),
-        }),
-      ])
-      .default({ type: 'none' }),
+    /** A human "go" before traffic moves (and optionally before finalize). @default { type: "none" } */
+    approval: ApprovalConfig.default({ type: 'none' }),
     /** How long the idle colour stays warm after finalize before it is torn down. */
     warmWindowSeconds: Seconds.default(3600),
     lockPolicy: z.enum(['queue', 'supersede', 'reject']).default('queue'),
@@ -182,9 +244,40 @@ export const ServiceConfig = z
         message: `names no strategy of "${service.name}"; add it under "strategies" or pick one of: ${Object.keys(service.strategies).join(', ')}`,
       });
     }
+    const approvals: { approval: ApprovalConfig; path: string[] }[] = [
+      { approval: service.approval, path: ['approval'] },
+      ...Object.entries(service.strategies).flatMap(([name, strategy]) =>
+        strategy.approval
+          ? [{ approval: strategy.approval, path: ['strategies', name, 'approval'] }]
+          : [],
+      ),
+    ];
+    for (const { approval, path } of approvals) {
+      if (approval.type !== 'slack') continue;
+      if (approval.approvers.length + approval.approverGroups.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'approvers'],
+          message:
+            'names nobody who may decide; list Slack user ids under "approvers" or user group ids under "approverGroups"',
+        });
+      }
+      if (new Set(approval.stages).size !== approval.stages.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'stages'],
+          message: 'lists a stage twice; list each of "before-shift", "before-finalize" once',
+        });
+      }
+    }
   });
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 export type ServiceConfigInput = z.input<typeof ServiceConfig>;
+
+/** The approval a release of `service` with `strategy` needs: the strategy's, else the service's. */
+export function approvalOf(service: ServiceConfig, strategy: string): ApprovalConfig {
+  return service.strategies[strategy]?.approval ?? service.approval;
+}
 
 export const ServiceRegistry = z.array(ServiceConfig).superRefine((services, ctx) => {
   const seen = new Set<string>();

@@ -93,7 +93,9 @@ function wrapStep<Input, Output, Deps extends StepDependencies>(
     return logOutcome(step.name, runOnce(key, { input: parsed.data }));
   };
 
-  return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
+  // Never the event: callback steps receive task tokens, which must stay out of every log,
+  // whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  return middy(run).use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
 }
 
 /** One line per step run: what it returned, or the typed error it ended with. */

@@ -1,24 +1,19 @@
-import { type ErrorName, GreenlightError } from '../core/errors.ts';
+import { ErrorName, GreenlightError } from '../core/errors.ts';
 
 /**
- * Error names of the approval flow. They are public API like core's ErrorName (the workflow's
- * Catch matches `ApprovalRejected` and `ApprovalTimedOut`); proposed for core's ErrorName, which
- * is closed to this module, hence the one cast in `approvalErrorName`.
+ * Error names of the approval flow, a part of core's ErrorName. Public API: the workflow's
+ * Catch matches `ApprovalRejected` and `ApprovalTimedOut`.
  */
 export const ApprovalErrorName = {
   /** The error SendTaskFailure reports when an approver rejects a release. */
-  ApprovalRejected: 'ApprovalRejected',
+  ApprovalRejected: ErrorName.ApprovalRejected,
   /** The error SendTaskFailure reports when a retried wait finds the approval already timed out. */
-  ApprovalTimedOut: 'ApprovalTimedOut',
-  ApprovalNotFound: 'ApprovalNotFound',
-  SlackRequestRejected: 'SlackRequestRejected',
-  SlackApiFailed: 'SlackApiFailed',
+  ApprovalTimedOut: ErrorName.ApprovalTimedOut,
+  ApprovalNotFound: ErrorName.ApprovalNotFound,
+  SlackRequestRejected: ErrorName.SlackRequestRejected,
+  SlackApiFailed: ErrorName.SlackApiFailed,
 } as const;
 export type ApprovalErrorName = (typeof ApprovalErrorName)[keyof typeof ApprovalErrorName];
-
-function approvalErrorName(name: ApprovalErrorName): ErrorName {
-  return name as unknown as ErrorName;
-}
 
 /** Why a request to the interactivity endpoint was refused; each maps to one HTTP status. */
 export const RejectionReason = {
@@ -35,7 +30,7 @@ export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionRea
  * (401), or from someone who may not decide (403). `expose` as in middy: safe to tell the caller.
  */
 export class SlackRequestRejected extends GreenlightError {
-  override readonly name = approvalErrorName(ApprovalErrorName.SlackRequestRejected);
+  override readonly name = ErrorName.SlackRequestRejected;
   readonly reason: RejectionReason;
   readonly status: 401 | 403;
   readonly expose = true;
@@ -49,7 +44,7 @@ export class SlackRequestRejected extends GreenlightError {
 
 /** A button names an approval the store does not hold (deleted, or from another stage's table). */
 export class ApprovalNotFound extends GreenlightError {
-  override readonly name = approvalErrorName(ApprovalErrorName.ApprovalNotFound);
+  override readonly name = ErrorName.ApprovalNotFound;
 }
 
 /**
@@ -58,7 +53,7 @@ export class ApprovalNotFound extends GreenlightError {
  * may retry it on the request-approval task.
  */
 export class SlackApiFailed extends GreenlightError {
-  override readonly name = approvalErrorName(ApprovalErrorName.SlackApiFailed);
+  override readonly name = ErrorName.SlackApiFailed;
   readonly method: string;
   readonly slackError: string;
 

@@ -1,10 +1,8 @@
-import type { ServiceConfig } from '../core/service-config.ts';
+import type { ApprovalStage } from '../core/records.ts';
+import { ApprovalTimeoutAction, approvalOf, type ServiceConfig } from '../core/service-config.ts';
 
-/** A day: long enough for a human across time zones, short enough not to hold the lock forever. */
-export const defaultApprovalTimeoutSeconds = 24 * 3600;
-
-export const TimeoutAction = { Reject: 'reject' } as const;
-export type TimeoutAction = (typeof TimeoutAction)[keyof typeof TimeoutAction];
+export const TimeoutAction = ApprovalTimeoutAction;
+export type TimeoutAction = ApprovalTimeoutAction;
 
 /** What the Slack side needs to know about a service's approval. */
 export interface SlackApprovalSettings {
@@ -15,26 +13,25 @@ export interface SlackApprovalSettings {
   approverGroups: readonly string[];
   timeoutSeconds: number;
   onTimeout: TimeoutAction;
+  stages: readonly ApprovalStage[];
 }
 
 /**
- * The service's Slack approval, with defaults, or undefined when it needs none. Reads the
- * optional `approverGroups`, `timeoutSeconds` and `onTimeout` fields proposed for the service
- * schema, so that they take effect as soon as the schema accepts them.
+ * The Slack approval a release of `service` needs (its strategy's when that overrides the
+ * service's), or undefined when it needs none.
  */
-export function slackApprovalOf(service: ServiceConfig): SlackApprovalSettings | undefined {
-  const approval = service.approval;
+export function slackApprovalOf(
+  service: ServiceConfig,
+  strategy: string = service.defaultStrategy,
+): SlackApprovalSettings | undefined {
+  const approval = approvalOf(service, strategy);
   if (approval.type !== 'slack') return undefined;
-  const proposed = approval as typeof approval & {
-    approverGroups?: readonly string[];
-    timeoutSeconds?: number;
-    onTimeout?: TimeoutAction;
-  };
   return {
     channel: approval.channel,
     approvers: approval.approvers,
-    approverGroups: proposed.approverGroups ?? [],
-    timeoutSeconds: proposed.timeoutSeconds ?? defaultApprovalTimeoutSeconds,
-    onTimeout: proposed.onTimeout ?? TimeoutAction.Reject,
+    approverGroups: approval.approverGroups,
+    timeoutSeconds: approval.timeoutSeconds,
+    onTimeout: approval.onTimeout,
+    stages: approval.stages,
   };
 }

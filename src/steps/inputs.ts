@@ -22,6 +22,13 @@ const ReleaseSpecShape = z.object({
   actor: z.string().optional(),
   ci: z.object({ provider: z.string(), runUrl: z.string() }).optional(),
   requestedAt: z.string(),
+  approval: z
+    .object({
+      beforeShift: z.boolean(),
+      beforeFinalize: z.boolean(),
+      timeoutSeconds: z.int().min(1),
+    })
+    .optional(),
 });
 
 /**

@@ -68,7 +68,7 @@ export const testGreenStep: Step<{ release: ReleaseSpec; colours: Colours }, Tes
     }
     await advanceRelease(deps, record, {
       type: ReleaseEventType.GreenTestsPassed,
-      approvalRequired: service.approval.type !== 'none',
+      approvalRequired: release.approval?.beforeShift === true,
     });
     return { passed: true, tests: results.length, alarms: alarms.length };
   },

@@ -19,11 +19,13 @@ describe('parseDeployConfig', () => {
 
   it('refuses a service the handlers would refuse at load, saying why', () => {
     const [service] = greenlight.services;
-    const withApproval = {
+    const byName = {
       ...greenlight,
       services: [{ ...service, approval: { type: 'slack', channel: '#rel', approvers: ['dana'] } }],
     } as typeof greenlight;
-    expect(() => parseDeployConfig(withApproval, names)).toThrow(/approval/);
+    expect(() => parseDeployConfig(byName, names)).toThrow(
+      /approval\.approvers\[0\]: must be a Slack user id/,
+    );
   });
 
   it('refuses CI principals that are not role or user ARNs', () => {

@@ -116,6 +116,56 @@ describe('parseServiceRegistry', () => {
     ).toContain('services[0].strategies.careful: steps must increase');
   });
 
+  it('fills in a Slack approval’s defaults: a day to decide, reject on timeout, before traffic moves', () => {
+    const [service] = parseServiceRegistry([
+      {
+        ...checkoutInput,
+        approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['U0DANA'] },
+      },
+    ]);
+
+    expect(service?.approval).toEqual({
+      type: 'slack',
+      channel: 'C0RELEASES',
+      approvers: ['U0DANA'],
+      approverGroups: [],
+      timeoutSeconds: 86_400,
+      onTimeout: 'reject',
+      stages: ['before-shift'],
+    });
+  });
+
+  it('refuses a Slack approval that names nobody, or people by name instead of Slack id', () => {
+    const message = messageOf(() =>
+      parseServiceRegistry([
+        { ...checkoutInput, approval: { type: 'slack', channel: 'C0RELEASES' } },
+        {
+          ...checkoutInput,
+          name: 'payments',
+          approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['dana'] },
+          strategies: {
+            canary: {
+              type: 'canary',
+              percent: 10,
+              bakeSeconds: 60,
+              approval: { type: 'slack', channel: 'C0', approverGroups: ['S0OPS'], stages: [] },
+            },
+          },
+        },
+      ]),
+    );
+
+    expect(message).toContain(
+      'services[0].approval.approvers: names nobody who may decide; list Slack user ids',
+    );
+    expect(message).toContain(
+      'services[1].approval.approvers[0]: must be a Slack user id like U024BE7LH',
+    );
+    expect(message).toContain(
+      'services[1].strategies.canary.approval.stages: must have at least 1',
+    );
+  });
+
   it('says the registry must be a list when it is not', () => {
     expect(messageOf(() => parseServiceRegistry({ checkout: checkoutInput }))).toContain(
       'services: expected array, received object',

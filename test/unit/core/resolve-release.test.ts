@@ -48,6 +48,27 @@ describe('resolveRelease', () => {
     expect(spec.plan).toEqual([{ index: 0, percent: 100, bakeSeconds: 0 }]);
   });
 
+  it('carries the approval stages and timeout of the strategy, else of the service', () => {
+    const slack = { type: 'slack' as const, channel: 'C0RELEASES', approvers: ['U0DANA'] };
+    const gated = aService({
+      approval: { ...slack, stages: ['before-shift', 'before-finalize'], timeoutSeconds: 600 },
+      strategies: {
+        canary: { type: 'canary', percent: 10, bakeSeconds: 60, approval: { type: 'none' } },
+        'all-at-once': { type: 'all-at-once' },
+      },
+    });
+
+    const canary = resolveRelease(aReleaseEvent(), [gated], now);
+    const allAtOnce = resolveRelease(aReleaseEvent({ strategy: 'all-at-once' }), [gated], now);
+
+    expect(canary.approval).toBeUndefined();
+    expect(allAtOnce.approval).toEqual({
+      beforeShift: true,
+      beforeFinalize: true,
+      timeoutSeconds: 600,
+    });
+  });
+
   it('derives the id from the attempt the event carries', () => {
     expect(resolveRelease(aReleaseEvent({ attempt: 2 }), registry, now).releaseId).toBe(
       deriveReleaseId('checkout', '1.4.2', 2),

@@ -31,16 +31,16 @@ export const groupMember = { id: 'U0GROUP', username: 'gina' };
 export const stranger = { id: 'U0MALLORY', username: 'mallory' };
 export const approverGroup = 'S0RELEASERS';
 
-/** checkout asks dana (by id) in #releases; the group field is the one proposed for the schema. */
+/** checkout asks dana (by id) in #releases, and with `groups` the members of a user group. */
 export function aSlackService(options: { groups?: boolean } = {}): ServiceConfig {
-  const service = aService({
-    approval: { type: 'slack', channel, approvers: [approver.id] },
+  return aService({
+    approval: {
+      type: 'slack',
+      channel,
+      approvers: [approver.id],
+      ...(options.groups ? { approverGroups: [approverGroup] } : {}),
+    },
   });
-  if (!options.groups) return service;
-  return {
-    ...service,
-    approval: { ...service.approval, approverGroups: [approverGroup] },
-  } as unknown as ServiceConfig;
 }
 
 /**
