@@ -25,6 +25,11 @@ export const ErrorName = {
   SlackApiFailed: 'SlackApiFailed',
   /** An operator aborted the release: the workflow rolls back now. */
   OperatorAborted: 'OperatorAborted',
+  /**
+   * An operator promoted the release: the bake under way ends now (its wait fails with this,
+   * which the workflow catches into the gate check), and the next weight is 100%.
+   */
+  OperatorPromoted: 'OperatorPromoted',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 

@@ -14,7 +14,10 @@ export const ReleasePhase = {
 } as const;
 export type ReleasePhase = (typeof ReleasePhase)[keyof typeof ReleasePhase];
 
-/** Phases a release never leaves. */
+/**
+ * Phases a release never leaves on its own. One exception, by an operator: a Finalized release
+ * rolled back while blue is still warm (`greenlight rollback`) becomes RolledBack.
+ */
 export const TerminalPhases: ReadonlySet<ReleasePhase> = new Set([
   ReleasePhase.Finalized,
   ReleasePhase.RolledBack,

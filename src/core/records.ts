@@ -44,6 +44,19 @@ export interface ReleaseSpec {
   approval?: ReleaseApproval;
 }
 
+/**
+ * What operators asked of a release in flight (`greenlight pause`, `promote`, `abort`). Only
+ * operator events change it; a step's write never does (see advanceRelease).
+ */
+export interface ReleaseControl {
+  /** Hold the weight where it is: each gate check answers "hold" and looks again. */
+  paused: boolean;
+  /** Skip the remaining steps and bakes: the next weight is 100%. */
+  promoted: boolean;
+  /** Roll back now: the next step (or the bake or approval waiting) fails with OperatorAborted. */
+  aborted: boolean;
+}
+
 /** The release item of the ledger: its current state plus what an operator needs to see. */
 export interface ReleaseRecord extends ReleaseSpec {
   phase: ReleasePhase;
@@ -57,6 +70,8 @@ export interface ReleaseRecord extends ReleaseSpec {
   /** Index of the last weight step set, -1 before traffic moves. */
   stepIndex: number;
   updatedAt: string;
+  /** Absent until an operator first steers the release. */
+  control?: ReleaseControl;
 }
 
 export interface AlarmEvidence {

@@ -1,6 +1,6 @@
 import { InvalidTransition } from './errors.ts';
 import { LifecycleEventType, ReleasePhase, TerminalPhases } from './phases.ts';
-import type { Colours } from './records.ts';
+import type { Colours, ReleaseControl } from './records.ts';
 
 /** What the state machine needs to know about a release; the ledger stores more. */
 export interface ReleaseState {
@@ -9,7 +9,11 @@ export interface ReleaseState {
   stepIndex: number;
   /** Percent of traffic on green as last set. */
   greenPercent: number;
+  /** Absent means no operator has steered the release: nothing paused, promoted or aborted. */
+  control?: ReleaseControl;
 }
+
+export const noControl: ReleaseControl = { paused: false, promoted: false, aborted: false };
 
 export const ReleaseEventType = {
   LockAcquired: 'LockAcquired',
@@ -27,6 +31,11 @@ export const ReleaseEventType = {
   Rejected: 'Rejected',
   Superseded: 'Superseded',
   Aborted: 'Aborted',
+  Paused: 'Paused',
+  Resumed: 'Resumed',
+  Promoted: 'Promoted',
+  AbortRequested: 'AbortRequested',
+  Reverted: 'Reverted',
 } as const;
 export type ReleaseEventType = (typeof ReleaseEventType)[keyof typeof ReleaseEventType];
 
@@ -47,7 +56,23 @@ export type ReleaseEvent =
   | { type: typeof ReleaseEventType.RolledBack }
   | { type: typeof ReleaseEventType.Rejected; reason: string }
   | { type: typeof ReleaseEventType.Superseded; by: string }
-  | { type: typeof ReleaseEventType.Aborted; by: string; reason: string };
+  | { type: typeof ReleaseEventType.Aborted; by: string; reason: string }
+  /** Operators (`greenlight pause|resume|promote|abort|rollback`): who, and why. */
+  | { type: typeof ReleaseEventType.Paused; by: string; reason: string }
+  | { type: typeof ReleaseEventType.Resumed; by: string; reason: string }
+  | { type: typeof ReleaseEventType.Promoted; by: string; reason: string }
+  | { type: typeof ReleaseEventType.AbortRequested; by: string; reason: string }
+  /** A finalized release put back on blue while blue is still warm. */
+  | { type: typeof ReleaseEventType.Reverted; by: string; reason: string };
+
+/** Events only operators send; the only ones that change a release's `control`. */
+export const OperatorEventTypes: ReadonlySet<ReleaseEventType> = new Set([
+  ReleaseEventType.Paused,
+  ReleaseEventType.Resumed,
+  ReleaseEventType.Promoted,
+  ReleaseEventType.AbortRequested,
+  ReleaseEventType.Reverted,
+]);
 
 /** Work the caller carries out after storing the new state, in order. */
 export type Effect = { type: 'publish'; detailType: LifecycleEventType } | { type: 'releaseLock' };
@@ -208,8 +233,76 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       }
       if (phase === ReleasePhase.Aborted) return unchanged(state, event);
       break;
+    case 'Paused':
+    case 'Resumed':
+    case 'Promoted':
+      if (phase === ReleasePhase.Shifting) return steer(state, event);
+      throw invalid(state, event, 'operators steer a release only while its traffic shifts');
+    case 'AbortRequested':
+      if (RollbackablePhases.has(phase)) {
+        return {
+          kind: 'changed',
+          next: {
+            ...state,
+            phase: ReleasePhase.RollingBack,
+            control: { ...controlOf(state), aborted: true },
+          },
+          effects: [],
+          reason: `Aborted by ${event.by}: ${event.reason}`,
+        };
+      }
+      if (phase === ReleasePhase.RollingBack) throw invalid(state, event, 'it is rolling back');
+      break;
+    case 'Reverted':
+      if (phase === ReleasePhase.Finalized) {
+        return {
+          kind: 'changed',
+          next: { ...state, phase: ReleasePhase.RolledBack, greenPercent: 0 },
+          effects: [publish(LifecycleEventType.ReleaseRolledBack)],
+          reason: `Rolled back after finalize by ${event.by}: ${event.reason}`,
+        };
+      }
+      break;
   }
   throw invalid(state, event);
+}
+
+function controlOf(state: ReleaseState): ReleaseControl {
+  return state.control ?? noControl;
+}
+
+/**
+ * Pause, resume and promote while traffic shifts. Each is refused when it would change
+ * nothing or contradict an earlier command, so that an operator learns what the release is
+ * already doing instead of a silent success.
+ */
+function steer(
+  state: ReleaseState,
+  event: Extract<ReleaseEvent, { type: 'Paused' | 'Resumed' | 'Promoted' }>,
+): Transition {
+  const control = controlOf(state);
+  const at = `at ${state.greenPercent}% on green`;
+  const next = (change: Partial<ReleaseControl>, reason: string): Transition => ({
+    kind: 'changed',
+    next: { ...state, control: { ...control, ...change } },
+    effects: [],
+    reason,
+  });
+  switch (event.type) {
+    case 'Paused':
+      if (control.promoted) throw invalid(state, event, 'it was promoted and is finishing');
+      if (control.paused) throw invalid(state, event, 'it is paused already');
+      return next({ paused: true }, `Paused by ${event.by} ${at}: ${event.reason}`);
+    case 'Resumed':
+      if (!control.paused) throw invalid(state, event, 'it is not paused');
+      return next({ paused: false }, `Resumed by ${event.by} ${at}: ${event.reason}`);
+    case 'Promoted':
+      if (control.promoted) throw invalid(state, event, 'it was promoted already');
+      return next(
+        { promoted: true, paused: false },
+        `Promoted by ${event.by} ${at}: ${event.reason}; the remaining steps and bakes are skipped`,
+      );
+  }
 }
 
 const RollbackablePhases: ReadonlySet<ReleasePhase> = new Set([

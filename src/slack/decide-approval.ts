@@ -1,5 +1,14 @@
+import { InvalidTransition } from '../core/errors.ts';
+import { ReleasePhase } from '../core/phases.ts';
 import type { ApprovalStore, ReleaseLedger } from '../core/ports.ts';
-import { type ApprovalRecord, ApprovalStatus, type StepRecord } from '../core/records.ts';
+import {
+  type ApprovalRecord,
+  ApprovalStage,
+  ApprovalStatus,
+  type ReleaseRecord,
+  type StepRecord,
+} from '../core/records.ts';
+import { ReleaseEventType, transition } from '../core/transitions.ts';
 import { ApprovalErrorName, ApprovalNotFound } from './errors.ts';
 import { approvalDecidedMessage, approvalView } from './messages.ts';
 import type { SlackMessenger } from './messenger.ts';
@@ -8,7 +17,7 @@ import type { CallbackOutcome, ReportingTaskCallbacks } from './ports.ts';
 /** Where a human decision goes. `slack` is optional: the CLI may decide without a bot token. */
 export interface DecisionDependencies {
   approvals: ApprovalStore;
-  ledger: Pick<ReleaseLedger, 'getRelease' | 'listSteps' | 'recordStep'>;
+  ledger: Pick<ReleaseLedger, 'getRelease' | 'updateRelease' | 'listSteps' | 'recordStep'>;
   callbacks: ReportingTaskCallbacks;
   slack?: Pick<SlackMessenger, 'updateMessage'>;
   now(): Date;
@@ -80,13 +89,16 @@ export async function decideApproval(
   const record = result.record;
   const name = decision.byName ? `${decision.byName} (${decision.by})` : decision.by;
 
+  // The phase moves before the workflow hears of the decision: the first weight step refuses
+  // to run for a release still AwaitingApproval, and it may start the moment the token is
+  // answered.
+  const release = await moveRelease(deps, record, name, decision.reason, at);
   const delivery = await deliverDecision(deps.callbacks, record, record.taskToken, decision.byName);
 
   const verb = decision.status === ApprovalStatus.Approved ? 'Approved' : 'Rejected';
   const late = delivery.delivered
     ? ''
     : `, but the release had stopped waiting (${delivery.reason}); nothing changed`;
-  const release = await deps.ledger.getRelease(record.releaseId);
   await deps.ledger.recordStep(record.releaseId, {
     key: `approval#${record.stage}`,
     step: 'approval',
@@ -109,6 +121,56 @@ export async function decideApproval(
   } catch (error) {
     const failed = error instanceof Error ? error.message : String(error);
     return { decided: true, record, delivery, message: { failed } };
+  }
+}
+
+/**
+ * Applies a before-shift decision to the release: AwaitingApproval → Shifting (approved) or
+ * RollingBack (rejected). A release that already left AwaitingApproval (an operator aborted
+ * it, or a retried decision moved it) is left as it is. Both transitions have no effects to
+ * carry out (no lifecycle event, no lock), so the ledger write is all there is.
+ */
+async function moveRelease(
+  deps: DecisionDependencies,
+  approval: ApprovalRecord,
+  by: string,
+  reason: string | undefined,
+  at: string,
+): Promise<ReleaseRecord | undefined> {
+  const release = await deps.ledger.getRelease(approval.releaseId);
+  if (
+    !release ||
+    approval.stage !== ApprovalStage.BeforeShift ||
+    release.phase !== ReleasePhase.AwaitingApproval
+  ) {
+    return release;
+  }
+  const state = {
+    phase: release.phase,
+    stepIndex: release.stepIndex,
+    greenPercent: release.greenPercent,
+  };
+  const moved = transition(
+    state,
+    approval.status === ApprovalStatus.Approved
+      ? { type: ReleaseEventType.ApprovalGranted, by }
+      : { type: ReleaseEventType.ApprovalDenied, by, reason: reason ?? 'no reason given' },
+  );
+  try {
+    return await deps.ledger.updateRelease(
+      release.releaseId,
+      {
+        phase: moved.next.phase,
+        stepIndex: moved.next.stepIndex,
+        greenPercent: moved.next.greenPercent,
+        reason: moved.reason,
+        updatedAt: at,
+      },
+      [release.phase],
+    );
+  } catch (error) {
+    if (error instanceof InvalidTransition) return deps.ledger.getRelease(release.releaseId);
+    throw error;
   }
 }
 

@@ -22,7 +22,7 @@ export interface InteractionLog {
 export interface InteractionDependencies extends DecisionDependencies {
   signingSecret: string;
   registry: ServiceRegistry;
-  ledger: Pick<ReleaseLedger, 'getRelease' | 'listSteps' | 'recordStep'>;
+  ledger: Pick<ReleaseLedger, 'getRelease' | 'updateRelease' | 'listSteps' | 'recordStep'>;
   slack: SlackMessenger;
   replayGuard: ReplayGuard;
   log: InteractionLog;
@@ -110,7 +110,9 @@ async function handleClick(
   if (!approval) throw new ApprovalNotFound(`Approval ${click.approvalId} is not in the ledger`);
 
   const service = findService(deps.registry, approval.service);
-  const settings = service ? slackApprovalOf(service) : undefined;
+  // The release's strategy may name its own approvers.
+  const strategy = (await deps.ledger.getRelease(approval.releaseId))?.strategy;
+  const settings = service ? slackApprovalOf(service, strategy) : undefined;
   if (!settings || !(await isApprover(settings, click.user.id, deps.slack))) {
     deps.log.warn('Slack click by a non-approver refused', facts);
     await tell(

@@ -7,6 +7,7 @@ import {
   type StepRecord,
   type TestEvidence,
 } from '../core/records.ts';
+import type { ApprovalTimeoutAction } from '../core/service-config.ts';
 import type { SlackMessage } from './messenger.ts';
 import { ApprovalAction } from './payload.ts';
 
@@ -32,12 +33,15 @@ export interface ApprovalView {
   tests: string;
   /** Set when the decision could not reach the workflow (it had stopped waiting). */
   note?: string;
+  /** What happens when nobody decides in time. */
+  onTimeout: ApprovalTimeoutAction;
 }
 
 export function approvalView(
   approval: ApprovalRecord,
   release: Pick<ReleaseSpec, 'commit' | 'actor' | 'ci'>,
   testStep: StepRecord | undefined,
+  onTimeout: ApprovalTimeoutAction = 'reject',
 ): ApprovalView {
   const {
     taskToken: _never,
@@ -52,6 +56,7 @@ export function approvalView(
     ...(release.actor === undefined ? {} : { actor: release.actor }),
     ...(release.ci === undefined ? {} : { ci: release.ci }),
     tests: summarizeTests(testStep),
+    onTimeout,
   };
 }
 
@@ -67,7 +72,7 @@ export function approvalRequestMessage(view: ApprovalView): SlackMessage {
     blocks: [
       ...summaryBlocks(view),
       context(
-        `Waiting for a decision until ${slackDate(view.expiresAt)}; then the release is rejected. Approval \`${escapeText(view.approvalId)}\``,
+        `Waiting for a decision until ${slackDate(view.expiresAt)}; then the release is ${timeoutVerb(view)}. Approval \`${escapeText(view.approvalId)}\``,
       ),
       {
         type: 'actions',
@@ -174,7 +179,9 @@ function outcomeText(view: ApprovalView): string {
     case ApprovalStatus.Rejected:
       return `:no_entry: *Rejected* by ${who(view.decidedBy, view.decidedVia)}${at}${view.reason ? `: ${escapeText(view.reason)}` : ''}`;
     case ApprovalStatus.TimedOut:
-      return `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was rejected${view.stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
+      return view.onTimeout === 'approve'
+        ? `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was approved, as its service asks on timeout`
+        : `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was rejected${view.stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
     case ApprovalStatus.Pending:
       return 'Waiting for a decision';
   }
@@ -187,10 +194,14 @@ function plainOutcome(view: ApprovalView): string {
     case ApprovalStatus.Rejected:
       return `rejected by ${view.decidedBy ?? 'unknown'}`;
     case ApprovalStatus.TimedOut:
-      return 'no decision in time; rejected';
+      return `no decision in time; ${timeoutVerb(view)}`;
     case ApprovalStatus.Pending:
       return 'waiting for a decision';
   }
+}
+
+function timeoutVerb(view: ApprovalView): string {
+  return view.onTimeout === 'approve' ? 'approved' : 'rejected';
 }
 
 function stageLabel(stage: ApprovalStage): string {

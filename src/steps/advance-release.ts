@@ -1,7 +1,16 @@
-import { ReleaseNotFound } from '../core/errors.ts';
+import { InvalidTransition, OperatorAborted, ReleaseNotFound } from '../core/errors.ts';
+import { ReleasePhase } from '../core/phases.ts';
 import type { LifecycleEvent, ReleaseRecord, StepRecord } from '../core/records.ts';
-import { type ReleaseEvent, transition } from '../core/transitions.ts';
+import {
+  OperatorEventTypes,
+  type ReleaseEvent,
+  type ReleaseState,
+  transition,
+} from '../core/transitions.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
+
+/** The part of the ledger, bus and lock that moving a release on needs. */
+export type AdvanceDependencies = Pick<StepDependencies, 'ledger' | 'events' | 'lock' | 'now'>;
 
 /**
  * Moves a release on by one event: asks the core for the transition, carries out its effects
@@ -15,7 +24,7 @@ import type { StepDependencies } from '../runtime/dependencies.ts';
  * and does nothing.
  */
 export async function advanceRelease(
-  deps: StepDependencies,
+  deps: AdvanceDependencies,
   record: ReleaseRecord,
   event: ReleaseEvent,
   options: {
@@ -26,10 +35,7 @@ export async function advanceRelease(
     because?: string;
   } = {},
 ): Promise<ReleaseRecord> {
-  const result = transition(
-    { phase: record.phase, stepIndex: record.stepIndex, greenPercent: record.greenPercent },
-    event,
-  );
+  const result = transitionOrAbort(record, event);
   if (result.kind === 'unchanged') return record;
 
   const now = deps.now().toISOString();
@@ -60,26 +66,65 @@ export async function advanceRelease(
   if (result.effects.some((effect) => effect.type === 'releaseLock')) {
     await deps.lock.release(record.service, record.releaseId);
   }
-  const { releaseId: _id, ...patch } = next;
-  return deps.ledger.updateRelease(record.releaseId, patch, [record.phase]);
+  // `control` is the operators': a step writing back the record it read would undo a pause
+  // or promote that landed since. Only an operator's own event writes it.
+  const { releaseId: _id, control, ...patch } = next;
+  const written =
+    OperatorEventTypes.has(event.type) && control !== undefined ? { ...patch, control } : patch;
+  try {
+    return await deps.ledger.updateRelease(record.releaseId, written, [record.phase]);
+  } catch (error) {
+    // The phase moved under us; when an operator's abort moved it, say so.
+    if (error instanceof InvalidTransition) {
+      const current = await deps.ledger.getRelease(record.releaseId);
+      if (current && isAborted(current)) throw abortedError(current);
+    }
+    throw error;
+  }
 }
 
 /**
- * Throws InvalidTransition unless `event` may happen to the release now. Steps that act on the
- * target call it before acting: a step that runs out of order (a late retry, or the local
- * engine starting the next Map iteration after a gate failed, which AWS never does) must not
- * move traffic for a release that is already rolling back.
+ * Throws InvalidTransition unless `event` may happen to the release now (OperatorAborted when an
+ * operator aborted it). Steps that act on the target call it before acting: a step that runs out
+ * of order (a late retry, or the local engine starting the next Map iteration after a gate
+ * failed, which AWS never does) must not move traffic for a release that is rolling back.
  */
 export function assertCanAdvance(record: ReleaseRecord, event: ReleaseEvent): void {
-  transition(
-    { phase: record.phase, stepIndex: record.stepIndex, greenPercent: record.greenPercent },
-    event,
-  );
+  transitionOrAbort(record, event);
+}
+
+/** The state the core's transitions work on, read from the ledger's record. */
+export function releaseStateOf(record: ReleaseRecord): ReleaseState {
+  return {
+    phase: record.phase,
+    stepIndex: record.stepIndex,
+    greenPercent: record.greenPercent,
+    ...(record.control ? { control: record.control } : {}),
+  };
+}
+
+/** Whether an operator aborted the release and it is on its way back to blue. */
+export function isAborted(record: ReleaseRecord): boolean {
+  return record.phase === ReleasePhase.RollingBack && record.control?.aborted === true;
+}
+
+/** The error a step meets when an operator aborted the release under it: Catch → Rollback. */
+export function abortedError(record: ReleaseRecord): OperatorAborted {
+  return new OperatorAborted(record.reason, { releaseId: record.releaseId });
+}
+
+function transitionOrAbort(record: ReleaseRecord, event: ReleaseEvent) {
+  try {
+    return transition(releaseStateOf(record), event);
+  } catch (error) {
+    if (error instanceof InvalidTransition && isAborted(record)) throw abortedError(record);
+    throw error;
+  }
 }
 
 /** Reads the release a step works on; a missing one means the workflow state is corrupt. */
 export async function loadRelease(
-  deps: StepDependencies,
+  deps: Pick<StepDependencies, 'ledger'>,
   releaseId: string,
 ): Promise<ReleaseRecord> {
   const record = await deps.ledger.getRelease(releaseId);
@@ -90,6 +135,9 @@ export async function loadRelease(
 }
 
 /** Timeline entry helper: every step record carries the time from the injected clock. */
-export function stepRecord(deps: StepDependencies, entry: Omit<StepRecord, 'at'>): StepRecord {
+export function stepRecord(
+  deps: Pick<StepDependencies, 'now'>,
+  entry: Omit<StepRecord, 'at'>,
+): StepRecord {
   return { ...entry, at: deps.now().toISOString() };
 }

@@ -1,11 +1,18 @@
 import { z } from 'zod';
-import { ApprovalStage, ApprovalStatus, type ReleaseSpec } from '../core/records.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import {
+  type ApprovalRecord,
+  ApprovalStage,
+  ApprovalStatus,
+  type ReleaseSpec,
+} from '../core/records.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
 import { testStepOf } from '../slack/decide-approval.ts';
-import type { ApprovalStep } from '../slack/dependencies.ts';
+import type { ApprovalStep, ApprovalStepDependencies } from '../slack/dependencies.ts';
 import { ApprovalNotFound } from '../slack/errors.ts';
 import { approvalTimedOutMessage, approvalView } from '../slack/messages.ts';
 import { slackApprovalOf, TimeoutAction } from '../slack/settings.ts';
-import { loadRelease, stepRecord } from './advance-release.ts';
+import { advanceRelease, loadRelease } from './advance-release.ts';
 import { ReleaseSpecSchema } from './inputs.ts';
 import { approvalIdOf } from './request-approval.ts';
 import { serviceOf } from './service.ts';
@@ -23,7 +30,11 @@ export const ApprovalTimeoutInputSchema = z.object({
 
 export interface ApprovalTimeoutOutcome {
   approvalId: string;
-  /** What the workflow does next; only `reject` for now (end the release, traffic untouched). */
+  /**
+   * What the workflow does next: `reject` ends the release (before any traffic moved, at the
+   * first stage), `approve` goes on as if approved. Only the service's `onTimeout` can make it
+   * `approve`, and only for an approval that really timed out.
+   */
   action: TimeoutAction;
   /** The approval's final status: `timed-out`, or a human decision that reached us too late. */
   status: ApprovalStatus;
@@ -32,69 +43,94 @@ export interface ApprovalTimeoutOutcome {
 
 /**
  * Runs when the wait's TimeoutSeconds ran out: marks the approval timed out (unless a click
- * won the race), shows it on the Slack message, records it, and answers what to do. Safe to
- * run again: the decision is a conditional write, and the message and ledger entry are
- * rewritten with the same content.
+ * won the race), moves the release on as the service's `onTimeout` says, shows it on the
+ * Slack message, records it, and answers what to do. Safe to run again: the decision is a
+ * conditional write, the release's transition is applied once, and the message and ledger
+ * entry are rewritten with the same content.
  */
 export const approvalTimeoutStep: ApprovalStep<ApprovalTimeoutInput, ApprovalTimeoutOutcome> = {
   name: 'approval-timeout',
   input: ApprovalTimeoutInputSchema,
   run: async ({ release, stage }, deps) => {
     const service = serviceOf(deps, release.service);
-    const settings = slackApprovalOf(service);
-    const action = settings?.onTimeout ?? TimeoutAction.Reject;
+    const configured =
+      slackApprovalOf(service, release.strategy)?.onTimeout ?? TimeoutAction.Reject;
     const approvalId = approvalIdOf(release.releaseId, stage);
     const at = deps.now().toISOString();
-    const phase = (await loadRelease(deps, release.releaseId)).phase;
 
-    let result: Awaited<ReturnType<typeof deps.approvals.decide>>;
+    let approval: ApprovalRecord;
     try {
-      result = await deps.approvals.decide(approvalId, {
-        status: ApprovalStatus.TimedOut,
-        by: 'greenlight',
-        at,
-        via: 'timeout',
-        reason: 'No decision in time',
-      });
+      approval = (
+        await deps.approvals.decide(approvalId, {
+          status: ApprovalStatus.TimedOut,
+          by: 'greenlight',
+          at,
+          via: 'timeout',
+          reason: 'No decision in time',
+        })
+      ).record;
     } catch (error) {
       if (!(error instanceof ApprovalNotFound)) throw error;
       const reason = `No approval was ever requested (${approvalId}); the release is rejected`;
-      await deps.ledger.recordStep(
-        release.releaseId,
-        stepRecord(deps, {
-          key: `approval#${stage}`,
-          step: 'approval',
-          outcome: 'failed',
-          phase,
-          reason,
-        }),
-      );
-      return { approvalId, action, status: ApprovalStatus.TimedOut, reason };
+      await settle(deps, release, stage, TimeoutAction.Reject, reason, at);
+      return { approvalId, action: TimeoutAction.Reject, status: ApprovalStatus.TimedOut, reason };
     }
 
-    const { record } = result;
-    const timedOut = record.status === ApprovalStatus.TimedOut;
-    const reason = timedOut
-      ? `No decision by ${record.expiresAt}; the release is rejected${stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`
-      : `The wait timed out although the approval was ${record.status} by ${record.decidedBy ?? 'unknown'} at ${record.decidedAt ?? 'unknown'}; the release is rejected`;
-    await deps.ledger.recordStep(
-      release.releaseId,
-      stepRecord(deps, {
-        key: `approval#${stage}`,
-        step: 'approval',
-        outcome: 'failed',
-        phase,
-        reason,
-      }),
-    );
+    const timedOut = approval.status === ApprovalStatus.TimedOut;
+    // A human decision that reached the store but not the workflow (its callback was lost) is
+    // not trusted to move traffic: only a real timeout takes the configured action.
+    const action = timedOut ? configured : TimeoutAction.Reject;
+    const reason = !timedOut
+      ? `The wait timed out although the approval was ${approval.status} by ${approval.decidedBy ?? 'unknown'} at ${approval.decidedAt ?? 'unknown'}; the release is rejected`
+      : action === TimeoutAction.Approve
+        ? `No decision by ${approval.expiresAt}; the release goes on, as ${service.name}'s onTimeout is "approve"`
+        : `No decision by ${approval.expiresAt}; the release is rejected${stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
+    await settle(deps, release, stage, action, reason, at);
     // A human decision that lost the race already updated the message with its own note.
-    if (timedOut && record.slack) {
+    if (timedOut && approval.slack) {
       const steps = await deps.ledger.listSteps(release.releaseId);
       await deps.slack.updateMessage(
-        record.slack,
-        approvalTimedOutMessage(approvalView(record, release, testStepOf(steps))),
+        approval.slack,
+        approvalTimedOutMessage(approvalView(approval, release, testStepOf(steps), action)),
       );
     }
-    return { approvalId, action, status: record.status, reason };
+    return { approvalId, action, status: approval.status, reason };
   },
 };
+
+/**
+ * Moves a release waiting before any traffic moved: on to Shifting, or to RollingBack (the
+ * workflow's Rollback then finds nothing moved). At the before-finalize stage the release is
+ * Shifting at 100% and stays so; Finalize or Rollback decides. Then the timeline entry.
+ */
+async function settle(
+  deps: ApprovalStepDependencies,
+  release: ReleaseSpec,
+  stage: ApprovalStage,
+  action: TimeoutAction,
+  reason: string,
+  at: string,
+): Promise<void> {
+  let record = await loadRelease(deps, release.releaseId);
+  if (stage === ApprovalStage.BeforeShift && record.phase === ReleasePhase.AwaitingApproval) {
+    record = await advanceRelease(
+      deps,
+      record,
+      action === TimeoutAction.Approve
+        ? { type: ReleaseEventType.ApprovalGranted, by: 'greenlight (no decision in time)' }
+        : {
+            type: ReleaseEventType.ApprovalDenied,
+            by: 'greenlight',
+            reason: 'no decision in time',
+          },
+    );
+  }
+  await deps.ledger.recordStep(release.releaseId, {
+    key: `approval#${stage}`,
+    step: 'approval',
+    at,
+    outcome: action === TimeoutAction.Approve ? 'succeeded' : 'failed',
+    phase: record.phase,
+    reason,
+  });
+}

@@ -3,6 +3,7 @@ import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import type { Step } from '../runtime/step-handler.ts';
+import { abortedError, isAborted, loadRelease } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
 import { interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
@@ -42,6 +43,10 @@ export const bakeTickStep: Step<
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
+    const record = await loadRelease(deps, release.releaseId);
+    if (isAborted(record)) throw abortedError(record);
+    // Promoted: the bake is over now, and the gate check that follows looks once more.
+    if (record.control?.promoted || bake.status === 'ended') return { done: true, waitSeconds: 0 };
     const gate = decideGate(service.alarms, await deps.alarms.describe(service.alarms));
     if (!gate.passed) {
       await interruptBake(deps, {

@@ -4,7 +4,7 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { WeightStepInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -19,7 +19,14 @@ export interface GateVerdict {
 }
 
 /**
- * After a bake: any watched alarm in ALARM (or gone missing) rolls the release back.
+ * How often a paused release looks at its gates again. An alarm during a pause is noticed
+ * within this long (a bake's alarm events are over: the bake ended before the hold).
+ */
+export const pausedHoldSeconds = 10;
+
+/**
+ * After a bake: any watched alarm in ALARM (or gone missing) rolls the release back. A gate
+ * that passes holds the weight instead while an operator has the release paused.
  *
  * No idempotency key: while a step is held the same check runs again and must see the
  * alarms as they are now, not replay an earlier answer. Repeats are safe: the timeline entry
@@ -64,7 +71,25 @@ export const checkGatesStep: Step<
       );
       throw new AlarmGateFailed(gate.reason, { step: step.index, alarms: gate.firing });
     }
-    await advanceRelease(deps, record, { type: ReleaseEventType.GatePassed, index: step.index });
+    const passed = { type: ReleaseEventType.GatePassed, index: step.index } as const;
+    if (record.control?.paused) {
+      // The release's reason stays the operator's ("Paused by ...") while it holds.
+      assertCanAdvance(record, passed);
+      const reason = `Holding at ${step.percent}% on green, gates checked every ${pausedHoldSeconds}s: ${record.reason}`;
+      await deps.ledger.recordStep(
+        release.releaseId,
+        stepRecord(deps, {
+          key: `hold#${step.index}`,
+          step: 'hold',
+          outcome: 'started',
+          phase: ReleasePhase.Shifting,
+          greenPercent: step.percent,
+          reason,
+        }),
+      );
+      return { verdict: 'hold', holdSeconds: pausedHoldSeconds, reason };
+    }
+    await advanceRelease(deps, record, passed);
     return { verdict: 'pass', holdSeconds: 0, reason: gate.reason };
   },
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidStepInput } from '../core/errors.ts';
+import { ErrorName, InvalidStepInput } from '../core/errors.ts';
 import {
   type ApprovalRecord,
   ApprovalStage,
@@ -11,7 +11,7 @@ import { deliverDecision, testStepOf } from '../slack/decide-approval.ts';
 import type { ApprovalStep } from '../slack/dependencies.ts';
 import { approvalRequestMessage, approvalView } from '../slack/messages.ts';
 import { slackApprovalOf } from '../slack/settings.ts';
-import { loadRelease, stepRecord } from './advance-release.ts';
+import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -65,7 +65,7 @@ export const requestApprovalStep: ApprovalStep<RequestApprovalInput, RequestAppr
   input: RequestApprovalInputSchema,
   run: async ({ release, stage, taskToken }, deps) => {
     const service = serviceOf(deps, release.service);
-    const settings = slackApprovalOf(service);
+    const settings = slackApprovalOf(service, release.strategy);
     if (!settings) {
       throw new InvalidStepInput(
         `request-approval ran for "${service.name}", which asks for no Slack approval; the workflow must skip the approval states for it.`,
@@ -87,6 +87,19 @@ export const requestApprovalStep: ApprovalStep<RequestApprovalInput, RequestAppr
     if (approval.status === ApprovalStatus.Pending && approval.taskToken !== taskToken) {
       approval = (await deps.approvals.renewTaskToken(approvalId, taskToken)).record;
     }
+    // An operator aborted the release before this wait had a token to fail.
+    const record = await loadRelease(deps, release.releaseId);
+    if (isAborted(record)) {
+      await deps.approvals.decide(approvalId, {
+        status: ApprovalStatus.Rejected,
+        by: 'greenlight',
+        at: now.toISOString(),
+        via: 'abort',
+        reason: record.reason,
+      });
+      await deps.callbacks.fail(taskToken, ErrorName.OperatorAborted, record.reason);
+      return { approvalId, status: ApprovalStatus.Rejected, message: 'none' };
+    }
     if (approval.status !== ApprovalStatus.Pending) {
       // Decided while no task was waiting (between a failed attempt and this retry): the new
       // token gets the decision now, or the workflow would wait for a click that came already.
@@ -98,10 +111,9 @@ export const requestApprovalStep: ApprovalStep<RequestApprovalInput, RequestAppr
     }
 
     const steps = await deps.ledger.listSteps(release.releaseId);
-    const view = approvalView(approval, release, testStepOf(steps));
+    const view = approvalView(approval, release, testStepOf(steps), settings.onTimeout);
     const posted = await deps.slack.postMessage(settings.channel, approvalRequestMessage(view));
     await deps.approvals.attachMessage(approvalId, posted);
-    const record = await loadRelease(deps, release.releaseId);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -41,9 +41,11 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
         outcome: 'succeeded',
         phase: ReleasePhase.RolledBack,
         greenPercent: 0,
-        reason: record.colours
-          ? `All traffic back on blue (${record.colours.blue}) after: ${reason}`
-          : `Nothing had moved; released the lock after: ${reason}`,
+        reason: !record.colours
+          ? `Nothing had moved; released the lock after: ${reason}`
+          : record.stepIndex < 0
+            ? `Green never took traffic; blue (${record.colours.blue}) kept all of it after: ${reason}`
+            : `All traffic back on blue (${record.colours.blue}) after: ${reason}`,
         evidence: { error: { name: failure.Error, message: cause } },
       }),
     );

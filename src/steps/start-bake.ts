@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { ErrorName } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { stepRecord } from './advance-release.ts';
+import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
 import { interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
@@ -58,6 +59,23 @@ export const startBakeStep: Step<
         reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
       }),
     );
+    // An operator's promote or abort that landed before this bake had a token to fail.
+    const record = await loadRelease(deps, release.releaseId);
+    const aborted = isAborted(record);
+    if (aborted || record.control?.promoted) {
+      await deps.bakes.settle(
+        release.releaseId,
+        step.index,
+        aborted ? 'interrupted' : 'ended',
+        record.reason,
+      );
+      await deps.callbacks.fail(
+        taskToken,
+        aborted ? ErrorName.OperatorAborted : ErrorName.OperatorPromoted,
+        record.reason,
+      );
+      return { bakingUntil: bake.endsAt };
+    }
     const alarms = await deps.alarms.describe(service.alarms);
     const gate = decideGate(service.alarms, alarms);
     if (!gate.passed || bake.status === 'interrupted') {

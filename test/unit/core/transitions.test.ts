@@ -28,6 +28,11 @@ const events: Record<ReleaseEventType, ReleaseEvent> = {
   Rejected: { type: 'Rejected', reason: 'detail.version: is required' },
   Superseded: { type: 'Superseded', by: 'checkout-1-4-3-a1-0123456789' },
   Aborted: { type: 'Aborted', by: 'dana', reason: 'wrong build' },
+  Paused: { type: 'Paused', by: 'dana', reason: 'latency looks odd' },
+  Resumed: { type: 'Resumed', by: 'dana', reason: 'latency is fine' },
+  Promoted: { type: 'Promoted', by: 'dana', reason: 'hotfix' },
+  AbortRequested: { type: 'AbortRequested', by: 'dana', reason: 'wrong build' },
+  Reverted: { type: 'Reverted', by: 'dana', reason: 'checkout errors after finalize' },
 };
 
 /** The state each phase is tested from; Shifting is mid-plan, with 10% on green after step 0. */
@@ -51,21 +56,22 @@ const T = 'throws';
 
 // Columns: LockAcquired, GreenProvisioned, GreenTestsPassed, GreenTestsFailed, ApprovalGranted,
 // ApprovalDenied, WeightSet, GatePassed, GateFailed, Finalized, RollbackRequested, RolledBack,
-// Rejected, Superseded, Aborted.
+// Rejected, Superseded, Aborted; then the operators' Paused, Resumed, Promoted, AbortRequested,
+// Reverted.
 const columns = Object.keys(events) as ReleaseEventType[];
 // biome-ignore format: one row per phase reads as a table
 const matrix: Record<ReleasePhase, Outcome[]> = {
-  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, T, T, 'Rejected', 'Superseded', 'Aborted'],
-  Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
-  Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
-  AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted'],
-  Shifting: [T, T, T, T, T, T, 'Shifting', 'Shifting', 'RollingBack', T, 'RollingBack', T, T, T, 'Aborted'],
-  Finalized: [T, T, T, T, T, T, T, T, T, U, T, T, T, T, T],
-  RollingBack: [T, T, T, U, T, U, T, T, U, T, U, 'RolledBack', T, T, 'Aborted'],
-  RolledBack: [T, T, T, T, T, T, T, T, T, T, T, U, T, T, T],
-  Rejected: [T, T, T, T, T, T, T, T, T, T, T, T, U, T, T],
-  Superseded: [T, T, T, T, T, T, T, T, T, T, T, T, T, U, T],
-  Aborted: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, U],
+  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, T, T, 'Rejected', 'Superseded', 'Aborted', T, T, T, T, T],
+  Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
+  Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
+  AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
+  Shifting: [T, T, T, T, T, T, 'Shifting', 'Shifting', 'RollingBack', T, 'RollingBack', T, T, T, 'Aborted', 'Shifting', T, 'Shifting', 'RollingBack', T],
+  Finalized: [T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T, T, 'RolledBack'],
+  RollingBack: [T, T, T, U, T, U, T, T, U, T, U, 'RolledBack', T, T, 'Aborted', T, T, T, T, T],
+  RolledBack: [T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T],
+  Rejected: [T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T],
+  Superseded: [T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T],
+  Aborted: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T],
 };
 
 const cases = Object.entries(matrix).flatMap(([phase, outcomes]) =>
@@ -93,7 +99,7 @@ function walk(
 describe('transition', () => {
   it('covers every phase and every event', () => {
     expect(Object.keys(matrix).sort()).toEqual(Object.values(ReleasePhase).sort());
-    expect(cases).toHaveLength(11 * 15);
+    expect(cases).toHaveLength(11 * 20);
     for (const outcomes of Object.values(matrix)) expect(outcomes).toHaveLength(columns.length);
   });
 
@@ -328,5 +334,71 @@ describe('transition', () => {
 describe('initialState', () => {
   it('starts in Requested with no traffic on green', () => {
     expect(initialState()).toEqual({ phase: 'Requested', stepIndex: -1, greenPercent: 0 });
+  });
+
+  describe('operator controls', () => {
+    const shifting = states.Shifting;
+    const paused = { ...shifting, control: { paused: true, promoted: false, aborted: false } };
+    const promoted = { ...shifting, control: { paused: false, promoted: true, aborted: false } };
+
+    it('pauses and resumes at the current weight, saying who and why', () => {
+      const pause = transition(shifting, events.Paused);
+      const resume = transition(pause.next, events.Resumed);
+
+      expect(pause).toEqual({
+        kind: 'changed',
+        next: { ...shifting, control: { paused: true, promoted: false, aborted: false } },
+        effects: [],
+        reason: 'Paused by dana at 10% on green: latency looks odd',
+      });
+      expect(resume.next.control).toEqual({ paused: false, promoted: false, aborted: false });
+      expect(resume.reason).toBe('Resumed by dana at 10% on green: latency is fine');
+    });
+
+    it('refuses to pause twice, to resume what is not paused, and to promote twice', () => {
+      expect(() => transition(paused, events.Paused)).toThrow(/it is paused already/);
+      expect(() => transition(shifting, events.Resumed)).toThrow(/it is not paused/);
+      expect(() => transition(promoted, events.Promoted)).toThrow(/it was promoted already/);
+      expect(() => transition(promoted, events.Paused)).toThrow(/promoted and is finishing/);
+    });
+
+    it('promotes a paused release, which ends the pause', () => {
+      expect(transition(paused, events.Promoted)).toMatchObject({
+        next: { phase: 'Shifting', control: { paused: false, promoted: true } },
+        reason:
+          'Promoted by dana at 10% on green: hotfix; the remaining steps and bakes are skipped',
+      });
+    });
+
+    it('refuses to steer a release whose traffic is not shifting', () => {
+      expect(() => transition(states.Testing, events.Paused)).toThrow(
+        /operators steer a release only while its traffic shifts/,
+      );
+    });
+
+    it('marks an aborted release so its steps know an operator ended it', () => {
+      expect(transition(paused, events.AbortRequested)).toEqual({
+        kind: 'changed',
+        next: {
+          ...shifting,
+          phase: 'RollingBack',
+          control: { paused: true, promoted: false, aborted: true },
+        },
+        effects: [],
+        reason: 'Aborted by dana: wrong build',
+      });
+      expect(() => transition(states.RollingBack, events.AbortRequested)).toThrow(
+        /it is rolling back/,
+      );
+    });
+
+    it('rolls a finalized release back to blue and publishes it', () => {
+      expect(transition(states.Finalized, events.Reverted)).toEqual({
+        kind: 'changed',
+        next: { phase: 'RolledBack', stepIndex: 1, greenPercent: 0 },
+        effects: [{ type: 'publish', detailType: 'Release Rolled Back' }],
+        reason: 'Rolled back after finalize by dana: checkout errors after finalize',
+      });
+    });
   });
 });

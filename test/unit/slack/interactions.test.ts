@@ -169,6 +169,9 @@ async function expectNothingChanged(waiting: Waiting) {
   expect(harness.slack.message(waiting.message.channel, waiting.message.ts)?.history).toEqual([]);
   const steps = await harness.ledger.listSteps(waiting.release.releaseId);
   expect(steps.filter((step) => step.step === 'approval')).toEqual([]);
+  expect((await harness.ledger.getRelease(waiting.release.releaseId))?.phase).toBe(
+    'AwaitingApproval',
+  );
 }
 
 describe('the approval message', () => {
@@ -225,6 +228,12 @@ describe('the Slack interactivity endpoint', () => {
       at: approvalOutput.approvedAt,
       reason: `Approved by dana (U0DANA) via slack at ${approvalOutput.approvedAt}`,
     });
+    // The release left AwaitingApproval before the workflow heard: its first weight step may run.
+    expect(await harness.ledger.getRelease(waiting.release.releaseId)).toMatchObject({
+      phase: 'Shifting',
+      stepIndex: -1,
+      reason: 'Approved by dana (U0DANA); shifting traffic',
+    });
     const message = harness.slack.message(waiting.message.channel, waiting.message.ts);
     expect(message?.history).toHaveLength(1);
     expect(message?.blocks.some((block) => block.type === 'actions')).toBe(false);
@@ -247,6 +256,10 @@ describe('the Slack interactivity endpoint', () => {
       Cause: `Rejected by dana (U0DANA) via slack at ${stored?.decidedAt}`,
     });
     expect(stored?.status).toBe('rejected');
+    expect(await harness.ledger.getRelease(waiting.release.releaseId)).toMatchObject({
+      phase: 'RollingBack',
+      reason: 'Denied by dana (U0DANA): no reason given',
+    });
     const steps = await harness.ledger.listSteps(waiting.release.releaseId);
     expect(steps.find((step) => step.step === 'approval')).toMatchObject({ outcome: 'failed' });
     expect(

@@ -180,6 +180,32 @@ describe('requestApprovalStep', () => {
     expect(messagesOf(release)).toHaveLength(1);
   });
 
+  it('fails its own wait at once when an operator aborted the release before it started', async () => {
+    const release = await harness.addRelease('5.6.0');
+    await harness.ledger.updateRelease(
+      release.releaseId,
+      {
+        phase: 'RollingBack',
+        reason: 'Aborted by dana: wrong build',
+        control: { paused: false, promoted: false, aborted: true },
+      },
+      ['AwaitingApproval'],
+    );
+    const callbacks = new RecordingCallbacks();
+
+    const outcome = await requestApprovalStep.run(inputFor(release, 'token-1'), deps(callbacks));
+
+    expect(outcome).toMatchObject({ status: 'rejected', message: 'none' });
+    expect(callbacks.sent).toEqual([
+      {
+        kind: 'fail',
+        taskToken: 'token-1',
+        detail: { error: 'OperatorAborted', cause: 'Aborted by dana: wrong build' },
+      },
+    ]);
+    expect(messagesOf(release)).toHaveLength(0);
+  });
+
   it('refuses a service without Slack approval as a workflow bug', async () => {
     const release = await harness.addRelease('5.5.0');
     const noApproval = deps();
@@ -233,10 +259,38 @@ describe('approvalTimeoutStep', () => {
         step: 'approval',
         at: '2026-11-22T10:00:01.000Z',
         outcome: 'failed',
-        phase: 'AwaitingApproval',
+        phase: 'RollingBack',
         reason,
       },
     ]);
+    expect(await harness.ledger.getRelease(release.releaseId)).toMatchObject({
+      phase: 'RollingBack',
+      reason: 'Denied by greenlight: no decision in time',
+    });
+  });
+
+  it('lets the release go on when the service says approve on timeout', async () => {
+    const lenient = aService({
+      approval: { type: 'slack', channel, approvers: [approver.id], onTimeout: 'approve' },
+    });
+    const release = await harness.addRelease('6.3.0');
+    const lenientDeps = { ...deps(), config: { ...deps().config, registry: [lenient] } };
+    await requestApprovalStep.run(inputFor(release, 'token-1'), lenientDeps);
+
+    const outcome = await approvalTimeoutStep.run(
+      { release: inputFor(release, '').release, stage: 'before-shift' },
+      lenientDeps,
+    );
+
+    expect(outcome).toMatchObject({ action: 'approve', status: 'timed-out' });
+    expect(await harness.ledger.getRelease(release.releaseId)).toMatchObject({
+      phase: 'Shifting',
+      stepIndex: -1,
+      reason: 'Approved by greenlight (no decision in time); shifting traffic',
+    });
+    expect(JSON.stringify(messagesOf(release)[0]?.blocks)).toContain(
+      'the release was approved, as its service asks on timeout',
+    );
   });
 
   it('leaves a human decision that won the race in place, and still answers reject', async () => {
