@@ -1,3 +1,4 @@
+import { operatorRulePattern } from '../src/core/operator-command.ts';
 import { releaseRulePattern } from '../src/core/release-rule.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
@@ -7,9 +8,12 @@ export interface ReleaseBusInput {
   names: GreenlightNames;
   at: $util.Output<AwsLocation>;
   ciPrincipals: readonly string[];
-  /** Roles that publish lifecycle events: greenlight's steps. */
+  operatorPrincipals: readonly string[];
+  /** greenlight's roles that put events: lifecycle events, a retry's Release Requested. */
   publisherRoleArns: $util.Output<string>[];
   stateMachineArn: $util.Output<string>;
+  /** Receives the Operator Command events. */
+  operatorFunction: sst.aws.Function;
 }
 
 /**
@@ -26,7 +30,14 @@ export function createReleaseBus(input: ReleaseBusInput) {
     policy: $util
       .all([bus.arn, $util.all(input.publisherRoleArns)])
       .apply(([busArn, publisherRoleArns]) =>
-        JSON.stringify(busPolicy({ busArn, ciPrincipals: input.ciPrincipals, publisherRoleArns })),
+        JSON.stringify(
+          busPolicy({
+            busArn,
+            ciPrincipals: input.ciPrincipals,
+            operatorPrincipals: input.operatorPrincipals,
+            publisherRoleArns,
+          }),
+        ),
       ),
   });
   const rule = new aws.cloudwatch.EventRule('ReleaseRequestedRule', {
@@ -40,12 +51,40 @@ export function createReleaseBus(input: ReleaseBusInput) {
     messageRetentionSeconds: 14 * 24 * 3600,
     sqsManagedSseEnabled: true,
   });
+  // Operators' commands go to the operator function, which answers in the ledger.
+  const operatorRule = new aws.cloudwatch.EventRule('OperatorCommandRule', {
+    name: names.operatorRule,
+    eventBusName: bus.name,
+    description:
+      'Hands greenlight operator commands (pause, promote, abort, ...) to the operator function',
+    eventPattern: JSON.stringify(operatorRulePattern),
+  });
   const deadLetterAccess = new aws.sqs.QueuePolicy('ReleaseDeadLettersPolicy', {
     queueUrl: deadLetters.url,
     policy: $util
-      .all([deadLetters.arn, rule.arn])
-      .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArn))),
+      .all([deadLetters.arn, rule.arn, operatorRule.arn])
+      .apply(([queueArn, ruleArn, operatorRuleArn]) =>
+        JSON.stringify(deadLetterQueuePolicy(queueArn, [ruleArn, operatorRuleArn])),
+      ),
   });
+  const operatorInvoke = new aws.lambda.Permission('OperatorCommandInvoke', {
+    action: 'lambda:InvokeFunction',
+    function: input.operatorFunction.name,
+    principal: 'events.amazonaws.com',
+    sourceArn: operatorRule.arn,
+  });
+  const operatorTarget = new aws.cloudwatch.EventTarget(
+    'OperatorCommandTarget',
+    {
+      rule: operatorRule.name,
+      eventBusName: bus.name,
+      arn: input.operatorFunction.arn,
+      deadLetterConfig: { arn: deadLetters.arn },
+      // An operator waits for the answer: a command not delivered within an hour is stale.
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    },
+    { dependsOn: [operatorInvoke, deadLetterAccess] },
+  );
   const targetRole = new aws.iam.Role('ReleaseRuleRole', {
     name: names.roleName('release-rule'),
     assumeRolePolicy: at.apply((location) =>
@@ -73,5 +112,16 @@ export function createReleaseBus(input: ReleaseBusInput) {
     },
     { dependsOn: [targetPolicy, deadLetterAccess] },
   );
-  return { bus, busAccess, rule, target, targetRole, targetPolicy, deadLetters, deadLetterAccess };
+  return {
+    bus,
+    busAccess,
+    rule,
+    target,
+    targetRole,
+    targetPolicy,
+    deadLetters,
+    deadLetterAccess,
+    operatorRule,
+    operatorTarget,
+  };
 }

@@ -1,27 +1,30 @@
 import type { DeployConfig } from '../src/infra/deploy-config.ts';
+import { GreenlightFunction, SlackFunctions } from '../src/infra/functions.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
 import { functionPolicy } from '../src/infra/permissions.ts';
-import { ReleaseFunction } from '../workflows/release.ts';
 import { logicalName } from './location.ts';
 
-export interface StepFunctionsInput {
+export interface GreenlightFunctionsInput {
   names: GreenlightNames;
   config: DeployConfig;
   at: $util.Output<AwsLocation>;
   environment: Record<string, string>;
-  /** Resources the roles' policies name, which must exist before a step runs. */
+  /** Resources the roles' policies name, which must exist before a function runs. */
   dependsOn: $util.Resource[];
+  slack: { botToken: $util.Output<string>; signingSecret: $util.Output<string> };
 }
 
 /**
- * One Lambda function per workflow step, each with its own role whose policy is exactly its
- * row of src/infra/permissions.ts. SST's `link` is not used: it would grant `dynamodb:*` on
- * the tables; the tables reach the code through the environment instead.
+ * One Lambda function per workflow step, plus the Slack interactivity endpoint and the
+ * operator function, each with its own role whose policy is exactly its row of
+ * src/infra/permissions.ts. SST's `link` is not used: it would grant `dynamodb:*` on the
+ * tables; the tables reach the code through the environment instead, and the Slack secrets
+ * through the environment of the three functions that talk to Slack.
  */
-export function createStepFunctions(input: StepFunctionsInput) {
+export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
   const { names, config, at } = input;
-  const entries = Object.values(ReleaseFunction).map((fn) => {
+  const entries = Object.values(GreenlightFunction).map((fn) => {
     const id = logicalName(fn);
     const role = new aws.iam.Role(`${id}Role`, {
       name: names.roleName(fn),
@@ -41,17 +44,22 @@ export function createStepFunctions(input: StepFunctionsInput) {
       `${id}Function`,
       {
         name: names.functionName(fn),
-        description: `greenlight ${fn} step`,
+        description: `greenlight ${fn}`,
         handler: `functions/${fn}.handler`,
         runtime: 'nodejs24.x',
         architecture: 'arm64',
         role: role.arn,
-        environment: input.environment,
+        environment: environmentOf(fn, input),
         // Provisioning waits for Lambda to finish a code update (up to 300 s in the adapter).
-        timeout: fn === ReleaseFunction.ProvisionGreen ? '10 minutes' : '1 minute',
+        timeout: fn === GreenlightFunction.ProvisionGreen ? '10 minutes' : '1 minute',
         memory: '512 MB',
         nodejs: { format: 'esm', minify: true },
         logging: { retention: '3 months' },
+        // Slack's interactivity requests reach the endpoint here; Slack's v0 signature over
+        // the raw body is its authentication, so the URL itself is public.
+        ...(fn === GreenlightFunction.SlackInteractions
+          ? { url: { authorization: 'none' as const, cors: false } }
+          : {}),
         // `sst dev` would swap in a live stub that needs permissions this role does not have.
         dev: false,
       },
@@ -60,7 +68,21 @@ export function createStepFunctions(input: StepFunctionsInput) {
     return [fn, { role, policy, handler }] as const;
   });
   return Object.fromEntries(entries) as Record<
-    ReleaseFunction,
+    GreenlightFunction,
     { role: aws.iam.Role; policy: aws.iam.RolePolicy; handler: sst.aws.Function }
   >;
+}
+
+function environmentOf(
+  fn: GreenlightFunction,
+  input: GreenlightFunctionsInput,
+): Record<string, $util.Input<string>> {
+  if (!SlackFunctions.has(fn)) return input.environment;
+  return {
+    ...input.environment,
+    SLACK_BOT_TOKEN: input.slack.botToken,
+    ...(fn === GreenlightFunction.SlackInteractions
+      ? { SLACK_SIGNING_SECRET: input.slack.signingSecret }
+      : {}),
+  };
 }

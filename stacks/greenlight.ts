@@ -1,18 +1,22 @@
 import type { GreenlightDeployConfig } from '../src/infra/deploy-config.ts';
 import { functionEnvironment, parseDeployConfig } from '../src/infra/deploy-config.ts';
+import { GreenlightFunction } from '../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../src/infra/names.ts';
+import { calledActions } from '../src/infra/permissions.ts';
 import { ReleaseFunction } from '../workflows/release.ts';
 import { createOrchestratorAlarms } from './alarms.ts';
 import { createReleaseBus } from './bus.ts';
-import { createStepFunctions } from './functions.ts';
+import { createGreenlightFunctions } from './functions.ts';
 import { awsLocation } from './location.ts';
 import { createTeardownScheduler } from './scheduler.ts';
+import { createSlackSecrets } from './slack.ts';
 import { createReleaseStateMachine } from './state-machine.ts';
 import { createTables } from './tables.ts';
 
 /**
- * The whole of greenlight for one stage. Reads like its architecture: tables, the steps, the
- * workflow over them, the bus that starts it, teardown scheduling, alarms.
+ * The whole of greenlight for one stage. Reads like its architecture: tables, the functions,
+ * the workflow over them, the bus that starts it and carries operators' commands, teardown
+ * scheduling, alarms.
  */
 export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const names = greenlightNames(stage);
@@ -20,34 +24,41 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const at = awsLocation();
 
   const tables = createTables(names, isProductionStage(stage));
-  const steps = createStepFunctions({
+  const functions = createGreenlightFunctions({
     names,
     config,
     at,
     environment: functionEnvironment(input.services, names, config.logLevel),
     dependsOn: [tables.ledger, tables.idempotency],
+    slack: createSlackSecrets(config.usesSlack),
   });
   const functionArns = Object.fromEntries(
-    Object.values(ReleaseFunction).map((fn) => [fn, steps[fn].handler.arn]),
+    Object.values(ReleaseFunction).map((fn) => [fn, functions[fn].handler.arn]),
   ) as Record<ReleaseFunction, $util.Output<string>>;
   const workflow = createReleaseStateMachine({ names, at, functionArns });
   const bus = createReleaseBus({
     names,
     at,
     ciPrincipals: config.ciPrincipals,
-    publisherRoleArns: Object.values(steps).map((step) => step.role.arn),
+    operatorPrincipals: config.operatorPrincipals,
+    // Exactly the roles whose row lets them put events on the bus.
+    publisherRoleArns: Object.values(GreenlightFunction)
+      .filter((fn) => calledActions(fn).has('events:PutEvents'))
+      .map((fn) => functions[fn].role.arn),
     stateMachineArn: workflow.stateMachine.arn,
+    operatorFunction: functions[GreenlightFunction.Operator].handler,
   });
   const scheduler = createTeardownScheduler(names, at);
   const monitoring = createOrchestratorAlarms({
     names,
-    functionLogs: Object.values(steps).map((step) => step.handler),
+    functionLogs: Object.values(functions).map((fn) => fn.handler),
     executionLogs: workflow.logGroup,
   });
 
   return {
     bus: bus.bus.name,
     busArn: bus.bus.arn,
+    slackInteractionsUrl: functions[GreenlightFunction.SlackInteractions].handler.url,
     ledgerTable: tables.ledger.name,
     idempotencyTable: tables.idempotency.name,
     stateMachineArn: workflow.stateMachine.arn,

@@ -7,7 +7,8 @@ import { ErrorName } from '../src/core/errors.ts';
  *
  * State data, as it grows: the EventBridge envelope is the input; Register adds `$.release`
  * (the validated ReleaseSpec), AcquireLock `$.lock`, ProvisionGreen `$.colours`, TestGreen
- * `$.tests`; a caught error lands in `$.failure` and Rollback writes `$.outcome`.
+ * `$.tests`, an approval `$.approval` (before-shift) or `$.finalApproval`; a timed-out one
+ * `$.approvalTimeout`; a caught error lands in `$.failure` and Rollback writes `$.outcome`.
  */
 
 /** The Lambda functions the workflow calls, by logical name (also their local function names). */
@@ -23,6 +24,8 @@ export const ReleaseFunction = {
   CheckGates: 'check-gates',
   Finalize: 'finalize',
   Rollback: 'rollback',
+  RequestApproval: 'request-approval',
+  ApprovalTimeout: 'approval-timeout',
 } as const;
 export type ReleaseFunction = (typeof ReleaseFunction)[keyof typeof ReleaseFunction];
 
@@ -36,6 +39,11 @@ export const ReleaseState = {
   WaitForLock: 'WaitForLock',
   ProvisionGreen: 'ProvisionGreen',
   TestGreen: 'TestGreen',
+  NeedsApproval: 'NeedsApproval',
+  RequestApproval: 'RequestApproval',
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  OnApprovalTimeout: 'OnApprovalTimeout',
+  ApprovalTimeoutRejects: 'ApprovalTimeoutRejects',
   ShiftTraffic: 'ShiftTraffic',
   SetWeight: 'SetWeight',
   HasBake: 'HasBake',
@@ -50,6 +58,11 @@ export const ReleaseState = {
   IsGateHeld: 'IsGateHeld',
   HoldWeight: 'HoldWeight',
   StepDone: 'StepDone',
+  NeedsFinalApproval: 'NeedsFinalApproval',
+  RequestFinalApproval: 'RequestFinalApproval',
+  FinalApprovalTimedOut: 'FinalApprovalTimedOut',
+  OnFinalApprovalTimeout: 'OnFinalApprovalTimeout',
+  FinalApprovalTimeoutRejects: 'FinalApprovalTimeoutRejects',
   Finalize: 'Finalize',
   Released: 'Released',
   Rollback: 'Rollback',
@@ -164,7 +177,7 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
 
   const definition: AslDefinition = {
     Comment:
-      'greenlight release: register, lock, provision green, test green, shift traffic in gated steps, finalize or roll back',
+      'greenlight release: register, lock, provision green, test green, [approve], shift traffic in gated steps, [approve], finalize or roll back',
     StartAt: ReleaseState.Register,
     States: {
       [ReleaseState.Register]: task(ReleaseFunction.Register, {
@@ -219,8 +232,25 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
         ResultPath: '$.tests',
         Catch: catchIntoRollback,
-        Next: ReleaseState.ShiftTraffic,
+        Next: ReleaseState.NeedsApproval,
       }),
+      ...approvalStates(
+        {
+          stage: 'before-shift',
+          flag: '$.release.approval.beforeShift',
+          resultPath: '$.approval',
+          next: ReleaseState.ShiftTraffic,
+          names: {
+            needs: ReleaseState.NeedsApproval,
+            request: ReleaseState.RequestApproval,
+            timedOut: ReleaseState.ApprovalTimedOut,
+            onTimeout: ReleaseState.OnApprovalTimeout,
+            rejects: ReleaseState.ApprovalTimeoutRejects,
+          },
+        },
+        arns,
+        task,
+      ),
       [ReleaseState.ShiftTraffic]: {
         Type: 'Map',
         Comment: 'One iteration per weight step, strictly in order: set weight, bake, gate.',
@@ -278,8 +308,25 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         },
         ResultPath: null,
         Catch: catchIntoRollback,
-        Next: ReleaseState.Finalize,
+        Next: ReleaseState.NeedsFinalApproval,
       },
+      ...approvalStates(
+        {
+          stage: 'before-finalize',
+          flag: '$.release.approval.beforeFinalize',
+          resultPath: '$.finalApproval',
+          next: ReleaseState.Finalize,
+          names: {
+            needs: ReleaseState.NeedsFinalApproval,
+            request: ReleaseState.RequestFinalApproval,
+            timedOut: ReleaseState.FinalApprovalTimedOut,
+            onTimeout: ReleaseState.OnFinalApprovalTimeout,
+            rejects: ReleaseState.FinalApprovalTimeoutRejects,
+          },
+        },
+        arns,
+        task,
+      ),
       [ReleaseState.Finalize]: task(ReleaseFunction.Finalize, {
         Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
         ResultPath: '$.outcome',
@@ -381,7 +428,107 @@ function eventBake(
         },
       ],
       ResultPath: null,
+      // An operator's promote ends the bake at once; the gates are checked once more.
+      Catch: [
+        {
+          ErrorEquals: [ErrorName.OperatorPromoted],
+          ResultPath: '$.bakeCutShort',
+          Next: ReleaseState.CheckGates,
+        },
+      ],
       Next: ReleaseState.CheckGates,
+    },
+  };
+}
+
+interface ApprovalStatesInput {
+  stage: 'before-shift' | 'before-finalize';
+  /** The release's flag that says it waits at this stage (set by Register from its service). */
+  flag: string;
+  resultPath: string;
+  next: string;
+  names: { needs: string; request: string; timedOut: string; onTimeout: string; rejects: string };
+}
+
+/**
+ * A human "go", when the release asks for one at this stage. RequestApproval waits on a
+ * callback token that the request-approval function stores with the approval (never in a
+ * message or a log) and that the Slack endpoint or the CLI answers: approved goes on,
+ * ApprovalRejected (or an operator's OperatorAborted) goes to Rollback. The wait's timeout is
+ * the service's; when it runs out, approval-timeout marks the approval, updates the message
+ * and answers the service's `onTimeout`: approve goes on, reject goes to Rollback as
+ * ApprovalTimedOut.
+ */
+function approvalStates(
+  input: ApprovalStatesInput,
+  arns: Record<ReleaseFunction, string>,
+  task: (fn: ReleaseFunction, extra: Record<string, unknown>) => AslState,
+): Record<string, AslState> {
+  const { names } = input;
+  return {
+    [names.needs]: {
+      Type: 'Choice',
+      Choices: [
+        {
+          // Releases registered before approvals existed carry no flag: they wait for nobody.
+          And: [
+            { Variable: input.flag, IsPresent: true },
+            { Variable: input.flag, BooleanEquals: true },
+          ],
+          Next: names.request,
+        },
+      ],
+      Default: input.next,
+    },
+    [names.request]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: arns[ReleaseFunction.RequestApproval],
+        Payload: {
+          'release.$': '$.release',
+          'colours.$': '$.colours',
+          stage: input.stage,
+          'taskToken.$': '$$.Task.Token',
+        },
+      },
+      // Read from the state input, as Step Functions does (the local cloud emulates that).
+      TimeoutSecondsPath: '$.release.approval.timeoutSeconds',
+      Retry: [
+        {
+          ...retryTransient[0],
+          // A timeout is the approval's own verdict, never a transient fault.
+          ErrorEquals: [
+            ...TransientErrors.filter((e) => e !== 'States.Timeout'),
+            ErrorName.SlackApiFailed,
+          ],
+        },
+      ],
+      ResultPath: input.resultPath,
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: names.timedOut },
+        ...catchIntoRollback,
+      ],
+      Next: input.next,
+    },
+    [names.timedOut]: task(ReleaseFunction.ApprovalTimeout, {
+      Parameters: { 'release.$': '$.release', stage: input.stage },
+      ResultPath: '$.approvalTimeout',
+      Catch: catchIntoRollback,
+      Next: names.onTimeout,
+    }),
+    [names.onTimeout]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.approvalTimeout.action', StringEquals: 'approve', Next: input.next },
+      ],
+      Default: names.rejects,
+    },
+    [names.rejects]: {
+      Type: 'Pass',
+      Parameters: { Error: ErrorName.ApprovalTimedOut, 'Cause.$': '$.approvalTimeout.reason' },
+      ResultPath: '$.failure',
+      Next: ReleaseState.Rollback,
     },
   };
 }

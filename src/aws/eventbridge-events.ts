@@ -5,8 +5,9 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import { LifecycleEventSource } from '../core/phases.ts';
-import type { LifecycleEvents } from '../core/ports.ts';
+import type { LifecycleEvents, ReleaseRequests } from '../core/ports.ts';
 import type { LifecycleEvent } from '../core/records.ts';
+import { ReleaseRequestedDetailType, type ReleaseRequestedV1 } from '../core/release-event.ts';
 
 export interface EventBridgeLifecycleEventsOptions {
   client: EventBridgeClient;
@@ -71,5 +72,38 @@ export class EventBridgeLifecycleEvents implements LifecycleEvents {
       pending = failed.map(({ entry }) => entry);
       await this.#sleep(firstBackoffMs * 2 ** attempt);
     }
+  }
+}
+
+/** Puts Release Requested events on the greenlight bus, as CI would (a retry's new attempt). */
+export class EventBridgeReleaseRequests implements ReleaseRequests {
+  readonly #client: EventBridgeClient;
+  readonly #busName: string;
+
+  constructor(options: { client: EventBridgeClient; busName: string }) {
+    this.#client = options.client;
+    this.#busName = options.busName;
+  }
+
+  async request(detail: ReleaseRequestedV1, source: string): Promise<string> {
+    const result = await this.#client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: source,
+            DetailType: ReleaseRequestedDetailType,
+            Detail: JSON.stringify(detail),
+            EventBusName: this.#busName,
+          },
+        ],
+      }),
+    );
+    const [entry] = result.Entries ?? [];
+    if (result.FailedEntryCount || entry?.EventId === undefined) {
+      throw new Error(
+        `EventBridge refused the Release Requested event on bus ${this.#busName}: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      );
+    }
+    return entry.EventId;
   }
 }

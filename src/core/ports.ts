@@ -1,3 +1,4 @@
+import type { CommandRecord } from './operator-command.ts';
 import type {
   AlarmEvidence,
   ApprovalRecord,
@@ -10,6 +11,7 @@ import type {
   StepRecord,
   TestEvidence,
 } from './records.ts';
+import type { ReleaseRequestedV1 } from './release-event.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /** Durable record of every release and step: the audit trail `greenlight status` reads. */
@@ -141,4 +143,17 @@ export interface BakeStore {
   unwatch(releaseId: string, alarms: readonly string[]): Promise<void>;
   /** Release ids whose gates watch this alarm. */
   watchers(alarmName: string): Promise<string[]>;
+}
+
+/** Outcomes of operator commands, by command id; the first outcome stored wins. */
+export interface CommandLog {
+  /** Stores `record` unless one is stored under its id; returns the stored one either way. */
+  record(record: CommandRecord): Promise<CommandRecord>;
+  get(commandId: string): Promise<CommandRecord | undefined>;
+}
+
+/** Asks for a release the way CI does: a Release Requested event on the greenlight bus. */
+export interface ReleaseRequests {
+  /** Returns the event id. */
+  request(detail: ReleaseRequestedV1, source: string): Promise<string>;
 }

@@ -15,6 +15,13 @@ export interface GreenlightDeployConfig {
      */
     principals: string[];
   };
+  /**
+   * Who may steer releases with `greenlight pause|resume|promote|abort|rollback|retry`: IAM
+   * principals allowed to put Operator Command events on the bus. `greenlight approve|reject`
+   * needs no bus access but the ledger and SendTask* permissions (docs/deploy.md).
+   * @default { principals: [] }
+   */
+  operators?: { principals: string[] };
   /** @default "INFO" */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -22,6 +29,9 @@ export interface GreenlightDeployConfig {
 export interface DeployConfig {
   registry: ServiceRegistry;
   ciPrincipals: string[];
+  operatorPrincipals: string[];
+  /** Whether any service (or strategy) asks for Slack approval: then the Slack secrets must be set. */
+  usesSlack: boolean;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
@@ -34,11 +44,14 @@ const PrincipalArn = z
 const DeployConfigSchema = z.strictObject({
   services: z.array(z.unknown()),
   ci: z.strictObject({ principals: z.array(PrincipalArn).min(1) }),
+  operators: z.strictObject({ principals: z.array(PrincipalArn) }).default({ principals: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
-// Lambda refuses a function whose environment variables exceed 4 KB in total.
+// Lambda refuses a function whose environment variables exceed 4 KB in total. The Slack
+// functions also carry the bot token and signing secret (a bot token is ~60 characters).
 const maxEnvironmentBytes = 4096;
+const slackSecretsBytes = 256;
 
 /**
  * Checks greenlight.config.ts at deploy exactly as the handlers will at load (the same
@@ -58,10 +71,16 @@ export function parseDeployConfig(
   }
   const environment = functionEnvironment(input.services, names, parsed.data.logLevel);
   const runtime = parseRuntimeConfig(environment);
-  const bytes = Object.entries(environment).reduce(
-    (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
-    0,
+  const usesSlack = runtime.registry.some((service) =>
+    [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
+      (approval) => approval?.type === 'slack',
+    ),
   );
+  const bytes =
+    Object.entries(environment).reduce(
+      (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
+      0,
+    ) + (usesSlack ? slackSecretsBytes : 0);
   if (bytes > maxEnvironmentBytes) {
     throw new Error(
       `The registered services make the functions' environment ${bytes} bytes, above Lambda's ${maxEnvironmentBytes}-byte limit; shorten test payloads or register fewer services per stage`,
@@ -70,6 +89,8 @@ export function parseDeployConfig(
   return {
     registry: runtime.registry,
     ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
+    operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
+    usesSlack,
     logLevel: parsed.data.logLevel,
   };
 }

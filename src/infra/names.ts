@@ -1,4 +1,4 @@
-import type { ReleaseFunction } from '../../workflows/release.ts';
+import { GreenlightFunction } from './functions.ts';
 
 /** Where greenlight is deployed: ARNs are built from these, never guessed. */
 export interface AwsLocation {
@@ -16,6 +16,7 @@ export interface GreenlightNames {
   prefix: string;
   bus: string;
   releaseRule: string;
+  operatorRule: string;
   deadLetterQueue: string;
   ledgerTable: string;
   idempotencyTable: string;
@@ -25,16 +26,19 @@ export interface GreenlightNames {
   alarmTopic: string;
   /** CloudWatch namespace of the metrics greenlight derives from its logs, per stage. */
   metricNamespace: string;
-  functionName(fn: ReleaseFunction): string;
+  functionName(fn: GreenlightFunction): string;
   /** The log group Lambda writes a function's logs to (SST creates it with the function). */
-  functionLogGroup(fn: ReleaseFunction): string;
+  functionLogGroup(fn: GreenlightFunction): string;
   roleName(purpose: string): string;
   alarmName(purpose: string): string;
 }
 
 // IAM role names and Lambda function names are both limited to 64 characters; the longest
-// suffix is "-provision-green" (16), which leaves 48 for "greenlight-<stage>".
-const maxPrefixLength = 48;
+// function name ("slack-interactions", 18, plus its dash) leaves 45 for "greenlight-<stage>".
+const longestFunction = Object.values(GreenlightFunction).reduce((a, b) =>
+  b.length > a.length ? b : a,
+);
+const maxPrefixLength = 64 - 1 - longestFunction.length;
 
 export function greenlightNames(stage: string): GreenlightNames {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(stage)) {
@@ -45,13 +49,14 @@ export function greenlightNames(stage: string): GreenlightNames {
   const prefix = `greenlight-${stage}`;
   if (prefix.length > maxPrefixLength) {
     throw new Error(
-      `Stage "${stage}" is too long: "${prefix}-provision-green" must fit Lambda's 64-character limit; use at most ${maxPrefixLength - 'greenlight-'.length} characters`,
+      `Stage "${stage}" is too long: "${prefix}-${longestFunction}" must fit Lambda's 64-character limit; use at most ${maxPrefixLength - 'greenlight-'.length} characters`,
     );
   }
   return {
     prefix,
     bus: prefix,
     releaseRule: `${prefix}-release-requested`,
+    operatorRule: `${prefix}-operator-command`,
     deadLetterQueue: `${prefix}-release-requested-dlq`,
     ledgerTable: `${prefix}-ledger`,
     idempotencyTable: `${prefix}-idempotency`,

@@ -1,3 +1,4 @@
+import { OperatorCommandDetailType } from '../core/operator-command.ts';
 import { ReleaseRequestedDetailType } from '../core/release-event.ts';
 import { type PolicyDocument, policyDocument } from './iam.ts';
 
@@ -75,8 +76,12 @@ export function ruleTargetPolicy(stateMachineArn: string): PolicyDocument {
   ]);
 }
 
-/** Lets EventBridge park undeliverable events from the release rule, and only from it. */
-export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): PolicyDocument {
+/** Lets EventBridge park undeliverable events from greenlight's rules, and only from them. */
+export function deadLetterQueuePolicy(
+  queueArn: string,
+  ruleArns: string | readonly string[],
+): PolicyDocument {
+  const rules = typeof ruleArns === 'string' ? ruleArns : [...ruleArns].sort();
   return policyDocument([
     {
       Sid: 'ReleaseRuleDeadLetters',
@@ -84,7 +89,7 @@ export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): Policy
       Principal: { Service: 'events.amazonaws.com' },
       Action: ['sqs:SendMessage'],
       Resource: [queueArn],
-      Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      Condition: { ArnEquals: { 'aws:SourceArn': rules } },
     },
   ]);
 }
@@ -93,19 +98,41 @@ export interface BusPolicyInput {
   busArn: string;
   /** CI principals: may put Release Requested events and nothing else. */
   ciPrincipals: readonly string[];
-  /** greenlight's own step roles: they put lifecycle events. */
+  /** Operators: may put Operator Command events (`greenlight pause`, ...) and nothing else. */
+  operatorPrincipals?: readonly string[];
+  /** greenlight's own roles that put events: lifecycle events, a retry's Release Requested. */
   publisherRoleArns: readonly string[];
 }
 
 /**
- * The bus's resource policy. The Allow lets CI principals (possibly in other accounts) put
- * release requests. The Denies make that the only way in: a same-account principal whose
- * own IAM policy allows events:PutEvents on "*" is still refused unless it is a CI principal
- * or a greenlight step, and CI cannot forge lifecycle events.
+ * The bus's resource policy. The Allows let CI principals (possibly in other accounts) put
+ * release requests, and operators put operator commands. The Denies make those the only ways
+ * in: a same-account principal whose own IAM policy allows events:PutEvents on "*" is still
+ * refused unless it is one of them or a greenlight role, and neither CI nor an operator can
+ * put anything but its own kind of event (no forged lifecycle events). A principal that is
+ * both may put both kinds.
  */
 export function busPolicy(input: BusPolicyInput): PolicyDocument {
-  const ci = [...input.ciPrincipals].sort();
-  const allowed = [...new Set([...ci, ...input.publisherRoleArns])].sort();
+  const ci = [...new Set(input.ciPrincipals)].sort();
+  const operators = [...new Set(input.operatorPrincipals ?? [])].sort();
+  const allowed = [...new Set([...ci, ...operators, ...input.publisherRoleArns])].sort();
+  const groups = [
+    {
+      sid: 'CiPutsOnlyReleaseRequests',
+      principals: ci.filter((p) => !operators.includes(p)),
+      detailTypes: [ReleaseRequestedDetailType],
+    },
+    {
+      sid: 'OperatorsPutOnlyCommands',
+      principals: operators.filter((p) => !ci.includes(p)),
+      detailTypes: [OperatorCommandDetailType],
+    },
+    {
+      sid: 'CiOperatorsPutOnlyTheirEvents',
+      principals: ci.filter((p) => operators.includes(p)),
+      detailTypes: [ReleaseRequestedDetailType, OperatorCommandDetailType],
+    },
+  ];
   return policyDocument([
     {
       Sid: 'CiPutsReleaseRequests',
@@ -115,22 +142,41 @@ export function busPolicy(input: BusPolicyInput): PolicyDocument {
       Resource: [input.busArn],
       Condition: { StringEquals: { 'events:detail-type': ReleaseRequestedDetailType } },
     },
+    ...(operators.length === 0
+      ? []
+      : [
+          {
+            Sid: 'OperatorsPutCommands',
+            Effect: 'Allow' as const,
+            Principal: { AWS: operators },
+            Action: ['events:PutEvents'],
+            Resource: [input.busArn],
+            Condition: { StringEquals: { 'events:detail-type': OperatorCommandDetailType } },
+          },
+        ]),
     {
-      Sid: 'OnlyCiAndGreenlightPut',
+      Sid: 'OnlyCiOperatorsAndGreenlightPut',
       Effect: 'Deny',
       Principal: '*',
       Action: ['events:PutEvents'],
       Resource: [input.busArn],
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
     },
-    {
-      Sid: 'CiPutsOnlyReleaseRequests',
-      Effect: 'Deny',
-      Principal: { AWS: ci },
-      Action: ['events:PutEvents'],
-      Resource: [input.busArn],
-      Condition: { StringNotEquals: { 'events:detail-type': ReleaseRequestedDetailType } },
-    },
+    ...groups
+      .filter((group) => group.principals.length > 0)
+      .map((group) => ({
+        Sid: group.sid,
+        Effect: 'Deny' as const,
+        Principal: { AWS: group.principals },
+        Action: ['events:PutEvents'],
+        Resource: [input.busArn],
+        Condition: {
+          StringNotEquals: {
+            'events:detail-type':
+              group.detailTypes.length === 1 ? (group.detailTypes[0] as string) : group.detailTypes,
+          },
+        },
+      })),
   ]);
 }
 

@@ -1,4 +1,3 @@
-import { ReleaseFunction } from '../../workflows/release.ts';
 import type { ServiceRegistry } from '../core/service-config.ts';
 import {
   alarmArn,
@@ -10,6 +9,7 @@ import {
   logStreamsArn,
   tableArn,
 } from './arns.ts';
+import { GreenlightFunction } from './functions.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
 
@@ -77,20 +77,28 @@ const logs: Grant = {
     'The Lambda service writes the function’s stdout to CloudWatch Logs with the execution role (Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"); the log group already exists, so no logs:CreateLogGroup.',
 };
 
+// Approvals and steps of a timeline are read back: the approval message shows the test step.
+const ledgerAndTimeline: Grant = { ...ledger, actions: [...ledger.actions, 'dynamodb:Query'] };
+const answerTokens: Grant = {
+  actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+  on: GrantTarget.TaskTokens,
+};
+const failTokens: Grant = { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens };
+
 /**
  * THE table: per function, which IAM actions on which resources. Each function's role gets
  * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
  * the deployed policies are these). No wildcard actions anywhere.
  */
-export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
-  [ReleaseFunction.Register]: [
+export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
+  [GreenlightFunction.Register]: [
     { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
     idempotency,
     lifecycleEvents,
     logs,
   ],
-  [ReleaseFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
-  [ReleaseFunction.ProvisionGreen]: [
+  [GreenlightFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
+  [GreenlightFunction.ProvisionGreen]: [
     ledger,
     idempotency,
     lifecycleEvents,
@@ -118,17 +126,17 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     },
     logs,
   ],
-  // No events: test-green publishes only Approval Requested, and approvals are refused at
-  // load until they land (src/runtime/config.ts).
-  [ReleaseFunction.TestGreen]: [
+  // Events: Approval Requested, when the release waits for a human.
+  [GreenlightFunction.TestGreen]: [
     ledger,
     idempotency,
+    lifecycleEvents,
     alarms,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     logs,
   ],
-  [ReleaseFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
-  [ReleaseFunction.StartBake]: [
+  [GreenlightFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
+  [GreenlightFunction.StartBake]: [
     ledgerAndWatches,
     alarms,
     // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
@@ -136,39 +144,59 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens },
     logs,
   ],
-  [ReleaseFunction.EndBake]: [
+  [GreenlightFunction.EndBake]: [
     ledger,
     { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens },
     logs,
   ],
-  [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [GreenlightFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [ReleaseFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
-  [ReleaseFunction.Finalize]: [
+  [GreenlightFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
+  [GreenlightFunction.Finalize]: [
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
     aliasRouting,
     logs,
   ],
-  [ReleaseFunction.Rollback]: [
+  [GreenlightFunction.Rollback]: [
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
+    aliasRouting,
+    logs,
+  ],
+  // Stores the approval with its token, posts to Slack; answers a new token at once when the
+  // decision came between two attempts, and fails it when an operator aborted meanwhile.
+  [GreenlightFunction.RequestApproval]: [ledgerAndTimeline, answerTokens, logs],
+  // Marks the approval timed out and moves the release on (no lifecycle event, no lock).
+  [GreenlightFunction.ApprovalTimeout]: [ledgerAndTimeline, logs],
+  // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
+  [GreenlightFunction.SlackInteractions]: [ledgerAndTimeline, answerTokens, logs],
+  // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),
+  // rollback after finalize (the lock, the alias, watches, Release Rolled Back), retry (a new
+  // Release Requested on the bus). Lists a service's releases: the index query and batch get.
+  [GreenlightFunction.Operator]: [
+    {
+      ...ledger,
+      actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+    },
+    lifecycleEvents,
+    failTokens,
     aliasRouting,
     logs,
   ],
 };
 
 /** Actions a function's code sends as SDK requests (Powertools' included). */
-export function calledActions(fn: ReleaseFunction): Set<string> {
+export function calledActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => !grant.implicit).flatMap((grant) => grant.actions),
   );
 }
 
 /** Actions AWS checks on the function's role without the code sending them. */
-export function implicitActions(fn: ReleaseFunction): Set<string> {
+export function implicitActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => grant.implicit).flatMap((grant) => grant.actions),
   );
@@ -181,7 +209,7 @@ export interface PermissionContext {
 }
 
 /** The ARNs a grant target stands for; only what the registered services name. */
-export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: PermissionContext) {
+export function resourcesOf(target: GrantTarget, fn: GreenlightFunction, ctx: PermissionContext) {
   const { at, names, registry } = ctx;
   switch (target) {
     case GrantTarget.LedgerTable:
@@ -221,7 +249,7 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
  * service has alarms, say) is left out: IAM refuses an empty Resource, and there is nothing
  * to allow.
  */
-export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): PolicyDocument {
+export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): PolicyDocument {
   const statements: PolicyStatement[] = [];
   for (const grant of functionGrants[fn]) {
     const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();

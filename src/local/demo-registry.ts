@@ -3,6 +3,12 @@ import type { ServiceConfigInput } from '../core/service-config.ts';
 /** Bucket of the demo's Lambda artifacts (demo/artifacts/s3/<bucket>/...). */
 export const DemoArtifactBucket = 'greenlight-demo-artifacts';
 
+/** Who may approve `payments` in the local Slack stand-in, and where it asks. */
+export const DemoApproval = {
+  channel: 'C0RELEASES',
+  approver: { id: 'U0DEMOLEAD', username: 'lead' },
+} as const;
+
 /**
  * The services the local cloud knows. `checkout` is a Lambda behind the `live` alias; its
  * versions under demo/artifacts: 1.0.0 (what blue runs at start), 1.1.0 (good), 1.2.0-broken
@@ -38,12 +44,35 @@ export const demoServices: ServiceConfigInput[] = [
     ],
     warmWindowSeconds: 3600,
   },
+  // A second Lambda service whose releases wait for a human "go" in Slack before any traffic
+  // moves (the local Slack stand-in; approve with `greenlight approve` or its button).
+  {
+    name: 'payments',
+    target: { kind: 'lambda-alias', functionName: 'payments', alias: 'live' },
+    strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 2 } },
+    defaultStrategy: 'canary',
+    artifacts: { s3Buckets: [DemoArtifactBucket] },
+    alarms: ['payments-errors'],
+    tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
+    approval: {
+      type: 'slack',
+      channel: DemoApproval.channel,
+      approvers: [DemoApproval.approver.id],
+      timeoutSeconds: 3600,
+    },
+    warmWindowSeconds: 3600,
+  },
 ];
 
-/** The demo function and the artifact blue starts from. */
+/** The demo functions and the artifact blue starts from (payments runs checkout's code). */
 export const demoFunctions = [
   {
     functionName: 'checkout',
+    alias: 'live',
+    artifact: { s3: { bucket: DemoArtifactBucket, key: 'checkout/1.0.0.zip' } },
+  },
+  {
+    functionName: 'payments',
     alias: 'live',
     artifact: { s3: { bucket: DemoArtifactBucket, key: 'checkout/1.0.0.zip' } },
   },
@@ -62,6 +91,22 @@ export const demoAlarms = [
     Dimensions: [
       { Name: 'FunctionName', Value: 'checkout' },
       { Name: 'Resource', Value: 'checkout:live' },
+    ],
+    Statistic: 'Sum' as const,
+    Period: 10,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
+    TreatMissingData: 'notBreaching',
+  },
+  {
+    AlarmName: 'payments-errors',
+    AlarmDescription: 'Errors through payments:live',
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [
+      { Name: 'FunctionName', Value: 'payments' },
+      { Name: 'Resource', Value: 'payments:live' },
     ],
     Statistic: 'Sum' as const,
     Period: 10,

@@ -9,14 +9,18 @@ import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-s
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { handler as acquireLock } from '../../functions/acquire-lock.ts';
 import { handler as alarmEvent } from '../../functions/alarm-event.ts';
+import { handler as approvalTimeout } from '../../functions/approval-timeout.ts';
 import { handler as bakeTick } from '../../functions/bake-tick.ts';
 import { handler as checkGates } from '../../functions/check-gates.ts';
 import { handler as endBake } from '../../functions/end-bake.ts';
 import { handler as finalize } from '../../functions/finalize.ts';
+import { handler as operator } from '../../functions/operator.ts';
 import { handler as provisionGreen } from '../../functions/provision-green.ts';
 import { handler as register } from '../../functions/register.ts';
+import { handler as requestApproval } from '../../functions/request-approval.ts';
 import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
+import { handler as slackInteractions } from '../../functions/slack-interactions.ts';
 import { handler as startBake } from '../../functions/start-bake.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
 import {
@@ -27,6 +31,7 @@ import {
 } from '../../workflows/release.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
+import { operatorRulePattern } from '../core/operator-command.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
@@ -34,7 +39,14 @@ import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
 import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
+import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import {
+  functionUrlEvent,
+  type InteractionReply,
+  type InteractionRequest,
+  LocalSlack,
+} from './slack-standin.ts';
 import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
 export const LocalNames = {
@@ -46,6 +58,11 @@ export const LocalNames = {
   stateMachine: 'greenlight-release',
   releaseRule: 'greenlight-release-requested',
   alarmRule: 'greenlight-alarm-state-change',
+  operatorRule: 'greenlight-operator-command',
+  /** Where the Slack interactivity function's URL is served on the local endpoint. */
+  slackInteractionsPath: '/slack/interactions',
+  slackBotToken: 'xoxb-greenlight-local',
+  slackSigningSecret: 'greenlight-local-signing-secret',
 } as const;
 
 export interface GreenlightLocalOptions {
@@ -64,6 +81,13 @@ export interface GreenlightLocalOptions {
   lockPollMs?: number;
   /** Pause between retries of a failed step. @default 50 */
   retryIntervalMs?: number;
+  /**
+   * How long a held weight (a paused release) really waits before its gates are checked
+   * again. @default the step's own holdSeconds
+   */
+  holdPollMs?: number;
+  /** Slack user group id → member user ids, for approver groups. */
+  slackUsergroups?: Record<string, string[]>;
   services?: ServiceConfigInput[];
   functions?: readonly SeedFunctionInput[];
   alarms?: readonly PutMetricAlarmCommandInput[];
@@ -96,17 +120,36 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   });
   cloudwatch.connectLambda(lambda);
 
+  // Slack's side: the Web API stand-in answers the approval steps on the shared endpoint, and
+  // its clicks are POSTed, signed, to the interactivity function's local "function URL".
+  let interactionsUrl = '';
+  const slack = new LocalSlack({
+    botToken: LocalNames.slackBotToken,
+    ...(options.slackUsergroups ? { usergroups: options.slackUsergroups } : {}),
+    interactivity: {
+      signingSecret: LocalNames.slackSigningSecret,
+      deliver: (request) => postInteraction(interactionsUrl, request),
+    },
+  });
+
   const lockPollMs = options.lockPollMs ?? 200;
+  const holdPollMs = options.holdPollMs;
   const cloud = await startLocalCloud({
     port: options.port ?? 0,
-    services: [lambda, cloudwatch],
+    services: [lambda, cloudwatch, slack, slackInteractionsRoute()],
     region: LocalNames.region,
     accountId: LocalNames.accountId,
     // Bakes last what each strategy says (the local services have short ones); only the wait
-    // between two tries for a busy service's lock is shortened.
-    waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : undefined),
+    // between two tries for a busy service's lock (and, when asked, a held weight's) is shortened.
+    waitOverrideMs: (stateName) =>
+      stateName === 'WaitForLock'
+        ? lockPollMs
+        : stateName === 'HoldWeight'
+          ? holdPollMs
+          : undefined,
     retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
   });
+  interactionsUrl = `${cloud.url}${LocalNames.slackInteractionsPath}`;
 
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.url,
@@ -118,6 +161,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_BUS_NAME: LocalNames.bus,
     GREENLIGHT_SERVICES: JSON.stringify(options.services ?? demoServices),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    SLACK_BOT_TOKEN: LocalNames.slackBotToken,
+    SLACK_SIGNING_SECRET: LocalNames.slackSigningSecret,
+    SLACK_API_URL: `${cloud.url}/api/`,
   });
   delete process.env.AWS_PROFILE;
 
@@ -161,6 +207,16 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     },
   });
 
+  // Operators' commands (`greenlight pause`, ...) go through the bus to the operator function.
+  cloud.eventBridge.addRule({
+    name: LocalNames.operatorRule,
+    busName: LocalNames.bus,
+    pattern: operatorRulePattern,
+    target: async (event) => {
+      await operator(event as never, localLambdaContext(`greenlight-${LocalNames.operatorRule}`));
+    },
+  });
+
   if (options.alarmEvents ?? true) {
     // CloudWatch puts a state change event on the default bus; the deployed rule sends the
     // watched alarms' ALARM changes to the alarm-event function.
@@ -196,6 +252,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     cloud,
     lambda,
     cloudwatch,
+    slack,
+    slackInteractionsUrl: interactionsUrl,
     ledger,
     clientConfig,
     close: async () => {
@@ -219,7 +277,47 @@ const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
   [ReleaseFunction.CheckGates]: checkGates,
   [ReleaseFunction.Finalize]: finalize,
   [ReleaseFunction.Rollback]: rollback,
+  [ReleaseFunction.RequestApproval]: requestApproval,
+  [ReleaseFunction.ApprovalTimeout]: approvalTimeout,
 };
+
+/**
+ * The slack-interactions function behind a local "function URL": a POST to
+ * /slack/interactions becomes the Lambda function URL event AWS would hand it, and its answer
+ * the HTTP response, as a function URL does.
+ */
+function slackInteractionsRoute(): LocalService {
+  return {
+    name: 'slack-interactions',
+    async handle(request: LocalRequest): Promise<LocalResponse | undefined> {
+      const path = request.url.split('?')[0];
+      if (request.method !== 'POST' || path !== LocalNames.slackInteractionsPath) return undefined;
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const event = functionUrlEvent({ headers, body: request.body.toString('utf8') });
+      const response = await slackInteractions(
+        event,
+        localLambdaContext('greenlight-slack-interactions') as never,
+      );
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    },
+  };
+}
+
+/** Delivers a click the way Slack does: an HTTPS POST to the app's request URL (here, HTTP). */
+async function postInteraction(
+  url: string,
+  request: InteractionRequest,
+): Promise<InteractionReply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
+  return { status: response.status, body: await response.text() };
+}
 
 function localFunctions(): Record<string, LocalLambdaHandler> {
   return Object.fromEntries(

@@ -161,8 +161,19 @@ interface TaskBinding {
   kind: TaskKind;
   resource: string;
   timeoutSeconds?: number;
+  /** Set when the state's TimeoutSecondsPath is read from its input (see timeoutFromInput). */
+  timeoutFromInput?: boolean;
   heartbeatSeconds?: number;
 }
+
+/**
+ * Where the host smuggles a Task's TimeoutSecondsPath value past Parameters. Step Functions
+ * resolves TimeoutSecondsPath against the state's input; the engine resolves it against the
+ * effective parameters, where `$.release...` does not exist. So the host adds this key to the
+ * parameters (resolved from the input, as AWS would) and points the engine at it, and the task
+ * handler takes it out again before anything sees the parameters.
+ */
+const timeoutKey = '__greenlightLocalTimeoutSeconds';
 
 interface Execution {
   record: ExecutionRecord;
@@ -248,6 +259,11 @@ export class LocalStepFunctions implements LocalService {
         }
         if (state.Type !== 'Task') return;
         const binding = bindTask(name, state, input.functions, stateHandlers);
+        if (typeof state.TimeoutSecondsPath === 'string' && isObject(state.Parameters)) {
+          state.Parameters = { ...state.Parameters, [`${timeoutKey}.$`]: state.TimeoutSecondsPath };
+          state.TimeoutSecondsPath = `$.${timeoutKey}`;
+          binding.timeoutFromInput = true;
+        }
         tasks.set(name, binding);
         if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
           state.TimeoutSeconds = unboundedTaskSeconds;
@@ -590,6 +606,20 @@ export class LocalStepFunctions implements LocalService {
     executionArn: string,
     placeholder: string,
   ): EngineTaskHandler {
+    const handler = this.boundHandler(machine, binding, executionArn, placeholder);
+    if (!binding.timeoutFromInput) return (input) => handler(input);
+    return (input) => {
+      const { [timeoutKey]: seconds, ...parameters } = input as Record<string, unknown>;
+      return handler(parameters as JsonValue, typeof seconds === 'number' ? seconds : undefined);
+    };
+  }
+
+  private boundHandler(
+    machine: Machine,
+    binding: TaskBinding,
+    executionArn: string,
+    placeholder: string,
+  ): (input: JsonValue, timeoutSeconds?: number) => Promise<JsonValue> {
     switch (binding.kind) {
       case 'state-handler': {
         const handler = machine.stateHandlers[binding.stateName] as LocalStateHandler;
@@ -625,7 +655,15 @@ export class LocalStepFunctions implements LocalService {
           });
         };
       case 'callback':
-        return (input) => this.awaitCallback(machine, binding, executionArn, placeholder, input);
+        return (input, timeoutSeconds) =>
+          this.awaitCallback(
+            machine,
+            binding,
+            executionArn,
+            placeholder,
+            input,
+            timeoutSeconds ?? binding.timeoutSeconds,
+          );
     }
   }
 
@@ -657,6 +695,7 @@ export class LocalStepFunctions implements LocalService {
     executionArn: string,
     placeholder: string,
     input: JsonValue,
+    timeoutSeconds: number | undefined,
   ): Promise<JsonValue> {
     const taskToken = randomBytes(48).toString('base64url');
     const effective = replaceText(input, placeholder, taskToken) as JsonValue;
@@ -677,12 +716,12 @@ export class LocalStepFunctions implements LocalService {
       task.heartbeatMs = binding.heartbeatSeconds * 1000;
       this.armHeartbeat(task, task.heartbeatMs);
     }
-    if (binding.timeoutSeconds !== undefined) {
+    if (timeoutSeconds !== undefined) {
       // The engine enforces TimeoutSeconds itself (States.Timeout); one tick later this only
       // retires the token so a late SendTaskSuccess is refused.
       task.timeoutTimer = setTimeout(
         () => settled.reject(new TaskError('States.Timeout', 'Task timed out')),
-        binding.timeoutSeconds * 1000 + 1,
+        timeoutSeconds * 1000 + 1,
       );
     }
     try {
@@ -993,6 +1032,10 @@ function bindTask(
     );
   }
   return { ...binding, kind: isCallback ? 'callback' : 'lambda-invoke' };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function visitStates(

@@ -52,9 +52,10 @@ export function sharedApprovalStepDependencies(): ApprovalStepDependencies {
 export function createInteractionDependencies(
   log: InteractionLog,
   env: Record<string, string | undefined> = process.env,
+  dynamo: DynamoDBClient = new DynamoDBClient({}),
 ): InteractionDependencies {
   const config = parseInteractionConfig(env);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), documentOptions);
+  const documents = DynamoDBDocumentClient.from(dynamo, documentOptions);
   return {
     signingSecret: config.signingSecret,
     registry: config.registry,

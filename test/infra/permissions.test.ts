@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
+import { deriveReleaseId } from '../../src/core/release-id.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { calledActions, functionGrants, implicitActions } from '../../src/infra/permissions.ts';
+import { functionUrlEvent, signedInteraction } from '../../src/local/slack-standin.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
-import { ReleaseFunction } from '../../workflows/release.ts';
 import { aReleaseEvent } from '../support/builders.ts';
-import { type StepRecorder, startStepRecorder } from './step-actions.ts';
+import { type StepRecorder, slackSigningSecret, startStepRecorder } from './step-actions.ts';
 
-const F = ReleaseFunction;
+const F = GreenlightFunction;
+type F = GreenlightFunction;
 const execution = (name: string) =>
   `arn:aws:states:eu-west-1:123456789012:execution:greenlight-test-release:${name}`;
 
@@ -21,31 +25,58 @@ const execution = (name: string) =>
 describe('each step function’s IAM actions', () => {
   let recorder: StepRecorder;
 
-  const register = async (version: string, executionName = version) => {
+  const register = async (version: string, executionName = version, strategy = 'canary') => {
     const event = aReleaseEvent({
       version,
+      strategy,
       artifact: { s3: { bucket: 'acme-artifacts', key: `checkout/${version}.zip` } },
     });
     return recorder.invoke(F.Register, { event, executionId: execution(executionName) });
   };
+  let commands = 0;
+  /** An Operator Command event, as the bus rule hands it to the operator function. */
+  const command = async (detail: Record<string, string>, id = ++commands) => {
+    const event = {
+      id: `command-${id}`,
+      'detail-type': 'Operator Command',
+      source: 'greenlight.cli',
+      detail: { schemaVersion: 1, ...detail },
+    };
+    return ok<CommandRecord>(recorder.invoke(F.Operator, event));
+  };
+  /** A click on a Slack button, signed as Slack signs it, through the function URL. */
+  const click = (action: 'approve' | 'reject', approvalId: string) =>
+    functionUrlEvent(
+      signedInteraction(
+        slackSigningSecret,
+        {
+          type: 'block_actions',
+          user: { id: 'U0DANA', username: 'dana' },
+          channel: { id: 'C0RELEASES' },
+          actions: [{ action_id: action, value: approvalId }],
+        },
+        Math.floor(Date.now() / 1000),
+      ),
+    );
   const ok = async <T>(running: Promise<{ ok: boolean; value: unknown }>): Promise<T> => {
     const outcome = await running;
     if (!outcome.ok) throw outcome.value;
     return outcome.value as T;
   };
   /** Step Functions retrying a step whose answer it lost: the same input again. */
-  const retried = async (fn: ReleaseFunction, input: unknown) => {
+  const retried = async (fn: F, input: unknown) => {
     const first = await recorder.invoke(fn, input);
     const again = await recorder.invoke(fn, input);
     expect(again.ok).toBe(first.ok);
     return first;
   };
 
-  async function startRelease(version: string) {
-    const release = await ok<RegisteredRelease>(register(version));
+  async function startRelease(version: string, strategy = 'canary') {
+    const release = await ok<RegisteredRelease>(register(version, version, strategy));
     await retried(F.Register, {
       event: aReleaseEvent({
         version,
+        strategy,
         artifact: { s3: { bucket: 'acme-artifacts', key: `checkout/${version}.zip` } },
       }),
       executionId: execution(version),
@@ -195,20 +226,130 @@ describe('each step function’s IAM actions', () => {
       failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors in ALARM' },
     });
     expect(recorder.fake.alias).toMatchObject({ version: gated.colours.blue, weights: {} });
+
+    // Approvals: a human says go in Slack before traffic moves; the wait is retried with a new
+    // token; a replayed click is refused; the decision reaches a wait started after it; the
+    // final approval times out and the release rolls back.
+    recorder.fake.alarmState = 'OK';
+    const approved = await startRelease('2.0.0', 'approved');
+    expect((await recorder.invoke(F.TestGreen, approved)).ok).toBe(true);
+    const waitFor = (stage: string, taskToken: string) => ({ ...approved, stage, taskToken });
+    await ok(recorder.invoke(F.RequestApproval, waitFor('before-shift', 'approval-1')));
+    await ok(recorder.invoke(F.RequestApproval, waitFor('before-shift', 'approval-2')));
+    const approvalId = `${approved.release.releaseId}-before-shift`;
+    const approveClick = click('approve', approvalId);
+    expect(await ok(recorder.invoke(F.SlackInteractions, approveClick))).toMatchObject({
+      statusCode: 200,
+    });
+    expect(await ok(recorder.invoke(F.SlackInteractions, approveClick))).toMatchObject({
+      statusCode: 401,
+    });
+    await ok(recorder.invoke(F.RequestApproval, waitFor('before-shift', 'approval-3')));
+    const [allAtOnce] = approved.release.plan as WeightStep[];
+    expect((await recorder.invoke(F.SetWeight, { ...approved, step: allAtOnce })).ok).toBe(true);
+    expect((await recorder.invoke(F.CheckGates, { ...approved, step: allAtOnce })).ok).toBe(true);
+    await ok(recorder.invoke(F.RequestApproval, waitFor('before-finalize', 'final-1')));
+    expect(
+      await ok(retried(F.ApprovalTimeout, { release: approved.release, stage: 'before-finalize' })),
+    ).toMatchObject({ action: 'reject' });
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: approved.release,
+        failure: { Error: 'ApprovalTimedOut', Cause: 'no decision in time' },
+      }),
+    );
+
+    // Operators: pause (the gate check holds), resume, promote mid-bake (the bake's token is
+    // failed), the promoted 100% step; a refused command and a redelivered one; roll back
+    // after finalize in one switch; retry the reverted release as attempt 2.
+    const steered = await startRelease('3.0.0');
+    expect((await recorder.invoke(F.TestGreen, steered)).ok).toBe(true);
+    const [canary, full] = steered.release.plan as WeightStep[];
+    const releaseId = steered.release.releaseId;
+    const who = { actor: 'dana', reason: 'testing the controls' };
+    expect((await recorder.invoke(F.SetWeight, { ...steered, step: canary })).ok).toBe(true);
+    await ok(recorder.invoke(F.StartBake, { ...steered, step: canary, taskToken: 'bake-9' }));
+    expect(await command({ command: 'pause', releaseId, ...who })).toMatchObject({
+      outcome: 'applied',
+    });
+    expect(await ok(recorder.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
+      verdict: 'hold',
+    });
+    expect(await command({ command: 'pause', releaseId, ...who })).toMatchObject({
+      outcome: 'refused',
+    });
+    await command({ command: 'resume', releaseId, ...who });
+    await command({ command: 'promote', releaseId, ...who }, 100);
+    expect(await command({ command: 'promote', releaseId, ...who }, 100)).toMatchObject({
+      outcome: 'applied',
+    });
+    expect(await ok(recorder.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
+      verdict: 'pass',
+    });
+    await ok(recorder.invoke(F.SetWeight, { ...steered, step: full }));
+    await ok(recorder.invoke(F.BakeTick, { ...steered, step: full, pollSeconds: 5 }));
+    await ok(recorder.invoke(F.CheckGates, { ...steered, step: full }));
+    await ok(recorder.invoke(F.Finalize, steered));
+    expect(await command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
+      outcome: 'applied',
+      releaseId,
+    });
+    expect(recorder.fake.alias).toMatchObject({ version: steered.colours.blue, weights: {} });
+    expect(await command({ command: 'retry', releaseId, ...who })).toMatchObject({
+      outcome: 'applied',
+      newReleaseId: deriveReleaseId('checkout', '3.0.0', 2),
+    });
+
+    // An approver rejects: the wait fails with ApprovalRejected and nothing moved.
+    const rejected = await startRelease('5.0.0', 'approved');
+    expect((await recorder.invoke(F.TestGreen, rejected)).ok).toBe(true);
+    await ok(
+      recorder.invoke(F.RequestApproval, { ...rejected, stage: 'before-shift', taskToken: 'rj-1' }),
+    );
+    const rejectClick = click('reject', `${rejected.release.releaseId}-before-shift`);
+    expect(await ok(recorder.invoke(F.SlackInteractions, rejectClick))).toMatchObject({
+      statusCode: 200,
+    });
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: rejected.release,
+        failure: { Error: 'ApprovalRejected', Cause: 'Rejected by dana' },
+      }),
+    );
+
+    // An abort while a human is asked: the approval's wait fails at once.
+    const aborted = await startRelease('4.0.0', 'approved');
+    expect((await recorder.invoke(F.TestGreen, aborted)).ok).toBe(true);
+    await ok(
+      recorder.invoke(F.RequestApproval, { ...aborted, stage: 'before-shift', taskToken: 'ab-1' }),
+    );
+    expect(
+      await command({ command: 'abort', releaseId: aborted.release.releaseId, ...who }),
+    ).toMatchObject({ outcome: 'applied' });
+    // The wait retried after the abort fails its own new token.
+    await ok(
+      recorder.invoke(F.RequestApproval, { ...aborted, stage: 'before-shift', taskToken: 'ab-2' }),
+    );
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: aborted.release,
+        failure: { Error: 'OperatorAborted', Cause: 'Aborted by dana' },
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {
     await recorder?.close();
   });
 
-  for (const fn of Object.values(ReleaseFunction)) {
+  for (const fn of Object.values(GreenlightFunction)) {
     it(`${fn}: the table grants exactly the actions its code sends`, () => {
       expect([...recorder.actions[fn]].sort()).toEqual([...calledActions(fn)].sort());
     });
   }
 
   it('gives every implicit grant a documented reason and no SDK call that explains it', () => {
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       for (const action of implicitActions(fn)) {
         expect(recorder.actions[fn].has(action), `${fn} sends ${action}`).toBe(false);
       }

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { operatorRulePattern } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
 import { releaseRulePattern } from '../../src/core/release-rule.ts';
 import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
+import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
 import { greenlightNames } from '../../src/infra/names.ts';
 import { wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
-import { functionGrants } from '../../src/infra/permissions.ts';
+import { calledActions, functionGrants } from '../../src/infra/permissions.ts';
 import { matchesPattern } from '../../src/local/event-pattern.ts';
 import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
 import { aReleaseEvent } from '../support/builders.ts';
@@ -37,9 +39,11 @@ const config: GreenlightDeployConfig = {
         imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
       },
       alarms: ['checkout-errors'],
+      approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['U0DANA'] },
     },
   ],
   ci: { principals: [`arn:aws:iam::${account}:role/greenlight-ci`] },
+  operators: { principals: [`arn:aws:iam::${account}:role/greenlight-operators`] },
 };
 
 /** The part of @pulumi/pulumi used here (it is typed in .sst/platform, not node_modules). */
@@ -92,6 +96,7 @@ const arnTemplates: Record<string, (name: string, inputs: Record<string, unknown
 describe('greenlight stacks (Pulumi mocks)', () => {
   const resources: Recorded[] = [];
   const functions = new Map<string, Record<string, unknown>>();
+  const secrets = new Map<string, string | undefined>();
   let pulumi: PulumiSdk;
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);
@@ -147,6 +152,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     class RecordedFunction extends pulumi.ComponentResource {
       readonly arn: OutputLike<string>;
       readonly name: OutputLike<string>;
+      readonly url: OutputLike<string>;
       constructor(id: string, args: Record<string, unknown>, opts?: object) {
         super('sst:aws:Function', id, {}, opts);
         const name = String(args.name);
@@ -154,13 +160,22 @@ describe('greenlight stacks (Pulumi mocks)', () => {
         pulumi.output(args).apply((resolved) => functions.set(name, resolved));
         this.name = pulumi.output(name);
         this.arn = pulumi.output(`arn:aws:lambda:${region}:${account}:function:${name}`);
+        this.url = pulumi.output(`https://${name}.lambda-url.${region}.on.aws/`);
+      }
+    }
+    // SST reads a secret's value from SST_SECRET_<name>, set by `sst secret set`.
+    class RecordedSecret {
+      readonly value: OutputLike<string>;
+      constructor(name: string, placeholder?: string) {
+        secrets.set(name, placeholder);
+        this.value = pulumi.output(`value of ${name}`);
       }
     }
     Object.assign(globalThis, {
       aws: platform('@pulumi/aws'),
       $util: pulumi,
       $app: { name: 'greenlight', stage },
-      sst: { aws: { Function: RecordedFunction } },
+      sst: { aws: { Function: RecordedFunction }, Secret: RecordedSecret },
     });
 
     // Loaded by URL so that the main typecheck (which has no SST globals) does not follow it;
@@ -218,7 +233,9 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       expect(matchesPattern(event, pattern), other).toBe(false);
     }
 
-    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
+    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
+      (target) => target.inputs.rule === names.releaseRule,
+    );
     expect(targets).toHaveLength(1);
     const machineArn = `arn:aws:states:${region}:${account}:stateMachine:${names.stateMachine}`;
     expect(targets[0]?.inputs).toMatchObject({
@@ -232,18 +249,45 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       expect.objectContaining({ Action: ['states:StartExecution'], Resource: [machineArn] }),
     ]);
     const queuePolicy = policyOf(ofType('aws:sqs/queuePolicy:QueuePolicy')[0] as Recorded);
+    const ruleArn = (name: string) =>
+      String(
+        arnTemplates['aws:cloudwatch/eventRule:EventRule']?.(name, { eventBusName: names.bus }),
+      );
     expect(queuePolicy.Statement[0]).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: ['sqs:SendMessage'],
       Condition: {
         ArnEquals: {
-          'aws:SourceArn': String(
-            arnTemplates['aws:cloudwatch/eventRule:EventRule']?.(names.releaseRule, {
-              eventBusName: names.bus,
-            }),
-          ),
+          'aws:SourceArn': [ruleArn(names.operatorRule), ruleArn(names.releaseRule)].sort(),
         },
       },
+    });
+  });
+
+  it('hands Operator Command events to the operator function, and nothing else', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.operatorRule);
+    expect(rule.inputs.eventBusName).toBe(names.bus);
+    const pattern = JSON.parse(String(rule.inputs.eventPattern)) as object;
+    expect(pattern).toEqual(operatorRulePattern);
+    expect(matchesPattern(aReleaseEvent({}, { 'detail-type': 'Operator Command' }), pattern)).toBe(
+      true,
+    );
+    expect(matchesPattern(aReleaseEvent(), pattern)).toBe(false);
+    const functionArn = `arn:aws:lambda:${region}:${account}:function:${names.functionName(GreenlightFunction.Operator)}`;
+    const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
+      (t) => t.inputs.rule === names.operatorRule,
+    );
+    expect(target?.inputs).toMatchObject({
+      eventBusName: names.bus,
+      arn: functionArn,
+      deadLetterConfig: { arn: `arn:aws:sqs:${region}:${account}:${names.deadLetterQueue}` },
+    });
+    expect(target?.inputs.roleArn).toBeUndefined();
+    expect(one('aws:lambda/permission:Permission', undefined).inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      function: names.functionName(GreenlightFunction.Operator),
+      principal: 'events.amazonaws.com',
+      sourceArn: `arn:aws:events:${region}:${account}:rule/${names.bus}/${names.operatorRule}`,
     });
   });
 
@@ -278,13 +322,13 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     );
   });
 
-  it('deploys every step as a nodejs24.x ESM minified function with its environment and own role', () => {
+  it('deploys every function as a nodejs24.x ESM minified function with its environment and own role', () => {
     expect([...functions.keys()].sort()).toEqual(
-      Object.values(ReleaseFunction)
+      Object.values(GreenlightFunction)
         .map((fn) => names.functionName(fn))
         .sort(),
     );
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       const args = functions.get(names.functionName(fn)) ?? {};
       const handlerFile = fileURLToPath(new URL(`../../functions/${fn}.ts`, import.meta.url));
       expect(existsSync(handlerFile), handlerFile).toBe(true);
@@ -303,11 +347,30 @@ describe('greenlight stacks (Pulumi mocks)', () => {
         },
       });
       expect(args.link, 'SST link grants dynamodb:*').toBeUndefined();
+      const environment = args.environment as Record<string, string>;
+      expect(environment.SLACK_BOT_TOKEN, fn).toBe(
+        SlackFunctions.has(fn) ? 'value of SlackBotToken' : undefined,
+      );
+      expect(environment.SLACK_SIGNING_SECRET, fn).toBe(
+        fn === GreenlightFunction.SlackInteractions ? 'value of SlackSigningSecret' : undefined,
+      );
+      expect(args.url, fn).toEqual(
+        fn === GreenlightFunction.SlackInteractions
+          ? { authorization: 'none', cors: false }
+          : undefined,
+      );
     }
   });
 
+  it('requires the Slack secrets when a service asks for Slack approval', () => {
+    expect([...secrets.entries()].sort()).toEqual([
+      ['SlackBotToken', undefined],
+      ['SlackSigningSecret', undefined],
+    ]);
+  });
+
   it('gives each function exactly the actions of its row in the permissions table', () => {
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       const policy = rolePolicy(names.roleName(fn));
       const table = new Set(functionGrants[fn].flatMap((grant) => grant.actions));
       expect([...allowedActions(policy)].sort(), fn).toEqual([...table].sort());
@@ -324,11 +387,11 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
       `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
-      ...Object.values(ReleaseFunction).map(
+      ...Object.values(GreenlightFunction).map(
         (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
       ),
     ];
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       for (const statement of rolePolicy(names.roleName(fn)).Statement) {
         for (const resource of statement.Resource) {
           // "*" only for actions without resource types (checked in the next test).
@@ -341,7 +404,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
 
   it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {
     const policies = allPolicies();
-    expect(policies.length).toBeGreaterThan(Object.values(ReleaseFunction).length * 2);
+    expect(policies.length).toBeGreaterThan(Object.values(GreenlightFunction).length * 2);
     for (const [where, policy] of policies) {
       expect(wildcardActions(policy), where).toEqual([]);
       for (const statement of policy.Statement) {
@@ -355,23 +418,46 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     }
   });
 
-  it('opens the bus to the configured CI principals and greenlight’s steps only', () => {
+  it('opens the bus to the configured CI principals, operators and greenlight’s publishers only', () => {
     const policy = policyOf(one('aws:cloudwatch/eventBusPolicy:EventBusPolicy', undefined));
     const busArn = `arn:aws:events:${region}:${account}:event-bus/${names.bus}`;
-    const [allow, denyOthers, denyForgery] = policy.Statement;
-    expect(allow).toMatchObject({
+    const operators = config.operators?.principals ?? [];
+    const [allowCi, allowOperators, denyOthers, denyCiForgery, denyOperatorForgery] =
+      policy.Statement;
+    expect(allowCi).toMatchObject({
       Effect: 'Allow',
       Principal: { AWS: config.ci.principals },
       Action: ['events:PutEvents'],
       Resource: [busArn],
+      Condition: { StringEquals: { 'events:detail-type': 'Release Requested' } },
     });
+    expect(allowOperators).toMatchObject({
+      Effect: 'Allow',
+      Principal: { AWS: operators },
+      Condition: { StringEquals: { 'events:detail-type': 'Operator Command' } },
+    });
+    const publishers = Object.values(GreenlightFunction).filter((fn) =>
+      calledActions(fn).has('events:PutEvents'),
+    );
+    expect(publishers).toContain(GreenlightFunction.Operator);
+    expect(publishers).not.toContain(GreenlightFunction.SlackInteractions);
     expect(denyOthers?.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toEqual(
       [
         ...config.ci.principals,
-        ...Object.values(ReleaseFunction).map((fn) => roleArn(names.roleName(fn))),
+        ...operators,
+        ...publishers.map((fn) => roleArn(names.roleName(fn))),
       ].sort(),
     );
-    expect(denyForgery).toMatchObject({ Effect: 'Deny', Principal: { AWS: config.ci.principals } });
+    expect(denyCiForgery).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: config.ci.principals },
+      Condition: { StringNotEquals: { 'events:detail-type': 'Release Requested' } },
+    });
+    expect(denyOperatorForgery).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: operators },
+      Condition: { StringNotEquals: { 'events:detail-type': 'Operator Command' } },
+    });
   });
 
   it('keeps the tables recoverable and expires idempotency records', () => {
@@ -413,7 +499,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(filters.map((f) => f.inputs.logGroupName).sort()).toEqual(
       [
         names.stateMachineLogGroup,
-        ...Object.values(ReleaseFunction).map((fn) => names.functionLogGroup(fn)),
+        ...Object.values(GreenlightFunction).map((fn) => names.functionLogGroup(fn)),
       ].sort(),
     );
   });

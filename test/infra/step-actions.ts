@@ -17,25 +17,43 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+  SFNClient,
+  type SFNClientResolvedConfig,
+} from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { createSlackInteractionsHandler } from '../../functions/slack-interactions.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
+import type { LocalSlack } from '../../src/local/slack-standin.ts';
+import { startLocalSlack } from '../../src/local/slack-standin.ts';
 import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
+import { createOperatorDependencies } from '../../src/runtime/operator-dependencies.ts';
 import { createStepHandler, logger, type Step } from '../../src/runtime/step-handler.ts';
+import {
+  createApprovalStepDependencies,
+  createInteractionDependencies,
+} from '../../src/slack/dependencies.ts';
 import { acquireLockStep } from '../../src/steps/acquire-lock.ts';
+import { approvalTimeoutStep } from '../../src/steps/approval-timeout.ts';
 import { bakeTickStep } from '../../src/steps/bake-tick.ts';
 import { checkGatesStep } from '../../src/steps/check-gates.ts';
 import { endBakeStep } from '../../src/steps/end-bake.ts';
 import { finalizeStep } from '../../src/steps/finalize.ts';
+import { operatorCommandStep } from '../../src/steps/operator-command.ts';
 import { provisionGreenStep } from '../../src/steps/provision-green.ts';
 import { registerStep } from '../../src/steps/register.ts';
+import { requestApprovalStep } from '../../src/steps/request-approval.ts';
 import { rollbackStep } from '../../src/steps/rollback.ts';
 import { setWeightStep } from '../../src/steps/set-weight.ts';
 import { startBakeStep } from '../../src/steps/start-bake.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
-import { ReleaseFunction } from '../../workflows/release.ts';
 import { startDynalite } from '../support/dynalite.ts';
 
 /**
@@ -58,25 +76,77 @@ function iamAction(service: string, commandName: string): string {
   return actionOverrides[action] ?? action;
 }
 
-const asAnyStep = <I, O>(step: Step<I, O>) => step as unknown as Step<unknown, unknown>;
-const steps: Record<ReleaseFunction, Step<unknown, unknown>> = {
-  [ReleaseFunction.Register]: asAnyStep(registerStep),
-  [ReleaseFunction.AcquireLock]: asAnyStep(acquireLockStep),
-  [ReleaseFunction.ProvisionGreen]: asAnyStep(provisionGreenStep),
-  [ReleaseFunction.TestGreen]: asAnyStep(testGreenStep),
-  [ReleaseFunction.SetWeight]: asAnyStep(setWeightStep),
-  [ReleaseFunction.StartBake]: asAnyStep(startBakeStep),
-  [ReleaseFunction.EndBake]: asAnyStep(endBakeStep),
-  [ReleaseFunction.BakeTick]: asAnyStep(bakeTickStep),
-  [ReleaseFunction.CheckGates]: asAnyStep(checkGatesStep),
-  [ReleaseFunction.Finalize]: asAnyStep(finalizeStep),
-  [ReleaseFunction.Rollback]: asAnyStep(rollbackStep),
+type AnyStep = Step<unknown, unknown, StepDependencies>;
+const asAnyStep = <I, O, D extends StepDependencies>(step: Step<I, O, D>) =>
+  step as unknown as AnyStep;
+type Env = Record<string, string>;
+type Handler = (event: never, context: Context) => Promise<unknown>;
+
+/**
+ * How each function is built, as its functions/ entry point builds it: its step (or handler)
+ * over the dependencies its process makes from the environment. `dynamo` is the client every
+ * DynamoDB request goes through, so the recorder can watch it.
+ */
+const builders: Record<
+  GreenlightFunction,
+  (env: Env) => { handler: Handler; dynamo: DynamoDBClient }
+> = {
+  [GreenlightFunction.Register]: stepWith(registerStep),
+  [GreenlightFunction.AcquireLock]: stepWith(acquireLockStep),
+  [GreenlightFunction.ProvisionGreen]: stepWith(provisionGreenStep),
+  [GreenlightFunction.TestGreen]: stepWith(testGreenStep),
+  [GreenlightFunction.SetWeight]: stepWith(setWeightStep),
+  [GreenlightFunction.StartBake]: stepWith(startBakeStep),
+  [GreenlightFunction.EndBake]: stepWith(endBakeStep),
+  [GreenlightFunction.BakeTick]: stepWith(bakeTickStep),
+  [GreenlightFunction.CheckGates]: stepWith(checkGatesStep),
+  [GreenlightFunction.Finalize]: stepWith(finalizeStep),
+  [GreenlightFunction.Rollback]: stepWith(rollbackStep),
+  [GreenlightFunction.RequestApproval]: stepWith(
+    requestApprovalStep,
+    createApprovalStepDependencies,
+  ),
+  [GreenlightFunction.ApprovalTimeout]: stepWith(
+    approvalTimeoutStep,
+    createApprovalStepDependencies,
+  ),
+  [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
+  [GreenlightFunction.SlackInteractions]: (env) => {
+    const dynamo = new DynamoDBClient({});
+    const deps = createInteractionDependencies(logger, env, dynamo);
+    return { handler: createSlackInteractionsHandler(() => deps) as Handler, dynamo };
+  },
 };
+
+function stepWith<I, O, D extends StepDependencies>(
+  step: Step<I, O, D>,
+  dependencies: (env: Env) => D = createDependencies as unknown as (env: Env) => D,
+) {
+  return (env: Env) => {
+    const deps = dependencies(env);
+    return {
+      handler: createStepHandler(asAnyStep(step), () => deps) as Handler,
+      dynamo: deps.dynamo,
+    };
+  };
+}
 
 export const recordedService: ServiceConfigInput = {
   name: 'checkout',
   target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
-  strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+  strategies: {
+    canary: { type: 'canary', percent: 10, bakeSeconds: 60 },
+    // A human says go in Slack, before traffic moves and before finalize.
+    approved: {
+      type: 'all-at-once',
+      approval: {
+        type: 'slack',
+        channel: 'C0RELEASES',
+        approvers: ['U0DANA'],
+        stages: ['before-shift', 'before-finalize'],
+      },
+    },
+  },
   defaultStrategy: 'canary',
   artifacts: { s3Buckets: ['acme-artifacts'] },
   alarms: ['checkout-errors'],
@@ -97,14 +167,21 @@ interface FakeAws {
 
 export interface StepRecorder {
   /** Invokes one function's handler; returns its result or the error it threw. */
-  invoke(fn: ReleaseFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
+  invoke(fn: GreenlightFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
-  actions: Record<ReleaseFunction, Set<string>>;
+  actions: Record<GreenlightFunction, Set<string>>;
+  /** The Slack Web API stand-in the approval functions talk to. */
+  slack: LocalSlack;
+  /** The SFN mock, to script a callback's answer (a task that stopped waiting). */
+  sfn: AwsStub<ServiceInputTypes, ServiceOutputTypes, SFNClientResolvedConfig>;
   close(): Promise<void>;
 }
 
+export const slackSigningSecret = 'recorder-signing-secret';
+
 export async function startStepRecorder(): Promise<StepRecorder> {
   const dynalite = await startDynalite();
+  const slack = await startLocalSlack({ botToken: 'xoxb-recorder' });
   const saved = { ...process.env };
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
@@ -120,6 +197,9 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
     GREENLIGHT_BUS_NAME: 'greenlight',
     GREENLIGHT_SERVICES: JSON.stringify([recordedService]),
+    SLACK_BOT_TOKEN: 'xoxb-recorder',
+    SLACK_SIGNING_SECRET: slackSigningSecret,
+    SLACK_API_URL: slack.apiUrl,
   };
   const admin = new DynamoDBClient({});
   await admin.send(new CreateTableCommand(ledgerTableInput(env.GREENLIGHT_LEDGER_TABLE)));
@@ -207,26 +287,30 @@ export async function startStepRecorder(): Promise<StepRecorder> {
             ],
     }),
   );
-  eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+  let eventIds = 0;
+  eventbridge.on(PutEventsCommand).callsFake((input: { Entries?: unknown[] }) => ({
+    FailedEntryCount: 0,
+    Entries: (input.Entries ?? []).map(() => ({ EventId: `event-${++eventIds}` })),
+  }));
 
   const actions = Object.fromEntries(
-    Object.values(ReleaseFunction).map((fn) => [fn, new Set<string>()]),
-  ) as Record<ReleaseFunction, Set<string>>;
-  let current: ReleaseFunction | undefined;
+    Object.values(GreenlightFunction).map((fn) => [fn, new Set<string>()]),
+  ) as Record<GreenlightFunction, Set<string>>;
+  let current: GreenlightFunction | undefined;
   const handlers = Object.fromEntries(
-    Object.values(ReleaseFunction).map((fn) => {
+    Object.values(GreenlightFunction).map((fn) => {
       // One set of dependencies per function, as each Lambda function has its own process.
-      const deps: StepDependencies = createDependencies(env);
-      deps.dynamo.middlewareStack.add(
+      const { handler, dynamo } = builders[fn](env);
+      dynamo.middlewareStack.add(
         (next, context) => (args) => {
           if (current) actions[current].add(iamAction('dynamodb', context.commandName ?? '?'));
           return next(args);
         },
         { step: 'initialize', name: 'recordIamAction' },
       );
-      return [fn, createStepHandler(steps[fn], () => deps)];
+      return [fn, handler];
     }),
-  ) as Record<ReleaseFunction, ReturnType<typeof createStepHandler>>;
+  ) as Record<GreenlightFunction, Handler>;
 
   const mocks = [
     ['lambda', lambda],
@@ -238,6 +322,8 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   return {
     fake,
     actions,
+    slack: slack.slack,
+    sfn,
     async invoke(fn, event) {
       const before = mocks.map(([, mock]) => mock.calls().length);
       current = fn;
@@ -263,12 +349,13 @@ export async function startStepRecorder(): Promise<StepRecorder> {
       for (const [, mock] of mocks) mock.restore();
       process.env = saved;
       logger.setLogLevel(logLevel);
+      await slack.close();
       await dynalite.close();
     },
   };
 }
 
-function lambdaContext(fn: ReleaseFunction, request: number): Context {
+function lambdaContext(fn: GreenlightFunction, request: number): Context {
   const unsupported = () => {
     throw new Error('not supported');
   };

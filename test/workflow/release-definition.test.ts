@@ -59,15 +59,115 @@ describe('buildReleaseDefinition', () => {
     expect(withWork).toEqual([
       ReleaseState.ProvisionGreen,
       ReleaseState.TestGreen,
+      ReleaseState.RequestApproval,
+      ReleaseState.ApprovalTimedOut,
       ReleaseState.ShiftTraffic,
+      ReleaseState.RequestFinalApproval,
+      ReleaseState.FinalApprovalTimedOut,
       ReleaseState.Finalize,
       ReleaseState.Rollback,
     ]);
+    const intoRollback = {
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.failure',
+      Next: ReleaseState.Rollback,
+    };
     for (const name of withWork.filter((n) => n !== ReleaseState.Rollback)) {
-      expect(definition.States[name]?.Catch, name).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
-      ]);
+      const caught = definition.States[name]?.Catch as unknown[];
+      // The approval waits catch their own timeout first; everything else goes to Rollback.
+      expect(caught.at(-1), name).toEqual(intoRollback);
     }
+  });
+
+  it('asks for approval before traffic moves, and before finalize, only when the release says so', () => {
+    const states = definition.States;
+    expect(states[ReleaseState.TestGreen]?.Next).toBe(ReleaseState.NeedsApproval);
+    expect(states[ReleaseState.NeedsApproval]).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.release.approval.beforeShift', IsPresent: true },
+            { Variable: '$.release.approval.beforeShift', BooleanEquals: true },
+          ],
+          Next: ReleaseState.RequestApproval,
+        },
+      ],
+      Default: ReleaseState.ShiftTraffic,
+    });
+    expect(states[ReleaseState.ShiftTraffic]?.Next).toBe(ReleaseState.NeedsFinalApproval);
+    expect(states[ReleaseState.NeedsFinalApproval]).toMatchObject({
+      Default: ReleaseState.Finalize,
+    });
+    expect(states[ReleaseState.RequestApproval]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: 'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-request-approval',
+        Payload: {
+          'release.$': '$.release',
+          'colours.$': '$.colours',
+          stage: 'before-shift',
+          'taskToken.$': '$$.Task.Token',
+        },
+      },
+      TimeoutSecondsPath: '$.release.approval.timeoutSeconds',
+      ResultPath: '$.approval',
+      Next: ReleaseState.ShiftTraffic,
+    });
+    expect(states[ReleaseState.RequestFinalApproval]).toMatchObject({
+      Parameters: { Payload: { stage: 'before-finalize' } },
+      ResultPath: '$.finalApproval',
+      Next: ReleaseState.Finalize,
+    });
+  });
+
+  it('takes the service’s timeout action: approve goes on, reject rolls back as ApprovalTimedOut', () => {
+    const states = definition.States;
+    const request = states[ReleaseState.RequestApproval] as Record<string, unknown>;
+    expect((request.Catch as unknown[])[0]).toEqual({
+      ErrorEquals: ['States.Timeout'],
+      ResultPath: '$.failure',
+      Next: ReleaseState.ApprovalTimedOut,
+    });
+    expect(states[ReleaseState.ApprovalTimedOut]).toMatchObject({
+      Parameters: { 'release.$': '$.release', stage: 'before-shift' },
+      ResultPath: '$.approvalTimeout',
+      Next: ReleaseState.OnApprovalTimeout,
+    });
+    expect(states[ReleaseState.OnApprovalTimeout]).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.approvalTimeout.action',
+          StringEquals: 'approve',
+          Next: ReleaseState.ShiftTraffic,
+        },
+      ],
+      Default: ReleaseState.ApprovalTimeoutRejects,
+    });
+    expect(states[ReleaseState.ApprovalTimeoutRejects]).toEqual({
+      Type: 'Pass',
+      Parameters: { Error: 'ApprovalTimedOut', 'Cause.$': '$.approvalTimeout.reason' },
+      ResultPath: '$.failure',
+      Next: ReleaseState.Rollback,
+    });
+    // A rejection (ApprovalRejected) or an operator's abort goes straight to Rollback.
+    const retried = (request.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    expect(retried).not.toContain('States.Timeout');
+    expect(retried).not.toContain('ApprovalRejected');
+    expect(retried).toContain('SlackApiFailed');
+  });
+
+  it('ends a bake at once into the gate check when an operator promotes the release', () => {
+    const map = definition.States[ReleaseState.ShiftTraffic] as Record<string, unknown>;
+    const processor = map.ItemProcessor as { States: Record<string, Record<string, unknown>> };
+    expect(processor.States[ReleaseState.Bake]?.Catch).toEqual([
+      {
+        ErrorEquals: ['OperatorPromoted'],
+        ResultPath: '$.bakeCutShort',
+        Next: ReleaseState.CheckGates,
+      },
+    ]);
   });
 
   it('retries transient AWS errors with backoff on every task, and never a domain error', () => {
@@ -84,6 +184,10 @@ describe('buildReleaseDefinition', () => {
         ReleaseState.CheckGates,
         ReleaseState.Finalize,
         ReleaseState.Rollback,
+        ReleaseState.RequestApproval,
+        ReleaseState.ApprovalTimedOut,
+        ReleaseState.RequestFinalApproval,
+        ReleaseState.FinalApprovalTimedOut,
       ].sort(),
     );
     for (const [name, state] of tasks) {
@@ -94,11 +198,14 @@ describe('buildReleaseDefinition', () => {
         continue;
       }
       expect(transient?.BackoffRate, name).toBeGreaterThan(1);
-      // The bake's watch ends by design with States.Timeout only if its timer was lost.
+      // The bake's watch ends by design with States.Timeout only if its timer was lost; an
+      // approval's timeout is its verdict. Slack being down is transient for an approval.
       const expected =
         name === ReleaseState.WatchGates
           ? TransientErrors.filter((e) => e !== 'States.Timeout')
-          : TransientErrors;
+          : name === ReleaseState.RequestApproval || name === ReleaseState.RequestFinalApproval
+            ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
+            : TransientErrors;
       expect(transient?.ErrorEquals, name).toEqual(expected);
       const retried = retry.flatMap((r) => r.ErrorEquals);
       expect(retried, name).not.toContain('GreenTestFailed');

@@ -706,5 +706,55 @@ describe('LocalStepFunctions', () => {
         rejection: { Error: 'States.HeartbeatTimeout' },
       });
     });
+
+    it('reads TimeoutSecondsPath from the state input, as Step Functions does, not from the parameters', async () => {
+      const harness = await startHarness();
+      const payloads: unknown[] = [];
+      harness.sfn.createStateMachine({
+        name: 'release',
+        definition: {
+          StartAt: 'Approve',
+          States: {
+            Approve: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+              Parameters: {
+                FunctionName: 'request-approval',
+                Payload: { 'taskToken.$': '$$.Task.Token', 'service.$': '$.service' },
+              },
+              TimeoutSecondsPath: '$.approval.timeoutSeconds',
+              Catch: [
+                { ErrorEquals: ['States.Timeout'], ResultPath: '$.timedOut', Next: 'TimedOut' },
+              ],
+              End: true,
+            },
+            TimedOut: { Type: 'Pass', End: true },
+          },
+        },
+        functions: {
+          'request-approval': async (event: unknown) => {
+            payloads.push(event);
+            return {};
+          },
+        },
+      });
+      const { executionArn } = harness.sfn.startExecution('release', {
+        service: 'checkout',
+        approval: { timeoutSeconds: 1 },
+      });
+
+      const record = await harness.sfn.waitForExecution(executionArn);
+      const [payload] = payloads as { taskToken: string }[];
+
+      expect(JSON.parse(record.output as string)).toMatchObject({
+        timedOut: { Error: 'States.Timeout' },
+      });
+      expect(payload).toEqual({ taskToken: expect.any(String), service: 'checkout' });
+      await expect(
+        harness.client.send(
+          new SendTaskSuccessCommand({ taskToken: payload?.taskToken, output: '{}' }),
+        ),
+      ).rejects.toBeInstanceOf(TaskDoesNotExist);
+    });
   });
 });

@@ -1,0 +1,341 @@
+import { z } from 'zod';
+import { ErrorName, isGreenlightError } from '../core/errors.ts';
+import {
+  type CommandRecord,
+  OperatorCommandDetailType,
+  OperatorCommandName,
+  OperatorCommandV1,
+} from '../core/operator-command.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import type { ApprovalStore, CommandLog, ReleaseRequests } from '../core/ports.ts';
+import { ApprovalStage, ApprovalStatus, type ReleaseRecord } from '../core/records.ts';
+import { findService } from '../core/registry.ts';
+import { deriveReleaseId } from '../core/release-id.ts';
+import { issuesFromZod } from '../core/resolve-release.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
+import type { StepDependencies } from '../runtime/dependencies.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import { endBakeForOperator } from './operator-bake.ts';
+import { approvalIdOf } from './request-approval.ts';
+
+/** What the operator function works through: the steps' ports, approvals, its command log. */
+export interface OperatorDependencies extends StepDependencies {
+  approvals: ApprovalStore;
+  commands: CommandLog;
+  requests: ReleaseRequests;
+}
+
+const OperatorCommandEvent = z.object({
+  id: z.string().min(1),
+  'detail-type': z.literal(OperatorCommandDetailType),
+  detail: z.unknown(),
+});
+type OperatorCommandEvent = z.infer<typeof OperatorCommandEvent>;
+
+/** `source` of the Release Requested events a retry puts on the bus. */
+export const OperatorEventSource = 'greenlight.operator';
+
+/**
+ * A command the release's state does not allow, or that names nothing to act on. Recorded as
+ * refused, with this message; never retried.
+ */
+class CommandRefused extends Error {
+  readonly releaseId: string | undefined;
+
+  constructor(message: string, releaseId?: string) {
+    super(message);
+    this.releaseId = releaseId;
+  }
+}
+
+type Applied = Pick<CommandRecord, 'message' | 'releaseId' | 'newReleaseId'>;
+
+/**
+ * Carries out one operator command (an "Operator Command" event from `greenlight pause`,
+ * `abort`, ...). Every command goes through the release's transitions, so one that does not
+ * fit the release's state ("it is paused already") is refused and changes nothing; either way
+ * the outcome is stored under the event's id for the CLI to read, and in the release's
+ * timeline with who and why. A redelivered event finds its outcome and does nothing again.
+ */
+export const operatorCommandStep: Step<OperatorCommandEvent, CommandRecord, OperatorDependencies> =
+  {
+    name: 'operator',
+    input: OperatorCommandEvent,
+    run: async (event, deps) => {
+      const earlier = await deps.commands.get(event.id);
+      if (earlier) return earlier;
+      const at = deps.now().toISOString();
+      const parsed = OperatorCommandV1.safeParse(event.detail);
+      if (!parsed.success) {
+        const detail = (event.detail ?? {}) as Record<string, unknown>;
+        return deps.commands.record({
+          commandId: event.id,
+          command: String(detail.command ?? 'unknown') as CommandRecord['command'],
+          actor: String(detail.actor ?? 'unknown'),
+          reason: String(detail.reason ?? ''),
+          outcome: 'refused',
+          message: `Not a valid command: ${issuesFromZod(parsed.error, 'detail')
+            .map((issue) => `${issue.path}: ${issue.message}`)
+            .join('; ')}`,
+          at,
+        });
+      }
+      const command = parsed.data;
+      const base = {
+        commandId: event.id,
+        command: command.command,
+        actor: command.actor,
+        reason: command.reason,
+        at,
+      };
+      let outcome: CommandRecord;
+      try {
+        const applied = await apply(command, deps);
+        outcome = { ...base, ...definedOnly(applied), outcome: 'applied' };
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        const releaseId =
+          error instanceof CommandRefused
+            ? error.releaseId
+            : 'releaseId' in command
+              ? command.releaseId
+              : undefined;
+        outcome = {
+          ...base,
+          ...(releaseId === undefined ? {} : { releaseId }),
+          ...('service' in command ? { service: command.service } : {}),
+          outcome: 'refused',
+          message: error.message,
+        };
+      }
+      const stored = await deps.commands.record(outcome);
+      if (stored.releaseId !== undefined && (await deps.ledger.getRelease(stored.releaseId))) {
+        await deps.ledger.recordStep(
+          stored.releaseId,
+          stepRecord(deps, {
+            key: `operator#${stored.commandId}`,
+            step: 'operator',
+            outcome: stored.outcome === 'applied' ? 'succeeded' : 'skipped',
+            phase: (await loadRelease(deps, stored.releaseId)).phase,
+            reason: `${stored.command} by ${stored.actor} (${stored.reason}): ${stored.outcome === 'applied' ? '' : 'refused: '}${stored.message}`,
+          }),
+        );
+      }
+      return stored;
+    },
+  };
+
+async function apply(command: OperatorCommandV1, deps: OperatorDependencies): Promise<Applied> {
+  if (command.command === OperatorCommandName.Rollback) return revert(command, deps);
+  const record = await loadRelease(deps, command.releaseId);
+  const by = command.actor;
+  const reason = command.reason;
+  switch (command.command) {
+    case OperatorCommandName.Pause: {
+      const paused = await advanceRelease(deps, record, {
+        type: ReleaseEventType.Paused,
+        by,
+        reason,
+      });
+      return { releaseId: record.releaseId, message: paused.reason };
+    }
+    case OperatorCommandName.Resume: {
+      const resumed = await advanceRelease(deps, record, {
+        type: ReleaseEventType.Resumed,
+        by,
+        reason,
+      });
+      return { releaseId: record.releaseId, message: resumed.reason };
+    }
+    case OperatorCommandName.Promote: {
+      const promoted = await advanceRelease(deps, record, {
+        type: ReleaseEventType.Promoted,
+        by,
+        reason,
+      });
+      const bake = await endBakeForOperator(deps, {
+        releaseId: record.releaseId,
+        action: 'promote',
+        reason: promoted.reason,
+      });
+      return {
+        releaseId: record.releaseId,
+        message: `${promoted.reason}${bake.ended ? `; the bake of step ${(bake.stepIndex ?? 0) + 1} ended now` : ''}`,
+      };
+    }
+    case OperatorCommandName.Abort:
+      return abort(record, by, reason, deps);
+    case OperatorCommandName.Retry:
+      return retry(record, by, reason, deps);
+  }
+}
+
+/**
+ * Rolls back now: the release goes to RollingBack, and whatever the workflow waits on (a bake,
+ * an approval) fails at once with OperatorAborted; otherwise the step under way finishes and
+ * the next one fails with it. Either way the workflow's Rollback puts traffic on blue.
+ */
+async function abort(
+  record: ReleaseRecord,
+  by: string,
+  reason: string,
+  deps: OperatorDependencies,
+): Promise<Applied> {
+  const aborted = await advanceRelease(deps, record, {
+    type: ReleaseEventType.AbortRequested,
+    by,
+    reason,
+  });
+  const interrupted: string[] = [];
+  const bake = await endBakeForOperator(deps, {
+    releaseId: record.releaseId,
+    action: 'abort',
+    reason: aborted.reason,
+  });
+  if (bake.ended) interrupted.push(`the bake of step ${(bake.stepIndex ?? 0) + 1}`);
+  for (const stage of [ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]) {
+    const approvalId = approvalIdOf(record.releaseId, stage);
+    const approval = await deps.approvals.get(approvalId);
+    if (approval?.status !== ApprovalStatus.Pending) continue;
+    const decided = await deps.approvals.decide(approvalId, {
+      status: ApprovalStatus.Rejected,
+      by,
+      at: deps.now().toISOString(),
+      via: 'abort',
+      reason,
+    });
+    if (!decided.decided) continue;
+    await deps.callbacks.fail(decided.record.taskToken, ErrorName.OperatorAborted, aborted.reason);
+    interrupted.push(`the ${stage} approval`);
+  }
+  return {
+    releaseId: record.releaseId,
+    message: `${aborted.reason}; ${interrupted.length > 0 ? `${interrupted.join(' and ')} ended now` : 'the step under way finishes, then the release rolls back'}`,
+  };
+}
+
+/**
+ * Starts a failed release again as its next attempt: the same version, artifact and strategy,
+ * a new release id. The event goes through the bus like CI's, so the new attempt is validated,
+ * queued and run exactly like any other release.
+ */
+async function retry(
+  record: ReleaseRecord,
+  by: string,
+  reason: string,
+  deps: OperatorDependencies,
+): Promise<Applied> {
+  const retryable: ReleasePhase[] = [
+    ReleasePhase.RolledBack,
+    ReleasePhase.Aborted,
+    ReleasePhase.Superseded,
+  ];
+  if (!retryable.includes(record.phase)) {
+    throw new CommandRefused(
+      `Release ${record.releaseId} is ${record.phase}; only a release that ended without finalizing (${retryable.join(', ')}) can be retried`,
+      record.releaseId,
+    );
+  }
+  const attempt = record.attempt + 1;
+  const next = deriveReleaseId(record.service, record.version, attempt);
+  const existing = await deps.ledger.getRelease(next);
+  if (existing) {
+    throw new CommandRefused(
+      `Attempt ${attempt} of ${record.service} ${record.version} exists already (${next}, ${existing.phase}); retry that one instead`,
+      record.releaseId,
+    );
+  }
+  await deps.requests.request(
+    {
+      schemaVersion: 1,
+      service: record.service,
+      version: record.version,
+      artifact: record.artifact,
+      strategy: record.strategy,
+      attempt,
+      actor: by,
+      ...(record.commit === undefined ? {} : { commit: record.commit }),
+      ...(record.ci === undefined ? {} : { ci: record.ci }),
+    },
+    OperatorEventSource,
+  );
+  return {
+    releaseId: record.releaseId,
+    newReleaseId: next,
+    message: `Retrying ${record.service} ${record.version} as attempt ${attempt} (${next}), requested by ${by}: ${reason}`,
+  };
+}
+
+/**
+ * Puts a service's last release, finalized, back on blue: one alias or listener switch while
+ * blue is still warm, no provisioning and no tests. Holds the service's lock meanwhile, so no
+ * new release starts halfway through.
+ */
+async function revert(
+  command: Extract<OperatorCommandV1, { command: 'rollback' }>,
+  deps: OperatorDependencies,
+): Promise<Applied> {
+  const service = findService(deps.config.registry, command.service);
+  if (!service) throw new CommandRefused(`Service "${command.service}" is not registered`);
+  const [latest] = await deps.ledger.listReleases(service.name, 1);
+  if (!latest) throw new CommandRefused(`${service.name} has no release to roll back`);
+  const refuse = (why: string) => new CommandRefused(why, latest.releaseId);
+  if (latest.phase !== ReleasePhase.Finalized) {
+    throw refuse(
+      `The last release of ${service.name}, ${latest.releaseId}, is ${latest.phase}, not Finalized; roll back a release in flight with "greenlight abort"`,
+    );
+  }
+  const finalizedAt = Date.parse(latest.updatedAt);
+  const warmUntil = finalizedAt + service.warmWindowSeconds * 1000;
+  const now = deps.now();
+  if (now.getTime() > warmUntil) {
+    throw refuse(
+      `Blue of ${latest.releaseId} was kept warm until ${new Date(warmUntil).toISOString()} (${service.warmWindowSeconds}s after finalize) and may be gone; release the previous version instead`,
+    );
+  }
+  if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
+  const lock = await deps.lock.acquire(service.name, latest.releaseId, now.toISOString());
+  if (!lock.acquired) {
+    throw refuse(`Release ${lock.holder} of ${service.name} is under way; abort it first`);
+  }
+  try {
+    await deps.targetFor(service).rollback(service, latest.colours);
+    await deps.bakes.unwatch(latest.releaseId, service.alarms);
+    const reverted = await advanceRelease(
+      deps,
+      latest,
+      { type: ReleaseEventType.Reverted, by: command.actor, reason: command.reason },
+      { eventKey: 'reverted' },
+    );
+    await deps.ledger.recordStep(
+      latest.releaseId,
+      stepRecord(deps, {
+        key: 'revert',
+        step: 'revert',
+        outcome: 'succeeded',
+        phase: ReleasePhase.RolledBack,
+        greenPercent: 0,
+        reason: `All traffic back on blue (${latest.colours.blue}) in one switch: ${reverted.reason}`,
+      }),
+    );
+    return { releaseId: latest.releaseId, message: reverted.reason };
+  } finally {
+    await deps.lock.release(service.name, latest.releaseId);
+  }
+}
+
+/**
+ * A verdict on the command (the state does not allow it, the release is unknown, someone else
+ * moved the target): recorded as refused. Anything else is a fault, thrown for EventBridge to
+ * retry the invocation.
+ */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof CommandRefused || isGreenlightError(error);
+}
+
+function definedOnly(applied: Applied): Applied {
+  return Object.fromEntries(
+    Object.entries(applied).filter(([, value]) => value !== undefined),
+  ) as Applied;
+}
