@@ -14,6 +14,8 @@ export const ExitCode = {
   Aborted: 5,
   Superseded: 5,
   Timeout: 6,
+  /** An operator command (or decision) the release's state did not allow: nothing changed. */
+  Refused: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -42,4 +44,5 @@ export const exitCodesHelp = `Exit codes:
   3  rolled back
   4  rejected by the workflow
   5  aborted or superseded by an operator or a newer release
-  6  timed out waiting (--timeout)`;
+  6  timed out waiting (--timeout)
+  7  refused: the release's state does not allow the command (already paused, decided, ...)`;

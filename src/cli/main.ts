@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
+import { OperatorCommandName } from '../core/operator-command.ts';
+import { connect } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
-import type { CommandContext, SharedOptions } from './options.ts';
-import { putEventsWith, runReleaseCommand } from './release-command.ts';
+import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
+import type { CommandContext } from './options.ts';
+import { runReleaseCommand } from './release-command.ts';
 import { runStatusCommand } from './status-command.ts';
 
 const usage = `Usage: greenlight <command> [options]
@@ -13,31 +12,40 @@ const usage = `Usage: greenlight <command> [options]
 Commands:
   release   announce a release on the greenlight bus; --wait follows it to the end
   status    show a release (--release ID) or a service's recent releases (--service NAME)
+  approve   approve a release waiting for a human decision (as the Slack button does)
+  reject    reject a release waiting for a human decision
+  pause     hold a release at its current weight; gates keep watching
+  resume    let a paused release go on
+  promote   skip the remaining steps and bakes; gates are checked once more first
+  abort     roll a release back now
+  rollback  put a service's last finalized release back on blue, while blue is warm
+  retry     start a failed release again as its next attempt
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and
 endpoint come from the standard AWS SDK configuration (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them.
+AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator commands record
+who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
 
 ${exitCodesHelp}`;
 
-const commands = { release: runReleaseCommand, status: runStatusCommand } as const;
-
-/** The only place real AWS clients are made; without flags the SDK's own chain decides. */
-function connect(options: SharedOptions) {
-  const config = {
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpointUrl === undefined ? {} : { endpoint: options.endpointUrl }),
-  };
-  return {
-    ledger: new DynamoReleaseLedger({
-      client: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
-      tableName: options.ledgerTable,
-    }),
-    putEvents: putEventsWith(new EventBridgeClient(config)),
-  };
-}
+type Connect = typeof connect;
+const operator =
+  (name: OperatorCommandName) => (argv: readonly string[], ctx: CommandContext, c: Connect) =>
+    runOperatorCommand(name, argv, ctx, c);
+const commands = {
+  release: runReleaseCommand,
+  status: runStatusCommand,
+  approve: (argv: readonly string[], ctx: CommandContext, c: Connect) =>
+    runDecisionCommand('approve', argv, ctx, c),
+  reject: (argv: readonly string[], ctx: CommandContext, c: Connect) =>
+    runDecisionCommand('reject', argv, ctx, c),
+  pause: operator(OperatorCommandName.Pause),
+  resume: operator(OperatorCommandName.Resume),
+  promote: operator(OperatorCommandName.Promote),
+  abort: operator(OperatorCommandName.Abort),
+  rollback: operator(OperatorCommandName.Rollback),
+  retry: operator(OperatorCommandName.Retry),
+} as const;
 
 const context: CommandContext = {
   out: (line) => process.stdout.write(`${line}\n`),

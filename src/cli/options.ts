@@ -33,7 +33,7 @@ export const sharedFlagsHelp = `Shared options:
   --bus NAME            EventBridge bus (env GREENLIGHT_BUS, default "${sharedDefaults.bus}")
   --ledger-table NAME   ledger DynamoDB table (env GREENLIGHT_LEDGER_TABLE, default "${sharedDefaults.ledgerTable}")
   --region REGION       AWS region (default: AWS_REGION / profile, as every AWS SDK)
-  --endpoint-url URL    one endpoint for EventBridge and DynamoDB, e.g. the local cloud
+  --endpoint-url URL    one endpoint for EventBridge, DynamoDB and Step Functions, e.g. the local cloud
                         http://127.0.0.1:4010 (default: AWS_ENDPOINT_URL or AWS itself)
   --json                machine-readable output
   -h, --help            this help`;
@@ -92,6 +92,31 @@ export function parseFlags<const T extends ParseArgsOptionsConfig>(
   } catch (error) {
     throw toUsageError(error, Object.keys(options));
   }
+}
+
+/**
+ * Like parseFlags, with at most one positional argument (`greenlight rollback checkout`), which
+ * `what` names in the error when there are more.
+ */
+export function parseFlagsAndTarget<const T extends ParseArgsOptionsConfig>(
+  args: readonly string[],
+  options: T,
+  what: string,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >;
+  try {
+    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw toUsageError(error, Object.keys(options));
+  }
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(
+      `Give one ${what}, not ${parsed.positionals.length}: ${parsed.positionals.join(' ')}.`,
+    );
+  }
+  return { values: parsed.values, target: parsed.positionals[0] };
 }
 
 function toUsageError(error: unknown, known: readonly string[]): UsageError {

@@ -3,6 +3,9 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
+import { connect } from '../../src/cli/connect.ts';
+import { runDecisionCommand } from '../../src/cli/operator-commands.ts';
+import type { SharedOptions } from '../../src/cli/options.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
@@ -12,6 +15,7 @@ import {
   startGreenlightLocal,
 } from '../../src/local/greenlight-local.ts';
 import { type StoredMessage, signedInteraction } from '../../src/local/slack-standin.ts';
+import { aContext } from '../unit/cli/fixtures.ts';
 import {
   aLambdaService,
   artifact,
@@ -42,6 +46,7 @@ const fixtures = [
   gated('expired', { timeoutSeconds: 1 }),
   gated('lenient', { timeoutSeconds: 1, onTimeout: 'approve' }),
   gated('final', { stages: ['before-finalize'] }),
+  gated('by-cli'),
 ];
 let local: GreenlightLocal;
 let lambda: LambdaClient;
@@ -251,6 +256,43 @@ describe('a release that asks for approval in Slack', () => {
 
     expect((await executionFor(local, eventId)).status).toBe('SUCCEEDED');
     expect((await local.ledger.getRelease(releaseId))?.phase).toBe('Finalized');
+  });
+});
+
+describe('greenlight approve', () => {
+  it('has the same effect as the button, for teams without Slack, and shows on the message', async () => {
+    const { releaseId, eventId, message } = await releaseAwaitingApproval('by-cli');
+    const { context, out } = aContext({ USER: 'dana' });
+    const connectLocal = (options: SharedOptions) =>
+      connect(
+        { ...options, endpointUrl: local.url, region: LocalNames.region },
+        { SLACK_BOT_TOKEN: LocalNames.slackBotToken, SLACK_API_URL: `${local.url}/api/` },
+      );
+
+    const code = await runDecisionCommand(
+      'approve',
+      ['--service', 'by-cli', '--reason', 'change ticket 42'],
+      context,
+      connectLocal,
+    );
+    const again = await runDecisionCommand(
+      'reject',
+      [releaseId, '--reason', 'no'],
+      context,
+      connectLocal,
+    );
+
+    expect(code).toBe(0);
+    expect(out[0]).toBe(`Approved ${releaseId} (before-shift) as dana: change ticket 42`);
+    expect(again).toBe(7);
+    expect((await executionFor(local, eventId)).status).toBe('SUCCEEDED');
+    const steps = await local.ledger.listSteps(releaseId);
+    expect(steps.find((s) => s.step === 'approval')?.reason).toMatch(
+      /^Approved by dana via cli at .*: change ticket 42$/,
+    );
+    expect(JSON.stringify(local.slack.message(channel, message.ts)?.blocks)).toContain(
+      ':white_check_mark: *Approved* by dana (via cli)',
+    );
   });
 });
 

@@ -4,6 +4,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCommandLog } from '../../src/aws/dynamo-commands.ts';
+import { connect } from '../../src/cli/connect.ts';
+import { runOperatorCommand } from '../../src/cli/operator-commands.ts';
+import type { SharedOptions } from '../../src/cli/options.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
@@ -13,6 +16,7 @@ import {
   startGreenlightLocal,
 } from '../../src/local/greenlight-local.ts';
 import type { LocalRequest } from '../../src/local/http.ts';
+import { aContext } from '../unit/cli/fixtures.ts';
 import {
   aLambdaService,
   artifact,
@@ -222,15 +226,22 @@ describe('greenlight promote', () => {
 });
 
 describe('greenlight abort', () => {
-  it('rolls back at once, mid-bake', async () => {
+  it('rolls back at once, mid-bake (sent by the greenlight command)', async () => {
     const { releaseId, eventId } = await release('aborted');
     await waitForStep(local, releaseId, 'bake');
+    const { context, out } = aContext({ USER: 'dana' });
 
-    const aborted = await command({ command: 'abort', releaseId, reason: 'wrong build' });
+    const code = await runOperatorCommand(
+      'abort',
+      ['--service', 'aborted', '--reason', 'wrong build'],
+      context,
+      (options: SharedOptions) =>
+        connect({ ...options, endpointUrl: local.url, region: LocalNames.region }),
+    );
     const execution = await executionFor(local, eventId);
 
-    expect(aborted).toMatchObject({ outcome: 'applied' });
-    expect(aborted.message).toContain('Aborted by dana: wrong build; the bake of step 1 ended now');
+    expect(code).toBe(0);
+    expect(out[0]).toBe('Abort: Aborted by dana: wrong build; the bake of step 1 ended now');
     expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
     const final = await local.ledger.getRelease(releaseId);
     expect(final?.phase).toBe('RolledBack');
