@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { shouldUseColor } from '../cli/format-timeline.ts';
+import { runApprovalDemo } from './approval-demo.ts';
 import { runDemo } from './demo.ts';
+import { DemoApproval } from './demo-registry.ts';
 import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
 
 // `npm start`: the local cloud with its demo, then it keeps serving until stopped.
@@ -8,7 +10,16 @@ const usage = `Usage: npm start [-- --port N] [--no-demo] [--exit-after-demo]
 
   --port N            port of the local AWS endpoint (default 4010, or GREENLIGHT_LOCAL_PORT)
   --no-demo           start serving without running the demo releases
-  --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)`;
+  --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)
+
+Services: "checkout" (no approval) and "payments", whose releases wait for a human "go" in the
+local Slack stand-in (the demo clicks Approve itself). From another terminal, with
+AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_REGION=us-east-1 (any credentials):
+  bin/greenlight release --service payments --version 2.0.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip
+  bin/greenlight approve --service payments --actor you       (or: reject --reason TEXT)
+  bin/greenlight pause|resume|promote|abort --service payments --actor you [--reason TEXT]
+  bin/greenlight rollback payments --actor you --reason TEXT   (a finalized release, while blue is warm)
+  bin/greenlight retry RELEASE_ID --actor you                  (a rolled-back release, as its next attempt)`;
 
 const { values } = parseArgs({
   options: {
@@ -35,17 +46,24 @@ const url = local.url;
 console.log(`greenlight local cloud on ${url}
   EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
-  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).`);
+  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).
+  Service "payments": Lambda alias payments:live; each release waits for approval in Slack
+    (channel ${DemoApproval.channel}, approver ${DemoApproval.approver.id}) on the local Slack stand-in at ${url}/api/;
+    its interactivity endpoint (the slack-interactions function) is POST ${local.slackInteractionsUrl}`);
 
 let failed = false;
 if (!values['no-demo']) {
   const outcomes = await runDemo(local, (line) => console.log(line), style);
+  const approved = await runApprovalDemo(local, (line) => console.log(line), style);
   console.log('');
-  for (const outcome of outcomes) {
+  for (const outcome of [
+    ...outcomes.map((o) => ({ ...o, version: `checkout ${o.version}` })),
+    approved,
+  ]) {
     const ok = outcome.release.phase === outcome.expected;
     failed ||= !ok;
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} checkout ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
+      `${ok ? 'ok  ' : 'FAIL'} ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
     );
   }
 }
@@ -61,7 +79,14 @@ Serving until Ctrl-C. Try it from another terminal:
   bin/greenlight release --service checkout --version 1.4.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip --wait
   bin/greenlight status --service checkout
   aws events put-events --endpoint-url ${url} --entries '[{"EventBusName":"greenlight","Source":"ci","DetailType":"Release Requested","Detail":"{\\"schemaVersion\\":1,\\"service\\":\\"checkout\\",\\"version\\":\\"1.5.0\\",\\"artifact\\":{\\"s3\\":{\\"bucket\\":\\"greenlight-demo-artifacts\\",\\"key\\":\\"checkout/1.0.0.zip\\"}}}"}]'
-  aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}`);
+  aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}
+
+Approvals and operator controls (who: --actor or $USER; why: --reason):
+  bin/greenlight release --service payments --version 2.0.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip
+  SLACK_BOT_TOKEN=${LocalNames.slackBotToken} SLACK_API_URL=${url}/api/ bin/greenlight approve --service payments --reason "change 42"
+  bin/greenlight pause --service payments --reason "watching p99"    (resume, promote, abort the same way)
+  bin/greenlight rollback payments --reason "errors after finalize"  (while blue is warm)
+  bin/greenlight retry <release id>                                  (a rolled-back release, as attempt 2)`);
 
 const shutdown = async () => {
   await local.close();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runApprovalDemo } from '../../src/local/approval-demo.ts';
 import { runDemo } from '../../src/local/demo.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
 
@@ -31,5 +32,14 @@ describe('runDemo', () => {
     expect(text).toContain('[##------------------] 10% green');
     expect(text).toMatch(/users saw {2}\d+ requests: .*, 0 dropped/);
     expect(local.lambda.describe('checkout').alias).toMatchObject({ version: '2', weights: {} });
+  });
+
+  it('runs the approval demo to the end by itself: the stand-in approver clicks Approve', async () => {
+    const lines: string[] = [];
+    const outcome = await runApprovalDemo(local, (line) => lines.push(line), { color: false });
+
+    expect(outcome.release.phase).toBe('Finalized');
+    expect(lines.join('\n')).toContain('lead (U0DEMOLEAD) clicks Approve: HTTP 200');
+    expect(local.lambda.describe('payments').alias).toMatchObject({ version: '2', weights: {} });
   });
 });
