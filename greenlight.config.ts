@@ -13,7 +13,17 @@ export const greenlight: GreenlightDeployConfig = {
       target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
       strategies: {
         canary: { type: 'canary', percent: 10, bakeSeconds: 300 },
-        'all-at-once': { type: 'all-at-once' },
+        // Everything at once only with a human "go" in Slack (see README, "Approvals in Slack").
+        'all-at-once': {
+          type: 'all-at-once',
+          approval: {
+            type: 'slack',
+            channel: 'C0123456789',
+            approvers: ['U0123456789'],
+            approverGroups: ['S0123456789'],
+            timeoutSeconds: 3600,
+          },
+        },
       },
       defaultStrategy: 'canary',
       artifacts: { s3Buckets: ['acme-checkout-artifacts'] },
@@ -31,6 +41,10 @@ export const greenlight: GreenlightDeployConfig = {
   ci: {
     // The role your CI assumes (see docs/deploy.md, "GitHub Actions"). It must exist first.
     principals: ['arn:aws:iam::123456789012:role/greenlight-ci'],
+  },
+  operators: {
+    // Who may run greenlight pause/resume/promote/abort/rollback/retry (docs/deploy.md).
+    principals: ['arn:aws:iam::123456789012:role/greenlight-operators'],
   },
   logLevel: 'INFO',
 };
