@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { connect } from '../../src/cli/connect.ts';
-import { runDecisionCommand } from '../../src/cli/operator-commands.ts';
+import { runDecisionCommand, runOperatorCommand } from '../../src/cli/operator-commands.ts';
 import type { SharedOptions } from '../../src/cli/options.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
@@ -47,6 +47,7 @@ const fixtures = [
   gated('lenient', { timeoutSeconds: 1, onTimeout: 'approve' }),
   gated('final', { stages: ['before-finalize'] }),
   gated('by-cli'),
+  gated('aborted'),
 ];
 let local: GreenlightLocal;
 let lambda: LambdaClient;
@@ -256,6 +257,35 @@ describe('a release that asks for approval in Slack', () => {
 
     expect((await executionFor(local, eventId)).status).toBe('SUCCEEDED');
     expect((await local.ledger.getRelease(releaseId))?.phase).toBe('Finalized');
+  });
+});
+
+describe('an operator’s abort while a release waits for approval', () => {
+  it('ends the wait at once, rolls back with nothing moved, and a later click changes nothing', async () => {
+    const { releaseId, eventId, approvalId, message } = await releaseAwaitingApproval('aborted');
+    const { context } = aContext({ USER: 'dana' });
+
+    const code = await runOperatorCommand(
+      'abort',
+      [releaseId, '--reason', 'freeze'],
+      context,
+      (options: SharedOptions) =>
+        connect({ ...options, endpointUrl: local.url, region: LocalNames.region }),
+    );
+    const execution = await executionFor(local, eventId);
+    await click(message, 'approve');
+
+    expect(code).toBe(0);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
+    expect((await local.ledger.getRelease(releaseId))?.reason).toContain(
+      'OperatorAborted: Aborted by dana: freeze',
+    );
+    expect(await approvalOf(approvalId)).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'dana',
+      decidedVia: 'abort',
+    });
+    expect(local.lambda.describe('aborted').alias).toMatchObject({ version: '1', weights: {} });
   });
 });
 

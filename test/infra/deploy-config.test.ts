@@ -3,6 +3,7 @@ import { greenlight } from '../../greenlight.config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
 import { parseDeployConfig } from '../../src/infra/deploy-config.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
+import { busPolicy } from '../../src/infra/orchestration.ts';
 import { functionPolicy } from '../../src/infra/permissions.ts';
 import { tableSpecs } from '../../src/infra/tables.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
@@ -40,6 +41,42 @@ describe('parseDeployConfig', () => {
     expect(() =>
       parseDeployConfig({ ...greenlight, services: [big] } as typeof greenlight, names),
     ).toThrow(/4096-byte limit/);
+  });
+});
+
+describe('busPolicy', () => {
+  const busArn = 'arn:aws:events:eu-west-1:123456789012:event-bus/greenlight-test';
+  const ci = 'arn:aws:iam::123456789012:role/ci';
+  const ops = 'arn:aws:iam::123456789012:role/ops';
+  const both = 'arn:aws:iam::123456789012:role/release-manager';
+
+  it('lets each principal put only its own kind of event, and both kinds to one that is both', () => {
+    const policy = busPolicy({
+      busArn,
+      ciPrincipals: [ci, both],
+      operatorPrincipals: [ops, both],
+      publisherRoleArns: ['arn:aws:iam::123456789012:role/greenlight-test-operator'],
+    });
+    const denies = policy.Statement.filter(
+      (s) => s.Effect === 'Deny' && s.Sid !== 'OnlyCiOperatorsAndGreenlightPut',
+    );
+
+    expect(
+      denies.map((s) => [s.Principal, s.Condition?.StringNotEquals?.['events:detail-type']]),
+    ).toEqual([
+      [{ AWS: [ci] }, 'Release Requested'],
+      [{ AWS: [ops] }, 'Operator Command'],
+      [{ AWS: [both] }, ['Release Requested', 'Operator Command']],
+    ]);
+  });
+
+  it('has no operator statements when no operators are named', () => {
+    const policy = busPolicy({ busArn, ciPrincipals: [ci], publisherRoleArns: [] });
+    expect(policy.Statement.map((s) => s.Sid)).toEqual([
+      'CiPutsReleaseRequests',
+      'OnlyCiOperatorsAndGreenlightPut',
+      'CiPutsOnlyReleaseRequests',
+    ]);
   });
 });
 
