@@ -47,19 +47,9 @@ export const startBakeStep: Step<
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
-    await deps.bakes.watch(release.releaseId, service.alarms);
-    await deps.ledger.recordStep(
-      release.releaseId,
-      stepRecord(deps, {
-        key: `bake#${step.index}`,
-        step: 'bake',
-        outcome: 'started',
-        phase: ReleasePhase.Shifting,
-        greenPercent: step.percent,
-        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
-      }),
-    );
-    // An operator's promote or abort that landed before this bake had a token to fail.
+    // An operator's promote or abort that landed before this bake's token was stored: the
+    // operator found no bake to end, so this one ends itself. (One landing after `begin` finds
+    // the token.)
     const record = await loadRelease(deps, release.releaseId);
     const aborted = isAborted(record);
     if (aborted || record.control?.promoted) {
@@ -76,6 +66,7 @@ export const startBakeStep: Step<
       );
       return { bakingUntil: bake.endsAt };
     }
+    await deps.bakes.watch(release.releaseId, service.alarms);
     const alarms = await deps.alarms.describe(service.alarms);
     const gate = decideGate(service.alarms, alarms);
     if (!gate.passed || bake.status === 'interrupted') {
@@ -85,7 +76,20 @@ export const startBakeStep: Step<
         firing: gate.firing,
         reason: bake.reason ?? gate.reason,
       });
+      return { bakingUntil: bake.endsAt };
     }
+    // Written once the first look passed: from here on an alarm reaches the bake as an event.
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: `bake#${step.index}`,
+        step: 'bake',
+        outcome: 'started',
+        phase: ReleasePhase.Shifting,
+        greenPercent: step.percent,
+        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
+      }),
+    );
     return { bakingUntil: bake.endsAt };
   },
 };
