@@ -1,3 +1,4 @@
+import { ProvisionBudget } from '../src/core/service-config.ts';
 import type { DeployConfig } from '../src/infra/deploy-config.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
@@ -47,8 +48,12 @@ export function createStepFunctions(input: StepFunctionsInput) {
         architecture: 'arm64',
         role: role.arn,
         environment: input.environment,
-        // Provisioning waits for Lambda to finish a code update (up to 300 s in the adapter).
-        timeout: fn === ReleaseFunction.ProvisionGreen ? '10 minutes' : '1 minute',
+        // Provisioning waits for Lambda to finish a code update (up to 300 s in the adapter) or
+        // for an ALB service's green to be healthy (healthyDeadlineSeconds, capped to fit).
+        timeout:
+          fn === ReleaseFunction.ProvisionGreen
+            ? `${ProvisionBudget.taskTimeoutSeconds} seconds`
+            : '1 minute',
         memory: '512 MB',
         nodejs: { format: 'esm', minify: true },
         logging: { retention: '3 months' },

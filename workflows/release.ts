@@ -1,4 +1,5 @@
 import { ErrorName } from '../src/core/errors.ts';
+import { ProvisionBudget } from '../src/core/service-config.ts';
 
 /**
  * The release workflow as Amazon States Language (JSONPath only: the local engine runs neither
@@ -107,7 +108,10 @@ export interface ReleaseWorkflowOptions {
    * @default 60
    */
   taskTimeoutSeconds?: number;
-  /** @default 900 */
+  /**
+   * An ALB service's health wait must fit in it (ProvisionBudget, checked by the service schema).
+   * @default 900
+   */
   provisionTimeoutSeconds?: number;
   /** @default 'event' */
   bakeMode?: BakeMode;
@@ -209,7 +213,7 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Next: ReleaseState.AcquireLock,
       },
       [ReleaseState.ProvisionGreen]: task(ReleaseFunction.ProvisionGreen, {
-        TimeoutSeconds: options.provisionTimeoutSeconds ?? 900,
+        TimeoutSeconds: options.provisionTimeoutSeconds ?? ProvisionBudget.taskTimeoutSeconds,
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.colours',
         Catch: catchIntoRollback,

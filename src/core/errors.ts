@@ -15,6 +15,7 @@ export const ErrorName = {
   ReleaseRolledBack: 'ReleaseRolledBack',
   InvalidStepInput: 'InvalidStepInput',
   BakeNotStarted: 'BakeNotStarted',
+  IdleColourStillDraining: 'IdleColourStillDraining',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -91,6 +92,14 @@ export class InvalidStepInput extends GreenlightError {
 /** The bake's timer ended before its watch had stored the callback token; retried shortly. */
 export class BakeNotStarted extends GreenlightError {
   override readonly name = ErrorName.BakeNotStarted;
+}
+
+/**
+ * The idle colour was asked to scale down before its drain time passed: in-flight requests or
+ * sticky clients may still reach it. Retried later, never forced.
+ */
+export class IdleColourStillDraining extends GreenlightError {
+  override readonly name = ErrorName.IdleColourStillDraining;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

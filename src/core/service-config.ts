@@ -63,6 +63,26 @@ const ListenerRuleArn = z
     'must be an Application Load Balancer listener rule ARN',
   );
 
+const RoleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+    'must be an IAM role ARN, like arn:aws:iam::123456789012:role/shop-task',
+  );
+
+/**
+ * Provisioning waits for green's health inside one invocation of the provision step, which
+ * the workflow stops after `taskTimeoutSeconds` (the longest a Lambda function may run). The
+ * rest of the step (reading the listener, registering the task definition, updating the
+ * service, the last poll, recording the outcome) gets `reservedSeconds`.
+ */
+export const ProvisionBudget = {
+  taskTimeoutSeconds: 900,
+  reservedSeconds: 120,
+} as const;
+const maxHealthyDeadlineSeconds =
+  ProvisionBudget.taskTimeoutSeconds - ProvisionBudget.reservedSeconds;
+
 /** One of the two colours' homes: a target group and the ECS service that fills it. */
 export const AlbSlot = z.strictObject({
   targetGroupArn: TargetGroupArn,
@@ -104,6 +124,21 @@ export const AlbListenerTargetConfig = z.strictObject({
   slots: z.strictObject({ a: AlbSlot, b: AlbSlot }),
   /** The container of the task definition whose image a release replaces. */
   containerName: z.string().min(1).max(255),
+  /**
+   * The task definition family both slots' ECS services run. Green's revision is registered in
+   * it, and the stack lets greenlight register revisions of this family only.
+   * @example "shop-web"
+   */
+  taskDefinitionFamily: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a task definition family name, not an ARN'),
+  /**
+   * The IAM roles blue's task definition names (`taskRoleArn`, `executionRoleArn`). Green's
+   * revision names them too, and registering it passes them to ECS (iam:PassRole), which the
+   * stack allows for these roles only. A role not listed here stops provisioning.
+   * @default []
+   */
+  passRoles: z.array(RoleArn).max(2).default([]),
   smoke: z
     .strictObject({
       paths: z.array(z.string().regex(/^\//)).default(['/health', '/ready']),
@@ -120,8 +155,18 @@ export const AlbListenerTargetConfig = z.strictObject({
       timeoutMs: 2000,
       intervalMs: 500,
     }),
-  /** Green's targets must all be healthy within this long, or the release rolls back. */
-  healthyDeadlineSeconds: z.int().min(10).max(3600).default(600),
+  /**
+   * Green's targets must all be healthy within this long, or the release rolls back. The wait
+   * runs inside the provision step, so it must fit in that step's timeout.
+   * @default 600
+   */
+  healthyDeadlineSeconds: z
+    .int()
+    .min(10)
+    .max(maxHealthyDeadlineSeconds, {
+      error: `green's health is awaited inside the provision step, which the workflow stops after ${ProvisionBudget.taskTimeoutSeconds}s, and ${ProvisionBudget.reservedSeconds}s of that are kept for registering the task definition and updating the service. Lower it, or make green start faster`,
+    })
+    .default(600),
 });
 export type AlbListenerTargetConfig = z.infer<typeof AlbListenerTargetConfig>;
 

@@ -6,6 +6,7 @@ import {
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -19,16 +20,16 @@ import {
   ModifyRuleCommand,
   type TargetGroupAttribute,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GreenProvisionFailed, InvalidStepInput, TargetStateConflict } from '../core/errors.ts';
+import {
+  GreenProvisionFailed,
+  IdleColourStillDraining,
+  InvalidStepInput,
+  TargetStateConflict,
+} from '../core/errors.ts';
 import type { TrafficTarget } from '../core/ports.ts';
 import type { Colours, ReleaseSpec, TestEvidence } from '../core/records.ts';
 import type { AlbListenerTargetConfig, AlbSlot, ServiceConfig } from '../core/service-config.ts';
-import {
-  canScaleDownIdle,
-  IdleColourStillDraining,
-  minimumIdleSecondsOf,
-  stickinessOf,
-} from './alb/drain.ts';
+import { canScaleDownIdle, minimumIdleSecondsOf, stickinessOf } from './alb/drain.ts';
 import {
   findForward,
   isSameSplit,
@@ -50,7 +51,6 @@ import {
 
 export {
   canScaleDownIdle,
-  IdleColourStillDraining,
   type IdleScaleDownDecision,
   idleColourReleaseTime,
 } from './alb/drain.ts';
@@ -402,6 +402,7 @@ export class AlbListenerTarget implements TrafficTarget {
     }
     const blue = await this.#describeTaskDefinition(blueArn);
     const blueDefinition = blue.taskDefinition ?? {};
+    assertRegistrable(target, blueDefinition, blueArn);
     const release = { containerName: target.containerName, imageUri, releaseId };
     for (const arn of await this.#newerRevisions(blueArn)) {
       const candidate = await this.#describeTaskDefinition(arn);
@@ -551,6 +552,34 @@ function assertOnlySlots(
     throw new TargetStateConflict(
       `Production ${site.kind} ${site.arn} forwards to ${strangers.map((t) => targetGroupName(t.targetGroupArn)).join(', ')}, which is neither slot's target group; someone else changed it`,
       { [`${site.kind}Arn`]: site.arn, targets: forward.targets },
+    );
+  }
+}
+
+/**
+ * Green's revision may only be registered where the stack allows it: in the registered family,
+ * passing only the registered roles. Refused here, with the fix, rather than by IAM.
+ */
+function assertRegistrable(
+  target: AlbListenerTargetConfig,
+  blue: TaskDefinition,
+  blueArn: string,
+): void {
+  const family = blue.family ?? parseTaskDefinitionArn(blueArn)?.family;
+  if (family !== target.taskDefinitionFamily) {
+    throw new GreenProvisionFailed(
+      `Blue runs task definition ${blueArn} of family ${family ?? '?'}, but the service is registered with "taskDefinitionFamily": "${target.taskDefinitionFamily}"; register the family blue runs`,
+      { taskDefinition: blueArn, taskDefinitionFamily: target.taskDefinitionFamily },
+    );
+  }
+  const roles = [blue.taskRoleArn, blue.executionRoleArn].filter(
+    (role): role is string => role !== undefined && role !== '',
+  );
+  const unlisted = roles.filter((role) => !target.passRoles.includes(role));
+  if (unlisted.length > 0) {
+    throw new GreenProvisionFailed(
+      `Blue's task definition ${blueArn} names ${unlisted.join(' and ')}, which green's revision must pass on; add ${unlisted.length === 1 ? 'it' : 'them'} to the service's "passRoles" so that greenlight may pass ${unlisted.length === 1 ? 'it' : 'them'} (iam:PassRole)`,
+      { taskDefinition: blueArn, roles: unlisted },
     );
   }
 }

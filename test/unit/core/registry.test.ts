@@ -88,6 +88,40 @@ describe('parseServiceRegistry', () => {
     );
   });
 
+  it('caps an ALB health deadline at what fits in the provision step, and says why', () => {
+    const arn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
+    const shop = (healthyDeadlineSeconds: number) => ({
+      ...checkoutInput,
+      name: 'shop',
+      target: {
+        kind: 'alb-listener',
+        listenerArn: `${arn}:listener/app/shop/0123456789abcdef/1111111111111111`,
+        testListenerArn: `${arn}:listener/app/shop/0123456789abcdef/2222222222222222`,
+        testUrl: 'http://internal-shop.example:8443',
+        slots: {
+          a: {
+            targetGroupArn: `${arn}:targetgroup/shop-a/aaaaaaaaaaaaaaaa`,
+            ecs: { cluster: 'shop', service: 'shop-a' },
+          },
+          b: {
+            targetGroupArn: `${arn}:targetgroup/shop-b/bbbbbbbbbbbbbbbb`,
+            ecs: { cluster: 'shop', service: 'shop-b' },
+          },
+        },
+        containerName: 'web',
+        taskDefinitionFamily: 'shop-web',
+        healthyDeadlineSeconds,
+      },
+    });
+
+    expect(parseServiceRegistry([shop(780)])[0]?.target).toMatchObject({
+      healthyDeadlineSeconds: 780,
+    });
+    expect(messageOf(() => parseServiceRegistry([shop(781)]))).toContain(
+      "services[0].target.healthyDeadlineSeconds: must be at most 780: green's health is awaited inside the provision step, which the workflow stops after 900s",
+    );
+  });
+
   it('rejects a service registered twice', () => {
     expect(messageOf(() => parseServiceRegistry([checkoutInput, checkoutInput]))).toContain(
       'services[1].name: service "checkout" is registered twice',

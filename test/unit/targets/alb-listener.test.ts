@@ -28,6 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   GreenProvisionFailed,
+  IdleColourStillDraining,
   InvalidStepInput,
   TargetStateConflict,
 } from '../../../src/core/errors.ts';
@@ -37,7 +38,7 @@ import type {
   HttpCheck,
   ServiceConfig,
 } from '../../../src/core/service-config.ts';
-import { AlbListenerTarget, IdleColourStillDraining } from '../../../src/targets/alb-listener.ts';
+import { AlbListenerTarget } from '../../../src/targets/alb-listener.ts';
 
 const elbv2 = mockClient(ElasticLoadBalancingV2Client);
 const ecs = mockClient(ECSClient);
@@ -89,6 +90,8 @@ function anAlbTarget(overrides: Partial<AlbListenerTargetConfig> = {}): AlbListe
       b: { targetGroupArn: tgB, ecs: { cluster: 'shop', service: 'checkout-b' } },
     },
     containerName: 'web',
+    taskDefinitionFamily: 'checkout',
+    passRoles: ['arn:aws:iam::123456789012:role/checkout-exec'],
     smoke: { paths: [], checks: [], consecutivePasses: 1, timeoutMs: 2000, intervalMs: 0 },
     healthyDeadlineSeconds: 600,
     ...overrides,
@@ -332,6 +335,34 @@ describe('AlbListenerTarget.provision', () => {
     });
     // Green already ran that revision at blue's count: nothing to update.
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('refuses to register green in a family other than the registered one', async () => {
+    givenBlueOnA();
+
+    const provision = aTarget().provision(
+      aRelease(),
+      aService({ taskDefinitionFamily: 'checkout-v2' }),
+    );
+
+    await expect(provision).rejects.toThrow(GreenProvisionFailed);
+    await expect(provision).rejects.toThrow(
+      /family checkout, but the service is registered with "taskDefinitionFamily": "checkout-v2"/,
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('refuses to pass a role the service does not list in passRoles', async () => {
+    givenBlueOnA();
+
+    const provision = aTarget().provision(aRelease(), aService({ passRoles: [] }));
+
+    await expect(provision).rejects.toMatchObject({
+      name: 'GreenProvisionFailed',
+      details: { roles: ['arn:aws:iam::123456789012:role/checkout-exec'] },
+    });
+    await expect(provision).rejects.toThrow(/add it to the service's "passRoles"/);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
   it('registers nothing new and updates nothing when retried', async () => {
