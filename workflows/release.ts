@@ -75,6 +75,8 @@ export const TransientErrors = [
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'ServiceException',
+  // ECS's own name for a fault on its side.
+  'ServerException',
   'ServiceUnavailable',
   'InternalFailure',
   'InternalServerError',

@@ -188,6 +188,9 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
   for (const issue of evidence.issues ?? []) {
     lines.push(`${indent}${issue.path || '(event)'}: ${issue.message}`);
   }
+  for (const warning of evidence.warnings ?? []) {
+    lines.push(`${indent}${paint(style, 'yellow', 'warning')} ${warning}`);
+  }
   if (evidence.error !== undefined) {
     lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
   }

@@ -80,6 +80,8 @@ export interface StepRecord {
     tests?: TestEvidence[];
     issues?: FieldIssue[];
     error?: { name: string; message: string };
+    /** What an operator should know that does not stop the release (sessions will move). */
+    warnings?: string[];
   };
 }
 

@@ -43,11 +43,6 @@ export function parseRuntimeConfig(env: Record<string, string | undefined>): Run
   }
   const registry = parseServiceRegistry(services);
   for (const service of registry) {
-    if (service.target.kind !== 'lambda-alias') {
-      throw new Error(
-        `Service "${service.name}" has a ${service.target.kind} target, which this version of greenlight cannot release yet.`,
-      );
-    }
     if (service.approval.type !== 'none') {
       // Refuse rather than skip: a service that asked for a human "go" must never ship without one.
       throw new Error(

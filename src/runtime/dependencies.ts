@@ -1,5 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -20,6 +22,7 @@ import type {
   TrafficTarget,
 } from '../core/ports.ts';
 import type { ServiceConfig } from '../core/service-config.ts';
+import { AlbListenerTarget } from '../targets/alb-listener.ts';
 import { LambdaAliasTarget } from '../targets/lambda-alias.ts';
 import { parseRuntimeConfig, type RuntimeConfig } from './config.ts';
 
@@ -51,6 +54,8 @@ export function createDependencies(
     marshallOptions: { removeUndefinedValues: true },
   });
   const lambdaAlias = new LambdaAliasTarget({ client: new LambdaClient({}) });
+  // Made on first use: a stage with Lambda services only never builds the ELBv2 and ECS clients.
+  let albListener: AlbListenerTarget | undefined;
   return {
     config,
     ledger: new DynamoReleaseLedger({ client: documents, tableName: config.ledgerTable }),
@@ -67,8 +72,12 @@ export function createDependencies(
         case 'lambda-alias':
           return lambdaAlias;
         case 'alb-listener':
-          // parseRuntimeConfig refuses such services until the ALB target lands.
-          throw new Error(`Service "${service.name}": ALB listener targets are not available yet`);
+          albListener ??= new AlbListenerTarget({
+            elbv2: new ElasticLoadBalancingV2Client({}),
+            ecs: new ECSClient({}),
+            ecsSingleAttempt: new ECSClient({ maxAttempts: 1 }),
+          });
+          return albListener;
       }
     },
     dynamo,

@@ -61,6 +61,12 @@ export type SlotName = 'a' | 'b';
 export interface AlbListenerTargetOptions {
   elbv2: ElasticLoadBalancingV2Client;
   ecs: ECSClient;
+  /**
+   * An ECS client that sends each request once (`maxAttempts: 1`), for RegisterTaskDefinition.
+   * That call has no client token: the SDK retrying it after a lost response would register a
+   * second revision, where the step's own retry finds the first by its release tag.
+   */
+  ecsSingleAttempt: ECSClient;
   /** Smoke tests' HTTP client. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Pause between polls and smoke tries; injected so tests do not wait. */
@@ -75,7 +81,10 @@ export interface AlbListenerTargetOptions {
 /** Where a forward lives: a listener's default actions or one rule's actions. */
 type ForwardSite = { kind: 'listener'; arn: string } | { kind: 'rule'; arn: string };
 
-const healthPollIntervalMs = 5_000;
+// Pauses between looks at green's health, the last repeating. On AWS tasks take tens of
+// seconds to pass their checks; the first pauses are short so that a green that is quick to
+// start is not kept waiting a whole interval.
+const healthPollIntervalsMs = [1_000, 2_000, 5_000] as const;
 // Revisions newer than blue's that are looked at for this release's own, newest first. A retry
 // comes right after the first attempt, so its revision is the newest; older ones are releases
 // that failed before this one.
@@ -93,6 +102,7 @@ const reusableRevisionsChecked = 5;
 export class AlbListenerTarget implements TrafficTarget {
   readonly #elbv2: ElasticLoadBalancingV2Client;
   readonly #ecs: ECSClient;
+  readonly #ecsSingleAttempt: ECSClient;
   readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
@@ -100,6 +110,7 @@ export class AlbListenerTarget implements TrafficTarget {
   constructor(options: AlbListenerTargetOptions) {
     this.#elbv2 = options.elbv2;
     this.#ecs = options.ecs;
+    this.#ecsSingleAttempt = options.ecsSingleAttempt;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#sleep =
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
@@ -410,7 +421,7 @@ export class AlbListenerTarget implements TrafficTarget {
         return arn;
       }
     }
-    const registered = await this.#ecs.send(
+    const registered = await this.#ecsSingleAttempt.send(
       new RegisterTaskDefinitionCommand(
         greenTaskDefinitionInput(blueDefinition, blue.tags ?? [], release),
       ),
@@ -463,7 +474,7 @@ export class AlbListenerTarget implements TrafficTarget {
     const green = slotOf(target, slot);
     const deadlineMs = target.healthyDeadlineSeconds * 1_000;
     const started = this.#now();
-    for (;;) {
+    for (let poll = 0; ; poll += 1) {
       const service = await this.#describeService(green, GreenProvisionFailed);
       const { TargetHealthDescriptions } = await this.#elbv2.send(
         new DescribeTargetHealthCommand({ TargetGroupArn: green.targetGroupArn }),
@@ -491,7 +502,9 @@ export class AlbListenerTarget implements TrafficTarget {
           details,
         );
       }
-      await this.#sleep(healthPollIntervalMs);
+      await this.#sleep(
+        healthPollIntervalsMs[Math.min(poll, healthPollIntervalsMs.length - 1)] ?? 5_000,
+      );
     }
   }
 }

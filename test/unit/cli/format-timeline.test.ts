@@ -97,6 +97,19 @@ describe('formatStep', () => {
       '      detail.service: is not registered',
     );
   });
+
+  it('lists the warnings a target gave at provisioning', () => {
+    const provisioned = aStep({
+      key: 'provision',
+      at: '2026-11-21T10:00:20Z',
+      outcome: 'succeeded',
+      reason: 'Green is slot b; blue stays slot a',
+      evidence: { warnings: ['Sticky sessions on shop-a (blue): they move to green at finalize'] },
+    });
+    expect(formatStep(provisioned, undefined, plain).slice(1)).toEqual([
+      '      warning Sticky sessions on shop-a (blue): they move to green at finalize',
+    ]);
+  });
 });
 
 describe('formatTimeline', () => {

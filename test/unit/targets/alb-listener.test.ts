@@ -71,6 +71,7 @@ function aTarget(options: { clock?: number[]; fetch?: typeof fetch } = {}) {
   return new AlbListenerTarget({
     elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
     ecs: new ECSClient({ region: 'eu-west-1' }),
+    ecsSingleAttempt: new ECSClient({ region: 'eu-west-1', maxAttempts: 1 }),
     sleep: async (ms) => {
       pauses.push(ms);
     },
@@ -300,7 +301,7 @@ describe('AlbListenerTarget.provision', () => {
       ['DescribeServicesCommand', { cluster: 'shop', services: ['checkout-b'] }],
       ['DescribeTargetHealthCommand', { TargetGroupArn: tgB }],
     ]);
-    expect(pauses).toEqual([5000]);
+    expect(pauses).toEqual([1000]);
   });
 
   it("registers blue's task definition with only the image and the release tag changed", async () => {
@@ -617,7 +618,8 @@ describe('AlbListenerTarget.provision', () => {
       ],
     });
 
-    const provision = aTarget({ clock: [0, 0, 5_000, 10_000] }).provision(
+    // Short pauses first, then every 5 s until the deadline.
+    const provision = aTarget({ clock: [0, 0, 1_000, 3_000, 8_000, 10_000] }).provision(
       aRelease(),
       aService({ healthyDeadlineSeconds: 10 }),
     );
@@ -635,8 +637,8 @@ describe('AlbListenerTarget.provision', () => {
         ],
       },
     });
-    expect(pauses).toEqual([5000, 5000]);
-    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(3);
+    expect(pauses).toEqual([1000, 2000, 5000, 5000]);
+    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
   });
 
   it("does not take a warm green's old healthy tasks for the new revision", async () => {
@@ -659,7 +661,7 @@ describe('AlbListenerTarget.provision', () => {
     await aTarget().provision(aRelease(), aService());
 
     expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(2);
-    expect(pauses).toEqual([5000]);
+    expect(pauses).toEqual([1000]);
   });
 
   it('fails at once when ECS reports the rollout of green failed', async () => {
