@@ -1,4 +1,5 @@
 import type { ServiceConfigInput } from '../core/service-config.ts';
+import type { DemoShop } from './data-plane/local-alb.ts';
 
 /** Bucket of the demo's Lambda artifacts (demo/artifacts/s3/<bucket>/...). */
 export const DemoArtifactBucket = 'greenlight-demo-artifacts';
@@ -71,3 +72,41 @@ export const demoAlarms = [
     TreatMissingData: 'notBreaching',
   },
 ];
+
+/**
+ * The demo web service `shop` behind the local Application Load Balancer, as a team would
+ * register it once its load balancer, target groups and ECS services exist (their ARNs come
+ * from the seeded world). Its images under demo/artifacts/images: shop-web 1.0.0 (what blue
+ * runs at start), 1.1.0 (good), 1.2.0-unhealthy (never passes its health check) and 1.3.0-5xx
+ * (healthy, then answers 500 to user requests).
+ */
+export function demoShopService(
+  shop: DemoShop,
+  overrides: { bakeSeconds?: number; healthyDeadlineSeconds?: number } = {},
+): ServiceConfigInput {
+  return {
+    name: shop.name,
+    target: {
+      kind: 'alb-listener',
+      listenerArn: shop.listenerArn,
+      testListenerArn: shop.testListenerArn,
+      testUrl: shop.testUrl,
+      slots: shop.slots,
+      containerName: shop.containerName,
+      taskDefinitionFamily: shop.taskDefinitionFamily,
+      // Short pauses between smoke tries and a short health deadline: local tasks start in
+      // well under a second.
+      smoke: { consecutivePasses: 3, timeoutMs: 1000, intervalMs: 50 },
+      healthyDeadlineSeconds: overrides.healthyDeadlineSeconds ?? 20,
+    },
+    strategies: {
+      // Bakes are real seconds locally; an alarm event cuts one short.
+      canary: { type: 'canary', percent: 20, bakeSeconds: overrides.bakeSeconds ?? 4 },
+      'all-at-once': { type: 'all-at-once', bakeSeconds: 2 },
+    },
+    defaultStrategy: 'canary',
+    artifacts: { imageRepositories: [shop.imageRepository] },
+    alarms: [shop.targetErrorsAlarm.AlarmName as string],
+    warmWindowSeconds: 3600,
+  };
+}

@@ -33,7 +33,14 @@ import type { ServiceConfigInput } from '../core/service-config.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
-import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
+import {
+  type DemoShop,
+  type DemoShopOptions,
+  type LocalAlb,
+  type LocalAlbOptions,
+  startLocalAlb,
+} from './data-plane/local-alb.ts';
+import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
 import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
@@ -69,6 +76,24 @@ export interface GreenlightLocalOptions {
   alarms?: readonly PutMetricAlarmCommandInput[];
   /** Root of the local artifact store. @default demo/artifacts */
   artifactsRoot?: string;
+  /**
+   * Seeds the local ALB world and returns the services (and their gate alarms) that live in it,
+   * registered next to `services`: their ARNs exist only once it is seeded.
+   * @default the demo shop (demoShopService, its 5xx alarm) when `services` is not given
+   */
+  seedAlb?: (alb: LocalAlb) => Promise<AlbWorld>;
+  /** How the default seeding seeds the demo shop (its routers' ports, say). */
+  shop?: DemoShopOptions;
+  /** The local ALB's pace: health checks, metric flushes, task stop grace. */
+  alb?: Pick<LocalAlbOptions, 'healthCheckIntervalMs' | 'metricsFlushMs' | 'stopTimeoutMs'>;
+}
+
+/** What seeding the local ALB world registers. */
+export interface AlbWorld {
+  services: ServiceConfigInput[];
+  alarms: PutMetricAlarmCommandInput[];
+  /** The demo shop, when the world has it. */
+  shop?: DemoShop;
 }
 
 export type GreenlightLocal = Awaited<ReturnType<typeof startGreenlightLocal>>;
@@ -95,18 +120,39 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     accountId: LocalNames.accountId,
   });
   cloudwatch.connectLambda(lambda);
-
-  const lockPollMs = options.lockPollMs ?? 200;
-  const cloud = await startLocalCloud({
-    port: options.port ?? 0,
-    services: [lambda, cloudwatch],
+  const alb = await startLocalAlb({
+    cloudwatch,
+    artifacts,
     region: LocalNames.region,
     accountId: LocalNames.accountId,
-    // Bakes last what each strategy says (the local services have short ones); only the wait
-    // between two tries for a busy service's lock is shortened.
-    waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : undefined),
-    retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
+    ...options.alb,
   });
+
+  const lockPollMs = options.lockPollMs ?? 200;
+  let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
+  let world: AlbWorld;
+  try {
+    const seedAlb =
+      options.seedAlb ??
+      (options.services === undefined
+        ? (local: LocalAlb) => seedDemoShopWorld(local, options.shop)
+        : async (): Promise<AlbWorld> => ({ services: [], alarms: [] }));
+    world = await seedAlb(alb);
+    cloud = await startLocalCloud({
+      port: options.port ?? 0,
+      services: [lambda, cloudwatch, ...alb.services],
+      region: LocalNames.region,
+      accountId: LocalNames.accountId,
+      // Bakes last what each strategy says (the local services have short ones); only the wait
+      // between two tries for a busy service's lock is shortened.
+      waitOverrideMs: (stateName) => (stateName === 'WaitForLock' ? lockPollMs : undefined),
+      retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
+    });
+  } catch (error) {
+    await alb.close();
+    throw error;
+  }
+  const services = [...(options.services ?? demoServices), ...world.services];
 
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.url,
@@ -116,7 +162,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_LEDGER_TABLE: LocalNames.ledgerTable,
     GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
     GREENLIGHT_BUS_NAME: LocalNames.bus,
-    GREENLIGHT_SERVICES: JSON.stringify(options.services ?? demoServices),
+    GREENLIGHT_SERVICES: JSON.stringify(services),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   delete process.env.AWS_PROFILE;
@@ -140,7 +186,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
   const cw = new CloudWatchClient(clientConfig);
-  for (const alarm of options.alarms ?? demoAlarms) await cw.send(new PutMetricAlarmCommand(alarm));
+  for (const alarm of [...(options.alarms ?? demoAlarms), ...world.alarms]) {
+    await cw.send(new PutMetricAlarmCommand(alarm));
+  }
 
   const { stateMachineArn } = cloud.stepFunctions.createStateMachine({
     name: LocalNames.stateMachine,
@@ -172,10 +220,10 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
         detail: change,
       });
     });
-    const services = parseServiceRegistry(options.services ?? demoServices);
+    const registry = parseServiceRegistry(services);
     cloud.eventBridge.addRule({
       name: LocalNames.alarmRule,
-      pattern: alarmRulePattern(services.flatMap((service) => service.alarms)),
+      pattern: alarmRulePattern(registry.flatMap((service) => service.alarms)),
       target: async (event) => {
         await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
       },
@@ -196,14 +244,24 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     cloud,
     lambda,
     cloudwatch,
+    alb,
+    shop: world.shop,
     ledger,
     clientConfig,
     close: async () => {
+      // Executions first, then the tasks and routers they were acting on.
       await cloud.close();
+      await alb.close();
       dynamo.destroy();
       cw.destroy();
     },
   };
+}
+
+/** The demo shop behind the local load balancer, registered as the service `shop`. */
+async function seedDemoShopWorld(alb: LocalAlb, options: DemoShopOptions = {}): Promise<AlbWorld> {
+  const shop = await alb.seedDemoShop(options);
+  return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm], shop };
 }
 
 /** The real handlers, by local function name (`greenlight-<function>`, see functionArnsFor). */
