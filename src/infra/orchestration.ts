@@ -20,7 +20,21 @@ export const wildcardResourceExceptions: Readonly<Record<string, string>> = {
   'xray:GetSamplingTargets': xray(),
   'states:SendTaskSuccess': taskTokens(),
   'states:SendTaskFailure': taskTokens(),
+  'elasticloadbalancing:DescribeListeners': elbv2Describe(),
+  'elasticloadbalancing:DescribeRules': elbv2Describe(),
+  'elasticloadbalancing:DescribeTargetHealth': elbv2Describe(),
+  'elasticloadbalancing:DescribeTargetGroupAttributes': elbv2Describe(),
+  'ecs:DescribeTaskDefinition': ecsTaskDefinitionReads(),
+  'ecs:ListTaskDefinitions': ecsTaskDefinitionReads(),
 };
+
+function elbv2Describe(): string {
+  return 'Service Authorization Reference for Elastic Load Balancing V2: the Describe* actions have no resource types, so Resource must be "*"; the writes (ModifyListener, ModifyRule) are scoped to the registered listeners and rules.';
+}
+
+function ecsTaskDefinitionReads(): string {
+  return 'Service Authorization Reference for Amazon ECS: DescribeTaskDefinition and ListTaskDefinitions have no resource types, so Resource must be "*"; RegisterTaskDefinition is scoped to the registered families (task-definition/FAMILY:*).';
+}
 
 function taskTokens(): string {
   return 'Service Authorization Reference for Step Functions: SendTaskSuccess and SendTaskFailure have no resource types (the task token is the credential), so Resource must be "*".';

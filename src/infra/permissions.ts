@@ -1,14 +1,16 @@
 import { ReleaseFunction } from '../../workflows/release.ts';
-import type { ServiceRegistry } from '../core/service-config.ts';
+import type { AlbListenerTargetConfig, ServiceRegistry } from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
   busArn,
   ecrRepositoryArn,
+  ecsServiceArn,
   lambdaFunctionArn,
   lambdaQualifiedArns,
   logStreamsArn,
   tableArn,
+  taskDefinitionFamilyArn,
 } from './arns.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
@@ -24,8 +26,23 @@ export const GrantTarget = {
   ServiceAlarms: 'service-alarms',
   /** Objects in the registered services' artifact buckets. */
   ArtifactObjects: 'artifact-objects',
-  /** The registered services' ECR image repositories. */
+  /** The registered Lambda services' ECR image repositories (ECS pulls with its own role). */
   ArtifactImages: 'artifact-images',
+  /**
+   * ELBv2 and ECS reads without resource types ("*"), granted only when an ALB service is
+   * registered (reasons in src/infra/orchestration.ts).
+   */
+  AlbReads: 'alb-reads',
+  /** Where ALB services' production traffic is forwarded: their listener, or their rule. */
+  AlbProductionForwards: 'alb-production-forwards',
+  /** Where ALB services' smoke tests go: their test listener, or their test rule. */
+  AlbTestForwards: 'alb-test-forwards',
+  /** Both slots' ECS services of every ALB service. */
+  EcsServices: 'ecs-services',
+  /** Revisions of the ALB services' task definition families. */
+  TaskDefinitionFamilies: 'task-definition-families',
+  /** The roles ALB services' task definitions name (their `passRoles`). */
+  TaskRoles: 'task-roles',
   /** The function's own log group. */
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
@@ -36,6 +53,8 @@ export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
 export interface Grant {
   actions: readonly string[];
   on: GrantTarget;
+  /** Narrows the grant further where AWS offers a condition key for it. */
+  condition?: PolicyStatement['Condition'];
   /**
    * Set when AWS checks these actions against the function's role although the code sends no
    * such request: the reason, from AWS's documentation. Everything else must be sent by code.
@@ -77,6 +96,17 @@ const logs: Grant = {
     'The Lambda service writes the function’s stdout to CloudWatch Logs with the execution role (Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"); the log group already exists, so no logs:CreateLogGroup.',
 };
 
+// ALB services: where their traffic goes is read from the listener (or rule) before any write.
+const albForwardReads: Grant = {
+  actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
+  on: GrantTarget.AlbReads,
+};
+const albProductionForward: Grant = {
+  actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
+  on: GrantTarget.AlbProductionForwards,
+};
+const albTestForward: Grant = { ...albProductionForward, on: GrantTarget.AlbTestForwards };
+
 /**
  * THE table: per function, which IAM actions on which resources. Each function's role gets
  * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
@@ -116,6 +146,35 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
       implicit:
         'UpdateFunctionCode with ImageUri: the caller needs these ECR actions on the repository (Lambda Developer Guide, "Create a Lambda function using a container image", Amazon ECR permissions).',
     },
+    // ALB: read blue from the listener, point the test listener at green, register green's
+    // revision from blue's, roll green's service onto it, wait for its targets, read stickiness.
+    {
+      actions: [
+        ...albForwardReads.actions,
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListTaskDefinitions',
+      ],
+      on: GrantTarget.AlbReads,
+    },
+    albTestForward,
+    { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], on: GrantTarget.EcsServices },
+    { actions: ['ecs:RegisterTaskDefinition'], on: GrantTarget.TaskDefinitionFamilies },
+    {
+      actions: ['ecs:TagResource'],
+      on: GrantTarget.TaskDefinitionFamilies,
+      condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      implicit:
+        'RegisterTaskDefinition with tags (green carries its release tag): ECS authorizes ecs:TagResource on the new revision too, and the ecs:CreateAction condition limits it to tagging on creation (Amazon ECS Developer Guide, "Grant permission to tag resources on creation").',
+    },
+    {
+      actions: ['iam:PassRole'],
+      on: GrantTarget.TaskRoles,
+      condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      implicit:
+        'RegisterTaskDefinition naming a taskRoleArn or executionRoleArn passes those roles to ECS tasks, which IAM authorizes as iam:PassRole on each (Service Authorization Reference for Amazon ECS: RegisterTaskDefinition depends on iam:PassRole; IAM User Guide, "Granting a user permissions to pass a role to an AWS service").',
+    },
     logs,
   ],
   // No events: test-green publishes only Approval Requested, and approvals are refused at
@@ -125,9 +184,20 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     idempotency,
     alarms,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
+    // ALB: the test listener must forward to green before the smoke checks go through it.
+    albForwardReads,
+    albTestForward,
     logs,
   ],
-  [ReleaseFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
+  [ReleaseFunction.SetWeight]: [
+    ledger,
+    idempotency,
+    lifecycleEvents,
+    aliasRouting,
+    albForwardReads,
+    albProductionForward,
+    logs,
+  ],
   [ReleaseFunction.StartBake]: [
     ledgerAndWatches,
     alarms,
@@ -149,6 +219,8 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     idempotency,
     lifecycleEvents,
     aliasRouting,
+    albForwardReads,
+    albProductionForward,
     logs,
   ],
   [ReleaseFunction.Rollback]: [
@@ -156,6 +228,8 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     idempotency,
     lifecycleEvents,
     aliasRouting,
+    albForwardReads,
+    albProductionForward,
     logs,
   ],
 };
@@ -207,8 +281,28 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
       );
     case GrantTarget.ArtifactImages:
       return registry.flatMap((service) =>
-        service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri)),
+        service.target.kind === 'lambda-alias'
+          ? service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri))
+          : [],
       );
+    case GrantTarget.AlbReads:
+      return albTargets(registry).length > 0 ? ['*'] : [];
+    case GrantTarget.AlbProductionForwards:
+      return albTargets(registry).map((target) => target.ruleArn ?? target.listenerArn);
+    case GrantTarget.AlbTestForwards:
+      return albTargets(registry).map((target) => target.testRuleArn ?? target.testListenerArn);
+    case GrantTarget.EcsServices:
+      return albTargets(registry).flatMap((target) =>
+        [target.slots.a, target.slots.b].map((slot) =>
+          ecsServiceArn(at, slot.ecs.cluster, slot.ecs.service),
+        ),
+      );
+    case GrantTarget.TaskDefinitionFamilies:
+      return albTargets(registry).map((target) =>
+        taskDefinitionFamilyArn(at, target.taskDefinitionFamily),
+      );
+    case GrantTarget.TaskRoles:
+      return albTargets(registry).flatMap((target) => target.passRoles);
     case GrantTarget.OwnLogGroup:
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
@@ -223,17 +317,29 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
  */
 export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): PolicyDocument {
   const statements: PolicyStatement[] = [];
+  const sids = new Map<string, number>();
   for (const grant of functionGrants[fn]) {
     const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();
     if (resources.length === 0) continue;
+    // Sids are unique within a policy; a second grant on the same target gets a number.
+    const sid = sidOf(grant.on);
+    const seen = (sids.get(sid) ?? 0) + 1;
+    sids.set(sid, seen);
     statements.push({
-      Sid: sidOf(grant.on),
+      Sid: seen === 1 ? sid : `${sid}${seen}`,
       Effect: 'Allow',
       Action: [...grant.actions].sort(),
       Resource: resources,
+      ...(grant.condition === undefined ? {} : { Condition: grant.condition }),
     });
   }
   return policyDocument(statements);
+}
+
+function albTargets(registry: ServiceRegistry): AlbListenerTargetConfig[] {
+  return registry.flatMap((service) =>
+    service.target.kind === 'alb-listener' ? [service.target] : [],
+  );
 }
 
 function sidOf(target: GrantTarget): string {

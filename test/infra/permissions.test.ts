@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
+import type { AlbListenerTargetConfig } from '../../src/core/service-config.ts';
 import { calledActions, functionGrants, implicitActions } from '../../src/infra/permissions.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
 import { aReleaseEvent } from '../support/builders.ts';
+import { forwardOnly } from './alb-fakes.ts';
 import { type StepRecorder, startStepRecorder } from './step-actions.ts';
 
 const F = ReleaseFunction;
@@ -15,8 +17,9 @@ const execution = (name: string) =>
  * event; an invalid event; a second release waiting for a busy lock; a publish whose response
  * was lost; a green that fails its test; an artifact Lambda refuses; someone else moving the
  * alias mid-release; a gate that fails during the bake; finalize
- * reconciling an alias that drifted; and, after each, a retry of every step, which replays
- * the stored answer (Powertools reads it back).
+ * reconciling an alias that drifted; ALB releases through listeners (`web`) and through rules
+ * (`api`), finalized after someone moved the forward back, and rolled back after a step; and,
+ * after each, a retry of every step, which replays the stored answer (Powertools reads it back).
  */
 describe('each step function’s IAM actions', () => {
   let recorder: StepRecorder;
@@ -55,6 +58,43 @@ describe('each step function’s IAM actions', () => {
     const provisioned = await retried(F.ProvisionGreen, { release });
     expect(provisioned.ok).toBe(true);
     return { release, colours: provisioned.value as Colours };
+  }
+
+  async function startAlbRelease(service: 'web' | 'api', version: string) {
+    const event = aReleaseEvent({
+      service,
+      version,
+      artifact: { imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${service}:${version}` },
+    });
+    const executionId = execution(`${service}-${version}`);
+    const release = await ok<RegisteredRelease>(
+      recorder.invoke(F.Register, { event, executionId }),
+    );
+    expect(await ok(recorder.invoke(F.AcquireLock, { release }))).toMatchObject({ acquired: true });
+    const provisioned = await retried(F.ProvisionGreen, { release });
+    expect(provisioned.ok).toBe(true);
+    return { release, colours: provisioned.value as Colours };
+  }
+
+  /** One weight step as the workflow runs it: set, bake (watch, then the timer's end), gate. */
+  async function shiftStep(
+    released: { release: RegisteredRelease; colours: Colours },
+    step: WeightStep,
+  ) {
+    expect((await retried(F.SetWeight, { ...released, step })).ok).toBe(true);
+    if (step.bakeSeconds > 0) {
+      await ok(
+        recorder.invoke(F.StartBake, { ...released, step, taskToken: `token-${step.index}` }),
+      );
+      await ok(recorder.invoke(F.EndBake, { ...released, step }));
+    }
+    expect((await retried(F.CheckGates, { ...released, step })).ok).toBe(true);
+  }
+
+  function albTarget(name: 'web' | 'api'): AlbListenerTargetConfig {
+    const target = recorder.albServices.find((service) => service.name === name)?.target;
+    if (target?.kind !== 'alb-listener') throw new Error(`no ALB service ${name}`);
+    return target as AlbListenerTargetConfig;
   }
 
   beforeAll(async () => {
@@ -195,6 +235,52 @@ describe('each step function’s IAM actions', () => {
       failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors in ALARM' },
     });
     expect(recorder.fake.alias).toMatchObject({ version: gated.colours.blue, weights: {} });
+    recorder.fake.alarmState = 'OK';
+
+    // ALB services. Each first release finds its test site on blue (provisioning points it at
+    // green), finds it moved back before its smoke checks, and finds the production forward
+    // moved back before finalize; each second release is rolled back after its first step.
+    for (const name of ['web', 'api'] as const) {
+      const target = albTarget(name);
+      const testSite = target.testRuleArn ?? target.testListenerArn;
+      const production = target.ruleArn ?? target.listenerArn;
+      const { a, b } = { a: target.slots.a.targetGroupArn, b: target.slots.b.targetGroupArn };
+
+      const shipped = await startAlbRelease(name, '2.0.0');
+      expect(shipped.colours).toEqual({ blue: 'a', green: 'b' });
+      expect(recorder.alb.forwards.get(testSite)).toEqual([{ targetGroupArn: b, weight: 1 }]);
+      forwardOnly(recorder.alb, testSite, a);
+      expect((await retried(F.TestGreen, shipped)).ok).toBe(true);
+      for (const step of shipped.release.plan) await shiftStep(shipped, step);
+      forwardOnly(recorder.alb, production, a);
+      expect((await retried(F.Finalize, shipped)).ok).toBe(true);
+      expect(recorder.alb.forwards.get(production)).toEqual([
+        { targetGroupArn: a, weight: 0 },
+        { targetGroupArn: b, weight: 100 },
+      ]);
+
+      const rolled = await startAlbRelease(name, '2.1.0');
+      expect(rolled.colours).toEqual({ blue: 'b', green: 'a' });
+      expect((await recorder.invoke(F.TestGreen, rolled)).ok).toBe(true);
+      await ok(recorder.invoke(F.SetWeight, { ...rolled, step: rolled.release.plan[0] }));
+      await retried(F.Rollback, {
+        release: rolled.release,
+        failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors in ALARM' },
+      });
+      expect(recorder.alb.forwards.get(production)).toEqual([
+        { targetGroupArn: b, weight: 100 },
+        { targetGroupArn: a, weight: 0 },
+      ]);
+    }
+    // One revision per release, each registered once despite the retried provisioning.
+    expect(recorder.alb.taskDefinitions.map((td) => `${td.family}:${td.revision}`)).toEqual([
+      'web-web:1',
+      'api-web:1',
+      'web-web:2',
+      'web-web:3',
+      'api-web:2',
+      'api-web:3',
+    ]);
   }, 60_000);
 
   afterAll(async () => {

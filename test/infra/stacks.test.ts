@@ -25,6 +25,20 @@ const account = '123456789012';
 const stage = 'test';
 const names = greenlightNames(stage);
 
+const elb = `arn:aws:elasticloadbalancing:${region}:${account}`;
+const shopArns = {
+  listener: `${elb}:listener/app/shop/0123456789abcdef/1111111111111111`,
+  testListener: `${elb}:listener/app/shop/0123456789abcdef/2222222222222222`,
+  groupA: `${elb}:targetgroup/shop-a/aaaaaaaaaaaaaaaa`,
+  groupB: `${elb}:targetgroup/shop-b/bbbbbbbbbbbbbbbb`,
+  taskRole: `arn:aws:iam::${account}:role/shop-task`,
+  services: [
+    `arn:aws:ecs:${region}:${account}:service/shop/shop-a`,
+    `arn:aws:ecs:${region}:${account}:service/shop/shop-b`,
+  ],
+  family: `arn:aws:ecs:${region}:${account}:task-definition/shop-web:*`,
+};
+
 const config: GreenlightDeployConfig = {
   services: [
     {
@@ -37,6 +51,27 @@ const config: GreenlightDeployConfig = {
         imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
       },
       alarms: ['checkout-errors'],
+    },
+    {
+      name: 'shop',
+      target: {
+        kind: 'alb-listener',
+        listenerArn: shopArns.listener,
+        testListenerArn: shopArns.testListener,
+        testUrl: 'http://internal-shop.example:8443',
+        slots: {
+          a: { targetGroupArn: shopArns.groupA, ecs: { cluster: 'shop', service: 'shop-a' } },
+          b: { targetGroupArn: shopArns.groupB, ecs: { cluster: 'shop', service: 'shop-b' } },
+        },
+        containerName: 'web',
+        taskDefinitionFamily: 'shop-web',
+        passRoles: [shopArns.taskRole],
+      },
+      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+      defaultStrategy: 'canary',
+      // ECS pulls the image with the task's execution role: nothing for greenlight to read.
+      artifacts: { imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/shop-web`] },
+      alarms: ['shop-target-5xx'],
     },
   ],
   ci: { principals: [`arn:aws:iam::${account}:role/greenlight-ci`] },
@@ -319,6 +354,12 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       `arn:aws:lambda:${region}:${account}:function:checkout`,
       `arn:aws:lambda:${region}:${account}:function:checkout:*`,
       `arn:aws:cloudwatch:${region}:${account}:alarm:checkout-errors`,
+      `arn:aws:cloudwatch:${region}:${account}:alarm:shop-target-5xx`,
+      shopArns.listener,
+      shopArns.testListener,
+      ...shopArns.services,
+      shopArns.family,
+      shopArns.taskRole,
       'arn:aws:s3:::acme-artifacts/*',
       `arn:aws:ecr:${region}:${account}:repository/checkout`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
@@ -337,6 +378,45 @@ describe('greenlight stacks (Pulumi mocks)', () => {
         }
       }
     }
+  });
+
+  it('scopes ALB writes: the test listener for provisioning and tests, the production one for traffic', () => {
+    const statementOf = (fn: ReleaseFunction, action: string) =>
+      rolePolicy(names.roleName(fn)).Statement.find((statement) =>
+        statement.Action.includes(action),
+      );
+    for (const fn of [ReleaseFunction.ProvisionGreen, ReleaseFunction.TestGreen]) {
+      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+        shopArns.testListener,
+      ]);
+    }
+    for (const fn of [
+      ReleaseFunction.SetWeight,
+      ReleaseFunction.Finalize,
+      ReleaseFunction.Rollback,
+    ]) {
+      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+        shopArns.listener,
+      ]);
+    }
+    const provision = ReleaseFunction.ProvisionGreen;
+    expect(statementOf(provision, 'ecs:UpdateService')?.Resource).toEqual(shopArns.services);
+    expect(statementOf(provision, 'ecs:RegisterTaskDefinition')?.Resource).toEqual([
+      shopArns.family,
+    ]);
+    expect(statementOf(provision, 'ecs:TagResource')).toMatchObject({
+      Resource: [shopArns.family],
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    });
+    expect(statementOf(provision, 'iam:PassRole')).toMatchObject({
+      Resource: [shopArns.taskRole],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    });
+    expect(statementOf(provision, 'ecr:BatchGetImage')?.Resource).toEqual([
+      `arn:aws:ecr:${region}:${account}:repository/checkout`,
+    ]);
+    const sids = rolePolicy(names.roleName(provision)).Statement.map((statement) => statement.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
   });
 
   it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {

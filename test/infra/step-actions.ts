@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -37,13 +39,14 @@ import { startBakeStep } from '../../src/steps/start-bake.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
 import { startDynalite } from '../support/dynalite.ts';
+import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
 
 /**
  * Runs every step handler, as Lambda would (createStepHandler over the real step, real
  * adapters from createDependencies), and records each AWS request it sends as the IAM action
  * AWS authorizes it with. DynamoDB is dynalite, so the ledger, the lock and Powertools
- * idempotency behave for real; Lambda, CloudWatch and EventBridge are aws-sdk-client-mock
- * fakes scripted per scenario.
+ * idempotency behave for real; Lambda, CloudWatch, EventBridge, ELBv2 and ECS are
+ * aws-sdk-client-mock fakes scripted per scenario, and ALB smoke checks reach a local server.
  */
 
 /** SDK command → IAM action, where the action is not simply the command's name. */
@@ -99,6 +102,9 @@ export interface StepRecorder {
   /** Invokes one function's handler; returns its result or the error it threw. */
   invoke(fn: ReleaseFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
+  /** The ALB services' world (`web` through listeners, `api` through rules). */
+  alb: FakeAlb;
+  albServices: ServiceConfigInput[];
   actions: Record<ReleaseFunction, Set<string>>;
   close(): Promise<void>;
 }
@@ -115,11 +121,20 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   // Verdicts are logged at WARN on purpose; here they are expected, not news.
   const logLevel = logger.getLevelName();
   logger.setLogLevel('SILENT');
+  // What the ALB services' test listeners answer: every smoke check passes.
+  const smoke = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  await new Promise<void>((resolve) => smoke.listen(0, '127.0.0.1', resolve));
+  const albServices = recordedAlbServices(
+    `http://127.0.0.1:${(smoke.address() as AddressInfo).port}`,
+  );
   const env = {
     GREENLIGHT_LEDGER_TABLE: 'ledger',
     GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
     GREENLIGHT_BUS_NAME: 'greenlight',
-    GREENLIGHT_SERVICES: JSON.stringify([recordedService]),
+    GREENLIGHT_SERVICES: JSON.stringify([recordedService, ...albServices]),
   };
   const admin = new DynamoDBClient({});
   await admin.send(new CreateTableCommand(ledgerTableInput(env.GREENLIGHT_LEDGER_TABLE)));
@@ -138,6 +153,8 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   const cloudwatch = mockClient(CloudWatchClient);
   const eventbridge = mockClient(EventBridgeClient);
   const sfn = mockClient(SFNClient);
+  const alb = aFakeAlb(albServices);
+  const { elbv2, ecs } = mockAlbClients(alb, albServices);
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   const aliasView = () => ({
@@ -233,10 +250,14 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     ['cloudwatch', cloudwatch],
     ['events', eventbridge],
     ['sfn', sfn],
+    ['elasticloadbalancing', elbv2],
+    ['ecs', ecs],
   ] as const;
   let requestCount = 0;
   return {
     fake,
+    alb,
+    albServices,
     actions,
     async invoke(fn, event) {
       const before = mocks.map(([, mock]) => mock.calls().length);
@@ -263,6 +284,8 @@ export async function startStepRecorder(): Promise<StepRecorder> {
       for (const [, mock] of mocks) mock.restore();
       process.env = saved;
       logger.setLogLevel(logLevel);
+      smoke.closeAllConnections();
+      await new Promise((resolve) => smoke.close(resolve));
       await dynalite.close();
     },
   };
