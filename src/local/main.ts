@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { shouldUseColor } from '../cli/format-timeline.ts';
+import { DemoShop } from './data-plane/local-alb.ts';
 import { runDemo } from './demo.ts';
 import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
 
@@ -30,12 +31,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true) };
-const local = await startGreenlightLocal({ port });
+// The demo shop's listeners sit next to the endpoint, so that they are easy to find and curl.
+const local = await startGreenlightLocal({
+  port,
+  ...(port === 0 ? {} : { shop: { productionPort: port + 1, testPort: port + 2 } }),
+});
 const url = local.url;
+const shop = local.shop;
 console.log(`greenlight local cloud on ${url}
-  EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
+  EventBridge, Step Functions, DynamoDB, Lambda, CloudWatch, ELBv2 and ECS all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
-  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).`);
+  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).${
+    shop === undefined
+      ? ''
+      : `
+  Service "${shop.name}": ECS tasks behind the local load balancer; production listener ${shop.productionUrl}, test listener ${shop.testUrl}, gate alarm ${shop.targetErrorsAlarm.AlarmName}.`
+  }`);
 
 let failed = false;
 if (!values['no-demo']) {
@@ -45,7 +56,7 @@ if (!values['no-demo']) {
     const ok = outcome.release.phase === outcome.expected;
     failed ||= !ok;
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} checkout ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
+      `${ok ? 'ok  ' : 'FAIL'} ${outcome.service} ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
     );
   }
 }
@@ -59,7 +70,13 @@ console.log(`
 Serving until Ctrl-C. Try it from another terminal:
   export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   bin/greenlight release --service checkout --version 1.4.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip --wait
-  bin/greenlight status --service checkout
+  bin/greenlight status --service checkout${
+    shop === undefined
+      ? ''
+      : `
+  bin/greenlight release --service ${shop.name} --version 1.4.0 --image ${DemoShop.image('1.1.0')} --wait
+  curl -i ${shop.productionUrl}/`
+  }
   aws events put-events --endpoint-url ${url} --entries '[{"EventBusName":"greenlight","Source":"ci","DetailType":"Release Requested","Detail":"{\\"schemaVersion\\":1,\\"service\\":\\"checkout\\",\\"version\\":\\"1.5.0\\",\\"artifact\\":{\\"s3\\":{\\"bucket\\":\\"greenlight-demo-artifacts\\",\\"key\\":\\"checkout/1.0.0.zip\\"}}}"}]'
   aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}`);
 

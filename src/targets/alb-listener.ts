@@ -84,7 +84,7 @@ type ForwardSite = { kind: 'listener'; arn: string } | { kind: 'rule'; arn: stri
 // Pauses between looks at green's health, the last repeating. On AWS tasks take tens of
 // seconds to pass their checks; the first pauses are short so that a green that is quick to
 // start is not kept waiting a whole interval.
-const healthPollIntervalsMs = [1_000, 2_000, 5_000] as const;
+const healthPollIntervalsMs = [500, 1_000, 2_000, 5_000] as const;
 // Revisions newer than blue's that are looked at for this release's own, newest first. A retry
 // comes right after the first attempt, so its revision is the newest; older ones are releases
 // that failed before this one.

@@ -14,15 +14,20 @@ afterAll(async () => {
 });
 
 describe('runDemo', () => {
-  it('finalizes the good release and rolls back the broken and the faulty one, printing timelines', async () => {
+  it('finalizes the good releases and rolls back the broken and the faulty ones, printing timelines', async () => {
     const lines: string[] = [];
     const outcomes = await runDemo(local, (line) => lines.push(line), { color: false });
 
-    expect(outcomes.map((o) => [o.version, o.release.phase])).toEqual([
-      ['1.1.0', 'Finalized'],
-      ['1.2.0', 'RolledBack'],
-      ['1.3.0', 'RolledBack'],
+    expect(outcomes.map((o) => [o.service, o.version, o.release.phase])).toEqual([
+      ['checkout', '1.1.0', 'Finalized'],
+      ['checkout', '1.2.0', 'RolledBack'],
+      ['checkout', '1.3.0', 'RolledBack'],
+      ['shop', '1.1.0', 'Finalized'],
+      ['shop', '1.3.0', 'RolledBack'],
     ]);
+    expect(outcomes[4]?.release.reason).toContain(
+      'AlarmGateFailed: Alarm shop-target-5xx entered ALARM',
+    );
     expect(outcomes[1]?.release.reason).toContain('GreenTestFailed');
     expect(outcomes[2]?.release.reason).toContain(
       'AlarmGateFailed: Alarm checkout-errors entered ALARM',
@@ -31,5 +36,17 @@ describe('runDemo', () => {
     expect(text).toContain('[##------------------] 10% green');
     expect(text).toMatch(/users saw {2}\d+ requests: .*, 0 dropped/);
     expect(local.lambda.describe('checkout').alias).toMatchObject({ version: '2', weights: {} });
+    // Under HTTP load through the listener: no request failed, 5xx only from the faulty green.
+    const shopLoads = text.match(/users saw {2}\d+ requests, \d+ failed: .*/g) ?? [];
+    expect(shopLoads).toHaveLength(2);
+    expect(shopLoads[0]).toMatch(/, 0 failed: shop-a 1\.0\.0 \d+ ok, shop-b 1\.1\.0 \d+ ok$/);
+    expect(shopLoads[1]).toMatch(
+      /, 0 failed: shop-a 1\.3\.0-5xx \d+ ok \/ \d+ 5xx, shop-b 1\.1\.0 \d+ ok$/,
+    );
+    const shop = local.shop;
+    expect(shop && local.alb.elbv2.weightsOf(shop.listenerArn)).toEqual({
+      [shop?.slots.a.targetGroupArn ?? '']: 0,
+      [shop?.slots.b.targetGroupArn ?? '']: 100,
+    });
   });
 });

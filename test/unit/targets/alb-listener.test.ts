@@ -301,7 +301,7 @@ describe('AlbListenerTarget.provision', () => {
       ['DescribeServicesCommand', { cluster: 'shop', services: ['checkout-b'] }],
       ['DescribeTargetHealthCommand', { TargetGroupArn: tgB }],
     ]);
-    expect(pauses).toEqual([1000]);
+    expect(pauses).toEqual([500]);
   });
 
   it("registers blue's task definition with only the image and the release tag changed", async () => {
@@ -619,7 +619,7 @@ describe('AlbListenerTarget.provision', () => {
     });
 
     // Short pauses first, then every 5 s until the deadline.
-    const provision = aTarget({ clock: [0, 0, 1_000, 3_000, 8_000, 10_000] }).provision(
+    const provision = aTarget({ clock: [0, 0, 500, 1_500, 3_500, 8_500, 10_000] }).provision(
       aRelease(),
       aService({ healthyDeadlineSeconds: 10 }),
     );
@@ -637,8 +637,8 @@ describe('AlbListenerTarget.provision', () => {
         ],
       },
     });
-    expect(pauses).toEqual([1000, 2000, 5000, 5000]);
-    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(5);
+    expect(pauses).toEqual([500, 1000, 2000, 5000, 5000]);
+    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(6);
   });
 
   it("does not take a warm green's old healthy tasks for the new revision", async () => {
@@ -661,7 +661,7 @@ describe('AlbListenerTarget.provision', () => {
     await aTarget().provision(aRelease(), aService());
 
     expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(2);
-    expect(pauses).toEqual([1000]);
+    expect(pauses).toEqual([500]);
   });
 
   it('fails at once when ECS reports the rollout of green failed', async () => {
