@@ -1,12 +1,17 @@
 import { performance } from 'node:perf_hooks';
+import type { DemoShop } from '../src/local/data-plane/local-alb.ts';
+import { demoShopService } from '../src/local/demo-registry.ts';
 import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
+import { type LoadWindowRow, measureAlarmToBlue, measureShiftLoad } from './alb-load.ts';
 import { measureBundleSizes } from './bundle-size.ts';
 import { ReleaseDriver, UnexpectedReleaseOutcomeError } from './release-driver.ts';
 import { measureReleaseTiming } from './release-timing.ts';
 import { measureStateTransitions } from './state-transitions.ts';
+import type { Summary } from './stats.ts';
 import { formatBytes, formatMs, formatTable } from './table.ts';
 
 const releases = 5;
+const alarmSamples = 3;
 const strategies = ['canary', 'linear', 'all-at-once', 'steps'] as const;
 // Versions must be new to the ledger on every release; a run-unique prefix keeps them so.
 const runId = Date.now().toString(36);
@@ -15,11 +20,36 @@ const benchStarted = performance.now();
 // Bundling first, while no local cloud shares the CPU with esbuild or with the timed releases.
 const bundles = await measureBundleSizes();
 
+// The demo shop (two tasks) for load during a shift, and one small shop per alarm-to-blue
+// sample: each has its own 5xx alarm, so no release starts while the last one's still fires.
+let shop: DemoShop | undefined;
+const alarmShops: DemoShop[] = [];
 // The four strategy releases run before the timed ones and so also warm the handlers up.
-const local = await startGreenlightLocal({ port: 0, lockPollMs: 0, retryIntervalMs: 0 });
+const local = await startGreenlightLocal({
+  port: 0,
+  lockPollMs: 0,
+  retryIntervalMs: 0,
+  seedAlb: async (alb) => {
+    shop = await alb.seedDemoShop();
+    for (let i = 1; i <= alarmSamples; i++) {
+      alarmShops.push(await alb.seedDemoShop({ name: `alarm-${i}`, desiredCount: 1 }));
+    }
+    return {
+      services: [
+        demoShopService(shop),
+        // Bakes far longer than the bench: only the alarm ends them.
+        ...alarmShops.map((faulty) => demoShopService(faulty, { bakeSeconds: 120 })),
+      ],
+      alarms: [shop, ...alarmShops].map((each) => each.targetErrorsAlarm),
+      shop,
+    };
+  },
+});
 const driver = new ReleaseDriver(local);
 let transitions: Awaited<ReturnType<typeof measureStateTransitions>>;
 let timing: Awaited<ReturnType<typeof measureReleaseTiming>>;
+let shift: LoadWindowRow[];
+let alarmToBlue: Summary;
 try {
   transitions = await measureStateTransitions({
     driver,
@@ -27,6 +57,13 @@ try {
     versionPrefix: `9.0.0-${runId}`,
   });
   timing = await measureReleaseTiming({ driver, releases, versionPrefix: `9.1.0-${runId}` });
+  if (shop === undefined) throw new Error('the demo shop was not seeded');
+  shift = await measureShiftLoad({ local, shop, version: `9.2.0-${runId}` });
+  alarmToBlue = await measureAlarmToBlue({
+    local,
+    shops: alarmShops,
+    versionPrefix: `9.3.0-${runId}`,
+  });
 } catch (error) {
   if (!(error instanceof UnexpectedReleaseOutcomeError)) throw error;
   console.error(`bench: ${error.message}`);
@@ -64,7 +101,31 @@ console.log(
       ]),
     },
     {
-      title: '3. Handler bundles (esbuild minify esm node24, no @aws-sdk)',
+      title:
+        '3. ALB canary under load: 8 keep-alive clients, no think time, through the local router',
+      header: ['window', 'requests', 'failed', 'req/s', 'p50 ms', 'p99 ms'],
+      rows: shift.map((row) => [
+        row.phase,
+        String(row.requests),
+        String(row.failed),
+        row.requestsPerSecond.toFixed(0),
+        formatMs(row.p50, 2),
+        formatMs(row.p99, 2),
+      ]),
+    },
+    {
+      title: '4. ALB rollback: 5xx alarm enters ALARM -> 100% of traffic on blue (event-driven)',
+      header: ['what', 'n', 'p50 ms', 'min ms', 'max ms'],
+      rows: [
+        [
+          'alarm to blue',
+          String(alarmToBlue.n),
+          ...[alarmToBlue.p50, alarmToBlue.min, alarmToBlue.max].map((ms) => formatMs(ms, 0)),
+        ],
+      ],
+    },
+    {
+      title: '5. Handler bundles (esbuild minify esm node24, no @aws-sdk)',
       header: ['handler', 'raw bytes', 'gzip bytes'],
       rows: bundles.map((row) => [
         row.handler,
