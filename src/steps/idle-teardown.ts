@@ -1,4 +1,4 @@
-import { InvalidStepInput } from '../core/errors.ts';
+import { InvalidStepInput, TeardownDeferred } from '../core/errors.ts';
 import { coloursInFlight, decideTeardown } from '../core/idle-colour.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { TeardownTarget } from '../core/ports.ts';
@@ -99,10 +99,24 @@ export async function tearDownIdleColour(
       return result('live-again', decision.reason);
     }
     case 'tear-down': {
-      const actions = await colours.tearDown(service, idle.colour, {
-        idleSince: new Date(idle.idleSince),
-        protectedColours: new Set([...coloursInFlight(others), idle.live]),
-      });
+      let actions: string[];
+      try {
+        actions = await colours.tearDown(service, idle.colour, {
+          idleSince: new Date(idle.idleSince),
+          protectedColours: new Set([...coloursInFlight(others), idle.live]),
+        });
+      } catch (error) {
+        // The ALB target refuses while the slot may still serve draining or sticky requests.
+        if (!(error instanceof Error && error.name === 'IdleColourStillDraining')) throw error;
+        const reason = `Teardown of ${idle.colour} deferred: ${error.message}`;
+        await record(deps, release, { key: 'teardown-deferred', outcome: 'skipped', reason });
+        await settle(deps, release, { ...idle, reason: `Deferred: ${error.message}` });
+        throw new TeardownDeferred(reason, {
+          releaseId: release.releaseId,
+          colour: idle.colour,
+          ...(error as Error & { details?: Record<string, unknown> }).details,
+        });
+      }
       const what = actions.length > 0 ? actions.join('; ') : 'nothing was left running';
       const reason = `Idle colour ${idle.colour} torn down ${by}: ${what}`;
       await deps.events.publish([
