@@ -15,6 +15,7 @@ export const ErrorName = {
   ReleaseRolledBack: 'ReleaseRolledBack',
   InvalidStepInput: 'InvalidStepInput',
   BakeNotStarted: 'BakeNotStarted',
+  TeardownDeferred: 'TeardownDeferred',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -91,6 +92,14 @@ export class InvalidStepInput extends GreenlightError {
 /** The bake's timer ended before its watch had stored the callback token; retried shortly. */
 export class BakeNotStarted extends GreenlightError {
   override readonly name = ErrorName.BakeNotStarted;
+}
+
+/**
+ * The idle colour cannot be torn down yet (an ALB slot may still serve draining or sticky
+ * requests). Thrown so that Scheduler tries again later; the sweeper tries the next day.
+ */
+export class TeardownDeferred extends GreenlightError {
+  override readonly name = ErrorName.TeardownDeferred;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

@@ -41,6 +41,14 @@ export const LambdaAliasTargetConfig = z.strictObject({
   kind: z.literal('lambda-alias'),
   functionName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN'),
   alias: z.string().regex(/^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/, 'must be an alias name'),
+  /**
+   * How many of the newest published versions a teardown keeps. Older versions are deleted
+   * unless an alias routes to them or a release in flight uses them; the live version is
+   * always kept.
+   * @default 3
+   * @example 5
+   */
+  keepVersions: z.int().min(1).max(100).default(3),
 });
 export type LambdaAliasTargetConfig = z.infer<typeof LambdaAliasTargetConfig>;
 
@@ -170,8 +178,13 @@ export const ServiceConfig = z
         }),
       ])
       .default({ type: 'none' }),
-    /** How long the idle colour stays warm after finalize before it is torn down. */
-    warmWindowSeconds: Seconds.default(3600),
+    /**
+     * How long the idle colour stays warm after finalize, so that a rollback is one switch
+     * back, before a one-time schedule tears it down.
+     * @default 900
+     * @example 3600
+     */
+    warmWindowSeconds: Seconds.default(900),
     lockPolicy: z.enum(['queue', 'supersede', 'reject']).default('queue'),
   })
   .superRefine((service, ctx) => {

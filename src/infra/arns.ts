@@ -52,3 +52,12 @@ export function ecrRepositoryArn(at: AwsLocation, repositoryUri: string): string
   const [, account, region, name] = match;
   return `arn:${at.partition}:ecr:${region}:${account}:repository/${name}`;
 }
+
+/** Every schedule of one EventBridge Scheduler group. */
+export function schedulesArn(at: AwsLocation, groupName: string): string {
+  return `arn:${at.partition}:scheduler:${at.region}:${at.accountId}:schedule/${groupName}/*`;
+}
+
+export function iamRoleArn(at: AwsLocation, roleName: string): string {
+  return `arn:${at.partition}:iam::${at.accountId}:role/${roleName}`;
+}

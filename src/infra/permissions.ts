@@ -1,15 +1,17 @@
-import { ReleaseFunction } from '../../workflows/release.ts';
 import type { ServiceRegistry } from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
   busArn,
   ecrRepositoryArn,
+  iamRoleArn,
   lambdaFunctionArn,
   lambdaQualifiedArns,
   logStreamsArn,
+  schedulesArn,
   tableArn,
 } from './arns.ts';
+import { GreenlightFunction } from './functions.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
 
@@ -20,6 +22,12 @@ export const GrantTarget = {
   Bus: 'bus',
   /** The registered Lambda services' functions, their versions and aliases. */
   ServiceFunctions: 'service-functions',
+  /** Only the versions and aliases of those functions (`…:NAME:*`), never a whole function. */
+  ServiceFunctionVersions: 'service-function-versions',
+  /** greenlight's one-time teardown schedules (`schedule/<group>/*`). */
+  TeardownSchedules: 'teardown-schedules',
+  /** The role EventBridge Scheduler assumes to invoke the teardown function. */
+  SchedulerRole: 'scheduler-role',
   /** The registered services' gate alarms. */
   ServiceAlarms: 'service-alarms',
   /** Objects in the registered services' artifact buckets. */
@@ -41,6 +49,8 @@ export interface Grant {
    * such request: the reason, from AWS's documentation. Everything else must be sent by code.
    */
   implicit?: string;
+  /** Narrows the statement further (iam:PassRole: only to the service that uses the role). */
+  condition?: Record<string, Record<string, string | string[]>>;
 }
 
 const ledger: Grant = {
@@ -70,6 +80,28 @@ const aliasRouting: Grant = {
   actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
   on: GrantTarget.ServiceFunctions,
 };
+// The ledger as a teardown uses it: a release, the service's recent releases (listReleases
+// queries the service index and batch-reads the releases), its timeline and idle record.
+const ledgerWithListing: Grant = {
+  ...ledger,
+  actions: [...ledger.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+};
+// What an idle Lambda colour costs: the version's provisioned concurrency and memory.
+const idleCost = ['lambda:ListProvisionedConcurrencyConfigs', 'lambda:GetFunctionConfiguration'];
+/** Tearing down an idle Lambda version: what routes to it, its provisioned concurrency, old versions. */
+const idleTeardown: readonly Grant[] = [
+  {
+    actions: [
+      'lambda:ListAliases',
+      'lambda:ListProvisionedConcurrencyConfigs',
+      'lambda:DeleteProvisionedConcurrencyConfig',
+      'lambda:ListVersionsByFunction',
+    ],
+    on: GrantTarget.ServiceFunctions,
+  },
+  // Deletes versions beyond retention with a Qualifier; never the function itself.
+  { actions: ['lambda:DeleteFunction'], on: GrantTarget.ServiceFunctionVersions },
+];
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   on: GrantTarget.OwnLogGroup,
@@ -77,20 +109,22 @@ const logs: Grant = {
     'The Lambda service writes the function’s stdout to CloudWatch Logs with the execution role (Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"); the log group already exists, so no logs:CreateLogGroup.',
 };
 
+const F = GreenlightFunction;
+
 /**
  * THE table: per function, which IAM actions on which resources. Each function's role gets
  * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
  * the deployed policies are these). No wildcard actions anywhere.
  */
-export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
-  [ReleaseFunction.Register]: [
+export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
+  [F.Register]: [
     { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
     idempotency,
     lifecycleEvents,
     logs,
   ],
-  [ReleaseFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
-  [ReleaseFunction.ProvisionGreen]: [
+  [F.AcquireLock]: [ledger, lifecycleEvents, logs],
+  [F.ProvisionGreen]: [
     ledger,
     idempotency,
     lifecycleEvents,
@@ -120,15 +154,15 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
   ],
   // No events: test-green publishes only Approval Requested, and approvals are refused at
   // load until they land (src/runtime/config.ts).
-  [ReleaseFunction.TestGreen]: [
+  [F.TestGreen]: [
     ledger,
     idempotency,
     alarms,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     logs,
   ],
-  [ReleaseFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
-  [ReleaseFunction.StartBake]: [
+  [F.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
+  [F.StartBake]: [
     ledgerAndWatches,
     alarms,
     // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
@@ -136,39 +170,43 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens },
     logs,
   ],
-  [ReleaseFunction.EndBake]: [
-    ledger,
-    { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens },
-    logs,
-  ],
-  [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [F.EndBake]: [ledger, { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens }, logs],
+  [F.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [ReleaseFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
-  [ReleaseFunction.Finalize]: [
+  [F.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
+  [F.Finalize]: [
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
-    aliasRouting,
+    { ...aliasRouting, actions: [...aliasRouting.actions, ...idleCost] },
+    {
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
+      on: GrantTarget.TeardownSchedules,
+    },
+    {
+      actions: ['iam:PassRole'],
+      on: GrantTarget.SchedulerRole,
+      condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      implicit:
+        'CreateSchedule with a Target.RoleArn: EventBridge Scheduler checks that the caller may pass that role (EventBridge Scheduler User Guide, "Set up the execution role": the caller needs iam:PassRole on it).',
+    },
     logs,
   ],
-  [ReleaseFunction.Rollback]: [
-    ledgerLockAndWatches,
-    idempotency,
-    lifecycleEvents,
-    aliasRouting,
-    logs,
-  ],
+  [F.Rollback]: [ledgerLockAndWatches, idempotency, lifecycleEvents, aliasRouting, logs],
+  // No idempotency store: a deferred teardown must look again when invoked again.
+  [F.Teardown]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, logs],
+  [F.Sweeper]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, logs],
 };
 
 /** Actions a function's code sends as SDK requests (Powertools' included). */
-export function calledActions(fn: ReleaseFunction): Set<string> {
+export function calledActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => !grant.implicit).flatMap((grant) => grant.actions),
   );
 }
 
 /** Actions AWS checks on the function's role without the code sending them. */
-export function implicitActions(fn: ReleaseFunction): Set<string> {
+export function implicitActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => grant.implicit).flatMap((grant) => grant.actions),
   );
@@ -181,7 +219,11 @@ export interface PermissionContext {
 }
 
 /** The ARNs a grant target stands for; only what the registered services name. */
-export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: PermissionContext) {
+export function resourcesOf(
+  target: GrantTarget,
+  fn: GreenlightFunction,
+  ctx: PermissionContext,
+): string[] {
   const { at, names, registry } = ctx;
   switch (target) {
     case GrantTarget.LedgerTable:
@@ -199,6 +241,16 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
             ]
           : [],
       );
+    case GrantTarget.ServiceFunctionVersions:
+      return registry.flatMap((service) =>
+        service.target.kind === 'lambda-alias'
+          ? [lambdaQualifiedArns(at, service.target.functionName)]
+          : [],
+      );
+    case GrantTarget.TeardownSchedules:
+      return [schedulesArn(at, names.scheduleGroup)];
+    case GrantTarget.SchedulerRole:
+      return [iamRoleArn(at, names.roleName('scheduler'))];
     case GrantTarget.ServiceAlarms:
       return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
@@ -221,7 +273,7 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
  * service has alarms, say) is left out: IAM refuses an empty Resource, and there is nothing
  * to allow.
  */
-export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): PolicyDocument {
+export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): PolicyDocument {
   const statements: PolicyStatement[] = [];
   for (const grant of functionGrants[fn]) {
     const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();
@@ -231,6 +283,7 @@ export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): Pol
       Effect: 'Allow',
       Action: [...grant.actions].sort(),
       Resource: resources,
+      ...(grant.condition === undefined ? {} : { Condition: grant.condition }),
     });
   }
   return policyDocument(statements);

@@ -11,7 +11,9 @@ export const DemoArtifactBucket = 'greenlight-demo-artifacts';
 export const demoServices: ServiceConfigInput[] = [
   {
     name: 'checkout',
-    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+    // Only the live version is kept after a teardown, so the demo's teardown has a version to
+    // delete; real services keep a few (default 3).
+    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live', keepVersions: 1 },
     strategies: {
       // Bakes of seconds, so that the demo runs in seconds; real services bake for minutes.
       canary: { type: 'canary', percent: 10, bakeSeconds: 3 },
@@ -36,7 +38,9 @@ export const demoServices: ServiceConfigInput[] = [
         expect: { statusCode: 200 },
       },
     ],
-    warmWindowSeconds: 3600,
+    // Blue stays warm for seconds, so that the demo shows its teardown; real services keep it
+    // for minutes (default 15).
+    warmWindowSeconds: 5,
   },
 ];
 

@@ -18,6 +18,8 @@ import { handler as register } from '../../functions/register.ts';
 import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
 import { handler as startBake } from '../../functions/start-bake.ts';
+import { handler as sweeper } from '../../functions/sweeper.ts';
+import { handler as teardown } from '../../functions/teardown.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
 import {
   BakeMode,
@@ -30,11 +32,13 @@ import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
+import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
 import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import { LocalScheduler } from './scheduler-simulator.ts';
 import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
 export const LocalNames = {
@@ -46,6 +50,10 @@ export const LocalNames = {
   stateMachine: 'greenlight-release',
   releaseRule: 'greenlight-release-requested',
   alarmRule: 'greenlight-alarm-state-change',
+  scheduleGroup: 'greenlight',
+  schedulerRole: 'greenlight-scheduler',
+  teardownFunction: 'greenlight-teardown',
+  sweeperFunction: 'greenlight-sweeper',
 } as const;
 
 export interface GreenlightLocalOptions {
@@ -69,6 +77,11 @@ export interface GreenlightLocalOptions {
   alarms?: readonly PutMetricAlarmCommandInput[];
   /** Root of the local artifact store. @default demo/artifacts */
   artifactsRoot?: string;
+  /**
+   * The clock teardown schedules fall due by. Tests hold it back to show a teardown never
+   * fires inside its warm window, then let it go. @default () => new Date()
+   */
+  schedulerNow?: () => Date;
 }
 
 export type GreenlightLocal = Awaited<ReturnType<typeof startGreenlightLocal>>;
@@ -95,11 +108,25 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     accountId: LocalNames.accountId,
   });
   cloudwatch.connectLambda(lambda);
+  // Teardown schedules invoke the teardown function, as Scheduler does through its role.
+  const teardownArn = localFunctionArn(LocalNames.teardownFunction);
+  const scheduler = new LocalScheduler({
+    region: LocalNames.region,
+    accountId: LocalNames.accountId,
+    ...(options.schedulerNow ? { now: options.schedulerNow } : {}),
+    invoke: async (targetArn, input) => {
+      if (targetArn !== teardownArn) {
+        throw new Error(`The local cloud has no schedule target ${targetArn}`);
+      }
+      await teardown(JSON.parse(input) as never, localLambdaContext(LocalNames.teardownFunction));
+    },
+  });
+  scheduler.createGroup(LocalNames.scheduleGroup);
 
   const lockPollMs = options.lockPollMs ?? 200;
   const cloud = await startLocalCloud({
     port: options.port ?? 0,
-    services: [lambda, cloudwatch],
+    services: [lambda, cloudwatch, scheduler],
     region: LocalNames.region,
     accountId: LocalNames.accountId,
     // Bakes last what each strategy says (the local services have short ones); only the wait
@@ -117,6 +144,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
     GREENLIGHT_BUS_NAME: LocalNames.bus,
     GREENLIGHT_SERVICES: JSON.stringify(options.services ?? demoServices),
+    GREENLIGHT_SCHEDULE_GROUP: LocalNames.scheduleGroup,
+    GREENLIGHT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${LocalNames.accountId}:role/${LocalNames.schedulerRole}`,
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN: teardownArn,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   delete process.env.AWS_PROFILE;
@@ -196,9 +226,14 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     cloud,
     lambda,
     cloudwatch,
+    scheduler,
     ledger,
     clientConfig,
+    /** Runs the daily sweeper now: tears down idle colours left warm past their window. */
+    sweep: () =>
+      sweeper({}, localLambdaContext(LocalNames.sweeperFunction)) as Promise<SweepOutcome>,
     close: async () => {
+      await scheduler.close();
       await cloud.close();
       dynamo.destroy();
       cw.destroy();
@@ -227,13 +262,17 @@ function localFunctions(): Record<string, LocalLambdaHandler> {
   );
 }
 
+function localFunctionArn(functionName: string): string {
+  return `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`;
+}
+
 /** A Lambda context for handlers the local cloud invokes outside a workflow (rule targets). */
 function localLambdaContext(functionName: string): LambdaContextLike {
   const deadline = Date.now() + 60_000;
   return {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -33,7 +33,7 @@ const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true
 const local = await startGreenlightLocal({ port });
 const url = local.url;
 console.log(`greenlight local cloud on ${url}
-  EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
+  EventBridge, Step Functions, DynamoDB, Lambda, CloudWatch and Scheduler all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
   Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).`);
 

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { calledActions, functionGrants, implicitActions } from '../../src/infra/permissions.ts';
+import type { TeardownOutcome } from '../../src/steps/idle-teardown.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
-import { ReleaseFunction } from '../../workflows/release.ts';
+import type { SweepOutcome } from '../../src/steps/sweeper.ts';
 import { aReleaseEvent } from '../support/builders.ts';
 import { type StepRecorder, startStepRecorder } from './step-actions.ts';
 
-const F = ReleaseFunction;
+const F = GreenlightFunction;
 const execution = (name: string) =>
   `arn:aws:states:eu-west-1:123456789012:execution:greenlight-test-release:${name}`;
 
@@ -16,7 +18,10 @@ const execution = (name: string) =>
  * was lost; a green that fails its test; an artifact Lambda refuses; someone else moving the
  * alias mid-release; a gate that fails during the bake; finalize
  * reconciling an alias that drifted; and, after each, a retry of every step, which replays
- * the stored answer (Powertools reads it back).
+ * the stored answer (Powertools reads it back). Then the idle colours: a teardown deferred
+ * while a release is in flight, a finalize whose schedule exists already, a teardown that
+ * removes provisioned concurrency and old versions (and its retry, which does nothing), and
+ * the sweeper finding an idle colour left warm.
  */
 describe('each step function’s IAM actions', () => {
   let recorder: StepRecorder;
@@ -34,7 +39,7 @@ describe('each step function’s IAM actions', () => {
     return outcome.value as T;
   };
   /** Step Functions retrying a step whose answer it lost: the same input again. */
-  const retried = async (fn: ReleaseFunction, input: unknown) => {
+  const retried = async (fn: GreenlightFunction, input: unknown) => {
     const first = await recorder.invoke(fn, input);
     const again = await recorder.invoke(fn, input);
     expect(again.ok).toBe(first.ok);
@@ -86,9 +91,18 @@ describe('each step function’s IAM actions', () => {
       expect((await retried(F.CheckGates, { ...good, step })).ok).toBe(true);
     }
     // Someone put the alias back on blue after the last step: finalize puts it on green.
+    // Blue keeps provisioned concurrency, which finalize prices for the warm window.
     recorder.fake.alias = { version: good.colours.blue, weights: {}, revision: 99 };
+    recorder.fake.provisioned = { [good.colours.blue]: 2 };
     expect((await retried(F.Finalize, good)).ok).toBe(true);
     expect(recorder.fake.alias.version).toBe(good.colours.green);
+    // Its teardown comes while the queued release is in flight, without colours yet: deferred.
+    const goodIdle = {
+      service: 'checkout',
+      releaseId: good.release.releaseId,
+      colour: good.colours.blue,
+    };
+    expect(await ok(recorder.invoke(F.Teardown, goodIdle))).toMatchObject({ outcome: 'deferred' });
 
     // An event the registry refuses.
     const invalid = await recorder.invoke(F.Register, {
@@ -195,20 +209,52 @@ describe('each step function’s IAM actions', () => {
       failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors in ALARM' },
     });
     expect(recorder.fake.alias).toMatchObject({ version: gated.colours.blue, weights: {} });
+
+    // Another good release, whose finalize is retried after its schedule was made.
+    recorder.fake.alarmState = 'OK';
+    const later = await startRelease('1.0.8');
+    expect((await recorder.invoke(F.TestGreen, later)).ok).toBe(true);
+    for (const step of later.release.plan) {
+      expect((await recorder.invoke(F.SetWeight, { ...later, step })).ok).toBe(true);
+      if (step.bakeSeconds > 0) {
+        await ok(recorder.invoke(F.StartBake, { ...later, step, taskToken: 'token-4' }));
+        await ok(recorder.invoke(F.EndBake, { ...later, step }));
+      }
+      expect((await recorder.invoke(F.CheckGates, { ...later, step })).ok).toBe(true);
+    }
+    recorder.fake.scheduleExists = true;
+    expect((await recorder.invoke(F.Finalize, later)).ok).toBe(true);
+
+    // Nothing in flight now: the first release's teardown removes its provisioned concurrency
+    // and the versions beyond retention; retried, it finds it settled and does nothing.
+    const tornDown = await ok<TeardownOutcome>(retried(F.Teardown, goodIdle));
+    expect(tornDown.outcome).toBe('torn-down');
+    expect(tornDown.actions).toContain(
+      `Removed provisioned concurrency 2 from version ${good.colours.blue}`,
+    );
+    expect(await ok(recorder.invoke(F.Teardown, goodIdle))).toMatchObject({ outcome: 'settled' });
+
+    // The later release's schedule was lost; its blue kept provisioned concurrency: the sweeper.
+    recorder.fake.provisioned = { [later.colours.blue]: 1 };
+    const sweep = await ok<SweepOutcome>(recorder.invoke(F.Sweeper, {}));
+    expect(sweep.swept.map((s) => [s.releaseId, s.outcome])).toEqual([
+      [later.release.releaseId, 'torn-down'],
+    ]);
+    expect(recorder.fake.provisioned).toEqual({});
   }, 60_000);
 
   afterAll(async () => {
     await recorder?.close();
   });
 
-  for (const fn of Object.values(ReleaseFunction)) {
+  for (const fn of Object.values(GreenlightFunction)) {
     it(`${fn}: the table grants exactly the actions its code sends`, () => {
       expect([...recorder.actions[fn]].sort()).toEqual([...calledActions(fn)].sort());
     });
   }
 
   it('gives every implicit grant a documented reason and no SDK call that explains it', () => {
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       for (const action of implicitActions(fn)) {
         expect(recorder.actions[fn].has(action), `${fn} sends ${action}`).toBe(false);
       }

@@ -27,9 +27,11 @@ describe('parseServiceRegistry', () => {
       alarms: [],
       tests: [],
       approval: { type: 'none' },
-      warmWindowSeconds: 3600,
+      // Fifteen minutes warm: long enough to roll back in one switch, short enough to pay little.
+      warmWindowSeconds: 900,
       lockPolicy: 'queue',
     });
+    expect(service?.target).toMatchObject({ kind: 'lambda-alias', keepVersions: 3 });
   });
 
   it('lists every problem with its path in one message', () => {
