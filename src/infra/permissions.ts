@@ -1,5 +1,5 @@
 import { ReleaseFunction } from '../../workflows/release.ts';
-import type { ServiceRegistry } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceRegistry } from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
@@ -30,6 +30,11 @@ export const GrantTarget = {
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
   TaskTokens: 'task-tokens',
+  /**
+   * CloudWatch metric data for metric gates: GetMetricData has no resource type ("*"), so
+   * it is granted only when some registered service has a metric gate.
+   */
+  MetricData: 'metric-data',
 } as const;
 export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
 
@@ -143,7 +148,13 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
   ],
   [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [ReleaseFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
+  [ReleaseFunction.CheckGates]: [
+    ledger,
+    lifecycleEvents,
+    alarms,
+    { actions: ['cloudwatch:GetMetricData'], on: GrantTarget.MetricData },
+    logs,
+  ],
   [ReleaseFunction.Finalize]: [
     ledgerLockAndWatches,
     idempotency,
@@ -200,7 +211,7 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
           : [],
       );
     case GrantTarget.ServiceAlarms:
-      return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
+      return registry.flatMap((service) => alarmNamesOf(service).map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
       return registry.flatMap((service) =>
         service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
@@ -213,6 +224,8 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
       return ['*'];
+    case GrantTarget.MetricData:
+      return registry.some((service) => service.metricGates.length > 0) ? ['*'] : [];
   }
 }
 

@@ -1,5 +1,6 @@
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
@@ -21,7 +22,7 @@ export const finalizeStep: Step<{ release: ReleaseSpec; colours: Colours }, Rele
     const record = await loadRelease(deps, release.releaseId);
     assertCanAdvance(record, { type: ReleaseEventType.Finalized });
     await deps.targetFor(service).finalize(service, colours);
-    await deps.bakes.unwatch(release.releaseId, service.alarms);
+    await deps.bakes.unwatch(release.releaseId, alarmNamesOf(service));
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
@@ -41,12 +42,12 @@ export const startBakeStep: Step<
       service: service.name,
       stepIndex: step.index,
       taskToken,
-      alarms: [...service.alarms],
+      alarms: alarmNamesOf(service),
       startedAt: now.toISOString(),
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
-    await deps.bakes.watch(release.releaseId, service.alarms);
+    await deps.bakes.watch(release.releaseId, alarmNamesOf(service));
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {
@@ -55,11 +56,11 @@ export const startBakeStep: Step<
         outcome: 'started',
         phase: ReleasePhase.Shifting,
         greenPercent: step.percent,
-        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
+        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${alarmNamesOf(service).join(', ') || 'no alarms'})`,
       }),
     );
-    const alarms = await deps.alarms.describe(service.alarms);
-    const gate = decideGate(service.alarms, alarms);
+    const alarms = await deps.alarms.describe(alarmNamesOf(service));
+    const gate = decideGate(alarmNamesOf(service), alarms);
     if (!gate.passed || bake.status === 'interrupted') {
       await interruptBake(deps, {
         releaseId: release.releaseId,

@@ -24,7 +24,8 @@ export function aLambdaService(
       strategies: { canary: { type: 'canary', percent: 10, bakeSeconds } },
       defaultStrategy: 'canary',
       artifacts: { s3Buckets: [DemoArtifactBucket] },
-      alarms: [`${name}-errors`],
+      // The alarm watches the alias (blue and green together): service-wide, on purpose.
+      alarms: [{ name: `${name}-errors`, scope: 'service' }],
       tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
     },
     fn: { functionName: name, alias: 'live', artifact: artifact('1.0.0') },
