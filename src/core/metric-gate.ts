@@ -129,15 +129,14 @@ export function observeColour(
   colour: Colour,
   subject: ReleaseSubject,
 ): ColourObservation {
-  const valueOf = (role: MetricRole) =>
-    queries.find((q) => q.colour === colour && q.id === `${colour}_${role}`)?.value;
+  const measured = (role: MetricRole) => queries.find((q) => q.id === `${colour}_${role}`)?.value;
   if (gate.metric === GateMetric.ErrorRate) {
-    const requests = valueOf('requests') ?? 0;
+    const requests = measured('requests') ?? 0;
     if (requests <= 0) return { samples: 0 };
-    return { value: ((valueOf('failures') ?? 0) / requests) * 100, samples: requests };
+    return { value: ((measured('failures') ?? 0) / requests) * 100, samples: requests };
   }
-  const samples = valueOf('samples') ?? 0;
-  const latency = valueOf('latency');
+  const samples = measured('samples') ?? 0;
+  const latency = measured('latency');
   if (latency === undefined) return { samples };
   return { value: subject.kind === 'alb-listener' ? latency * 1000 : latency, samples };
 }
