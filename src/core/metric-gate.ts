@@ -188,7 +188,7 @@ export function decideMetricGate(
       checks.push(`${blueText}, at most +${formatNumber(gate.maxAboveBlue)}${points}`);
     } else if (context.greenPercent >= 100) {
       checks.push(
-        `${blueText} takes no traffic at 100% on green: compared with blue at the earlier steps`,
+        `no comparison with blue, which takes no traffic at 100% on green (${formatNumber(blue.samples)} samples; compared at the earlier steps)`,
       );
     } else {
       return {

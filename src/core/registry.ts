@@ -63,7 +63,7 @@ function metricGateIssues(service: ServiceConfig, index: number): FieldIssue[] {
     gate.max === undefined
       ? [
           {
-            path: `services[${index}].metricGates.${i}`,
+            path: `services[${index}].metricGates[${i}]`,
             message: `gate "${gate.name}" only compares green with blue (maxAboveBlue), but strategy ${allAtOnce.map((n) => `"${n}"`).join(', ')} moves all traffic at once, leaving blue nothing to compare; add "max" or remove that strategy`,
           },
         ]
