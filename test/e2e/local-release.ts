@@ -90,6 +90,28 @@ export async function executionFor(local: GreenlightLocal, eventId: string) {
   return sfn.waitForExecution(started.executionArn);
 }
 
+/**
+ * Polls the execution the bus started for an event until its history has an event of `type`
+ * (`TaskSubmitted`: a callback task's function has returned and the task waits on its token).
+ */
+export async function waitForHistory(
+  local: GreenlightLocal,
+  eventId: string,
+  type: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const sfn = local.cloud.stepFunctions;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const execution = sfn
+      .listExecutions()
+      .find((e) => (JSON.parse(e.input) as { id?: string }).id === eventId);
+    if (execution && sfn.getHistory(execution.executionArn).some((h) => h.type === type)) return;
+    if (Date.now() > deadline) throw new Error(`No ${type} in the execution for event ${eventId}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Polls the ledger until the release is in `phases` (or any terminal phase). */
 export async function waitForPhase(
   local: GreenlightLocal,
