@@ -43,10 +43,8 @@ export const bakeTickStep: Step<
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
-    const gate = decideGate(
-      alarmNamesOf(service),
-      await deps.alarms.describe(alarmNamesOf(service)),
-    );
+    const names = alarmNamesOf(service);
+    const gate = decideGate(names, await deps.alarms.describe(names));
     if (!gate.passed) {
       await interruptBake(deps, {
         releaseId: release.releaseId,

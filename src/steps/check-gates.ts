@@ -89,7 +89,8 @@ export const checkGatesStep: Step<CheckGatesInput, GateVerdict> = {
     const where = `Gate after step ${step.index + 1} (${step.percent}% on green)`;
 
     if (verdict.verdict === 'hold') {
-      // One entry per hold: each look is a decision with its own evidence.
+      // One entry per hold: each look is a decision with its own evidence. While held, an
+      // alarm is seen at the next look: the bake's watch ended with the bake.
       await deps.ledger.recordStep(
         release.releaseId,
         stepRecord(deps, {

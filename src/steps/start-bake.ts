@@ -36,18 +36,19 @@ export const startBakeStep: Step<
   input: StartBakeInput,
   run: async ({ release, step, taskToken }, deps) => {
     const service = serviceOf(deps, release.service);
+    const names = alarmNamesOf(service);
     const now = deps.now();
     const bake = await deps.bakes.begin({
       releaseId: release.releaseId,
       service: service.name,
       stepIndex: step.index,
       taskToken,
-      alarms: alarmNamesOf(service),
+      alarms: names,
       startedAt: now.toISOString(),
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
-    await deps.bakes.watch(release.releaseId, alarmNamesOf(service));
+    await deps.bakes.watch(release.releaseId, names);
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {
@@ -56,11 +57,11 @@ export const startBakeStep: Step<
         outcome: 'started',
         phase: ReleasePhase.Shifting,
         greenPercent: step.percent,
-        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${alarmNamesOf(service).join(', ') || 'no alarms'})`,
+        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${names.join(', ') || 'no alarms'})`,
       }),
     );
-    const alarms = await deps.alarms.describe(alarmNamesOf(service));
-    const gate = decideGate(alarmNamesOf(service), alarms);
+    const alarms = await deps.alarms.describe(names);
+    const gate = decideGate(names, alarms);
     if (!gate.passed || bake.status === 'interrupted') {
       await interruptBake(deps, {
         releaseId: release.releaseId,
