@@ -1,12 +1,26 @@
+import './quiet-logs.ts';
+import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { demoAlarms, demoFunctions, demoServices } from '../src/local/demo-registry.ts';
 import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
+import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
+import type { PollModeResult } from './poll-mode.ts';
 import { ReleaseDriver, UnexpectedReleaseOutcomeError } from './release-driver.ts';
 import { measureReleaseTiming } from './release-timing.ts';
+import { alarmedService, measureRollbackLatency } from './rollback-latency.ts';
 import { measureStateTransitions } from './state-transitions.ts';
+import { summarize } from './stats.ts';
 import { formatBytes, formatMs, formatTable } from './table.ts';
 
 const releases = 5;
+const rollbacks = 5;
+// A production bake and the poll interval greenlight's poll mode defaults to.
+const productionBakeSeconds = 600;
+const productionPollSeconds = 30;
+// What the local poll-mode cloud polls at: as fast as the workflow allows.
+const localPollSeconds = 1;
 const strategies = ['canary', 'linear', 'all-at-once', 'steps'] as const;
 // Versions must be new to the ledger on every release; a run-unique prefix keeps them so.
 const runId = Date.now().toString(36);
@@ -16,10 +30,18 @@ const benchStarted = performance.now();
 const bundles = await measureBundleSizes();
 
 // The four strategy releases run before the timed ones and so also warm the handlers up.
-const local = await startGreenlightLocal({ port: 0, lockPollMs: 0, retryIntervalMs: 0 });
+const local = await startGreenlightLocal({
+  port: 0,
+  lockPollMs: 0,
+  retryIntervalMs: 0,
+  services: [...demoServices, alarmedService.service],
+  functions: [...demoFunctions, alarmedService.fn],
+  alarms: [...demoAlarms, alarmedService.alarm],
+});
 const driver = new ReleaseDriver(local);
 let transitions: Awaited<ReturnType<typeof measureStateTransitions>>;
 let timing: Awaited<ReturnType<typeof measureReleaseTiming>>;
+let eventRollbackMs: number[];
 try {
   transitions = await measureStateTransitions({
     driver,
@@ -27,6 +49,13 @@ try {
     versionPrefix: `9.0.0-${runId}`,
   });
   timing = await measureReleaseTiming({ driver, releases, versionPrefix: `9.1.0-${runId}` });
+  eventRollbackMs = await measureRollbackLatency({
+    local,
+    runs: rollbacks,
+    versionPrefix: `9.2.0-${runId}`,
+    watching: 'TaskSubmitted',
+    pollSeconds: localPollSeconds,
+  });
 } catch (error) {
   if (!(error instanceof UnexpectedReleaseOutcomeError)) throw error;
   console.error(`bench: ${error.message}`);
@@ -36,6 +65,16 @@ try {
   driver.close();
   await local.close();
 }
+// Poll mode needs a second local cloud, and so a second process (handlers read their
+// configuration from the process environment); it runs after this one has stopped, so the
+// two never share the CPU.
+const polled = await measurePollMode();
+const eventBake = bakeStates(transitions.find((row) => row.strategy === 'canary')?.history ?? []);
+const polledBake600 = extrapolatePolledBake(
+  polled.bake,
+  productionBakeSeconds,
+  productionPollSeconds,
+);
 
 console.log(
   `greenlight bench · Node ${process.version} · ${new Date().toISOString()} · ${process.platform}/${process.arch}`,
@@ -72,6 +111,69 @@ console.log(
         formatBytes(row.gzipBytes),
       ]),
     },
+    {
+      title: `4. Rollback: gate alarm enters ALARM -> 100% on blue (local cloud, alarm mid-bake); polling waits up to pollSeconds more (${productionPollSeconds} s in production)`,
+      header: ['bake mode', 'n', 'p50 ms', 'min ms', 'max ms'],
+      rows: [
+        ['event (alarm event fails the bake)', summarize(eventRollbackMs)] as const,
+        [
+          `poll every ${polled.pollSeconds} s (bake-tick loop)`,
+          summarize(polled.rollbackMs),
+        ] as const,
+      ].map(([mode, row]) => [
+        mode,
+        String(row.n),
+        ...[row.p50, row.min, row.max].map((ms) => formatMs(ms, 0)),
+      ]),
+    },
+    {
+      title: `5. States entered by a bake: measured on the demo canary's ${demoBakeSeconds()} s bake, extrapolated to ${productionBakeSeconds} s (poll every ${productionPollSeconds} s)`,
+      header: ['bake mode', 'measured bake', `${productionBakeSeconds} s bake`, 'canary release'],
+      rows: [
+        [
+          'event (timer + callback watch)',
+          String(eventBake.states),
+          String(eventBake.states),
+          String(eventBake.releaseStates),
+        ],
+        [
+          `poll (${polled.bake.ticks} ticks at ${polled.pollSeconds} s measured)`,
+          String(polled.bake.states),
+          String(polledBake600),
+          String(polled.bake.releaseStates - polled.bake.states + polledBake600),
+        ],
+      ],
+    },
   ]),
 );
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
+
+/** The poll-mode measurements, from bench/poll-mode.ts in a child process. */
+function measurePollMode(): Promise<PollModeResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./poll-mode.ts', import.meta.url)), [], {
+      execPath: process.execPath,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        GREENLIGHT_BENCH_POLL_SECONDS: String(localPollSeconds),
+        GREENLIGHT_BENCH_RUNS: String(rollbacks),
+        GREENLIGHT_BENCH_RUN_ID: runId,
+      },
+    });
+    let result: PollModeResult | undefined;
+    child.on('message', (message) => {
+      result = message as PollModeResult;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`bench: the poll-mode process exited with ${code} and no result`));
+    });
+  });
+}
+
+function demoBakeSeconds(): number {
+  const canary = demoServices[0]?.strategies.canary;
+  return canary?.type === 'canary' ? canary.bakeSeconds : 0;
+}

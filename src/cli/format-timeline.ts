@@ -185,6 +185,7 @@ const outcomeStyle: Record<StepRecord['outcome'], AnsiStyle> = {
   succeeded: 'green',
   failed: 'red',
   skipped: 'dim',
+  held: 'yellow',
 };
 
 const phaseStyle: Record<ReleasePhase, AnsiStyle> = {
@@ -208,7 +209,30 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
   const lines: string[] = [];
   for (const alarm of evidence.alarms ?? []) {
     const state = paint(style, alarm.state === 'ALARM' ? 'red' : 'dim', alarm.state);
-    lines.push(`${indent}alarm ${alarm.name}: ${state}${alarm.reason ? ` - ${alarm.reason}` : ''}`);
+    const watches =
+      alarm.namespace === undefined || alarm.metric === undefined
+        ? ''
+        : ` (${formatMetric(alarm.namespace, alarm.metric, alarm.dimensions ?? {})})`;
+    lines.push(
+      `${indent}alarm ${alarm.name}${watches}: ${state}${alarm.reason ? ` - ${alarm.reason}` : ''}`,
+    );
+  }
+  for (const gate of evidence.metrics ?? []) {
+    const colour = gate.verdict === 'pass' ? 'green' : gate.verdict === 'fail' ? 'red' : 'yellow';
+    lines.push(
+      `${indent}metric ${gate.gate} (${gate.metric}): ${paint(style, colour, gate.verdict)} - ${gate.reason}`,
+    );
+    const held = gate.holds === 0 ? 'not held' : `held ${gate.holds}x, ${gate.heldSeconds}s`;
+    lines.push(
+      `${indent}  window ${formatClock(gate.window.start)}-${formatClock(gate.window.end)}, ${held}`,
+    );
+    for (const query of gate.queries) {
+      const value = query.value === undefined ? 'no data' : String(query.value);
+      const points = `${query.datapoints} datapoint${query.datapoints === 1 ? '' : 's'}`;
+      lines.push(
+        `${indent}  ${query.colour.padEnd(5)} ${formatMetric(query.namespace, query.metric, query.dimensions)} ${query.stat} = ${value} (${points})`,
+      );
+    }
   }
   for (const test of evidence.tests ?? []) {
     const verdict = paint(style, test.passed ? 'green' : 'red', test.passed ? 'passed' : 'failed');
@@ -228,6 +252,16 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
     lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
   }
   return lines;
+}
+
+/** `AWS/Lambda Errors{FunctionName=checkout, ExecutedVersion=2}` */
+function formatMetric(
+  namespace: string,
+  metric: string,
+  dimensions: Record<string, string>,
+): string {
+  const dims = Object.entries(dimensions).map(([name, value]) => `${name}=${value}`);
+  return `${namespace} ${metric}${dims.length === 0 ? '' : `{${dims.join(', ')}}`}`;
 }
 
 function formatPlan(release: ReleaseRecord): string {

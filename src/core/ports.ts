@@ -1,3 +1,4 @@
+import type { MetricQuery, MetricQueryResult } from './metric-gate.ts';
 import type {
   AlarmEvidence,
   ApprovalRecord,
@@ -60,6 +61,15 @@ export interface LifecycleEvents {
 export interface AlarmReader {
   /** Current state of each named alarm that exists; missing alarms are absent from the result. */
   describe(alarmNames: readonly string[]): Promise<AlarmEvidence[]>;
+}
+
+/** CloudWatch metric data, for metric gates. */
+export interface MetricReader {
+  /** The datapoints of each query between `start` and `end`; every query id is answered. */
+  query(
+    queries: readonly MetricQuery[],
+    window: { start: Date; end: Date },
+  ): Promise<MetricQueryResult[]>;
 }
 
 /**

@@ -98,6 +98,43 @@ export interface AlarmEvidence {
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   reason: string;
   updatedAt: string;
+  /**
+   * The metric a single-metric alarm watches; absent for metric-math and composite alarms,
+   * whose subject greenlight does not read. Preflight tells from these whether it watches green.
+   */
+  namespace?: string;
+  metric?: string;
+  dimensions?: Record<string, string>;
+}
+
+/** One GetMetricData query a metric gate ran, with what came back. */
+export interface MetricQueryEvidence {
+  id: string;
+  colour: 'green' | 'blue';
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  stat: string;
+  /** The datapoints' aggregate (sum of sums, worst percentile); absent with no datapoints. */
+  value?: number;
+  datapoints: number;
+}
+
+/** What one metric gate saw and decided at one look. */
+export interface MetricEvidence {
+  gate: string;
+  metric: 'error-rate' | 'latency-p99';
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  reason: string;
+  /** Percent for error-rate, milliseconds for latency-p99; absent without samples. */
+  green: { value?: number; samples: number };
+  blue: { value?: number; samples: number };
+  threshold: { max?: number; maxAboveBlue?: number; minSamples: number };
+  window: { start: string; end: string };
+  queries: MetricQueryEvidence[];
+  /** How many times this step had been held before this look, and for how long. */
+  holds: number;
+  heldSeconds: number;
 }
 
 export interface TestEvidence {
@@ -118,12 +155,14 @@ export interface StepRecord {
   key: string;
   step: string;
   at: string;
-  outcome: 'started' | 'succeeded' | 'failed' | 'skipped';
+  /** `held`: a gate could not decide yet (too little data) and kept the weight where it is. */
+  outcome: 'started' | 'succeeded' | 'failed' | 'skipped' | 'held';
   reason: string;
   phase: ReleasePhase;
   greenPercent?: number;
   evidence?: {
     alarms?: AlarmEvidence[];
+    metrics?: MetricEvidence[];
     tests?: TestEvidence[];
     issues?: FieldIssue[];
     error?: { name: string; message: string };

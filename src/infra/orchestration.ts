@@ -20,6 +20,8 @@ export const wildcardResourceExceptions: Readonly<Record<string, string>> = {
   'xray:GetSamplingTargets': xray(),
   'states:SendTaskSuccess': taskTokens(),
   'states:SendTaskFailure': taskTokens(),
+  'cloudwatch:GetMetricData':
+    'Service Authorization Reference for Amazon CloudWatch: GetMetricData has no resource types (metrics are not resources IAM can name), so Resource must be "*". Granted to check-gates only, and only when a registered service has a metric gate.',
 };
 
 function taskTokens(): string {

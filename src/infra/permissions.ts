@@ -1,4 +1,4 @@
-import type { ServiceRegistry } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceRegistry } from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
@@ -38,6 +38,11 @@ export const GrantTarget = {
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
   TaskTokens: 'task-tokens',
+  /**
+   * CloudWatch metric data for metric gates: GetMetricData has no resource type ("*"), so
+   * it is granted only when some registered service has a metric gate.
+   */
+  MetricData: 'metric-data',
 } as const;
 export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
 
@@ -173,7 +178,13 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   [F.EndBake]: [ledger, { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens }, logs],
   [F.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [F.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
+  [F.CheckGates]: [
+    ledger,
+    lifecycleEvents,
+    alarms,
+    { actions: ['cloudwatch:GetMetricData'], on: GrantTarget.MetricData },
+    logs,
+  ],
   [F.Finalize]: [
     ledgerLockAndWatches,
     idempotency,
@@ -252,7 +263,7 @@ export function resourcesOf(
     case GrantTarget.SchedulerRole:
       return [iamRoleArn(at, names.roleName('scheduler'))];
     case GrantTarget.ServiceAlarms:
-      return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
+      return registry.flatMap((service) => alarmNamesOf(service).map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
       return registry.flatMap((service) =>
         service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
@@ -265,6 +276,8 @@ export function resourcesOf(
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
       return ['*'];
+    case GrantTarget.MetricData:
+      return registry.some((service) => service.metricGates.length > 0) ? ['*'] : [];
   }
 }
 

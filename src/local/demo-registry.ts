@@ -30,7 +30,8 @@ export const demoServices: ServiceConfigInput[] = [
     },
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: [DemoArtifactBucket] },
-    alarms: ['checkout-errors'],
+    // The alarm watches the alias, blue and green together: service-wide, on purpose.
+    alarms: [{ name: 'checkout-errors', scope: 'service' }],
     tests: [
       {
         name: 'health',

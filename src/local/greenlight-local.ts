@@ -31,7 +31,7 @@ import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
-import type { ServiceConfigInput } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
@@ -205,7 +205,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     const services = parseServiceRegistry(options.services ?? demoServices);
     cloud.eventBridge.addRule({
       name: LocalNames.alarmRule,
-      pattern: alarmRulePattern(services.flatMap((service) => service.alarms)),
+      pattern: alarmRulePattern(services.flatMap((service) => alarmNamesOf(service))),
       target: async (event) => {
         await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
       },

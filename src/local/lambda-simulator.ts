@@ -15,6 +15,8 @@ export interface InvocationMetric {
   version: string;
   error: boolean;
   at: Date;
+  /** How long the handler ran (Lambda's Duration metric), by the simulator's clock. */
+  durationMs?: number;
 }
 
 export type InvocationListener = (metric: InvocationMetric) => void;
@@ -639,12 +641,15 @@ export class LocalLambda implements LocalService {
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => handlerTimeoutMs,
     };
+    const startedAt = this.#now();
     const run = this.#runHandler(record, event, context).then((outcome) => {
+      const at = this.#now();
       const metric: InvocationMetric = {
         functionName: fn.name,
         version: record.version,
         error: outcome.error,
-        at: this.#now(),
+        at,
+        durationMs: at.getTime() - startedAt.getTime(),
       };
       if (resolved.alias) metric.alias = resolved.alias.name;
       for (const listener of this.#listeners) listener(metric);

@@ -5,6 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchAlarmReader } from '../aws/cloudwatch-alarms.ts';
+import { CloudWatchMetricReader } from '../aws/cloudwatch-metrics.ts';
 import { DynamoBakeStore } from '../aws/dynamo-bakes.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceLock } from '../aws/dynamo-lock.ts';
@@ -14,6 +15,7 @@ import type {
   AlarmReader,
   BakeStore,
   LifecycleEvents,
+  MetricReader,
   ReleaseLedger,
   ServiceLock,
   TaskCallbacks,
@@ -30,6 +32,7 @@ export interface StepDependencies {
   lock: ServiceLock;
   events: LifecycleEvents;
   alarms: AlarmReader;
+  metrics: MetricReader;
   bakes: BakeStore;
   callbacks: TaskCallbacks;
   targetFor(service: ServiceConfig): TrafficTarget;
@@ -51,6 +54,7 @@ export function createDependencies(
     marshallOptions: { removeUndefinedValues: true },
   });
   const lambdaAlias = new LambdaAliasTarget({ client: new LambdaClient({}) });
+  const cloudwatch = new CloudWatchClient({});
   return {
     config,
     ledger: new DynamoReleaseLedger({ client: documents, tableName: config.ledgerTable }),
@@ -59,7 +63,8 @@ export function createDependencies(
       client: new EventBridgeClient({}),
       busName: config.busName,
     }),
-    alarms: new CloudWatchAlarmReader({ client: new CloudWatchClient({}) }),
+    alarms: new CloudWatchAlarmReader({ client: cloudwatch }),
+    metrics: new CloudWatchMetricReader({ client: cloudwatch }),
     bakes: new DynamoBakeStore({ client: documents, tableName: config.ledgerTable }),
     callbacks: new SfnTaskCallbacks({ client: new SFNClient({}) }),
     targetFor: (service) => {

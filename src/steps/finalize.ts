@@ -7,7 +7,7 @@ import {
   type IdleCost,
   type ReleaseSpec,
 } from '../core/records.ts';
-import type { ServiceConfig } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceConfig } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import { logger, type Step } from '../runtime/step-handler.ts';
 import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
@@ -38,7 +38,7 @@ export const finalizeStep: Step<
     const record = await loadRelease(deps, release.releaseId);
     assertCanAdvance(record, { type: ReleaseEventType.Finalized });
     await deps.targetFor(service).finalize(service, colours);
-    await deps.bakes.unwatch(release.releaseId, service.alarms);
+    await deps.bakes.unwatch(release.releaseId, alarmNamesOf(service));
     const idle = await keepWarm(deps, service, release.releaseId, colours);
     await deps.ledger.recordStep(
       release.releaseId,

@@ -6,7 +6,7 @@ import type { TeardownOutcome } from '../../src/steps/idle-teardown.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
 import type { SweepOutcome } from '../../src/steps/sweeper.ts';
 import { aReleaseEvent } from '../support/builders.ts';
-import { type StepRecorder, startStepRecorder } from './step-actions.ts';
+import { healthyMetrics, type StepRecorder, startStepRecorder } from './step-actions.ts';
 
 const F = GreenlightFunction;
 const execution = (name: string) =>
@@ -16,7 +16,8 @@ const execution = (name: string) =>
  * The scenarios cover every branch that reaches AWS: a good canary release; a duplicate
  * event; an invalid event; a second release waiting for a busy lock; a publish whose response
  * was lost; a green that fails its test; an artifact Lambda refuses; someone else moving the
- * alias mid-release; a gate that fails during the bake; finalize
+ * alias mid-release; a gate that fails during the bake; a metric gate that holds for want of
+ * data and then rolls back, and one that finds green worse than blue; finalize
  * reconciling an alias that drifted; and, after each, a retry of every step, which replays
  * the stored answer (Powertools reads it back). Then the idle colours: a teardown deferred
  * while a release is in flight, a finalize whose schedule exists already, a teardown that
@@ -193,6 +194,44 @@ describe('each step function’s IAM actions', () => {
       }),
     );
 
+    // A metric gate without data holds the weight, is retried with the same answer, and
+    // rolls back as inconclusive once its holds run out; then one with green worse than blue.
+    const quiet = await startRelease('1.0.8');
+    expect((await recorder.invoke(F.TestGreen, quiet)).ok).toBe(true);
+    const quietStep = quiet.release.plan[0] as WeightStep;
+    expect((await recorder.invoke(F.SetWeight, { ...quiet, step: quietStep })).ok).toBe(true);
+    recorder.fake.metricData = {};
+    const held = await ok<{ verdict: string; holdSeconds: number }>(
+      retried(F.CheckGates, { ...quiet, step: quietStep }),
+    );
+    expect(held).toMatchObject({ verdict: 'hold', holds: 1 });
+    const expired = await recorder.invoke(F.CheckGates, {
+      ...quiet,
+      step: quietStep,
+      gate: { ...held, holdSeconds: 60 },
+    });
+    expect((expired.value as Error).name).toBe('GateInconclusive');
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: quiet.release,
+        failure: { Error: 'GateInconclusive', Cause: 'no data' },
+      }),
+    );
+    const worse = await startRelease('1.0.9');
+    expect((await recorder.invoke(F.TestGreen, worse)).ok).toBe(true);
+    const worseStep = worse.release.plan[0] as WeightStep;
+    expect((await recorder.invoke(F.SetWeight, { ...worse, step: worseStep })).ok).toBe(true);
+    recorder.fake.metricData = { ...healthyMetrics(), green_failures: [50] };
+    const failedGate = await recorder.invoke(F.CheckGates, { ...worse, step: worseStep });
+    expect((failedGate.value as Error).name).toBe('MetricGateFailed');
+    recorder.fake.metricData = healthyMetrics();
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: worse.release,
+        failure: { Error: 'MetricGateFailed', Cause: 'green worse than blue' },
+      }),
+    );
+
     // A gate alarm is already firing when the first bake starts: the watch cuts it short.
     const gated = await startRelease('1.0.3');
     expect((await recorder.invoke(F.TestGreen, gated)).ok).toBe(true);
@@ -212,7 +251,7 @@ describe('each step function’s IAM actions', () => {
 
     // Another good release, whose finalize is retried after its schedule was made.
     recorder.fake.alarmState = 'OK';
-    const later = await startRelease('1.0.8');
+    const later = await startRelease('1.0.10');
     expect((await recorder.invoke(F.TestGreen, later)).ok).toBe(true);
     for (const step of later.release.plan) {
       expect((await recorder.invoke(F.SetWeight, { ...later, step })).ok).toBe(true);

@@ -38,6 +38,7 @@ const config: GreenlightDeployConfig = {
         imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
       },
       alarms: ['checkout-errors'],
+      metricGates: [{ name: 'errors', metric: 'error-rate', maxAboveBlue: 1 }],
     },
   ],
   ci: { principals: [`arn:aws:iam::${account}:role/greenlight-ci`] },

@@ -2,6 +2,8 @@ import {
   CloudWatchClient,
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -102,7 +104,10 @@ export const recordedService: ServiceConfigInput = {
   strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
   defaultStrategy: 'canary',
   artifacts: { s3Buckets: ['acme-artifacts'] },
-  alarms: ['checkout-errors'],
+  alarms: [{ name: 'checkout-errors', scope: 'service' }],
+  metricGates: [
+    { name: 'errors', metric: 'error-rate', maxAboveBlue: 1, minSamples: 100, maxHoldSeconds: 60 },
+  ],
   tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
   // No warm window: a teardown may run as soon as its release is finalized.
   warmWindowSeconds: 0,
@@ -122,7 +127,17 @@ interface FakeAws {
   provisioned: Record<string, number>;
   /** CreateSchedule finds the schedule there already (a retried finalize). */
   scheduleExists: boolean;
+  /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
+  metricData: Record<string, number[]>;
 }
+
+/** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
+export const healthyMetrics = (): Record<string, number[]> => ({
+  green_failures: [0],
+  green_requests: [500],
+  blue_failures: [0],
+  blue_requests: [4500],
+});
 
 export interface StepRecorder {
   /** Invokes one function's handler; returns its result or the error it threw. */
@@ -168,6 +183,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     alarmState: 'OK',
     provisioned: {},
     scheduleExists: false,
+    metricData: healthyMetrics(),
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -267,6 +283,17 @@ export async function startStepRecorder(): Promise<StepRecorder> {
             ],
     }),
   );
+  cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: (input.MetricDataQueries ?? []).map((query) => {
+      const values = fake.metricData[query.Id ?? ''] ?? [];
+      return {
+        Id: query.Id,
+        Timestamps: values.map(() => new Date('2026-11-21T10:00:00Z')),
+        Values: values,
+        StatusCode: 'Complete',
+      };
+    }),
+  }));
   eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
 
   const actions = Object.fromEntries(

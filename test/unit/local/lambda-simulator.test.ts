@@ -368,7 +368,14 @@ describe('LocalLambda', () => {
         errorMessage: 'boom',
       });
       expect(metrics).toEqual([
-        { functionName: 'checkout', alias: 'live', version: '2', error: true, at: clock },
+        {
+          functionName: 'checkout',
+          alias: 'live',
+          version: '2',
+          error: true,
+          at: clock,
+          durationMs: 0,
+        },
       ]);
     });
 

@@ -50,6 +50,7 @@ function aService(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: ['artifacts-bucket'], imageRepositories: [] },
     alarms: [],
+    metricGates: [],
     tests: [],
     approval: { type: 'none' },
     warmWindowSeconds: 3600,
