@@ -1,5 +1,6 @@
 import type { GreenlightDeployConfig } from '../src/infra/deploy-config.ts';
 import { functionEnvironment, parseDeployConfig } from '../src/infra/deploy-config.ts';
+import { GreenlightFunction } from '../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../src/infra/names.ts';
 import { ReleaseFunction } from '../workflows/release.ts';
 import { createOrchestratorAlarms } from './alarms.ts';
@@ -8,11 +9,12 @@ import { createStepFunctions } from './functions.ts';
 import { awsLocation } from './location.ts';
 import { createTeardownScheduler } from './scheduler.ts';
 import { createReleaseStateMachine } from './state-machine.ts';
+import { createSweeperSchedule } from './sweeper.ts';
 import { createTables } from './tables.ts';
 
 /**
  * The whole of greenlight for one stage. Reads like its architecture: tables, the steps, the
- * workflow over them, the bus that starts it, teardown scheduling, alarms.
+ * workflow over them, the bus that starts it, teardown scheduling and the daily sweep, alarms.
  */
 export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const names = greenlightNames(stage);
@@ -24,7 +26,9 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     names,
     config,
     at,
-    environment: functionEnvironment(input.services, names, config.logLevel),
+    environment: at.apply((location) =>
+      functionEnvironment(input.services, names, config.logLevel, location),
+    ),
     dependsOn: [tables.ledger, tables.idempotency],
   });
   const functionArns = Object.fromEntries(
@@ -38,7 +42,14 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     publisherRoleArns: Object.values(steps).map((step) => step.role.arn),
     stateMachineArn: workflow.stateMachine.arn,
   });
-  const scheduler = createTeardownScheduler(names, at);
+  const teardown = steps[GreenlightFunction.Teardown].handler;
+  const scheduler = createTeardownScheduler(names, at, teardown.arn);
+  const sweeper = steps[GreenlightFunction.Sweeper].handler;
+  createSweeperSchedule({
+    names,
+    sweeperFunctionArn: sweeper.arn,
+    sweeperFunctionName: sweeper.name,
+  });
   const monitoring = createOrchestratorAlarms({
     names,
     functionLogs: Object.values(steps).map((step) => step.handler),

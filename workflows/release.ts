@@ -267,6 +267,8 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
             }),
             // A gate that cannot decide yet (too little data), or a release an operator paused,
             // holds the weight where it is and looks again; a failing gate throws instead.
+            // CheckGates gets the whole iteration state, so a look after a hold reads the
+            // held verdict in $.gate and counts the holds against the gate's limit.
             [ReleaseState.IsGateHeld]: {
               Type: 'Choice',
               Choices: [

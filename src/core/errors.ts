@@ -9,13 +9,17 @@ export const ErrorName = {
   GreenProvisionFailed: 'GreenProvisionFailed',
   GreenTestFailed: 'GreenTestFailed',
   GateAlarmMissing: 'GateAlarmMissing',
+  GateAlarmUnusable: 'GateAlarmUnusable',
   AlarmGateFailed: 'AlarmGateFailed',
+  MetricGateFailed: 'MetricGateFailed',
+  GateInconclusive: 'GateInconclusive',
   TargetStateConflict: 'TargetStateConflict',
   ReleaseNotFound: 'ReleaseNotFound',
   ReleaseRolledBack: 'ReleaseRolledBack',
   InvalidStepInput: 'InvalidStepInput',
   BakeNotStarted: 'BakeNotStarted',
   IdleColourStillDraining: 'IdleColourStillDraining',
+  TeardownDeferred: 'TeardownDeferred',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -70,9 +74,30 @@ export class GateAlarmMissing extends GreenlightError {
   override readonly name = ErrorName.GateAlarmMissing;
 }
 
+/**
+ * A gate alarm exists but cannot guard green: it has no data (INSUFFICIENT_DATA), or it
+ * watches something other than green without being marked service-wide. Nothing has moved.
+ */
+export class GateAlarmUnusable extends GreenlightError {
+  override readonly name = ErrorName.GateAlarmUnusable;
+}
+
 /** An alarm gate found an alarm in ALARM after a bake. */
 export class AlarmGateFailed extends GreenlightError {
   override readonly name = ErrorName.AlarmGateFailed;
+}
+
+/** A metric gate found green worse than its threshold or than blue. */
+export class MetricGateFailed extends GreenlightError {
+  override readonly name = ErrorName.MetricGateFailed;
+}
+
+/**
+ * A metric gate still had too little data when the step's holds ran out. The release is rolled
+ * back: a gate that could not look is not a gate that passed.
+ */
+export class GateInconclusive extends GreenlightError {
+  override readonly name = ErrorName.GateInconclusive;
 }
 
 /** The target changed under us (someone else moved the alias or published a version). */
@@ -100,6 +125,14 @@ export class BakeNotStarted extends GreenlightError {
  */
 export class IdleColourStillDraining extends GreenlightError {
   override readonly name = ErrorName.IdleColourStillDraining;
+}
+
+/**
+ * The idle colour cannot be torn down yet (an ALB slot may still serve draining or sticky
+ * requests). Thrown so that Scheduler tries again later; the sweeper tries the next day.
+ */
+export class TeardownDeferred extends GreenlightError {
+  override readonly name = ErrorName.TeardownDeferred;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

@@ -65,3 +65,12 @@ export function ecsServiceArn(at: AwsLocation, cluster: string, service: string)
 export function taskDefinitionFamilyArn(at: AwsLocation, family: string): string {
   return `arn:${at.partition}:ecs:${at.region}:${at.accountId}:task-definition/${family}:*`;
 }
+
+/** Every schedule of one EventBridge Scheduler group. */
+export function schedulesArn(at: AwsLocation, groupName: string): string {
+  return `arn:${at.partition}:scheduler:${at.region}:${at.accountId}:schedule/${groupName}/*`;
+}
+
+export function iamRoleArn(at: AwsLocation, roleName: string): string {
+  return `arn:${at.partition}:iam::${at.accountId}:role/${roleName}`;
+}

@@ -1,4 +1,4 @@
-import { ReleaseFunction } from '../../workflows/release.ts';
+import { GreenlightFunction } from './functions.ts';
 import type { GreenlightNames } from './names.ts';
 
 /** Custom metrics greenlight derives from its own logs. */
@@ -27,7 +27,7 @@ export interface LogMetricFilterSpec {
  * ERROR (src/runtime/step-handler.ts); Lambda's own Errors metric counts both.
  */
 export function handlerFaultFilters(names: GreenlightNames): LogMetricFilterSpec[] {
-  return Object.values(ReleaseFunction).map((fn) => ({
+  return Object.values(GreenlightFunction).map((fn) => ({
     name: `${names.functionName(fn)}-faults`,
     logGroupName: names.functionLogGroup(fn),
     namespace: names.metricNamespace,

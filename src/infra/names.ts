@@ -1,4 +1,4 @@
-import type { ReleaseFunction } from '../../workflows/release.ts';
+import type { GreenlightFunction } from './functions.ts';
 
 /** Where greenlight is deployed: ARNs are built from these, never guessed. */
 export interface AwsLocation {
@@ -22,12 +22,14 @@ export interface GreenlightNames {
   stateMachine: string;
   stateMachineLogGroup: string;
   scheduleGroup: string;
+  /** Daily rule that runs the sweeper (default bus). */
+  sweeperRule: string;
   alarmTopic: string;
   /** CloudWatch namespace of the metrics greenlight derives from its logs, per stage. */
   metricNamespace: string;
-  functionName(fn: ReleaseFunction): string;
+  functionName(fn: GreenlightFunction): string;
   /** The log group Lambda writes a function's logs to (SST creates it with the function). */
-  functionLogGroup(fn: ReleaseFunction): string;
+  functionLogGroup(fn: GreenlightFunction): string;
   roleName(purpose: string): string;
   alarmName(purpose: string): string;
 }
@@ -58,6 +60,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     stateMachine: `${prefix}-release`,
     stateMachineLogGroup: `/aws/vendedlogs/states/${prefix}-release`,
     scheduleGroup: prefix,
+    sweeperRule: `${prefix}-sweeper`,
     alarmTopic: `${prefix}-alarms`,
     metricNamespace: `Greenlight/${stage}`,
     functionName: (fn) => `${prefix}-${fn}`,

@@ -1,17 +1,23 @@
-import { ReleaseFunction } from '../../workflows/release.ts';
-import type { AlbListenerTargetConfig, ServiceRegistry } from '../core/service-config.ts';
+import {
+  type AlbListenerTargetConfig,
+  alarmNamesOf,
+  type ServiceRegistry,
+} from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
   busArn,
   ecrRepositoryArn,
   ecsServiceArn,
+  iamRoleArn,
   lambdaFunctionArn,
   lambdaQualifiedArns,
   logStreamsArn,
+  schedulesArn,
   tableArn,
   taskDefinitionFamilyArn,
 } from './arns.ts';
+import { GreenlightFunction } from './functions.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
 
@@ -22,6 +28,12 @@ export const GrantTarget = {
   Bus: 'bus',
   /** The registered Lambda services' functions, their versions and aliases. */
   ServiceFunctions: 'service-functions',
+  /** Only the versions and aliases of those functions (`…:NAME:*`), never a whole function. */
+  ServiceFunctionVersions: 'service-function-versions',
+  /** greenlight's one-time teardown schedules (`schedule/<group>/*`). */
+  TeardownSchedules: 'teardown-schedules',
+  /** The role EventBridge Scheduler assumes to invoke the teardown function. */
+  SchedulerRole: 'scheduler-role',
   /** The registered services' gate alarms. */
   ServiceAlarms: 'service-alarms',
   /** Objects in the registered services' artifact buckets. */
@@ -47,13 +59,21 @@ export const GrantTarget = {
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
   TaskTokens: 'task-tokens',
+  /**
+   * CloudWatch metric data for metric gates: GetMetricData has no resource type ("*"), so
+   * it is granted only when some registered service has a metric gate.
+   */
+  MetricData: 'metric-data',
 } as const;
 export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
 
 export interface Grant {
   actions: readonly string[];
   on: GrantTarget;
-  /** Narrows the grant further where AWS offers a condition key for it. */
+  /**
+   * Narrows the statement further where AWS offers a condition key for it (iam:PassRole: only
+   * to the service that uses the role; ecs:TagResource: only on creation).
+   */
   condition?: PolicyStatement['Condition'];
   /**
    * Set when AWS checks these actions against the function's role although the code sends no
@@ -89,6 +109,28 @@ const aliasRouting: Grant = {
   actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
   on: GrantTarget.ServiceFunctions,
 };
+// The ledger as a teardown uses it: a release, the service's recent releases (listReleases
+// queries the service index and batch-reads the releases), its timeline and idle record.
+const ledgerWithListing: Grant = {
+  ...ledger,
+  actions: [...ledger.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+};
+// What an idle Lambda colour costs: the version's provisioned concurrency and memory.
+const idleCost = ['lambda:ListProvisionedConcurrencyConfigs', 'lambda:GetFunctionConfiguration'];
+/** Tearing down an idle Lambda version: what routes to it, its provisioned concurrency, old versions. */
+const idleTeardown: readonly Grant[] = [
+  {
+    actions: [
+      'lambda:ListAliases',
+      'lambda:ListProvisionedConcurrencyConfigs',
+      'lambda:DeleteProvisionedConcurrencyConfig',
+      'lambda:ListVersionsByFunction',
+    ],
+    on: GrantTarget.ServiceFunctions,
+  },
+  // Deletes versions beyond retention with a Qualifier; never the function itself.
+  { actions: ['lambda:DeleteFunction'], on: GrantTarget.ServiceFunctionVersions },
+];
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   on: GrantTarget.OwnLogGroup,
@@ -106,21 +148,35 @@ const albProductionForward: Grant = {
   on: GrantTarget.AlbProductionForwards,
 };
 const albTestForward: Grant = { ...albProductionForward, on: GrantTarget.AlbTestForwards };
+/**
+ * Tearing down an idle ALB slot: whether production still forwards to it, how long it must
+ * drain (its target group's deregistration delay and stickiness), then its ECS service to zero.
+ * Never a listener write: the slot is only torn down once the forward no longer names it.
+ */
+const albIdleTeardown: readonly Grant[] = [
+  {
+    actions: [...albForwardReads.actions, 'elasticloadbalancing:DescribeTargetGroupAttributes'],
+    on: GrantTarget.AlbReads,
+  },
+  { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], on: GrantTarget.EcsServices },
+];
+
+const F = GreenlightFunction;
 
 /**
  * THE table: per function, which IAM actions on which resources. Each function's role gets
  * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
  * the deployed policies are these). No wildcard actions anywhere.
  */
-export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
-  [ReleaseFunction.Register]: [
+export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
+  [F.Register]: [
     { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
     idempotency,
     lifecycleEvents,
     logs,
   ],
-  [ReleaseFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
-  [ReleaseFunction.ProvisionGreen]: [
+  [F.AcquireLock]: [ledger, lifecycleEvents, logs],
+  [F.ProvisionGreen]: [
     ledger,
     idempotency,
     lifecycleEvents,
@@ -179,7 +235,7 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
   ],
   // No events: test-green publishes only Approval Requested, and approvals are refused at
   // load until they land (src/runtime/config.ts).
-  [ReleaseFunction.TestGreen]: [
+  [F.TestGreen]: [
     ledger,
     idempotency,
     alarms,
@@ -189,7 +245,7 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     albTestForward,
     logs,
   ],
-  [ReleaseFunction.SetWeight]: [
+  [F.SetWeight]: [
     ledger,
     idempotency,
     lifecycleEvents,
@@ -198,7 +254,7 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     albProductionForward,
     logs,
   ],
-  [ReleaseFunction.StartBake]: [
+  [F.StartBake]: [
     ledgerAndWatches,
     alarms,
     // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
@@ -206,15 +262,40 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens },
     logs,
   ],
-  [ReleaseFunction.EndBake]: [
-    ledger,
-    { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens },
-    logs,
-  ],
-  [ReleaseFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [F.EndBake]: [ledger, { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens }, logs],
+  [F.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [ReleaseFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
-  [ReleaseFunction.Finalize]: [
+  [F.CheckGates]: [
+    ledger,
+    lifecycleEvents,
+    alarms,
+    { actions: ['cloudwatch:GetMetricData'], on: GrantTarget.MetricData },
+    logs,
+  ],
+  [F.Finalize]: [
+    ledgerLockAndWatches,
+    idempotency,
+    lifecycleEvents,
+    { ...aliasRouting, actions: [...aliasRouting.actions, ...idleCost] },
+    // ALB: all traffic to green, then what blue's slot costs while warm (its ECS service's
+    // running tasks and their task definition).
+    { ...albForwardReads, actions: [...albForwardReads.actions, 'ecs:DescribeTaskDefinition'] },
+    albProductionForward,
+    { actions: ['ecs:DescribeServices'], on: GrantTarget.EcsServices },
+    {
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
+      on: GrantTarget.TeardownSchedules,
+    },
+    {
+      actions: ['iam:PassRole'],
+      on: GrantTarget.SchedulerRole,
+      condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      implicit:
+        'CreateSchedule with a Target.RoleArn: EventBridge Scheduler checks that the caller may pass that role (EventBridge Scheduler User Guide, "Set up the execution role": the caller needs iam:PassRole on it).',
+    },
+    logs,
+  ],
+  [F.Rollback]: [
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
@@ -223,26 +304,20 @@ export const functionGrants: Record<ReleaseFunction, readonly Grant[]> = {
     albProductionForward,
     logs,
   ],
-  [ReleaseFunction.Rollback]: [
-    ledgerLockAndWatches,
-    idempotency,
-    lifecycleEvents,
-    aliasRouting,
-    albForwardReads,
-    albProductionForward,
-    logs,
-  ],
+  // No idempotency store: a deferred teardown must look again when invoked again.
+  [F.Teardown]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
+  [F.Sweeper]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
 };
 
 /** Actions a function's code sends as SDK requests (Powertools' included). */
-export function calledActions(fn: ReleaseFunction): Set<string> {
+export function calledActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => !grant.implicit).flatMap((grant) => grant.actions),
   );
 }
 
 /** Actions AWS checks on the function's role without the code sending them. */
-export function implicitActions(fn: ReleaseFunction): Set<string> {
+export function implicitActions(fn: GreenlightFunction): Set<string> {
   return new Set(
     functionGrants[fn].filter((grant) => grant.implicit).flatMap((grant) => grant.actions),
   );
@@ -255,7 +330,11 @@ export interface PermissionContext {
 }
 
 /** The ARNs a grant target stands for; only what the registered services name. */
-export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: PermissionContext) {
+export function resourcesOf(
+  target: GrantTarget,
+  fn: GreenlightFunction,
+  ctx: PermissionContext,
+): string[] {
   const { at, names, registry } = ctx;
   switch (target) {
     case GrantTarget.LedgerTable:
@@ -273,8 +352,18 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
             ]
           : [],
       );
+    case GrantTarget.ServiceFunctionVersions:
+      return registry.flatMap((service) =>
+        service.target.kind === 'lambda-alias'
+          ? [lambdaQualifiedArns(at, service.target.functionName)]
+          : [],
+      );
+    case GrantTarget.TeardownSchedules:
+      return [schedulesArn(at, names.scheduleGroup)];
+    case GrantTarget.SchedulerRole:
+      return [iamRoleArn(at, names.roleName('scheduler'))];
     case GrantTarget.ServiceAlarms:
-      return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
+      return registry.flatMap((service) => alarmNamesOf(service).map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
       return registry.flatMap((service) =>
         service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
@@ -307,6 +396,8 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
       return ['*'];
+    case GrantTarget.MetricData:
+      return registry.some((service) => service.metricGates.length > 0) ? ['*'] : [];
   }
 }
 
@@ -315,7 +406,7 @@ export function resourcesOf(target: GrantTarget, fn: ReleaseFunction, ctx: Permi
  * service has alarms, say) is left out: IAM refuses an empty Resource, and there is nothing
  * to allow.
  */
-export function functionPolicy(fn: ReleaseFunction, ctx: PermissionContext): PolicyDocument {
+export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): PolicyDocument {
   const statements: PolicyStatement[] = [];
   const sids = new Map<string, number>();
   for (const grant of functionGrants[fn]) {

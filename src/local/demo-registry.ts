@@ -12,7 +12,9 @@ export const DemoArtifactBucket = 'greenlight-demo-artifacts';
 export const demoServices: ServiceConfigInput[] = [
   {
     name: 'checkout',
-    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+    // Only the live version is kept after a teardown, so the demo's teardown has a version to
+    // delete; real services keep a few (default 3).
+    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live', keepVersions: 1 },
     strategies: {
       // Bakes of seconds, so that the demo runs in seconds; real services bake for minutes.
       canary: { type: 'canary', percent: 10, bakeSeconds: 3 },
@@ -29,7 +31,8 @@ export const demoServices: ServiceConfigInput[] = [
     },
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: [DemoArtifactBucket] },
-    alarms: ['checkout-errors'],
+    // The alarm watches the alias, blue and green together: service-wide, on purpose.
+    alarms: [{ name: 'checkout-errors', scope: 'service' }],
     tests: [
       {
         name: 'health',
@@ -37,7 +40,9 @@ export const demoServices: ServiceConfigInput[] = [
         expect: { statusCode: 200 },
       },
     ],
-    warmWindowSeconds: 3600,
+    // Blue stays warm for seconds, so that the demo shows its teardown; real services keep it
+    // for minutes (default 15).
+    warmWindowSeconds: 5,
   },
 ];
 
@@ -106,7 +111,9 @@ export function demoShopService(
     },
     defaultStrategy: 'canary',
     artifacts: { imageRepositories: [shop.imageRepository] },
-    alarms: [shop.targetErrorsAlarm.AlarmName as string],
+    // The 5xx alarm counts the whole load balancer, blue and green together: service-wide, on
+    // purpose (green alone is a target group, and the slot green runs in alternates).
+    alarms: [{ name: shop.targetErrorsAlarm.AlarmName as string, scope: 'service' }],
     warmWindowSeconds: 3600,
   };
 }

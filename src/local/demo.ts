@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatRelease, type RenderStyle } from '../cli/format-timeline.ts';
-import { TerminalPhases } from '../core/phases.ts';
-import type { ReleaseRecord } from '../core/records.ts';
+import { ReleasePhase, TerminalPhases } from '../core/phases.ts';
+import { IdleColourState, type ReleaseRecord } from '../core/records.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { DemoShop } from './data-plane/local-alb.ts';
 import { DemoArtifactBucket } from './demo-registry.ts';
@@ -13,7 +13,8 @@ import { describeLoad, startHttpLoad, summarizeLoad } from './http-load.ts';
 /** The demo's releases of `checkout`, in order, and how each is expected to end. */
 export const demoReleases = [
   {
-    title: 'A good release: canary 10%, bake, gate, then 100%',
+    title:
+      'A good release: canary 10%, bake, gate, then 100%; blue stays warm for 5 s, then its schedule tears it down',
     version: '1.1.0',
     artifact: 'checkout/1.1.0.zip',
     expected: 'Finalized',
@@ -110,7 +111,10 @@ export async function runDemo(
       const releaseId = await send('checkout', demo.version, {
         s3: { bucket: DemoArtifactBucket, key: demo.artifact },
       });
-      const release = await waitForEnd(local, releaseId);
+      let release = await waitForEnd(local, releaseId);
+      // A finalized release keeps blue warm for its window; users stay on green meanwhile.
+      if (release.phase === ReleasePhase.Finalized)
+        release = await waitForTeardown(local, releaseId);
       await traffic.stop();
       for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
         out(line);
@@ -156,6 +160,21 @@ export async function runDemo(
     lambda.destroy();
   }
   return outcomes;
+}
+
+/** Waits for the release's idle colour to be torn down by its schedule (or otherwise settled). */
+async function waitForTeardown(local: GreenlightLocal, releaseId: string): Promise<ReleaseRecord> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const release = await local.ledger.getRelease(releaseId);
+    if (release && release.idle?.state !== IdleColourState.Warm) return release;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Demo release ${releaseId}: its idle colour was not torn down within a minute`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function waitForEnd(local: GreenlightLocal, releaseId: string): Promise<ReleaseRecord> {

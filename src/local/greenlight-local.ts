@@ -18,6 +18,8 @@ import { handler as register } from '../../functions/register.ts';
 import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
 import { handler as startBake } from '../../functions/start-bake.ts';
+import { handler as sweeper } from '../../functions/sweeper.ts';
+import { handler as teardown } from '../../functions/teardown.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
 import {
   BakeMode,
@@ -29,7 +31,8 @@ import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
-import type { ServiceConfigInput } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceConfigInput } from '../core/service-config.ts';
+import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
@@ -42,6 +45,7 @@ import {
 } from './data-plane/local-alb.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import { LocalScheduler } from './scheduler-simulator.ts';
 import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
 export const LocalNames = {
@@ -53,6 +57,10 @@ export const LocalNames = {
   stateMachine: 'greenlight-release',
   releaseRule: 'greenlight-release-requested',
   alarmRule: 'greenlight-alarm-state-change',
+  scheduleGroup: 'greenlight',
+  schedulerRole: 'greenlight-scheduler',
+  teardownFunction: 'greenlight-teardown',
+  sweeperFunction: 'greenlight-sweeper',
 } as const;
 
 export interface GreenlightLocalOptions {
@@ -76,6 +84,11 @@ export interface GreenlightLocalOptions {
   alarms?: readonly PutMetricAlarmCommandInput[];
   /** Root of the local artifact store. @default demo/artifacts */
   artifactsRoot?: string;
+  /**
+   * The clock teardown schedules fall due by. Tests hold it back to show a teardown never
+   * fires inside its warm window, then let it go. @default () => new Date()
+   */
+  schedulerNow?: () => Date;
   /**
    * Seeds the local ALB world and returns the services (and their gate alarms) that live in it,
    * registered next to `services`: their ARNs exist only once it is seeded.
@@ -120,13 +133,34 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     accountId: LocalNames.accountId,
   });
   cloudwatch.connectLambda(lambda);
-  const alb = await startLocalAlb({
-    cloudwatch,
-    artifacts,
+  // Teardown schedules invoke the teardown function, as Scheduler does through its role.
+  const teardownArn = localFunctionArn(LocalNames.teardownFunction);
+  const scheduler = new LocalScheduler({
     region: LocalNames.region,
     accountId: LocalNames.accountId,
-    ...options.alb,
+    ...(options.schedulerNow ? { now: options.schedulerNow } : {}),
+    invoke: async (targetArn, input) => {
+      if (targetArn !== teardownArn) {
+        throw new Error(`The local cloud has no schedule target ${targetArn}`);
+      }
+      await teardown(JSON.parse(input) as never, localLambdaContext(LocalNames.teardownFunction));
+    },
   });
+  scheduler.createGroup(LocalNames.scheduleGroup);
+
+  let alb: LocalAlb;
+  try {
+    alb = await startLocalAlb({
+      cloudwatch,
+      artifacts,
+      region: LocalNames.region,
+      accountId: LocalNames.accountId,
+      ...options.alb,
+    });
+  } catch (error) {
+    await scheduler.close();
+    throw error;
+  }
 
   const lockPollMs = options.lockPollMs ?? 200;
   let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
@@ -140,7 +174,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     world = await seedAlb(alb);
     cloud = await startLocalCloud({
       port: options.port ?? 0,
-      services: [lambda, cloudwatch, ...alb.services],
+      services: [lambda, cloudwatch, scheduler, ...alb.services],
       region: LocalNames.region,
       accountId: LocalNames.accountId,
       // Bakes last what each strategy says (the local services have short ones); only the wait
@@ -149,6 +183,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
     });
   } catch (error) {
+    await scheduler.close();
     await alb.close();
     throw error;
   }
@@ -163,6 +198,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
     GREENLIGHT_BUS_NAME: LocalNames.bus,
     GREENLIGHT_SERVICES: JSON.stringify(services),
+    GREENLIGHT_SCHEDULE_GROUP: LocalNames.scheduleGroup,
+    GREENLIGHT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${LocalNames.accountId}:role/${LocalNames.schedulerRole}`,
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN: teardownArn,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   delete process.env.AWS_PROFILE;
@@ -223,7 +261,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     const registry = parseServiceRegistry(services);
     cloud.eventBridge.addRule({
       name: LocalNames.alarmRule,
-      pattern: alarmRulePattern(registry.flatMap((service) => service.alarms)),
+      pattern: alarmRulePattern(registry.flatMap((service) => alarmNamesOf(service))),
       target: async (event) => {
         await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
       },
@@ -244,12 +282,17 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     cloud,
     lambda,
     cloudwatch,
+    scheduler,
     alb,
     shop: world.shop,
     ledger,
     clientConfig,
+    /** Runs the daily sweeper now: tears down idle colours left warm past their window. */
+    sweep: () =>
+      sweeper({}, localLambdaContext(LocalNames.sweeperFunction)) as Promise<SweepOutcome>,
     close: async () => {
-      // Executions first, then the tasks and routers they were acting on.
+      // Schedules and executions first, then the tasks and routers they were acting on.
+      await scheduler.close();
       await cloud.close();
       await alb.close();
       dynamo.destroy();
@@ -285,13 +328,17 @@ function localFunctions(): Record<string, LocalLambdaHandler> {
   );
 }
 
+function localFunctionArn(functionName: string): string {
+  return `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`;
+}
+
 /** A Lambda context for handlers the local cloud invokes outside a workflow (rule targets). */
 function localLambdaContext(functionName: string): LambdaContextLike {
   const deadline = Date.now() + 60_000;
   return {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -39,7 +39,7 @@ const local = await startGreenlightLocal({
 const url = local.url;
 const shop = local.shop;
 console.log(`greenlight local cloud on ${url}
-  EventBridge, Step Functions, DynamoDB, Lambda, CloudWatch, ELBv2 and ECS all answer here; any credentials work.
+  EventBridge, Step Functions, DynamoDB, Lambda, CloudWatch, Scheduler, ELBv2 and ECS all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
   Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).${
     shop === undefined

@@ -7,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchAlarmReader } from '../aws/cloudwatch-alarms.ts';
+import { CloudWatchMetricReader } from '../aws/cloudwatch-metrics.ts';
 import { DynamoBakeStore } from '../aws/dynamo-bakes.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceLock } from '../aws/dynamo-lock.ts';
@@ -16,6 +17,7 @@ import type {
   AlarmReader,
   BakeStore,
   LifecycleEvents,
+  MetricReader,
   ReleaseLedger,
   ServiceLock,
   TaskCallbacks,
@@ -33,6 +35,7 @@ export interface StepDependencies {
   lock: ServiceLock;
   events: LifecycleEvents;
   alarms: AlarmReader;
+  metrics: MetricReader;
   bakes: BakeStore;
   callbacks: TaskCallbacks;
   targetFor(service: ServiceConfig): TrafficTarget;
@@ -54,6 +57,7 @@ export function createDependencies(
     marshallOptions: { removeUndefinedValues: true },
   });
   const lambdaAlias = new LambdaAliasTarget({ client: new LambdaClient({}) });
+  const cloudwatch = new CloudWatchClient({});
   // Made on first use: a stage with Lambda services only never builds the ELBv2 and ECS clients.
   let albListener: AlbListenerTarget | undefined;
   return {
@@ -64,7 +68,8 @@ export function createDependencies(
       client: new EventBridgeClient({}),
       busName: config.busName,
     }),
-    alarms: new CloudWatchAlarmReader({ client: new CloudWatchClient({}) }),
+    alarms: new CloudWatchAlarmReader({ client: cloudwatch }),
+    metrics: new CloudWatchMetricReader({ client: cloudwatch }),
     bakes: new DynamoBakeStore({ client: documents, tableName: config.ledgerTable }),
     callbacks: new SfnTaskCallbacks({ client: new SFNClient({}) }),
     targetFor: (service) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
 import { interruptBake } from './interrupt-bake.ts';
@@ -37,12 +38,13 @@ export const bakeTickStep: Step<
       releaseId: release.releaseId,
       service: service.name,
       stepIndex: step.index,
-      alarms: [...service.alarms],
+      alarms: alarmNamesOf(service),
       startedAt: now.toISOString(),
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
     });
-    const gate = decideGate(service.alarms, await deps.alarms.describe(service.alarms));
+    const names = alarmNamesOf(service);
+    const gate = decideGate(names, await deps.alarms.describe(names));
     if (!gate.passed) {
       await interruptBake(deps, {
         releaseId: release.releaseId,

@@ -35,7 +35,13 @@ describe('runDemo', () => {
     const text = lines.join('\n');
     expect(text).toContain('[##------------------] 10% green');
     expect(text).toMatch(/users saw {2}\d+ requests: .*, 0 dropped/);
+    // The good release's blue is torn down by its schedule before the demo moves on.
+    expect(outcomes[0]?.release.idle).toMatchObject({ colour: '1', state: 'torn-down' });
+    expect(text).toContain(
+      'teardown       succeeded [####################] 100% green Idle colour 1 torn down at the end of its warm window: Deleted version 1 (beyond the newest 1)',
+    );
     expect(local.lambda.describe('checkout').alias).toMatchObject({ version: '2', weights: {} });
+    expect(local.lambda.describe('checkout').versions).not.toContain('1');
     // Under HTTP load through the listener: no request failed, 5xx only from the faulty green.
     const shopLoads = text.match(/users saw {2}\d+ requests, \d+ failed: .*/g) ?? [];
     expect(shopLoads).toHaveLength(2);

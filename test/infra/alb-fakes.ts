@@ -65,7 +65,10 @@ function albService(name: 'web' | 'api', viaRules: boolean, testUrl: string): Se
     strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
     defaultStrategy: 'canary',
     artifacts: { imageRepositories: [`${account}.dkr.ecr.eu-west-1.amazonaws.com/${name}`] },
-    alarms: ['checkout-errors'],
+    // The fake alarm has no metric to tell colours by; service-wide, as a load balancer alarm is.
+    alarms: [{ name: 'checkout-errors', scope: 'service' }],
+    // No warm window: a teardown may run as soon as its release is finalized.
+    warmWindowSeconds: 0,
   };
 }
 
@@ -79,11 +82,25 @@ export interface FakeAlb {
     revision: number;
     input: RegisterTaskDefinitionCommandInput;
   }[];
+  /** What DescribeTargetGroupAttributes answers for every group: how long a slot drains. */
+  targetGroupAttributes: { Key: string; Value: string }[];
 }
 
 /** Blue on slot a of every service (one task), both test sites wrongly on blue too. */
 export function aFakeAlb(services: readonly ServiceConfigInput[]): FakeAlb {
-  const fake: FakeAlb = { forwards: new Map(), services: new Map(), taskDefinitions: [] };
+  const fake: FakeAlb = {
+    forwards: new Map(),
+    services: new Map(),
+    taskDefinitions: [],
+    // Sticky sessions on every group, so that provisioning has warnings to record and an idle
+    // slot drains for an hour.
+    targetGroupAttributes: [
+      { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
+      { Key: 'stickiness.enabled', Value: 'true' },
+      { Key: 'stickiness.type', Value: 'lb_cookie' },
+      { Key: 'stickiness.lb_cookie.duration_seconds', Value: '3600' },
+    ],
+  };
   for (const service of services) {
     const target = service.target;
     if (target.kind !== 'alb-listener') continue;
@@ -182,15 +199,9 @@ export function mockAlbClients(fake: FakeAlb, services: readonly ServiceConfigIn
         })),
       };
     });
-  // Sticky sessions on every group, so that provisioning has warnings to record.
-  elbv2.on(DescribeTargetGroupAttributesCommand).resolves({
-    Attributes: [
-      { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
-      { Key: 'stickiness.enabled', Value: 'true' },
-      { Key: 'stickiness.type', Value: 'lb_cookie' },
-      { Key: 'stickiness.lb_cookie.duration_seconds', Value: '3600' },
-    ],
-  });
+  elbv2
+    .on(DescribeTargetGroupAttributesCommand)
+    .callsFake(() => ({ Attributes: fake.targetGroupAttributes }));
 
   ecs.on(DescribeServicesCommand).callsFake(({ services: names }: { services: string[] }) => ({
     services: names.flatMap((name) => {

@@ -4,9 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LifecycleEventType } from '../../src/core/phases.ts';
 import { releaseRulePattern } from '../../src/core/release-rule.ts';
 import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
 import { greenlightNames } from '../../src/infra/names.ts';
-import { wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
+import { sweeperSchedule, wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
 import { functionGrants } from '../../src/infra/permissions.ts';
 import { matchesPattern } from '../../src/local/event-pattern.ts';
 import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
@@ -51,6 +52,7 @@ const config: GreenlightDeployConfig = {
         imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
       },
       alarms: ['checkout-errors'],
+      metricGates: [{ name: 'errors', metric: 'error-rate', maxAboveBlue: 1 }],
     },
     {
       name: 'shop',
@@ -113,7 +115,9 @@ const arnTemplates: Record<string, (name: string, inputs: Record<string, unknown
   'aws:iam/role:Role': (n) => `arn:aws:iam::${account}:role/${n}`,
   'aws:cloudwatch/eventBus:EventBus': (n) => `arn:aws:events:${region}:${account}:event-bus/${n}`,
   'aws:cloudwatch/eventRule:EventRule': (n, i) =>
-    `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
+    i.eventBusName === undefined
+      ? `arn:aws:events:${region}:${account}:rule/${n}`
+      : `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
   'aws:sqs/queue:Queue': (n) => `arn:aws:sqs:${region}:${account}:${n}`,
   'aws:sfn/stateMachine:StateMachine': (n) =>
     `arn:aws:states:${region}:${account}:stateMachine:${n}`,
@@ -253,7 +257,9 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       expect(matchesPattern(event, pattern), other).toBe(false);
     }
 
-    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
+    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
+      (t) => t.inputs.rule === names.releaseRule,
+    );
     expect(targets).toHaveLength(1);
     const machineArn = `arn:aws:states:${region}:${account}:stateMachine:${names.stateMachine}`;
     expect(targets[0]?.inputs).toMatchObject({
@@ -315,11 +321,11 @@ describe('greenlight stacks (Pulumi mocks)', () => {
 
   it('deploys every step as a nodejs24.x ESM minified function with its environment and own role', () => {
     expect([...functions.keys()].sort()).toEqual(
-      Object.values(ReleaseFunction)
+      Object.values(GreenlightFunction)
         .map((fn) => names.functionName(fn))
         .sort(),
     );
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       const args = functions.get(names.functionName(fn)) ?? {};
       const handlerFile = fileURLToPath(new URL(`../../functions/${fn}.ts`, import.meta.url));
       expect(existsSync(handlerFile), handlerFile).toBe(true);
@@ -333,6 +339,9 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
           GREENLIGHT_BUS_NAME: names.bus,
           GREENLIGHT_SERVICES: JSON.stringify(config.services),
+          GREENLIGHT_SCHEDULE_GROUP: names.scheduleGroup,
+          GREENLIGHT_SCHEDULER_ROLE_ARN: roleArn(names.roleName('scheduler')),
+          GREENLIGHT_TEARDOWN_FUNCTION_ARN: `arn:aws:lambda:${region}:${account}:function:${names.functionName('teardown')}`,
           POWERTOOLS_SERVICE_NAME: 'greenlight',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
@@ -342,7 +351,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   });
 
   it('gives each function exactly the actions of its row in the permissions table', () => {
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       const policy = rolePolicy(names.roleName(fn));
       const table = new Set(functionGrants[fn].flatMap((grant) => grant.actions));
       expect([...allowedActions(policy)].sort(), fn).toEqual([...table].sort());
@@ -365,11 +374,13 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
       `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
-      ...Object.values(ReleaseFunction).map(
+      `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
+      roleArn(names.roleName('scheduler')),
+      ...Object.values(GreenlightFunction).map(
         (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
       ),
     ];
-    for (const fn of Object.values(ReleaseFunction)) {
+    for (const fn of Object.values(GreenlightFunction)) {
       for (const statement of rolePolicy(names.roleName(fn)).Statement) {
         for (const resource of statement.Resource) {
           // "*" only for actions without resource types (checked in the next test).
@@ -421,7 +432,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
 
   it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {
     const policies = allPolicies();
-    expect(policies.length).toBeGreaterThan(Object.values(ReleaseFunction).length * 2);
+    expect(policies.length).toBeGreaterThan(Object.values(GreenlightFunction).length * 2);
     for (const [where, policy] of policies) {
       expect(wildcardActions(policy), where).toEqual([]);
       for (const statement of policy.Statement) {
@@ -448,7 +459,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(denyOthers?.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toEqual(
       [
         ...config.ci.principals,
-        ...Object.values(ReleaseFunction).map((fn) => roleArn(names.roleName(fn))),
+        ...Object.values(GreenlightFunction).map((fn) => roleArn(names.roleName(fn))),
       ].sort(),
     );
     expect(denyForgery).toMatchObject({ Effect: 'Deny', Principal: { AWS: config.ci.principals } });
@@ -471,6 +482,23 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   it('creates the teardown schedule group and the role only its schedules can assume', () => {
     one('aws:scheduler/scheduleGroup:ScheduleGroup', names.scheduleGroup);
     const role = one('aws:iam/role:Role', names.roleName('scheduler'));
+    // Its one permission: invoke the teardown function.
+    expect(rolePolicy(names.roleName('scheduler')).Statement).toEqual([
+      expect.objectContaining({
+        Action: ['lambda:InvokeFunction'],
+        Resource: [
+          `arn:aws:lambda:${region}:${account}:function:${names.functionName('teardown')}`,
+        ],
+      }),
+    ]);
+    // Finalize may hand that role to Scheduler and to nothing else.
+    const passRole = rolePolicy(names.roleName('finalize')).Statement.find((s) =>
+      s.Action.includes('iam:PassRole'),
+    );
+    expect(passRole).toMatchObject({
+      Resource: [roleArn(names.roleName('scheduler'))],
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
     expect(policyOf(role, 'assumeRolePolicy').Statement[0]).toMatchObject({
       Principal: { Service: 'scheduler.amazonaws.com' },
       Condition: {
@@ -479,6 +507,23 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           'aws:SourceArn': `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
         },
       },
+    });
+  });
+
+  it('runs the sweeper daily from a rule that alone may invoke it', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.sweeperRule);
+    expect(rule.inputs.scheduleExpression).toBe(sweeperSchedule.expression);
+    const sweeperArn = `arn:aws:lambda:${region}:${account}:function:${names.functionName('sweeper')}`;
+    const target = ofType('aws:cloudwatch/eventTarget:EventTarget').find(
+      (t) => t.inputs.rule === names.sweeperRule,
+    );
+    expect(target?.inputs.arn).toBe(sweeperArn);
+    const permission = ofType('aws:lambda/permission:Permission')[0];
+    expect(permission?.inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      function: names.functionName('sweeper'),
+      principal: 'events.amazonaws.com',
+      sourceArn: `arn:aws:events:${region}:${account}:rule/${names.sweeperRule}`,
     });
   });
 
@@ -493,7 +538,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(filters.map((f) => f.inputs.logGroupName).sort()).toEqual(
       [
         names.stateMachineLogGroup,
-        ...Object.values(ReleaseFunction).map((fn) => names.functionLogGroup(fn)),
+        ...Object.values(GreenlightFunction).map((fn) => names.functionLogGroup(fn)),
       ].sort(),
     );
   });

@@ -4,28 +4,42 @@ import {
   CloudWatchClient,
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  DeleteFunctionCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
+  ListAliasesCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { idempotencyTableInput, ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
 import { createStepHandler, logger, type Step } from '../../src/runtime/step-handler.ts';
+import { createTeardownDependencies } from '../../src/runtime/teardown-dependencies.ts';
 import { acquireLockStep } from '../../src/steps/acquire-lock.ts';
 import { bakeTickStep } from '../../src/steps/bake-tick.ts';
 import { checkGatesStep } from '../../src/steps/check-gates.ts';
@@ -36,8 +50,9 @@ import { registerStep } from '../../src/steps/register.ts';
 import { rollbackStep } from '../../src/steps/rollback.ts';
 import { setWeightStep } from '../../src/steps/set-weight.ts';
 import { startBakeStep } from '../../src/steps/start-bake.ts';
+import { sweeperStep } from '../../src/steps/sweeper.ts';
+import { teardownStep } from '../../src/steps/teardown.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
-import { ReleaseFunction } from '../../workflows/release.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
 
@@ -61,20 +76,30 @@ function iamAction(service: string, commandName: string): string {
   return actionOverrides[action] ?? action;
 }
 
-const asAnyStep = <I, O>(step: Step<I, O>) => step as unknown as Step<unknown, unknown>;
-const steps: Record<ReleaseFunction, Step<unknown, unknown>> = {
-  [ReleaseFunction.Register]: asAnyStep(registerStep),
-  [ReleaseFunction.AcquireLock]: asAnyStep(acquireLockStep),
-  [ReleaseFunction.ProvisionGreen]: asAnyStep(provisionGreenStep),
-  [ReleaseFunction.TestGreen]: asAnyStep(testGreenStep),
-  [ReleaseFunction.SetWeight]: asAnyStep(setWeightStep),
-  [ReleaseFunction.StartBake]: asAnyStep(startBakeStep),
-  [ReleaseFunction.EndBake]: asAnyStep(endBakeStep),
-  [ReleaseFunction.BakeTick]: asAnyStep(bakeTickStep),
-  [ReleaseFunction.CheckGates]: asAnyStep(checkGatesStep),
-  [ReleaseFunction.Finalize]: asAnyStep(finalizeStep),
-  [ReleaseFunction.Rollback]: asAnyStep(rollbackStep),
+const asAnyStep = <I, O, D extends StepDependencies>(step: Step<I, O, D>) =>
+  step as unknown as Step<unknown, unknown>;
+const F = GreenlightFunction;
+const steps: Record<GreenlightFunction, Step<unknown, unknown>> = {
+  [F.Register]: asAnyStep(registerStep),
+  [F.AcquireLock]: asAnyStep(acquireLockStep),
+  [F.ProvisionGreen]: asAnyStep(provisionGreenStep),
+  [F.TestGreen]: asAnyStep(testGreenStep),
+  [F.SetWeight]: asAnyStep(setWeightStep),
+  [F.StartBake]: asAnyStep(startBakeStep),
+  [F.EndBake]: asAnyStep(endBakeStep),
+  [F.BakeTick]: asAnyStep(bakeTickStep),
+  [F.CheckGates]: asAnyStep(checkGatesStep),
+  [F.Finalize]: asAnyStep(finalizeStep),
+  [F.Rollback]: asAnyStep(rollbackStep),
+  [F.Teardown]: asAnyStep(teardownStep),
+  [F.Sweeper]: asAnyStep(sweeperStep),
 };
+/** Functions that work through the teardown ports (createTeardownDependencies). */
+const withIdleColours: ReadonlySet<GreenlightFunction> = new Set([
+  F.Finalize,
+  F.Teardown,
+  F.Sweeper,
+]);
 
 export const recordedService: ServiceConfigInput = {
   name: 'checkout',
@@ -82,8 +107,13 @@ export const recordedService: ServiceConfigInput = {
   strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
   defaultStrategy: 'canary',
   artifacts: { s3Buckets: ['acme-artifacts'] },
-  alarms: ['checkout-errors'],
+  alarms: [{ name: 'checkout-errors', scope: 'service' }],
+  metricGates: [
+    { name: 'errors', metric: 'error-rate', maxAboveBlue: 1, minSamples: 100, maxHoldSeconds: 60 },
+  ],
   tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
+  // No warm window: a teardown may run as soon as its release is finalized.
+  warmWindowSeconds: 0,
 };
 
 /** What the fake AWS answers; scenarios change it between steps. */
@@ -96,16 +126,30 @@ interface FakeAws {
   refuseNextArtifact: boolean;
   greenAnswers: number;
   alarmState: 'OK' | 'ALARM' | 'missing';
+  /** Provisioned concurrency by version. */
+  provisioned: Record<string, number>;
+  /** CreateSchedule finds the schedule there already (a retried finalize). */
+  scheduleExists: boolean;
+  /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
+  metricData: Record<string, number[]>;
 }
+
+/** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
+export const healthyMetrics = (): Record<string, number[]> => ({
+  green_failures: [0],
+  green_requests: [500],
+  blue_failures: [0],
+  blue_requests: [4500],
+});
 
 export interface StepRecorder {
   /** Invokes one function's handler; returns its result or the error it threw. */
-  invoke(fn: ReleaseFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
+  invoke(fn: GreenlightFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
   /** The ALB services' world (`web` through listeners, `api` through rules). */
   alb: FakeAlb;
   albServices: ServiceConfigInput[];
-  actions: Record<ReleaseFunction, Set<string>>;
+  actions: Record<GreenlightFunction, Set<string>>;
   close(): Promise<void>;
 }
 
@@ -135,6 +179,10 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
     GREENLIGHT_BUS_NAME: 'greenlight',
     GREENLIGHT_SERVICES: JSON.stringify([recordedService, ...albServices]),
+    GREENLIGHT_SCHEDULE_GROUP: 'greenlight-test',
+    GREENLIGHT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/greenlight-test-scheduler',
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN:
+      'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-test-teardown',
   };
   const admin = new DynamoDBClient({});
   await admin.send(new CreateTableCommand(ledgerTableInput(env.GREENLIGHT_LEDGER_TABLE)));
@@ -148,6 +196,9 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     refuseNextArtifact: false,
     greenAnswers: 200,
     alarmState: 'OK',
+    provisioned: {},
+    scheduleExists: false,
+    metricData: healthyMetrics(),
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -155,6 +206,14 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   const sfn = mockClient(SFNClient);
   const alb = aFakeAlb(albServices);
   const { elbv2, ecs } = mockAlbClients(alb, albServices);
+  const scheduler = mockClient(SchedulerClient);
+  scheduler.on(CreateScheduleCommand).callsFake(() => {
+    if (fake.scheduleExists) {
+      throw new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} });
+    }
+    return { ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/x' };
+  });
+  scheduler.on(GetScheduleCommand).resolves({ ScheduleExpression: 'at(2026-11-21T10:15:00)' });
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   const aliasView = () => ({
@@ -206,6 +265,23 @@ export async function startStepRecorder(): Promise<StepRecorder> {
         return aliasView();
       },
     );
+  lambda.on(ListAliasesCommand).callsFake(() => ({ Aliases: [{ Name: 'live', ...aliasView() }] }));
+  lambda.on(ListProvisionedConcurrencyConfigsCommand).callsFake(() => ({
+    ProvisionedConcurrencyConfigs: Object.entries(fake.provisioned).map(([version, count]) => ({
+      FunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:checkout:${version}`,
+      RequestedProvisionedConcurrentExecutions: count,
+    })),
+  }));
+  lambda
+    .on(DeleteProvisionedConcurrencyConfigCommand)
+    .callsFake((input: { Qualifier?: string }) => {
+      delete fake.provisioned[input.Qualifier ?? ''];
+      return {};
+    });
+  lambda.on(DeleteFunctionCommand).callsFake((input: { Qualifier?: string }) => {
+    fake.versions = fake.versions.filter((v) => v.Version !== input.Qualifier);
+    return {};
+  });
   lambda.on(InvokeCommand).callsFake(() => ({
     StatusCode: 200,
     Payload: new TextEncoder().encode(JSON.stringify({ statusCode: fake.greenAnswers })),
@@ -224,16 +300,29 @@ export async function startStepRecorder(): Promise<StepRecorder> {
             ],
     }),
   );
+  cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: (input.MetricDataQueries ?? []).map((query) => {
+      const values = fake.metricData[query.Id ?? ''] ?? [];
+      return {
+        Id: query.Id,
+        Timestamps: values.map(() => new Date('2026-11-21T10:00:00Z')),
+        Values: values,
+        StatusCode: 'Complete',
+      };
+    }),
+  }));
   eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
 
   const actions = Object.fromEntries(
-    Object.values(ReleaseFunction).map((fn) => [fn, new Set<string>()]),
-  ) as Record<ReleaseFunction, Set<string>>;
-  let current: ReleaseFunction | undefined;
+    Object.values(GreenlightFunction).map((fn) => [fn, new Set<string>()]),
+  ) as Record<GreenlightFunction, Set<string>>;
+  let current: GreenlightFunction | undefined;
   const handlers = Object.fromEntries(
-    Object.values(ReleaseFunction).map((fn) => {
+    Object.values(GreenlightFunction).map((fn) => {
       // One set of dependencies per function, as each Lambda function has its own process.
-      const deps: StepDependencies = createDependencies(env);
+      const deps: StepDependencies = withIdleColours.has(fn)
+        ? createTeardownDependencies(env)
+        : createDependencies(env);
       deps.dynamo.middlewareStack.add(
         (next, context) => (args) => {
           if (current) actions[current].add(iamAction('dynamodb', context.commandName ?? '?'));
@@ -243,7 +332,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
       );
       return [fn, createStepHandler(steps[fn], () => deps)];
     }),
-  ) as Record<ReleaseFunction, ReturnType<typeof createStepHandler>>;
+  ) as Record<GreenlightFunction, ReturnType<typeof createStepHandler>>;
 
   const mocks = [
     ['lambda', lambda],
@@ -252,6 +341,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     ['sfn', sfn],
     ['elasticloadbalancing', elbv2],
     ['ecs', ecs],
+    ['scheduler', scheduler],
   ] as const;
   let requestCount = 0;
   return {
@@ -291,7 +381,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   };
 }
 
-function lambdaContext(fn: ReleaseFunction, request: number): Context {
+function lambdaContext(fn: GreenlightFunction, request: number): Context {
   const unsupported = () => {
     throw new Error('not supported');
   };

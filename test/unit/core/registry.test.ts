@@ -27,9 +27,11 @@ describe('parseServiceRegistry', () => {
       alarms: [],
       tests: [],
       approval: { type: 'none' },
-      warmWindowSeconds: 3600,
+      // Fifteen minutes warm: long enough to roll back in one switch, short enough to pay little.
+      warmWindowSeconds: 900,
       lockPolicy: 'queue',
     });
+    expect(service?.target).toMatchObject({ kind: 'lambda-alias', keepVersions: 3 });
   });
 
   it('lists every problem with its path in one message', () => {
@@ -148,6 +150,62 @@ describe('parseServiceRegistry', () => {
         ]),
       ),
     ).toContain('services[0].strategies.careful: steps must increase');
+  });
+
+  it('reads a gate alarm given by name as one that must watch green, and keeps an explicit scope', () => {
+    const [service] = parseServiceRegistry([
+      {
+        ...checkoutInput,
+        alarms: ['checkout-errors-green', { name: 'checkout-errors', scope: 'service' }],
+      },
+    ]);
+
+    expect(service?.alarms).toEqual([
+      { name: 'checkout-errors-green', scope: 'green' },
+      { name: 'checkout-errors', scope: 'service' },
+    ]);
+    // Parsed again (the registry travels in the functions' environment), it stays the same.
+    expect(parseServiceRegistry(JSON.parse(JSON.stringify([service])))[0]?.alarms).toEqual(
+      service?.alarms,
+    );
+  });
+
+  it('refuses an alarm scope it does not know', () => {
+    expect(
+      messageOf(() =>
+        parseServiceRegistry([
+          { ...checkoutInput, alarms: [{ name: 'checkout-errors', scope: 'blue' }] },
+        ]),
+      ),
+    ).toContain('services[0].alarms[0].scope must be one of "green", "service"');
+  });
+
+  it('refuses two metric gates of the same name', () => {
+    const gate = { name: 'errors', metric: 'error-rate', max: 1 };
+    expect(
+      messageOf(() => parseServiceRegistry([{ ...checkoutInput, metricGates: [gate, gate] }])),
+    ).toContain(
+      'services[0].metricGates[1].name: metric gate "errors" is listed twice; give each gate its own name',
+    );
+  });
+
+  it('refuses a gate that only compares with blue under a strategy that leaves blue no traffic', () => {
+    const message = messageOf(() =>
+      parseServiceRegistry([
+        {
+          ...checkoutInput,
+          strategies: {
+            ...checkoutInput.strategies,
+            now: { type: 'all-at-once', bakeSeconds: 60 },
+          },
+          metricGates: [{ name: 'errors', metric: 'error-rate', maxAboveBlue: 1 }],
+        },
+      ]),
+    );
+
+    expect(message).toContain(
+      'services[0].metricGates[0]: gate "errors" only compares green with blue (maxAboveBlue), but strategy "now" moves all traffic at once, leaving blue nothing to compare; add "max" or remove that strategy',
+    );
   });
 
   it('says the registry must be a list when it is not', () => {

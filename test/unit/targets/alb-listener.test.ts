@@ -110,6 +110,7 @@ function aService(target: Partial<AlbListenerTargetConfig> = {}): ServiceConfig 
       imageRepositories: ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout'],
     },
     alarms: [],
+    metricGates: [],
     tests: [],
     approval: { type: 'none' },
     warmWindowSeconds: 3600,
