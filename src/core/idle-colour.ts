@@ -162,6 +162,25 @@ export function coloursInFlight(
 }
 
 /**
+ * When the idle colour last took production traffic: the finalize that left it idle, or later,
+ * the end of a release that has since moved traffic onto it (a green on the idle ALB slot that
+ * was rolled back after its canary). An ALB slot drains from this time, not from the finalize:
+ * clients of the rolled-back green may still hold sticky sessions to it.
+ */
+export function lastTrafficAt(
+  idle: Pick<IdleColourRecord, 'colour' | 'idleSince'>,
+  releases: readonly Pick<ReleaseRecord, 'phase' | 'colours' | 'stepIndex' | 'updatedAt'>[],
+): Date {
+  let last = Date.parse(idle.idleSince);
+  for (const release of releases) {
+    if (!TerminalPhases.has(release.phase) || release.stepIndex < 0) continue;
+    if (release.colours?.blue !== idle.colour && release.colours?.green !== idle.colour) continue;
+    last = Math.max(last, Date.parse(release.updatedAt));
+  }
+  return new Date(last);
+}
+
+/**
  * Which published Lambda versions a teardown deletes: all but the `keep` newest, never a
  * protected one (live, routed by any alias, used by a release in flight). `$LATEST` is not a
  * published version and is never listed here.

@@ -185,7 +185,8 @@ export interface IdleColours {
   /**
    * Scales `colour` down (ECS: desired count 0; Lambda: its provisioned concurrency goes and
    * versions beyond the service's retention are deleted). Never touches `protectedColours`.
-   * Returns what it did, one line each; empty when nothing was left to do.
+   * Returns what it did, one line each; empty when nothing was left to do. `idleSince` is when
+   * the colour last took traffic (an ALB slot drains from then; see lastTrafficAt).
    */
   tearDown(
     service: ServiceConfig,

@@ -1,5 +1,5 @@
-import { InvalidStepInput, TeardownDeferred } from '../core/errors.ts';
-import { coloursInFlight, decideTeardown } from '../core/idle-colour.ts';
+import { IdleColourStillDraining, InvalidStepInput, TeardownDeferred } from '../core/errors.ts';
+import { coloursInFlight, decideTeardown, lastTrafficAt } from '../core/idle-colour.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { TeardownTarget } from '../core/ports.ts';
 import { type IdleColourRecord, IdleColourState, type ReleaseRecord } from '../core/records.ts';
@@ -102,19 +102,19 @@ export async function tearDownIdleColour(
       let actions: string[];
       try {
         actions = await colours.tearDown(service, idle.colour, {
-          idleSince: new Date(idle.idleSince),
+          idleSince: lastTrafficAt(idle, others),
           protectedColours: new Set([...coloursInFlight(others), idle.live]),
         });
       } catch (error) {
         // The ALB target refuses while the slot may still serve draining or sticky requests.
-        if (!(error instanceof Error && error.name === 'IdleColourStillDraining')) throw error;
+        if (!(error instanceof IdleColourStillDraining)) throw error;
         const reason = `Teardown of ${idle.colour} deferred: ${error.message}`;
         await record(deps, release, { key: 'teardown-deferred', outcome: 'skipped', reason });
         await settle(deps, release, { ...idle, reason: `Deferred: ${error.message}` });
         throw new TeardownDeferred(reason, {
           releaseId: release.releaseId,
           colour: idle.colour,
-          ...(error as Error & { details?: Record<string, unknown> }).details,
+          ...error.details,
         });
       }
       const what = actions.length > 0 ? actions.join('; ') : 'nothing was left running';

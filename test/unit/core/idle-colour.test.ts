@@ -4,6 +4,7 @@ import {
   coloursInFlight,
   decideTeardown,
   lastFinalized,
+  lastTrafficAt,
   parseAtExpression,
   planVersionRetention,
   teardownScheduleName,
@@ -135,6 +136,36 @@ describe('coloursInFlight', () => {
       aReleaseRecord({ phase: ReleasePhase.Requested }),
     ]);
     expect([...colours].sort()).toEqual(['4', '5']);
+  });
+});
+
+describe('lastTrafficAt', () => {
+  const idle = anIdleColour({ colour: 'a', idleSince: '2026-11-21T10:00:00.000Z' });
+  const ended = (overrides: Parameters<typeof aReleaseRecord>[0]) =>
+    aReleaseRecord({
+      phase: ReleasePhase.RolledBack,
+      colours: { blue: 'b', green: 'a' },
+      stepIndex: 0,
+      updatedAt: '2026-11-21T10:30:00.000Z',
+      ...overrides,
+    });
+
+  it('is the finalize that left the colour idle when no release used it since', () => {
+    expect(lastTrafficAt(idle, [ended({ colours: { blue: 'b', green: 'c' } })])).toEqual(
+      new Date('2026-11-21T10:00:00.000Z'),
+    );
+  });
+
+  it('is the end of a later release that moved traffic onto the colour', () => {
+    expect(
+      lastTrafficAt(idle, [ended({}), ended({ updatedAt: '2026-11-21T09:00:00.000Z' })]),
+    ).toEqual(new Date('2026-11-21T10:30:00.000Z'));
+  });
+
+  it('ignores releases in flight and those that ended before any traffic moved', () => {
+    expect(
+      lastTrafficAt(idle, [ended({ phase: ReleasePhase.Shifting }), ended({ stepIndex: -1 })]),
+    ).toEqual(new Date('2026-11-21T10:00:00.000Z'));
   });
 });
 

@@ -23,7 +23,7 @@ const target = { service: 'checkout', releaseId: finalized.releaseId, colour: '3
 class ScriptedColours implements IdleColours {
   takes = false;
   failWith: Error | undefined;
-  readonly tornDown: { colour: string; protectedColours: string[] }[] = [];
+  readonly tornDown: { colour: string; protectedColours: string[]; idleSince: string }[] = [];
 
   async takesTraffic(): Promise<boolean> {
     return this.takes;
@@ -34,10 +34,14 @@ class ScriptedColours implements IdleColours {
   async tearDown(
     _service: unknown,
     colour: string,
-    options: { protectedColours: ReadonlySet<string> },
+    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]> {
     if (this.failWith) throw this.failWith;
-    this.tornDown.push({ colour, protectedColours: [...options.protectedColours].sort() });
+    this.tornDown.push({
+      colour,
+      protectedColours: [...options.protectedColours].sort(),
+      idleSince: options.idleSince.toISOString(),
+    });
     return [`Deleted version ${colour}`];
   }
 }
@@ -81,7 +85,9 @@ describe('tearDownIdleColour', () => {
     const outcome = await tearDownIdleColour(world.deps, target, 'schedule');
 
     expect(outcome).toMatchObject({ outcome: 'torn-down', actions: ['Deleted version 3'] });
-    expect(world.colours.tornDown).toEqual([{ colour: '3', protectedColours: ['4', '5'] }]);
+    expect(world.colours.tornDown).toEqual([
+      { colour: '3', protectedColours: ['4', '5'], idleSince: '2026-11-21T10:00:00.000Z' },
+    ]);
     expect(world.stored.get(finalized.releaseId)?.idle).toMatchObject({
       state: 'torn-down',
       settledAt: '2026-11-21T10:15:01.000Z',
@@ -89,6 +95,25 @@ describe('tearDownIdleColour', () => {
     });
     expect(world.events.map((e) => [e.detailType, e.detail.eventKey])).toEqual([
       ['Idle Colour Torn Down', `${finalized.releaseId}#teardown`],
+    ]);
+  });
+
+  it('drains the idle colour from the end of a later release that put traffic on it', async () => {
+    // A later release ran its green on the idle colour (an ALB slot), moved traffic, and was
+    // rolled back: clients of that green may still come back to it.
+    const rolledBack = aReleaseRecord({
+      version: '1.5.0',
+      phase: ReleasePhase.RolledBack,
+      colours: { blue: '4', green: '3' },
+      stepIndex: 0,
+      updatedAt: '2026-11-21T10:12:00.000Z',
+    });
+    const world = aWorld([finalized, rolledBack]);
+
+    await tearDownIdleColour(world.deps, target, 'schedule');
+
+    expect(world.colours.tornDown).toMatchObject([
+      { colour: '3', idleSince: '2026-11-21T10:12:00.000Z' },
     ]);
   });
 
