@@ -15,7 +15,7 @@ import { requestRelease, waitForPhase, waitForStep } from './local-release.ts';
 // the ELBv2 and ECS simulators, whose tasks are real processes behind the local router; users
 // are a bounded load of keep-alive clients on the production listener. Each shop is its own
 // load balancer, ECS services and 5xx alarm.
-const shopNames = ['web', 'broken', 'faulty', 'retry'] as const;
+const shopNames = ['web', 'broken', 'faulty', 'retry', 'gated'] as const;
 type ShopName = (typeof shopNames)[number];
 const shops = {} as Record<ShopName, Shop>;
 let local: GreenlightLocal;
@@ -36,6 +36,7 @@ beforeAll(async () => {
         desiredCount: 1,
         stickinessSeconds: 60,
       });
+      shops.gated = await alb.seedDemoShop({ name: 'gated', desiredCount: 1 });
       return {
         services: [
           demoShopService(shops.web, { bakeSeconds: 3 }),
@@ -43,6 +44,24 @@ beforeAll(async () => {
           // A bake far longer than the test: only the alarm can end it in time.
           demoShopService(shops.faulty, { bakeSeconds: 120 }),
           demoShopService(shops.retry, { bakeSeconds: 1 }),
+          // No alarm: green's target group is compared with blue's through GetMetricData.
+          {
+            ...demoShopService(shops.gated),
+            // Canary only: an all-at-once release would leave blue nothing to compare with.
+            strategies: { canary: { type: 'canary', percent: 20, bakeSeconds: 3 } },
+            alarms: [],
+            metricGates: [
+              {
+                name: 'errors',
+                metric: 'error-rate',
+                maxAboveBlue: 5,
+                minSamples: 20,
+                windowSeconds: 30,
+                holdSeconds: 1,
+                maxHoldSeconds: 10,
+              },
+            ],
+          },
         ],
         alarms: shopNames.map((name) => shops[name].targetErrorsAlarm),
       };
@@ -265,6 +284,39 @@ describe('an ALB listener release under load', () => {
     expect(after.length).toBeGreaterThan(0);
     expect(after.filter((r) => r.targetGroup !== shop.slots.a.targetGroupArn)).toEqual([]);
     expect(after.filter((r) => r.status !== 200)).toEqual([]);
+  }, 60_000);
+
+  it('rolls back by its metric gate when green’s target group answers more 5xx than blue’s', async () => {
+    const shop = shops.gated;
+    const run = await releaseUnderLoad(shop, '1.3.0', '1.3.0-5xx');
+
+    expect(run.release.phase).toBe('RolledBack');
+    expect(run.release.reason).toContain('MetricGateFailed');
+    expect(run.release.reason).toMatch(
+      /green error rate [\d.]+% \(\d+ samples\) is [\d.]+ points above blue 0%/,
+    );
+    const gate = (await local.ledger.listSteps(run.release.releaseId)).find(
+      (step) => step.step === 'gate' && step.outcome === 'failed',
+    );
+    expect(gate?.evidence?.metrics?.[0]?.queries.map((q) => [q.id, q.dimensions])).toEqual(
+      ['green_failures', 'green_requests', 'blue_failures', 'blue_requests'].map((id) => [
+        id,
+        {
+          LoadBalancer: expect.stringMatching(/^app\/gated\//),
+          TargetGroup: expect.stringMatching(
+            id.startsWith('green') ? /^targetgroup\/gated-b\// : /^targetgroup\/gated-a\//,
+          ),
+        },
+      ]),
+    );
+    expect(slotWeights(run)).toEqual([
+      { a: 80, b: 20 },
+      { a: 100, b: 0 },
+    ]);
+    const summary = colours(shop, run);
+    expect(summary.failed).toBe(0);
+    expect(summary.byColour['a 1.0.0']?.errors).toBe(0);
+    expect(servedUnhealthy(run)).toEqual([]);
   }, 60_000);
 
   it('retries steps whose responses were lost without a second revision or an unplanned weight', async () => {

@@ -49,6 +49,9 @@ describe('runDemo', () => {
     expect(shopLoads[1]).toMatch(
       /, 0 failed: shop-a 1\.3\.0-5xx \d+ ok \/ \d+ 5xx, shop-b 1\.1\.0 \d+ ok$/,
     );
+    // The shop's blue slot stays warm (an hour), priced from its running Fargate tasks.
+    expect(outcomes[3]?.release.idle).toMatchObject({ colour: 'a', live: 'b', state: 'warm' });
+    expect(outcomes[3]?.release.idle?.cost?.basis).toContain('Fargate');
     const shop = local.shop;
     expect(shop && local.alb.elbv2.weightsOf(shop.listenerArn)).toEqual({
       [shop?.slots.a.targetGroupArn ?? '']: 0,
