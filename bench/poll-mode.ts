@@ -1,4 +1,4 @@
-import './quiet-logs.ts';
+import '../src/local/quiet-logs.ts';
 import { demoAlarms, demoFunctions, demoServices } from '../src/local/demo-registry.ts';
 import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
 import { BakeMode } from '../workflows/release.ts';

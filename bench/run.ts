@@ -1,4 +1,4 @@
-import './quiet-logs.ts';
+import '../src/local/quiet-logs.ts';
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';

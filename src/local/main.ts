@@ -1,3 +1,4 @@
+import './quiet-logs.ts';
 import { parseArgs } from 'node:util';
 import { shouldUseColor } from '../cli/format-timeline.ts';
 import { DemoShop } from './data-plane/local-alb.ts';
