@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '../src/local/step-functions.ts';
 import type { ReleaseDriver } from './release-driver.ts';
 
 export interface StateTransitionRow {
@@ -6,6 +7,7 @@ export interface StateTransitionRow {
   weightSteps: number[];
   /** Every `*StateEntered` event, Map iterations included: what a Standard workflow bills. */
   statesEntered: number;
+  history: HistoryEvent[];
 }
 
 export interface StateTransitionOptions {
@@ -30,6 +32,7 @@ export async function measureStateTransitions(
       strategy,
       weightSteps: plannedPercents(mapEntered?.details?.input),
       statesEntered,
+      history,
     });
   }
   return rows;

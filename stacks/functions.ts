@@ -1,3 +1,4 @@
+import { ProvisionBudget } from '../src/core/service-config.ts';
 import type { DeployConfig } from '../src/infra/deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from '../src/infra/functions.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
@@ -9,18 +10,18 @@ export interface GreenlightFunctionsInput {
   names: GreenlightNames;
   config: DeployConfig;
   at: $util.Output<AwsLocation>;
-  environment: Record<string, string>;
-  /** Resources the roles' policies name, which must exist before a function runs. */
+  environment: $util.Input<Record<string, string>>;
+  /** Resources the roles' policies name, which must exist before a step runs. */
   dependsOn: $util.Resource[];
   slack: { botToken: $util.Output<string>; signingSecret: $util.Output<string> };
 }
 
 /**
- * One Lambda function per workflow step, plus the Slack interactivity endpoint and the
- * operator function, each with its own role whose policy is exactly its row of
- * src/infra/permissions.ts. SST's `link` is not used: it would grant `dynamodb:*` on the
- * tables; the tables reach the code through the environment instead, and the Slack secrets
- * through the environment of the three functions that talk to Slack.
+ * One Lambda function per workflow step, plus the teardown and the sweeper, the Slack
+ * interactivity endpoint and the operator function, each with its own role whose policy is
+ * exactly its row of src/infra/permissions.ts. SST's `link` is not used: it would grant
+ * `dynamodb:*` on the tables; the tables reach the code through the environment instead, and
+ * the Slack secrets through the environment of the three functions that talk to Slack.
  */
 export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
   const { names, config, at } = input;
@@ -50,8 +51,7 @@ export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
         architecture: 'arm64',
         role: role.arn,
         environment: environmentOf(fn, input),
-        // Provisioning waits for Lambda to finish a code update (up to 300 s in the adapter).
-        timeout: fn === GreenlightFunction.ProvisionGreen ? '10 minutes' : '1 minute',
+        timeout: timeoutOf(fn),
         memory: '512 MB',
         nodejs: { format: 'esm', minify: true },
         logging: { retention: '3 months' },
@@ -76,13 +76,29 @@ export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
 function environmentOf(
   fn: GreenlightFunction,
   input: GreenlightFunctionsInput,
-): Record<string, $util.Input<string>> {
+): $util.Input<Record<string, string>> {
   if (!SlackFunctions.has(fn)) return input.environment;
-  return {
-    ...input.environment,
-    SLACK_BOT_TOKEN: input.slack.botToken,
-    ...(fn === GreenlightFunction.SlackInteractions
-      ? { SLACK_SIGNING_SECRET: input.slack.signingSecret }
-      : {}),
-  };
+  return $util
+    .all([input.environment, input.slack.botToken, input.slack.signingSecret])
+    .apply(([environment, botToken, signingSecret]) => ({
+      ...environment,
+      SLACK_BOT_TOKEN: botToken,
+      ...(fn === GreenlightFunction.SlackInteractions
+        ? { SLACK_SIGNING_SECRET: signingSecret }
+        : {}),
+    }));
+}
+
+function timeoutOf(fn: GreenlightFunction): `${number} seconds` | '5 minutes' | '1 minute' {
+  switch (fn) {
+    // Provisioning waits for Lambda to finish a code update (up to 300 s in the adapter) or
+    // for an ALB service's green to be healthy (healthyDeadlineSeconds, capped to fit).
+    case GreenlightFunction.ProvisionGreen:
+      return `${ProvisionBudget.taskTimeoutSeconds} seconds`;
+    // The sweeper tears down every service's left-behind idle colours, one after the other.
+    case GreenlightFunction.Sweeper:
+      return '5 minutes';
+    default:
+      return '1 minute';
+  }
 }

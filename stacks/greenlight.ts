@@ -11,12 +11,13 @@ import { awsLocation } from './location.ts';
 import { createTeardownScheduler } from './scheduler.ts';
 import { createSlackSecrets } from './slack.ts';
 import { createReleaseStateMachine } from './state-machine.ts';
+import { createSweeperSchedule } from './sweeper.ts';
 import { createTables } from './tables.ts';
 
 /**
  * The whole of greenlight for one stage. Reads like its architecture: tables, the functions,
  * the workflow over them, the bus that starts it and carries operators' commands, teardown
- * scheduling, alarms.
+ * scheduling and the daily sweep, alarms.
  */
 export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const names = greenlightNames(stage);
@@ -28,7 +29,9 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     names,
     config,
     at,
-    environment: functionEnvironment(input.services, names, config.logLevel),
+    environment: at.apply((location) =>
+      functionEnvironment(input.services, names, config.logLevel, location),
+    ),
     dependsOn: [tables.ledger, tables.idempotency],
     slack: createSlackSecrets(config.usesSlack),
   });
@@ -48,7 +51,14 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     stateMachineArn: workflow.stateMachine.arn,
     operatorFunction: functions[GreenlightFunction.Operator].handler,
   });
-  const scheduler = createTeardownScheduler(names, at);
+  const teardown = functions[GreenlightFunction.Teardown].handler;
+  const scheduler = createTeardownScheduler(names, at, teardown.arn);
+  const sweeper = functions[GreenlightFunction.Sweeper].handler;
+  createSweeperSchedule({
+    names,
+    sweeperFunctionArn: sweeper.arn,
+    sweeperFunctionName: sweeper.name,
+  });
   const monitoring = createOrchestratorAlarms({
     names,
     functionLogs: Object.values(functions).map((fn) => fn.handler),

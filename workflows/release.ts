@@ -1,4 +1,5 @@
 import { ErrorName } from '../src/core/errors.ts';
+import { ProvisionBudget } from '../src/core/service-config.ts';
 
 /**
  * The release workflow as Amazon States Language (JSONPath only: the local engine runs neither
@@ -87,6 +88,8 @@ export const TransientErrors = [
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'ServiceException',
+  // ECS's own name for a fault on its side.
+  'ServerException',
   'ServiceUnavailable',
   'InternalFailure',
   'InternalServerError',
@@ -120,7 +123,10 @@ export interface ReleaseWorkflowOptions {
    * @default 60
    */
   taskTimeoutSeconds?: number;
-  /** @default 900 */
+  /**
+   * An ALB service's health wait must fit in it (ProvisionBudget, checked by the service schema).
+   * @default 900
+   */
   provisionTimeoutSeconds?: number;
   /** @default 'event' */
   bakeMode?: BakeMode;
@@ -222,7 +228,7 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Next: ReleaseState.AcquireLock,
       },
       [ReleaseState.ProvisionGreen]: task(ReleaseFunction.ProvisionGreen, {
-        TimeoutSeconds: options.provisionTimeoutSeconds ?? 900,
+        TimeoutSeconds: options.provisionTimeoutSeconds ?? ProvisionBudget.taskTimeoutSeconds,
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.colours',
         Catch: catchIntoRollback,
@@ -291,6 +297,8 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
             }),
             // A gate that cannot decide yet (too little data), or a release an operator paused,
             // holds the weight where it is and looks again; a failing gate throws instead.
+            // CheckGates gets the whole iteration state, so a look after a hold reads the
+            // held verdict in $.gate and counts the holds against the gate's limit.
             [ReleaseState.IsGateHeld]: {
               Type: 'Choice',
               Choices: [

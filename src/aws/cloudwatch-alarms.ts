@@ -53,11 +53,23 @@ export class CloudWatchAlarmReader implements AlarmReader {
 
 function toEvidence(alarm: MetricAlarm | CompositeAlarm): AlarmEvidence | undefined {
   if (alarm.AlarmName === undefined) return undefined;
-  return {
+  const evidence: AlarmEvidence = {
     name: alarm.AlarmName,
     // An alarm CloudWatch reports without a state has not been evaluated yet.
     state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
     reason: alarm.StateReason ?? '',
     updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? '',
   };
+  // What a single-metric alarm watches; metric-math (`Metrics`) and composite alarms have no
+  // one metric, and preflight treats them as watching something it cannot name.
+  if ('MetricName' in alarm && alarm.Namespace !== undefined && alarm.MetricName !== undefined) {
+    evidence.namespace = alarm.Namespace;
+    evidence.metric = alarm.MetricName;
+    evidence.dimensions = Object.fromEntries(
+      (alarm.Dimensions ?? []).flatMap((d) =>
+        d.Name === undefined || d.Value === undefined ? [] : [[d.Name, d.Value]],
+      ),
+    );
+  }
+  return evidence;
 }

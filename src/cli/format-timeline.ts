@@ -1,5 +1,12 @@
+import type { WarmWindow } from '../core/idle-colour.ts';
+import { formatHourlyCost } from '../core/idle-cost.ts';
 import { ReleasePhase as Phase, type ReleasePhase, TerminalPhases } from '../core/phases.ts';
-import type { ReleaseRecord, StepRecord } from '../core/records.ts';
+import {
+  type IdleColourRecord,
+  IdleColourState,
+  type ReleaseRecord,
+  type StepRecord,
+} from '../core/records.ts';
 import type { Env } from './options.ts';
 
 /** How text is rendered: colour only on a terminal, never when NO_COLOR is set. */
@@ -106,6 +113,7 @@ export function formatRelease(
   if (release.colours !== undefined) {
     lines.push(`  colours    blue ${release.colours.blue} -> green ${release.colours.green}`);
   }
+  if (release.idle !== undefined) lines.push(`  idle       ${formatIdleColour(release.idle)}`);
   lines.push(`  strategy   ${release.strategy}${formatPlan(release)}`);
   lines.push(`  requested  ${release.requestedAt}${formatOrigin(release)}`);
   const took = Date.parse(release.updatedAt) - Date.parse(release.requestedAt);
@@ -120,6 +128,34 @@ export function formatRelease(
   if (steps.length === 0) lines.push('  (no steps recorded yet)');
   lines.push(...formatTimeline(steps, release.requestedAt, style));
   return lines;
+}
+
+/**
+ * The idle colour in one line: while warm, when it goes and what it costs meanwhile; after,
+ * what became of it.
+ */
+export function formatIdleColour(idle: IdleColourRecord): string {
+  switch (idle.state) {
+    case IdleColourState.Warm: {
+      const cost =
+        idle.cost === undefined
+          ? ''
+          : `; while it runs ${formatHourlyCost(idle.cost)} (${idle.cost.basis})`;
+      return `blue ${idle.colour} warm until ${idle.teardownAt}: ${idle.reason}${cost}`;
+    }
+    case IdleColourState.TornDown:
+      return `blue ${idle.colour} torn down at ${idle.settledAt ?? '?'}: ${idle.reason}`;
+    case IdleColourState.LiveAgain:
+      return `blue ${idle.colour} left running at ${idle.settledAt ?? '?'}: ${idle.reason}`;
+  }
+}
+
+/** A service's warm window, for its last finalized release: can one switch roll it back? */
+export function formatWarmWindow(version: string, window: WarmWindow, style: RenderStyle): string {
+  const verdict = window.open
+    ? paint(style, 'green', 'rollback is one switch')
+    : paint(style, 'dim', 'warm window closed');
+  return `  warm window of ${version}: ${verdict} - ${window.reason}`;
 }
 
 /** One line of a service's release list. */
@@ -149,6 +185,7 @@ const outcomeStyle: Record<StepRecord['outcome'], AnsiStyle> = {
   succeeded: 'green',
   failed: 'red',
   skipped: 'dim',
+  held: 'yellow',
 };
 
 const phaseStyle: Record<ReleasePhase, AnsiStyle> = {
@@ -172,7 +209,30 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
   const lines: string[] = [];
   for (const alarm of evidence.alarms ?? []) {
     const state = paint(style, alarm.state === 'ALARM' ? 'red' : 'dim', alarm.state);
-    lines.push(`${indent}alarm ${alarm.name}: ${state}${alarm.reason ? ` - ${alarm.reason}` : ''}`);
+    const watches =
+      alarm.namespace === undefined || alarm.metric === undefined
+        ? ''
+        : ` (${formatMetric(alarm.namespace, alarm.metric, alarm.dimensions ?? {})})`;
+    lines.push(
+      `${indent}alarm ${alarm.name}${watches}: ${state}${alarm.reason ? ` - ${alarm.reason}` : ''}`,
+    );
+  }
+  for (const gate of evidence.metrics ?? []) {
+    const colour = gate.verdict === 'pass' ? 'green' : gate.verdict === 'fail' ? 'red' : 'yellow';
+    lines.push(
+      `${indent}metric ${gate.gate} (${gate.metric}): ${paint(style, colour, gate.verdict)} - ${gate.reason}`,
+    );
+    const held = gate.holds === 0 ? 'not held' : `held ${gate.holds}x, ${gate.heldSeconds}s`;
+    lines.push(
+      `${indent}  window ${formatClock(gate.window.start)}-${formatClock(gate.window.end)}, ${held}`,
+    );
+    for (const query of gate.queries) {
+      const value = query.value === undefined ? 'no data' : String(query.value);
+      const points = `${query.datapoints} datapoint${query.datapoints === 1 ? '' : 's'}`;
+      lines.push(
+        `${indent}  ${query.colour.padEnd(5)} ${formatMetric(query.namespace, query.metric, query.dimensions)} ${query.stat} = ${value} (${points})`,
+      );
+    }
   }
   for (const test of evidence.tests ?? []) {
     const verdict = paint(style, test.passed ? 'green' : 'red', test.passed ? 'passed' : 'failed');
@@ -188,10 +248,23 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
   for (const issue of evidence.issues ?? []) {
     lines.push(`${indent}${issue.path || '(event)'}: ${issue.message}`);
   }
+  for (const warning of evidence.warnings ?? []) {
+    lines.push(`${indent}${paint(style, 'yellow', 'warning')} ${warning}`);
+  }
   if (evidence.error !== undefined) {
     lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
   }
   return lines;
+}
+
+/** `AWS/Lambda Errors{FunctionName=checkout, ExecutedVersion=2}` */
+function formatMetric(
+  namespace: string,
+  metric: string,
+  dimensions: Record<string, string>,
+): string {
+  const dims = Object.entries(dimensions).map(([name, value]) => `${name}=${value}`);
+  return `${namespace} ${metric}${dims.length === 0 ? '' : `{${dims.join(', ')}}`}`;
 }
 
 function formatPlan(release: ReleaseRecord): string {

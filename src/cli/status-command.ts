@@ -1,8 +1,10 @@
+import { lastFinalized, warmWindowOf } from '../core/idle-colour.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import {
   formatRelease,
   formatReleaseRow,
+  formatWarmWindow,
   type RenderStyle,
   shouldUseColor,
   sortSteps,
@@ -23,17 +25,20 @@ const MaxLimit = 100;
 
 export const statusUsage = `Usage: greenlight status (--release ID | --service NAME [--limit N]) [options]
 
-Shows a release from the ledger: phase and reason, colours, traffic on green, and its timeline
+Shows a release from the ledger: phase and reason, colours, traffic on green, the idle colour
+(warm until when, what it costs while it runs, or when it was torn down), and its timeline
 with evidence (alarm states, test results). With --service, lists the service's last releases,
-newest first, then the timeline of the newest.
+newest first, whether the last finalized one can still be rolled back in one switch (its
+warm window), then the timeline of the newest.
 
 Options:
   --release ID          a release id, as printed by "greenlight release"
   --service NAME        a registered service name
   --limit N             how many releases of --service (default ${DefaultLimit}, at most ${MaxLimit})
 
-With --json: {"release": ..., "steps": [...]} for --release, {"service": ..., "releases": [...]}
-for --service, records as stored in the ledger.
+With --json: {"release": ..., "steps": [...]} for --release, {"service": ..., "releases": [...],
+"warmWindow": ...} for --service, records as stored in the ledger; "warmWindow" is the last
+finalized release's ({"releaseId", "open", "colours", "state", "teardownAt", "reason"}) or null.
 
 ${sharedFlagsHelp}
 
@@ -137,8 +142,11 @@ async function showService(
   style: RenderStyle,
 ): Promise<ExitCode> {
   const releases = await ledger.listReleases(service, limit);
+  const finalized = lastFinalized(releases);
+  const window = finalized && warmWindowOf(finalized, new Date(context.now()));
   if (shared.json) {
-    context.out(JSON.stringify({ service, releases }, null, 2));
+    const warmWindow = finalized && window ? { releaseId: finalized.releaseId, ...window } : null;
+    context.out(JSON.stringify({ service, releases, warmWindow }, null, 2));
   }
   const [newest] = releases;
   if (newest === undefined) {
@@ -150,6 +158,7 @@ async function showService(
   if (shared.json) return ExitCode.Finalized;
   context.out(`${service}: last ${releases.length} release(s), newest first`);
   for (const release of releases) context.out(formatReleaseRow(release, style));
+  if (finalized && window) context.out(formatWarmWindow(finalized.version, window, style));
   context.out('');
   const steps = await ledger.listSteps(newest.releaseId);
   for (const line of formatRelease(newest, steps, style)) context.out(line);

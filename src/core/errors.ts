@@ -9,7 +9,10 @@ export const ErrorName = {
   GreenProvisionFailed: 'GreenProvisionFailed',
   GreenTestFailed: 'GreenTestFailed',
   GateAlarmMissing: 'GateAlarmMissing',
+  GateAlarmUnusable: 'GateAlarmUnusable',
   AlarmGateFailed: 'AlarmGateFailed',
+  MetricGateFailed: 'MetricGateFailed',
+  GateInconclusive: 'GateInconclusive',
   TargetStateConflict: 'TargetStateConflict',
   ReleaseNotFound: 'ReleaseNotFound',
   ReleaseRolledBack: 'ReleaseRolledBack',
@@ -30,6 +33,8 @@ export const ErrorName = {
    * which the workflow catches into the gate check), and the next weight is 100%.
    */
   OperatorPromoted: 'OperatorPromoted',
+  IdleColourStillDraining: 'IdleColourStillDraining',
+  TeardownDeferred: 'TeardownDeferred',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -84,9 +89,30 @@ export class GateAlarmMissing extends GreenlightError {
   override readonly name = ErrorName.GateAlarmMissing;
 }
 
+/**
+ * A gate alarm exists but cannot guard green: it has no data (INSUFFICIENT_DATA), or it
+ * watches something other than green without being marked service-wide. Nothing has moved.
+ */
+export class GateAlarmUnusable extends GreenlightError {
+  override readonly name = ErrorName.GateAlarmUnusable;
+}
+
 /** An alarm gate found an alarm in ALARM after a bake. */
 export class AlarmGateFailed extends GreenlightError {
   override readonly name = ErrorName.AlarmGateFailed;
+}
+
+/** A metric gate found green worse than its threshold or than blue. */
+export class MetricGateFailed extends GreenlightError {
+  override readonly name = ErrorName.MetricGateFailed;
+}
+
+/**
+ * A metric gate still had too little data when the step's holds ran out. The release is rolled
+ * back: a gate that could not look is not a gate that passed.
+ */
+export class GateInconclusive extends GreenlightError {
+  override readonly name = ErrorName.GateInconclusive;
 }
 
 /** The target changed under us (someone else moved the alias or published a version). */
@@ -114,6 +140,22 @@ export class BakeNotStarted extends GreenlightError {
  */
 export class OperatorAborted extends GreenlightError {
   override readonly name = ErrorName.OperatorAborted;
+}
+
+/**
+ * The idle colour was asked to scale down before its drain time passed: in-flight requests or
+ * sticky clients may still reach it. Retried later, never forced.
+ */
+export class IdleColourStillDraining extends GreenlightError {
+  override readonly name = ErrorName.IdleColourStillDraining;
+}
+
+/**
+ * The idle colour cannot be torn down yet (an ALB slot may still serve draining or sticky
+ * requests). Thrown so that Scheduler tries again later; the sweeper tries the next day.
+ */
+export class TeardownDeferred extends GreenlightError {
+  override readonly name = ErrorName.TeardownDeferred;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

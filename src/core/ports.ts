@@ -1,3 +1,4 @@
+import type { MetricQuery, MetricQueryResult } from './metric-gate.ts';
 import type { CommandRecord } from './operator-command.ts';
 import type {
   AlarmEvidence,
@@ -5,6 +6,7 @@ import type {
   ApprovalStatus,
   BakeRecord,
   Colours,
+  IdleCost,
   LifecycleEvent,
   ReleaseRecord,
   ReleaseSpec,
@@ -61,6 +63,15 @@ export interface LifecycleEvents {
 export interface AlarmReader {
   /** Current state of each named alarm that exists; missing alarms are absent from the result. */
   describe(alarmNames: readonly string[]): Promise<AlarmEvidence[]>;
+}
+
+/** CloudWatch metric data, for metric gates. */
+export interface MetricReader {
+  /** The datapoints of each query between `start` and `end`; every query id is answered. */
+  query(
+    queries: readonly MetricQuery[],
+    window: { start: Date; end: Date },
+  ): Promise<MetricQueryResult[]>;
 }
 
 /**
@@ -156,4 +167,45 @@ export interface CommandLog {
 export interface ReleaseRequests {
   /** Returns the event id. */
   request(detail: ReleaseRequestedV1, source: string): Promise<string>;
+}
+
+/** One release's idle colour: what a teardown acts on, and the teardown function's input. */
+export interface TeardownTarget {
+  service: string;
+  releaseId: string;
+  colour: string;
+}
+
+/** One-time schedules that tear an idle colour down at the end of its warm window. */
+export interface TeardownScheduler {
+  /**
+   * Creates the schedule `name` that fires once at `at` with `target` as the teardown's input,
+   * or finds it already there (a retried finalize) and answers with the time it fires.
+   */
+  schedule(request: {
+    name: string;
+    at: Date;
+    target: TeardownTarget;
+  }): Promise<{ name: string; at: Date; created: boolean }>;
+}
+
+/**
+ * An idle colour as its kind of target sees it: whether it takes traffic, what keeps running
+ * in it and costs money, and scaling it down. Reads before it writes, so safe to repeat.
+ */
+export interface IdleColours {
+  takesTraffic(service: ServiceConfig, colour: string): Promise<boolean>;
+  /** What the colour costs per hour while it runs, estimated from list prices. */
+  cost(service: ServiceConfig, colour: string): Promise<IdleCost>;
+  /**
+   * Scales `colour` down (ECS: desired count 0; Lambda: its provisioned concurrency goes and
+   * versions beyond the service's retention are deleted). Never touches `protectedColours`.
+   * Returns what it did, one line each; empty when nothing was left to do. `idleSince` is when
+   * the colour last took traffic (an ALB slot drains from then; see lastTrafficAt).
+   */
+  tearDown(
+    service: ServiceConfig,
+    colour: string,
+    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
+  ): Promise<string[]>;
 }

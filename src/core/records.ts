@@ -72,6 +72,53 @@ export interface ReleaseRecord extends ReleaseSpec {
   updatedAt: string;
   /** Absent until an operator first steers the release. */
   control?: ReleaseControl;
+  /** Set at finalize: the colour left without traffic, its warm window and its teardown. */
+  idle?: IdleColourRecord;
+}
+
+/** Where an idle colour is between finalize and its teardown. */
+export const IdleColourState = {
+  /** Still running, so a rollback is one switch back; torn down at `teardownAt`. */
+  Warm: 'warm',
+  /** Scaled down (or found with nothing left to take down). */
+  TornDown: 'torn-down',
+  /** Took traffic again before its teardown (an operator rolled back to it): left alone. */
+  LiveAgain: 'live-again',
+} as const;
+export type IdleColourState = (typeof IdleColourState)[keyof typeof IdleColourState];
+
+/** What an idle colour costs while it runs, estimated from list prices. */
+export interface IdleCost {
+  /** US dollars per hour; absent when it could not be estimated (`basis` says why). */
+  hourlyUsd?: number;
+  /** What the estimate counts: "2 tasks x 0.5 vCPU, 1 GB (Fargate, X86_64)". */
+  basis: string;
+}
+
+/**
+ * The colour a finalized release took traffic away from (its blue), kept warm for an instant
+ * rollback until the end of the service's warm window, then torn down. `greenlight status`
+ * shows it; an operator rollback reads it to know whether one switch back is still possible.
+ */
+export interface IdleColourRecord {
+  /** The idle colour (Lambda version, ALB slot): the release's blue. */
+  colour: string;
+  /** The colour that took all traffic at finalize: the release's green. */
+  live: string;
+  /** When the idle colour's share of traffic went to 0 (finalize). */
+  idleSince: string;
+  /** End of the warm window; the teardown is scheduled for then. */
+  teardownAt: string;
+  /** Name of the one-time schedule; absent when it could not be made (`reason` says why). */
+  schedule?: string;
+  state: IdleColourState;
+  reason: string;
+  /** Measured at finalize. */
+  cost?: IdleCost;
+  /** When it left `warm`. */
+  settledAt?: string;
+  /** What the teardown did, one line each. */
+  actions?: string[];
 }
 
 export interface AlarmEvidence {
@@ -79,6 +126,43 @@ export interface AlarmEvidence {
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   reason: string;
   updatedAt: string;
+  /**
+   * The metric a single-metric alarm watches; absent for metric-math and composite alarms,
+   * whose subject greenlight does not read. Preflight tells from these whether it watches green.
+   */
+  namespace?: string;
+  metric?: string;
+  dimensions?: Record<string, string>;
+}
+
+/** One GetMetricData query a metric gate ran, with what came back. */
+export interface MetricQueryEvidence {
+  id: string;
+  colour: 'green' | 'blue';
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  stat: string;
+  /** The datapoints' aggregate (sum of sums, worst percentile); absent with no datapoints. */
+  value?: number;
+  datapoints: number;
+}
+
+/** What one metric gate saw and decided at one look. */
+export interface MetricEvidence {
+  gate: string;
+  metric: 'error-rate' | 'latency-p99';
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  reason: string;
+  /** Percent for error-rate, milliseconds for latency-p99; absent without samples. */
+  green: { value?: number; samples: number };
+  blue: { value?: number; samples: number };
+  threshold: { max?: number; maxAboveBlue?: number; minSamples: number };
+  window: { start: string; end: string };
+  queries: MetricQueryEvidence[];
+  /** How many times this step had been held before this look, and for how long. */
+  holds: number;
+  heldSeconds: number;
 }
 
 export interface TestEvidence {
@@ -99,15 +183,19 @@ export interface StepRecord {
   key: string;
   step: string;
   at: string;
-  outcome: 'started' | 'succeeded' | 'failed' | 'skipped';
+  /** `held`: a gate could not decide yet (too little data) and kept the weight where it is. */
+  outcome: 'started' | 'succeeded' | 'failed' | 'skipped' | 'held';
   reason: string;
   phase: ReleasePhase;
   greenPercent?: number;
   evidence?: {
     alarms?: AlarmEvidence[];
+    metrics?: MetricEvidence[];
     tests?: TestEvidence[];
     issues?: FieldIssue[];
     error?: { name: string; message: string };
+    /** What an operator should know that does not stop the release (sessions will move). */
+    warnings?: string[];
   };
 }
 

@@ -13,7 +13,10 @@ export function parseServiceRegistry(input: unknown): ServiceRegistry {
     throw new Error(describeIssues(issuesFromZod(parsed.error, 'services')));
   }
   // Zod checks each field; whether a strategy makes a walkable plan is a rule of the domain.
-  const issues = parsed.data.flatMap((service, index) => planIssues(service, index));
+  const issues = parsed.data.flatMap((service, index) => [
+    ...planIssues(service, index),
+    ...metricGateIssues(service, index),
+  ]);
   if (issues.length > 0) {
     throw new Error(describeIssues(issues));
   }
@@ -38,6 +41,34 @@ function planIssues(service: ServiceConfig, index: number): FieldIssue[] {
       ];
     }
   });
+}
+
+/**
+ * A gate that only compares green with blue (`maxAboveBlue`) can never look under a strategy
+ * that puts all traffic on green in one step: blue takes none to compare with, so every such
+ * release would roll back as inconclusive. Said at load, with the fix, instead.
+ */
+function metricGateIssues(service: ServiceConfig, index: number): FieldIssue[] {
+  const allAtOnce = Object.entries(service.strategies)
+    .filter(([, strategy]) => {
+      try {
+        return planWeights(strategy).every((step) => step.percent >= 100);
+      } catch {
+        return false;
+      }
+    })
+    .map(([name]) => name);
+  if (allAtOnce.length === 0) return [];
+  return service.metricGates.flatMap((gate, i) =>
+    gate.max === undefined
+      ? [
+          {
+            path: `services[${index}].metricGates[${i}]`,
+            message: `gate "${gate.name}" only compares green with blue (maxAboveBlue), but strategy ${allAtOnce.map((n) => `"${n}"`).join(', ')} moves all traffic at once, leaving blue nothing to compare; add "max" or remove that strategy`,
+          },
+        ]
+      : [],
+  );
 }
 
 function describeIssues(issues: readonly FieldIssue[]): string {

@@ -239,7 +239,9 @@ function describeBound(issue: Extract<ZodIssue, { code: 'too_big' | 'too_small' 
         ? ' items'
         : '';
   const subject = unit === '' ? 'must be' : 'must have';
-  return `${subject} ${comparison} ${String(limit)}${unit}`;
+  // A schema that explains its bound (zod's own messages start "Too big"/"Too small") keeps it.
+  const why = /^Too (big|small)/.test(issue.message) ? '' : `: ${issue.message}`;
+  return `${subject} ${comparison} ${String(limit)}${unit}${why}`;
 }
 
 function formatPath(prefix: string, segments: readonly PathSegment[]): string {

@@ -111,6 +111,14 @@ export const LambdaAliasTargetConfig = z.strictObject({
   kind: z.literal('lambda-alias'),
   functionName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN'),
   alias: z.string().regex(/^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/, 'must be an alias name'),
+  /**
+   * How many of the newest published versions a teardown keeps. Older versions are deleted
+   * unless an alias routes to them or a release in flight uses them; the live version is
+   * always kept.
+   * @default 3
+   * @example 5
+   */
+  keepVersions: z.int().min(1).max(100).default(3),
 });
 export type LambdaAliasTargetConfig = z.infer<typeof LambdaAliasTargetConfig>;
 
@@ -132,6 +140,26 @@ const ListenerRuleArn = z
     /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
     'must be an Application Load Balancer listener rule ARN',
   );
+
+const RoleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+    'must be an IAM role ARN, like arn:aws:iam::123456789012:role/shop-task',
+  );
+
+/**
+ * Provisioning waits for green's health inside one invocation of the provision step, which
+ * the workflow stops after `taskTimeoutSeconds` (the longest a Lambda function may run). The
+ * rest of the step (reading the listener, registering the task definition, updating the
+ * service, the last poll, recording the outcome) gets `reservedSeconds`.
+ */
+export const ProvisionBudget = {
+  taskTimeoutSeconds: 900,
+  reservedSeconds: 120,
+} as const;
+const maxHealthyDeadlineSeconds =
+  ProvisionBudget.taskTimeoutSeconds - ProvisionBudget.reservedSeconds;
 
 /** One of the two colours' homes: a target group and the ECS service that fills it. */
 export const AlbSlot = z.strictObject({
@@ -174,6 +202,21 @@ export const AlbListenerTargetConfig = z.strictObject({
   slots: z.strictObject({ a: AlbSlot, b: AlbSlot }),
   /** The container of the task definition whose image a release replaces. */
   containerName: z.string().min(1).max(255),
+  /**
+   * The task definition family both slots' ECS services run. Green's revision is registered in
+   * it, and the stack lets greenlight register revisions of this family only.
+   * @example "shop-web"
+   */
+  taskDefinitionFamily: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a task definition family name, not an ARN'),
+  /**
+   * The IAM roles blue's task definition names (`taskRoleArn`, `executionRoleArn`). Green's
+   * revision names them too, and registering it passes them to ECS (iam:PassRole), which the
+   * stack allows for these roles only. A role not listed here stops provisioning.
+   * @default []
+   */
+  passRoles: z.array(RoleArn).max(2).default([]),
   smoke: z
     .strictObject({
       paths: z.array(z.string().regex(/^\//)).default(['/health', '/ready']),
@@ -190,8 +233,18 @@ export const AlbListenerTargetConfig = z.strictObject({
       timeoutMs: 2000,
       intervalMs: 500,
     }),
-  /** Green's targets must all be healthy within this long, or the release rolls back. */
-  healthyDeadlineSeconds: z.int().min(10).max(3600).default(600),
+  /**
+   * Green's targets must all be healthy within this long, or the release rolls back. The wait
+   * runs inside the provision step, so it must fit in that step's timeout.
+   * @default 600
+   */
+  healthyDeadlineSeconds: z
+    .int()
+    .min(10)
+    .max(maxHealthyDeadlineSeconds, {
+      error: `green's health is awaited inside the provision step, which the workflow stops after ${ProvisionBudget.taskTimeoutSeconds}s, and ${ProvisionBudget.reservedSeconds}s of that are kept for registering the task definition and updating the service. Lower it, or make green start faster`,
+    })
+    .default(600),
 });
 export type AlbListenerTargetConfig = z.infer<typeof AlbListenerTargetConfig>;
 
@@ -200,6 +253,81 @@ export const TargetConfig = z.discriminatedUnion('kind', [
   AlbListenerTargetConfig,
 ]);
 export type TargetConfig = z.infer<typeof TargetConfig>;
+
+/**
+ * What a gate alarm is meant to watch. `green`: green alone (its Lambda version, its target
+ * group), checked before traffic moves, because an alarm on the whole service is diluted by
+ * blue's healthy traffic at a 10% canary and may never fire. `service`: the service as a
+ * whole, on purpose (an alias-wide or load-balancer-wide alarm).
+ */
+export const AlarmScope = { Green: 'green', Service: 'service' } as const;
+export type AlarmScope = (typeof AlarmScope)[keyof typeof AlarmScope];
+
+const AlarmName = z.string().min(1).max(255);
+
+/**
+ * A gate alarm: its name (meaning it must watch green), or `{ name, scope }`.
+ * Parsed into the object form, so code reads one shape.
+ * @example "checkout-errors-green"
+ * @example { "name": "checkout-errors", "scope": "service" }
+ */
+export const GateAlarm = z
+  .union([
+    AlarmName,
+    z.strictObject({ name: AlarmName, scope: z.enum([AlarmScope.Green, AlarmScope.Service]) }),
+  ])
+  .transform((alarm) =>
+    typeof alarm === 'string' ? { name: alarm, scope: AlarmScope.Green } : alarm,
+  );
+export type GateAlarm = z.output<typeof GateAlarm>;
+
+/** What a metric gate measures, per colour. */
+export const GateMetric = { ErrorRate: 'error-rate', LatencyP99: 'latency-p99' } as const;
+export type GateMetric = (typeof GateMetric)[keyof typeof GateMetric];
+
+// GetMetricData periods: 1, 5, 10 or 30 seconds (high resolution) or a multiple of 60.
+const MetricWindowSeconds = z
+  .int()
+  .min(1)
+  .max(86_400)
+  .refine((s) => [1, 5, 10, 30].includes(s) || s % 60 === 0, {
+    message: 'must be 1, 5, 10, 30 or a multiple of 60 (a CloudWatch GetMetricData period)',
+  });
+
+/**
+ * A gate on a metric of green compared with blue, read with CloudWatch GetMetricData after
+ * each bake. Too little data is inconclusive: the step is held and looked at again, up to
+ * `maxHoldSeconds`, then the release is rolled back; a gate never passes for want of data.
+ */
+export const MetricGate = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 of a-z, 0-9 and "-"'),
+    /**
+     * `error-rate`: percent of requests that failed (Lambda Errors / Invocations by
+     * ExecutedVersion; ALB HTTPCode_Target_5XX_Count / RequestCount by target group).
+     * `latency-p99`: milliseconds (Lambda Duration; ALB TargetResponseTime).
+     */
+    metric: z.enum([GateMetric.ErrorRate, GateMetric.LatencyP99]),
+    /** Green fails above this value (percent or milliseconds). */
+    max: z.number().min(0).optional(),
+    /**
+     * Green fails when it is more than this above blue, in the metric's unit (percentage
+     * points or milliseconds). A difference, not a ratio: blue often has no errors at all.
+     */
+    maxAboveBlue: z.number().min(0).optional(),
+    /** Requests green (and, for `maxAboveBlue`, blue) must have served in the window. @default 100 */
+    minSamples: z.int().min(1).max(1_000_000_000).default(100),
+    /** The window read, ending at the check. @default 300 */
+    windowSeconds: MetricWindowSeconds.default(300),
+    /** How long one hold waits before looking again. @default 60 */
+    holdSeconds: z.int().min(1).max(3600).default(60),
+    /** Holds of one step add up to at most this; then the release rolls back. @default 600 */
+    maxHoldSeconds: z.int().min(0).max(86_400).default(600),
+  })
+  .refine((gate) => gate.max !== undefined || gate.maxAboveBlue !== undefined, {
+    message: 'has no threshold; set "max" (absolute) and/or "maxAboveBlue" (relative to blue)',
+  });
+export type MetricGate = z.output<typeof MetricGate>;
 
 export const LockPolicy = {
   Queue: 'queue',
@@ -215,7 +343,6 @@ export const ServiceConfig = z
     strategies: z.record(StrategyName, Strategy),
     /** Used when the event names no strategy. */
     defaultStrategy: StrategyName,
-    /** CloudWatch alarm names watched after every bake. All must exist before traffic moves. */
     /**
      * Where this service's artifacts may come from. A release naming any other bucket or
      * repository is rejected: a crafted event cannot deploy code from elsewhere, and the
@@ -228,15 +355,38 @@ export const ServiceConfig = z
         imageRepositories: z.array(z.string().min(1)).default([]),
       })
       .default({ s3Buckets: [], imageRepositories: [] }),
-    alarms: z.array(z.string().min(1).max(255)).max(100).default([]),
+    /**
+     * CloudWatch alarms that roll the release back when they fire. Before traffic moves each
+     * must exist, have data (not INSUFFICIENT_DATA) and watch green, unless marked
+     * `scope: "service"`.
+     */
+    alarms: z.array(GateAlarm).max(100).default([]),
+    /** Gates comparing green's metrics with blue's after every bake. */
+    metricGates: z.array(MetricGate).max(10).default([]),
     tests: z.array(LambdaTestEvent).max(20).default([]),
     /** A human "go" before traffic moves (and optionally before finalize). @default { type: "none" } */
     approval: ApprovalConfig.default({ type: 'none' }),
-    /** How long the idle colour stays warm after finalize before it is torn down. */
-    warmWindowSeconds: Seconds.default(3600),
+    /**
+     * How long the idle colour stays warm after finalize, so that a rollback is one switch
+     * back, before a one-time schedule tears it down.
+     * @default 900
+     * @example 3600
+     */
+    warmWindowSeconds: Seconds.default(900),
     lockPolicy: z.enum(['queue', 'supersede', 'reject']).default('queue'),
   })
   .superRefine((service, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, gate] of service.metricGates.entries()) {
+      if (seen.has(gate.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metricGates', i, 'name'],
+          message: `metric gate "${gate.name}" is listed twice; give each gate its own name`,
+        });
+      }
+      seen.add(gate.name);
+    }
     if (!(service.defaultStrategy in service.strategies)) {
       ctx.addIssue({
         code: 'custom',
@@ -293,3 +443,8 @@ export const ServiceRegistry = z.array(ServiceConfig).superRefine((services, ctx
   }
 });
 export type ServiceRegistry = z.infer<typeof ServiceRegistry>;
+
+/** The names of a service's gate alarms, in configuration order. */
+export function alarmNamesOf(service: Pick<ServiceConfig, 'alarms'>): string[] {
+  return service.alarms.map((alarm) => alarm.name);
+}

@@ -49,7 +49,13 @@ export type ReleaseEvent =
   | { type: typeof ReleaseEventType.ApprovalDenied; by: string; reason: string }
   | { type: typeof ReleaseEventType.WeightSet; index: number; percent: number }
   | { type: typeof ReleaseEventType.GatePassed; index: number }
-  | { type: typeof ReleaseEventType.GateFailed; index: number; alarms: string[] }
+  | {
+      type: typeof ReleaseEventType.GateFailed;
+      index: number;
+      alarms: string[];
+      /** Metric gates that failed, or that could not decide before their holds ran out. */
+      metrics?: { name: string; verdict: 'fail' | 'inconclusive' }[];
+    }
   | { type: typeof ReleaseEventType.Finalized }
   /** Any error the workflow caught after the lock was taken. */
   | { type: typeof ReleaseEventType.RollbackRequested; reason: string }
@@ -364,9 +370,19 @@ function describeGateFailure(
   event: Extract<ReleaseEvent, { type: 'GateFailed' }>,
 ): string {
   const where = `at step ${event.index} (${state.greenPercent}% on green)`;
-  if (event.alarms.length === 0) return `Gate failed ${where}`;
-  const noun = event.alarms.length === 1 ? 'Alarm' : 'Alarms';
-  return `${noun} ${event.alarms.join(', ')} in ALARM ${where}`;
+  const causes: string[] = [];
+  if (event.alarms.length > 0) {
+    const noun = event.alarms.length === 1 ? 'Alarm' : 'Alarms';
+    causes.push(`${noun} ${event.alarms.join(', ')} in ALARM`);
+  }
+  for (const verdict of ['fail', 'inconclusive'] as const) {
+    const names = (event.metrics ?? []).filter((m) => m.verdict === verdict).map((m) => m.name);
+    if (names.length === 0) continue;
+    const noun = names.length === 1 ? 'Metric gate' : 'Metric gates';
+    causes.push(`${noun} ${names.join(', ')} ${verdict === 'fail' ? 'failed' : 'inconclusive'}`);
+  }
+  if (causes.length === 0) return `Gate failed ${where}`;
+  return `${causes.join('; ')} ${where}`;
 }
 
 // A release still in Requested never took the lock, so there is none to free.

@@ -52,3 +52,25 @@ export function ecrRepositoryArn(at: AwsLocation, repositoryUri: string): string
   const [, account, region, name] = match;
   return `arn:${at.partition}:ecr:${region}:${account}:repository/${name}`;
 }
+
+/** An ECS service, by its cluster (name or ARN) and name: `…:service/CLUSTER/SERVICE`. */
+export function ecsServiceArn(at: AwsLocation, cluster: string, service: string): string {
+  const clusterName = cluster.startsWith('arn:')
+    ? cluster.slice(cluster.indexOf('/') + 1)
+    : cluster;
+  return `arn:${at.partition}:ecs:${at.region}:${at.accountId}:service/${clusterName}/${service}`;
+}
+
+/** Every revision of a task definition family: `…:task-definition/FAMILY:*`. */
+export function taskDefinitionFamilyArn(at: AwsLocation, family: string): string {
+  return `arn:${at.partition}:ecs:${at.region}:${at.accountId}:task-definition/${family}:*`;
+}
+
+/** Every schedule of one EventBridge Scheduler group. */
+export function schedulesArn(at: AwsLocation, groupName: string): string {
+  return `arn:${at.partition}:scheduler:${at.region}:${at.accountId}:schedule/${groupName}/*`;
+}
+
+export function iamRoleArn(at: AwsLocation, roleName: string): string {
+  return `arn:${at.partition}:iam::${at.accountId}:role/${roleName}`;
+}

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
-import type { GreenlightNames } from './names.ts';
+import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
+import { iamRoleArn, lambdaFunctionArn } from './arns.ts';
+import { ScheduledFunction } from './functions.ts';
+import type { AwsLocation, GreenlightNames } from './names.ts';
 
 /** What a team writes in greenlight.config.ts. */
 export interface GreenlightDeployConfig {
@@ -52,6 +55,13 @@ const DeployConfigSchema = z.strictObject({
 // functions also carry the bot token and signing secret (a bot token is ~60 characters).
 const maxEnvironmentBytes = 4096;
 const slackSecretsBytes = 256;
+// The size check runs before the account and region are known: ARNs measured with the longest
+// partition and region names are at least as long as the deployed ones.
+const sizingLocation: AwsLocation = {
+  partition: 'aws-iso-b',
+  region: 'ap-southeast-5',
+  accountId: '000000000000',
+};
 
 /**
  * Checks greenlight.config.ts at deploy exactly as the handlers will at load (the same
@@ -69,8 +79,14 @@ export function parseDeployConfig(
     );
     throw new Error(`greenlight.config.ts is invalid; fix it:\n${lines.join('\n')}`);
   }
-  const environment = functionEnvironment(input.services, names, parsed.data.logLevel);
+  const environment = functionEnvironment(
+    input.services,
+    names,
+    parsed.data.logLevel,
+    sizingLocation,
+  );
   const runtime = parseRuntimeConfig(environment);
+  parseTeardownSettings(environment);
   const usesSlack = runtime.registry.some((service) =>
     [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
       (approval) => approval?.type === 'slack',
@@ -96,19 +112,28 @@ export function parseDeployConfig(
 }
 
 /**
- * The environment of every step function: what src/runtime/config.ts reads, plus Powertools'.
- * The services go in as given (defaults are applied again at load by the same schema).
+ * The environment of every function: what src/runtime/config.ts and teardown-dependencies.ts
+ * read, plus Powertools'. The services go in as given (defaults are applied again at load by
+ * the same schema). Names are fixed (names.ts), so the teardown function's and the scheduler
+ * role's ARNs are known without waiting for either to exist.
  */
 export function functionEnvironment(
   services: readonly ServiceConfigInput[],
   names: GreenlightNames,
   logLevel: DeployConfig['logLevel'],
+  at: AwsLocation,
 ): Record<string, string> {
   return {
     GREENLIGHT_LEDGER_TABLE: names.ledgerTable,
     GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
     GREENLIGHT_BUS_NAME: names.bus,
     GREENLIGHT_SERVICES: JSON.stringify(services),
+    GREENLIGHT_SCHEDULE_GROUP: names.scheduleGroup,
+    GREENLIGHT_SCHEDULER_ROLE_ARN: iamRoleArn(at, names.roleName('scheduler')),
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN: lambdaFunctionArn(
+      at,
+      names.functionName(ScheduledFunction.Teardown),
+    ),
     POWERTOOLS_SERVICE_NAME: 'greenlight',
     POWERTOOLS_LOG_LEVEL: logLevel,
   };

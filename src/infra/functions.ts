@@ -1,5 +1,14 @@
 import { ReleaseFunction } from '../../workflows/release.ts';
 
+/** Functions outside the release workflow, invoked on a schedule. */
+export const ScheduledFunction = {
+  /** Invoked by a release's one-time schedule at the end of its warm window. */
+  Teardown: 'teardown',
+  /** Invoked daily: tears down idle colours left warm past their window. */
+  Sweeper: 'sweeper',
+} as const;
+export type ScheduledFunction = (typeof ScheduledFunction)[keyof typeof ScheduledFunction];
+
 /**
  * greenlight's functions outside the workflow: the Slack interactivity endpoint (a function
  * URL) and the operator function (the bus's Operator Command rule).
@@ -10,9 +19,16 @@ export const EdgeFunction = {
 } as const;
 export type EdgeFunction = (typeof EdgeFunction)[keyof typeof EdgeFunction];
 
-/** Every Lambda function greenlight deploys, by logical name (functions/<name>.ts). */
-export const GreenlightFunction = { ...ReleaseFunction, ...EdgeFunction } as const;
-export type GreenlightFunction = ReleaseFunction | EdgeFunction;
+/**
+ * Every Lambda function greenlight deploys, by logical name (functions/<name>.ts), each with
+ * its own role.
+ */
+export const GreenlightFunction = {
+  ...ReleaseFunction,
+  ...ScheduledFunction,
+  ...EdgeFunction,
+} as const;
+export type GreenlightFunction = (typeof GreenlightFunction)[keyof typeof GreenlightFunction];
 
 /** Functions that talk to Slack's Web API: they get the bot token. */
 export const SlackFunctions: ReadonlySet<GreenlightFunction> = new Set([

@@ -23,6 +23,8 @@ export interface GreenlightNames {
   stateMachine: string;
   stateMachineLogGroup: string;
   scheduleGroup: string;
+  /** Daily rule that runs the sweeper (default bus). */
+  sweeperRule: string;
   alarmTopic: string;
   /** CloudWatch namespace of the metrics greenlight derives from its logs, per stage. */
   metricNamespace: string;
@@ -63,6 +65,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     stateMachine: `${prefix}-release`,
     stateMachineLogGroup: `/aws/vendedlogs/states/${prefix}-release`,
     scheduleGroup: prefix,
+    sweeperRule: `${prefix}-sweeper`,
     alarmTopic: `${prefix}-alarms`,
     metricNamespace: `Greenlight/${stage}`,
     functionName: (fn) => `${prefix}-${fn}`,

@@ -21,7 +21,23 @@ export const wildcardResourceExceptions: Readonly<Record<string, string>> = {
   'xray:GetSamplingTargets': xray(),
   'states:SendTaskSuccess': taskTokens(),
   'states:SendTaskFailure': taskTokens(),
+  'elasticloadbalancing:DescribeListeners': elbv2Describe(),
+  'elasticloadbalancing:DescribeRules': elbv2Describe(),
+  'elasticloadbalancing:DescribeTargetHealth': elbv2Describe(),
+  'elasticloadbalancing:DescribeTargetGroupAttributes': elbv2Describe(),
+  'ecs:DescribeTaskDefinition': ecsTaskDefinitionReads(),
+  'ecs:ListTaskDefinitions': ecsTaskDefinitionReads(),
+  'cloudwatch:GetMetricData':
+    'Service Authorization Reference for Amazon CloudWatch: GetMetricData has no resource types (metrics are not resources IAM can name), so Resource must be "*". Granted to check-gates only, and only when a registered service has a metric gate.',
 };
+
+function elbv2Describe(): string {
+  return 'Service Authorization Reference for Elastic Load Balancing V2: the Describe* actions have no resource types, so Resource must be "*"; the writes (ModifyListener, ModifyRule) are scoped to the registered listeners and rules.';
+}
+
+function ecsTaskDefinitionReads(): string {
+  return 'Service Authorization Reference for Amazon ECS: DescribeTaskDefinition and ListTaskDefinitions have no resource types, so Resource must be "*"; RegisterTaskDefinition is scoped to the registered families (task-definition/FAMILY:*).';
+}
 
 function taskTokens(): string {
   return 'Service Authorization Reference for Step Functions: SendTaskSuccess and SendTaskFailure have no resource types (the task token is the credential), so Resource must be "*".';
@@ -182,8 +198,8 @@ export function busPolicy(input: BusPolicyInput): PolicyDocument {
 
 /**
  * Trust policy of the role EventBridge Scheduler assumes for teardown schedules: only
- * schedules of greenlight's group in this account may use it. It has no permissions yet; the
- * teardown step adds exactly the one its schedules need.
+ * schedules of greenlight's group in this account may use it. Its one permission is to invoke
+ * the teardown function (schedulerRolePolicy).
  */
 export function schedulerTrustCondition(accountId: string, scheduleGroupArn: string) {
   return {
@@ -191,3 +207,26 @@ export function schedulerTrustCondition(accountId: string, scheduleGroupArn: str
     ArnLike: { 'aws:SourceArn': `${scheduleGroupArn.replace(':schedule-group/', ':schedule/')}/*` },
   };
 }
+
+/**
+ * What the scheduler role may do: invoke the teardown function, nothing else. Its schedules
+ * name the unqualified function ARN, so that is the only resource.
+ */
+export function schedulerRolePolicy(teardownFunctionArn: string): PolicyDocument {
+  return policyDocument([
+    {
+      Sid: 'InvokeTeardown',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [teardownFunctionArn],
+    },
+  ]);
+}
+
+/** The daily rule that runs the sweeper (on the default bus). */
+export const sweeperSchedule = {
+  /** Every day at 03:17 UTC: off the hour, when few releases run. */
+  expression: 'cron(17 3 * * ? *)',
+  description:
+    'Tears down idle colours left warm past their window (a lost schedule, a failed teardown)',
+} as const;

@@ -1,13 +1,21 @@
-import type { ServiceRegistry } from '../core/service-config.ts';
+import {
+  type AlbListenerTargetConfig,
+  alarmNamesOf,
+  type ServiceRegistry,
+} from '../core/service-config.ts';
 import {
   alarmArn,
   bucketObjectsArn,
   busArn,
   ecrRepositoryArn,
+  ecsServiceArn,
+  iamRoleArn,
   lambdaFunctionArn,
   lambdaQualifiedArns,
   logStreamsArn,
+  schedulesArn,
   tableArn,
+  taskDefinitionFamilyArn,
 } from './arns.ts';
 import { GreenlightFunction } from './functions.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
@@ -20,22 +28,53 @@ export const GrantTarget = {
   Bus: 'bus',
   /** The registered Lambda services' functions, their versions and aliases. */
   ServiceFunctions: 'service-functions',
+  /** Only the versions and aliases of those functions (`…:NAME:*`), never a whole function. */
+  ServiceFunctionVersions: 'service-function-versions',
+  /** greenlight's one-time teardown schedules (`schedule/<group>/*`). */
+  TeardownSchedules: 'teardown-schedules',
+  /** The role EventBridge Scheduler assumes to invoke the teardown function. */
+  SchedulerRole: 'scheduler-role',
   /** The registered services' gate alarms. */
   ServiceAlarms: 'service-alarms',
   /** Objects in the registered services' artifact buckets. */
   ArtifactObjects: 'artifact-objects',
-  /** The registered services' ECR image repositories. */
+  /** The registered Lambda services' ECR image repositories (ECS pulls with its own role). */
   ArtifactImages: 'artifact-images',
+  /**
+   * ELBv2 and ECS reads without resource types ("*"), granted only when an ALB service is
+   * registered (reasons in src/infra/orchestration.ts).
+   */
+  AlbReads: 'alb-reads',
+  /** Where ALB services' production traffic is forwarded: their listener, or their rule. */
+  AlbProductionForwards: 'alb-production-forwards',
+  /** Where ALB services' smoke tests go: their test listener, or their test rule. */
+  AlbTestForwards: 'alb-test-forwards',
+  /** Both slots' ECS services of every ALB service. */
+  EcsServices: 'ecs-services',
+  /** Revisions of the ALB services' task definition families. */
+  TaskDefinitionFamilies: 'task-definition-families',
+  /** The roles ALB services' task definitions name (their `passRoles`). */
+  TaskRoles: 'task-roles',
   /** The function's own log group. */
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
   TaskTokens: 'task-tokens',
+  /**
+   * CloudWatch metric data for metric gates: GetMetricData has no resource type ("*"), so
+   * it is granted only when some registered service has a metric gate.
+   */
+  MetricData: 'metric-data',
 } as const;
 export type GrantTarget = (typeof GrantTarget)[keyof typeof GrantTarget];
 
 export interface Grant {
   actions: readonly string[];
   on: GrantTarget;
+  /**
+   * Narrows the statement further where AWS offers a condition key for it (iam:PassRole: only
+   * to the service that uses the role; ecs:TagResource: only on creation).
+   */
+  condition?: PolicyStatement['Condition'];
   /**
    * Set when AWS checks these actions against the function's role although the code sends no
    * such request: the reason, from AWS's documentation. Everything else must be sent by code.
@@ -70,6 +109,28 @@ const aliasRouting: Grant = {
   actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
   on: GrantTarget.ServiceFunctions,
 };
+// The ledger as a teardown uses it: a release, the service's recent releases (listReleases
+// queries the service index and batch-reads the releases), its timeline and idle record.
+const ledgerWithListing: Grant = {
+  ...ledger,
+  actions: [...ledger.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+};
+// What an idle Lambda colour costs: the version's provisioned concurrency and memory.
+const idleCost = ['lambda:ListProvisionedConcurrencyConfigs', 'lambda:GetFunctionConfiguration'];
+/** Tearing down an idle Lambda version: what routes to it, its provisioned concurrency, old versions. */
+const idleTeardown: readonly Grant[] = [
+  {
+    actions: [
+      'lambda:ListAliases',
+      'lambda:ListProvisionedConcurrencyConfigs',
+      'lambda:DeleteProvisionedConcurrencyConfig',
+      'lambda:ListVersionsByFunction',
+    ],
+    on: GrantTarget.ServiceFunctions,
+  },
+  // Deletes versions beyond retention with a Qualifier; never the function itself.
+  { actions: ['lambda:DeleteFunction'], on: GrantTarget.ServiceFunctionVersions },
+];
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   on: GrantTarget.OwnLogGroup,
@@ -85,20 +146,45 @@ const answerTokens: Grant = {
 };
 const failTokens: Grant = { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens };
 
+// ALB services: where their traffic goes is read from the listener (or rule) before any write.
+const albForwardReads: Grant = {
+  actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
+  on: GrantTarget.AlbReads,
+};
+const albProductionForward: Grant = {
+  actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
+  on: GrantTarget.AlbProductionForwards,
+};
+const albTestForward: Grant = { ...albProductionForward, on: GrantTarget.AlbTestForwards };
+/**
+ * Tearing down an idle ALB slot: whether production still forwards to it, how long it must
+ * drain (its target group's deregistration delay and stickiness), then its ECS service to zero.
+ * Never a listener write: the slot is only torn down once the forward no longer names it.
+ */
+const albIdleTeardown: readonly Grant[] = [
+  {
+    actions: [...albForwardReads.actions, 'elasticloadbalancing:DescribeTargetGroupAttributes'],
+    on: GrantTarget.AlbReads,
+  },
+  { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], on: GrantTarget.EcsServices },
+];
+
+const F = GreenlightFunction;
+
 /**
  * THE table: per function, which IAM actions on which resources. Each function's role gets
  * exactly these (test/infra checks that the code sends exactly the non-implicit ones, and that
  * the deployed policies are these). No wildcard actions anywhere.
  */
 export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
-  [GreenlightFunction.Register]: [
+  [F.Register]: [
     { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
     idempotency,
     lifecycleEvents,
     logs,
   ],
-  [GreenlightFunction.AcquireLock]: [ledger, lifecycleEvents, logs],
-  [GreenlightFunction.ProvisionGreen]: [
+  [F.AcquireLock]: [ledger, lifecycleEvents, logs],
+  [F.ProvisionGreen]: [
     ledger,
     idempotency,
     lifecycleEvents,
@@ -124,19 +210,59 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
       implicit:
         'UpdateFunctionCode with ImageUri: the caller needs these ECR actions on the repository (Lambda Developer Guide, "Create a Lambda function using a container image", Amazon ECR permissions).',
     },
+    // ALB: read blue from the listener, point the test listener at green, register green's
+    // revision from blue's, roll green's service onto it, wait for its targets, read stickiness.
+    {
+      actions: [
+        ...albForwardReads.actions,
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListTaskDefinitions',
+      ],
+      on: GrantTarget.AlbReads,
+    },
+    albTestForward,
+    { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], on: GrantTarget.EcsServices },
+    { actions: ['ecs:RegisterTaskDefinition'], on: GrantTarget.TaskDefinitionFamilies },
+    {
+      actions: ['ecs:TagResource'],
+      on: GrantTarget.TaskDefinitionFamilies,
+      condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      implicit:
+        'RegisterTaskDefinition with tags (green carries its release tag): ECS authorizes ecs:TagResource on the new revision too, and the ecs:CreateAction condition limits it to tagging on creation (Amazon ECS Developer Guide, "Grant permission to tag resources on creation").',
+    },
+    {
+      actions: ['iam:PassRole'],
+      on: GrantTarget.TaskRoles,
+      condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      implicit:
+        'RegisterTaskDefinition naming a taskRoleArn or executionRoleArn passes those roles to ECS tasks, which IAM authorizes as iam:PassRole on each (Service Authorization Reference for Amazon ECS: RegisterTaskDefinition depends on iam:PassRole; IAM User Guide, "Granting a user permissions to pass a role to an AWS service").',
+    },
     logs,
   ],
   // Events: Approval Requested, when the release waits for a human.
-  [GreenlightFunction.TestGreen]: [
+  [F.TestGreen]: [
     ledger,
     idempotency,
     lifecycleEvents,
     alarms,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
+    // ALB: the test listener must forward to green before the smoke checks go through it.
+    albForwardReads,
+    albTestForward,
     logs,
   ],
-  [GreenlightFunction.SetWeight]: [ledger, idempotency, lifecycleEvents, aliasRouting, logs],
-  [GreenlightFunction.StartBake]: [
+  [F.SetWeight]: [
+    ledger,
+    idempotency,
+    lifecycleEvents,
+    aliasRouting,
+    albForwardReads,
+    albProductionForward,
+    logs,
+  ],
+  [F.StartBake]: [
     ledgerAndWatches,
     alarms,
     // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
@@ -144,39 +270,59 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     { actions: ['states:SendTaskFailure'], on: GrantTarget.TaskTokens },
     logs,
   ],
-  [GreenlightFunction.EndBake]: [
-    ledger,
-    { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens },
-    logs,
-  ],
-  [GreenlightFunction.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [F.EndBake]: [ledger, { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens }, logs],
+  [F.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
-  [GreenlightFunction.CheckGates]: [ledger, lifecycleEvents, alarms, logs],
-  [GreenlightFunction.Finalize]: [
-    ledgerLockAndWatches,
-    idempotency,
+  [F.CheckGates]: [
+    ledger,
     lifecycleEvents,
-    aliasRouting,
+    alarms,
+    { actions: ['cloudwatch:GetMetricData'], on: GrantTarget.MetricData },
     logs,
   ],
-  [GreenlightFunction.Rollback]: [
+  [F.Finalize]: [
+    ledgerLockAndWatches,
+    idempotency,
+    lifecycleEvents,
+    { ...aliasRouting, actions: [...aliasRouting.actions, ...idleCost] },
+    // ALB: all traffic to green, then what blue's slot costs while warm (its ECS service's
+    // running tasks and their task definition).
+    { ...albForwardReads, actions: [...albForwardReads.actions, 'ecs:DescribeTaskDefinition'] },
+    albProductionForward,
+    { actions: ['ecs:DescribeServices'], on: GrantTarget.EcsServices },
+    {
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
+      on: GrantTarget.TeardownSchedules,
+    },
+    {
+      actions: ['iam:PassRole'],
+      on: GrantTarget.SchedulerRole,
+      condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      implicit:
+        'CreateSchedule with a Target.RoleArn: EventBridge Scheduler checks that the caller may pass that role (EventBridge Scheduler User Guide, "Set up the execution role": the caller needs iam:PassRole on it).',
+    },
+    logs,
+  ],
+  [F.Rollback]: [
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
     aliasRouting,
+    albForwardReads,
+    albProductionForward,
     logs,
   ],
   // Stores the approval with its token, posts to Slack; answers a new token at once when the
   // decision came between two attempts, and fails it when an operator aborted meanwhile.
-  [GreenlightFunction.RequestApproval]: [ledgerAndTimeline, answerTokens, logs],
+  [F.RequestApproval]: [ledgerAndTimeline, answerTokens, logs],
   // Marks the approval timed out and moves the release on (no lifecycle event, no lock).
-  [GreenlightFunction.ApprovalTimeout]: [ledgerAndTimeline, logs],
+  [F.ApprovalTimeout]: [ledgerAndTimeline, logs],
   // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
-  [GreenlightFunction.SlackInteractions]: [ledgerAndTimeline, answerTokens, logs],
+  [F.SlackInteractions]: [ledgerAndTimeline, answerTokens, logs],
   // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),
   // rollback after finalize (the lock, the alias, watches, Release Rolled Back), retry (a new
   // Release Requested on the bus). Lists a service's releases: the index query and batch get.
-  [GreenlightFunction.Operator]: [
+  [F.Operator]: [
     {
       ...ledger,
       actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
@@ -186,6 +332,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     aliasRouting,
     logs,
   ],
+  // No idempotency store: a deferred teardown must look again when invoked again.
+  [F.Teardown]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
+  [F.Sweeper]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
 };
 
 /** Actions a function's code sends as SDK requests (Powertools' included). */
@@ -209,7 +358,11 @@ export interface PermissionContext {
 }
 
 /** The ARNs a grant target stands for; only what the registered services name. */
-export function resourcesOf(target: GrantTarget, fn: GreenlightFunction, ctx: PermissionContext) {
+export function resourcesOf(
+  target: GrantTarget,
+  fn: GreenlightFunction,
+  ctx: PermissionContext,
+): string[] {
   const { at, names, registry } = ctx;
   switch (target) {
     case GrantTarget.LedgerTable:
@@ -227,20 +380,52 @@ export function resourcesOf(target: GrantTarget, fn: GreenlightFunction, ctx: Pe
             ]
           : [],
       );
+    case GrantTarget.ServiceFunctionVersions:
+      return registry.flatMap((service) =>
+        service.target.kind === 'lambda-alias'
+          ? [lambdaQualifiedArns(at, service.target.functionName)]
+          : [],
+      );
+    case GrantTarget.TeardownSchedules:
+      return [schedulesArn(at, names.scheduleGroup)];
+    case GrantTarget.SchedulerRole:
+      return [iamRoleArn(at, names.roleName('scheduler'))];
     case GrantTarget.ServiceAlarms:
-      return registry.flatMap((service) => service.alarms.map((name) => alarmArn(at, name)));
+      return registry.flatMap((service) => alarmNamesOf(service).map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
       return registry.flatMap((service) =>
         service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
       );
     case GrantTarget.ArtifactImages:
       return registry.flatMap((service) =>
-        service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri)),
+        service.target.kind === 'lambda-alias'
+          ? service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri))
+          : [],
       );
+    case GrantTarget.AlbReads:
+      return albTargets(registry).length > 0 ? ['*'] : [];
+    case GrantTarget.AlbProductionForwards:
+      return albTargets(registry).map((target) => target.ruleArn ?? target.listenerArn);
+    case GrantTarget.AlbTestForwards:
+      return albTargets(registry).map((target) => target.testRuleArn ?? target.testListenerArn);
+    case GrantTarget.EcsServices:
+      return albTargets(registry).flatMap((target) =>
+        [target.slots.a, target.slots.b].map((slot) =>
+          ecsServiceArn(at, slot.ecs.cluster, slot.ecs.service),
+        ),
+      );
+    case GrantTarget.TaskDefinitionFamilies:
+      return albTargets(registry).map((target) =>
+        taskDefinitionFamilyArn(at, target.taskDefinitionFamily),
+      );
+    case GrantTarget.TaskRoles:
+      return albTargets(registry).flatMap((target) => target.passRoles);
     case GrantTarget.OwnLogGroup:
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
       return ['*'];
+    case GrantTarget.MetricData:
+      return registry.some((service) => service.metricGates.length > 0) ? ['*'] : [];
   }
 }
 
@@ -251,17 +436,29 @@ export function resourcesOf(target: GrantTarget, fn: GreenlightFunction, ctx: Pe
  */
 export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): PolicyDocument {
   const statements: PolicyStatement[] = [];
+  const sids = new Map<string, number>();
   for (const grant of functionGrants[fn]) {
     const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();
     if (resources.length === 0) continue;
+    // Sids are unique within a policy; a second grant on the same target gets a number.
+    const sid = sidOf(grant.on);
+    const seen = (sids.get(sid) ?? 0) + 1;
+    sids.set(sid, seen);
     statements.push({
-      Sid: sidOf(grant.on),
+      Sid: seen === 1 ? sid : `${sid}${seen}`,
       Effect: 'Allow',
       Action: [...grant.actions].sort(),
       Resource: resources,
+      ...(grant.condition === undefined ? {} : { Condition: grant.condition }),
     });
   }
   return policyDocument(statements);
+}
+
+function albTargets(registry: ServiceRegistry): AlbListenerTargetConfig[] {
+  return registry.flatMap((service) =>
+    service.target.kind === 'alb-listener' ? [service.target] : [],
+  );
 }
 
 function sidOf(target: GrantTarget): string {

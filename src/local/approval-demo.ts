@@ -73,7 +73,7 @@ export async function runApprovalDemo(
   for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style)) {
     out(line);
   }
-  return { version: `${service} ${version}`, expected: approvalDemo.expected, release };
+  return { service, version, expected: approvalDemo.expected, release };
 }
 
 async function poll<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {

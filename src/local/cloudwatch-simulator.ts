@@ -106,11 +106,16 @@ const comparisons: Record<
   LessThanOrEqualToThreshold: { phrase: 'less than or equal to', test: (v, t) => v <= t },
 };
 const missingDataTreatments = ['breaching', 'notBreaching', 'ignore', 'missing'];
-// Lambda's metrics that the local Lambda can produce: per invocation, Errors is 1 or 0.
-const lambdaMetrics: Record<string, (metric: InvocationMetric) => number> = {
+// Lambda's metrics that the local Lambda can produce, one sample per invocation: Errors is 1
+// or 0; Duration is absent for an invocation whose time was not measured.
+const lambdaMetrics: Record<string, (metric: InvocationMetric) => number | undefined> = {
   Errors: (metric) => (metric.error ? 1 : 0),
   Invocations: () => 1,
+  Duration: (metric) => metric.durationMs,
 };
+const percentileStat = /^p(\d{1,2}(\.\d{1,2})?|100)$/;
+const queryIdPattern = /^[a-z][a-zA-Z0-9_]*$/;
+const maxQueriesPerRequest = 500;
 const retentionMs = 24 * 60 * 60 * 1000;
 
 class CloudWatchFault extends Error {
@@ -216,6 +221,8 @@ export class LocalCloudWatch implements LocalService {
         case 'DeleteAlarms':
           this.#deleteAlarms(input);
           return awsJsonResult({});
+        case 'GetMetricData':
+          return awsJsonResult(this.#getMetricData(input));
         default:
           return awsJsonError(
             400,
@@ -426,6 +433,96 @@ export class LocalCloudWatch implements LocalService {
     if (alarm.period !== undefined) alarm.heldUntil = new Date(now.getTime() + alarm.period * 1000);
   }
 
+  /**
+   * GetMetricData for MetricStat queries (no metric math): one datapoint per `Period` from
+   * `StartTime`, each only when the period has data, as CloudWatch answers. Lambda's Errors,
+   * Invocations and Duration come from the local Lambda's invocations (each one sample, so
+   * percentiles are exact); other metrics from `recordMetric`. As in CloudWatch, a percentile
+   * of data given as statistic sets (many samples, minimum unlike maximum) has no value.
+   */
+  #getMetricData(input: Record<string, unknown>): Record<string, unknown> {
+    const queries = input.MetricDataQueries;
+    if (!Array.isArray(queries) || queries.length === 0 || queries.length > maxQueriesPerRequest) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        `MetricDataQueries must list 1 to ${maxQueriesPerRequest} queries.`,
+      );
+    }
+    const start = readTime(input.StartTime, 'StartTime');
+    const end = readTime(input.EndTime, 'EndTime');
+    if (start >= end) {
+      throw new CloudWatchFault(
+        400,
+        'ValidationError',
+        'The parameter StartTime must be less than the parameter EndTime.',
+      );
+    }
+    const ascending = input.ScanBy === 'TimestampAscending';
+    const ids = new Set<string>();
+    const results: Record<string, unknown>[] = [];
+    for (const raw of queries) {
+      const query = readMetricQuery(raw);
+      if (ids.has(query.id)) {
+        throw new CloudWatchFault(
+          400,
+          'ValidationError',
+          `The value ${query.id} for field Id is not unique.`,
+        );
+      }
+      ids.add(query.id);
+      const points: [number, number][] = [];
+      for (let from = start; from < end; from += query.period * 1000) {
+        const to = Math.min(from + query.period * 1000, end);
+        const value = this.#statistic(query, from, to);
+        if (value !== undefined) points.push([from, value]);
+      }
+      if (!ascending) points.reverse();
+      if (!query.returnData) continue;
+      results.push({
+        Id: query.id,
+        Label: query.label ?? query.metricName,
+        Timestamps: points.map(([at]) => at / 1000),
+        Values: points.map(([, value]) => value),
+        StatusCode: 'Complete',
+        Messages: [],
+      });
+    }
+    return { MetricDataResults: results, Messages: [] };
+  }
+
+  /** One statistic of one metric over [from, to), or `undefined` when there is no data. */
+  #statistic(query: MetricQueryInput, from: number, to: number): number | undefined {
+    const measure =
+      query.namespace === 'AWS/Lambda' && Object.hasOwn(lambdaMetrics, query.metricName)
+        ? lambdaMetrics[query.metricName]
+        : undefined;
+    if (measure) {
+      const samples = this.#invocations
+        .filter(
+          (m) =>
+            m.at.getTime() >= from && m.at.getTime() < to && matchesDimensions(query.dimensions, m),
+        )
+        .map(measure)
+        .filter((v): v is number => v !== undefined);
+      const percentile = percentileOf(query.stat);
+      return percentile === undefined
+        ? aggregate(query.stat, samples)
+        : nearestRank(samples, percentile);
+    }
+    const stored = (
+      this.#series.get(seriesKey(query.namespace, query.metricName, query.dimensions)) ?? []
+    ).filter((d) => d.at >= from && d.at < to);
+    const percentile = percentileOf(query.stat);
+    if (percentile === undefined) return aggregateStored(query.stat, stored);
+    // Only single samples (or sets of one repeated value) can be ranked.
+    if (stored.some((d) => d.sampleCount !== 1 && d.minimum !== d.maximum)) return undefined;
+    const samples = stored.flatMap((d) =>
+      Array.from({ length: Math.max(1, Math.round(d.sampleCount)) }, () => d.minimum),
+    );
+    return nearestRank(samples, percentile);
+  }
+
   #deleteAlarms(input: Record<string, unknown>): void {
     const names = optionalStrings(input, 'AlarmNames') ?? [];
     const missing = names.filter((name) => !this.#alarms.has(name));
@@ -490,7 +587,8 @@ export class LocalCloudWatch implements LocalService {
               m.at.getTime() <= to &&
               matchesDimensions(alarm.dimensions, m),
           )
-          .map(measure);
+          .map(measure)
+          .filter((v): v is number => v !== undefined);
         datapoints.push(aggregate(statistic, values));
       } else {
         const stored = (series ?? []).filter((d) => d.at > from && d.at <= to);
@@ -626,6 +724,97 @@ function matchesDimensions(dimensions: Dimension[], metric: InvocationMetric): b
         return false;
     }
   });
+}
+
+interface MetricQueryInput {
+  id: string;
+  label?: string;
+  returnData: boolean;
+  namespace: string;
+  metricName: string;
+  dimensions: Dimension[];
+  period: number;
+  stat: string;
+}
+
+function readMetricQuery(raw: unknown): MetricQueryInput {
+  const query = (raw ?? {}) as Record<string, unknown>;
+  const id = optionalString(query, 'Id');
+  if (id === undefined || !queryIdPattern.test(id) || id.length > 255) {
+    throw new CloudWatchFault(
+      400,
+      'ValidationError',
+      `The value ${String(id)} for field Id must start with a lowercase letter and contain only letters, digits and underscores.`,
+    );
+  }
+  if (query.Expression !== undefined) {
+    throw new CloudWatchFault(
+      400,
+      'ValidationError',
+      'The local CloudWatch does not evaluate metric math: send MetricStat queries.',
+    );
+  }
+  const stat = (query.MetricStat ?? {}) as Record<string, unknown>;
+  const metric = (stat.Metric ?? {}) as Record<string, unknown>;
+  const namespace = optionalString(metric, 'Namespace');
+  const metricName = optionalString(metric, 'MetricName');
+  if (namespace === undefined || metricName === undefined) {
+    throw new CloudWatchFault(
+      400,
+      'ValidationError',
+      `Query ${id} needs a MetricStat with a Metric (Namespace and MetricName).`,
+    );
+  }
+  const period = stat.Period;
+  if (typeof period !== 'number' || !Number.isInteger(period) || period < 1) {
+    throw new CloudWatchFault(
+      400,
+      'ValidationError',
+      `Query ${id}: Period must be a whole number of seconds of at least 1.`,
+    );
+  }
+  const statName = optionalString(stat, 'Stat');
+  if (statName === undefined || !(statistics.includes(statName) || percentileStat.test(statName))) {
+    throw new CloudWatchFault(
+      400,
+      'ValidationError',
+      `Query ${id}: Stat '${String(statName)}' is not one of ${statistics.join(', ')} or a percentile such as p99.`,
+    );
+  }
+  const label = optionalString(query, 'Label');
+  return {
+    id,
+    ...(label === undefined ? {} : { label }),
+    returnData: query.ReturnData !== false,
+    namespace,
+    metricName,
+    dimensions: readDimensions(metric.Dimensions),
+    period,
+    stat: statName,
+  };
+}
+
+/** AWS JSON 1.0 sends timestamps as epoch seconds; ISO strings are taken too. */
+function readTime(value: unknown, field: string): number {
+  const ms =
+    typeof value === 'number' ? value * 1000 : typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new CloudWatchFault(400, 'MissingParameter', `The parameter ${field} is required.`);
+  }
+  return ms;
+}
+
+/** `p99` → 99; other statistics → undefined. */
+function percentileOf(stat: string): number | undefined {
+  return percentileStat.test(stat) ? Number(stat.slice(1)) : undefined;
+}
+
+/** The nearest-rank percentile: the smallest sample with at least `p`% of samples at or below it. */
+function nearestRank(samples: number[], p: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
 }
 
 function aggregate(statistic: string, values: number[]): number | undefined {

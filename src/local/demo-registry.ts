@@ -1,4 +1,5 @@
 import type { ServiceConfigInput } from '../core/service-config.ts';
+import type { DemoShop } from './data-plane/local-alb.ts';
 
 /** Bucket of the demo's Lambda artifacts (demo/artifacts/s3/<bucket>/...). */
 export const DemoArtifactBucket = 'greenlight-demo-artifacts';
@@ -17,7 +18,9 @@ export const DemoApproval = {
 export const demoServices: ServiceConfigInput[] = [
   {
     name: 'checkout',
-    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
+    // Only the live version is kept after a teardown, so the demo's teardown has a version to
+    // delete; real services keep a few (default 3).
+    target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live', keepVersions: 1 },
     strategies: {
       // Bakes of seconds, so that the demo runs in seconds; real services bake for minutes.
       canary: { type: 'canary', percent: 10, bakeSeconds: 3 },
@@ -34,7 +37,8 @@ export const demoServices: ServiceConfigInput[] = [
     },
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: [DemoArtifactBucket] },
-    alarms: ['checkout-errors'],
+    // The alarm watches the alias, blue and green together: service-wide, on purpose.
+    alarms: [{ name: 'checkout-errors', scope: 'service' }],
     tests: [
       {
         name: 'health',
@@ -42,7 +46,9 @@ export const demoServices: ServiceConfigInput[] = [
         expect: { statusCode: 200 },
       },
     ],
-    warmWindowSeconds: 3600,
+    // Blue stays warm for seconds, so that the demo shows its teardown; real services keep it
+    // for minutes (default 15).
+    warmWindowSeconds: 5,
   },
   // A second Lambda service whose releases wait for a human "go" in Slack before any traffic
   // moves (the local Slack stand-in; approve with `greenlight approve` or its button).
@@ -52,7 +58,8 @@ export const demoServices: ServiceConfigInput[] = [
     strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 2 } },
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: [DemoArtifactBucket] },
-    alarms: ['payments-errors'],
+    // Like checkout's, the alarm watches the alias, blue and green together: service-wide.
+    alarms: [{ name: 'payments-errors', scope: 'service' }],
     tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
     approval: {
       type: 'slack',
@@ -116,3 +123,43 @@ export const demoAlarms = [
     TreatMissingData: 'notBreaching',
   },
 ];
+
+/**
+ * The demo web service `shop` behind the local Application Load Balancer, as a team would
+ * register it once its load balancer, target groups and ECS services exist (their ARNs come
+ * from the seeded world). Its images under demo/artifacts/images: shop-web 1.0.0 (what blue
+ * runs at start), 1.1.0 (good), 1.2.0-unhealthy (never passes its health check) and 1.3.0-5xx
+ * (healthy, then answers 500 to user requests).
+ */
+export function demoShopService(
+  shop: DemoShop,
+  overrides: { bakeSeconds?: number; healthyDeadlineSeconds?: number } = {},
+): ServiceConfigInput {
+  return {
+    name: shop.name,
+    target: {
+      kind: 'alb-listener',
+      listenerArn: shop.listenerArn,
+      testListenerArn: shop.testListenerArn,
+      testUrl: shop.testUrl,
+      slots: shop.slots,
+      containerName: shop.containerName,
+      taskDefinitionFamily: shop.taskDefinitionFamily,
+      // Short pauses between smoke tries and a short health deadline: local tasks start in
+      // well under a second.
+      smoke: { consecutivePasses: 3, timeoutMs: 1000, intervalMs: 50 },
+      healthyDeadlineSeconds: overrides.healthyDeadlineSeconds ?? 20,
+    },
+    strategies: {
+      // Bakes are real seconds locally; an alarm event cuts one short.
+      canary: { type: 'canary', percent: 20, bakeSeconds: overrides.bakeSeconds ?? 4 },
+      'all-at-once': { type: 'all-at-once', bakeSeconds: 2 },
+    },
+    defaultStrategy: 'canary',
+    artifacts: { imageRepositories: [shop.imageRepository] },
+    // The 5xx alarm counts the whole load balancer, blue and green together: service-wide, on
+    // purpose (green alone is a target group, and the slot green runs in alternates).
+    alarms: [{ name: shop.targetErrorsAlarm.AlarmName as string, scope: 'service' }],
+    warmWindowSeconds: 3600,
+  };
+}

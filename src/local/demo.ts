@@ -1,17 +1,20 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatRelease, type RenderStyle } from '../cli/format-timeline.ts';
-import { TerminalPhases } from '../core/phases.ts';
-import type { ReleaseRecord } from '../core/records.ts';
+import { ReleasePhase, TerminalPhases } from '../core/phases.ts';
+import { IdleColourState, type ReleaseRecord } from '../core/records.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
+import { DemoShop } from './data-plane/local-alb.ts';
 import { DemoArtifactBucket } from './demo-registry.ts';
 import { describeTraffic, startAliasTraffic } from './demo-traffic.ts';
 import { type GreenlightLocal, LocalNames } from './greenlight-local.ts';
+import { describeLoad, startHttpLoad, summarizeLoad } from './http-load.ts';
 
 /** The demo's releases of `checkout`, in order, and how each is expected to end. */
 export const demoReleases = [
   {
-    title: 'A good release: canary 10%, bake, gate, then 100%',
+    title:
+      'A good release: canary 10%, bake, gate, then 100%; blue stays warm for 5 s, then its schedule tears it down',
     version: '1.1.0',
     artifact: 'checkout/1.1.0.zip',
     expected: 'Finalized',
@@ -31,16 +34,35 @@ export const demoReleases = [
   },
 ] as const;
 
+/** The demo's releases of the ALB service `shop`, each under HTTP load through its listener. */
+export const demoShopReleases = [
+  {
+    title: 'An ALB release under load: canary 20% through the listener, bake, gate, then 100%',
+    version: '1.1.0',
+    image: '1.1.0',
+    expected: 'Finalized',
+  },
+  {
+    title:
+      'A faulty ALB release: green answers 5xx once it takes traffic; its 5xx alarm fires during the bake',
+    version: '1.3.0',
+    image: '1.3.0-5xx',
+    expected: 'RolledBack',
+  },
+] as const;
+
 export interface DemoOutcome {
+  service: string;
   version: string;
   expected: string;
   release: ReleaseRecord;
 }
 
 /**
- * Runs the demo releases one after the other under steady traffic through `checkout:live`,
- * the way CI would send them (PutEvents on the greenlight bus), and prints each release's
- * timeline from the ledger.
+ * Runs the demo releases one after the other under steady traffic, the way CI would send them
+ * (PutEvents on the greenlight bus), and prints each release's timeline from the ledger and
+ * what users saw: `checkout` with traffic through `checkout:live`, then, when the local cloud
+ * has the demo shop, `shop` with HTTP load through its production listener.
  */
 export async function runDemo(
   local: GreenlightLocal,
@@ -51,49 +73,108 @@ export async function runDemo(
   const lambda = new LambdaClient(local.clientConfig);
   const outcomes: DemoOutcome[] = [];
   const attempt = 1;
+  const shop = local.shop;
+  const total = demoReleases.length + (shop === undefined ? 0 : demoShopReleases.length);
+  const send = async (service: string, version: string, artifact: unknown) => {
+    await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: LocalNames.bus,
+            Source: 'greenlight.demo',
+            DetailType: 'Release Requested',
+            Detail: JSON.stringify({
+              schemaVersion: 1,
+              service,
+              version,
+              attempt,
+              artifact,
+              actor: 'demo',
+              ci: { provider: 'local', runUrl: 'http://127.0.0.1/demo' },
+            }),
+          },
+        ],
+      }),
+    );
+    return deriveReleaseId(service, version, attempt);
+  };
   try {
     for (const [i, demo] of demoReleases.entries()) {
       out('');
-      out(`── Demo ${i + 1}/${demoReleases.length}: ${demo.title}`);
+      out(`── Demo ${i + 1}/${total}: ${demo.title}`);
       const traffic = startAliasTraffic({
         client: lambda,
         functionName: 'checkout',
         alias: 'live',
         intervalMs: 25,
       });
-      await events.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: LocalNames.bus,
-              Source: 'greenlight.demo',
-              DetailType: 'Release Requested',
-              Detail: JSON.stringify({
-                schemaVersion: 1,
-                service: 'checkout',
-                version: demo.version,
-                attempt,
-                artifact: { s3: { bucket: DemoArtifactBucket, key: demo.artifact } },
-                actor: 'demo',
-                ci: { provider: 'local', runUrl: 'http://127.0.0.1/demo' },
-              }),
-            },
-          ],
-        }),
-      );
-      const releaseId = deriveReleaseId('checkout', demo.version, attempt);
-      const release = await waitForEnd(local, releaseId);
+      const releaseId = await send('checkout', demo.version, {
+        s3: { bucket: DemoArtifactBucket, key: demo.artifact },
+      });
+      let release = await waitForEnd(local, releaseId);
+      // A finalized release keeps blue warm for its window; users stay on green meanwhile.
+      if (release.phase === ReleasePhase.Finalized)
+        release = await waitForTeardown(local, releaseId);
       await traffic.stop();
       for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
         out(line);
       out(`  users saw  ${describeTraffic(traffic.counts)}`);
-      outcomes.push({ version: demo.version, expected: demo.expected, release });
+      outcomes.push({
+        service: 'checkout',
+        version: demo.version,
+        expected: demo.expected,
+        release,
+      });
+    }
+    if (shop !== undefined) {
+      for (const [i, demo] of demoShopReleases.entries()) {
+        out('');
+        out(`── Demo ${demoReleases.length + i + 1}/${total}: ${demo.title}`);
+        // Users with kept-alive connections through the production listener; bounded, so that a
+        // stuck release cannot leave it running.
+        const load = startHttpLoad({
+          url: shop.productionUrl,
+          concurrency: 4,
+          pauseMs: 20,
+          maxRequests: 50_000,
+          maxDurationMs: 120_000,
+        });
+        const releaseId = await send(shop.name, demo.version, {
+          imageUri: DemoShop.image(demo.image),
+        });
+        const release = await waitForEnd(local, releaseId);
+        const report = await load.stop();
+        for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
+          out(line);
+        out(`  users saw  ${describeLoad(summarizeLoad(report.responses))}`);
+        outcomes.push({
+          service: shop.name,
+          version: demo.version,
+          expected: demo.expected,
+          release,
+        });
+      }
     }
   } finally {
     events.destroy();
     lambda.destroy();
   }
   return outcomes;
+}
+
+/** Waits for the release's idle colour to be torn down by its schedule (or otherwise settled). */
+async function waitForTeardown(local: GreenlightLocal, releaseId: string): Promise<ReleaseRecord> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const release = await local.ledger.getRelease(releaseId);
+    if (release && release.idle?.state !== IdleColourState.Warm) return release;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Demo release ${releaseId}: its idle colour was not torn down within a minute`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function waitForEnd(local: GreenlightLocal, releaseId: string): Promise<ReleaseRecord> {

@@ -22,6 +22,8 @@ import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
 import { handler as slackInteractions } from '../../functions/slack-interactions.ts';
 import { handler as startBake } from '../../functions/start-bake.ts';
+import { handler as sweeper } from '../../functions/sweeper.ts';
+import { handler as teardown } from '../../functions/teardown.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
 import {
   BakeMode,
@@ -34,13 +36,22 @@ import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts
 import { operatorRulePattern } from '../core/operator-command.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
-import type { ServiceConfigInput } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceConfigInput } from '../core/service-config.ts';
+import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
 import { LocalCloudWatch } from './cloudwatch-simulator.ts';
-import { demoAlarms, demoFunctions, demoServices } from './demo-registry.ts';
+import {
+  type DemoShop,
+  type DemoShopOptions,
+  type LocalAlb,
+  type LocalAlbOptions,
+  startLocalAlb,
+} from './data-plane/local-alb.ts';
+import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import { LocalScheduler } from './scheduler-simulator.ts';
 import {
   functionUrlEvent,
   type InteractionReply,
@@ -63,6 +74,10 @@ export const LocalNames = {
   slackInteractionsPath: '/slack/interactions',
   slackBotToken: 'xoxb-greenlight-local',
   slackSigningSecret: 'greenlight-local-signing-secret',
+  scheduleGroup: 'greenlight',
+  schedulerRole: 'greenlight-scheduler',
+  teardownFunction: 'greenlight-teardown',
+  sweeperFunction: 'greenlight-sweeper',
 } as const;
 
 export interface GreenlightLocalOptions {
@@ -93,6 +108,29 @@ export interface GreenlightLocalOptions {
   alarms?: readonly PutMetricAlarmCommandInput[];
   /** Root of the local artifact store. @default demo/artifacts */
   artifactsRoot?: string;
+  /**
+   * The clock teardown schedules fall due by. Tests hold it back to show a teardown never
+   * fires inside its warm window, then let it go. @default () => new Date()
+   */
+  schedulerNow?: () => Date;
+  /**
+   * Seeds the local ALB world and returns the services (and their gate alarms) that live in it,
+   * registered next to `services`: their ARNs exist only once it is seeded.
+   * @default the demo shop (demoShopService, its 5xx alarm) when `services` is not given
+   */
+  seedAlb?: (alb: LocalAlb) => Promise<AlbWorld>;
+  /** How the default seeding seeds the demo shop (its routers' ports, say). */
+  shop?: DemoShopOptions;
+  /** The local ALB's pace: health checks, metric flushes, task stop grace. */
+  alb?: Pick<LocalAlbOptions, 'healthCheckIntervalMs' | 'metricsFlushMs' | 'stopTimeoutMs'>;
+}
+
+/** What seeding the local ALB world registers. */
+export interface AlbWorld {
+  services: ServiceConfigInput[];
+  alarms: PutMetricAlarmCommandInput[];
+  /** The demo shop, when the world has it. */
+  shop?: DemoShop;
 }
 
 export type GreenlightLocal = Awaited<ReturnType<typeof startGreenlightLocal>>;
@@ -132,24 +170,69 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     },
   });
 
-  const lockPollMs = options.lockPollMs ?? 200;
-  const holdPollMs = options.holdPollMs;
-  const cloud = await startLocalCloud({
-    port: options.port ?? 0,
-    services: [lambda, cloudwatch, slack, slackInteractionsRoute()],
+  // Teardown schedules invoke the teardown function, as Scheduler does through its role.
+  const teardownArn = localFunctionArn(LocalNames.teardownFunction);
+  const scheduler = new LocalScheduler({
     region: LocalNames.region,
     accountId: LocalNames.accountId,
-    // Bakes last what each strategy says (the local services have short ones); only the wait
-    // between two tries for a busy service's lock (and, when asked, a held weight's) is shortened.
-    waitOverrideMs: (stateName) =>
-      stateName === 'WaitForLock'
-        ? lockPollMs
-        : stateName === 'HoldWeight'
-          ? holdPollMs
-          : undefined,
-    retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
+    ...(options.schedulerNow ? { now: options.schedulerNow } : {}),
+    invoke: async (targetArn, input) => {
+      if (targetArn !== teardownArn) {
+        throw new Error(`The local cloud has no schedule target ${targetArn}`);
+      }
+      await teardown(JSON.parse(input) as never, localLambdaContext(LocalNames.teardownFunction));
+    },
   });
+  scheduler.createGroup(LocalNames.scheduleGroup);
+
+  let alb: LocalAlb;
+  try {
+    alb = await startLocalAlb({
+      cloudwatch,
+      artifacts,
+      region: LocalNames.region,
+      accountId: LocalNames.accountId,
+      ...options.alb,
+    });
+  } catch (error) {
+    await scheduler.close();
+    throw error;
+  }
+
+  const lockPollMs = options.lockPollMs ?? 200;
+  const holdPollMs = options.holdPollMs;
+  let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
+  let world: AlbWorld;
+  try {
+    const seedAlb =
+      options.seedAlb ??
+      (options.services === undefined
+        ? (local: LocalAlb) => seedDemoShopWorld(local, options.shop)
+        : async (): Promise<AlbWorld> => ({ services: [], alarms: [] }));
+    world = await seedAlb(alb);
+    cloud = await startLocalCloud({
+      port: options.port ?? 0,
+      services: [lambda, cloudwatch, scheduler, ...alb.services, slack, slackInteractionsRoute()],
+      region: LocalNames.region,
+      accountId: LocalNames.accountId,
+      // Bakes last what each strategy says (the local services have short ones); only the wait
+      // between two tries for a busy service's lock (and, when asked, a held weight's) is
+      // shortened.
+      waitOverrideMs: (stateName) =>
+        stateName === 'WaitForLock'
+          ? lockPollMs
+          : stateName === 'HoldWeight'
+            ? holdPollMs
+            : undefined,
+      retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
+    });
+  } catch (error) {
+    await scheduler.close();
+    await alb.close();
+    throw error;
+  }
   interactionsUrl = `${cloud.url}${LocalNames.slackInteractionsPath}`;
+  const services = [...(options.services ?? demoServices), ...world.services];
 
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: cloud.url,
@@ -159,7 +242,10 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_LEDGER_TABLE: LocalNames.ledgerTable,
     GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
     GREENLIGHT_BUS_NAME: LocalNames.bus,
-    GREENLIGHT_SERVICES: JSON.stringify(options.services ?? demoServices),
+    GREENLIGHT_SERVICES: JSON.stringify(services),
+    GREENLIGHT_SCHEDULE_GROUP: LocalNames.scheduleGroup,
+    GREENLIGHT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${LocalNames.accountId}:role/${LocalNames.schedulerRole}`,
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN: teardownArn,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     SLACK_BOT_TOKEN: LocalNames.slackBotToken,
     SLACK_SIGNING_SECRET: LocalNames.slackSigningSecret,
@@ -186,7 +272,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
   const cw = new CloudWatchClient(clientConfig);
-  for (const alarm of options.alarms ?? demoAlarms) await cw.send(new PutMetricAlarmCommand(alarm));
+  for (const alarm of [...(options.alarms ?? demoAlarms), ...world.alarms]) {
+    await cw.send(new PutMetricAlarmCommand(alarm));
+  }
 
   const { stateMachineArn } = cloud.stepFunctions.createStateMachine({
     name: LocalNames.stateMachine,
@@ -228,10 +316,10 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
         detail: change,
       });
     });
-    const services = parseServiceRegistry(options.services ?? demoServices);
+    const registry = parseServiceRegistry(services);
     cloud.eventBridge.addRule({
       name: LocalNames.alarmRule,
-      pattern: alarmRulePattern(services.flatMap((service) => service.alarms)),
+      pattern: alarmRulePattern(registry.flatMap((service) => alarmNamesOf(service))),
       target: async (event) => {
         await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
       },
@@ -254,14 +342,29 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     cloudwatch,
     slack,
     slackInteractionsUrl: interactionsUrl,
+    scheduler,
+    alb,
+    shop: world.shop,
     ledger,
     clientConfig,
+    /** Runs the daily sweeper now: tears down idle colours left warm past their window. */
+    sweep: () =>
+      sweeper({}, localLambdaContext(LocalNames.sweeperFunction)) as Promise<SweepOutcome>,
     close: async () => {
+      // Schedules and executions first, then the tasks and routers they were acting on.
+      await scheduler.close();
       await cloud.close();
+      await alb.close();
       dynamo.destroy();
       cw.destroy();
     },
   };
+}
+
+/** The demo shop behind the local load balancer, registered as the service `shop`. */
+async function seedDemoShopWorld(alb: LocalAlb, options: DemoShopOptions = {}): Promise<AlbWorld> {
+  const shop = await alb.seedDemoShop(options);
+  return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm], shop };
 }
 
 /** The real handlers, by local function name (`greenlight-<function>`, see functionArnsFor). */
@@ -325,13 +428,17 @@ function localFunctions(): Record<string, LocalLambdaHandler> {
   );
 }
 
+function localFunctionArn(functionName: string): string {
+  return `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`;
+}
+
 /** A Lambda context for handlers the local cloud invokes outside a workflow (rule targets). */
 function localLambdaContext(functionName: string): LambdaContextLike {
   const deadline = Date.now() + 60_000;
   return {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LocalNames.region}:${LocalNames.accountId}:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -15,6 +15,8 @@ export interface InvocationMetric {
   version: string;
   error: boolean;
   at: Date;
+  /** How long the handler ran (Lambda's Duration metric), by the simulator's clock. */
+  durationMs?: number;
 }
 
 export type InvocationListener = (metric: InvocationMetric) => void;
@@ -49,6 +51,8 @@ export interface SeedFunctionInput {
   functionName: string;
   artifact: LambdaArtifactRef;
   alias: string;
+  /** Provisioned concurrency on the seeded version 1, as a team keeps its live version warm. */
+  provisionedConcurrency?: number;
 }
 
 export interface FunctionSnapshot {
@@ -60,6 +64,8 @@ export interface FunctionSnapshot {
   latest: { codeSha256: string; lastUpdateStatus: UpdateStatus };
   /** Versions actually created by PublishVersion (unchanged-code publishes not counted). */
   publishCount: number;
+  /** Provisioned concurrency by qualifier (version or alias). */
+  provisionedConcurrency: Record<string, number>;
 }
 
 type UpdateStatus = 'InProgress' | 'Successful';
@@ -96,6 +102,8 @@ interface FunctionRecord {
   seededAlias?: string;
   nextVersion: number;
   publishCount: number;
+  /** Provisioned concurrency configs by qualifier; ready as soon as they are put. */
+  provisioned: Map<string, { requested: number; lastModified: Date }>;
 }
 
 /** A Lambda error answer: thrown inside operations, turned into the REST-JSON shape at the edge. */
@@ -111,6 +119,7 @@ class LambdaFault extends Error {
 }
 
 const apiPrefix = '/2015-03-31/functions/';
+const provisionedConcurrencyPrefix = '/2019-09-30/functions/';
 const latestVersion = '$LATEST';
 const handlerTimeoutMs = 3_000;
 // Integer weights make the round-robin exact: float accumulation would drift over long runs.
@@ -174,10 +183,17 @@ export class LocalLambda implements LocalService {
       seededAlias: input.alias,
       nextVersion: 1,
       publishCount: 0,
+      provisioned: new Map(),
     };
     this.#functions.set(fn.name, fn);
     const version = this.#publish(fn, '');
     fn.aliases.set(input.alias, this.#newAlias(input.alias, version.version, '', {}));
+    if (input.provisionedConcurrency !== undefined) {
+      fn.provisioned.set(version.version, {
+        requested: input.provisionedConcurrency,
+        lastModified: now,
+      });
+    }
   }
 
   /** Subscribes to invocation metrics; returns the unsubscribe function. */
@@ -212,6 +228,9 @@ export class LocalLambda implements LocalService {
         lastUpdateStatus: fn.latest.lastUpdateStatus,
       },
       publishCount: fn.publishCount,
+      provisionedConcurrency: Object.fromEntries(
+        [...fn.provisioned].map(([qualifier, config]) => [qualifier, config.requested]),
+      ),
     };
     const shownAlias = shown === undefined ? undefined : aliases[shown];
     if (shown !== undefined && shownAlias) snapshot.alias = { name: shown, ...shownAlias };
@@ -220,6 +239,9 @@ export class LocalLambda implements LocalService {
 
   async handle(request: LocalRequest): Promise<LocalResponse | undefined> {
     const url = new URL(request.url, 'http://local');
+    if (url.pathname.startsWith(provisionedConcurrencyPrefix)) {
+      return this.#handleProvisionedConcurrency(request, url);
+    }
     if (!url.pathname.startsWith(apiPrefix)) return undefined;
     const segments = url.pathname.slice(apiPrefix.length).split('/').map(decodeURIComponent);
     const route = routeOf(request.method, segments);
@@ -263,6 +285,10 @@ export class LocalLambda implements LocalService {
         return this.#listVersions(target.name, url.searchParams);
       case 'CreateAlias':
         return this.#createAlias(target.name, parseBody(request));
+      case 'ListAliases':
+        return this.#listAliases(target.name, url.searchParams);
+      case 'DeleteFunction':
+        return this.#deleteFunction(target, qualifier);
       case 'GetAlias':
         return this.#getAlias(target.name, route.alias ?? '');
       case 'UpdateAlias':
@@ -394,6 +420,166 @@ export class LocalLambda implements LocalService {
     return lambdaResult(201, this.#aliasConfiguration(fn, alias));
   }
 
+  #listAliases(name: string, query: URLSearchParams): LocalResponse {
+    const fn = this.#requireFunction(name);
+    const version = query.get('FunctionVersion') ?? undefined;
+    const all = [...fn.aliases.values()]
+      .filter(
+        (alias) =>
+          version === undefined ||
+          alias.functionVersion === version ||
+          alias.weights[version] !== undefined,
+      )
+      .map((alias) => this.#aliasConfiguration(fn, alias));
+    return lambdaResult(200, page(all, query, 'Aliases'));
+  }
+
+  /**
+   * Deletes one published version (with a qualifier) or the whole function. Lambda refuses to
+   * delete `$LATEST` alone and any version an alias still routes to.
+   */
+  #deleteFunction(target: FunctionTarget, queryQualifier: string | undefined): LocalResponse {
+    const fn = this.#requireFunction(target.name);
+    const qualifier = mergeQualifier(target.qualifier, queryQualifier);
+    if (qualifier === undefined) {
+      this.#functions.delete(fn.name);
+      return { status: 204 };
+    }
+    if (qualifier === latestVersion) {
+      throw new LambdaFault(
+        400,
+        'InvalidParameterValueException',
+        '$LATEST version cannot be deleted without deleting the function.',
+      );
+    }
+    if (!fn.versions.has(qualifier)) {
+      throw new LambdaFault(
+        404,
+        'ResourceNotFoundException',
+        `Function not found: ${this.#arn(fn.name, qualifier)}`,
+      );
+    }
+    const referencing = [...fn.aliases.values()]
+      .filter(
+        (alias) => alias.functionVersion === qualifier || alias.weights[qualifier] !== undefined,
+      )
+      .map((alias) => alias.name);
+    if (referencing.length > 0) {
+      throw new LambdaFault(
+        409,
+        'ResourceConflictException',
+        `Unable to delete version because the following aliases reference it: [${referencing.join(', ')}]`,
+      );
+    }
+    fn.versions.delete(qualifier);
+    fn.provisioned.delete(qualifier);
+    return { status: 204 };
+  }
+
+  /** Put, Get, Delete and List of provisioned concurrency configs (the 2019-09-30 API). */
+  #handleProvisionedConcurrency(request: LocalRequest, url: URL): LocalResponse | undefined {
+    const [rawName, resource, ...rest] = url.pathname
+      .slice(provisionedConcurrencyPrefix.length)
+      .split('/')
+      .map(decodeURIComponent);
+    if (!rawName || resource !== 'provisioned-concurrency' || rest.length > 0) return undefined;
+    try {
+      const target = parseFunctionName(rawName);
+      const fn = this.#requireFunction(target.name);
+      if (request.method === 'GET' && url.searchParams.get('List') === 'ALL') {
+        const all = [...fn.provisioned].map(([qualifier, config]) =>
+          this.#provisionedConfiguration(fn, qualifier, config, true),
+        );
+        return lambdaResult(200, page(all, url.searchParams, 'ProvisionedConcurrencyConfigs'));
+      }
+      const qualifier = mergeQualifier(
+        target.qualifier,
+        url.searchParams.get('Qualifier') ?? undefined,
+      );
+      if (qualifier === undefined || qualifier === '') {
+        throw new LambdaFault(400, 'InvalidParameterValueException', 'Qualifier is required.');
+      }
+      switch (request.method) {
+        case 'PUT':
+          return this.#putProvisionedConcurrency(fn, qualifier, parseBody(request));
+        case 'GET':
+          return lambdaResult(
+            200,
+            this.#provisionedConfiguration(
+              fn,
+              qualifier,
+              this.#requireProvisioned(fn, qualifier),
+              false,
+            ),
+          );
+        case 'DELETE':
+          this.#requireProvisioned(fn, qualifier);
+          fn.provisioned.delete(qualifier);
+          return { status: 204 };
+        default:
+          return undefined;
+      }
+    } catch (error) {
+      if (error instanceof LambdaFault) return lambdaError(error);
+      throw error;
+    }
+  }
+
+  #putProvisionedConcurrency(
+    fn: FunctionRecord,
+    qualifier: string,
+    body: Record<string, unknown>,
+  ): LocalResponse {
+    const requested = body.ProvisionedConcurrentExecutions;
+    if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
+      throw new LambdaFault(
+        400,
+        'InvalidParameterValueException',
+        'ProvisionedConcurrentExecutions must be a whole number of at least 1.',
+      );
+    }
+    if (qualifier === latestVersion) {
+      throw new LambdaFault(
+        400,
+        'InvalidParameterValueException',
+        'Provisioned Concurrency Configs cannot be applied to unpublished function versions.',
+      );
+    }
+    // Resolves the qualifier (a version or an alias) or answers ResourceNotFoundException.
+    this.#resolveQualifier(fn, qualifier);
+    const config = { requested, lastModified: this.#now() };
+    fn.provisioned.set(qualifier, config);
+    return lambdaResult(202, this.#provisionedConfiguration(fn, qualifier, config, false));
+  }
+
+  #requireProvisioned(fn: FunctionRecord, qualifier: string) {
+    const config = fn.provisioned.get(qualifier);
+    if (!config) {
+      throw new LambdaFault(
+        404,
+        'ProvisionedConcurrencyConfigNotFoundException',
+        'No Provisioned Concurrency Config found for this function',
+      );
+    }
+    return config;
+  }
+
+  #provisionedConfiguration(
+    fn: FunctionRecord,
+    qualifier: string,
+    config: { requested: number; lastModified: Date },
+    withArn: boolean,
+  ): Record<string, unknown> {
+    return {
+      ...(withArn ? { FunctionArn: this.#arn(fn.name, qualifier) } : {}),
+      RequestedProvisionedConcurrentExecutions: config.requested,
+      AllocatedProvisionedConcurrentExecutions: config.requested,
+      AvailableProvisionedConcurrentExecutions: config.requested,
+      Status: 'READY',
+      LastModified: config.lastModified.toISOString().replace('Z', '+0000'),
+    };
+  }
+
   #getAlias(name: string, aliasName: string): LocalResponse {
     const fn = this.#requireFunction(name);
     return lambdaResult(200, this.#aliasConfiguration(fn, this.#requireAlias(fn, aliasName)));
@@ -455,12 +641,15 @@ export class LocalLambda implements LocalService {
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => handlerTimeoutMs,
     };
+    const startedAt = this.#now();
     const run = this.#runHandler(record, event, context).then((outcome) => {
+      const at = this.#now();
       const metric: InvocationMetric = {
         functionName: fn.name,
         version: record.version,
         error: outcome.error,
-        at: this.#now(),
+        at,
+        durationMs: at.getTime() - startedAt.getTime(),
       };
       if (resolved.alias) metric.alias = resolved.alias.name;
       for (const listener of this.#listeners) listener(metric);
@@ -771,6 +960,8 @@ export class LocalLambda implements LocalService {
 }
 
 type Operation =
+  | 'DeleteFunction'
+  | 'ListAliases'
   | 'GetFunction'
   | 'GetFunctionConfiguration'
   | 'UpdateFunctionCode'
@@ -800,6 +991,8 @@ function routeOf(method: string, segments: string[]): Route | undefined {
   const operation = (
     {
       'GET ': 'GetFunction',
+      'DELETE ': 'DeleteFunction',
+      'GET aliases': 'ListAliases',
       'GET configuration': 'GetFunctionConfiguration',
       'PUT code': 'UpdateFunctionCode',
       'POST versions': 'PublishVersion',
@@ -812,6 +1005,23 @@ function routeOf(method: string, segments: string[]): Route | undefined {
   )[key];
   if (!operation) return undefined;
   return alias === undefined ? { operation, functionName } : { operation, functionName, alias };
+}
+
+/** One page of a Marker/MaxItems listing, as Lambda's List* operations answer. */
+function page(
+  all: readonly Record<string, unknown>[],
+  query: URLSearchParams,
+  field: string,
+): Record<string, unknown> {
+  const start = Number(query.get('Marker') ?? '0');
+  const maxItems = Number(query.get('MaxItems') ?? '50');
+  if (!Number.isInteger(start) || start < 0 || start > all.length) {
+    throw new LambdaFault(400, 'InvalidParameterValueException', 'The marker is invalid.');
+  }
+  const end = Math.min(all.length, start + Math.max(1, Math.min(10_000, maxItems || 50)));
+  const result: Record<string, unknown> = { [field]: all.slice(start, end) };
+  if (end < all.length) result.NextMarker = String(end);
+  return result;
 }
 
 function isFaultable(operation: Operation): operation is FaultableOperation {

@@ -1,6 +1,8 @@
+import './quiet-logs.ts';
 import { parseArgs } from 'node:util';
 import { shouldUseColor } from '../cli/format-timeline.ts';
 import { runApprovalDemo } from './approval-demo.ts';
+import { DemoShop } from './data-plane/local-alb.ts';
 import { runDemo } from './demo.ts';
 import { DemoApproval } from './demo-registry.ts';
 import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
@@ -41,12 +43,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true) };
-const local = await startGreenlightLocal({ port });
+// The demo shop's listeners sit next to the endpoint, so that they are easy to find and curl.
+const local = await startGreenlightLocal({
+  port,
+  ...(port === 0 ? {} : { shop: { productionPort: port + 1, testPort: port + 2 } }),
+});
 const url = local.url;
+const shop = local.shop;
 console.log(`greenlight local cloud on ${url}
-  EventBridge, Step Functions, DynamoDB, Lambda and CloudWatch all answer here; any credentials work.
+  EventBridge, Step Functions, DynamoDB, Lambda, CloudWatch, Scheduler, ELBv2 and ECS all answer here; any credentials work.
   Bus "${LocalNames.bus}", state machine ${local.stateMachineArn}
-  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).
+  Service "checkout": Lambda alias checkout:live, gate alarm checkout-errors (an alarm cuts a bake short).${
+    shop === undefined
+      ? ''
+      : `
+  Service "${shop.name}": ECS tasks behind the local load balancer; production listener ${shop.productionUrl}, test listener ${shop.testUrl}, gate alarm ${shop.targetErrorsAlarm.AlarmName}.`
+  }
   Service "payments": Lambda alias payments:live; each release waits for approval in Slack
     (channel ${DemoApproval.channel}, approver ${DemoApproval.approver.id}) on the local Slack stand-in at ${url}/api/;
     its interactivity endpoint (the slack-interactions function) is POST ${local.slackInteractionsUrl}`);
@@ -56,14 +68,11 @@ if (!values['no-demo']) {
   const outcomes = await runDemo(local, (line) => console.log(line), style);
   const approved = await runApprovalDemo(local, (line) => console.log(line), style);
   console.log('');
-  for (const outcome of [
-    ...outcomes.map((o) => ({ ...o, version: `checkout ${o.version}` })),
-    approved,
-  ]) {
+  for (const outcome of [...outcomes, approved]) {
     const ok = outcome.release.phase === outcome.expected;
     failed ||= !ok;
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
+      `${ok ? 'ok  ' : 'FAIL'} ${outcome.service} ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
     );
   }
 }
@@ -77,7 +86,13 @@ console.log(`
 Serving until Ctrl-C. Try it from another terminal:
   export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   bin/greenlight release --service checkout --version 1.4.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip --wait
-  bin/greenlight status --service checkout
+  bin/greenlight status --service checkout${
+    shop === undefined
+      ? ''
+      : `
+  bin/greenlight release --service ${shop.name} --version 1.4.0 --image ${DemoShop.image('1.1.0')} --wait
+  curl -i ${shop.productionUrl}/`
+  }
   aws events put-events --endpoint-url ${url} --entries '[{"EventBusName":"greenlight","Source":"ci","DetailType":"Release Requested","Detail":"{\\"schemaVersion\\":1,\\"service\\":\\"checkout\\",\\"version\\":\\"1.5.0\\",\\"artifact\\":{\\"s3\\":{\\"bucket\\":\\"greenlight-demo-artifacts\\",\\"key\\":\\"checkout/1.0.0.zip\\"}}}"}]'
   aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}
 

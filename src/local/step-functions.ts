@@ -728,7 +728,21 @@ export class LocalStepFunctions implements LocalService {
       if (lambdaInvokeResource.test(binding.resource.slice(0, -callbackSuffix.length))) {
         const { FunctionName, Payload } = invokeParameters(effective, binding.stateName);
         // The function only hands the token on (e.g. posts an approval); its result is ignored.
-        await this.invokeFunction(machine, FunctionName, Payload, undefined);
+        const output = await this.invokeFunction(machine, FunctionName, Payload, undefined);
+        // As in AWS, TaskSubmitted marks the invocation done while the task waits on its token.
+        const execution = this.executions.get(executionArn);
+        if (execution) {
+          this.appendHistory(
+            execution,
+            'TaskSubmitted',
+            {
+              ...taskResourceDetails(binding.resource, this.region),
+              output: JSON.stringify(output ?? null),
+            },
+            binding.stateName,
+            undefined,
+          );
+        }
       }
       return await settled.promise;
     } finally {

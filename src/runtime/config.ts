@@ -42,13 +42,6 @@ export function parseRuntimeConfig(env: Record<string, string | undefined>): Run
     );
   }
   const registry = parseServiceRegistry(services);
-  for (const service of registry) {
-    if (service.target.kind !== 'lambda-alias') {
-      throw new Error(
-        `Service "${service.name}" has a ${service.target.kind} target, which this version of greenlight cannot release yet.`,
-      );
-    }
-  }
   return {
     ledgerTable: vars.GREENLIGHT_LEDGER_TABLE,
     idempotencyTable: vars.GREENLIGHT_IDEMPOTENCY_TABLE,

@@ -1,10 +1,13 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchAlarmReader } from '../aws/cloudwatch-alarms.ts';
+import { CloudWatchMetricReader } from '../aws/cloudwatch-metrics.ts';
 import { DynamoBakeStore } from '../aws/dynamo-bakes.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceLock } from '../aws/dynamo-lock.ts';
@@ -14,12 +17,14 @@ import type {
   AlarmReader,
   BakeStore,
   LifecycleEvents,
+  MetricReader,
   ReleaseLedger,
   ServiceLock,
   TaskCallbacks,
   TrafficTarget,
 } from '../core/ports.ts';
 import type { ServiceConfig } from '../core/service-config.ts';
+import { AlbListenerTarget } from '../targets/alb-listener.ts';
 import { LambdaAliasTarget } from '../targets/lambda-alias.ts';
 import { parseRuntimeConfig, type RuntimeConfig } from './config.ts';
 
@@ -30,6 +35,7 @@ export interface StepDependencies {
   lock: ServiceLock;
   events: LifecycleEvents;
   alarms: AlarmReader;
+  metrics: MetricReader;
   bakes: BakeStore;
   callbacks: TaskCallbacks;
   targetFor(service: ServiceConfig): TrafficTarget;
@@ -51,6 +57,9 @@ export function createDependencies(
     marshallOptions: { removeUndefinedValues: true },
   });
   const lambdaAlias = new LambdaAliasTarget({ client: new LambdaClient({}) });
+  const cloudwatch = new CloudWatchClient({});
+  // Made on first use: a stage with Lambda services only never builds the ELBv2 and ECS clients.
+  let albListener: AlbListenerTarget | undefined;
   return {
     config,
     ledger: new DynamoReleaseLedger({ client: documents, tableName: config.ledgerTable }),
@@ -59,7 +68,8 @@ export function createDependencies(
       client: new EventBridgeClient({}),
       busName: config.busName,
     }),
-    alarms: new CloudWatchAlarmReader({ client: new CloudWatchClient({}) }),
+    alarms: new CloudWatchAlarmReader({ client: cloudwatch }),
+    metrics: new CloudWatchMetricReader({ client: cloudwatch }),
     bakes: new DynamoBakeStore({ client: documents, tableName: config.ledgerTable }),
     callbacks: new SfnTaskCallbacks({ client: new SFNClient({}) }),
     targetFor: (service) => {
@@ -67,8 +77,12 @@ export function createDependencies(
         case 'lambda-alias':
           return lambdaAlias;
         case 'alb-listener':
-          // parseRuntimeConfig refuses such services until the ALB target lands.
-          throw new Error(`Service "${service.name}": ALB listener targets are not available yet`);
+          albListener ??= new AlbListenerTarget({
+            elbv2: new ElasticLoadBalancingV2Client({}),
+            ecs: new ECSClient({}),
+            ecsSingleAttempt: new ECSClient({ maxAttempts: 1 }),
+          });
+          return albListener;
       }
     },
     dynamo,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { abortedError, isAborted, loadRelease } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
@@ -38,7 +39,7 @@ export const bakeTickStep: Step<
       releaseId: release.releaseId,
       service: service.name,
       stepIndex: step.index,
-      alarms: [...service.alarms],
+      alarms: alarmNamesOf(service),
       startedAt: now.toISOString(),
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
@@ -47,7 +48,8 @@ export const bakeTickStep: Step<
     if (isAborted(record)) throw abortedError(record);
     // Promoted: the bake is over now, and the gate check that follows looks once more.
     if (record.control?.promoted || bake.status === 'ended') return { done: true, waitSeconds: 0 };
-    const gate = decideGate(service.alarms, await deps.alarms.describe(service.alarms));
+    const names = alarmNamesOf(service);
+    const gate = decideGate(names, await deps.alarms.describe(names));
     if (!gate.passed) {
       await interruptBake(deps, {
         releaseId: release.releaseId,

@@ -8,10 +8,16 @@ import {
 } from '../core/operator-command.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ApprovalStore, CommandLog, ReleaseRequests } from '../core/ports.ts';
-import { ApprovalStage, ApprovalStatus, type ReleaseRecord } from '../core/records.ts';
+import {
+  ApprovalStage,
+  ApprovalStatus,
+  IdleColourState,
+  type ReleaseRecord,
+} from '../core/records.ts';
 import { findService } from '../core/registry.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
@@ -286,12 +292,21 @@ async function revert(
       `The last release of ${service.name}, ${latest.releaseId}, is ${latest.phase}, not Finalized; roll back a release in flight with "greenlight abort"`,
     );
   }
-  const finalizedAt = Date.parse(latest.updatedAt);
-  const warmUntil = finalizedAt + service.warmWindowSeconds * 1000;
+  // Finalize records blue as the idle colour with its teardown time; a release finalized
+  // before idle colours were recorded is warm for the service's window after it.
+  const idle = latest.idle;
+  if (idle && idle.state !== IdleColourState.Warm) {
+    throw refuse(
+      `Blue of ${latest.releaseId} (${idle.colour}) is ${idle.state}: ${idle.reason}; release the previous version instead`,
+    );
+  }
+  const warmUntil = idle
+    ? Date.parse(idle.teardownAt)
+    : Date.parse(latest.updatedAt) + service.warmWindowSeconds * 1000;
   const now = deps.now();
   if (now.getTime() > warmUntil) {
     throw refuse(
-      `Blue of ${latest.releaseId} was kept warm until ${new Date(warmUntil).toISOString()} (${service.warmWindowSeconds}s after finalize) and may be gone; release the previous version instead`,
+      `Blue of ${latest.releaseId} was kept warm until ${new Date(warmUntil).toISOString()} and may be gone; release the previous version instead`,
     );
   }
   if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
@@ -301,7 +316,7 @@ async function revert(
   }
   try {
     await deps.targetFor(service).rollback(service, latest.colours);
-    await deps.bakes.unwatch(latest.releaseId, service.alarms);
+    await deps.bakes.unwatch(latest.releaseId, alarmNamesOf(service));
     const reverted = await advanceRelease(
       deps,
       latest,

@@ -19,7 +19,10 @@ export const provisionGreenStep: Step<{ release: ReleaseSpec }, Colours> = {
       type: ReleaseEventType.GreenProvisioned,
       colours: { blue: '', green: '' },
     });
-    const colours = await deps.targetFor(service).provision(release, service);
+    const target = deps.targetFor(service);
+    const colours = await target.provision(release, service);
+    // Read once green exists and before any traffic moves, so they are on record from the start.
+    const warnings = (await target.warnings?.(service, colours)) ?? [];
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {
@@ -28,18 +31,19 @@ export const provisionGreenStep: Step<{ release: ReleaseSpec }, Colours> = {
         outcome: 'succeeded',
         phase: ReleasePhase.Testing,
         reason: `Green is ${describeColour(service.target.kind, colours.green)}; blue stays ${describeColour(service.target.kind, colours.blue)}`,
+        ...(warnings.length > 0 ? { evidence: { warnings } } : {}),
       }),
     );
     await advanceRelease(
       deps,
       record,
       { type: ReleaseEventType.GreenProvisioned, colours },
-      { patch: { colours } },
+      { patch: { colours }, ...(warnings.length > 0 ? { detail: { warnings } } : {}) },
     );
     return colours;
   },
 };
 
 function describeColour(kind: string, id: string): string {
-  return kind === 'lambda-alias' ? `version ${id}` : id;
+  return kind === 'lambda-alias' ? `version ${id}` : `slot ${id}`;
 }

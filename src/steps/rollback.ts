@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseSpec } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
@@ -32,7 +33,7 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
       });
     }
     if (record.colours) await deps.targetFor(service).rollback(service, record.colours);
-    await deps.bakes.unwatch(release.releaseId, service.alarms);
+    await deps.bakes.unwatch(release.releaseId, alarmNamesOf(service));
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {

@@ -3,6 +3,7 @@ import { ErrorName } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
@@ -36,13 +37,14 @@ export const startBakeStep: Step<
   input: StartBakeInput,
   run: async ({ release, step, taskToken }, deps) => {
     const service = serviceOf(deps, release.service);
+    const names = alarmNamesOf(service);
     const now = deps.now();
     const bake = await deps.bakes.begin({
       releaseId: release.releaseId,
       service: service.name,
       stepIndex: step.index,
       taskToken,
-      alarms: [...service.alarms],
+      alarms: names,
       startedAt: now.toISOString(),
       endsAt: new Date(now.getTime() + step.bakeSeconds * 1000).toISOString(),
       status: 'baking',
@@ -66,9 +68,9 @@ export const startBakeStep: Step<
       );
       return { bakingUntil: bake.endsAt };
     }
-    await deps.bakes.watch(release.releaseId, service.alarms);
-    const alarms = await deps.alarms.describe(service.alarms);
-    const gate = decideGate(service.alarms, alarms);
+    await deps.bakes.watch(release.releaseId, names);
+    const alarms = await deps.alarms.describe(names);
+    const gate = decideGate(names, alarms);
     if (!gate.passed || bake.status === 'interrupted') {
       await interruptBake(deps, {
         releaseId: release.releaseId,
@@ -87,7 +89,7 @@ export const startBakeStep: Step<
         outcome: 'started',
         phase: ReleasePhase.Shifting,
         greenPercent: step.percent,
-        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${service.alarms.join(', ') || 'no alarms'})`,
+        reason: `Baking step ${step.index + 1} until ${bake.endsAt}; an alarm cuts it short (${names.join(', ') || 'no alarms'})`,
       }),
     );
     return { bakingUntil: bake.endsAt };

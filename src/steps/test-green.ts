@@ -1,7 +1,13 @@
-import { AlarmGateFailed, GateAlarmMissing, GreenTestFailed } from '../core/errors.ts';
-import { decideGate } from '../core/gate.ts';
+import {
+  AlarmGateFailed,
+  GateAlarmMissing,
+  GateAlarmUnusable,
+  GreenTestFailed,
+} from '../core/errors.ts';
+import { decidePreflight, releaseSubjectOf } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
+import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
@@ -15,9 +21,10 @@ export interface TestOutcome {
 }
 
 /**
- * Everything checked before any user sees green: the gate alarms exist and none is already
- * firing (AWS treats a missing alarm as OK; a typo would silently disable the gate), then the
- * service's test events pass against the green colour only.
+ * Everything checked before any user sees green: every gate alarm exists (AWS treats a missing
+ * alarm as OK; a typo would silently disable the gate), has data, watches green unless marked
+ * service-wide, and is not already firing; then the service's test events pass against the
+ * green colour only.
  */
 export const testGreenStep: Step<{ release: ReleaseSpec; colours: Colours }, TestOutcome> = {
   name: 'test-green',
@@ -25,21 +32,37 @@ export const testGreenStep: Step<{ release: ReleaseSpec; colours: Colours }, Tes
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'test', index: 0 }),
   run: async ({ release, colours }, deps) => {
     const service = serviceOf(deps, release.service);
-    const alarms = await deps.alarms.describe(service.alarms);
-    const gate = decideGate(service.alarms, alarms);
+    const alarms = await deps.alarms.describe(alarmNamesOf(service));
+    const preflight = decidePreflight(
+      service.alarms,
+      alarms,
+      releaseSubjectOf(service.target, colours),
+    );
     await deps.ledger.recordStep(
       release.releaseId,
       stepRecord(deps, {
         key: 'preflight',
         step: 'preflight',
-        outcome: gate.passed ? 'succeeded' : 'failed',
+        outcome: preflight.passed ? 'succeeded' : 'failed',
         phase: ReleasePhase.Testing,
-        reason: gate.passed ? `Gate alarms ready: ${gate.reason}` : gate.reason,
+        reason: preflight.passed
+          ? `Gate alarms ready: ${preflight.reason}`
+          : `Before any traffic moved: ${preflight.reason}`,
         evidence: { alarms },
       }),
     );
-    if (gate.missing.length > 0) throw new GateAlarmMissing(gate.reason, { missing: gate.missing });
-    if (!gate.passed) throw new AlarmGateFailed(`Before any traffic moved: ${gate.reason}`);
+    if (!preflight.passed) {
+      const message = `Before any traffic moved: ${preflight.reason}`;
+      const details = { problems: preflight.problems };
+      switch (preflight.error) {
+        case 'GateAlarmMissing':
+          throw new GateAlarmMissing(message, details);
+        case 'GateAlarmUnusable':
+          throw new GateAlarmUnusable(message, details);
+        default:
+          throw new AlarmGateFailed(message, details);
+      }
+    }
 
     const results = await deps.targetFor(service).test(release, service, colours);
     const failed = results.filter((result) => !result.passed);

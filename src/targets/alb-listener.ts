@@ -6,6 +6,7 @@ import {
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -19,16 +20,16 @@ import {
   ModifyRuleCommand,
   type TargetGroupAttribute,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GreenProvisionFailed, InvalidStepInput, TargetStateConflict } from '../core/errors.ts';
+import {
+  GreenProvisionFailed,
+  IdleColourStillDraining,
+  InvalidStepInput,
+  TargetStateConflict,
+} from '../core/errors.ts';
 import type { TrafficTarget } from '../core/ports.ts';
 import type { Colours, ReleaseSpec, TestEvidence } from '../core/records.ts';
 import type { AlbListenerTargetConfig, AlbSlot, ServiceConfig } from '../core/service-config.ts';
-import {
-  canScaleDownIdle,
-  IdleColourStillDraining,
-  minimumIdleSecondsOf,
-  stickinessOf,
-} from './alb/drain.ts';
+import { canScaleDownIdle, minimumIdleSecondsOf, stickinessOf } from './alb/drain.ts';
 import {
   findForward,
   isSameSplit,
@@ -50,7 +51,6 @@ import {
 
 export {
   canScaleDownIdle,
-  IdleColourStillDraining,
   type IdleScaleDownDecision,
   idleColourReleaseTime,
 } from './alb/drain.ts';
@@ -61,6 +61,12 @@ export type SlotName = 'a' | 'b';
 export interface AlbListenerTargetOptions {
   elbv2: ElasticLoadBalancingV2Client;
   ecs: ECSClient;
+  /**
+   * An ECS client that sends each request once (`maxAttempts: 1`), for RegisterTaskDefinition.
+   * That call has no client token: the SDK retrying it after a lost response would register a
+   * second revision, where the step's own retry finds the first by its release tag.
+   */
+  ecsSingleAttempt: ECSClient;
   /** Smoke tests' HTTP client. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Pause between polls and smoke tries; injected so tests do not wait. */
@@ -75,7 +81,10 @@ export interface AlbListenerTargetOptions {
 /** Where a forward lives: a listener's default actions or one rule's actions. */
 type ForwardSite = { kind: 'listener'; arn: string } | { kind: 'rule'; arn: string };
 
-const healthPollIntervalMs = 5_000;
+// Pauses between looks at green's health, the last repeating. On AWS tasks take tens of
+// seconds to pass their checks; the first pauses are short so that a green that is quick to
+// start is not kept waiting a whole interval.
+const healthPollIntervalsMs = [500, 1_000, 2_000, 5_000] as const;
 // Revisions newer than blue's that are looked at for this release's own, newest first. A retry
 // comes right after the first attempt, so its revision is the newest; older ones are releases
 // that failed before this one.
@@ -93,6 +102,7 @@ const reusableRevisionsChecked = 5;
 export class AlbListenerTarget implements TrafficTarget {
   readonly #elbv2: ElasticLoadBalancingV2Client;
   readonly #ecs: ECSClient;
+  readonly #ecsSingleAttempt: ECSClient;
   readonly #fetch: typeof fetch;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
@@ -100,6 +110,7 @@ export class AlbListenerTarget implements TrafficTarget {
   constructor(options: AlbListenerTargetOptions) {
     this.#elbv2 = options.elbv2;
     this.#ecs = options.ecs;
+    this.#ecsSingleAttempt = options.ecsSingleAttempt;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#sleep =
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
@@ -402,6 +413,7 @@ export class AlbListenerTarget implements TrafficTarget {
     }
     const blue = await this.#describeTaskDefinition(blueArn);
     const blueDefinition = blue.taskDefinition ?? {};
+    assertRegistrable(target, blueDefinition, blueArn);
     const release = { containerName: target.containerName, imageUri, releaseId };
     for (const arn of await this.#newerRevisions(blueArn)) {
       const candidate = await this.#describeTaskDefinition(arn);
@@ -409,7 +421,7 @@ export class AlbListenerTarget implements TrafficTarget {
         return arn;
       }
     }
-    const registered = await this.#ecs.send(
+    const registered = await this.#ecsSingleAttempt.send(
       new RegisterTaskDefinitionCommand(
         greenTaskDefinitionInput(blueDefinition, blue.tags ?? [], release),
       ),
@@ -462,7 +474,7 @@ export class AlbListenerTarget implements TrafficTarget {
     const green = slotOf(target, slot);
     const deadlineMs = target.healthyDeadlineSeconds * 1_000;
     const started = this.#now();
-    for (;;) {
+    for (let poll = 0; ; poll += 1) {
       const service = await this.#describeService(green, GreenProvisionFailed);
       const { TargetHealthDescriptions } = await this.#elbv2.send(
         new DescribeTargetHealthCommand({ TargetGroupArn: green.targetGroupArn }),
@@ -490,7 +502,9 @@ export class AlbListenerTarget implements TrafficTarget {
           details,
         );
       }
-      await this.#sleep(healthPollIntervalMs);
+      await this.#sleep(
+        healthPollIntervalsMs[Math.min(poll, healthPollIntervalsMs.length - 1)] ?? 5_000,
+      );
     }
   }
 }
@@ -551,6 +565,34 @@ function assertOnlySlots(
     throw new TargetStateConflict(
       `Production ${site.kind} ${site.arn} forwards to ${strangers.map((t) => targetGroupName(t.targetGroupArn)).join(', ')}, which is neither slot's target group; someone else changed it`,
       { [`${site.kind}Arn`]: site.arn, targets: forward.targets },
+    );
+  }
+}
+
+/**
+ * Green's revision may only be registered where the stack allows it: in the registered family,
+ * passing only the registered roles. Refused here, with the fix, rather than by IAM.
+ */
+function assertRegistrable(
+  target: AlbListenerTargetConfig,
+  blue: TaskDefinition,
+  blueArn: string,
+): void {
+  const family = blue.family ?? parseTaskDefinitionArn(blueArn)?.family;
+  if (family !== target.taskDefinitionFamily) {
+    throw new GreenProvisionFailed(
+      `Blue runs task definition ${blueArn} of family ${family ?? '?'}, but the service is registered with "taskDefinitionFamily": "${target.taskDefinitionFamily}"; register the family blue runs`,
+      { taskDefinition: blueArn, taskDefinitionFamily: target.taskDefinitionFamily },
+    );
+  }
+  const roles = [blue.taskRoleArn, blue.executionRoleArn].filter(
+    (role): role is string => role !== undefined && role !== '',
+  );
+  const unlisted = roles.filter((role) => !target.passRoles.includes(role));
+  if (unlisted.length > 0) {
+    throw new GreenProvisionFailed(
+      `Blue's task definition ${blueArn} names ${unlisted.join(' and ')}, which green's revision must pass on; add ${unlisted.length === 1 ? 'it' : 'them'} to the service's "passRoles" so that greenlight may pass ${unlisted.length === 1 ? 'it' : 'them'} (iam:PassRole)`,
+      { taskDefinition: blueArn, roles: unlisted },
     );
   }
 }

@@ -9,6 +9,7 @@ import {
   executionFor,
   lifecycleEvents,
   requestRelease,
+  waitForHistory,
   waitForPhase,
   waitForStep,
 } from './local-release.ts';
@@ -140,9 +141,11 @@ describe('a Lambda alias release', () => {
       version: '1.3.0',
       artifact: artifact('1.3.0-faulty'),
     });
-    // Once the bake is under way, real traffic through the alias: 10% of it reaches the
-    // faulty green, its errors raise the alarm, and the alarm's event must end the bake.
+    // Once the bake is under way (its watch has stored the token and made its first check),
+    // real traffic through the alias: 10% of it reaches the faulty green, its errors raise
+    // the alarm, and the alarm's event must end the bake.
     await waitForStep(local, releaseId, 'bake');
+    await waitForHistory(local, eventId, 'TaskSubmitted');
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
         lambda.send(

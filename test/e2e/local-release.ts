@@ -24,7 +24,8 @@ export function aLambdaService(
       strategies: { canary: { type: 'canary', percent: 10, bakeSeconds } },
       defaultStrategy: 'canary',
       artifacts: { s3Buckets: [DemoArtifactBucket] },
-      alarms: [`${name}-errors`],
+      // The alarm watches the alias (blue and green together): service-wide, on purpose.
+      alarms: [{ name: `${name}-errors`, scope: 'service' }],
       tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
     },
     fn: { functionName: name, alias: 'live', artifact: artifact('1.0.0') },
@@ -87,6 +88,28 @@ export async function executionFor(local: GreenlightLocal, eventId: string) {
     .find((execution) => (JSON.parse(execution.input) as { id?: string }).id === eventId);
   if (!started) throw new Error(`No execution was started for event ${eventId}`);
   return sfn.waitForExecution(started.executionArn);
+}
+
+/**
+ * Polls the execution the bus started for an event until its history has an event of `type`
+ * (`TaskSubmitted`: a callback task's function has returned and the task waits on its token).
+ */
+export async function waitForHistory(
+  local: GreenlightLocal,
+  eventId: string,
+  type: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const sfn = local.cloud.stepFunctions;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const execution = sfn
+      .listExecutions()
+      .find((e) => (JSON.parse(e.input) as { id?: string }).id === eventId);
+    if (execution && sfn.getHistory(execution.executionArn).some((h) => h.type === type)) return;
+    if (Date.now() > deadline) throw new Error(`No ${type} in the execution for event ${eventId}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Polls the ledger until the release is in `phases` (or any terminal phase). */

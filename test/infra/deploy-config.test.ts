@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { greenlight } from '../../greenlight.config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
 import { parseDeployConfig } from '../../src/infra/deploy-config.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
 import { busPolicy } from '../../src/infra/orchestration.ts';
 import { functionPolicy } from '../../src/infra/permissions.ts';
@@ -90,6 +91,28 @@ describe('functionPolicy', () => {
     const actions = policy.Statement.flatMap((s) => s.Action);
     expect(actions).not.toContain('s3:GetObject');
     expect(policy.Statement.every((s) => s.Resource.length > 0)).toBe(true);
+  });
+});
+
+describe('the teardown rows', () => {
+  const registry = parseDeployConfig(greenlight, names).registry;
+
+  it('let the teardown and the sweeper delete versions, never a whole function', () => {
+    for (const fn of [GreenlightFunction.Teardown, GreenlightFunction.Sweeper]) {
+      const policy = functionPolicy(fn, { at, names, registry });
+      const deletes = policy.Statement.filter((s) => s.Action.includes('lambda:DeleteFunction'));
+      expect(deletes.map((s) => s.Resource)).toEqual([
+        ['arn:aws:lambda:eu-west-1:123456789012:function:checkout:*'],
+      ]);
+    }
+  });
+
+  it('let finalize create schedules in greenlight’s group only', () => {
+    const policy = functionPolicy(GreenlightFunction.Finalize, { at, names, registry });
+    const schedules = policy.Statement.find((s) => s.Action.includes('scheduler:CreateSchedule'));
+    expect(schedules?.Resource).toEqual([
+      'arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/*',
+    ]);
   });
 });
 

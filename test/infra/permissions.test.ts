@@ -2,12 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
+import type { AlbListenerTargetConfig } from '../../src/core/service-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { calledActions, functionGrants, implicitActions } from '../../src/infra/permissions.ts';
 import { functionUrlEvent, signedInteraction } from '../../src/local/slack-standin.ts';
+import type { TeardownOutcome } from '../../src/steps/idle-teardown.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
+import type { SweepOutcome } from '../../src/steps/sweeper.ts';
 import { aReleaseEvent } from '../support/builders.ts';
-import { type StepRecorder, slackSigningSecret, startStepRecorder } from './step-actions.ts';
+import { forwardOnly } from './alb-fakes.ts';
+import {
+  healthyMetrics,
+  type StepRecorder,
+  slackSigningSecret,
+  startStepRecorder,
+} from './step-actions.ts';
 
 const F = GreenlightFunction;
 type F = GreenlightFunction;
@@ -18,9 +27,19 @@ const execution = (name: string) =>
  * The scenarios cover every branch that reaches AWS: a good canary release; a duplicate
  * event; an invalid event; a second release waiting for a busy lock; a publish whose response
  * was lost; a green that fails its test; an artifact Lambda refuses; someone else moving the
- * alias mid-release; a gate that fails during the bake; finalize
- * reconciling an alias that drifted; and, after each, a retry of every step, which replays
- * the stored answer (Powertools reads it back).
+ * alias mid-release; a gate that fails during the bake; a metric gate that holds for want of
+ * data and then rolls back, and one that finds green worse than blue; finalize
+ * reconciling an alias that drifted; ALB releases through listeners (`web`) and through rules
+ * (`api`), finalized after someone moved the forward back, and rolled back after a step; and,
+ * after each, a retry of every step, which replays the stored answer (Powertools reads it back).
+ * Then the idle colours: a teardown deferred while a release is in flight, an ALB slot whose
+ * teardown is deferred while it may still serve sticky requests and then scaled to zero, a
+ * finalize whose schedule exists already, a teardown that removes provisioned concurrency and
+ * old versions (and its retry, which does nothing), and the sweeper finding idle colours left
+ * warm (a Lambda version and an ALB slot). Between the two: approvals in Slack (approved with
+ * a replayed click refused, timed out, rejected, aborted while asked) and operator commands
+ * (pause, resume, promote mid-bake, a refused and a redelivered command, rollback after
+ * finalize, retry).
  */
 describe('each step function’s IAM actions', () => {
   let recorder: StepRecorder;
@@ -88,6 +107,43 @@ describe('each step function’s IAM actions', () => {
     return { release, colours: provisioned.value as Colours };
   }
 
+  async function startAlbRelease(service: 'web' | 'api', version: string) {
+    const event = aReleaseEvent({
+      service,
+      version,
+      artifact: { imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${service}:${version}` },
+    });
+    const executionId = execution(`${service}-${version}`);
+    const release = await ok<RegisteredRelease>(
+      recorder.invoke(F.Register, { event, executionId }),
+    );
+    expect(await ok(recorder.invoke(F.AcquireLock, { release }))).toMatchObject({ acquired: true });
+    const provisioned = await retried(F.ProvisionGreen, { release });
+    expect(provisioned.ok).toBe(true);
+    return { release, colours: provisioned.value as Colours };
+  }
+
+  /** One weight step as the workflow runs it: set, bake (watch, then the timer's end), gate. */
+  async function shiftStep(
+    released: { release: RegisteredRelease; colours: Colours },
+    step: WeightStep,
+  ) {
+    expect((await retried(F.SetWeight, { ...released, step })).ok).toBe(true);
+    if (step.bakeSeconds > 0) {
+      await ok(
+        recorder.invoke(F.StartBake, { ...released, step, taskToken: `token-${step.index}` }),
+      );
+      await ok(recorder.invoke(F.EndBake, { ...released, step }));
+    }
+    expect((await retried(F.CheckGates, { ...released, step })).ok).toBe(true);
+  }
+
+  function albTarget(name: 'web' | 'api'): AlbListenerTargetConfig {
+    const target = recorder.albServices.find((service) => service.name === name)?.target;
+    if (target?.kind !== 'alb-listener') throw new Error(`no ALB service ${name}`);
+    return target as AlbListenerTargetConfig;
+  }
+
   beforeAll(async () => {
     recorder = await startStepRecorder();
 
@@ -117,9 +173,18 @@ describe('each step function’s IAM actions', () => {
       expect((await retried(F.CheckGates, { ...good, step })).ok).toBe(true);
     }
     // Someone put the alias back on blue after the last step: finalize puts it on green.
+    // Blue keeps provisioned concurrency, which finalize prices for the warm window.
     recorder.fake.alias = { version: good.colours.blue, weights: {}, revision: 99 };
+    recorder.fake.provisioned = { [good.colours.blue]: 2 };
     expect((await retried(F.Finalize, good)).ok).toBe(true);
     expect(recorder.fake.alias.version).toBe(good.colours.green);
+    // Its teardown comes while the queued release is in flight, without colours yet: deferred.
+    const goodIdle = {
+      service: 'checkout',
+      releaseId: good.release.releaseId,
+      colour: good.colours.blue,
+    };
+    expect(await ok(recorder.invoke(F.Teardown, goodIdle))).toMatchObject({ outcome: 'deferred' });
 
     // An event the registry refuses.
     const invalid = await recorder.invoke(F.Register, {
@@ -210,6 +275,44 @@ describe('each step function’s IAM actions', () => {
       }),
     );
 
+    // A metric gate without data holds the weight, is retried with the same answer, and
+    // rolls back as inconclusive once its holds run out; then one with green worse than blue.
+    const quiet = await startRelease('1.0.8');
+    expect((await recorder.invoke(F.TestGreen, quiet)).ok).toBe(true);
+    const quietStep = quiet.release.plan[0] as WeightStep;
+    expect((await recorder.invoke(F.SetWeight, { ...quiet, step: quietStep })).ok).toBe(true);
+    recorder.fake.metricData = {};
+    const held = await ok<{ verdict: string; holdSeconds: number }>(
+      retried(F.CheckGates, { ...quiet, step: quietStep }),
+    );
+    expect(held).toMatchObject({ verdict: 'hold', holds: 1 });
+    const expired = await recorder.invoke(F.CheckGates, {
+      ...quiet,
+      step: quietStep,
+      gate: { ...held, holdSeconds: 60 },
+    });
+    expect((expired.value as Error).name).toBe('GateInconclusive');
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: quiet.release,
+        failure: { Error: 'GateInconclusive', Cause: 'no data' },
+      }),
+    );
+    const worse = await startRelease('1.0.9');
+    expect((await recorder.invoke(F.TestGreen, worse)).ok).toBe(true);
+    const worseStep = worse.release.plan[0] as WeightStep;
+    expect((await recorder.invoke(F.SetWeight, { ...worse, step: worseStep })).ok).toBe(true);
+    recorder.fake.metricData = { ...healthyMetrics(), green_failures: [50] };
+    const failedGate = await recorder.invoke(F.CheckGates, { ...worse, step: worseStep });
+    expect((failedGate.value as Error).name).toBe('MetricGateFailed');
+    recorder.fake.metricData = healthyMetrics();
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: worse.release,
+        failure: { Error: 'MetricGateFailed', Cause: 'green worse than blue' },
+      }),
+    );
+
     // A gate alarm is already firing when the first bake starts: the watch cuts it short.
     const gated = await startRelease('1.0.3');
     expect((await recorder.invoke(F.TestGreen, gated)).ok).toBe(true);
@@ -245,9 +348,10 @@ describe('each step function’s IAM actions', () => {
       statusCode: 401,
     });
     await ok(recorder.invoke(F.RequestApproval, waitFor('before-shift', 'approval-3')));
-    const [allAtOnce] = approved.release.plan as WeightStep[];
-    expect((await recorder.invoke(F.SetWeight, { ...approved, step: allAtOnce })).ok).toBe(true);
-    expect((await recorder.invoke(F.CheckGates, { ...approved, step: allAtOnce })).ok).toBe(true);
+    for (const step of approved.release.plan) {
+      expect((await recorder.invoke(F.SetWeight, { ...approved, step })).ok).toBe(true);
+      expect((await recorder.invoke(F.CheckGates, { ...approved, step })).ok).toBe(true);
+    }
     await ok(recorder.invoke(F.RequestApproval, waitFor('before-finalize', 'final-1')));
     expect(
       await ok(retried(F.ApprovalTimeout, { release: approved.release, stage: 'before-finalize' })),
@@ -336,6 +440,119 @@ describe('each step function’s IAM actions', () => {
         failure: { Error: 'OperatorAborted', Cause: 'Aborted by dana' },
       }),
     );
+
+    recorder.fake.alarmState = 'OK';
+
+    // ALB services. Each first release finds its test site on blue (provisioning points it at
+    // green), finds it moved back before its smoke checks, and finds the production forward
+    // moved back before finalize; each second release is rolled back after its first step.
+    const shippedAlb: Record<string, { release: RegisteredRelease; colours: Colours }> = {};
+    for (const name of ['web', 'api'] as const) {
+      const target = albTarget(name);
+      const testSite = target.testRuleArn ?? target.testListenerArn;
+      const production = target.ruleArn ?? target.listenerArn;
+      const { a, b } = { a: target.slots.a.targetGroupArn, b: target.slots.b.targetGroupArn };
+
+      const shipped = await startAlbRelease(name, '2.0.0');
+      shippedAlb[name] = shipped;
+      expect(shipped.colours).toEqual({ blue: 'a', green: 'b' });
+      expect(recorder.alb.forwards.get(testSite)).toEqual([{ targetGroupArn: b, weight: 1 }]);
+      forwardOnly(recorder.alb, testSite, a);
+      expect((await retried(F.TestGreen, shipped)).ok).toBe(true);
+      for (const step of shipped.release.plan) await shiftStep(shipped, step);
+      forwardOnly(recorder.alb, production, a);
+      // The schedule exists already (a finalize retried after it was made): the teardown time
+      // is that schedule's, long past, so the sweeper finds the idle slot whenever it runs.
+      recorder.fake.scheduleExists = true;
+      expect((await retried(F.Finalize, shipped)).ok).toBe(true);
+      recorder.fake.scheduleExists = false;
+      expect(recorder.alb.forwards.get(production)).toEqual([
+        { targetGroupArn: a, weight: 0 },
+        { targetGroupArn: b, weight: 100 },
+      ]);
+
+      const rolled = await startAlbRelease(name, '2.1.0');
+      expect(rolled.colours).toEqual({ blue: 'b', green: 'a' });
+      expect((await recorder.invoke(F.TestGreen, rolled)).ok).toBe(true);
+      await ok(recorder.invoke(F.SetWeight, { ...rolled, step: rolled.release.plan[0] }));
+      await retried(F.Rollback, {
+        release: rolled.release,
+        failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors in ALARM' },
+      });
+      expect(recorder.alb.forwards.get(production)).toEqual([
+        { targetGroupArn: b, weight: 100 },
+        { targetGroupArn: a, weight: 0 },
+      ]);
+    }
+    // One revision per release, each registered once despite the retried provisioning.
+    expect(recorder.alb.taskDefinitions.map((td) => `${td.family}:${td.revision}`)).toEqual([
+      'web-web:1',
+      'api-web:1',
+      'web-web:2',
+      'web-web:3',
+      'api-web:2',
+      'api-web:3',
+    ]);
+    const webShipped = shippedAlb.web;
+    const apiShipped = shippedAlb.api;
+    if (webShipped === undefined || apiShipped === undefined) throw new Error('no ALB releases');
+
+    // Nothing in flight now: the first release's teardown removes its provisioned concurrency
+    // and the versions beyond retention; retried, it finds it settled and does nothing.
+    const tornDown = await ok<TeardownOutcome>(retried(F.Teardown, goodIdle));
+    expect(tornDown.outcome).toBe('torn-down');
+    expect(tornDown.actions).toContain(
+      `Removed provisioned concurrency 2 from version ${good.colours.blue}`,
+    );
+    expect(await ok(recorder.invoke(F.Teardown, goodIdle))).toMatchObject({ outcome: 'settled' });
+
+    // The ALB releases' idle slot a (their blue) was sized up again as the rolled-back green.
+    // While sticky clients may come back (an hour), web's teardown is deferred, and so is each
+    // slot the sweeper finds; once the slots drain at once, api's teardown scales its slot to
+    // zero, and retried finds it settled.
+    const webIdle = { service: 'web', releaseId: webShipped.release.releaseId, colour: 'a' };
+    const apiIdle = { service: 'api', releaseId: apiShipped.release.releaseId, colour: 'a' };
+    const draining = await retried(F.Teardown, webIdle);
+    expect((draining.value as Error).name).toBe('TeardownDeferred');
+    const stillDraining = await ok<SweepOutcome>(recorder.invoke(F.Sweeper, {}));
+    expect(stillDraining.swept).toEqual([]);
+    expect(stillDraining.failed.map((f) => [f.releaseId, f.error.split(':')[0]])).toEqual([
+      [webIdle.releaseId, 'TeardownDeferred'],
+      [apiIdle.releaseId, 'TeardownDeferred'],
+    ]);
+    recorder.alb.targetGroupAttributes = [
+      { Key: 'deregistration_delay.timeout_seconds', Value: '0' },
+    ];
+    expect(await ok(retried(F.Teardown, apiIdle))).toMatchObject({ outcome: 'torn-down' });
+    expect(recorder.alb.services.get('api-a')?.desiredCount).toBe(0);
+    expect(await ok(recorder.invoke(F.Teardown, apiIdle))).toMatchObject({ outcome: 'settled' });
+
+    // Another good release, whose finalize is retried after its schedule was made.
+    recorder.fake.alarmState = 'OK';
+    const later = await startRelease('1.0.10');
+    expect((await recorder.invoke(F.TestGreen, later)).ok).toBe(true);
+    for (const step of later.release.plan) {
+      expect((await recorder.invoke(F.SetWeight, { ...later, step })).ok).toBe(true);
+      if (step.bakeSeconds > 0) {
+        await ok(recorder.invoke(F.StartBake, { ...later, step, taskToken: 'token-4' }));
+        await ok(recorder.invoke(F.EndBake, { ...later, step }));
+      }
+      expect((await recorder.invoke(F.CheckGates, { ...later, step })).ok).toBe(true);
+    }
+    recorder.fake.scheduleExists = true;
+    expect((await recorder.invoke(F.Finalize, later)).ok).toBe(true);
+
+    // The later release's schedule was lost; its blue kept provisioned concurrency, and web's
+    // idle slot was never torn down: the sweeper takes both down.
+    recorder.fake.provisioned = { [later.colours.blue]: 1 };
+    const sweep = await ok<SweepOutcome>(recorder.invoke(F.Sweeper, {}));
+    expect(sweep.swept.map((s) => [s.releaseId, s.outcome])).toEqual([
+      [later.release.releaseId, 'torn-down'],
+      [webIdle.releaseId, 'torn-down'],
+    ]);
+    expect(sweep.failed).toEqual([]);
+    expect(recorder.fake.provisioned).toEqual({});
+    expect(recorder.alb.services.get('web-a')?.desiredCount).toBe(0);
   }, 60_000);
 
   afterAll(async () => {

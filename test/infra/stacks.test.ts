@@ -8,7 +8,7 @@ import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
 import { greenlightNames } from '../../src/infra/names.ts';
-import { wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
+import { sweeperSchedule, wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
 import { calledActions, functionGrants } from '../../src/infra/permissions.ts';
 import { matchesPattern } from '../../src/local/event-pattern.ts';
 import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
@@ -27,6 +27,20 @@ const account = '123456789012';
 const stage = 'test';
 const names = greenlightNames(stage);
 
+const elb = `arn:aws:elasticloadbalancing:${region}:${account}`;
+const shopArns = {
+  listener: `${elb}:listener/app/shop/0123456789abcdef/1111111111111111`,
+  testListener: `${elb}:listener/app/shop/0123456789abcdef/2222222222222222`,
+  groupA: `${elb}:targetgroup/shop-a/aaaaaaaaaaaaaaaa`,
+  groupB: `${elb}:targetgroup/shop-b/bbbbbbbbbbbbbbbb`,
+  taskRole: `arn:aws:iam::${account}:role/shop-task`,
+  services: [
+    `arn:aws:ecs:${region}:${account}:service/shop/shop-a`,
+    `arn:aws:ecs:${region}:${account}:service/shop/shop-b`,
+  ],
+  family: `arn:aws:ecs:${region}:${account}:task-definition/shop-web:*`,
+};
+
 const config: GreenlightDeployConfig = {
   services: [
     {
@@ -40,6 +54,28 @@ const config: GreenlightDeployConfig = {
       },
       alarms: ['checkout-errors'],
       approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['U0DANA'] },
+      metricGates: [{ name: 'errors', metric: 'error-rate', maxAboveBlue: 1 }],
+    },
+    {
+      name: 'shop',
+      target: {
+        kind: 'alb-listener',
+        listenerArn: shopArns.listener,
+        testListenerArn: shopArns.testListener,
+        testUrl: 'http://internal-shop.example:8443',
+        slots: {
+          a: { targetGroupArn: shopArns.groupA, ecs: { cluster: 'shop', service: 'shop-a' } },
+          b: { targetGroupArn: shopArns.groupB, ecs: { cluster: 'shop', service: 'shop-b' } },
+        },
+        containerName: 'web',
+        taskDefinitionFamily: 'shop-web',
+        passRoles: [shopArns.taskRole],
+      },
+      strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 60 } },
+      defaultStrategy: 'canary',
+      // ECS pulls the image with the task's execution role: nothing for greenlight to read.
+      artifacts: { imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/shop-web`] },
+      alarms: ['shop-target-5xx'],
     },
   ],
   ci: { principals: [`arn:aws:iam::${account}:role/greenlight-ci`] },
@@ -82,7 +118,9 @@ const arnTemplates: Record<string, (name: string, inputs: Record<string, unknown
   'aws:iam/role:Role': (n) => `arn:aws:iam::${account}:role/${n}`,
   'aws:cloudwatch/eventBus:EventBus': (n) => `arn:aws:events:${region}:${account}:event-bus/${n}`,
   'aws:cloudwatch/eventRule:EventRule': (n, i) =>
-    `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
+    i.eventBusName === undefined
+      ? `arn:aws:events:${region}:${account}:rule/${n}`
+      : `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
   'aws:sqs/queue:Queue': (n) => `arn:aws:sqs:${region}:${account}:${n}`,
   'aws:sfn/stateMachine:StateMachine': (n) =>
     `arn:aws:states:${region}:${account}:stateMachine:${n}`,
@@ -106,6 +144,14 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     );
     if (!found) throw new Error(`no ${type} named ${name}`);
     return found;
+  };
+  /** The Lambda permission that lets something invoke `fn`: one per function at most. */
+  const permissionFor = (fn: GreenlightFunction) => {
+    const found = ofType('aws:lambda/permission:Permission').filter(
+      (r) => r.inputs.function === names.functionName(fn),
+    );
+    expect(found).toHaveLength(1);
+    return found[0] as Recorded;
   };
   const policyOf = (resource: Recorded, field = 'policy') =>
     JSON.parse(String(resource.inputs[field])) as PolicyDocument;
@@ -234,7 +280,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     }
 
     const targets = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
-      (target) => target.inputs.rule === names.releaseRule,
+      (t) => t.inputs.rule === names.releaseRule,
     );
     expect(targets).toHaveLength(1);
     const machineArn = `arn:aws:states:${region}:${account}:stateMachine:${names.stateMachine}`;
@@ -283,7 +329,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       deadLetterConfig: { arn: `arn:aws:sqs:${region}:${account}:${names.deadLetterQueue}` },
     });
     expect(target?.inputs.roleArn).toBeUndefined();
-    expect(one('aws:lambda/permission:Permission', undefined).inputs).toMatchObject({
+    expect(permissionFor(GreenlightFunction.Operator).inputs).toMatchObject({
       action: 'lambda:InvokeFunction',
       function: names.functionName(GreenlightFunction.Operator),
       principal: 'events.amazonaws.com',
@@ -342,6 +388,9 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
           GREENLIGHT_BUS_NAME: names.bus,
           GREENLIGHT_SERVICES: JSON.stringify(config.services),
+          GREENLIGHT_SCHEDULE_GROUP: names.scheduleGroup,
+          GREENLIGHT_SCHEDULER_ROLE_ARN: roleArn(names.roleName('scheduler')),
+          GREENLIGHT_TEARDOWN_FUNCTION_ARN: `arn:aws:lambda:${region}:${account}:function:${names.functionName('teardown')}`,
           POWERTOOLS_SERVICE_NAME: 'greenlight',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
@@ -382,11 +431,19 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       `arn:aws:lambda:${region}:${account}:function:checkout`,
       `arn:aws:lambda:${region}:${account}:function:checkout:*`,
       `arn:aws:cloudwatch:${region}:${account}:alarm:checkout-errors`,
+      `arn:aws:cloudwatch:${region}:${account}:alarm:shop-target-5xx`,
+      shopArns.listener,
+      shopArns.testListener,
+      ...shopArns.services,
+      shopArns.family,
+      shopArns.taskRole,
       'arn:aws:s3:::acme-artifacts/*',
       `arn:aws:ecr:${region}:${account}:repository/checkout`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
       `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
+      `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
+      roleArn(names.roleName('scheduler')),
       ...Object.values(GreenlightFunction).map(
         (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
       ),
@@ -400,6 +457,45 @@ describe('greenlight stacks (Pulumi mocks)', () => {
         }
       }
     }
+  });
+
+  it('scopes ALB writes: the test listener for provisioning and tests, the production one for traffic', () => {
+    const statementOf = (fn: ReleaseFunction, action: string) =>
+      rolePolicy(names.roleName(fn)).Statement.find((statement) =>
+        statement.Action.includes(action),
+      );
+    for (const fn of [ReleaseFunction.ProvisionGreen, ReleaseFunction.TestGreen]) {
+      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+        shopArns.testListener,
+      ]);
+    }
+    for (const fn of [
+      ReleaseFunction.SetWeight,
+      ReleaseFunction.Finalize,
+      ReleaseFunction.Rollback,
+    ]) {
+      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+        shopArns.listener,
+      ]);
+    }
+    const provision = ReleaseFunction.ProvisionGreen;
+    expect(statementOf(provision, 'ecs:UpdateService')?.Resource).toEqual(shopArns.services);
+    expect(statementOf(provision, 'ecs:RegisterTaskDefinition')?.Resource).toEqual([
+      shopArns.family,
+    ]);
+    expect(statementOf(provision, 'ecs:TagResource')).toMatchObject({
+      Resource: [shopArns.family],
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    });
+    expect(statementOf(provision, 'iam:PassRole')).toMatchObject({
+      Resource: [shopArns.taskRole],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    });
+    expect(statementOf(provision, 'ecr:BatchGetImage')?.Resource).toEqual([
+      `arn:aws:ecr:${region}:${account}:repository/checkout`,
+    ]);
+    const sids = rolePolicy(names.roleName(provision)).Statement.map((statement) => statement.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
   });
 
   it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {
@@ -477,6 +573,23 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   it('creates the teardown schedule group and the role only its schedules can assume', () => {
     one('aws:scheduler/scheduleGroup:ScheduleGroup', names.scheduleGroup);
     const role = one('aws:iam/role:Role', names.roleName('scheduler'));
+    // Its one permission: invoke the teardown function.
+    expect(rolePolicy(names.roleName('scheduler')).Statement).toEqual([
+      expect.objectContaining({
+        Action: ['lambda:InvokeFunction'],
+        Resource: [
+          `arn:aws:lambda:${region}:${account}:function:${names.functionName('teardown')}`,
+        ],
+      }),
+    ]);
+    // Finalize may hand that role to Scheduler and to nothing else.
+    const passRole = rolePolicy(names.roleName('finalize')).Statement.find((s) =>
+      s.Action.includes('iam:PassRole'),
+    );
+    expect(passRole).toMatchObject({
+      Resource: [roleArn(names.roleName('scheduler'))],
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
     expect(policyOf(role, 'assumeRolePolicy').Statement[0]).toMatchObject({
       Principal: { Service: 'scheduler.amazonaws.com' },
       Condition: {
@@ -485,6 +598,22 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           'aws:SourceArn': `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
         },
       },
+    });
+  });
+
+  it('runs the sweeper daily from a rule that alone may invoke it', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.sweeperRule);
+    expect(rule.inputs.scheduleExpression).toBe(sweeperSchedule.expression);
+    const sweeperArn = `arn:aws:lambda:${region}:${account}:function:${names.functionName('sweeper')}`;
+    const target = ofType('aws:cloudwatch/eventTarget:EventTarget').find(
+      (t) => t.inputs.rule === names.sweeperRule,
+    );
+    expect(target?.inputs.arn).toBe(sweeperArn);
+    expect(permissionFor(GreenlightFunction.Sweeper).inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      function: names.functionName('sweeper'),
+      principal: 'events.amazonaws.com',
+      sourceArn: `arn:aws:events:${region}:${account}:rule/${names.sweeperRule}`,
     });
   });
 

@@ -1,22 +1,36 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
   type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  DeleteFunctionCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
+  ListAliasesCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -36,6 +50,7 @@ import { startLocalSlack } from '../../src/local/slack-standin.ts';
 import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
 import { createOperatorDependencies } from '../../src/runtime/operator-dependencies.ts';
 import { createStepHandler, logger, type Step } from '../../src/runtime/step-handler.ts';
+import { createTeardownDependencies } from '../../src/runtime/teardown-dependencies.ts';
 import {
   createApprovalStepDependencies,
   createInteractionDependencies,
@@ -53,15 +68,18 @@ import { requestApprovalStep } from '../../src/steps/request-approval.ts';
 import { rollbackStep } from '../../src/steps/rollback.ts';
 import { setWeightStep } from '../../src/steps/set-weight.ts';
 import { startBakeStep } from '../../src/steps/start-bake.ts';
+import { sweeperStep } from '../../src/steps/sweeper.ts';
+import { teardownStep } from '../../src/steps/teardown.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
 import { startDynalite } from '../support/dynalite.ts';
+import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
 
 /**
  * Runs every step handler, as Lambda would (createStepHandler over the real step, real
  * adapters from createDependencies), and records each AWS request it sends as the IAM action
  * AWS authorizes it with. DynamoDB is dynalite, so the ledger, the lock and Powertools
- * idempotency behave for real; Lambda, CloudWatch and EventBridge are aws-sdk-client-mock
- * fakes scripted per scenario.
+ * idempotency behave for real; Lambda, CloudWatch, EventBridge, ELBv2 and ECS are
+ * aws-sdk-client-mock fakes scripted per scenario, and ALB smoke checks reach a local server.
  */
 
 /** SDK command → IAM action, where the action is not simply the command's name. */
@@ -100,8 +118,11 @@ const builders: Record<
   [GreenlightFunction.EndBake]: stepWith(endBakeStep),
   [GreenlightFunction.BakeTick]: stepWith(bakeTickStep),
   [GreenlightFunction.CheckGates]: stepWith(checkGatesStep),
-  [GreenlightFunction.Finalize]: stepWith(finalizeStep),
+  // Finalize, teardown and sweeper work through the teardown ports too.
+  [GreenlightFunction.Finalize]: stepWith(finalizeStep, createTeardownDependencies),
   [GreenlightFunction.Rollback]: stepWith(rollbackStep),
+  [GreenlightFunction.Teardown]: stepWith(teardownStep, createTeardownDependencies),
+  [GreenlightFunction.Sweeper]: stepWith(sweeperStep, createTeardownDependencies),
   [GreenlightFunction.RequestApproval]: stepWith(
     requestApprovalStep,
     createApprovalStepDependencies,
@@ -137,8 +158,11 @@ export const recordedService: ServiceConfigInput = {
   strategies: {
     canary: { type: 'canary', percent: 10, bakeSeconds: 60 },
     // A human says go in Slack, before traffic moves and before finalize.
+    // A canary: the metric gate compares green with blue, which all-at-once leaves no traffic.
     approved: {
-      type: 'all-at-once',
+      type: 'canary',
+      percent: 10,
+      bakeSeconds: 60,
       approval: {
         type: 'slack',
         channel: 'C0RELEASES',
@@ -149,8 +173,13 @@ export const recordedService: ServiceConfigInput = {
   },
   defaultStrategy: 'canary',
   artifacts: { s3Buckets: ['acme-artifacts'] },
-  alarms: ['checkout-errors'],
+  alarms: [{ name: 'checkout-errors', scope: 'service' }],
+  metricGates: [
+    { name: 'errors', metric: 'error-rate', maxAboveBlue: 1, minSamples: 100, maxHoldSeconds: 60 },
+  ],
   tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
+  // No warm window: a teardown may run as soon as its release is finalized.
+  warmWindowSeconds: 0,
 };
 
 /** What the fake AWS answers; scenarios change it between steps. */
@@ -163,13 +192,30 @@ interface FakeAws {
   refuseNextArtifact: boolean;
   greenAnswers: number;
   alarmState: 'OK' | 'ALARM' | 'missing';
+  /** Provisioned concurrency by version. */
+  provisioned: Record<string, number>;
+  /** CreateSchedule finds the schedule there already (a retried finalize). */
+  scheduleExists: boolean;
+  /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
+  metricData: Record<string, number[]>;
 }
+
+/** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
+export const healthyMetrics = (): Record<string, number[]> => ({
+  green_failures: [0],
+  green_requests: [500],
+  blue_failures: [0],
+  blue_requests: [4500],
+});
 
 export interface StepRecorder {
   /** Invokes one function's handler; returns its result or the error it threw. */
   invoke(fn: GreenlightFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
   actions: Record<GreenlightFunction, Set<string>>;
+  /** The ALB services' world (`web` through listeners, `api` through rules). */
+  alb: FakeAlb;
+  albServices: ServiceConfigInput[];
   /** The Slack Web API stand-in the approval functions talk to. */
   slack: LocalSlack;
   /** The SFN mock, to script a callback's answer (a task that stopped waiting). */
@@ -192,11 +238,24 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   // Verdicts are logged at WARN on purpose; here they are expected, not news.
   const logLevel = logger.getLevelName();
   logger.setLogLevel('SILENT');
+  // What the ALB services' test listeners answer: every smoke check passes.
+  const smoke = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  await new Promise<void>((resolve) => smoke.listen(0, '127.0.0.1', resolve));
+  const albServices = recordedAlbServices(
+    `http://127.0.0.1:${(smoke.address() as AddressInfo).port}`,
+  );
   const env = {
     GREENLIGHT_LEDGER_TABLE: 'ledger',
     GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
     GREENLIGHT_BUS_NAME: 'greenlight',
-    GREENLIGHT_SERVICES: JSON.stringify([recordedService]),
+    GREENLIGHT_SERVICES: JSON.stringify([recordedService, ...albServices]),
+    GREENLIGHT_SCHEDULE_GROUP: 'greenlight-test',
+    GREENLIGHT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/greenlight-test-scheduler',
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN:
+      'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-test-teardown',
     SLACK_BOT_TOKEN: 'xoxb-recorder',
     SLACK_SIGNING_SECRET: slackSigningSecret,
     SLACK_API_URL: slack.apiUrl,
@@ -213,11 +272,24 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     refuseNextArtifact: false,
     greenAnswers: 200,
     alarmState: 'OK',
+    provisioned: {},
+    scheduleExists: false,
+    metricData: healthyMetrics(),
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
   const eventbridge = mockClient(EventBridgeClient);
   const sfn = mockClient(SFNClient);
+  const alb = aFakeAlb(albServices);
+  const { elbv2, ecs } = mockAlbClients(alb, albServices);
+  const scheduler = mockClient(SchedulerClient);
+  scheduler.on(CreateScheduleCommand).callsFake(() => {
+    if (fake.scheduleExists) {
+      throw new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} });
+    }
+    return { ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/x' };
+  });
+  scheduler.on(GetScheduleCommand).resolves({ ScheduleExpression: 'at(2026-11-21T10:15:00)' });
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   const aliasView = () => ({
@@ -269,6 +341,23 @@ export async function startStepRecorder(): Promise<StepRecorder> {
         return aliasView();
       },
     );
+  lambda.on(ListAliasesCommand).callsFake(() => ({ Aliases: [{ Name: 'live', ...aliasView() }] }));
+  lambda.on(ListProvisionedConcurrencyConfigsCommand).callsFake(() => ({
+    ProvisionedConcurrencyConfigs: Object.entries(fake.provisioned).map(([version, count]) => ({
+      FunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:checkout:${version}`,
+      RequestedProvisionedConcurrentExecutions: count,
+    })),
+  }));
+  lambda
+    .on(DeleteProvisionedConcurrencyConfigCommand)
+    .callsFake((input: { Qualifier?: string }) => {
+      delete fake.provisioned[input.Qualifier ?? ''];
+      return {};
+    });
+  lambda.on(DeleteFunctionCommand).callsFake((input: { Qualifier?: string }) => {
+    fake.versions = fake.versions.filter((v) => v.Version !== input.Qualifier);
+    return {};
+  });
   lambda.on(InvokeCommand).callsFake(() => ({
     StatusCode: 200,
     Payload: new TextEncoder().encode(JSON.stringify({ statusCode: fake.greenAnswers })),
@@ -287,6 +376,17 @@ export async function startStepRecorder(): Promise<StepRecorder> {
             ],
     }),
   );
+  cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: (input.MetricDataQueries ?? []).map((query) => {
+      const values = fake.metricData[query.Id ?? ''] ?? [];
+      return {
+        Id: query.Id,
+        Timestamps: values.map(() => new Date('2026-11-21T10:00:00Z')),
+        Values: values,
+        StatusCode: 'Complete',
+      };
+    }),
+  }));
   let eventIds = 0;
   eventbridge.on(PutEventsCommand).callsFake((input: { Entries?: unknown[] }) => ({
     FailedEntryCount: 0,
@@ -317,10 +417,15 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     ['cloudwatch', cloudwatch],
     ['events', eventbridge],
     ['sfn', sfn],
+    ['elasticloadbalancing', elbv2],
+    ['ecs', ecs],
+    ['scheduler', scheduler],
   ] as const;
   let requestCount = 0;
   return {
     fake,
+    alb,
+    albServices,
     actions,
     slack: slack.slack,
     sfn,
@@ -350,6 +455,8 @@ export async function startStepRecorder(): Promise<StepRecorder> {
       process.env = saved;
       logger.setLogLevel(logLevel);
       await slack.close();
+      smoke.closeAllConnections();
+      await new Promise((resolve) => smoke.close(resolve));
       await dynalite.close();
     },
   };

@@ -1,6 +1,11 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ReleasePhase } from '../../src/core/phases.ts';
-import type { ReleaseRecord, ReleaseSpec } from '../../src/core/records.ts';
+import {
+  type IdleColourRecord,
+  IdleColourState,
+  type ReleaseRecord,
+  type ReleaseSpec,
+} from '../../src/core/records.ts';
 import {
   ReleaseRequestedDetailType,
   type ReleaseRequestedV1Input,
@@ -133,4 +138,22 @@ export function aReleaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseR
 
 export function aReleaseState(overrides: Partial<ReleaseState> = {}): ReleaseState {
   return { phase: ReleasePhase.Requested, stepIndex: -1, greenPercent: 0, ...overrides };
+}
+
+/**
+ * The idle colour a release finalized at 10:00 left warm: Lambda version 3 (blue), version 4
+ * live, a 15-minute window ending 10:15.
+ */
+export function anIdleColour(overrides: Partial<IdleColourRecord> = {}): IdleColourRecord {
+  return {
+    colour: '3',
+    live: '4',
+    idleSince: '2026-11-21T10:00:00.000Z',
+    teardownAt: '2026-11-21T10:15:00.000Z',
+    schedule: 'teardown-checkout-1-4-2-a1-0123456789',
+    state: IdleColourState.Warm,
+    reason: 'Teardown scheduled for 2026-11-21T10:15:00.000Z',
+    cost: { hourlyUsd: 0, basis: 'no provisioned concurrency: no cost while idle' },
+    ...overrides,
+  };
 }

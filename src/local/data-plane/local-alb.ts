@@ -26,6 +26,13 @@ export interface LocalAlbOptions {
 }
 
 export interface DemoShopOptions {
+  /**
+   * Names the load balancer, cluster, target groups and ECS services (`<name>-a`, `<name>-b`),
+   * the task definition family (`<name>-web`) and the alarm (`<name>-target-5xx`), so that one
+   * local cloud can hold several shops.
+   * @default 'shop'
+   */
+  name?: string;
   /** Port of the production listener's router. @default 0 (any free port) */
   productionPort?: number;
   /** Port of the test listener's router. @default 0 */
@@ -38,6 +45,11 @@ export interface DemoShopOptions {
   deregistrationDelaySeconds?: number;
   /** Environment of the shop-web container (e.g. GREENLIGHT_FAIL_AFTER_REQUESTS). */
   environment?: Record<string, string>;
+  /**
+   * Turns on lb_cookie stickiness for this long on both target groups. Only the attributes
+   * greenlight reads change (warnings, drain time); the local router does not pin clients.
+   */
+  stickinessSeconds?: number;
 }
 
 /** An ALB slot exactly as AlbListenerTargetConfig's `slots.a` / `slots.b` want it. */
@@ -47,6 +59,8 @@ export interface DemoShopSlot {
 }
 
 export interface DemoShop {
+  /** The shop's name, which its resources are named after (DemoShopOptions.name). */
+  name: string;
   loadBalancerArn: string;
   listenerArn: string;
   testListenerArn: string;
@@ -115,18 +129,23 @@ export async function startLocalAlb(options: LocalAlbOptions) {
   }
 
   /**
-   * Seeds the demo web service `shop`: one load balancer; target groups shop-a (blue, in the
-   * production listener's forward) and shop-b (green, behind the test listener); ECS services
-   * shop-a (running `blueImage`) and shop-b (0 tasks); a router per listener. Resolves when
-   * blue's tasks are healthy and take traffic.
+   * Seeds the demo web service `shop` (or `name`): one load balancer; target groups shop-a
+   * (blue, in the production listener's forward) and shop-b (green, behind the test listener);
+   * ECS services shop-a (running `blueImage`) and shop-b (0 tasks); a router per listener.
+   * Resolves when blue's tasks are healthy and take traffic.
    */
   async function seedDemoShop(seed: DemoShopOptions = {}): Promise<DemoShop> {
-    const { loadBalancerArn } = elbv2.createLoadBalancer({ name: DemoShop.loadBalancer });
-    const targetGroup = (name: string) =>
+    const name = seed.name ?? DemoShop.loadBalancer;
+    const family = name === DemoShop.loadBalancer ? DemoShop.family : `${name}-web`;
+    const { loadBalancerArn } = elbv2.createLoadBalancer({ name });
+    const targetGroup = (groupName: string) =>
       elbv2.createTargetGroup({
-        name,
+        name: groupName,
         port: DemoShop.containerPort,
         deregistrationDelaySeconds: seed.deregistrationDelaySeconds ?? 2,
+        ...(seed.stickinessSeconds === undefined
+          ? {}
+          : { stickiness: true, stickinessDurationSeconds: seed.stickinessSeconds }),
         healthCheck: {
           path: '/health',
           intervalSeconds: 5,
@@ -135,8 +154,8 @@ export async function startLocalAlb(options: LocalAlbOptions) {
           unhealthyThresholdCount: 2,
         },
       }).targetGroupArn;
-    const a = targetGroup('shop-a');
-    const b = targetGroup('shop-b');
+    const a = targetGroup(`${name}-a`);
+    const b = targetGroup(`${name}-b`);
     const { listenerArn } = elbv2.createListener({
       loadBalancerArn,
       port: 80,
@@ -147,13 +166,13 @@ export async function startLocalAlb(options: LocalAlbOptions) {
       port: 8443,
       forward: [{ targetGroupArn: b, weight: 1 }],
     });
-    ecs.createCluster(DemoShop.cluster);
+    ecs.createCluster(name);
     const environment = Object.entries(seed.environment ?? {}).map(([name, value]) => ({
       name,
       value,
     }));
     const { taskDefinitionArn } = ecs.registerTaskDefinition({
-      family: DemoShop.family,
+      family,
       cpu: '256',
       memory: '512',
       containerDefinitions: [
@@ -165,15 +184,15 @@ export async function startLocalAlb(options: LocalAlbOptions) {
           environment,
         },
       ],
-      tags: [{ key: 'service', value: 'shop' }],
+      tags: [{ key: 'service', value: name }],
     });
-    for (const [name, targetGroupArn, desiredCount] of [
-      ['shop-a', a, seed.desiredCount ?? 2],
-      ['shop-b', b, 0],
+    for (const [serviceName, targetGroupArn, desiredCount] of [
+      [`${name}-a`, a, seed.desiredCount ?? 2],
+      [`${name}-b`, b, 0],
     ] as const) {
       ecs.createService({
-        cluster: DemoShop.cluster,
-        serviceName: name,
+        cluster: name,
+        serviceName,
         taskDefinition: taskDefinitionArn,
         desiredCount,
         loadBalancer: {
@@ -185,23 +204,24 @@ export async function startLocalAlb(options: LocalAlbOptions) {
     }
     const production = await startRouter(listenerArn, seed.productionPort ?? 0);
     const test = await startRouter(testListenerArn, seed.testPort ?? 0);
-    await ecs.waitForSteadyState(DemoShop.cluster, 'shop-a', 20_000);
+    await ecs.waitForSteadyState(name, `${name}-a`, 20_000);
     return {
+      name,
       loadBalancerArn,
       listenerArn,
       testListenerArn,
       productionUrl: production.url,
       testUrl: test.url,
       slots: {
-        a: { targetGroupArn: a, ecs: { cluster: DemoShop.cluster, service: 'shop-a' } },
-        b: { targetGroupArn: b, ecs: { cluster: DemoShop.cluster, service: 'shop-b' } },
+        a: { targetGroupArn: a, ecs: { cluster: name, service: `${name}-a` } },
+        b: { targetGroupArn: b, ecs: { cluster: name, service: `${name}-b` } },
       },
       containerName: DemoShop.containerName,
       imageRepository: DemoShop.imageRepository,
-      taskDefinitionFamily: DemoShop.family,
+      taskDefinitionFamily: family,
       targetErrorsAlarm: {
-        AlarmName: DemoShop.alarmName,
-        AlarmDescription: 'Target 5xx answers behind the shop load balancer',
+        AlarmName: `${name}-target-5xx`,
+        AlarmDescription: `Target 5xx answers behind the ${name} load balancer`,
         Namespace: 'AWS/ApplicationELB',
         MetricName: 'HTTPCode_Target_5XX_Count',
         Dimensions: [

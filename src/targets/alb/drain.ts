@@ -22,20 +22,6 @@ export interface IdleScaleDownDecision {
 const defaultDeregistrationDelaySeconds = 300;
 const defaultStickinessSeconds = 86_400;
 
-/**
- * The idle colour was asked to scale down before its drain time passed. Not a GreenlightError
- * yet: its name belongs in core's ErrorName list (see the adapter's notes).
- */
-export class IdleColourStillDraining extends Error {
-  override readonly name = 'IdleColourStillDraining';
-  readonly details: Record<string, unknown>;
-
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.details = details;
-  }
-}
-
 export function attributeOf(
   attributes: readonly TargetGroupAttribute[],
   key: string,

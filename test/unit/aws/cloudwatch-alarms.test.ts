@@ -60,6 +60,50 @@ describe('CloudWatchAlarmReader.describe', () => {
     ]);
   });
 
+  it('maps what a single-metric alarm watches, and nothing for a metric-math alarm', async () => {
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'checkout-errors-green',
+          StateValue: 'OK',
+          StateReason: 'fine',
+          StateUpdatedTimestamp: new Date('2025-03-01T10:00:00.000Z'),
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [
+            { Name: 'FunctionName', Value: 'checkout' },
+            { Name: 'Resource', Value: 'checkout:live' },
+            { Name: 'ExecutedVersion', Value: '8' },
+          ],
+        },
+        {
+          AlarmName: 'checkout-error-rate',
+          StateValue: 'OK',
+          StateReason: 'fine',
+          StateUpdatedTimestamp: new Date('2025-03-01T10:00:00.000Z'),
+          Metrics: [{ Id: 'rate', Expression: 'errors / invocations' }],
+        },
+      ],
+    });
+
+    const [single, math] = await reader().describe([
+      'checkout-errors-green',
+      'checkout-error-rate',
+    ]);
+
+    expect(single).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric: 'Errors',
+      dimensions: { FunctionName: 'checkout', Resource: 'checkout:live', ExecutedVersion: '8' },
+    });
+    expect(math).toEqual({
+      name: 'checkout-error-rate',
+      state: 'OK',
+      reason: 'fine',
+      updatedAt: '2025-03-01T10:00:00.000Z',
+    });
+  });
+
   it('follows NextToken until the last page', async () => {
     cloudwatch
       .on(DescribeAlarmsCommand)

@@ -97,6 +97,92 @@ describe('formatStep', () => {
       '      detail.service: is not registered',
     );
   });
+
+  it('lists the warnings a target gave at provisioning', () => {
+    const provisioned = aStep({
+      key: 'provision',
+      at: '2026-11-21T10:00:20Z',
+      outcome: 'succeeded',
+      reason: 'Green is slot b; blue stays slot a',
+      evidence: { warnings: ['Sticky sessions on shop-a (blue): they move to green at finalize'] },
+    });
+    expect(formatStep(provisioned, undefined, plain).slice(1)).toEqual([
+      '      warning Sticky sessions on shop-a (blue): they move to green at finalize',
+    ]);
+  });
+});
+
+describe('formatStep for gates', () => {
+  it('shows a held gate with each metric gate’s verdict, window, holds and queries', () => {
+    const held = aStep({
+      key: 'gate#0#hold#2',
+      step: 'gate',
+      at: '2026-11-21T10:06:00Z',
+      outcome: 'held',
+      greenPercent: 10,
+      reason: 'Holding 60s',
+      evidence: {
+        alarms: [
+          {
+            name: 'checkout-errors',
+            state: 'OK',
+            reason: '',
+            updatedAt: '2026-11-21T10:00:00Z',
+            namespace: 'AWS/Lambda',
+            metric: 'Errors',
+            dimensions: { FunctionName: 'checkout', Resource: 'checkout:live' },
+          },
+        ],
+        metrics: [
+          {
+            gate: 'errors',
+            metric: 'error-rate',
+            verdict: 'inconclusive',
+            reason: 'green had 12 of the 100 samples needed in the last 300s',
+            green: { value: 0, samples: 12 },
+            blue: { value: 0, samples: 108 },
+            threshold: { maxAboveBlue: 1, minSamples: 100 },
+            window: { start: '2026-11-21T10:01:00Z', end: '2026-11-21T10:06:00Z' },
+            queries: [
+              {
+                id: 'green_failures',
+                colour: 'green',
+                namespace: 'AWS/Lambda',
+                metric: 'Errors',
+                dimensions: { ExecutedVersion: '8' },
+                stat: 'Sum',
+                datapoints: 0,
+              },
+              {
+                id: 'green_requests',
+                colour: 'green',
+                namespace: 'AWS/Lambda',
+                metric: 'Invocations',
+                dimensions: { ExecutedVersion: '8' },
+                stat: 'Sum',
+                value: 12,
+                datapoints: 1,
+              },
+            ],
+            holds: 1,
+            heldSeconds: 60,
+          },
+        ],
+      },
+    });
+
+    expect(formatStep(held, '2026-11-21T10:05:00Z', plain)).toEqual([
+      '  10:06:00 +1m00s  gate           held      [##------------------] 10% green Holding 60s',
+      '      alarm checkout-errors (AWS/Lambda Errors{FunctionName=checkout, Resource=checkout:live}): OK',
+      '      metric errors (error-rate): inconclusive - green had 12 of the 100 samples needed in the last 300s',
+      '        window 10:01:00-10:06:00, held 1x, 60s',
+      '        green AWS/Lambda Errors{ExecutedVersion=8} Sum = no data (0 datapoints)',
+      '        green AWS/Lambda Invocations{ExecutedVersion=8} Sum = 12 (1 datapoint)',
+    ]);
+    expect(formatStep(held, undefined, { color: true })[0]).toContain(
+      '\u001b[33mheld     \u001b[0m',
+    );
+  });
 });
 
 describe('formatTimeline', () => {

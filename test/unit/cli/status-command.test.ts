@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runStatusCommand } from '../../../src/cli/status-command.ts';
 import type { StepRecord } from '../../../src/core/records.ts';
-import { aReleaseRecord } from '../../support/builders.ts';
+import { IdleColourState } from '../../../src/core/records.ts';
+import { anIdleColour, aReleaseRecord } from '../../support/builders.ts';
 import { aContext, aStep, StoredLedger } from './fixtures.ts';
 
 const rolledBack = aReleaseRecord({
@@ -131,6 +132,73 @@ describe('runStatusCommand', () => {
     expect(JSON.parse(out.join('\n'))).toEqual({
       service: 'checkout',
       releases: [rolledBack, older],
+      warmWindow: null,
+    });
+  });
+
+  describe('the idle colour', () => {
+    const finalized = aReleaseRecord({
+      releaseId: 'checkout-1-4-3-a1-1111111111',
+      version: '1.4.3',
+      phase: 'Finalized',
+      reason: 'All traffic on green; release finalized',
+      colours: { blue: '3', green: '4' },
+      greenPercent: 100,
+      requestedAt: '2026-11-21T09:50:00Z',
+      updatedAt: '2026-11-21T10:00:00Z',
+      idle: anIdleColour({
+        cost: { hourlyUsd: 0.03, basis: 'provisioned concurrency 2 x 128 MB' },
+      }),
+    });
+    const withIdle = () =>
+      new StoredLedger([rolledBack, finalized], {
+        [rolledBack.releaseId]: steps,
+        [finalized.releaseId]: [],
+      });
+
+    it('shows when blue goes and what it costs until then', async () => {
+      const { out } = await status(['--release', finalized.releaseId], withIdle());
+      expect(out[4]).toBe(
+        '  idle       blue 3 warm until 2026-11-21T10:15:00.000Z: Teardown scheduled for 2026-11-21T10:15:00.000Z; while it runs ~$0.0300/h (provisioned concurrency 2 x 128 MB)',
+      );
+    });
+
+    it('shows when blue was torn down and what was done', async () => {
+      const tornDown = {
+        ...finalized,
+        idle: anIdleColour({
+          state: IdleColourState.TornDown,
+          settledAt: '2026-11-21T10:15:01.000Z',
+          reason: 'Removed provisioned concurrency 2 from version 3',
+        }),
+      };
+      const { out } = await status(
+        ['--release', finalized.releaseId],
+        new StoredLedger([tornDown]),
+      );
+      expect(out[4]).toBe(
+        '  idle       blue 3 torn down at 2026-11-21T10:15:01.000Z: Removed provisioned concurrency 2 from version 3',
+      );
+    });
+
+    it("says whether the service's last finalized release still rolls back in one switch", async () => {
+      const { out } = await status(['--service', 'checkout'], withIdle());
+      expect(out[3]).toBe(
+        '  warm window of 1.4.3: rollback is one switch - Blue 3 is warm until 2026-11-21T10:15:00.000Z (900s left): a rollback is one switch back',
+      );
+    });
+
+    it('gives the warm window with --json for an operator rollback to read', async () => {
+      const { out } = await status(['--service', 'checkout', '--json'], withIdle());
+      expect(JSON.parse(out.join('\n')).warmWindow).toEqual({
+        releaseId: finalized.releaseId,
+        open: true,
+        colours: { blue: '3', green: '4' },
+        state: 'warm',
+        teardownAt: '2026-11-21T10:15:00.000Z',
+        reason:
+          'Blue 3 is warm until 2026-11-21T10:15:00.000Z (900s left): a rollback is one switch back',
+      });
     });
   });
 

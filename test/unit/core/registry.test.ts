@@ -27,9 +27,11 @@ describe('parseServiceRegistry', () => {
       alarms: [],
       tests: [],
       approval: { type: 'none' },
-      warmWindowSeconds: 3600,
+      // Fifteen minutes warm: long enough to roll back in one switch, short enough to pay little.
+      warmWindowSeconds: 900,
       lockPolicy: 'queue',
     });
+    expect(service?.target).toMatchObject({ kind: 'lambda-alias', keepVersions: 3 });
   });
 
   it('lists every problem with its path in one message', () => {
@@ -85,6 +87,40 @@ describe('parseServiceRegistry', () => {
       messageOf(() => parseServiceRegistry([{ ...checkoutInput, defaultStrategy: 'linear' }])),
     ).toContain(
       'services[0].defaultStrategy: names no strategy of "checkout"; add it under "strategies" or pick one of: canary',
+    );
+  });
+
+  it('caps an ALB health deadline at what fits in the provision step, and says why', () => {
+    const arn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
+    const shop = (healthyDeadlineSeconds: number) => ({
+      ...checkoutInput,
+      name: 'shop',
+      target: {
+        kind: 'alb-listener',
+        listenerArn: `${arn}:listener/app/shop/0123456789abcdef/1111111111111111`,
+        testListenerArn: `${arn}:listener/app/shop/0123456789abcdef/2222222222222222`,
+        testUrl: 'http://internal-shop.example:8443',
+        slots: {
+          a: {
+            targetGroupArn: `${arn}:targetgroup/shop-a/aaaaaaaaaaaaaaaa`,
+            ecs: { cluster: 'shop', service: 'shop-a' },
+          },
+          b: {
+            targetGroupArn: `${arn}:targetgroup/shop-b/bbbbbbbbbbbbbbbb`,
+            ecs: { cluster: 'shop', service: 'shop-b' },
+          },
+        },
+        containerName: 'web',
+        taskDefinitionFamily: 'shop-web',
+        healthyDeadlineSeconds,
+      },
+    });
+
+    expect(parseServiceRegistry([shop(780)])[0]?.target).toMatchObject({
+      healthyDeadlineSeconds: 780,
+    });
+    expect(messageOf(() => parseServiceRegistry([shop(781)]))).toContain(
+      "services[0].target.healthyDeadlineSeconds: must be at most 780: green's health is awaited inside the provision step, which the workflow stops after 900s",
     );
   });
 
@@ -163,6 +199,62 @@ describe('parseServiceRegistry', () => {
     );
     expect(message).toContain(
       'services[1].strategies.canary.approval.stages: must have at least 1',
+    );
+  });
+
+  it('reads a gate alarm given by name as one that must watch green, and keeps an explicit scope', () => {
+    const [service] = parseServiceRegistry([
+      {
+        ...checkoutInput,
+        alarms: ['checkout-errors-green', { name: 'checkout-errors', scope: 'service' }],
+      },
+    ]);
+
+    expect(service?.alarms).toEqual([
+      { name: 'checkout-errors-green', scope: 'green' },
+      { name: 'checkout-errors', scope: 'service' },
+    ]);
+    // Parsed again (the registry travels in the functions' environment), it stays the same.
+    expect(parseServiceRegistry(JSON.parse(JSON.stringify([service])))[0]?.alarms).toEqual(
+      service?.alarms,
+    );
+  });
+
+  it('refuses an alarm scope it does not know', () => {
+    expect(
+      messageOf(() =>
+        parseServiceRegistry([
+          { ...checkoutInput, alarms: [{ name: 'checkout-errors', scope: 'blue' }] },
+        ]),
+      ),
+    ).toContain('services[0].alarms[0].scope must be one of "green", "service"');
+  });
+
+  it('refuses two metric gates of the same name', () => {
+    const gate = { name: 'errors', metric: 'error-rate', max: 1 };
+    expect(
+      messageOf(() => parseServiceRegistry([{ ...checkoutInput, metricGates: [gate, gate] }])),
+    ).toContain(
+      'services[0].metricGates[1].name: metric gate "errors" is listed twice; give each gate its own name',
+    );
+  });
+
+  it('refuses a gate that only compares with blue under a strategy that leaves blue no traffic', () => {
+    const message = messageOf(() =>
+      parseServiceRegistry([
+        {
+          ...checkoutInput,
+          strategies: {
+            ...checkoutInput.strategies,
+            now: { type: 'all-at-once', bakeSeconds: 60 },
+          },
+          metricGates: [{ name: 'errors', metric: 'error-rate', maxAboveBlue: 1 }],
+        },
+      ]),
+    );
+
+    expect(message).toContain(
+      'services[0].metricGates[0]: gate "errors" only compares green with blue (maxAboveBlue), but strategy "now" moves all traffic at once, leaving blue nothing to compare; add "max" or remove that strategy',
     );
   });
 

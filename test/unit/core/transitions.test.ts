@@ -257,6 +257,20 @@ describe('transition', () => {
     ).toBe('Alarms checkout-errors, checkout-p99 in ALARM at step 0 (5% on green)');
   });
 
+  it('names the metric gates that failed or could not decide', () => {
+    expect(
+      transition(aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 10 }), {
+        type: 'GateFailed',
+        index: 0,
+        alarms: [],
+        metrics: [
+          { name: 'errors', verdict: 'fail' },
+          { name: 'latency', verdict: 'inconclusive' },
+        ],
+      }).reason,
+    ).toBe('Metric gate errors failed; Metric gate latency inconclusive at step 0 (10% on green)');
+  });
+
   it('throws when finalizing before all traffic is on green', () => {
     expect(() =>
       transition(aReleaseState({ phase: 'Shifting', stepIndex: 0, greenPercent: 10 }), {

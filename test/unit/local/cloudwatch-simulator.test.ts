@@ -5,7 +5,9 @@ import {
   CloudWatchClient,
   DeleteAlarmsCommand,
   DescribeAlarmsCommand,
+  GetMetricDataCommand,
   type MetricAlarm,
+  type MetricDataQuery,
   MissingRequiredParameterException,
   PutMetricAlarmCommand,
   type PutMetricAlarmCommandInput,
@@ -275,6 +277,184 @@ describe('LocalCloudWatch', () => {
           }),
         ),
       ).rejects.toBeInstanceOf(ResourceNotFound);
+    });
+  });
+
+  describe('GetMetricData', () => {
+    const byVersion = (version: string) => [
+      { Name: 'FunctionName', Value: 'checkout' },
+      { Name: 'Resource', Value: 'checkout:live' },
+      { Name: 'ExecutedVersion', Value: version },
+    ];
+    const query = (
+      id: string,
+      metricName: string,
+      dimensions: { Name: string; Value: string }[],
+      stat = 'Sum',
+      period = 60,
+      namespace = 'AWS/Lambda',
+    ): MetricDataQuery => ({
+      Id: id,
+      MetricStat: {
+        Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions },
+        Period: period,
+        Stat: stat,
+      },
+    });
+    const lastMinute = () => ({
+      StartTime: new Date(clock.getTime() - 60_000),
+      EndTime: new Date(clock.getTime() + 1),
+    });
+
+    it('answers Errors and Invocations per executed version from the invocations through the alias', async () => {
+      await lambdaClient.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'checkout',
+          S3Bucket: bucket,
+          S3Key: 'checkout/1.3.0.zip',
+        }),
+      );
+      await lambdaClient.send(new GetFunctionConfigurationCommand({ FunctionName: 'checkout' }));
+      await lambdaClient.send(new PublishVersionCommand({ FunctionName: 'checkout' }));
+      await lambdaClient.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } },
+        }),
+      );
+      await invokeLive(8);
+
+      const data = await cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [
+            query('green_failures', 'Errors', byVersion('2')),
+            query('green_requests', 'Invocations', byVersion('2')),
+            query('blue_failures', 'Errors', byVersion('1')),
+            query('blue_requests', 'Invocations', byVersion('1')),
+          ],
+          ...lastMinute(),
+        }),
+      );
+
+      expect(data.MetricDataResults?.map((r) => [r.Id, r.Values, r.StatusCode])).toEqual([
+        ['green_failures', [2], 'Complete'],
+        ['green_requests', [2], 'Complete'],
+        ['blue_failures', [0], 'Complete'],
+        ['blue_requests', [6], 'Complete'],
+      ]);
+      // Periods start at StartTime: the invocations (all at the clock's instant) fall in the second.
+      expect(data.MetricDataResults?.[0]?.Timestamps).toEqual([clock]);
+    });
+
+    it('answers one datapoint per period that has data, newest first unless asked otherwise', async () => {
+      const start = clock;
+      await invokeLive(1);
+      advance(25);
+      await invokeLive(2);
+      const queries = [query('requests', 'Invocations', byVersion('1'), 'Sum', 10)];
+      const window = { StartTime: start, EndTime: new Date(start.getTime() + 30_000) };
+
+      const newest = await cw.send(
+        new GetMetricDataCommand({ MetricDataQueries: queries, ...window }),
+      );
+      const oldest = await cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          ScanBy: 'TimestampAscending',
+          ...window,
+        }),
+      );
+
+      expect(newest.MetricDataResults?.[0]?.Values).toEqual([2, 1]);
+      expect(newest.MetricDataResults?.[0]?.Timestamps).toEqual([
+        new Date(start.getTime() + 20_000),
+        start,
+      ]);
+      expect(oldest.MetricDataResults?.[0]?.Values).toEqual([1, 2]);
+    });
+
+    it('ranks Lambda durations for a percentile and counts them for SampleCount', async () => {
+      for (const durationMs of [10, 20, 30, 40, 500]) {
+        cloudwatch.recordInvocation({
+          functionName: 'checkout',
+          alias: 'live',
+          version: '1',
+          error: false,
+          at: clock,
+          durationMs,
+        });
+      }
+      const data = await cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [
+            query('p99', 'Duration', byVersion('1'), 'p99'),
+            query('p50', 'Duration', byVersion('1'), 'p50'),
+            query('samples', 'Duration', byVersion('1'), 'SampleCount'),
+          ],
+          ...lastMinute(),
+        }),
+      );
+      expect(data.MetricDataResults?.map((r) => r.Values)).toEqual([[500], [30], [5]]);
+    });
+
+    it('answers recorded metrics by their exact dimensions, without percentiles of statistic sets', async () => {
+      const dims = [
+        { Name: 'LoadBalancer', Value: 'app/shop/0123456789abcdef' },
+        { Name: 'TargetGroup', Value: 'targetgroup/shop-b/2222222222222222' },
+      ];
+      cloudwatch.recordMetric(
+        {
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'RequestCount',
+          dimensions: dims,
+          value: 40,
+          at: clock,
+        },
+        {
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'TargetResponseTime',
+          dimensions: dims,
+          statisticValues: { sampleCount: 40, sum: 4, minimum: 0.05, maximum: 0.3 },
+          at: clock,
+        },
+      );
+      const alb = (id: string, metric: string, stat: string, dimensions = dims) =>
+        query(id, metric, dimensions, stat, 60, 'AWS/ApplicationELB');
+      const data = await cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [
+            alb('requests', 'RequestCount', 'Sum'),
+            alb('latency', 'TargetResponseTime', 'p99'),
+            alb('samples', 'TargetResponseTime', 'SampleCount'),
+            alb('other', 'RequestCount', 'Sum', dims.slice(0, 1)),
+          ],
+          ...lastMinute(),
+        }),
+      );
+      expect(data.MetricDataResults?.map((r) => [r.Id, r.Values])).toEqual([
+        ['requests', [40]],
+        ['latency', []],
+        ['samples', [40]],
+        ['other', []],
+      ]);
+    });
+
+    it('refuses duplicate ids, metric math and an empty window with ValidationException', async () => {
+      const dims = byVersion('1');
+      for (const input of [
+        {
+          MetricDataQueries: [query('a', 'Errors', dims), query('a', 'Errors', dims)],
+          ...lastMinute(),
+        },
+        { MetricDataQueries: [{ Id: 'rate', Expression: 'a / b' }], ...lastMinute() },
+        { MetricDataQueries: [query('a', 'Errors', dims)], StartTime: clock, EndTime: clock },
+        { MetricDataQueries: [query('a', 'Errors', dims, 'Median')], ...lastMinute() },
+      ]) {
+        await expect(cw.send(new GetMetricDataCommand(input))).rejects.toBeInstanceOf(
+          ValidationException,
+        );
+      }
     });
   });
 

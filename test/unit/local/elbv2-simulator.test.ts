@@ -116,6 +116,7 @@ describe('LocalElbv2', () => {
         b: { targetGroupArn: world.b, ecs: { cluster: 'shop', service: 'shop-b' } },
       },
       containerName: 'web',
+      taskDefinitionFamily: 'shop-web',
     });
     expect(config.listenerArn).toBe(world.listenerArn);
   });

@@ -3,15 +3,23 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  CreateAliasCommand,
+  DeleteFunctionCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  GetProvisionedConcurrencyConfigCommand,
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
+  ListAliasesCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
+  ProvisionedConcurrencyConfigNotFoundException,
   PublishVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
   ResourceConflictException,
   ResourceNotFoundException,
   ServiceException,
@@ -360,7 +368,14 @@ describe('LocalLambda', () => {
         errorMessage: 'boom',
       });
       expect(metrics).toEqual([
-        { functionName: 'checkout', alias: 'live', version: '2', error: true, at: clock },
+        {
+          functionName: 'checkout',
+          alias: 'live',
+          version: '2',
+          error: true,
+          at: clock,
+          durationMs: 0,
+        },
       ]);
     });
 
@@ -405,6 +420,106 @@ describe('LocalLambda', () => {
       ).rejects.toBeInstanceOf(ServiceException);
       noRetry.destroy();
       expect(lambda.describe('checkout').alias?.version).toBe('2');
+    });
+  });
+
+  describe('versions, aliases and provisioned concurrency for teardowns', () => {
+    it('lists aliases, optionally only those routing to a version', async () => {
+      await deployCode('checkout/1.0.0.zip');
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      const green = await deployCode('checkout/1.1.0.zip');
+      await client.send(
+        new CreateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'canary',
+          FunctionVersion: green,
+        }),
+      );
+
+      const all = await client.send(new ListAliasesCommand({ FunctionName: 'checkout' }));
+      expect(all.Aliases?.map((a) => [a.Name, a.FunctionVersion])).toEqual([
+        ['live', '1'],
+        ['canary', '2'],
+      ]);
+      const onGreen = await client.send(
+        new ListAliasesCommand({ FunctionName: 'checkout', FunctionVersion: green }),
+      );
+      expect(onGreen.Aliases?.map((a) => a.Name)).toEqual(['canary']);
+    });
+
+    it('deletes a version no alias routes to, and refuses one an alias does', async () => {
+      await putArtifact('checkout/1.1.0.zip', handlerSource('1.1.0'));
+      const green = await deployCode('checkout/1.1.0.zip');
+      await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          RoutingConfig: { AdditionalVersionWeights: { [green]: 0.1 } },
+        }),
+      );
+
+      await expect(
+        client.send(new DeleteFunctionCommand({ FunctionName: 'checkout', Qualifier: green })),
+      ).rejects.toThrow(ResourceConflictException);
+      await expect(
+        client.send(new DeleteFunctionCommand({ FunctionName: 'checkout', Qualifier: '$LATEST' })),
+      ).rejects.toThrow(InvalidParameterValueException);
+
+      await client.send(
+        new UpdateAliasCommand({
+          FunctionName: 'checkout',
+          Name: 'live',
+          FunctionVersion: green,
+          RoutingConfig: { AdditionalVersionWeights: {} },
+        }),
+      );
+      await client.send(new DeleteFunctionCommand({ FunctionName: 'checkout', Qualifier: '1' }));
+      expect(lambda.describe('checkout').versions).toEqual([green]);
+      await expect(
+        client.send(new DeleteFunctionCommand({ FunctionName: 'checkout', Qualifier: '1' })),
+      ).rejects.toThrow(ResourceNotFoundException);
+    });
+
+    it('puts, reads, lists and deletes provisioned concurrency per qualifier', async () => {
+      await client.send(
+        new PutProvisionedConcurrencyConfigCommand({
+          FunctionName: 'checkout',
+          Qualifier: '1',
+          ProvisionedConcurrentExecutions: 5,
+        }),
+      );
+      const read = await client.send(
+        new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'checkout', Qualifier: '1' }),
+      );
+      expect(read).toMatchObject({ RequestedProvisionedConcurrentExecutions: 5, Status: 'READY' });
+      const listed = await client.send(
+        new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'checkout' }),
+      );
+      expect(listed.ProvisionedConcurrencyConfigs).toEqual([
+        expect.objectContaining({
+          FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:checkout:1',
+          AllocatedProvisionedConcurrentExecutions: 5,
+        }),
+      ]);
+      await expect(
+        client.send(
+          new PutProvisionedConcurrencyConfigCommand({
+            FunctionName: 'checkout',
+            Qualifier: '$LATEST',
+            ProvisionedConcurrentExecutions: 1,
+          }),
+        ),
+      ).rejects.toThrow('unpublished function versions');
+
+      await client.send(
+        new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'checkout', Qualifier: '1' }),
+      );
+      expect(lambda.describe('checkout').provisionedConcurrency).toEqual({});
+      await expect(
+        client.send(
+          new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'checkout', Qualifier: '1' }),
+        ),
+      ).rejects.toThrow(ProvisionedConcurrencyConfigNotFoundException);
     });
   });
 });

@@ -671,6 +671,28 @@ describe('LocalStepFunctions', () => {
       ).rejects.toBeInstanceOf(TaskDoesNotExist);
     });
 
+    it('records TaskSubmitted once the function that took the token has returned', async () => {
+      const { sfn, client, executionArn, requests } = await startApproval();
+      const submitted = () =>
+        sfn.getHistory(executionArn).filter((event) => event.type === 'TaskSubmitted');
+      for (let tries = 0; submitted().length === 0 && tries < 100; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+
+      expect(submitted().map((event) => event.details)).toEqual([
+        {
+          resourceType: 'lambda',
+          resource: 'invoke.waitForTaskToken',
+          region: 'us-east-1',
+          output: '{"posted":true}',
+        },
+      ]);
+      await client.send(
+        new SendTaskSuccessCommand({ taskToken: requests[0]?.taskToken as string, output: '{}' }),
+      );
+      await sfn.waitForExecution(executionArn);
+    });
+
     it('fails the task with the error and cause sent by SendTaskFailure', async () => {
       const { sfn, client, executionArn, requests } = await startApproval();
 

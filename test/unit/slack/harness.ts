@@ -167,6 +167,7 @@ export async function startHarness(
       lock: { acquire: refuse('lock'), release: refuse('lock') },
       events: { publish: refuse('events') },
       alarms: { describe: refuse('alarms') },
+      metrics: { query: refuse('metrics') },
       bakes: {
         begin: refuse('bakes'),
         get: refuse('bakes'),

@@ -28,6 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   GreenProvisionFailed,
+  IdleColourStillDraining,
   InvalidStepInput,
   TargetStateConflict,
 } from '../../../src/core/errors.ts';
@@ -37,7 +38,7 @@ import type {
   HttpCheck,
   ServiceConfig,
 } from '../../../src/core/service-config.ts';
-import { AlbListenerTarget, IdleColourStillDraining } from '../../../src/targets/alb-listener.ts';
+import { AlbListenerTarget } from '../../../src/targets/alb-listener.ts';
 
 const elbv2 = mockClient(ElasticLoadBalancingV2Client);
 const ecs = mockClient(ECSClient);
@@ -70,6 +71,7 @@ function aTarget(options: { clock?: number[]; fetch?: typeof fetch } = {}) {
   return new AlbListenerTarget({
     elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
     ecs: new ECSClient({ region: 'eu-west-1' }),
+    ecsSingleAttempt: new ECSClient({ region: 'eu-west-1', maxAttempts: 1 }),
     sleep: async (ms) => {
       pauses.push(ms);
     },
@@ -89,6 +91,8 @@ function anAlbTarget(overrides: Partial<AlbListenerTargetConfig> = {}): AlbListe
       b: { targetGroupArn: tgB, ecs: { cluster: 'shop', service: 'checkout-b' } },
     },
     containerName: 'web',
+    taskDefinitionFamily: 'checkout',
+    passRoles: ['arn:aws:iam::123456789012:role/checkout-exec'],
     smoke: { paths: [], checks: [], consecutivePasses: 1, timeoutMs: 2000, intervalMs: 0 },
     healthyDeadlineSeconds: 600,
     ...overrides,
@@ -106,6 +110,7 @@ function aService(target: Partial<AlbListenerTargetConfig> = {}): ServiceConfig 
       imageRepositories: ['123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout'],
     },
     alarms: [],
+    metricGates: [],
     tests: [],
     approval: { type: 'none' },
     warmWindowSeconds: 3600,
@@ -297,7 +302,7 @@ describe('AlbListenerTarget.provision', () => {
       ['DescribeServicesCommand', { cluster: 'shop', services: ['checkout-b'] }],
       ['DescribeTargetHealthCommand', { TargetGroupArn: tgB }],
     ]);
-    expect(pauses).toEqual([5000]);
+    expect(pauses).toEqual([500]);
   });
 
   it("registers blue's task definition with only the image and the release tag changed", async () => {
@@ -332,6 +337,34 @@ describe('AlbListenerTarget.provision', () => {
     });
     // Green already ran that revision at blue's count: nothing to update.
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('refuses to register green in a family other than the registered one', async () => {
+    givenBlueOnA();
+
+    const provision = aTarget().provision(
+      aRelease(),
+      aService({ taskDefinitionFamily: 'checkout-v2' }),
+    );
+
+    await expect(provision).rejects.toThrow(GreenProvisionFailed);
+    await expect(provision).rejects.toThrow(
+      /family checkout, but the service is registered with "taskDefinitionFamily": "checkout-v2"/,
+    );
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('refuses to pass a role the service does not list in passRoles', async () => {
+    givenBlueOnA();
+
+    const provision = aTarget().provision(aRelease(), aService({ passRoles: [] }));
+
+    await expect(provision).rejects.toMatchObject({
+      name: 'GreenProvisionFailed',
+      details: { roles: ['arn:aws:iam::123456789012:role/checkout-exec'] },
+    });
+    await expect(provision).rejects.toThrow(/add it to the service's "passRoles"/);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
   it('registers nothing new and updates nothing when retried', async () => {
@@ -586,7 +619,8 @@ describe('AlbListenerTarget.provision', () => {
       ],
     });
 
-    const provision = aTarget({ clock: [0, 0, 5_000, 10_000] }).provision(
+    // Short pauses first, then every 5 s until the deadline.
+    const provision = aTarget({ clock: [0, 0, 500, 1_500, 3_500, 8_500, 10_000] }).provision(
       aRelease(),
       aService({ healthyDeadlineSeconds: 10 }),
     );
@@ -604,8 +638,8 @@ describe('AlbListenerTarget.provision', () => {
         ],
       },
     });
-    expect(pauses).toEqual([5000, 5000]);
-    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(3);
+    expect(pauses).toEqual([500, 1000, 2000, 5000, 5000]);
+    expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(6);
   });
 
   it("does not take a warm green's old healthy tasks for the new revision", async () => {
@@ -628,7 +662,7 @@ describe('AlbListenerTarget.provision', () => {
     await aTarget().provision(aRelease(), aService());
 
     expect(elbv2.commandCalls(DescribeTargetHealthCommand)).toHaveLength(2);
-    expect(pauses).toEqual([5000]);
+    expect(pauses).toEqual([500]);
   });
 
   it('fails at once when ECS reports the rollout of green failed', async () => {

@@ -45,11 +45,12 @@ function aTarget(options: { updateTimeoutSeconds?: number; clock?: number[] } = 
 function aService(overrides: Partial<ServiceConfig> = {}): ServiceConfig {
   return {
     name: 'checkout',
-    target: { kind: 'lambda-alias', functionName: 'checkout-api', alias: 'live' },
+    target: { kind: 'lambda-alias', functionName: 'checkout-api', alias: 'live', keepVersions: 3 },
     strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 300 } },
     defaultStrategy: 'canary',
     artifacts: { s3Buckets: ['artifacts-bucket'], imageRepositories: [] },
     alarms: [],
+    metricGates: [],
     tests: [],
     approval: { type: 'none' },
     warmWindowSeconds: 3600,

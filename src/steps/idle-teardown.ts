@@ -1,0 +1,175 @@
+import { IdleColourStillDraining, InvalidStepInput, TeardownDeferred } from '../core/errors.ts';
+import { coloursInFlight, decideTeardown, lastTrafficAt } from '../core/idle-colour.ts';
+import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
+import type { TeardownTarget } from '../core/ports.ts';
+import { type IdleColourRecord, IdleColourState, type ReleaseRecord } from '../core/records.ts';
+import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
+import { loadRelease, stepRecord } from './advance-release.ts';
+import { serviceOf } from './service.ts';
+
+export interface TeardownOutcome {
+  releaseId: string;
+  colour: string;
+  /** `deferred` leaves the colour warm for a later try; the others are final. */
+  outcome: 'torn-down' | 'live-again' | 'deferred' | 'settled' | 'not-idle';
+  reason: string;
+  actions: string[];
+}
+
+/** Who asked: the release's one-time schedule, or the daily sweeper finding it left behind. */
+export type TeardownTrigger = 'schedule' | 'sweeper';
+
+// Releases in flight are a service's newest; this many cover any realistic queue.
+const releasesLookedAt = 20;
+
+/**
+ * Tears down the idle colour a finalized release left warm, unless it has become live again or
+ * a release in flight may use it (then it records why and does nothing). Every outcome lands in
+ * the release's timeline and its `idle` record; a teardown publishes Idle Colour Torn Down.
+ *
+ * Safe to repeat: a settled colour is left as recorded, and the target reads before it writes.
+ * Ordering as in advanceRelease: AWS first, then the event, then the ledger (the commit
+ * point), so a retry after a crash redoes the effects, which then find nothing left to do.
+ */
+export async function tearDownIdleColour(
+  deps: TeardownStepDependencies,
+  target: TeardownTarget,
+  via: TeardownTrigger,
+): Promise<TeardownOutcome> {
+  const service = serviceOf(deps, target.service);
+  const release = await loadRelease(deps, target.releaseId);
+  const result = (outcome: TeardownOutcome['outcome'], reason: string, actions: string[] = []) => ({
+    releaseId: release.releaseId,
+    colour: target.colour,
+    outcome,
+    reason,
+    actions,
+  });
+  const idle = release.idle;
+  if (release.phase !== ReleasePhase.Finalized || idle === undefined) {
+    // A schedule can outlive its release's finalize: a finalize that failed after scheduling
+    // ends in a rollback, and then blue is live again.
+    return result(
+      'not-idle',
+      `Release ${release.releaseId} is ${release.phase}, not finalized with a warm colour: nothing to tear down`,
+    );
+  }
+  if (idle.colour !== target.colour) {
+    throw new InvalidStepInput(
+      `Release ${release.releaseId} left ${idle.colour} idle, not ${target.colour}`,
+      { releaseId: release.releaseId, idle: idle.colour, asked: target.colour },
+    );
+  }
+  if (idle.state !== IdleColourState.Warm) {
+    return result('settled', `Already ${idle.state}: ${idle.reason}`, idle.actions ?? []);
+  }
+
+  const colours = deps.idleColoursFor(service);
+  const others = (await deps.ledger.listReleases(service.name, releasesLookedAt)).filter(
+    (other) => other.releaseId !== release.releaseId,
+  );
+  const decision = decideTeardown({
+    idle,
+    now: deps.now(),
+    takesTraffic: await colours.takesTraffic(service, idle.colour),
+    releases: others,
+  });
+  const by = via === 'schedule' ? 'at the end of its warm window' : 'by the daily sweeper';
+  switch (decision.action) {
+    case 'settled':
+      return result('settled', decision.reason);
+    case 'defer': {
+      await record(deps, release, {
+        key: 'teardown-deferred',
+        outcome: 'skipped',
+        reason: `Teardown of ${idle.colour} deferred: ${decision.reason}`,
+      });
+      await settle(deps, release, { ...idle, reason: `Deferred: ${decision.reason}` });
+      return result('deferred', decision.reason);
+    }
+    case 'leave-live': {
+      const reason = `Teardown of ${idle.colour} skipped: ${decision.reason}`;
+      await record(deps, release, { key: 'teardown', outcome: 'skipped', reason });
+      await settle(deps, release, {
+        ...idle,
+        state: IdleColourState.LiveAgain,
+        reason: decision.reason,
+        settledAt: deps.now().toISOString(),
+      });
+      return result('live-again', decision.reason);
+    }
+    case 'tear-down': {
+      let actions: string[];
+      try {
+        actions = await colours.tearDown(service, idle.colour, {
+          idleSince: lastTrafficAt(idle, others),
+          protectedColours: new Set([...coloursInFlight(others), idle.live]),
+        });
+      } catch (error) {
+        // The ALB target refuses while the slot may still serve draining or sticky requests.
+        if (!(error instanceof IdleColourStillDraining)) throw error;
+        const reason = `Teardown of ${idle.colour} deferred: ${error.message}`;
+        await record(deps, release, { key: 'teardown-deferred', outcome: 'skipped', reason });
+        await settle(deps, release, { ...idle, reason: `Deferred: ${error.message}` });
+        throw new TeardownDeferred(reason, {
+          releaseId: release.releaseId,
+          colour: idle.colour,
+          ...error.details,
+        });
+      }
+      const what = actions.length > 0 ? actions.join('; ') : 'nothing was left running';
+      const reason = `Idle colour ${idle.colour} torn down ${by}: ${what}`;
+      await deps.events.publish([
+        {
+          detailType: LifecycleEventType.IdleColourTornDown,
+          detail: {
+            eventKey: `${release.releaseId}#teardown`,
+            releaseId: release.releaseId,
+            service: release.service,
+            version: release.version,
+            phase: release.phase,
+            reason,
+            colour: idle.colour,
+            live: idle.live,
+            actions,
+            via,
+          },
+        },
+      ]);
+      await record(deps, release, { key: 'teardown', outcome: 'succeeded', reason });
+      await settle(deps, release, {
+        ...idle,
+        state: IdleColourState.TornDown,
+        reason: `${decision.reason}: ${what}`,
+        settledAt: deps.now().toISOString(),
+        actions,
+      });
+      return result('torn-down', reason, actions);
+    }
+  }
+}
+
+async function record(
+  deps: TeardownStepDependencies,
+  release: ReleaseRecord,
+  entry: { key: string; outcome: 'succeeded' | 'skipped'; reason: string },
+): Promise<void> {
+  await deps.ledger.recordStep(
+    release.releaseId,
+    stepRecord(deps, {
+      ...entry,
+      step: 'teardown',
+      phase: release.phase,
+      greenPercent: release.greenPercent,
+    }),
+  );
+}
+
+/** Finalized is terminal, so the release's phase is the condition; the idle record is the news. */
+async function settle(
+  deps: TeardownStepDependencies,
+  release: ReleaseRecord,
+  idle: IdleColourRecord,
+): Promise<void> {
+  await deps.ledger.updateRelease(release.releaseId, { idle }, [ReleasePhase.Finalized]);
+}

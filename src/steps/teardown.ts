@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { TeardownTarget } from '../core/ports.ts';
+import { ServiceName } from '../core/release-event.ts';
+import type { Step } from '../runtime/step-handler.ts';
+import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
+import { type TeardownOutcome, tearDownIdleColour } from './idle-teardown.ts';
+
+/** What a teardown schedule sends (its target's Input), as finalize wrote it. */
+export const TeardownInput: z.ZodType<TeardownTarget> = z.strictObject({
+  service: ServiceName,
+  releaseId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  colour: z.string().min(1).max(128),
+});
+
+/**
+ * Invoked by a release's one-time schedule at the end of its warm window. No idempotency
+ * record on purpose: a deferred teardown must look again when invoked again, and what it
+ * changes is guarded by reading first (the target) and by the idle record's state (the ledger).
+ * A thrown error (the idle slot still draining, AWS unavailable) makes Scheduler retry.
+ */
+export const teardownStep: Step<TeardownTarget, TeardownOutcome, TeardownStepDependencies> = {
+  name: 'teardown',
+  input: TeardownInput,
+  run: (target, deps) => tearDownIdleColour(deps, target, 'schedule'),
+};

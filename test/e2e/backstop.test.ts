@@ -1,0 +1,94 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveReleaseId } from '../../src/core/release-id.ts';
+import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import {
+  aLambdaService,
+  artifact,
+  executionFor,
+  lifecycleEvents,
+  requestRelease,
+  waitForHistory,
+} from './local-release.ts';
+
+// A local cloud whose alarm state changes never reach greenlight (alarmEvents: false), as when
+// the rule is missing or an event is lost. Its own file, so its own process: the handlers read
+// their configuration from the process environment.
+const fixture = aLambdaService('lost', 2);
+let local: GreenlightLocal;
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  local = await startGreenlightLocal({
+    alarmEvents: false,
+    lockPollMs: 50,
+    retryIntervalMs: 10,
+    services: [fixture.service],
+    functions: [fixture.fn],
+    alarms: [fixture.alarm],
+  });
+  lambda = new LambdaClient(local.clientConfig);
+});
+
+afterAll(async () => {
+  lambda?.destroy();
+  await local?.close();
+});
+
+describe('a lost alarm event', () => {
+  it('is caught by the gate check at the end of the bake, which rolls back', async () => {
+    const releaseId = deriveReleaseId('lost', '1.3.0', 1);
+    const eventId = await requestRelease(local, {
+      service: 'lost',
+      version: '1.3.0',
+      artifact: artifact('1.3.0-faulty'),
+    });
+    // The bake's watch has made its first check (all clear); then green errors on real
+    // traffic and its alarm fires, but no event says so.
+    await waitForHistory(local, eventId, 'TaskSubmitted');
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        lambda.send(
+          new InvokeCommand({
+            FunctionName: 'lost',
+            Qualifier: 'live',
+            Payload: JSON.stringify({ path: '/pay' }),
+          }),
+        ),
+      ),
+    );
+    const execution = await executionFor(local, eventId);
+
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
+    // The bake ran its course (its timer ended it, nothing cut it short) and the backstop
+    // check after it found the alarm.
+    const entered = local.cloud.stepFunctions
+      .getHistory(execution.executionArn)
+      .filter((h) => h.type === 'TaskStateEntered')
+      .map((h) => h.details?.name);
+    const first = entered.indexOf('SetWeight');
+    expect(entered.slice(first, first + 4)).toEqual([
+      'SetWeight',
+      'WatchGates',
+      'EndBake',
+      'CheckGates',
+    ]);
+    expect(entered.at(-1)).toBe('Rollback');
+    const steps = await local.ledger.listSteps(releaseId);
+    expect(steps.map((s) => `${s.step}:${s.outcome}`)).toContain('bake:succeeded');
+    const gate = steps.find((s) => s.key === 'gate#0');
+    expect(gate?.outcome).toBe('failed');
+    expect(gate?.reason).toMatch(
+      /^Gate after step 1 \(10% on green\): Alarm lost-errors in ALARM: Threshold Crossed/,
+    );
+    expect(gate?.evidence?.alarms?.[0]).toMatchObject({ name: 'lost-errors', state: 'ALARM' });
+    expect(lifecycleEvents(local, releaseId).map((e) => e['detail-type'])).toEqual([
+      'Release Started',
+      'Green Provisioned',
+      'Traffic Shifted',
+      'Gate Failed',
+      'Release Rolled Back',
+    ]);
+    expect(local.lambda.describe('lost').alias).toMatchObject({ version: '1', weights: {} });
+  });
+});
