@@ -1,5 +1,5 @@
 import { operatorRulePattern } from '../src/core/operator-command.ts';
-import { releaseRulePattern } from '../src/core/release-rule.ts';
+import { alarmRulePattern, releaseRulePattern } from '../src/core/release-rule.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
 import { busPolicy, deadLetterQueuePolicy, ruleTargetPolicy } from '../src/infra/orchestration.ts';
@@ -14,13 +14,16 @@ export interface ReleaseBusInput {
   stateMachineArn: $util.Output<string>;
   /** Receives the Operator Command events. */
   operatorFunction: sst.aws.Function;
+  /** Receives the registered gate alarms' state changes (default bus), when there are any. */
+  alarmEvents: { alarmNames: readonly string[]; function: sst.aws.Function };
 }
 
 /**
  * The greenlight bus, closed to everyone but CI and greenlight, and the rule that starts a
  * release execution for each Release Requested event. SST's Bus cannot target a state
- * machine, so the rule and target are plain resources. Events EventBridge cannot deliver
- * after its retries land in a dead-letter queue.
+ * machine, so the rule and target are plain resources. Also the rules that hand operator
+ * commands (greenlight bus) and gate alarms' state changes (default bus) to their functions.
+ * Events EventBridge cannot deliver after its retries land in one dead-letter queue.
  */
 export function createReleaseBus(input: ReleaseBusInput) {
   const { names, at } = input;
@@ -59,13 +62,25 @@ export function createReleaseBus(input: ReleaseBusInput) {
       'Hands greenlight operator commands (pause, promote, abort, ...) to the operator function',
     eventPattern: JSON.stringify(operatorRulePattern),
   });
+  // CloudWatch puts alarm state changes on the default bus; a watched alarm entering ALARM
+  // goes to the alarm-event function, which cuts the bakes watching it short. No rule when no
+  // service has a gate alarm: an empty alarmName list is not a valid pattern.
+  const { alarmNames } = input.alarmEvents;
+  const alarmRule =
+    alarmNames.length === 0
+      ? undefined
+      : new aws.cloudwatch.EventRule('AlarmStateChangeRule', {
+          name: names.alarmRule,
+          description:
+            "Hands the gate alarms' ALARM state changes to greenlight's alarm-event function",
+          eventPattern: JSON.stringify(alarmRulePattern(alarmNames)),
+        });
+  const ruleArns = [rule.arn, operatorRule.arn, ...(alarmRule ? [alarmRule.arn] : [])];
   const deadLetterAccess = new aws.sqs.QueuePolicy('ReleaseDeadLettersPolicy', {
     queueUrl: deadLetters.url,
     policy: $util
-      .all([deadLetters.arn, rule.arn, operatorRule.arn])
-      .apply(([queueArn, ruleArn, operatorRuleArn]) =>
-        JSON.stringify(deadLetterQueuePolicy(queueArn, [ruleArn, operatorRuleArn])),
-      ),
+      .all([deadLetters.arn, $util.all(ruleArns)])
+      .apply(([queueArn, arns]) => JSON.stringify(deadLetterQueuePolicy(queueArn, arns))),
   });
   const operatorInvoke = new aws.lambda.Permission('OperatorCommandInvoke', {
     action: 'lambda:InvokeFunction',
@@ -85,6 +100,8 @@ export function createReleaseBus(input: ReleaseBusInput) {
     },
     { dependsOn: [operatorInvoke, deadLetterAccess] },
   );
+  const alarmTarget =
+    alarmRule && alarmEventTarget(alarmRule, input, deadLetters, deadLetterAccess);
   const targetRole = new aws.iam.Role('ReleaseRuleRole', {
     name: names.roleName('release-rule'),
     assumeRolePolicy: at.apply((location) =>
@@ -123,5 +140,35 @@ export function createReleaseBus(input: ReleaseBusInput) {
     deadLetterAccess,
     operatorRule,
     operatorTarget,
+    alarmRule,
+    alarmTarget,
   };
+}
+
+/** The alarm rule's target: the alarm-event function, invokable by this rule only. */
+function alarmEventTarget(
+  rule: aws.cloudwatch.EventRule,
+  input: ReleaseBusInput,
+  deadLetters: aws.sqs.Queue,
+  deadLetterAccess: aws.sqs.QueuePolicy,
+) {
+  const fn = input.alarmEvents.function;
+  const invoke = new aws.lambda.Permission('AlarmStateChangeInvoke', {
+    action: 'lambda:InvokeFunction',
+    function: fn.name,
+    principal: 'events.amazonaws.com',
+    sourceArn: rule.arn,
+  });
+  const target = new aws.cloudwatch.EventTarget(
+    'AlarmStateChangeTarget',
+    {
+      rule: rule.name,
+      arn: fn.arn,
+      deadLetterConfig: { arn: deadLetters.arn },
+      // An alarm event matters while a bake runs; after that the gate check is the backstop.
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    },
+    { dependsOn: [invoke, deadLetterAccess] },
+  );
+  return { invoke, target };
 }

@@ -1,3 +1,4 @@
+import { alarmNamesOf } from '../src/core/service-config.ts';
 import type { GreenlightDeployConfig } from '../src/infra/deploy-config.ts';
 import { functionEnvironment, parseDeployConfig } from '../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../src/infra/functions.ts';
@@ -50,6 +51,10 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
       .map((fn) => functions[fn].role.arn),
     stateMachineArn: workflow.stateMachine.arn,
     operatorFunction: functions[GreenlightFunction.Operator].handler,
+    alarmEvents: {
+      alarmNames: [...new Set(config.registry.flatMap((service) => alarmNamesOf(service)))].sort(),
+      function: functions[GreenlightFunction.AlarmEvent].handler,
+    },
   });
   const teardown = functions[GreenlightFunction.Teardown].handler;
   const scheduler = createTeardownScheduler(names, at, teardown.arn);

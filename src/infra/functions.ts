@@ -10,12 +10,15 @@ export const ScheduledFunction = {
 export type ScheduledFunction = (typeof ScheduledFunction)[keyof typeof ScheduledFunction];
 
 /**
- * greenlight's functions outside the workflow: the Slack interactivity endpoint (a function
- * URL) and the operator function (the bus's Operator Command rule).
+ * greenlight's functions outside the workflow, invoked by what happens outside it: the Slack
+ * interactivity endpoint (a function URL), the operator function (the bus's Operator Command
+ * rule) and the alarm-event function (the default bus's rule for the gate alarms' state
+ * changes, which cuts a bake short within seconds).
  */
 export const EdgeFunction = {
   SlackInteractions: 'slack-interactions',
   Operator: 'operator',
+  AlarmEvent: 'alarm-event',
 } as const;
 export type EdgeFunction = (typeof EdgeFunction)[keyof typeof EdgeFunction];
 

@@ -17,6 +17,8 @@ export interface GreenlightNames {
   bus: string;
   releaseRule: string;
   operatorRule: string;
+  /** Rule on the default bus for the gate alarms' state changes (as long as "slack-interactions"). */
+  alarmRule: string;
   deadLetterQueue: string;
   ledgerTable: string;
   idempotencyTable: string;
@@ -59,6 +61,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     bus: prefix,
     releaseRule: `${prefix}-release-requested`,
     operatorRule: `${prefix}-operator-command`,
+    alarmRule: `${prefix}-alarm-state-change`,
     deadLetterQueue: `${prefix}-release-requested-dlq`,
     ledgerTable: `${prefix}-ledger`,
     idempotencyTable: `${prefix}-idempotency`,

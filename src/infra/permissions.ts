@@ -332,6 +332,15 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     aliasRouting,
     logs,
   ],
+  // A watched alarm entered ALARM: the bakes watching it (the watch index, queried), each
+  // settled as interrupted with its gate failure recorded (Gate Failed on the bus), and the
+  // bake's token failed so that the workflow rolls back now.
+  [F.AlarmEvent]: [
+    { ...ledger, actions: [...ledger.actions, 'dynamodb:Query'] },
+    lifecycleEvents,
+    failTokens,
+    logs,
+  ],
   // No idempotency store: a deferred teardown must look again when invoked again.
   [F.Teardown]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
   [F.Sweeper]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],

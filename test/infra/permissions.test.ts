@@ -39,7 +39,9 @@ const execution = (name: string) =>
  * warm (a Lambda version and an ALB slot). Between the two: approvals in Slack (approved with
  * a replayed click refused, timed out, rejected, aborted while asked) and operator commands
  * (pause, resume, promote mid-bake, a refused and a redelivered command, rollback after
- * finalize, retry).
+ * finalize, retry), and alarm state changes as the default bus's rule delivers them: one for a
+ * watched alarm entering ALARM mid-bake (and redelivered), one returning to OK, one for an
+ * alarm no release watches.
  */
 describe('each step function’s IAM actions', () => {
   let recorder: StepRecorder;
@@ -440,6 +442,46 @@ describe('each step function’s IAM actions', () => {
         failure: { Error: 'OperatorAborted', Cause: 'Aborted by dana' },
       }),
     );
+
+    // Alarm events from the default bus: a watched alarm enters ALARM during a bake (the bake
+    // is cut short, its token failed; redelivered, nothing more), it returns to OK, and an
+    // alarm no release watches fires.
+    recorder.fake.alarmState = 'OK';
+    const alarmed = await startRelease('1.0.11');
+    expect((await recorder.invoke(F.TestGreen, alarmed)).ok).toBe(true);
+    const alarmedStep = alarmed.release.plan[0] as WeightStep;
+    await ok(recorder.invoke(F.SetWeight, { ...alarmed, step: alarmedStep }));
+    await ok(recorder.invoke(F.StartBake, { ...alarmed, step: alarmedStep, taskToken: 'token-5' }));
+    const stateChange = (alarmName: string, value: 'ALARM' | 'OK') => ({
+      id: `${alarmName}-${value}`,
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      detail: {
+        alarmName,
+        state: { value, reason: `Threshold crossed: ${value}`, timestamp: '2026-11-21T10:00:00Z' },
+      },
+    });
+    const firing = stateChange('checkout-errors', 'ALARM');
+    expect(await ok(recorder.invoke(F.AlarmEvent, firing))).toMatchObject({
+      interrupted: [alarmed.release.releaseId],
+    });
+    expect(await ok(recorder.invoke(F.AlarmEvent, firing))).toMatchObject({
+      interrupted: [],
+      ignored: [{ releaseId: alarmed.release.releaseId }],
+    });
+    expect(
+      await ok(recorder.invoke(F.AlarmEvent, stateChange('checkout-errors', 'OK'))),
+    ).toMatchObject({ interrupted: [], ignored: [] });
+    expect(
+      await ok(recorder.invoke(F.AlarmEvent, stateChange('nobody-watches-this', 'ALARM'))),
+    ).toMatchObject({ interrupted: [], ignored: [] });
+    await ok(
+      recorder.invoke(F.Rollback, {
+        release: alarmed.release,
+        failure: { Error: 'AlarmGateFailed', Cause: 'checkout-errors entered ALARM' },
+      }),
+    );
+    expect(recorder.fake.alias).toMatchObject({ version: alarmed.colours.blue, weights: {} });
 
     recorder.fake.alarmState = 'OK';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorRulePattern } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
-import { releaseRulePattern } from '../../src/core/release-rule.ts';
+import { alarmRulePattern, releaseRulePattern } from '../../src/core/release-rule.ts';
 import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
@@ -304,7 +304,11 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       Action: ['sqs:SendMessage'],
       Condition: {
         ArnEquals: {
-          'aws:SourceArn': [ruleArn(names.operatorRule), ruleArn(names.releaseRule)].sort(),
+          'aws:SourceArn': [
+            ruleArn(names.operatorRule),
+            ruleArn(names.releaseRule),
+            `arn:aws:events:${region}:${account}:rule/${names.alarmRule}`,
+          ].sort(),
         },
       },
     });
@@ -334,6 +338,36 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       function: names.functionName(GreenlightFunction.Operator),
       principal: 'events.amazonaws.com',
       sourceArn: `arn:aws:events:${region}:${account}:rule/${names.bus}/${names.operatorRule}`,
+    });
+  });
+
+  it('hands the registered alarms’ ALARM changes on the default bus to the alarm-event function', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.alarmRule);
+    // The default bus: CloudWatch puts its state changes there, never on greenlight's bus.
+    expect(rule.inputs.eventBusName).toBeUndefined();
+    const pattern = JSON.parse(String(rule.inputs.eventPattern)) as object;
+    expect(pattern).toEqual(alarmRulePattern(['checkout-errors', 'shop-target-5xx']));
+    const change = (alarmName: string, value: string) => ({
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      detail: { alarmName, state: { value } },
+    });
+    expect(matchesPattern(change('shop-target-5xx', 'ALARM'), pattern)).toBe(true);
+    expect(matchesPattern(change('shop-target-5xx', 'OK'), pattern)).toBe(false);
+    expect(matchesPattern(change('someone-elses-alarm', 'ALARM'), pattern)).toBe(false);
+    const ruleArn = `arn:aws:events:${region}:${account}:rule/${names.alarmRule}`;
+    const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
+      (t) => t.inputs.rule === names.alarmRule,
+    );
+    expect(target?.inputs).toMatchObject({
+      arn: `arn:aws:lambda:${region}:${account}:function:${names.functionName(GreenlightFunction.AlarmEvent)}`,
+      deadLetterConfig: { arn: `arn:aws:sqs:${region}:${account}:${names.deadLetterQueue}` },
+    });
+    expect(target?.inputs.eventBusName).toBeUndefined();
+    expect(permissionFor(GreenlightFunction.AlarmEvent).inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'events.amazonaws.com',
+      sourceArn: ruleArn,
     });
   });
 

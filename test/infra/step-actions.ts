@@ -56,6 +56,7 @@ import {
   createInteractionDependencies,
 } from '../../src/slack/dependencies.ts';
 import { acquireLockStep } from '../../src/steps/acquire-lock.ts';
+import { alarmEventStep } from '../../src/steps/alarm-event.ts';
 import { approvalTimeoutStep } from '../../src/steps/approval-timeout.ts';
 import { bakeTickStep } from '../../src/steps/bake-tick.ts';
 import { checkGatesStep } from '../../src/steps/check-gates.ts';
@@ -132,6 +133,7 @@ const builders: Record<
     createApprovalStepDependencies,
   ),
   [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
+  [GreenlightFunction.AlarmEvent]: stepWith(alarmEventStep),
   [GreenlightFunction.SlackInteractions]: (env) => {
     const dynamo = new DynamoDBClient({});
     const deps = createInteractionDependencies(logger, env, dynamo);
