@@ -39,11 +39,11 @@ export const greenlight: GreenlightDeployConfig = {
     },
   ],
   ci: {
-    // The role your CI assumes (see docs/deploy.md, "GitHub Actions"). It must exist first.
+    // The role your CI assumes (see README, "GitHub Actions"). It must exist first.
     principals: ['arn:aws:iam::123456789012:role/greenlight-ci'],
   },
   operators: {
-    // Who may run greenlight pause/resume/promote/abort/rollback/retry (docs/deploy.md).
+    // Who may run greenlight pause/resume/promote/abort/rollback/retry (README, "Operators").
     principals: ['arn:aws:iam::123456789012:role/greenlight-operators'],
   },
   logLevel: 'INFO',

@@ -118,7 +118,7 @@ export const decisionUsage = (
 
 ${verb === 'approve' ? 'Approves' : 'Rejects'} a release waiting for a human decision, exactly as the Slack button does (the
 first decision wins; a later one changes nothing), for teams without Slack. Talks to the ledger
-and to Step Functions directly (DynamoDB and states:SendTask* permissions: docs/deploy.md).
+and to Step Functions directly (DynamoDB and states:SendTask* permissions: README, "Operators").
 With SLACK_BOT_TOKEN set (and SLACK_API_URL for a stand-in), the Slack message shows it too.
 
 Options:

@@ -21,7 +21,7 @@ export interface GreenlightDeployConfig {
   /**
    * Who may steer releases with `greenlight pause|resume|promote|abort|rollback|retry`: IAM
    * principals allowed to put Operator Command events on the bus. `greenlight approve|reject`
-   * needs no bus access but the ledger and SendTask* permissions (docs/deploy.md).
+   * needs no bus access but the ledger and SendTask* permissions (README, "Operators").
    * @default { principals: [] }
    */
   operators?: { principals: string[] };
