@@ -1,4 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// The leak checks search the handlers' logs, so they must be written: INFO, whatever the suite
+// default is (set before the handler modules create their logger).
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+});
+
 import type { ApprovalRecord, ReleaseRecord } from '../../../src/core/records.ts';
 import {
   functionUrlEvent,
