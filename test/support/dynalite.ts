@@ -1,6 +1,10 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
 
 /** The part of dynalite's (untyped, CommonJS) API we use. */
 type CreateDynalite = (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
@@ -33,4 +37,43 @@ export async function startDynalite(): Promise<RunningDynalite> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+export interface FreshTable {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+/**
+ * Registers the hooks of an adapter test file: one dynalite for the file, and a new ledger-
+ * shaped table before each test, which keeps tests independent without restarting dynalite.
+ * Returns a getter for the current test's client and table.
+ */
+export function useFreshLedgerTable(prefix = 'ledger'): () => FreshTable {
+  let dynalite: RunningDynalite;
+  let client: DynamoDBDocumentClient;
+  let tableNumber = 0;
+  let tableName = '';
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+    client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: dynalite.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynalite?.close();
+  });
+  beforeEach(async () => {
+    tableNumber += 1;
+    tableName = `${prefix}-${tableNumber}`;
+    await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
+    await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+  });
+  return () => ({ client, tableName });
 }

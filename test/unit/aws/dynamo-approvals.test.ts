@@ -1,11 +1,9 @@
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoApprovalStore, DynamoReplayGuard } from '../../../src/aws/dynamo-approvals.ts';
-import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
 import type { ApprovalRecord } from '../../../src/core/records.ts';
 import { ApprovalNotFound } from '../../../src/slack/errors.ts';
-import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
+import { useFreshLedgerTable } from '../../support/dynalite.ts';
 
 function anApproval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
   return {
@@ -29,34 +27,13 @@ const approve = {
   via: 'slack',
 } as const;
 
-let dynalite: RunningDynalite;
+const table = useFreshLedgerTable('ledger');
 let client: DynamoDBDocumentClient;
-let tableNumber = 0;
 let tableName: string;
 let store: DynamoApprovalStore;
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynalite.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-});
-
-afterAll(async () => {
-  client.destroy();
-  await dynalite.close();
-});
-
-beforeEach(async () => {
-  tableNumber += 1;
-  tableName = `ledger-${tableNumber}`;
-  await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+beforeEach(() => {
+  ({ client, tableName } = table());
   store = new DynamoApprovalStore({ client, tableName });
 });
 

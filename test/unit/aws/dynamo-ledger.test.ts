@@ -1,11 +1,9 @@
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
-import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
 import { InvalidTransition, ReleaseNotFound } from '../../../src/core/errors.ts';
 import type { ReleaseRecord, StepRecord } from '../../../src/core/records.ts';
-import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
+import { useFreshLedgerTable } from '../../support/dynalite.ts';
 
 function aRelease(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
   return {
@@ -42,35 +40,13 @@ function aStep(overrides: Partial<StepRecord> = {}): StepRecord {
   };
 }
 
-let dynalite: RunningDynalite;
+const table = useFreshLedgerTable('ledger');
 let client: DynamoDBDocumentClient;
-let tableNumber = 0;
 let tableName: string;
 let ledger: DynamoReleaseLedger;
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynalite.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-});
-
-afterAll(async () => {
-  client.destroy();
-  await dynalite.close();
-});
-
-// A fresh table per test keeps tests independent without restarting dynalite.
-beforeEach(async () => {
-  tableNumber += 1;
-  tableName = `ledger-${tableNumber}`;
-  await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+beforeEach(() => {
+  ({ client, tableName } = table());
   ledger = new DynamoReleaseLedger({ client, tableName });
 });
 

@@ -1,38 +1,15 @@
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoServiceLock } from '../../../src/aws/dynamo-lock.ts';
-import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
-import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
+import { useFreshLedgerTable } from '../../support/dynalite.ts';
 
-let dynalite: RunningDynalite;
+const table = useFreshLedgerTable('locks');
 let client: DynamoDBDocumentClient;
-let tableNumber = 0;
 let tableName: string;
 let lock: DynamoServiceLock;
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynalite.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-});
-
-afterAll(async () => {
-  client.destroy();
-  await dynalite.close();
-});
-
-beforeEach(async () => {
-  tableNumber += 1;
-  tableName = `locks-${tableNumber}`;
-  await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
+beforeEach(() => {
+  ({ client, tableName } = table());
   lock = new DynamoServiceLock({ client, tableName });
 });
 
