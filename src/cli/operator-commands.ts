@@ -22,6 +22,7 @@ import {
   sharedFlags,
   sharedFlagsHelp,
   UsageError,
+  usageError,
 } from './options.ts';
 import type { PutEvents } from './release-command.ts';
 
@@ -417,13 +418,6 @@ function report(outcome: CommandRecord, json: boolean, context: CommandContext):
     context.out(`Follow it with: greenlight status --release ${outcome.releaseId}`);
   }
   return exitCode;
-}
-
-function usageError(name: string, error: unknown, context: CommandContext): ExitCode {
-  if (!(error instanceof UsageError)) throw error;
-  context.err(`greenlight ${name}: ${error.message}`);
-  context.err(`Run "greenlight ${name} --help" for usage.`);
-  return ExitCode.Usage;
 }
 
 function capitalize(text: string): string {

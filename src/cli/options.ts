@@ -1,4 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ExitCode } from './exit-codes.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -77,6 +78,14 @@ export function resolveSharedOptions(values: SharedValues, env: Env): SharedOpti
 /** A command line that cannot be run as written. Exit code 2; nothing has been sent. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** Says what is wrong with `greenlight <command>`'s line and where help is; rethrows other errors. */
+export function usageError(command: string, error: unknown, context: CommandContext): ExitCode {
+  if (!(error instanceof UsageError)) throw error;
+  context.err(`greenlight ${command}: ${error.message}`);
+  context.err(`Run "greenlight ${command} --help" for usage.`);
+  return ExitCode.Usage;
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   sharedFlags,
   sharedFlagsHelp,
   UsageError,
+  usageError,
 } from './options.ts';
 
 /** `source` of the events the CLI puts; the release rule matches on detail-type only. */
@@ -102,10 +103,7 @@ export async function runReleaseCommand(
   try {
     args = parseReleaseArgs(argv, context.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    context.err(`greenlight release: ${error.message}`);
-    context.err('Run "greenlight release --help" for usage.');
-    return ExitCode.Usage;
+    return usageError('release', error, context);
   }
   if (args === 'help') {
     context.out(releaseUsage);

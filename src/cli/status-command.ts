@@ -18,6 +18,7 @@ import {
   sharedFlags,
   sharedFlagsHelp,
   UsageError,
+  usageError,
 } from './options.ts';
 
 const DefaultLimit = 10;
@@ -72,10 +73,7 @@ export async function runStatusCommand(
   try {
     args = parseStatusArgs(argv, context.env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    context.err(`greenlight status: ${error.message}`);
-    context.err('Run "greenlight status --help" for usage.');
-    return ExitCode.Usage;
+    return usageError('status', error, context);
   }
   if (args === 'help') {
     context.out(statusUsage);
