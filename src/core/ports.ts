@@ -201,11 +201,12 @@ export interface IdleColours {
    * Scales `colour` down (ECS: desired count 0; Lambda: its provisioned concurrency goes and
    * versions beyond the service's retention are deleted). Never touches `protectedColours`.
    * Returns what it did, one line each; empty when nothing was left to do. `idleSince` is when
-   * the colour last took traffic (an ALB slot drains from then; see lastTrafficAt).
+   * the colour last took traffic (an ALB slot drains from then; see lastTrafficAt); `now` is the
+   * step's clock, which that drain is measured against.
    */
   tearDown(
     service: ServiceConfig,
     colour: string,
-    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
+    options: { idleSince: Date; now: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]>;
 }

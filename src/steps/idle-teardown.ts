@@ -103,6 +103,7 @@ export async function tearDownIdleColour(
       try {
         actions = await colours.tearDown(service, idle.colour, {
           idleSince: lastTrafficAt(idle, others),
+          now: deps.now(),
           protectedColours: new Set([...coloursInFlight(others), idle.live]),
         });
       } catch (error) {

@@ -66,13 +66,13 @@ export class AlbIdleColours implements IdleColours {
   async tearDown(
     service: ServiceConfig,
     slot: string,
-    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
+    options: { idleSince: Date; now: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]> {
     const idle = slotOf(albTargetOf(service), slot);
     if (options.protectedColours.has(slot)) return [];
     const before = await this.#describeService(idle);
     if ((before?.desiredCount ?? 0) === 0) return [];
-    await this.#listener.scaleDownIdle(service, slot as SlotName, options.idleSince);
+    await this.#listener.scaleDownIdle(service, slot as SlotName, options.idleSince, options.now);
     return [
       `Scaled ECS service ${idle.ecs.service} (slot ${slot}) from ${before?.desiredCount} tasks to 0`,
     ];

@@ -72,8 +72,9 @@ export interface AlbListenerTargetOptions {
   /** Pause between polls and smoke tries; injected so tests do not wait. */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Milliseconds since the epoch: the health deadline, test durations and the drain check.
-   * @default Date.now
+   * Milliseconds on a clock that only goes forward: the health deadline and test durations.
+   * (The drain check takes the step's `now` as a parameter: it compares with ledger times.)
+   * @default performance.now
    */
   now?: () => number;
 }
@@ -114,7 +115,7 @@ export class AlbListenerTarget implements TrafficTarget {
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#sleep =
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
-    this.#now = options.now ?? (() => Date.now());
+    this.#now = options.now ?? (() => performance.now());
   }
 
   async provision(release: ReleaseSpec, service: ServiceConfig): Promise<Colours> {
@@ -222,10 +223,16 @@ export class AlbListenerTarget implements TrafficTarget {
 
   /**
    * Scales the idle slot's ECS service to zero, once it is safe: it takes no production traffic
-   * and `minimumIdleSeconds` have passed since `lastTrafficAt` (when its weight went to 0).
+   * and `minimumIdleSeconds` have passed between `lastTrafficAt` (when its weight went to 0)
+   * and `now`.
    * Throws IdleColourStillDraining before then, TargetStateConflict if it still has traffic.
    */
-  async scaleDownIdle(service: ServiceConfig, slot: SlotName, lastTrafficAt: Date): Promise<void> {
+  async scaleDownIdle(
+    service: ServiceConfig,
+    slot: SlotName,
+    lastTrafficAt: Date,
+    now: Date,
+  ): Promise<void> {
     const target = albTargetOf(service);
     const idle = slotOf(target, slot);
     const forward = await this.#readForward(productionSite(target));
@@ -237,7 +244,7 @@ export class AlbListenerTarget implements TrafficTarget {
       );
     }
     const minimumIdleSeconds = await this.#minimumIdleSeconds(target, slot, forward);
-    const decision = canScaleDownIdle(lastTrafficAt, minimumIdleSeconds, new Date(this.#now()));
+    const decision = canScaleDownIdle(lastTrafficAt, minimumIdleSeconds, now);
     if (!decision.allowed) {
       throw new IdleColourStillDraining(`Slot ${slot}: ${decision.reason}`, {
         slot,

@@ -53,7 +53,7 @@ export class LambdaIdleColours implements IdleColours {
   async tearDown(
     service: ServiceConfig,
     version: string,
-    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
+    options: { idleSince: Date; now: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]> {
     const target = lambdaTargetOf(service);
     const { functionName } = target;

@@ -34,7 +34,7 @@ class ScriptedColours implements IdleColours {
   async tearDown(
     _service: unknown,
     colour: string,
-    options: { idleSince: Date; protectedColours: ReadonlySet<string> },
+    options: { idleSince: Date; now: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]> {
     if (this.failWith) throw this.failWith;
     this.tornDown.push({

@@ -21,6 +21,7 @@ const listenerArn = `${prefix}:listener/app/shop/0123456789abcdef/11111111111111
 const tgA = `${prefix}:targetgroup/checkout-a/aaaaaaaaaaaaaaaa`;
 const tgB = `${prefix}:targetgroup/checkout-b/bbbbbbbbbbbbbbbb`;
 const idleSince = new Date('2026-11-21T10:00:00.000Z');
+const now = new Date('2026-11-21T11:00:00.000Z');
 
 function anAlbService(): ServiceConfig {
   return aService({
@@ -75,7 +76,7 @@ function givenService(desiredCount: number) {
 }
 
 describe('AlbIdleColours', () => {
-  let scaledDown: [string, string, Date][];
+  let scaledDown: [string, string, Date, Date][];
   let colours: AlbIdleColours;
 
   beforeEach(() => {
@@ -86,8 +87,8 @@ describe('AlbIdleColours', () => {
       elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
       ecs: new ECSClient({ region: 'eu-west-1' }),
       listener: {
-        scaleDownIdle: async (service, slot, lastTrafficAt) => {
-          scaledDown.push([service.name, slot, lastTrafficAt]);
+        scaleDownIdle: async (service, slot, lastTrafficAt, now) => {
+          scaledDown.push([service.name, slot, lastTrafficAt, now]);
         },
       },
     });
@@ -114,20 +115,25 @@ describe('AlbIdleColours', () => {
     givenService(3);
     const done = await colours.tearDown(anAlbService(), 'a', {
       idleSince,
+      now,
       protectedColours: new Set(['b']),
     });
-    expect(scaledDown).toEqual([['checkout', 'a', idleSince]]);
+    expect(scaledDown).toEqual([['checkout', 'a', idleSince, now]]);
     expect(done).toEqual(['Scaled ECS service checkout-a (slot a) from 3 tasks to 0']);
   });
 
   it('does nothing for a slot already at zero or one a release in flight uses', async () => {
     givenService(0);
     expect(
-      await colours.tearDown(anAlbService(), 'a', { idleSince, protectedColours: new Set() }),
+      await colours.tearDown(anAlbService(), 'a', { idleSince, now, protectedColours: new Set() }),
     ).toEqual([]);
     givenService(3);
     expect(
-      await colours.tearDown(anAlbService(), 'a', { idleSince, protectedColours: new Set(['a']) }),
+      await colours.tearDown(anAlbService(), 'a', {
+        idleSince,
+        now,
+        protectedColours: new Set(['a']),
+      }),
     ).toEqual([]);
     expect(scaledDown).toEqual([]);
   });

@@ -1316,7 +1316,6 @@ describe('AlbListenerTarget.warnings', () => {
 
 describe('AlbListenerTarget drain safety', () => {
   const finalizedAt = new Date('2025-03-01T10:00:00.000Z');
-  const at = (iso: string) => [Date.parse(iso)];
 
   function givenIdleA(attributes: Record<string, string>, desiredCount = 2) {
     givenListener(
@@ -1362,10 +1361,11 @@ describe('AlbListenerTarget drain safety', () => {
   it('refuses to scale the idle colour down before its drain time has passed', async () => {
     givenIdleA({ 'deregistration_delay.timeout_seconds': '300' });
 
-    const scaleDown = aTarget({ clock: at('2025-03-01T10:04:00.000Z') }).scaleDownIdle(
+    const scaleDown = aTarget().scaleDownIdle(
       aService(),
       'a',
       finalizedAt,
+      new Date('2025-03-01T10:04:00.000Z'),
     );
 
     await expect(scaleDown).rejects.toThrow(IdleColourStillDraining);
@@ -1379,10 +1379,11 @@ describe('AlbListenerTarget drain safety', () => {
   it('scales the idle colour to zero once its drain time has passed', async () => {
     givenIdleA({ 'deregistration_delay.timeout_seconds': '300' });
 
-    await aTarget({ clock: at('2025-03-01T10:05:00.000Z') }).scaleDownIdle(
+    await aTarget().scaleDownIdle(
       aService(),
       'a',
       finalizedAt,
+      new Date('2025-03-01T10:05:00.000Z'),
     );
 
     expect(sentCommands()).toEqual([
@@ -1396,10 +1397,11 @@ describe('AlbListenerTarget drain safety', () => {
   it('sends nothing when the idle colour is already scaled down', async () => {
     givenIdleA({ 'deregistration_delay.timeout_seconds': '300' }, 0);
 
-    await aTarget({ clock: at('2025-03-01T11:00:00.000Z') }).scaleDownIdle(
+    await aTarget().scaleDownIdle(
       aService(),
       'a',
       finalizedAt,
+      new Date('2025-03-01T11:00:00.000Z'),
     );
 
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
@@ -1416,11 +1418,7 @@ describe('AlbListenerTarget drain safety', () => {
     );
 
     await expect(
-      aTarget({ clock: at('2025-03-02T00:00:00.000Z') }).scaleDownIdle(
-        aService(),
-        'a',
-        finalizedAt,
-      ),
+      aTarget().scaleDownIdle(aService(), 'a', finalizedAt, new Date('2025-03-02T00:00:00.000Z')),
     ).rejects.toThrow('Slot a (checkout-a) still takes 1% of production traffic; it is not idle');
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });

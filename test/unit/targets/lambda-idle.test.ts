@@ -22,7 +22,7 @@ import { aService } from '../../support/builders.ts';
 // a version an alias references, so a retention bug shows up as an error, not a silent pass.
 const bucket = 'artifacts';
 const idleSince = new Date('2026-11-21T10:00:00.000Z');
-const nothingInFlight = { idleSince, protectedColours: new Set<string>() };
+const nothingInFlight = { idleSince, now: idleSince, protectedColours: new Set<string>() };
 
 describe('LambdaIdleColours', () => {
   let root: string;
@@ -166,6 +166,7 @@ describe('LambdaIdleColours', () => {
 
       const done = await idle.tearDown(service(1), '5', {
         idleSince,
+        now: idleSince,
         protectedColours: new Set(['4']),
       });
 
