@@ -28,7 +28,10 @@ import {
 import {
   ConflictException,
   CreateScheduleCommand,
+  type CreateScheduleCommandInput,
   GetScheduleCommand,
+  type GetScheduleCommandInput,
+  ResourceNotFoundException,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import {
@@ -72,6 +75,7 @@ import { startBakeStep } from '../../src/steps/start-bake.ts';
 import { sweeperStep } from '../../src/steps/sweeper.ts';
 import { teardownStep } from '../../src/steps/teardown.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
+import { aTestClock, type TestClock } from '../support/clock.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
 
@@ -103,12 +107,13 @@ type Handler = (event: never, context: Context) => Promise<unknown>;
 
 /**
  * How each function is built, as its functions/ entry point builds it: its step (or handler)
- * over the dependencies its process makes from the environment. `dynamo` is the client every
- * DynamoDB request goes through, so the recorder can watch it.
+ * over the dependencies its process makes from the environment, with the test's clock in place
+ * of the machine's. `dynamo` is the client every DynamoDB request goes through, so the recorder
+ * can watch it.
  */
 const builders: Record<
   GreenlightFunction,
-  (env: Env) => { handler: Handler; dynamo: DynamoDBClient }
+  (env: Env, now: () => Date) => { handler: Handler; dynamo: DynamoDBClient }
 > = {
   [GreenlightFunction.Register]: stepWith(registerStep),
   [GreenlightFunction.AcquireLock]: stepWith(acquireLockStep),
@@ -134,9 +139,9 @@ const builders: Record<
   ),
   [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
   [GreenlightFunction.AlarmEvent]: stepWith(alarmEventStep),
-  [GreenlightFunction.SlackInteractions]: (env) => {
+  [GreenlightFunction.SlackInteractions]: (env, now) => {
     const dynamo = new DynamoDBClient({});
-    const deps = createInteractionDependencies(logger, env, dynamo);
+    const deps = { ...createInteractionDependencies(logger, env, dynamo), now };
     return { handler: createSlackInteractionsHandler(() => deps) as Handler, dynamo };
   },
 };
@@ -145,14 +150,16 @@ function stepWith<I, O, D extends StepDependencies>(
   step: Step<I, O, D>,
   dependencies: (env: Env) => D = createDependencies as unknown as (env: Env) => D,
 ) {
-  return (env: Env) => {
-    const deps = dependencies(env);
+  return (env: Env, now: () => Date) => {
+    const deps: D = { ...dependencies(env), now };
     return {
       handler: createStepHandler(asAnyStep(step), () => deps) as Handler,
       dynamo: deps.dynamo,
     };
   };
 }
+
+export const recordedWarmWindowSeconds = 900;
 
 export const recordedService: ServiceConfigInput = {
   name: 'checkout',
@@ -180,8 +187,8 @@ export const recordedService: ServiceConfigInput = {
     { name: 'errors', metric: 'error-rate', maxAboveBlue: 1, minSamples: 100, maxHoldSeconds: 60 },
   ],
   tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
-  // No warm window: a teardown may run as soon as its release is finalized.
-  warmWindowSeconds: 0,
+  // Scenarios move the test's clock past it before a teardown is due.
+  warmWindowSeconds: recordedWarmWindowSeconds,
 };
 
 /** What the fake AWS answers; scenarios change it between steps. */
@@ -196,8 +203,8 @@ interface FakeAws {
   alarmState: 'OK' | 'ALARM' | 'missing';
   /** Provisioned concurrency by version. */
   provisioned: Record<string, number>;
-  /** CreateSchedule finds the schedule there already (a retried finalize). */
-  scheduleExists: boolean;
+  /** Schedules in greenlight's group by name: their `at(...)` expressions. */
+  schedules: Map<string, string>;
   /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
   metricData: Record<string, number[]>;
 }
@@ -211,6 +218,8 @@ export const healthyMetrics = (): Record<string, number[]> => ({
 });
 
 export interface StepRecorder {
+  /** Every step's `now`: scenarios move it on as time would pass. */
+  clock: TestClock;
   /** Invokes one function's handler; returns its result or the error it threw. */
   invoke(fn: GreenlightFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
@@ -227,7 +236,7 @@ export interface StepRecorder {
 
 export const slackSigningSecret = 'recorder-signing-secret';
 
-export async function startStepRecorder(): Promise<StepRecorder> {
+export async function startStepRecorder(clock: TestClock = aTestClock()): Promise<StepRecorder> {
   const dynalite = await startDynalite();
   const slack = await startLocalSlack({ botToken: 'xoxb-recorder' });
   const saved = { ...process.env };
@@ -275,7 +284,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
     greenAnswers: 200,
     alarmState: 'OK',
     provisioned: {},
-    scheduleExists: false,
+    schedules: new Map(),
     metricData: healthyMetrics(),
   };
   const lambda = mockClient(LambdaClient);
@@ -285,13 +294,23 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   const alb = aFakeAlb(albServices);
   const { elbv2, ecs } = mockAlbClients(alb, albServices);
   const scheduler = mockClient(SchedulerClient);
-  scheduler.on(CreateScheduleCommand).callsFake(() => {
-    if (fake.scheduleExists) {
+  scheduler.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+    const name = input.Name ?? '';
+    if (fake.schedules.has(name)) {
       throw new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} });
     }
-    return { ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/x' };
+    fake.schedules.set(name, input.ScheduleExpression ?? '');
+    return {
+      ScheduleArn: `arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/${name}`,
+    };
   });
-  scheduler.on(GetScheduleCommand).resolves({ ScheduleExpression: 'at(2026-11-21T10:15:00)' });
+  scheduler.on(GetScheduleCommand).callsFake((input: GetScheduleCommandInput) => {
+    const expression = fake.schedules.get(input.Name ?? '');
+    if (expression === undefined) {
+      throw new ResourceNotFoundException({ Message: 'none', message: 'none', $metadata: {} });
+    }
+    return { Name: input.Name, ScheduleExpression: expression };
+  });
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   const aliasView = () => ({
@@ -383,7 +402,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
       const values = fake.metricData[query.Id ?? ''] ?? [];
       return {
         Id: query.Id,
-        Timestamps: values.map(() => new Date('2026-11-21T10:00:00Z')),
+        Timestamps: values.map(() => clock.now()),
         Values: values,
         StatusCode: 'Complete',
       };
@@ -402,7 +421,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   const handlers = Object.fromEntries(
     Object.values(GreenlightFunction).map((fn) => {
       // One set of dependencies per function, as each Lambda function has its own process.
-      const { handler, dynamo } = builders[fn](env);
+      const { handler, dynamo } = builders[fn](env, clock.now);
       dynamo.middlewareStack.add(
         (next, context) => (args) => {
           if (current) actions[current].add(iamAction('dynamodb', context.commandName ?? '?'));
@@ -425,6 +444,7 @@ export async function startStepRecorder(): Promise<StepRecorder> {
   ] as const;
   let requestCount = 0;
   return {
+    clock,
     fake,
     alb,
     albServices,
