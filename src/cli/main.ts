@@ -23,9 +23,9 @@ Commands:
   retry     start a failed release again as its next attempt
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and
-endpoint come from the standard AWS SDK configuration (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator commands record
-who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
+endpoint come from the standard AWS configuration (AWS_REGION or AWS_DEFAULT_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator
+commands record who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
 
 ${exitCodesHelp}`;
 
