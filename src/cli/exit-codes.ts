@@ -16,6 +16,13 @@ export const ExitCode = {
   Timeout: 6,
   /** An operator command (or decision) the release's state did not allow: nothing changed. */
   Refused: 7,
+  /**
+   * The reader of stdout or stderr went away (`greenlight status | head -3`): what the shell
+   * reports for a tool killed by SIGPIPE (128 + 13), so `set -o pipefail` scripts see what they
+   * see from any other tool. Not 0, which says a waited-for release was finalized: the output,
+   * and any --wait, were cut short.
+   */
+  BrokenPipe: 141,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -45,4 +52,5 @@ export const exitCodesHelp = `Exit codes:
   4  rejected by the workflow
   5  aborted or superseded by an operator or a newer release
   6  timed out waiting (--timeout)
-  7  refused: the release's state does not allow the command (already paused, decided, ...)`;
+  7  refused: the release's state does not allow the command (already paused, decided, ...)
+  141  output closed early (greenlight ... | head): output, and any --wait, cut short`;

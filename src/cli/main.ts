@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorCommandName } from '../core/operator-command.ts';
+import { exitOnBrokenPipe } from './broken-pipe.ts';
 import { connect } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
@@ -22,9 +23,9 @@ Commands:
   retry     start a failed release again as its next attempt
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and
-endpoint come from the standard AWS SDK configuration (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator commands record
-who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
+endpoint come from the standard AWS configuration (AWS_REGION or AWS_DEFAULT_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator
+commands record who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
 
 ${exitCodesHelp}`;
 
@@ -46,6 +47,9 @@ const commands = {
   rollback: operator(OperatorCommandName.Rollback),
   retry: operator(OperatorCommandName.Retry),
 } as const;
+
+// Before the first write, so that no command can die of a closed pipe with a stack trace.
+exitOnBrokenPipe([process.stdout, process.stderr], (code) => process.exit(code));
 
 const context: CommandContext = {
   out: (line) => process.stdout.write(`${line}\n`),

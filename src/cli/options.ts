@@ -33,7 +33,7 @@ export const sharedDefaults = {
 export const sharedFlagsHelp = `Shared options:
   --bus NAME            EventBridge bus (env GREENLIGHT_BUS, default "${sharedDefaults.bus}")
   --ledger-table NAME   ledger DynamoDB table (env GREENLIGHT_LEDGER_TABLE, default "${sharedDefaults.ledgerTable}")
-  --region REGION       AWS region (default: AWS_REGION / profile, as every AWS SDK)
+  --region REGION       AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile)
   --endpoint-url URL    one endpoint for EventBridge, DynamoDB and Step Functions, e.g. the local cloud
                         http://127.0.0.1:4010 (default: AWS_ENDPOINT_URL or AWS itself)
   --json                machine-readable output
@@ -55,7 +55,10 @@ interface SharedValues {
   json?: boolean | undefined;
 }
 
-/** Flag over environment over default, so a CI job can set the bus once for every call. */
+/**
+ * Flag over environment over default, so a CI job can set the bus once for every call. Without a
+ * region from flag or environment, the SDK's own chain (the profile's region) decides.
+ */
 export function resolveSharedOptions(values: SharedValues, env: Env): SharedOptions {
   const options: SharedOptions = {
     bus: values.bus ?? nonEmpty(env.GREENLIGHT_BUS) ?? sharedDefaults.bus,
@@ -63,7 +66,10 @@ export function resolveSharedOptions(values: SharedValues, env: Env): SharedOpti
       values['ledger-table'] ?? nonEmpty(env.GREENLIGHT_LEDGER_TABLE) ?? sharedDefaults.ledgerTable,
     json: values.json ?? false,
   };
-  if (values.region !== undefined) options.region = values.region;
+  // The JavaScript SDK reads only AWS_REGION; AWS CLI v1 reads only AWS_DEFAULT_REGION. Reading
+  // both, in the AWS CLI v2's order, lets one shell set-up serve greenlight and either `aws`.
+  const region = values.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (region !== undefined) options.region = region;
   if (values['endpoint-url'] !== undefined) {
     if (!URL.canParse(values['endpoint-url'])) {
       throw new UsageError(

@@ -15,8 +15,8 @@ const usage = `Usage: npm start [-- --port N] [--no-demo] [--exit-after-demo]
   --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)
 
 Services: "checkout" (no approval) and "payments", whose releases wait for a human "go" in the
-local Slack stand-in (the demo clicks Approve itself). From another terminal, with
-AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_REGION=us-east-1 (any credentials):
+local Slack stand-in (the demo clicks Approve itself). From another terminal (any credentials):
+  export ${formatShellEnv('http://127.0.0.1:PORT')}
   bin/greenlight release --service payments --version 2.0.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip
   bin/greenlight approve --service payments --actor you       (or: reject --reason TEXT)
   bin/greenlight pause|resume|promote|abort --service payments --actor you [--reason TEXT]
@@ -84,7 +84,7 @@ if (values['exit-after-demo']) {
 
 console.log(`
 Serving until Ctrl-C. Try it from another terminal:
-  export AWS_ENDPOINT_URL=${url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  export ${formatShellEnv(url)}
   bin/greenlight release --service checkout --version 1.4.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip --wait
   bin/greenlight status --service checkout${
     shop === undefined
@@ -102,6 +102,15 @@ Approvals and operator controls (who: --actor or $USER; why: --reason):
   bin/greenlight pause --service payments --reason "watching p99"    (resume, promote, abort the same way)
   bin/greenlight rollback payments --reason "errors after finalize"  (while blue is warm)
   bin/greenlight retry <release id>                                  (a rolled-back release, as attempt 2)`);
+
+/**
+ * The variables that point greenlight and the `aws` commands we suggest at the local cloud. Both
+ * region variables: the JavaScript SDK reads only AWS_REGION, AWS CLI v1 only AWS_DEFAULT_REGION.
+ */
+function formatShellEnv(url: string): string {
+  const region = LocalNames.region;
+  return `AWS_ENDPOINT_URL=${url} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
+}
 
 const shutdown = async () => {
   await local.close();

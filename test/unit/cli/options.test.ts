@@ -27,6 +27,30 @@ describe('resolveSharedOptions', () => {
     ).toMatchObject({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:4010' });
   });
 
+  it('takes the region from AWS_DEFAULT_REGION when it is the only one set', () => {
+    expect(resolveSharedOptions({}, { AWS_DEFAULT_REGION: 'eu-central-1' })).toMatchObject({
+      region: 'eu-central-1',
+    });
+  });
+
+  it('prefers AWS_REGION over AWS_DEFAULT_REGION, as the AWS CLI does', () => {
+    const env = { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-central-1' };
+    expect(resolveSharedOptions({}, env)).toMatchObject({ region: 'eu-west-1' });
+  });
+
+  it('prefers --region over both region variables', () => {
+    const env = { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-central-1' };
+    expect(resolveSharedOptions({ region: 'ap-south-1' }, env)).toMatchObject({
+      region: 'ap-south-1',
+    });
+  });
+
+  it('leaves the region to the SDK (the profile) when neither flag nor variable is set', () => {
+    expect(resolveSharedOptions({}, { AWS_REGION: '', AWS_DEFAULT_REGION: '' })).not.toHaveProperty(
+      'region',
+    );
+  });
+
   it('rejects an endpoint that is not a URL', () => {
     expect(() => resolveSharedOptions({ 'endpoint-url': '127.0.0.1 4010' }, {})).toThrow(
       UsageError,

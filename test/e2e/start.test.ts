@@ -1,0 +1,102 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// What `npm start` tells a newcomer to paste into another terminal, pasted: the export line,
+// then the `aws` and greenlight commands under it, each in a shell that has only that set-up.
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const aws = await run('aws', ['--version']).then(
+  () => 'aws',
+  () => undefined,
+);
+
+let server: ChildProcess;
+let printed: string;
+
+beforeAll(async () => {
+  server = spawn(process.execPath, ['src/local/main.ts', '--port', '0', '--no-demo'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  printed = await readUntil(server, /retry <release id>.*\n/);
+});
+
+afterAll(async () => {
+  if (server?.exitCode === null) {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  }
+});
+
+/** Everything the server has printed once `done` matches it; rejects if it exits first. */
+function readUntil(child: ChildProcess, done: RegExp): Promise<string> {
+  let output = '';
+  child.stdout?.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: string) => {
+      output += chunk;
+      if (done.test(output)) resolve(output);
+    });
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
+  });
+}
+
+/** The printed `export A=1 B=2` line as an environment, with nothing else but PATH and HOME. */
+function shellFromExportLine(): NodeJS.ProcessEnv {
+  const line = /^ {2}export (.+)$/m.exec(printed)?.[1] ?? '';
+  const exported = Object.fromEntries(
+    line.split(' ').map((assignment) => assignment.split('=', 2) as [string, string]),
+  );
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...exported };
+}
+
+/** The printed commands that start with `prefix`, as typed. */
+function printedCommands(prefix: string): string[] {
+  return printed
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(prefix));
+}
+
+describe('npm start', () => {
+  it('exports both region variables: the AWS SDK reads one, AWS CLI v1 the other', () => {
+    expect(shellFromExportLine()).toMatchObject({
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    });
+  });
+
+  it.skipIf(aws === undefined)(
+    'prints aws commands that run in a shell set up by its export line',
+    async () => {
+      const commands = printedCommands('aws ');
+      expect(commands.map((command) => command.split(' ').slice(0, 3).join(' '))).toEqual([
+        'aws events put-events',
+        'aws stepfunctions list-executions',
+      ]);
+
+      for (const command of commands) {
+        const { stdout } = await run('sh', ['-c', command], {
+          cwd: root,
+          env: shellFromExportLine(),
+        });
+        expect(JSON.parse(stdout)).toBeTypeOf('object');
+      }
+    },
+  );
+
+  it('prints greenlight commands that run in a shell set up by its export line', async () => {
+    // The one that needs no earlier release: it announces one that waits for approval.
+    const [release] = printedCommands('bin/greenlight release --service payments');
+
+    const { stdout } = await run('sh', ['-c', release ?? 'false'], {
+      cwd: root,
+      env: shellFromExportLine(),
+    });
+
+    expect(stdout).toContain('payments');
+  });
+});
