@@ -1,7 +1,10 @@
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { sstBuildOptions, sstBundleFile } from './sst-esbuild.ts';
 
 export interface BundleSizeRow {
   handler: string;
@@ -11,33 +14,34 @@ export interface BundleSizeRow {
 
 const functionsDir = fileURLToPath(new URL('../functions/', import.meta.url));
 
-/**
- * Each handler bundled as it would ship: minified ESM for Node 24 with the AWS SDK v3 left
- * external, because the Lambda runtime provides it.
- */
-export async function measureBundleSizes(): Promise<BundleSizeRow[]> {
-  const handlers = (await readdir(functionsDir))
+/** Every handler's name, one per functions/*.ts, sorted. */
+export async function listHandlers(): Promise<string[]> {
+  return (await readdir(functionsDir))
     .filter((file) => file.endsWith('.ts'))
     .map((file) => file.slice(0, -'.ts'.length))
     .sort();
-  return Promise.all(handlers.map(measureBundle));
+}
+
+/** The entry point SST bundles for a handler. */
+export function handlerEntry(handler: string): string {
+  return `${functionsDir}${handler}.ts`;
+}
+
+/**
+ * Each handler's `bundle.mjs` as `sst deploy` zips it (bench/sst-esbuild.ts): minified ESM for
+ * es2024 with the createRequire banner and the AWS SDK bundled in, since SST marks only
+ * `sharp` and `pg-native` external. The linked source map stays out of the zip and the count.
+ */
+export async function measureBundleSizes(): Promise<BundleSizeRow[]> {
+  return Promise.all((await listHandlers()).map(measureBundle));
 }
 
 async function measureBundle(handler: string): Promise<BundleSizeRow> {
-  const result = await build({
-    entryPoints: [`${functionsDir}${handler}.ts`],
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    external: ['@aws-sdk/*'],
-    write: false,
-    logLevel: 'silent',
-  });
-  // No outfile and no splitting: the one output file is the bundle.
-  const code = result.outputFiles[0];
-  if (!code) throw new Error(`esbuild produced no JavaScript for functions/${handler}.ts`);
+  // The directory only names the in-memory files; nothing is written.
+  const outDir = join(tmpdir(), 'greenlight-bundles', handler);
+  const result = await build(sstBuildOptions(handlerEntry(handler), outDir));
+  const code = result.outputFiles.find((file) => file.path.endsWith(`/${sstBundleFile}`));
+  if (!code) throw new Error(`esbuild produced no ${sstBundleFile} for functions/${handler}.ts`);
   return {
     handler,
     rawBytes: code.contents.byteLength,
