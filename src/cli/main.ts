@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorCommandName } from '../core/operator-command.ts';
 import { exitOnBrokenPipe } from './broken-pipe.ts';
+import { runConfigCommand } from './config-command.ts';
 import { connect } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
@@ -21,6 +22,7 @@ Commands:
   abort     roll a release back now
   rollback  put a service's last finalized release back on blue, while blue is warm
   retry     start a failed release again as its next attempt
+  config    check greenlight.config.ts offline against AWS's quotas (config check)
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and
 endpoint come from the standard AWS configuration (AWS_REGION or AWS_DEFAULT_REGION,
@@ -46,6 +48,7 @@ const commands = {
   abort: operator(OperatorCommandName.Abort),
   rollback: operator(OperatorCommandName.Rollback),
   retry: operator(OperatorCommandName.Retry),
+  config: (argv: readonly string[], ctx: CommandContext) => runConfigCommand(argv, ctx),
 } as const;
 
 // Before the first write, so that no command can die of a closed pipe with a stack trace.

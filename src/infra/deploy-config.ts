@@ -5,6 +5,7 @@ import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
 import { iamRoleArn, lambdaFunctionArn } from './arns.ts';
 import { ScheduledFunction } from './functions.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
+import { measureQuotas, type QuotaUse, quotaProblems } from './quotas.ts';
 
 /** What a team writes in greenlight.config.ts. */
 export interface GreenlightDeployConfig {
@@ -51,10 +52,6 @@ const DeployConfigSchema = z.strictObject({
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
-// Lambda refuses a function whose environment variables exceed 4 KB in total. The Slack
-// functions also carry the bot token and signing secret (a bot token is ~60 characters).
-const maxEnvironmentBytes = 4096;
-const slackSecretsBytes = 256;
 // The size check runs before the account and region are known: ARNs measured with the longest
 // partition and region names are at least as long as the deployed ones.
 const sizingLocation: AwsLocation = {
@@ -65,19 +62,43 @@ const sizingLocation: AwsLocation = {
 
 /**
  * Checks greenlight.config.ts at deploy exactly as the handlers will at load (the same
- * parser, on the environment the functions get), so a config the handlers would refuse never
- * reaches AWS.
+ * parser, on the environment the functions get), and against the AWS quotas the stage would
+ * use, so a config the handlers or AWS would refuse never reaches AWS.
  */
 export function parseDeployConfig(
   input: GreenlightDeployConfig,
   names: GreenlightNames,
 ): DeployConfig {
+  const checked = checkDeployConfig(input, names);
+  if (checked.config === undefined || checked.problems.length > 0) {
+    throw new Error(
+      `greenlight.config.ts is invalid; fix it:\n${checked.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  return checked.config;
+}
+
+/** What `greenlight config check` and the deploy learn of a config: problems and quota use. */
+export interface DeployConfigCheck {
+  /** Undefined when the config does not parse. */
+  config: DeployConfig | undefined;
+  /** Empty when AWS would take the stage as it is. */
+  problems: string[];
+  /** Empty when the config does not parse. */
+  quotas: QuotaUse[];
+}
+
+/** Validates a config as the deploy does, and measures it against AWS's quotas; never throws. */
+export function checkDeployConfig(
+  input: GreenlightDeployConfig,
+  names: GreenlightNames,
+): DeployConfigCheck {
   const parsed = DeployConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `  - ${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`,
     );
-    throw new Error(`greenlight.config.ts is invalid; fix it:\n${lines.join('\n')}`);
+    return { config: undefined, problems, quotas: [] };
   }
   const environment = functionEnvironment(
     input.services,
@@ -85,29 +106,35 @@ export function parseDeployConfig(
     parsed.data.logLevel,
     sizingLocation,
   );
-  const runtime = parseRuntimeConfig(environment);
-  parseTeardownSettings(environment);
+  let runtime: ReturnType<typeof parseRuntimeConfig>;
+  try {
+    runtime = parseRuntimeConfig(environment);
+    parseTeardownSettings(environment);
+  } catch (error) {
+    return { config: undefined, problems: [(error as Error).message], quotas: [] };
+  }
   const usesSlack = runtime.registry.some((service) =>
     [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
       (approval) => approval?.type === 'slack',
     ),
   );
-  const bytes =
-    Object.entries(environment).reduce(
-      (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
-      0,
-    ) + (usesSlack ? slackSecretsBytes : 0);
-  if (bytes > maxEnvironmentBytes) {
-    throw new Error(
-      `The registered services make the functions' environment ${bytes} bytes, above Lambda's ${maxEnvironmentBytes}-byte limit; shorten test payloads or register fewer services per stage`,
-    );
-  }
-  return {
+  const quotas = measureQuotas({
+    environment,
     registry: runtime.registry,
-    ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
-    operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
     usesSlack,
-    logLevel: parsed.data.logLevel,
+    names,
+    at: sizingLocation,
+  });
+  return {
+    config: {
+      registry: runtime.registry,
+      ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
+      operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
+      usesSlack,
+      logLevel: parsed.data.logLevel,
+    },
+    problems: quotaProblems(quotas),
+    quotas,
   };
 }
 

@@ -41,7 +41,7 @@ describe('parseDeployConfig', () => {
     const big = { ...service, tests: [{ name: 'big', payload: 'x'.repeat(5000) }] };
     expect(() =>
       parseDeployConfig({ ...greenlight, services: [big] } as typeof greenlight, names),
-    ).toThrow(/4096-byte limit/);
+    ).toThrow(/greenlight-test-register: environment bytes \d+ > 4096/);
   });
 });
 
