@@ -223,6 +223,8 @@ export class LocalStepFunctions implements LocalService {
   private readonly executions = new Map<string, Execution>();
   private readonly callbacks = new Map<string, OpenCallback>();
   private readonly listeners = new Set<(event: ExecutionEvent) => void>();
+  /** Handlers still running: stopping an execution does not stop the Task it was in. */
+  private readonly handlersInFlight = new Set<Promise<unknown>>();
 
   constructor(options: LocalStepFunctionsOptions = {}) {
     this.region = options.region ?? 'us-east-1';
@@ -363,8 +365,12 @@ export class LocalStepFunctions implements LocalService {
     return execution.done;
   }
 
-  /** Aborts every running execution and waits for them to settle. */
-  async close(): Promise<void> {
+  /**
+   * Aborts every running execution and waits for them to settle, then for the handlers they
+   * were running (for at most `handlerGraceMs`): the engine stops an execution without
+   * stopping its Task, whose handler would otherwise write to a DynamoDB already closed.
+   */
+  async close(handlerGraceMs = 10_000): Promise<void> {
     const running = [...this.executions.values()].filter(
       (execution) => execution.record.status === ExecutionStatus.Running,
     );
@@ -373,6 +379,14 @@ export class LocalStepFunctions implements LocalService {
         this.stopExecution(execution.record.executionArn, 'States.Aborted', 'Local cloud closed'),
       ),
     );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.handlersInFlight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, handlerGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async handle(request: LocalRequest): Promise<LocalResponse | undefined> {
@@ -623,7 +637,7 @@ export class LocalStepFunctions implements LocalService {
     switch (binding.kind) {
       case 'state-handler': {
         const handler = machine.stateHandlers[binding.stateName] as LocalStateHandler;
-        return async (input) => asJson(await runTask(() => handler(asJson(input))));
+        return async (input) => asJson(await this.track(runTask(() => handler(asJson(input)))));
       }
       case 'lambda':
         return async (input) =>
@@ -686,7 +700,14 @@ export class LocalStepFunctions implements LocalService {
       awsRequestId,
       Math.min(timeoutSeconds ?? lambdaTimeoutSeconds, lambdaTimeoutSeconds),
     );
-    return runTask(() => handler(asJson(event) as never, context));
+    return this.track(runTask(() => handler(asJson(event) as never, context)));
+  }
+
+  private track<T>(running: Promise<T>): Promise<T> {
+    this.handlersInFlight.add(running);
+    const forget = () => this.handlersInFlight.delete(running);
+    running.then(forget, forget);
+    return running;
   }
 
   private async awaitCallback(

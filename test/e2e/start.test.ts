@@ -15,11 +15,16 @@ const aws = await run('aws', ['--version']).then(
 
 let server: ChildProcess;
 let printed: string;
+let errors = '';
 
 beforeAll(async () => {
   server = spawn(process.execPath, ['src/local/main.ts', '--port', '0', '--no-demo'], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stderr?.setEncoding('utf8');
+  server.stderr?.on('data', (chunk: string) => {
+    errors += chunk;
   });
   printed = await readUntil(server, /retry <release id>.*\n/);
 });
@@ -98,5 +103,24 @@ describe('npm start', () => {
     });
 
     expect(stdout).toContain('payments');
+  });
+
+  it('stops cleanly on Ctrl-C or SIGTERM, with releases still under way', async () => {
+    // Whatever the commands above started is still running: a release waits for approval.
+    const release = await run(
+      'sh',
+      ['-c', printedCommands('bin/greenlight release --service payments')[0] ?? 'false'],
+      {
+        cwd: root,
+        env: shellFromExportLine(),
+      },
+    ).catch((error: unknown) => error);
+    expect(release).not.toBeInstanceOf(Error);
+
+    server.kill('SIGTERM');
+    const [code] = await once(server, 'exit');
+
+    expect(code).toBe(0);
+    expect(errors).not.toMatch(/Error|\n\s+at /);
   });
 });

@@ -77,6 +77,38 @@ function deferred<T = void>() {
 }
 
 describe('LocalStepFunctions', () => {
+  it('waits on close for the handler of a stopped execution, so it never outlives the cloud', async () => {
+    const { sfn, client } = await startHarness();
+    const entered = deferred();
+    const release = deferred();
+    const order: string[] = [];
+    const { stateMachineArn } = sfn.createStateMachine({
+      name: 'slow',
+      definition: {
+        StartAt: 'Provision',
+        States: { Provision: { Type: 'Task', Resource: lambdaArn('provision'), End: true } },
+      },
+      functions: {
+        provision: async () => {
+          entered.resolve();
+          await release.promise;
+          order.push('handler done');
+          return {};
+        },
+      },
+    });
+    await client.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    await entered.promise;
+
+    const closing = sfn.close().then(() => order.push('closed'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    order.push('still closing');
+    release.resolve();
+    await closing;
+
+    expect(order).toEqual(['still closing', 'handler done', 'closed']);
+  });
+
   it('runs a Lambda task bound by function ARN and reports the execution over the API', async () => {
     const { sfn, client } = await startHarness();
     const seen: unknown[] = [];
