@@ -153,8 +153,13 @@ const retryTransient = [
   },
 ];
 
-/** Rollback must not give up easily: it is what puts users back on a known-good colour. */
+/**
+ * Rollback must not give up easily: it is what puts users back on a known-good colour. Errors
+ * that the same input would raise again are not retried: ten tries would only delay the
+ * failure an operator has to see.
+ */
 const retryRollback = [
+  { ErrorEquals: [ErrorName.InvalidStepInput], MaxAttempts: 0 },
   {
     ErrorEquals: ['States.ALL'],
     IntervalSeconds: 2,

@@ -54,5 +54,12 @@ export const WeightStepInput = z.object({
   step: WeightStepSchema,
 });
 
-/** What a Catch puts in `$.failure`. */
-export const FailureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+/**
+ * What a Catch puts in `$.failure`. Step Functions documents `Cause` as optional and engines
+ * differ (absent, null, a plain message, a Lambda error document as JSON), so anything is
+ * taken: Rollback must never refuse its input, and failureMessage reads the best reason.
+ */
+export const FailureSchema = z.object({
+  Error: z.string().catch('States.Unknown'),
+  Cause: z.unknown().optional(),
+});

@@ -61,16 +61,26 @@ export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, Rele
 };
 
 /**
- * Step Functions puts the failed task's error name in `Error` and, for a Lambda error, a JSON
- * `{errorType, errorMessage}` document in `Cause`.
+ * The best reason a failure gives. Step Functions puts the failed task's error name in `Error`
+ * and, for a Lambda error, a JSON `{errorType, errorMessage, trace}` document in `Cause`; other
+ * engines hand the bare message, an object, null or nothing.
  */
 export function failureMessage(failure: Failure): string {
-  const cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: a States.* error or a plain message.
+  const cause = failure.Cause;
+  if (cause === undefined || cause === null || cause === '') return '(no cause given)';
+  if (typeof cause === 'string') {
+    try {
+      return errorMessageOf(JSON.parse(cause)) ?? cause;
+    } catch {
+      // Not JSON: a States.* error or a plain message.
+      return cause;
+    }
   }
-  return cause || '(no cause given)';
+  return errorMessageOf(cause) ?? JSON.stringify(cause);
+}
+
+function errorMessageOf(document: unknown): string | undefined {
+  if (typeof document !== 'object' || document === null) return undefined;
+  const message = (document as { errorMessage?: unknown }).errorMessage;
+  return typeof message === 'string' ? message : undefined;
 }

@@ -194,7 +194,13 @@ describe('buildReleaseDefinition', () => {
       const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
       const transient = retry.find((r) => r.ErrorEquals.includes('ThrottlingException'));
       if (name === ReleaseState.Rollback) {
-        expect(retry[0]?.ErrorEquals).toEqual(['States.ALL']);
+        // Anything is retried, but an input the step refuses would be refused again.
+        expect(
+          retry.map((r) => [r.ErrorEquals, (r as { MaxAttempts?: number }).MaxAttempts]),
+        ).toEqual([
+          [['InvalidStepInput'], 0],
+          [['States.ALL'], 10],
+        ]);
         continue;
       }
       expect(transient?.BackoffRate, name).toBeGreaterThan(1);
