@@ -15,6 +15,7 @@ import {
   startGreenlightLocal,
 } from '../../src/local/greenlight-local.ts';
 import { type StoredMessage, signedInteraction } from '../../src/local/slack-standin.ts';
+import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
 import {
   aLambdaService,
@@ -83,7 +84,7 @@ async function releaseAwaitingApproval(service: string, stage = 'before-shift') 
       local.slack
         .messages(channel)
         .find((m) => JSON.stringify(m.blocks).includes(`"value":"${approvalId}"`)),
-    `the approval message of ${service}`,
+    { what: `the approval message of ${service}`, timeoutMs: 30_000 },
   );
   return { releaseId, eventId, approvalId, message };
 }
@@ -191,6 +192,7 @@ describe('a release that asks for approval in Slack', () => {
       user: unknown;
     };
     const asApprover = { ...payload, user: { id: approver.id, username: approver.username } };
+    // The deployed function checks a request's age on the machine's clock: sign by it too.
     const now = Math.floor(Date.now() / 1000);
 
     const forged = signedInteraction('not-the-signing-secret', asApprover, now);
@@ -325,13 +327,3 @@ describe('greenlight approve', () => {
     );
   });
 });
-
-async function eventually<T>(probe: () => T | undefined, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

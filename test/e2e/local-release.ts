@@ -7,6 +7,7 @@ import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+import { eventually } from '../support/eventually.ts';
 
 /** A Lambda service for end-to-end tests: its own function, alias `live` and errors alarm. */
 export function aLambdaService(
@@ -101,15 +102,17 @@ export async function waitForHistory(
   timeoutMs = 30_000,
 ): Promise<void> {
   const sfn = local.cloud.stepFunctions;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const execution = sfn
-      .listExecutions()
-      .find((e) => (JSON.parse(e.input) as { id?: string }).id === eventId);
-    if (execution && sfn.getHistory(execution.executionArn).some((h) => h.type === type)) return;
-    if (Date.now() > deadline) throw new Error(`No ${type} in the execution for event ${eventId}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(
+    () => {
+      const execution = sfn
+        .listExecutions()
+        .find((e) => (JSON.parse(e.input) as { id?: string }).id === eventId);
+      return execution && sfn.getHistory(execution.executionArn).some((h) => h.type === type)
+        ? true
+        : undefined;
+    },
+    { what: `${type} in the execution for event ${eventId}`, timeoutMs },
+  );
 }
 
 /** Polls the ledger until the release is in `phases` (or any terminal phase). */
@@ -119,17 +122,18 @@ export async function waitForPhase(
   phases: ReadonlySet<string> = TerminalPhases,
   timeoutMs = 30_000,
 ): Promise<ReleaseRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const release = await local.ledger.getRelease(releaseId);
-    if (release && phases.has(release.phase)) return release;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Release ${releaseId} did not reach ${[...phases].join('/')}: ${JSON.stringify(release)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let release: ReleaseRecord | undefined;
+  return eventually(
+    async () => {
+      release = await local.ledger.getRelease(releaseId);
+      return release && phases.has(release.phase) ? release : undefined;
+    },
+    {
+      what: () =>
+        `release ${releaseId} to reach ${[...phases].join('/')}; last read: ${JSON.stringify(release)}`,
+      timeoutMs,
+    },
+  );
 }
 
 /** Lifecycle events on the bus for one release (by release id) or one rejected event (by event id). */
@@ -147,10 +151,16 @@ export async function waitForStep(
   step: string,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await local.ledger.listSteps(releaseId)).some((s) => s.step === step)) {
-    if (Date.now() > deadline)
-      throw new Error(`Release ${releaseId} never recorded a ${step} step`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let recorded: string[] = [];
+  await eventually(
+    async () => {
+      recorded = (await local.ledger.listSteps(releaseId)).map((s) => s.step);
+      return recorded.includes(step) ? true : undefined;
+    },
+    {
+      what: () =>
+        `release ${releaseId} to record a ${step} step; steps so far: ${JSON.stringify(recorded)}`,
+      timeoutMs,
+    },
+  );
 }

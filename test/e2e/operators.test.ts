@@ -16,6 +16,7 @@ import {
   startGreenlightLocal,
 } from '../../src/local/greenlight-local.ts';
 import type { LocalRequest } from '../../src/local/http.ts';
+import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
 import {
   aLambdaService,
@@ -116,13 +117,14 @@ async function untilRelease(
   releaseId: string,
   check: (release: ReleaseRecord) => boolean,
 ): Promise<ReleaseRecord> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const found = await local.ledger.getRelease(releaseId);
-    if (found && check(found)) return found;
-    if (Date.now() > deadline) throw new Error(`${releaseId}: ${JSON.stringify(found)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let found: ReleaseRecord | undefined;
+  return eventually(
+    async () => {
+      found = await local.ledger.getRelease(releaseId);
+      return found && check(found) ? found : undefined;
+    },
+    { what: () => `${releaseId}; last read: ${JSON.stringify(found)}`, timeoutMs: 30_000 },
+  );
 }
 
 /** How many times the execution entered `stateName` so far. */
@@ -148,9 +150,11 @@ describe('greenlight pause', () => {
     });
     await waitForStep(local, releaseId, 'hold');
     const holding = entered(eventId, 'CheckGates');
-    while (entered(eventId, 'CheckGates') < holding + 3) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(() => (entered(eventId, 'CheckGates') >= holding + 3 ? true : undefined), {
+      what: () =>
+        `three more gate checks while paused; ${entered(eventId, 'CheckGates') - holding} so far`,
+      timeoutMs: 30_000,
+    });
     expect(local.lambda.describe('paused').alias?.weights).toEqual({ '2': 0.1 });
 
     // Real traffic now: a tenth reaches the faulty green, the alarm fires, the next look rolls back.

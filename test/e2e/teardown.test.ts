@@ -12,6 +12,7 @@ import {
   startGreenlightLocal,
 } from '../../src/local/greenlight-local.ts';
 import type { TeardownOutcome } from '../../src/steps/idle-teardown.ts';
+import { eventually } from '../support/eventually.ts';
 import {
   aLambdaService,
   artifact,
@@ -78,16 +79,17 @@ async function letTimeCome(at: string): Promise<void> {
 }
 
 async function waitForIdleState(releaseId: string, state: string): Promise<ReleaseRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const release = await local.ledger.getRelease(releaseId);
-    if (release?.idle?.state === state) return release;
-    if (Date.now() > deadline)
-      throw new Error(
-        `idle colour of ${releaseId} never became ${state}: ${JSON.stringify(release?.idle)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let release: ReleaseRecord | undefined;
+  return eventually(
+    async () => {
+      release = await local.ledger.getRelease(releaseId);
+      return release?.idle?.state === state ? release : undefined;
+    },
+    {
+      what: () =>
+        `idle colour of ${releaseId} to become ${state}; last read: ${JSON.stringify(release?.idle)}`,
+    },
+  );
 }
 
 describe('the warm window and its teardown', () => {
@@ -189,10 +191,13 @@ describe('the warm window and its teardown', () => {
       }),
     );
     scheduler.destroy();
-    // The sweeper looks for windows that have ended by the real clock.
-    while (Date.now() <= Date.parse(release.idle?.teardownAt ?? '')) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // The sweeper function reads the machine's clock (the local cloud gives it no other), as
+    // the release's functions did when they stamped teardownAt: wait for that clock to pass it.
+    const teardownAt = Date.parse(release.idle?.teardownAt ?? '');
+    await eventually(() => (Date.now() > teardownAt ? true : undefined), {
+      what: `the machine's clock to pass ${release.idle?.teardownAt}`,
+      intervalMs: 50,
+    });
 
     const sweep = await local.sweep();
 

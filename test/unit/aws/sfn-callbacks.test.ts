@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SfnTaskCallbacks } from '../../../src/aws/sfn-callbacks.ts';
 import { startEndpoint } from '../../../src/local/endpoint.ts';
 import { LocalStepFunctions } from '../../../src/local/step-functions.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const token = 'AAAA-a-task-token-ZZZZ';
 
@@ -101,10 +102,13 @@ describe('SfnTaskCallbacks (local Step Functions over HTTP)', () => {
         functions: { ask: async () => ({}) },
       });
       const { executionArn } = local.startExecution('wait', {});
-      for (let i = 0; i < 500 && local.pendingTasks(executionArn).length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      const [task] = local.pendingTasks(executionArn);
+      const [task] = await eventually(
+        () => {
+          const pending = local.pendingTasks(executionArn);
+          return pending.length > 0 ? pending : undefined;
+        },
+        { what: 'the task to wait on its token', intervalMs: 5 },
+      );
       const callbacks = new SfnTaskCallbacks({ client });
 
       expect(await callbacks.succeed(task?.taskToken as string, { ok: 1 })).toEqual({

@@ -1,6 +1,7 @@
 import {
   ClientException,
   ClusterNotFoundException,
+  type Deployment,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -21,6 +22,7 @@ import {
   startLocalAlb,
 } from '../../../src/local/data-plane/local-alb.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -203,16 +205,21 @@ describe('LocalEcs', () => {
   it('replaces a task whose process dies', async () => {
     const victim = alb.ecs.describeService('shop', 'shop-a').tasks[0];
     process.kill(victim?.pid as number, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const now = alb.ecs.describeService('shop', 'shop-a');
-      const healthy = alb.elbv2
-        .targetHealth(shop.slots.a.targetGroupArn)
-        .filter((t) => t.state === 'healthy');
-      if (!now.tasks.some((t) => t.taskArn === victim?.taskArn) && healthy.length === 2) break;
-      if (Date.now() > deadline) throw new Error(`not replaced: ${JSON.stringify(now)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    let service = alb.ecs.describeService('shop', 'shop-a');
+    await eventually(
+      () => {
+        service = alb.ecs.describeService('shop', 'shop-a');
+        const healthy = alb.elbv2
+          .targetHealth(shop.slots.a.targetGroupArn)
+          .filter((t) => t.state === 'healthy');
+        const replaced = !service.tasks.some((t) => t.taskArn === victim?.taskArn);
+        return replaced && healthy.length === 2 ? true : undefined;
+      },
+      {
+        what: () => `the killed task to be replaced; service: ${JSON.stringify(service)}`,
+        intervalMs: 50,
+      },
+    );
     const stopped = await ecs.send(
       new DescribeTasksCommand({ cluster: 'shop', tasks: [victim?.taskArn as string] }),
     );
@@ -237,21 +244,21 @@ describe('LocalEcs', () => {
         desiredCount: 1,
       }),
     );
-    const deadline = Date.now() + 10_000;
-    let rollout: string | undefined;
-    while (rollout !== 'FAILED' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const described = await ecs.send(
-        new DescribeServicesCommand({ cluster: 'shop', services: ['shop-b'] }),
-      );
-      rollout = described.services?.[0]?.deployments?.[0]?.rolloutState;
-      if (rollout === 'FAILED') {
-        expect(described.services?.[0]?.deployments?.[0]?.rolloutStateReason).toContain(
-          'CannotPullContainerError',
+    let deployment: Deployment | undefined;
+    const failed = await eventually(
+      async () => {
+        const described = await ecs.send(
+          new DescribeServicesCommand({ cluster: 'shop', services: ['shop-b'] }),
         );
-        expect(described.services?.[0]?.deployments?.[0]?.failedTasks).toBe(3);
-      }
-    }
-    expect(rollout).toBe('FAILED');
+        deployment = described.services?.[0]?.deployments?.[0];
+        return deployment?.rolloutState === 'FAILED' ? deployment : undefined;
+      },
+      {
+        what: () => `the rollout to fail; deployment: ${JSON.stringify(deployment)}`,
+        intervalMs: 100,
+      },
+    );
+    expect(failed.rolloutStateReason).toContain('CannotPullContainerError');
+    expect(failed.failedTasks).toBe(3);
   });
 });

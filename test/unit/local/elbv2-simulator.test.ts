@@ -421,9 +421,9 @@ describe('LocalElbv2', () => {
       elbv2.recordHealthCheck(world.b, ref, { ok: true });
       const lease = elbv2.leaseTarget(world.b);
       const gone = new Promise<number>((resolve) => {
-        const started = Date.now();
+        const started = performance.now();
         elbv2.onChange((change) => {
-          if (change.type === 'deregistered') resolve(Date.now() - started);
+          if (change.type === 'deregistered') resolve(performance.now() - started);
         });
       });
       await client.send(

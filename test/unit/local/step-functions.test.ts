@@ -22,6 +22,7 @@ import {
   LocalStepFunctions,
   type LocalStepFunctionsOptions,
 } from '../../../src/local/step-functions.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const region = 'us-east-1';
 const account = '000000000000';
@@ -65,11 +66,13 @@ afterEach(async () => {
 });
 
 async function finished(client: SFNClient, executionArn: string) {
-  for (;;) {
-    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-    if (described.status !== 'RUNNING') return described;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  return eventually(
+    async () => {
+      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      return described.status === 'RUNNING' ? undefined : described;
+    },
+    { what: `execution ${executionArn} to end`, intervalMs: 5 },
+  );
 }
 
 function deferred<T = void>() {
@@ -317,14 +320,14 @@ describe('LocalStepFunctions', () => {
       },
     });
 
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn }));
     const described = await finished(client, executionArn as string);
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
 
     expect(described.status).toBe('SUCCEEDED');
     expect(calls).toBe(3);
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
     expect(history.events?.filter((event) => event.type === 'TaskScheduled')).toHaveLength(3);
     expect(history.events?.filter((event) => event.type === 'TaskFailed')).toHaveLength(2);
     expect(history.events?.filter((event) => event.type === 'TaskSucceeded')).toHaveLength(1);
@@ -707,9 +710,10 @@ describe('LocalStepFunctions', () => {
       const { sfn, client, executionArn, requests } = await startApproval();
       const submitted = () =>
         sfn.getHistory(executionArn).filter((event) => event.type === 'TaskSubmitted');
-      for (let tries = 0; submitted().length === 0 && tries < 100; tries += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await eventually(() => (submitted().length > 0 ? true : undefined), {
+        what: 'a TaskSubmitted event',
+        intervalMs: 5,
+      });
 
       expect(submitted().map((event) => event.details)).toEqual([
         {

@@ -21,6 +21,7 @@ import type { ApprovalStepDependencies } from '../../../src/slack/dependencies.t
 import type { InteractionDependencies, InteractionLog } from '../../../src/slack/interactions.ts';
 import { WebApiSlackMessenger } from '../../../src/slack/messenger.ts';
 import { aReleaseRecord, aReleaseSpec, aService } from '../../support/builders.ts';
+import { aTestClock, type TestClock } from '../../support/clock.ts';
 
 export const botToken = 'xoxb-greenlight-test';
 export const signingSecret = 'test-signing-secret-0123456789abcdef';
@@ -91,6 +92,12 @@ export interface Harness {
   callbacks: SfnTaskCallbacks;
   messenger: WebApiSlackMessenger;
   registry: ServiceConfig[];
+  /**
+   * The one clock of the harness: LocalSlack stamps and signs with it, and steps and the
+   * interactivity endpoint read it unless given another, so a request's age is what the test
+   * makes it, whatever the machine's clock says.
+   */
+  clock: TestClock;
   /** Dependencies of the approval steps, with the ports no approval step uses refusing calls. */
   stepDeps(now?: () => Date): ApprovalStepDependencies;
   interactionDeps(log: InteractionLog, now?: () => Date): InteractionDependencies;
@@ -104,8 +111,9 @@ export interface Harness {
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export async function startHarness(
-  options: { registry?: ServiceConfig[]; slackNow?: () => Date } = {},
+  options: { registry?: ServiceConfig[]; slackNow?: () => Date; clock?: TestClock } = {},
 ): Promise<Harness> {
+  const clock = options.clock ?? aTestClock();
   const dynamo = await startLocalDynamo();
   const sfn = new LocalStepFunctions({ region: 'us-east-1', accountId: '000000000000' });
   const endpoint = await startEndpoint([sfn, dynamo.service]);
@@ -128,7 +136,7 @@ export async function startHarness(
   const slackRunning = await startLocalSlack({
     botToken,
     usergroups: { [approverGroup]: [groupMember.id, 'U0SOMEONE'] },
-    ...(options.slackNow ? { now: options.slackNow } : {}),
+    now: options.slackNow ?? (() => clock.now()),
     interactivity: { signingSecret, deliver: (request) => harness.deliver(request) },
   });
   const ledger = new DynamoReleaseLedger({ client: documents, tableName: ledgerTable });
@@ -152,10 +160,11 @@ export async function startHarness(
     callbacks,
     messenger,
     registry,
+    clock,
     deliver: async () => {
       throw new Error('no interactivity endpoint wired in this test');
     },
-    stepDeps: (now = () => new Date()) => ({
+    stepDeps: (now = () => clock.now()) => ({
       config: {
         ledgerTable,
         idempotencyTable: 'unused',
@@ -183,7 +192,7 @@ export async function startHarness(
       slack: messenger,
       callbacks,
     }),
-    interactionDeps: (log: InteractionLog, now = () => new Date()) => ({
+    interactionDeps: (log: InteractionLog, now = () => clock.now()) => ({
       signingSecret,
       registry,
       approvals,
@@ -268,34 +277,6 @@ export function approvalDefinition(timeoutSeconds = 300) {
       },
     },
   };
-}
-
-export async function waitFor<T>(
-  probe: () => T | undefined,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A Lambda context good enough for middy and Powertools. */

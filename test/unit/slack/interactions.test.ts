@@ -13,9 +13,14 @@ import {
   type StoredMessage,
 } from '../../../src/local/slack-standin.ts';
 import { createStepHandler } from '../../../src/runtime/step-handler.ts';
-import type { InteractionResponse } from '../../../src/slack/interactions.ts';
+import { createInteractionDependencies } from '../../../src/slack/dependencies.ts';
+import type {
+  InteractionDependencies,
+  InteractionResponse,
+} from '../../../src/slack/interactions.ts';
 import { approvalTimeoutStep } from '../../../src/steps/approval-timeout.ts';
 import { requestApprovalStep } from '../../../src/steps/request-approval.ts';
+import { eventually } from '../../support/eventually.ts';
 import {
   aLambdaContext,
   approvalDefinition,
@@ -23,7 +28,6 @@ import {
   aSlackService,
   botToken,
   channel,
-  eventually,
   groupMember,
   type Harness,
   ledgerTable,
@@ -65,9 +69,18 @@ beforeAll(async () => {
     GREENLIGHT_LEDGER_TABLE: ledgerTable,
     GREENLIGHT_SERVICES: JSON.stringify(harness.registry),
   });
-  ({ handler, createSlackInteractionsHandler } = await import(
-    '../../../functions/slack-interactions.ts'
-  ));
+  const slackInteractions = await import('../../../functions/slack-interactions.ts');
+  createSlackInteractionsHandler = slackInteractions.createSlackInteractionsHandler;
+  // The function's own dependencies, read from its environment as in Lambda, but on the
+  // harness's clock, which LocalSlack signs with: a request is exactly as old as a test makes it.
+  let shared: InteractionDependencies | undefined;
+  handler = createSlackInteractionsHandler(() => {
+    shared ??= {
+      ...createInteractionDependencies(slackInteractions.logger),
+      now: () => harness.clock.now(),
+    };
+    return shared;
+  });
   harness.deliver = (request) => invoke(request);
   harness.sfn.createStateMachine({
     name: 'approval',
@@ -140,13 +153,16 @@ async function awaitingApproval(version: string, machine = 'approval'): Promise<
     { release: spec, colours },
     release.releaseId,
   );
-  const approval = await eventually(async () => {
-    const stored = await harness.approvals.get(`${release.releaseId}-before-shift`);
-    const steps = await harness.ledger.listSteps(release.releaseId);
-    return stored?.slack && steps.some((step) => step.step === 'approval-request')
-      ? stored
-      : undefined;
-  }, `the approval message of ${version}`);
+  const approval = await eventually(
+    async () => {
+      const stored = await harness.approvals.get(`${release.releaseId}-before-shift`);
+      const steps = await harness.ledger.listSteps(release.releaseId);
+      return stored?.slack && steps.some((step) => step.step === 'approval-request')
+        ? stored
+        : undefined;
+    },
+    { what: `the approval message of ${version}`, intervalMs: 10 },
+  );
   tokens.add(approval.taskToken);
   const slack = approval.slack as { channel: string; ts: string };
   const message = harness.slack.message(slack.channel, slack.ts) as StoredMessage;
@@ -294,7 +310,7 @@ describe('the Slack interactivity endpoint', () => {
   it('refuses a timestamp more than five minutes old with 401 and changes nothing', async () => {
     const waiting = await awaitingApproval('2.4.0');
 
-    const reply = await click(waiting, 'approve', approver, Math.floor(Date.now() / 1000) - 301);
+    const reply = await click(waiting, 'approve', approver, harness.clock.epochSeconds() - 301);
 
     expect(reply).toMatchObject({
       status: 401,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthChecker, matches } from '../../../../src/local/data-plane/health-checker.ts';
 import { LocalElbv2 } from '../../../../src/local/elbv2-simulator.ts';
+import { eventually } from '../../../support/eventually.ts';
 
 describe('matches', () => {
   it.each([
@@ -74,10 +75,10 @@ describe('HealthChecker', () => {
   it('checks on its own every interval once started, and stops when closed', async () => {
     const checker = new HealthChecker({ elbv2, intervalMs: 10 });
     checker.start();
-    for (let i = 0; i < 100 && state()?.state !== 'healthy'; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(state()?.state).toBe('healthy');
+    await eventually(() => (state()?.state === 'healthy' ? true : undefined), {
+      what: () => `the target to turn healthy; it is ${JSON.stringify(state())}`,
+      intervalMs: 10,
+    });
     checker.close();
     const seen = checks.length;
     await new Promise((resolve) => setTimeout(resolve, 60));

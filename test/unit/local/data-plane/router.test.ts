@@ -22,6 +22,7 @@ import {
   startLocalAlb,
 } from '../../../../src/local/data-plane/local-alb.ts';
 import { type Endpoint, startEndpoint } from '../../../../src/local/endpoint.ts';
+import { eventually } from '../../../support/eventually.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -224,15 +225,20 @@ describe('the local ALB data plane', () => {
     await setWeights(100, 0);
     // New tasks that never pass /health: the old ones stay (minimum healthy 100 %) and serve.
     await deploy('shop-a', '1.2.0-unhealthy');
-    const deadline = Date.now() + 10_000;
     let unhealthy: string[] = [];
-    while (unhealthy.length < 2 && Date.now() < deadline) {
-      await pause(25);
-      unhealthy = alb.elbv2
-        .targetHealth(a)
-        .filter((t) => t.state === 'unhealthy')
-        .map((t) => `${t.id}:${t.port}`);
-    }
+    await eventually(
+      () => {
+        unhealthy = alb.elbv2
+          .targetHealth(a)
+          .filter((t) => t.state === 'unhealthy')
+          .map((t) => `${t.id}:${t.port}`);
+        return unhealthy.length >= 2 ? true : undefined;
+      },
+      {
+        what: () => `two unhealthy targets in ${a}; unhealthy: ${JSON.stringify(unhealthy)}`,
+        intervalMs: 25,
+      },
+    );
     expect(unhealthy).toHaveLength(2);
     await setWeights(50, 50);
     const samples: Sample[] = [];
