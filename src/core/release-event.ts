@@ -17,11 +17,21 @@ export const Version = z
     'must be 1-64 characters: letters, digits, ".", "_", "+" or "-", starting with a letter or digit',
   );
 
+/**
+ * S3's general purpose bucket naming rules (S3 User Guide, "General purpose bucket naming
+ * rules"): 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter
+ * or digit, no two adjacent dots, not shaped like an IP address.
+ */
+export const S3BucketName = z
+  .string()
+  .regex(
+    /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+  );
+
 export const S3Artifact = z.strictObject({
   s3: z.strictObject({
-    bucket: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+    bucket: S3BucketName,
     key: z.string().min(1).max(1024),
     objectVersion: z.string().min(1).max(1024).optional(),
   }),

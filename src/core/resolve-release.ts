@@ -122,6 +122,14 @@ function checkArtifact(artifact: Artifact, service: ServiceConfig, issues: Field
         path: 'detail.artifact.s3.bucket',
         message: `bucket "${artifact.s3.bucket}" is not an artifact source of "${service.name}"; allowed: ${service.artifacts.s3Buckets.join(', ') || "(none: add it to the service's artifacts.s3Buckets)"}`,
       });
+    } else {
+      const prefix = service.artifacts.s3KeyPrefix;
+      if (prefix !== undefined && !artifact.s3.key.startsWith(prefix)) {
+        issues.push({
+          path: 'detail.artifact.s3.key',
+          message: `key "${artifact.s3.key}" is outside "${prefix}", the key prefix of "${service.name}"'s artifacts (artifacts.s3KeyPrefix)`,
+        });
+      }
     }
     return;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ServiceName } from './release-event.ts';
+import { S3BucketName, ServiceName } from './release-event.ts';
 
 const Percent = z.number().gt(0).max(100);
 const Seconds = z.int().min(0).max(86_400);
@@ -350,7 +350,20 @@ export const ServiceConfig = z
      */
     artifacts: z
       .strictObject({
-        s3Buckets: z.array(z.string().min(3).max(63)).default([]),
+        s3Buckets: z.array(S3BucketName).default([]),
+        /**
+         * Limits the S3 artifacts to keys under this prefix, in every bucket of `s3Buckets`:
+         * the way to share one artifact bucket between services without one releasing
+         * another's build. Release and IAM grant both stop at it. Ends with "/".
+         * @example "checkout/"
+         */
+        s3KeyPrefix: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9!_.'()-][A-Za-z0-9!_.'()/-]{0,510}\/$/,
+            'must be a key prefix ending in "/", of letters, digits and !_.\'()-/ (no wildcards), e.g. "checkout/"',
+          )
+          .optional(),
         /** ECR repository URIs without tag, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout`. */
         imageRepositories: z.array(z.string().min(1)).default([]),
       })

@@ -32,8 +32,9 @@ export function logStreamsArn(at: AwsLocation, logGroupName: string): string {
   return `arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${logGroupName}:*`;
 }
 
-export function bucketObjectsArn(at: AwsLocation, bucket: string): string {
-  return `arn:${at.partition}:s3:::${bucket}/*`;
+/** Objects of a bucket, or only those under `keyPrefix` (which ends in "/"). */
+export function bucketObjectsArn(at: AwsLocation, bucket: string, keyPrefix = ''): string {
+  return `arn:${at.partition}:s3:::${bucket}/${keyPrefix}*`;
 }
 
 /**

@@ -403,7 +403,9 @@ export function resourcesOf(
       return registry.flatMap((service) => alarmNamesOf(service).map((name) => alarmArn(at, name)));
     case GrantTarget.ArtifactObjects:
       return registry.flatMap((service) =>
-        service.artifacts.s3Buckets.map((bucket) => bucketObjectsArn(at, bucket)),
+        service.artifacts.s3Buckets.map((bucket) =>
+          bucketObjectsArn(at, bucket, service.artifacts.s3KeyPrefix),
+        ),
       );
     case GrantTarget.ArtifactImages:
       return registry.flatMap((service) =>

@@ -50,6 +50,7 @@ const config: GreenlightDeployConfig = {
       defaultStrategy: 'canary',
       artifacts: {
         s3Buckets: ['acme-artifacts'],
+        s3KeyPrefix: 'checkout/',
         imageRepositories: [`${account}.dkr.ecr.${region}.amazonaws.com/checkout`],
       },
       alarms: ['checkout-errors'],
@@ -471,7 +472,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       ...shopArns.services,
       shopArns.family,
       shopArns.taskRole,
-      'arn:aws:s3:::acme-artifacts/*',
+      'arn:aws:s3:::acme-artifacts/checkout/*',
       `arn:aws:ecr:${region}:${account}:repository/checkout`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
       `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,

@@ -258,6 +258,27 @@ describe('parseServiceRegistry', () => {
     );
   });
 
+  it('refuses artifact buckets and key prefixes that would widen IAM', () => {
+    const withArtifacts = (artifacts: object) => () =>
+      parseServiceRegistry([{ ...checkoutInput, artifacts }]);
+
+    expect(messageOf(withArtifacts({ s3Buckets: ['***'] }))).toContain(
+      'services[0].artifacts.s3Buckets[0]: must be a valid S3 bucket name',
+    );
+    for (const prefix of ['checkout', 'check*/', '/checkout/', 'a?/']) {
+      expect(
+        messageOf(withArtifacts({ s3Buckets: ['acme-artifacts'], s3KeyPrefix: prefix })),
+      ).toContain('services[0].artifacts.s3KeyPrefix: must be a key prefix ending in "/"');
+    }
+    const [service] = parseServiceRegistry([
+      {
+        ...checkoutInput,
+        artifacts: { s3Buckets: ['acme-artifacts'], s3KeyPrefix: 'teams/checkout/' },
+      },
+    ]);
+    expect(service?.artifacts.s3KeyPrefix).toBe('teams/checkout/');
+  });
+
   it('says the registry must be a list when it is not', () => {
     expect(messageOf(() => parseServiceRegistry({ checkout: checkoutInput }))).toContain(
       'services: expected array, received object',

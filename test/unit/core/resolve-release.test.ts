@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
-import { aReleaseEvent, aService, aTime } from '../../support/builders.ts';
+import { aRegistry, aReleaseEvent, aService, aTime } from '../../support/builders.ts';
 
 const registry = [aService(), aService({ name: 'payments' })];
 const now = '2026-11-21T10:00:05.123Z';
@@ -144,7 +144,12 @@ describe('resolveRelease', () => {
   it('reports the artifact field that is wrong rather than every shape it could have', () => {
     expect(
       issuesOf(aReleaseEvent({ artifact: { s3: { bucket: 'Bad_Bucket', key: 'a.zip' } } })),
-    ).toEqual([{ path: 'detail.artifact.s3.bucket', message: 'must be a valid S3 bucket name' }]);
+    ).toEqual([
+      {
+        path: 'detail.artifact.s3.bucket',
+        message: 'must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+      },
+    ]);
   });
 
   it('lists the artifact shapes when the artifact matches none of them', () => {
@@ -166,6 +171,21 @@ describe('resolveRelease', () => {
           'bucket "attacker-bucket" is not an artifact source of "checkout"; allowed: greenlight-artifacts',
       },
     ]);
+  });
+
+  it('keeps a service sharing a bucket to its own key prefix', () => {
+    const shared = aRegistry(
+      aService({ artifacts: { s3Buckets: ['greenlight-artifacts'], s3KeyPrefix: 'checkout/' } }),
+    );
+    const from = (key: string) =>
+      aReleaseEvent({ artifact: { s3: { bucket: 'greenlight-artifacts', key } } });
+
+    expect(() => resolveRelease(from('payments/9.9.9.zip'), shared, now)).toThrow(
+      'detail.artifact.s3.key: key "payments/9.9.9.zip" is outside "checkout/", the key prefix of "checkout"\'s artifacts (artifacts.s3KeyPrefix)',
+    );
+    expect(resolveRelease(from('checkout/1.4.0.zip'), shared, now).artifact).toEqual({
+      s3: { bucket: 'greenlight-artifacts', key: 'checkout/1.4.0.zip' },
+    });
   });
 
   it('accepts an image from a listed repository, by tag or digest', () => {
