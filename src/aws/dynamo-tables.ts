@@ -28,3 +28,13 @@ export function idempotencyTableInput(tableName: string): CreateTableCommandInpu
     BillingMode: 'PAY_PER_REQUEST',
   };
 }
+
+/** The service registry: one item per registered service, keyed by its name. */
+export function registryTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [{ AttributeName: 'name', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}

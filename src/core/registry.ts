@@ -1,6 +1,6 @@
 import type { FieldIssue } from './errors.ts';
 import { issuesFromZod } from './resolve-release.ts';
-import { type ServiceConfig, ServiceRegistry } from './service-config.ts';
+import { type ServiceConfig, type ServiceConfigInput, ServiceRegistry } from './service-config.ts';
 import { planWeights } from './weights.ts';
 
 /**
@@ -25,6 +25,46 @@ export function parseServiceRegistry(input: unknown): ServiceRegistry {
 
 export function findService(registry: ServiceRegistry, name: string): ServiceConfig | undefined {
   return registry.find((service) => service.name === name);
+}
+
+/**
+ * Where the registered services are read from at run time: data, not the functions'
+ * environment, so that a stage of hundreds of services keeps every function's environment
+ * constant and a registration changes without rebuilding the functions.
+ */
+export interface ServiceRegistryReader {
+  /**
+   * The service's current registration, or undefined when it is not registered. `fresh` reads
+   * past any cache: Register uses it, so the release after a change sees the change.
+   */
+  find(name: string, options?: { fresh?: boolean }): Promise<ServiceConfig | undefined>;
+  /** Every registered service, in name order. */
+  list(): Promise<ServiceRegistry>;
+}
+
+/** What `greenlight config apply` and the deploy write registrations through. */
+export interface ServiceRegistryWriter {
+  /** Registers (or re-registers) each service as given; validated by the caller. */
+  put(services: readonly ServiceConfigInput[], by: string): Promise<void>;
+  /** Takes services out of the registry: greenlight no longer acts on them. */
+  remove(names: readonly string[]): Promise<void>;
+}
+
+/** A registry held in memory: tests, and registries parsed from a config file. */
+export class StaticServiceRegistry implements ServiceRegistryReader {
+  readonly #services: ServiceRegistry;
+
+  constructor(services: ServiceRegistry) {
+    this.#services = [...services].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async find(name: string): Promise<ServiceConfig | undefined> {
+    return findService(this.#services, name);
+  }
+
+  async list(): Promise<ServiceRegistry> {
+    return this.#services;
+  }
 }
 
 function planIssues(service: ServiceConfig, index: number): FieldIssue[] {
