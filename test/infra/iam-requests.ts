@@ -130,6 +130,9 @@ function lambdaRequests(sent: SentRequest, action: string, at: AwsLocation): Iam
     .replace(/^arn:[^:]+:lambda:[^:]+:\d+:function:/, '')
     .split(':');
   const fn = lambdaFunctionArn(at, name);
+  // An alias operation on the alias's ARN. The reference gives GetAlias and UpdateAlias only
+  // the "function" resource type, whose pattern admits both that and the unqualified ARN; the
+  // grants name both (`…:NAME` and `…:NAME:*`), so either way they are allowed.
   const qualifier =
     action === 'lambda:GetAlias' || action === 'lambda:UpdateAlias'
       ? text(input.Name)

@@ -638,6 +638,69 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'operators steer ALB releases: pause, resume, promote, abort, roll back after finalize, retry',
+    async run(s) {
+      const who = { actor: 'dana', reason: 'steering an ALB release' };
+      // web forwards through its listeners, api through rules: a rollback after finalize
+      // writes to each kind of production forward.
+      for (const name of ['web', 'api'] as const) {
+        const target = s.albTarget(name);
+        const production = target.ruleArn ?? target.listenerArn;
+        const steered = await s.startAlbRelease(name, '3.0.0');
+        const releaseId = steered.release.releaseId;
+        expect((await s.invoke(F.TestGreen, steered)).ok).toBe(true);
+        const [canary, ...rest] = steered.release.plan as WeightStep[];
+        if (canary === undefined) throw new Error('no canary step');
+        s.at(`${name}: pause, resume and promote mid-bake`);
+        await s.ok(s.invoke(F.SetWeight, { ...steered, step: canary }));
+        await s.ok(s.invoke(F.StartBake, { ...steered, step: canary, taskToken: `${name}-bake` }));
+        expect(await s.command({ command: 'pause', releaseId, ...who })).toMatchObject({
+          outcome: 'applied',
+        });
+        expect(await s.ok(s.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
+          verdict: 'hold',
+        });
+        expect(await s.command({ command: 'resume', releaseId, ...who })).toMatchObject({
+          outcome: 'applied',
+        });
+        expect(await s.command({ command: 'promote', releaseId, ...who })).toMatchObject({
+          outcome: 'applied',
+        });
+        expect(await s.ok(s.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
+          verdict: 'pass',
+        });
+        for (const step of rest) {
+          await s.ok(s.invoke(F.SetWeight, { ...steered, step }));
+          await s.ok(s.invoke(F.CheckGates, { ...steered, step }));
+        }
+        s.at(`${name}: finalize, then roll back while blue is warm`);
+        await s.ok(s.invoke(F.Finalize, steered));
+        expect(await s.command({ command: 'rollback', service: name, ...who })).toMatchObject({
+          outcome: 'applied',
+          releaseId,
+        });
+        expect(s.recorder.alb.forwards.get(production)).toEqual([
+          { targetGroupArn: target.slots.a.targetGroupArn, weight: 100 },
+          { targetGroupArn: target.slots.b.targetGroupArn, weight: 0 },
+        ]);
+        s.at(`${name}: retry the reverted release`);
+        expect(await s.command({ command: 'retry', releaseId, ...who })).toMatchObject({
+          outcome: 'applied',
+        });
+      }
+      s.at('web: abort a release mid-bake');
+      const aborted = await s.startAlbRelease('web', '3.1.0');
+      expect((await s.invoke(F.TestGreen, aborted)).ok).toBe(true);
+      const step = aborted.release.plan[0] as WeightStep;
+      await s.ok(s.invoke(F.SetWeight, { ...aborted, step }));
+      await s.ok(s.invoke(F.StartBake, { ...aborted, step, taskToken: 'web-abort' }));
+      expect(
+        await s.command({ command: 'abort', releaseId: aborted.release.releaseId, ...who }),
+      ).toMatchObject({ outcome: 'applied' });
+      await s.rollback(aborted.release, 'OperatorAborted', 'Aborted by dana');
+    },
+  },
+  {
     name: 'a finalize retried after its schedule was made, whose schedule is then lost',
     async run(s) {
       s.givenPublishedVersions(4);
