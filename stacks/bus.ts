@@ -2,7 +2,12 @@ import { operatorRulePattern } from '../src/core/operator-command.ts';
 import { alarmRulePattern, releaseRulePattern } from '../src/core/release-rule.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
-import { busPolicy, deadLetterQueuePolicy, ruleTargetPolicy } from '../src/infra/orchestration.ts';
+import {
+  busPolicy,
+  deadLetterQueuePolicy,
+  releaseRuleTrustCondition,
+  ruleTargetPolicy,
+} from '../src/infra/orchestration.ts';
 
 export interface ReleaseBusInput {
   names: GreenlightNames;
@@ -104,11 +109,10 @@ export function createReleaseBus(input: ReleaseBusInput) {
     alarmRule && alarmEventTarget(alarmRule, input, deadLetters, deadLetterAccess);
   const targetRole = new aws.iam.Role('ReleaseRuleRole', {
     name: names.roleName('release-rule'),
+    // Names are fixed, so the rule's ARN is known before the rule exists.
     assumeRolePolicy: at.apply((location) =>
       trustPolicyJson(
-        assumeRolePolicy('events.amazonaws.com', {
-          StringEquals: { 'aws:SourceAccount': location.accountId },
-        }),
+        assumeRolePolicy('events.amazonaws.com', releaseRuleTrustCondition(location, names)),
       ),
     ),
   });

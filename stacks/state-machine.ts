@@ -1,6 +1,6 @@
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
-import { stateMachinePolicy } from '../src/infra/orchestration.ts';
+import { stateMachinePolicy, stateMachineTrustCondition } from '../src/infra/orchestration.ts';
 import { buildReleaseDefinition, type ReleaseFunction } from '../workflows/release.ts';
 
 export interface ReleaseStateMachineInput {
@@ -21,11 +21,10 @@ export function createReleaseStateMachine(input: ReleaseStateMachineInput) {
   });
   const role = new aws.iam.Role('ReleaseStateMachineRole', {
     name: names.roleName('release'),
+    // Names are fixed, so the state machine's ARN is known before it exists.
     assumeRolePolicy: at.apply((location) =>
       trustPolicyJson(
-        assumeRolePolicy('states.amazonaws.com', {
-          StringEquals: { 'aws:SourceAccount': location.accountId },
-        }),
+        assumeRolePolicy('states.amazonaws.com', stateMachineTrustCondition(location, names)),
       ),
     ),
   });

@@ -67,6 +67,20 @@ export function taskDefinitionFamilyArn(at: AwsLocation, family: string): string
   return `arn:${at.partition}:ecs:${at.region}:${at.accountId}:task-definition/${family}:*`;
 }
 
+/**
+ * A schedule group: what EventBridge Scheduler sends as aws:SourceArn when it assumes a
+ * schedule's execution role.
+ */
+export function scheduleGroupArn(at: AwsLocation, groupName: string): string {
+  return `arn:${at.partition}:scheduler:${at.region}:${at.accountId}:schedule-group/${groupName}`;
+}
+
+/** An EventBridge rule, on a custom bus or (without one) the default bus. */
+export function eventRuleArn(at: AwsLocation, ruleName: string, busName?: string): string {
+  const rule = busName === undefined ? ruleName : `${busName}/${ruleName}`;
+  return `arn:${at.partition}:events:${at.region}:${at.accountId}:rule/${rule}`;
+}
+
 /** Every schedule of one EventBridge Scheduler group. */
 export function schedulesArn(at: AwsLocation, groupName: string): string {
   return `arn:${at.partition}:scheduler:${at.region}:${at.accountId}:schedule/${groupName}/*`;

@@ -1,6 +1,8 @@
 import { OperatorCommandDetailType } from '../core/operator-command.ts';
 import { ReleaseRequestedDetailType } from '../core/release-event.ts';
-import { type PolicyDocument, policyDocument } from './iam.ts';
+import { eventRuleArn, stateMachineArn } from './arns.ts';
+import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
+import type { AwsLocation, GreenlightNames } from './names.ts';
 
 /**
  * Actions that may have `*` as their resource, each because AWS offers no resource-level
@@ -127,6 +129,26 @@ export interface BusPolicyInput {
  * refused unless it is one of them or a greenlight role, and neither CI nor an operator can
  * put anything but its own kind of event (no forged lifecycle events). A principal that is
  * both may put both kinds.
+ *
+ * The detail-type conditions are written for a multivalued key and hold under either reading
+ * of events:detail-type. The Service Authorization Reference for EventBridge types it
+ * ArrayOfString (multivalued: the set of the request's entries' detail types), while the
+ * examples on EventBridge's "Using IAM policy conditions" page
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html) compare it
+ * with plain StringEquals as if it were one string. IAM's "Single-valued vs. multivalued
+ * context keys" page
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)
+ * says a multivalued key needs a set operator: without one, StringEquals in an Allow never
+ * matches (CI could put nothing from another account) and StringNotEquals in a Deny never
+ * matches (CI could put "Operator Command" and "Release Finalized"). So:
+ * - Deny `ForAnyValue:StringNotEquals`: any detail type outside the principal's own kinds is
+ *   refused; a single string is a set of one, so it reads the same either way.
+ * - Deny `Null: true`: a request without a detail type is refused (ForAnyValue is false on a
+ *   missing key).
+ * - Allow `ForAllValues:StringEquals` with `Null: false`: every detail type is one of the
+ *   principal's kinds, and there is one (ForAllValues alone is true on a missing key).
+ * Separate buses per kind would avoid the key altogether, but would give CI and the CLI a
+ * second bus to know of for no more protection than this.
  */
 export function busPolicy(input: BusPolicyInput): PolicyDocument {
   const ci = [...new Set(input.ciPrincipals)].sort();
@@ -135,76 +157,98 @@ export function busPolicy(input: BusPolicyInput): PolicyDocument {
   const groups = [
     {
       sid: 'CiPutsOnlyReleaseRequests',
+      allowSid: 'CiPutsReleaseRequests',
       principals: ci.filter((p) => !operators.includes(p)),
       detailTypes: [ReleaseRequestedDetailType],
     },
     {
       sid: 'OperatorsPutOnlyCommands',
+      allowSid: 'OperatorsPutCommands',
       principals: operators.filter((p) => !ci.includes(p)),
       detailTypes: [OperatorCommandDetailType],
     },
     {
       sid: 'CiOperatorsPutOnlyTheirEvents',
+      allowSid: 'CiOperatorsPutTheirEvents',
       principals: ci.filter((p) => operators.includes(p)),
       detailTypes: [ReleaseRequestedDetailType, OperatorCommandDetailType],
     },
-  ];
+  ].filter((group) => group.principals.length > 0);
+  const statement = (
+    sid: string,
+    effect: 'Allow' | 'Deny',
+    principal: '*' | readonly string[],
+    condition: NonNullable<PolicyStatement['Condition']>,
+  ): PolicyStatement => ({
+    Sid: sid,
+    Effect: effect,
+    Principal: principal === '*' ? '*' : { AWS: [...principal] },
+    Action: ['events:PutEvents'],
+    Resource: [input.busArn],
+    Condition: condition,
+  });
   return policyDocument([
-    {
-      Sid: 'CiPutsReleaseRequests',
-      Effect: 'Allow',
-      Principal: { AWS: ci },
-      Action: ['events:PutEvents'],
-      Resource: [input.busArn],
-      Condition: { StringEquals: { 'events:detail-type': ReleaseRequestedDetailType } },
-    },
-    ...(operators.length === 0
-      ? []
-      : [
-          {
-            Sid: 'OperatorsPutCommands',
-            Effect: 'Allow' as const,
-            Principal: { AWS: operators },
-            Action: ['events:PutEvents'],
-            Resource: [input.busArn],
-            Condition: { StringEquals: { 'events:detail-type': OperatorCommandDetailType } },
-          },
-        ]),
-    {
-      Sid: 'OnlyCiOperatorsAndGreenlightPut',
-      Effect: 'Deny',
-      Principal: '*',
-      Action: ['events:PutEvents'],
-      Resource: [input.busArn],
-      Condition: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
-    },
-    ...groups
-      .filter((group) => group.principals.length > 0)
-      .map((group) => ({
-        Sid: group.sid,
-        Effect: 'Deny' as const,
-        Principal: { AWS: group.principals },
-        Action: ['events:PutEvents'],
-        Resource: [input.busArn],
-        Condition: {
-          StringNotEquals: {
-            'events:detail-type':
-              group.detailTypes.length === 1 ? (group.detailTypes[0] as string) : group.detailTypes,
-          },
-        },
-      })),
+    ...groups.map((group) =>
+      statement(group.allowSid, 'Allow', group.principals, {
+        'ForAllValues:StringEquals': { 'events:detail-type': group.detailTypes },
+        Null: { 'events:detail-type': 'false' },
+      }),
+    ),
+    statement('OnlyCiOperatorsAndGreenlightPut', 'Deny', '*', {
+      ArnNotEquals: { 'aws:PrincipalArn': allowed },
+    }),
+    ...groups.map((group) =>
+      statement(group.sid, 'Deny', group.principals, {
+        'ForAnyValue:StringNotEquals': { 'events:detail-type': group.detailTypes },
+      }),
+    ),
+    statement('CiAndOperatorsNameADetailType', 'Deny', [...new Set([...ci, ...operators])].sort(), {
+      Null: { 'events:detail-type': 'true' },
+    }),
   ]);
 }
 
 /**
- * Trust policy of the role EventBridge Scheduler assumes for teardown schedules: only
- * schedules of greenlight's group in this account may use it. Its one permission is to invoke
- * the teardown function (schedulerRolePolicy).
+ * Trust of the role EventBridge Scheduler assumes for teardown schedules: only schedules of
+ * greenlight's group in this account. Scheduler sends the schedule group's ARN as
+ * aws:SourceArn, and its guide says never to scope it to a schedule or a name prefix: a
+ * condition on `…:schedule/GROUP/*` never matches, and no teardown would ever run (EventBridge
+ * Scheduler User Guide, "Confused deputy prevention",
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+ * Its one permission is to invoke the teardown function (schedulerRolePolicy).
  */
 export function schedulerTrustCondition(accountId: string, scheduleGroupArn: string) {
   return {
     StringEquals: { 'aws:SourceAccount': accountId },
-    ArnLike: { 'aws:SourceArn': `${scheduleGroupArn.replace(':schedule-group/', ':schedule/')}/*` },
+    ArnEquals: { 'aws:SourceArn': scheduleGroupArn },
+  };
+}
+
+/**
+ * Trust of the workflow's role: Step Functions, for greenlight's state machine only. Step
+ * Functions sends the state machine's ARN as aws:SourceArn (Step Functions Developer Guide,
+ * "Creating an IAM role for your state machine", "Prevent cross-service confused deputy
+ * issue", https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html);
+ * `:*` admits its versions and aliases, which are still this state machine.
+ */
+export function stateMachineTrustCondition(at: AwsLocation, names: GreenlightNames) {
+  const machine = stateMachineArn(at, names.stateMachine);
+  return {
+    StringEquals: { 'aws:SourceAccount': at.accountId },
+    ArnLike: { 'aws:SourceArn': [machine, `${machine}:*`] },
+  };
+}
+
+/**
+ * Trust of the role the release rule's target uses: EventBridge, for that rule only. "For
+ * EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN"
+ * (EventBridge User Guide, "Cross-service confused deputy prevention",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+ */
+export function releaseRuleTrustCondition(at: AwsLocation, names: GreenlightNames) {
+  return {
+    StringEquals: { 'aws:SourceAccount': at.accountId },
+    ArnEquals: { 'aws:SourceArn': eventRuleArn(at, names.releaseRule, names.bus) },
   };
 }
 

@@ -45,10 +45,14 @@ export const GrantTarget = {
    * registered (reasons in src/infra/orchestration.ts).
    */
   AlbReads: 'alb-reads',
-  /** Where ALB services' production traffic is forwarded: their listener, or their rule. */
-  AlbProductionForwards: 'alb-production-forwards',
-  /** Where ALB services' smoke tests go: their test listener, or their test rule. */
-  AlbTestForwards: 'alb-test-forwards',
+  /** Production listeners of the ALB services that forward through a listener's default action. */
+  AlbProductionListeners: 'alb-production-listeners',
+  /** Production rules of the ALB services that forward through a listener rule. */
+  AlbProductionRules: 'alb-production-rules',
+  /** Test listeners of the ALB services whose smoke tests go through a listener. */
+  AlbTestListeners: 'alb-test-listeners',
+  /** Test rules of the ALB services whose smoke tests go through a listener rule. */
+  AlbTestRules: 'alb-test-rules',
   /** Both slots' ECS services of every ALB service. */
   EcsServices: 'ecs-services',
   /** Revisions of the ALB services' task definition families. */
@@ -123,13 +127,17 @@ const idleTeardown: readonly Grant[] = [
     actions: [
       'lambda:ListAliases',
       'lambda:ListProvisionedConcurrencyConfigs',
-      'lambda:DeleteProvisionedConcurrencyConfig',
       'lambda:ListVersionsByFunction',
     ],
     on: GrantTarget.ServiceFunctions,
   },
-  // Deletes versions beyond retention with a Qualifier; never the function itself.
-  { actions: ['lambda:DeleteFunction'], on: GrantTarget.ServiceFunctionVersions },
+  // Deletes versions beyond retention with a Qualifier, never the function itself, and a
+  // version's provisioned concurrency, whose only resource types are a version or an alias
+  // (Service Authorization Reference for Lambda): on the unqualified ARN it allows nothing.
+  {
+    actions: ['lambda:DeleteFunction', 'lambda:DeleteProvisionedConcurrencyConfig'],
+    on: GrantTarget.ServiceFunctionVersions,
+  },
 ];
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -151,11 +159,18 @@ const albForwardReads: Grant = {
   actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
   on: GrantTarget.AlbReads,
 };
-const albProductionForward: Grant = {
-  actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'],
-  on: GrantTarget.AlbProductionForwards,
-};
-const albTestForward: Grant = { ...albProductionForward, on: GrantTarget.AlbTestForwards };
+// Each write on its own resource type: ModifyListener on listeners, ModifyRule on rules
+// (Service Authorization Reference for Elastic Load Balancing V2: ModifyRule's only resource
+// types are listener-rule/app and listener-rule/net). ModifyRule granted on a listener ARN
+// allows nothing.
+const albProductionForwards: readonly Grant[] = [
+  { actions: ['elasticloadbalancing:ModifyListener'], on: GrantTarget.AlbProductionListeners },
+  { actions: ['elasticloadbalancing:ModifyRule'], on: GrantTarget.AlbProductionRules },
+];
+const albTestForwards: readonly Grant[] = [
+  { actions: ['elasticloadbalancing:ModifyListener'], on: GrantTarget.AlbTestListeners },
+  { actions: ['elasticloadbalancing:ModifyRule'], on: GrantTarget.AlbTestRules },
+];
 /**
  * Tearing down an idle ALB slot: whether production still forwards to it, how long it must
  * drain (its target group's deregistration delay and stickiness), then its ECS service to zero.
@@ -222,7 +237,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
       ],
       on: GrantTarget.AlbReads,
     },
-    albTestForward,
+    ...albTestForwards,
     { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], on: GrantTarget.EcsServices },
     { actions: ['ecs:RegisterTaskDefinition'], on: GrantTarget.TaskDefinitionFamilies },
     {
@@ -250,7 +265,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     // ALB: the test listener must forward to green before the smoke checks go through it.
     albForwardReads,
-    albTestForward,
+    ...albTestForwards,
     logs,
   ],
   [F.SetWeight]: [
@@ -259,7 +274,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     lifecycleEvents,
     aliasRouting,
     albForwardReads,
-    albProductionForward,
+    ...albProductionForwards,
     logs,
   ],
   [F.StartBake]: [
@@ -288,7 +303,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     // ALB: all traffic to green, then what blue's slot costs while warm (its ECS service's
     // running tasks and their task definition).
     { ...albForwardReads, actions: [...albForwardReads.actions, 'ecs:DescribeTaskDefinition'] },
-    albProductionForward,
+    ...albProductionForwards,
     { actions: ['ecs:DescribeServices'], on: GrantTarget.EcsServices },
     {
       actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
@@ -309,7 +324,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     lifecycleEvents,
     aliasRouting,
     albForwardReads,
-    albProductionForward,
+    ...albProductionForwards,
     logs,
   ],
   // Stores the approval with its token, posts to Slack; answers a new token at once when the
@@ -320,8 +335,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
   [F.SlackInteractions]: [ledgerAndTimeline, answerTokens, logs],
   // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),
-  // rollback after finalize (the lock, the alias, watches, Release Rolled Back), retry (a new
-  // Release Requested on the bus). Lists a service's releases: the index query and batch get.
+  // rollback after finalize (the lock, the alias or the ALB's production forward, watches,
+  // Release Rolled Back), retry (a new Release Requested on the bus). Lists a service's
+  // releases: the index query and batch get.
   [F.Operator]: [
     {
       ...ledger,
@@ -330,6 +346,8 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     lifecycleEvents,
     failTokens,
     aliasRouting,
+    albForwardReads,
+    ...albProductionForwards,
     logs,
   ],
   // A watched alarm entered ALARM: the bakes watching it (the watch index, queried), each
@@ -415,10 +433,18 @@ export function resourcesOf(
       );
     case GrantTarget.AlbReads:
       return albTargets(registry).length > 0 ? ['*'] : [];
-    case GrantTarget.AlbProductionForwards:
-      return albTargets(registry).map((target) => target.ruleArn ?? target.listenerArn);
-    case GrantTarget.AlbTestForwards:
-      return albTargets(registry).map((target) => target.testRuleArn ?? target.testListenerArn);
+    case GrantTarget.AlbProductionListeners:
+      return albTargets(registry).flatMap((target) =>
+        target.ruleArn === undefined ? [target.listenerArn] : [],
+      );
+    case GrantTarget.AlbProductionRules:
+      return albTargets(registry).flatMap((target) => target.ruleArn ?? []);
+    case GrantTarget.AlbTestListeners:
+      return albTargets(registry).flatMap((target) =>
+        target.testRuleArn === undefined ? [target.testListenerArn] : [],
+      );
+    case GrantTarget.AlbTestRules:
+      return albTargets(registry).flatMap((target) => target.testRuleArn ?? []);
     case GrantTarget.EcsServices:
       return albTargets(registry).flatMap((target) =>
         [target.slots.a, target.slots.b].map((slot) =>

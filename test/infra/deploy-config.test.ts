@@ -58,17 +58,24 @@ describe('busPolicy', () => {
       operatorPrincipals: [ops, both],
       publisherRoleArns: ['arn:aws:iam::123456789012:role/greenlight-test-operator'],
     });
-    const denies = policy.Statement.filter(
-      (s) => s.Effect === 'Deny' && s.Sid !== 'OnlyCiOperatorsAndGreenlightPut',
-    );
+    const own = (effect: 'Allow' | 'Deny', operator: string) =>
+      policy.Statement.filter((s) => s.Effect === effect && s.Condition?.[operator]).map((s) => [
+        s.Principal,
+        s.Condition?.[operator]?.['events:detail-type'],
+      ]);
 
-    expect(
-      denies.map((s) => [s.Principal, s.Condition?.StringNotEquals?.['events:detail-type']]),
-    ).toEqual([
-      [{ AWS: [ci] }, 'Release Requested'],
-      [{ AWS: [ops] }, 'Operator Command'],
+    // Written for a multivalued events:detail-type (orchestration.ts says why).
+    const kinds = [
+      [{ AWS: [ci] }, ['Release Requested']],
+      [{ AWS: [ops] }, ['Operator Command']],
       [{ AWS: [both] }, ['Release Requested', 'Operator Command']],
-    ]);
+    ];
+    expect(own('Allow', 'ForAllValues:StringEquals')).toEqual(kinds);
+    expect(own('Deny', 'ForAnyValue:StringNotEquals')).toEqual(kinds);
+    for (const allow of policy.Statement.filter((s) => s.Effect === 'Allow')) {
+      expect(allow.Condition?.Null).toEqual({ 'events:detail-type': 'false' });
+    }
+    expect(own('Deny', 'Null')).toEqual([[{ AWS: [ci, ops, both].sort() }, 'true']]);
   });
 
   it('has no operator statements when no operators are named', () => {
@@ -77,6 +84,7 @@ describe('busPolicy', () => {
       'CiPutsReleaseRequests',
       'OnlyCiOperatorsAndGreenlightPut',
       'CiPutsOnlyReleaseRequests',
+      'CiAndOperatorsNameADetailType',
     ]);
   });
 });

@@ -4,27 +4,31 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorRulePattern } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
 import { alarmRulePattern, releaseRulePattern } from '../../src/core/release-rule.ts';
-import type { GreenlightDeployConfig } from '../../src/infra/deploy-config.ts';
+import { type GreenlightDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
 import { greenlightNames } from '../../src/infra/names.ts';
 import { sweeperSchedule, wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
-import { calledActions, functionGrants } from '../../src/infra/permissions.ts';
+import { calledActions, functionGrants, resourcesOf } from '../../src/infra/permissions.ts';
 import { matchesPattern } from '../../src/local/event-pattern.ts';
 import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
 import { aReleaseEvent } from '../support/builders.ts';
-import { requireFromSstPlatform } from './sst-platform.ts';
+import {
+  arnTemplates,
+  type RecordedResource,
+  type RecordedStacks,
+  recordStacks,
+  stackAccount,
+  stackLocation,
+  stackRegion,
+  stackStage,
+} from './stack-recorder.ts';
 
-/**
- * The stacks under Pulumi's runtime mocks: every resource greenlight declares is recorded
- * with its inputs, without AWS. sst.aws.Function is replaced by a stand-in that records its
- * arguments (SST bundles code through its CLI, which a unit test cannot run); everything else
- * is the real @pulumi/aws that SST deploys with.
- */
+/** What the stacks declare, recorded under Pulumi's mocks (stack-recorder.ts). */
 
-const region = 'eu-west-1';
-const account = '123456789012';
-const stage = 'test';
+const region = stackRegion;
+const account = stackAccount;
+const stage = stackStage;
 const names = greenlightNames(stage);
 
 const elb = `arn:aws:elasticloadbalancing:${region}:${account}`;
@@ -83,167 +87,23 @@ const config: GreenlightDeployConfig = {
   operators: { principals: [`arn:aws:iam::${account}:role/greenlight-operators`] },
 };
 
-/** The part of @pulumi/pulumi used here (it is typed in .sst/platform, not node_modules). */
-interface OutputLike<T> {
-  apply<U>(f: (value: T) => U): OutputLike<U>;
-}
-interface MockResourceArgs {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-interface PulumiSdk {
-  runtime: {
-    setMocks(
-      mocks: {
-        newResource(args: MockResourceArgs): { id: string; state: Record<string, unknown> };
-        call(args: { token: string }): Record<string, unknown>;
-      },
-      project: string,
-      stack: string,
-      preview: boolean,
-    ): Promise<void>;
-  };
-  ComponentResource: new (type: string, name: string, args: object, opts?: object) => object;
-  output<T>(value: T): OutputLike<T>;
-  all<T>(values: OutputLike<T>[]): OutputLike<T[]>;
-}
-
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-const arnTemplates: Record<string, (name: string, inputs: Record<string, unknown>) => string> = {
-  'aws:iam/role:Role': (n) => `arn:aws:iam::${account}:role/${n}`,
-  'aws:cloudwatch/eventBus:EventBus': (n) => `arn:aws:events:${region}:${account}:event-bus/${n}`,
-  'aws:cloudwatch/eventRule:EventRule': (n, i) =>
-    i.eventBusName === undefined
-      ? `arn:aws:events:${region}:${account}:rule/${n}`
-      : `arn:aws:events:${region}:${account}:rule/${String(i.eventBusName)}/${n}`,
-  'aws:sqs/queue:Queue': (n) => `arn:aws:sqs:${region}:${account}:${n}`,
-  'aws:sfn/stateMachine:StateMachine': (n) =>
-    `arn:aws:states:${region}:${account}:stateMachine:${n}`,
-  'aws:cloudwatch/logGroup:LogGroup': (n) => `arn:aws:logs:${region}:${account}:log-group:${n}`,
-  'aws:scheduler/scheduleGroup:ScheduleGroup': (n) =>
-    `arn:aws:scheduler:${region}:${account}:schedule-group/${n}`,
-  'aws:sns/topic:Topic': (n) => `arn:aws:sns:${region}:${account}:${n}`,
-  'aws:dynamodb/table:Table': (n) => `arn:aws:dynamodb:${region}:${account}:table/${n}`,
-};
-
 describe('greenlight stacks (Pulumi mocks)', () => {
-  const resources: Recorded[] = [];
-  const functions = new Map<string, Record<string, unknown>>();
-  const secrets = new Map<string, string | undefined>();
-  let pulumi: PulumiSdk;
-
-  const ofType = (type: string) => resources.filter((r) => r.type === type);
-  const one = (type: string, name: string | undefined) => {
-    const found = resources.find(
-      (r) => r.type === type && (name === undefined || r.inputs.name === name),
-    );
-    if (!found) throw new Error(`no ${type} named ${name}`);
-    return found;
-  };
+  let stacks: RecordedStacks;
+  const ofType = (type: string) => stacks.ofType(type);
+  const one = (type: string, name: string | undefined) => stacks.one(type, name);
   /** The Lambda permission that lets something invoke `fn`: one per function at most. */
   const permissionFor = (fn: GreenlightFunction) => {
     const found = ofType('aws:lambda/permission:Permission').filter(
       (r) => r.inputs.function === names.functionName(fn),
     );
     expect(found).toHaveLength(1);
-    return found[0] as Recorded;
+    return found[0] as RecordedResource;
   };
-  const policyOf = (resource: Recorded, field = 'policy') =>
-    JSON.parse(String(resource.inputs[field])) as PolicyDocument;
+  const policyOf = (resource: RecordedResource, field = 'policy') =>
+    stacks.policyOf(resource, field);
 
   beforeAll(async () => {
-    const platform = requireFromSstPlatform();
-    pulumi = platform('@pulumi/pulumi') as PulumiSdk;
-    await pulumi.runtime.setMocks(
-      {
-        newResource(args) {
-          const physical = String(args.inputs.name ?? args.name);
-          const arn = arnTemplates[args.type]?.(physical, args.inputs);
-          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-          return {
-            id: `${physical}-id`,
-            state: {
-              ...args.inputs,
-              name: physical,
-              ...(arn ? { arn } : {}),
-              ...(args.type === 'aws:sqs/queue:Queue'
-                ? { url: `https://sqs.${region}.amazonaws.com/${account}/${physical}` }
-                : {}),
-            },
-          };
-        },
-        call(args) {
-          switch (args.token) {
-            case 'aws:index/getCallerIdentity:getCallerIdentity':
-              return { accountId: account, arn: `arn:aws:iam::${account}:user/ci`, userId: 'ci' };
-            case 'aws:index/getRegion:getRegion':
-              return { region, name: region };
-            case 'aws:index/getPartition:getPartition':
-              return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
-            default:
-              throw new Error(`unexpected provider call ${args.token}`);
-          }
-        },
-      },
-      'greenlight',
-      stage,
-      false,
-    );
-
-    class RecordedFunction extends pulumi.ComponentResource {
-      readonly arn: OutputLike<string>;
-      readonly name: OutputLike<string>;
-      readonly url: OutputLike<string>;
-      constructor(id: string, args: Record<string, unknown>, opts?: object) {
-        super('sst:aws:Function', id, {}, opts);
-        const name = String(args.name);
-        // Arguments hold Outputs (the role's ARN): record them resolved.
-        pulumi.output(args).apply((resolved) => functions.set(name, resolved));
-        this.name = pulumi.output(name);
-        this.arn = pulumi.output(`arn:aws:lambda:${region}:${account}:function:${name}`);
-        this.url = pulumi.output(`https://${name}.lambda-url.${region}.on.aws/`);
-      }
-    }
-    // SST reads a secret's value from SST_SECRET_<name>, set by `sst secret set`.
-    class RecordedSecret {
-      readonly value: OutputLike<string>;
-      constructor(name: string, placeholder?: string) {
-        secrets.set(name, placeholder);
-        this.value = pulumi.output(`value of ${name}`);
-      }
-    }
-    Object.assign(globalThis, {
-      aws: platform('@pulumi/aws'),
-      $util: pulumi,
-      $app: { name: 'greenlight', stage },
-      sst: { aws: { Function: RecordedFunction }, Secret: RecordedSecret },
-    });
-
-    // Loaded by URL so that the main typecheck (which has no SST globals) does not follow it;
-    // tsconfig.infra.json typechecks stacks/.
-    const stacks = (await import(new URL('../../stacks/greenlight.ts', import.meta.url).href)) as {
-      createGreenlight(
-        stage: string,
-        config: GreenlightDeployConfig,
-      ): Record<string, OutputLike<string>>;
-    };
-    const outputs = stacks.createGreenlight(stage, config);
-    await new Promise((resolve) => pulumi.all(Object.values(outputs)).apply(resolve));
-    // Resources whose inputs are still resolving register a little later.
-    for (
-      let stable = 0, last = -1;
-      stable < 5;
-      stable = resources.length === last ? stable + 1 : 0
-    ) {
-      last = resources.length;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    stacks = await recordStacks(config);
   }, 240_000);
 
   const roleArn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
@@ -251,10 +111,10 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   const rolePolicy = (roleName: string): PolicyDocument => {
     const found = ofType('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === roleName);
     expect(found, `inline policies of ${roleName}`).toHaveLength(1);
-    return policyOf(found[0] as Recorded);
+    return policyOf(found[0] as RecordedResource);
   };
   const allPolicies = (): [string, PolicyDocument][] => [
-    ...resources
+    ...stacks.resources
       .filter((r) => typeof r.inputs.policy === 'string')
       .map((r): [string, PolicyDocument] => [`${r.type} ${r.name}`, policyOf(r)]),
     ...ofType('aws:iam/role:Role').map((r): [string, PolicyDocument] => [
@@ -295,7 +155,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(rolePolicy(names.roleName('release-rule')).Statement).toEqual([
       expect.objectContaining({ Action: ['states:StartExecution'], Resource: [machineArn] }),
     ]);
-    const queuePolicy = policyOf(ofType('aws:sqs/queuePolicy:QueuePolicy')[0] as Recorded);
+    const queuePolicy = policyOf(ofType('aws:sqs/queuePolicy:QueuePolicy')[0] as RecordedResource);
     const ruleArn = (name: string) =>
       String(
         arnTemplates['aws:cloudwatch/eventRule:EventRule']?.(name, { eventBusName: names.bus }),
@@ -404,13 +264,13 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   });
 
   it('deploys every function as a nodejs24.x ESM minified function with its environment and own role', () => {
-    expect([...functions.keys()].sort()).toEqual(
+    expect([...stacks.functions.keys()].sort()).toEqual(
       Object.values(GreenlightFunction)
         .map((fn) => names.functionName(fn))
         .sort(),
     );
     for (const fn of Object.values(GreenlightFunction)) {
-      const args = functions.get(names.functionName(fn)) ?? {};
+      const args = stacks.functions.get(names.functionName(fn)) ?? {};
       const handlerFile = fileURLToPath(new URL(`../../functions/${fn}.ts`, import.meta.url));
       expect(existsSync(handlerFile), handlerFile).toBe(true);
       expect(args).toMatchObject({
@@ -447,16 +307,23 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   });
 
   it('requires the Slack secrets when a service asks for Slack approval', () => {
-    expect([...secrets.entries()].sort()).toEqual([
+    expect([...stacks.secrets.entries()].sort()).toEqual([
       ['SlackBotToken', undefined],
       ['SlackSigningSecret', undefined],
     ]);
   });
 
   it('gives each function exactly the actions of its row in the permissions table', () => {
+    const ctx = { at: stackLocation, names, registry: parseDeployConfig(config, names).registry };
     for (const fn of Object.values(GreenlightFunction)) {
       const policy = rolePolicy(names.roleName(fn));
-      const table = new Set(functionGrants[fn].flatMap((grant) => grant.actions));
+      // Less the grants on what no registered service has (shop forwards through listeners
+      // only, so no ModifyRule).
+      const table = new Set(
+        functionGrants[fn]
+          .filter((grant) => resourcesOf(grant.on, fn, ctx).length > 0)
+          .flatMap((grant) => grant.actions),
+      );
       expect([...allowedActions(policy)].sort(), fn).toEqual([...table].sort());
     }
   });
@@ -553,19 +420,26 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     const policy = policyOf(one('aws:cloudwatch/eventBusPolicy:EventBusPolicy', undefined));
     const busArn = `arn:aws:events:${region}:${account}:event-bus/${names.bus}`;
     const operators = config.operators?.principals ?? [];
-    const [allowCi, allowOperators, denyOthers, denyCiForgery, denyOperatorForgery] =
+    const [allowCi, allowOperators, denyOthers, denyCiForgery, denyOperatorForgery, denyNoType] =
       policy.Statement;
+    // Conditions for a multivalued events:detail-type; iam-policies.test.ts evaluates them.
     expect(allowCi).toMatchObject({
       Effect: 'Allow',
       Principal: { AWS: config.ci.principals },
       Action: ['events:PutEvents'],
       Resource: [busArn],
-      Condition: { StringEquals: { 'events:detail-type': 'Release Requested' } },
+      Condition: {
+        'ForAllValues:StringEquals': { 'events:detail-type': ['Release Requested'] },
+        Null: { 'events:detail-type': 'false' },
+      },
     });
     expect(allowOperators).toMatchObject({
       Effect: 'Allow',
       Principal: { AWS: operators },
-      Condition: { StringEquals: { 'events:detail-type': 'Operator Command' } },
+      Condition: {
+        'ForAllValues:StringEquals': { 'events:detail-type': ['Operator Command'] },
+        Null: { 'events:detail-type': 'false' },
+      },
     });
     const publishers = Object.values(GreenlightFunction).filter((fn) =>
       calledActions(fn).has('events:PutEvents'),
@@ -582,12 +456,21 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(denyCiForgery).toMatchObject({
       Effect: 'Deny',
       Principal: { AWS: config.ci.principals },
-      Condition: { StringNotEquals: { 'events:detail-type': 'Release Requested' } },
+      Condition: {
+        'ForAnyValue:StringNotEquals': { 'events:detail-type': ['Release Requested'] },
+      },
     });
     expect(denyOperatorForgery).toMatchObject({
       Effect: 'Deny',
       Principal: { AWS: operators },
-      Condition: { StringNotEquals: { 'events:detail-type': 'Operator Command' } },
+      Condition: {
+        'ForAnyValue:StringNotEquals': { 'events:detail-type': ['Operator Command'] },
+      },
+    });
+    expect(denyNoType).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: [...config.ci.principals, ...operators].sort() },
+      Condition: { Null: { 'events:detail-type': 'true' } },
     });
   });
 
@@ -627,10 +510,11 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     });
     expect(policyOf(role, 'assumeRolePolicy').Statement[0]).toMatchObject({
       Principal: { Service: 'scheduler.amazonaws.com' },
+      // Scheduler sends the group's ARN as aws:SourceArn, never a schedule's.
       Condition: {
         StringEquals: { 'aws:SourceAccount': account },
-        ArnLike: {
-          'aws:SourceArn': `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
+        ArnEquals: {
+          'aws:SourceArn': `arn:aws:scheduler:${region}:${account}:schedule-group/${names.scheduleGroup}`,
         },
       },
     });

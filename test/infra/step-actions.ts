@@ -47,7 +47,9 @@ import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { createSlackInteractionsHandler } from '../../functions/slack-interactions.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { functionEnvironment } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
+import { greenlightNames } from '../../src/infra/names.ts';
 import type { LocalSlack } from '../../src/local/slack-standin.ts';
 import { startLocalSlack } from '../../src/local/slack-standin.ts';
 import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
@@ -78,6 +80,16 @@ import { testGreenStep } from '../../src/steps/test-green.ts';
 import { aTestClock, type TestClock } from '../support/clock.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
+import {
+  type IamRequest,
+  iamAction,
+  iamRequestsOf,
+  logRequests,
+  type SentRequest,
+} from './iam-requests.ts';
+import { stackLocation, stackStage } from './stack-recorder.ts';
+
+export type { IamRequest } from './iam-requests.ts';
 
 /**
  * Runs every step handler, as Lambda would (createStepHandler over the real step, real
@@ -86,18 +98,6 @@ import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './a
  * idempotency behave for real; Lambda, CloudWatch, EventBridge, ELBv2 and ECS are
  * aws-sdk-client-mock fakes scripted per scenario, and ALB smoke checks reach a local server.
  */
-
-/** SDK command → IAM action, where the action is not simply the command's name. */
-const actionOverrides: Record<string, string> = {
-  'lambda:Invoke': 'lambda:InvokeFunction',
-  'sfn:SendTaskSuccess': 'states:SendTaskSuccess',
-  'sfn:SendTaskFailure': 'states:SendTaskFailure',
-};
-
-function iamAction(service: string, commandName: string): string {
-  const action = `${service}:${commandName.replace(/Command$/, '')}`;
-  return actionOverrides[action] ?? action;
-}
 
 type AnyStep = Step<unknown, unknown, StepDependencies>;
 const asAnyStep = <I, O, D extends StepDependencies>(step: Step<I, O, D>) =>
@@ -160,6 +160,8 @@ function stepWith<I, O, D extends StepDependencies>(
 }
 
 export const recordedWarmWindowSeconds = 900;
+/** The stage the recorded functions run in: the one the stack tests record. */
+export const recordedNames = greenlightNames(stackStage);
 
 export const recordedService: ServiceConfigInput = {
   name: 'checkout',
@@ -224,6 +226,12 @@ export interface StepRecorder {
   invoke(fn: GreenlightFunction, event: unknown): Promise<{ ok: boolean; value: unknown }>;
   fake: FakeAws;
   actions: Record<GreenlightFunction, Set<string>>;
+  /**
+   * Each request a function sent as IAM authorizes it (resource ARN and context keys, in the
+   * stage the stack tests record: stack-recorder.ts), with the checks AWS makes on its role
+   * for them (implicit) and for its logs.
+   */
+  requests(fn: GreenlightFunction): Promise<IamRequest[]>;
   /** The ALB services' world (`web` through listeners, `api` through rules). */
   alb: FakeAlb;
   albServices: ServiceConfigInput[];
@@ -258,22 +266,17 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   const albServices = recordedAlbServices(
     `http://127.0.0.1:${(smoke.address() as AddressInfo).port}`,
   );
+  // The environment the stacks give every function, so that requests name the resources the
+  // stacks' policies name.
   const env = {
-    GREENLIGHT_LEDGER_TABLE: 'ledger',
-    GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
-    GREENLIGHT_BUS_NAME: 'greenlight',
-    GREENLIGHT_SERVICES: JSON.stringify([recordedService, ...albServices]),
-    GREENLIGHT_SCHEDULE_GROUP: 'greenlight-test',
-    GREENLIGHT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/greenlight-test-scheduler',
-    GREENLIGHT_TEARDOWN_FUNCTION_ARN:
-      'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-test-teardown',
+    ...functionEnvironment([recordedService, ...albServices], recordedNames, 'INFO', stackLocation),
     SLACK_BOT_TOKEN: 'xoxb-recorder',
     SLACK_SIGNING_SECRET: slackSigningSecret,
     SLACK_API_URL: slack.apiUrl,
   };
   const admin = new DynamoDBClient({});
-  await admin.send(new CreateTableCommand(ledgerTableInput(env.GREENLIGHT_LEDGER_TABLE)));
-  await admin.send(new CreateTableCommand(idempotencyTableInput(env.GREENLIGHT_IDEMPOTENCY_TABLE)));
+  await admin.send(new CreateTableCommand(ledgerTableInput(recordedNames.ledgerTable)));
+  await admin.send(new CreateTableCommand(idempotencyTableInput(recordedNames.idempotencyTable)));
   admin.destroy();
 
   const fake: FakeAws = {
@@ -417,6 +420,9 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   const actions = Object.fromEntries(
     Object.values(GreenlightFunction).map((fn) => [fn, new Set<string>()]),
   ) as Record<GreenlightFunction, Set<string>>;
+  const sent = Object.fromEntries(
+    Object.values(GreenlightFunction).map((fn) => [fn, [] as Promise<SentRequest>[]]),
+  ) as Record<GreenlightFunction, Promise<SentRequest>[]>;
   let current: GreenlightFunction | undefined;
   const handlers = Object.fromEntries(
     Object.values(GreenlightFunction).map((fn) => {
@@ -424,7 +430,17 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
       const { handler, dynamo } = builders[fn](env, clock.now);
       dynamo.middlewareStack.add(
         (next, context) => (args) => {
-          if (current) actions[current].add(iamAction('dynamodb', context.commandName ?? '?'));
+          if (current) {
+            const command = context.commandName ?? '?';
+            actions[current].add(iamAction('dynamodb', command));
+            sent[current].push(
+              Promise.resolve({
+                service: 'dynamodb',
+                command,
+                input: args.input as Record<string, unknown>,
+              }),
+            );
+          }
           return next(args);
         },
         { step: 'initialize', name: 'recordIamAction' },
@@ -449,6 +465,14 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     alb,
     albServices,
     actions,
+    async requests(fn) {
+      const requests = (await Promise.all(sent[fn])).flatMap((each) =>
+        iamRequestsOf(each, stackLocation),
+      );
+      return requests.length === 0
+        ? []
+        : [...requests, ...logRequests(recordedNames.functionLogGroup(fn), stackLocation)];
+    },
     slack: slack.slack,
     sfn,
     async invoke(fn, event) {
@@ -467,7 +491,18 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
       }
       mocks.forEach(([service, mock], i) => {
         for (const call of mock.calls().slice(before[i])) {
-          actions[fn].add(iamAction(service, (call.args[0] as object).constructor.name));
+          const command = call.args[0] as { input: Record<string, unknown> };
+          actions[fn].add(iamAction(service, command.constructor.name));
+          sent[fn].push(
+            Promise.resolve(call.returnValue as unknown as Promise<Record<string, unknown>>)
+              .catch(() => undefined)
+              .then((output) => ({
+                service,
+                command: command.constructor.name.replace(/Command$/, ''),
+                input: command.input,
+                output,
+              })),
+          );
         }
       });
       return outcome;

@@ -1,0 +1,423 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OperatorCommandDetailType } from '../../src/core/operator-command.ts';
+import { LifecycleEventType } from '../../src/core/phases.ts';
+import { ReleaseRequestedDetailType } from '../../src/core/release-event.ts';
+import type { ServiceConfigInput, ServiceRegistry } from '../../src/core/service-config.ts';
+import {
+  busArn,
+  ecrRepositoryArn,
+  ecsServiceArn,
+  iamRoleArn,
+  lambdaFunctionArn,
+  stateMachineArn,
+  taskDefinitionFamilyArn,
+} from '../../src/infra/arns.ts';
+import { type GreenlightDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
+import { GreenlightFunction } from '../../src/infra/functions.ts';
+import type { PolicyDocument } from '../../src/infra/iam.ts';
+import { calledActions, functionPolicy } from '../../src/infra/permissions.ts';
+import { recordedAlbServices } from './alb-fakes.ts';
+import type { IamRequest } from './iam-requests.ts';
+import { type ContextReading, type Decision, deadGrants, evaluate } from './iam-simulator.ts';
+import { explain, recordScenarios, type ScenarioRecording } from './scenarios.ts';
+import {
+  type RecordedStacks,
+  recordStacks,
+  stackAccount,
+  stackLocation,
+} from './stack-recorder.ts';
+import { recordedNames, recordedService } from './step-actions.ts';
+
+/**
+ * Every policy the stacks build, evaluated by an IAM policy simulator (iam-simulator.ts):
+ * each function's role against every request the function really sends in the recorded
+ * scenarios (scenarios.ts), the trust policies against the services that assume the roles,
+ * the bus policy against CI, operators, greenlight's own roles and strangers, and a service
+ * removed from the registry against every role. The stacks are recorded for the services the
+ * scenarios run, in the same account, region and stage, so the ARNs line up.
+ */
+
+const at = stackLocation;
+const account = stackAccount;
+const names = recordedNames;
+const F = GreenlightFunction;
+const roleArn = (name: string) => iamRoleArn(at, name);
+const functionRoleArn = (fn: GreenlightFunction) => roleArn(names.roleName(fn));
+const otherAccount = '210987654321';
+
+const ci = roleArn('greenlight-ci');
+const partnerCi = `arn:aws:iam::${otherAccount}:role/partner-ci`;
+const operator = roleArn('greenlight-operators');
+const stranger = roleArn('someone-else');
+
+// The scenarios' services; their test URL is the recorder's local server, which no policy names.
+const services: ServiceConfigInput[] = [
+  recordedService,
+  ...recordedAlbServices('http://127.0.0.1:1'),
+];
+const config: GreenlightDeployConfig = {
+  services,
+  ci: { principals: [ci, partnerCi] },
+  operators: { principals: [operator] },
+};
+
+/** Lets a principal put any event anywhere: what a broad CI or admin role's own policy says. */
+const putAnything: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: ['*'] }],
+};
+
+/** The request as sent by a role: IAM adds who sent it to the context. */
+function sentBy(principal: string, request: IamRequest): IamRequest {
+  return {
+    ...request,
+    context: {
+      ...request.context,
+      'aws:PrincipalArn': principal,
+      'aws:PrincipalAccount': principal.split(':')[4] ?? '',
+    },
+  };
+}
+
+const bus = busArn(at, names.bus);
+const putEvents = (detailTypes: string[]): IamRequest => ({
+  action: 'events:PutEvents',
+  resource: bus,
+  context: { 'events:detail-type': detailTypes, 'events:source': ['ci.example'] },
+});
+
+describe('IAM policies the stacks build, evaluated by a policy simulator', () => {
+  let stacks: RecordedStacks;
+  let recording: ScenarioRecording;
+  let busPolicy: PolicyDocument;
+  let registry: ServiceRegistry;
+
+  beforeAll(async () => {
+    stacks = await recordStacks(config);
+    busPolicy = stacks.policyOf(
+      stacks.one('aws:cloudwatch/eventBusPolicy:EventBusPolicy', undefined),
+    );
+    registry = parseDeployConfig(config, names).registry;
+    recording = await recordScenarios();
+  }, 240_000);
+
+  const rolePolicies = (fn: GreenlightFunction) => stacks.rolePolicies(names.roleName(fn));
+
+  /** A function's request, with the bus policy where the request goes to the bus. */
+  const evaluateFor = (
+    fn: GreenlightFunction,
+    request: IamRequest,
+    policies: PolicyDocument[],
+    reading?: ContextReading,
+  ) =>
+    evaluate(
+      {
+        principal: functionRoleArn(fn),
+        request: sentBy(functionRoleArn(fn), request),
+        identityPolicies: policies,
+        ...(request.resource === bus ? { resourcePolicy: busPolicy } : {}),
+        resourceAccount: account,
+      },
+      reading,
+    );
+
+  describe('function roles', () => {
+    it('are the permissions table’s policies for the registered services', () => {
+      for (const fn of Object.values(F)) {
+        expect(rolePolicies(fn), fn).toEqual([functionPolicy(fn, { at, names, registry })]);
+      }
+    });
+
+    it('are exercised by scenarios that all ran to their end', () => {
+      const broken = [...recording.broken.values()].map(
+        ({ scenario, step, error }) => `"${scenario}" broke at "${step}": ${explain(error)}`,
+      );
+      expect(broken).toEqual([]);
+    });
+
+    for (const fn of Object.values(F)) {
+      it(`${fn}: allows every request the function sends, under either reading of multivalued keys`, async () => {
+        const requests = recording.requests[fn];
+        // Every action of the function's row was sent at least once (permissions.test.ts
+        // checks the row is exactly those).
+        const sent = new Set(requests.map((r) => r.action));
+        expect([...calledActions(fn)].filter((action) => !sent.has(action))).toEqual([]);
+        const refused: string[] = [];
+        for (const request of requests) {
+          // Both readings where a multivalued key has one value; a batch has only the one.
+          const arrays = Object.values(request.context).filter((value) => Array.isArray(value));
+          const readings: ContextReading[] =
+            arrays.length > 0 && arrays.every((value) => value.length === 1)
+              ? ['multivalued', 'single-valued']
+              : ['multivalued'];
+          for (const reading of readings) {
+            const decision = await evaluateFor(fn, request, rolePolicies(fn), reading);
+            if (decision !== 'Allowed') {
+              refused.push(
+                `${decision} (${reading}): ${request.action} on ${request.resource} ${JSON.stringify(request.context)}`,
+              );
+            }
+          }
+        }
+        expect(refused).toEqual([]);
+      });
+    }
+
+    it('grant no action on a resource that is of none of its resource types', async () => {
+      const roles = [
+        ...Object.values(F).map((fn) => names.roleName(fn)),
+        names.roleName('release'),
+        names.roleName('release-rule'),
+        names.roleName('scheduler'),
+      ];
+      const dead: string[] = [];
+      for (const role of roles) {
+        for (const policy of stacks.rolePolicies(role)) {
+          dead.push(...(await deadGrants(policy, account)).map((grant) => `${role} ${grant}`));
+        }
+      }
+      expect(dead).toEqual([]);
+    });
+  });
+
+  describe('trust policies', () => {
+    const assume = (
+      roleName: string,
+      service: string,
+      context: Record<string, string>,
+    ): Promise<Decision> =>
+      evaluate({
+        principal: service,
+        request: { action: 'sts:AssumeRole', resource: roleArn(roleName), context },
+        resourcePolicy: stacks.trustPolicy(roleName),
+        resourceAccount: account,
+      });
+    const from = (sourceArn: string, sourceAccount = account) => ({
+      'aws:SourceArn': sourceArn,
+      'aws:SourceAccount': sourceAccount,
+    });
+    const scheduleGroup = (group: string, owner = account) =>
+      `arn:aws:scheduler:${at.region}:${owner}:schedule-group/${group}`;
+
+    it('let EventBridge Scheduler assume the scheduler role for greenlight’s schedule group only', async () => {
+      const role = names.roleName('scheduler');
+      const service = 'scheduler.amazonaws.com';
+      // Scheduler sends the schedule group's ARN as aws:SourceArn (EventBridge Scheduler User
+      // Guide, "Confused deputy prevention").
+      expect(await assume(role, service, from(scheduleGroup(names.scheduleGroup)))).toBe('Allowed');
+      expect(await assume(role, service, from(scheduleGroup('someone-elses-group')))).not.toBe(
+        'Allowed',
+      );
+      expect(
+        await assume(
+          role,
+          service,
+          from(scheduleGroup(names.scheduleGroup, otherAccount), otherAccount),
+        ),
+      ).not.toBe('Allowed');
+      expect(await assume(role, service, {})).not.toBe('Allowed');
+      expect(
+        await assume(role, 'events.amazonaws.com', from(scheduleGroup(names.scheduleGroup))),
+      ).not.toBe('Allowed');
+    });
+
+    it('let Step Functions assume the workflow role for greenlight’s state machine only', async () => {
+      const role = names.roleName('release');
+      const service = 'states.amazonaws.com';
+      const machine = stateMachineArn(at, names.stateMachine);
+      expect(await assume(role, service, from(machine))).toBe('Allowed');
+      expect(await assume(role, service, from(stateMachineArn(at, 'someone-elses')))).not.toBe(
+        'Allowed',
+      );
+      expect(await assume(role, service, { 'aws:SourceAccount': account })).not.toBe('Allowed');
+    });
+
+    it('let EventBridge assume the release rule’s role for that rule only', async () => {
+      const role = names.roleName('release-rule');
+      const service = 'events.amazonaws.com';
+      const rule = (name: string) =>
+        `arn:aws:events:${at.region}:${account}:rule/${names.bus}/${name}`;
+      expect(await assume(role, service, from(rule(names.releaseRule)))).toBe('Allowed');
+      expect(await assume(role, service, from(rule(names.operatorRule)))).not.toBe('Allowed');
+      expect(await assume(role, service, { 'aws:SourceAccount': account })).not.toBe('Allowed');
+    });
+
+    it('let Lambda, and nothing else, assume the function roles', async () => {
+      for (const fn of Object.values(F)) {
+        expect(await assume(names.roleName(fn), 'lambda.amazonaws.com', {}), fn).toBe('Allowed');
+        expect(await assume(names.roleName(fn), 'states.amazonaws.com', {}), fn).not.toBe(
+          'Allowed',
+        );
+      }
+    });
+  });
+
+  describe('the bus policy', () => {
+    const lifecycle = Object.values(LifecycleEventType);
+    /** The same decision under both readings of events:detail-type, or a failure saying so. */
+    const decide = async (
+      principal: string,
+      detailTypes: string[],
+      identity: PolicyDocument[],
+    ): Promise<Decision> => {
+      const base = {
+        principal,
+        request: sentBy(principal, putEvents(detailTypes)),
+        identityPolicies: identity,
+        resourcePolicy: busPolicy,
+        resourceAccount: account,
+      };
+      const multivalued = await evaluate(base, 'multivalued');
+      if (detailTypes.length > 1) return multivalued;
+      const single = await evaluate(base, 'single-valued');
+      expect(single, `${principal} putting ${detailTypes}: readings disagree`).toBe(multivalued);
+      return multivalued;
+    };
+    const allowed = (decision: Decision) => decision === 'Allowed';
+
+    it('lets CI principals put Release Requested and nothing else, in this account or another', async () => {
+      for (const [principal, identity] of [
+        [ci, [putAnything]],
+        // The bus policy alone allows a same-account principal with no policy of its own.
+        [ci, []],
+        [partnerCi, [putAnything]],
+      ] as const) {
+        const who = `${principal} with ${identity.length} identity policies`;
+        expect(
+          allowed(await decide(principal, [ReleaseRequestedDetailType], [...identity])),
+          who,
+        ).toBe(true);
+        for (const forged of [OperatorCommandDetailType, ...lifecycle]) {
+          expect(
+            allowed(await decide(principal, [forged], [...identity])),
+            `${who}: ${forged}`,
+          ).toBe(false);
+        }
+        expect(
+          allowed(
+            await decide(
+              principal,
+              [ReleaseRequestedDetailType, OperatorCommandDetailType],
+              [...identity],
+            ),
+          ),
+          `${who}: a batch with an Operator Command`,
+        ).toBe(false);
+      }
+    });
+
+    it('lets operators put Operator Command and nothing else', async () => {
+      expect(allowed(await decide(operator, [OperatorCommandDetailType], [putAnything]))).toBe(
+        true,
+      );
+      expect(allowed(await decide(operator, [OperatorCommandDetailType], []))).toBe(true);
+      for (const forged of [ReleaseRequestedDetailType, ...lifecycle]) {
+        expect(allowed(await decide(operator, [forged], [putAnything])), forged).toBe(false);
+      }
+    });
+
+    it('lets greenlight’s own roles put lifecycle events, and a stranger nothing', async () => {
+      for (const fn of [F.Register, F.Finalize, F.Rollback, F.Teardown]) {
+        const detailType =
+          fn === F.Finalize
+            ? LifecycleEventType.ReleaseFinalized
+            : LifecycleEventType.ReleaseStarted;
+        expect(allowed(await decide(functionRoleArn(fn), [detailType], rolePolicies(fn))), fn).toBe(
+          true,
+        );
+      }
+      // A retry: the operator function puts a new Release Requested.
+      expect(
+        allowed(
+          await decide(
+            functionRoleArn(F.Operator),
+            [ReleaseRequestedDetailType],
+            rolePolicies(F.Operator),
+          ),
+        ),
+      ).toBe(true);
+      for (const detailType of [ReleaseRequestedDetailType, OperatorCommandDetailType]) {
+        expect(allowed(await decide(stranger, [detailType], [putAnything])), detailType).toBe(
+          false,
+        );
+      }
+      // A role whose row has no PutEvents cannot, whatever the bus says.
+      expect(
+        allowed(
+          await decide(
+            functionRoleArn(F.SlackInteractions),
+            [LifecycleEventType.ReleaseStarted],
+            rolePolicies(F.SlackInteractions),
+          ),
+        ),
+      ).toBe(false);
+    });
+  });
+
+  describe('a service removed from the registry', () => {
+    // checkout (a Lambda alias) and api (ALB through rules) go; web stays.
+    const removed = new Set(['checkout', 'api']);
+
+    /** The ARNs (or ARN prefixes, ending in ":" or "/") only that service's config names. */
+    const resourcesOf = (service: ServiceConfigInput): string[] => {
+      const target = service.target;
+      if (target.kind === 'lambda-alias') {
+        return [
+          lambdaFunctionArn(at, target.functionName),
+          `${lambdaFunctionArn(at, target.functionName)}:`,
+          ...(service.artifacts?.s3Buckets ?? []).map((bucket) => `arn:aws:s3:::${bucket}/`),
+          ...(service.artifacts?.imageRepositories ?? []).map((uri) => ecrRepositoryArn(at, uri)),
+        ];
+      }
+      return [
+        target.listenerArn,
+        target.testListenerArn,
+        ...(target.ruleArn === undefined ? [] : [target.ruleArn]),
+        ...(target.testRuleArn === undefined ? [] : [target.testRuleArn]),
+        ...[target.slots.a, target.slots.b].map((slot) =>
+          ecsServiceArn(at, slot.ecs.cluster, slot.ecs.service),
+        ),
+        taskDefinitionFamilyArn(at, target.taskDefinitionFamily).replace(/\*$/, ''),
+        ...(target.passRoles ?? []),
+      ];
+    };
+    const owned = (resource: string, prefixes: string[]) =>
+      prefixes.some(
+        (prefix) =>
+          resource === prefix ||
+          ((prefix.endsWith(':') || prefix.endsWith('/')) && resource.startsWith(prefix)),
+      );
+
+    it('denies every function role every request its scenarios sent against that service', async () => {
+      const kept = registry.filter((service) => !removed.has(service.name));
+      const prefixes = services
+        .filter((service) => removed.has(service.name))
+        .flatMap((service) => resourcesOf(service));
+      const allowedStill: string[] = [];
+      const checked = new Set<string>();
+      for (const fn of Object.values(F)) {
+        const policies = [functionPolicy(fn, { at, names, registry: kept })];
+        for (const request of recording.requests[fn]) {
+          if (!owned(request.resource, prefixes)) continue;
+          checked.add(request.action);
+          if ((await evaluateFor(fn, request, policies)) === 'Allowed') {
+            allowedStill.push(`${fn}: ${request.action} on ${request.resource}`);
+          }
+        }
+      }
+      expect(allowedStill).toEqual([]);
+      // Not vacuous: the writes that matter were among them.
+      expect([...checked]).toEqual(
+        expect.arrayContaining([
+          'lambda:UpdateAlias',
+          'lambda:UpdateFunctionCode',
+          's3:GetObject',
+          'elasticloadbalancing:ModifyRule',
+          'ecs:UpdateService',
+          'ecs:RegisterTaskDefinition',
+          'iam:PassRole',
+        ]),
+      );
+    });
+  });
+});
