@@ -22,6 +22,8 @@ export interface GreenlightNames {
   deadLetterQueue: string;
   ledgerTable: string;
   idempotencyTable: string;
+  /** The service registry: one item per service (src/aws/dynamo-registry.ts). */
+  registryTable: string;
   stateMachine: string;
   stateMachineLogGroup: string;
   scheduleGroup: string;
@@ -65,6 +67,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     deadLetterQueue: `${prefix}-release-requested-dlq`,
     ledgerTable: `${prefix}-ledger`,
     idempotencyTable: `${prefix}-idempotency`,
+    registryTable: `${prefix}-registry`,
     stateMachine: `${prefix}-release`,
     stateMachineLogGroup: `/aws/vendedlogs/states/${prefix}-release`,
     scheduleGroup: prefix,

@@ -1,8 +1,12 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { runConfigCommand } from '../../../src/cli/config-command.ts';
+import { DynamoServiceRegistry } from '../../../src/aws/dynamo-registry.ts';
+import { registryTableInput } from '../../../src/aws/dynamo-tables.ts';
+import { type RegistryOpener, runConfigCommand } from '../../../src/cli/config-command.ts';
 import { ExitCode } from '../../../src/cli/exit-codes.ts';
 import type { GreenlightDeployConfig } from '../../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../../src/infra/functions.ts';
+import { useFreshLedgerTable } from '../../support/dynalite.ts';
 import { aConfigOfSize } from '../../support/registry-of-size.ts';
 import { aContext } from './fixtures.ts';
 
@@ -86,5 +90,91 @@ describe('greenlight config check', () => {
     expect(await runConfigCommand(['lint'], context)).toBe(ExitCode.Usage);
     expect(await runConfigCommand(['check', '--stag', 'x'], context)).toBe(ExitCode.Usage);
     expect(err.join('\n')).toMatch(/Did you mean --stage\?/);
+  });
+});
+
+describe('greenlight config apply', () => {
+  const table = useFreshLedgerTable('config-apply');
+  const opened: string[] = [];
+  /** The stage's registry table on dynalite, as the command would open it on AWS. */
+  const onDynalite: RegistryOpener = (options) => {
+    opened.push(options.tableName);
+    return new DynamoServiceRegistry({ client: table().client, tableName: options.tableName });
+  };
+  const registryTable = async () => {
+    const tableName = `${table().tableName}-registry`;
+    await table().client.send(new CreateTableCommand(registryTableInput(tableName)));
+    return tableName;
+  };
+  const apply = (args: string[], config: GreenlightDeployConfig) => {
+    const { context, out, err } = aContext({ USER: 'dana' });
+    const code = runConfigCommand(['apply', ...args], context, loading(config), onDynalite);
+    return { code, out, err };
+  };
+
+  it('writes every service of the config to the stage’s registry, for the next release', async () => {
+    const tableName = await registryTable();
+
+    const { code, out } = apply(['--registry-table', tableName], aConfigOfSize(3));
+
+    expect(await code).toBe(ExitCode.Finalized);
+    expect(out).toEqual(['Applied 3 services: svc-001, svc-002, svc-003']);
+    const registry = new DynamoServiceRegistry({ client: table().client, tableName });
+    expect((await registry.list()).map((service) => service.name)).toEqual([
+      'svc-001',
+      'svc-002',
+      'svc-003',
+    ]);
+    expect(await registry.find('svc-002')).toMatchObject({ target: { kind: 'alb-listener' } });
+  });
+
+  it('applies only the named services, and prunes the ones the config no longer lists', async () => {
+    const tableName = await registryTable();
+    await apply(['--registry-table', tableName], aConfigOfSize(3)).code;
+    const smaller = aConfigOfSize(2);
+
+    const only = apply(['--registry-table', tableName, '--service', 'svc-002', '--json'], smaller);
+    expect(await only.code).toBe(ExitCode.Finalized);
+    expect(JSON.parse(only.out.join(''))).toEqual({ applied: ['svc-002'], removed: [] });
+    const pruned = apply(['--registry-table', tableName, '--prune', '--json'], smaller);
+    expect(await pruned.code).toBe(ExitCode.Finalized);
+    expect(JSON.parse(pruned.out.join(''))).toEqual({
+      applied: ['svc-001', 'svc-002'],
+      removed: ['svc-003'],
+    });
+    const registry = new DynamoServiceRegistry({ client: table().client, tableName });
+    expect(await registry.find('svc-003')).toBeUndefined();
+  });
+
+  it('writes nothing from a config the parser refuses', async () => {
+    const tableName = await registryTable();
+    const config = aConfigOfSize(2);
+    const broken = { ...config, services: [...config.services, { name: 'Bad Name' }] };
+
+    const { code, err } = apply(['--registry-table', tableName], broken as GreenlightDeployConfig);
+
+    expect(await code).toBe(ExitCode.Failure);
+    expect(err.at(-1)).toBe('greenlight.config.ts: nothing applied');
+    expect(opened).not.toContain(tableName);
+  });
+
+  it('opens the stage’s registry table unless told another', async () => {
+    await table().client.send(
+      new CreateTableCommand(registryTableInput('greenlight-test-registry')),
+    );
+
+    const { code } = apply(['--stage', 'test'], aConfigOfSize(1));
+
+    expect(await code).toBe(ExitCode.Finalized);
+    expect(opened.at(-1)).toBe('greenlight-test-registry');
+  });
+
+  it('refuses a service the config does not register, before opening anything', async () => {
+    const before = opened.length;
+    const { code, err } = apply(['--service', 'nobody'], aConfigOfSize(1));
+
+    expect(await code).toBe(ExitCode.Usage);
+    expect(err[0]).toBe('greenlight config: greenlight.config.ts registers no service "nobody".');
+    expect(opened).toHaveLength(before);
   });
 });
