@@ -8,6 +8,7 @@ import { DemoShop, type DemoShop as Shop } from '../../src/local/data-plane/loca
 import { demoShopService } from '../../src/local/demo-registry.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
 import { type LoadReport, startHttpLoad, summarizeLoad } from '../../src/local/http-load.ts';
+import { eventually } from '../support/eventually.ts';
 import { HealthHistory } from './health-history.ts';
 import { requestRelease, waitForPhase, waitForStep } from './local-release.ts';
 
@@ -92,6 +93,8 @@ interface LoadedRelease {
  * Sends a release of `shop` while users hit its production listener, and waits for it to end.
  * `during` runs once the release has started (to fire an alarm, say).
  */
+const answersAfterSwitch = 20;
+
 async function releaseUnderLoad(
   shop: Shop,
   version: string,
@@ -119,7 +122,7 @@ async function releaseUnderLoad(
     url: shop.productionUrl,
     concurrency: 4,
     pauseMs: 10,
-    maxRequests: 8_000,
+    maxRequests: 20_000,
     maxDurationMs: 45_000,
   });
   try {
@@ -131,6 +134,16 @@ async function releaseUnderLoad(
     });
     await during?.(releaseId);
     const release = await waitForPhase(local, releaseId, undefined, 45_000);
+    // Users keep coming after the release ends: checks of what they saw after the last switch
+    // need answers sent after it, however late a loaded machine made that switch.
+    const settledAt = weights.at(-1)?.at ?? 0;
+    await eventually(
+      () =>
+        load.responses.filter((r) => r.sentAt > settledAt).length >= answersAfterSwitch
+          ? true
+          : undefined,
+      { what: `${answersAfterSwitch} answers after the last switch`, timeoutMs: 15_000 },
+    );
     return { release, report: await load.stop(), history, weights };
   } finally {
     await load.stop();
