@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { EventEcho } from '../core/bound-rejection.ts';
 import { InvalidTransition, ReleaseNotFound } from '../core/errors.ts';
 import type { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
@@ -32,9 +33,6 @@ const serviceIndexKey = (record: ReleaseRecord): Key => ({
 });
 const rejectionKey = (eventId: string): Key => ({ pk: `rejected#${eventId}`, sk: 'meta' });
 
-// A rejected event can be anything a CI system put on the bus; keep enough to debug it while
-// staying far below DynamoDB's 400 KB item limit.
-const maxRawBytes = 32 * 1024;
 // BatchGetItem takes at most 100 keys per call.
 const keysPerBatchGet = 100;
 const batchGetAttempts = 5;
@@ -179,12 +177,18 @@ export class DynamoReleaseLedger implements ReleaseLedger {
     });
   }
 
-  async recordRejection(eventId: string, step: StepRecord, raw: unknown): Promise<void> {
-    const { text, truncated } = truncateJson(raw);
+  async recordRejection(eventId: string, step: StepRecord, event: EventEcho): Promise<void> {
     await this.#client.send(
       new PutCommand({
         TableName: this.#tableName,
-        Item: { ...rejectionKey(eventId), eventId, step, raw: text, rawTruncated: truncated },
+        Item: {
+          ...rejectionKey(eventId),
+          eventId,
+          step,
+          raw: event.json,
+          rawBytes: event.bytes,
+          rawTruncated: event.truncated,
+        },
       }),
     );
   }
@@ -286,17 +290,4 @@ function wrongPhase(
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function truncateJson(raw: unknown): { text: string; truncated: boolean } {
-  let text: string;
-  try {
-    text = JSON.stringify(raw) ?? 'undefined';
-  } catch {
-    text = String(raw);
-  }
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxRawBytes) return { text, truncated: false };
-  // A cut inside a multi-byte character decodes to U+FFFD; harmless for a debugging aid.
-  return { text: bytes.subarray(0, maxRawBytes).toString('utf8'), truncated: true };
 }

@@ -1,5 +1,6 @@
 import type { WarmWindow } from '../core/idle-colour.ts';
 import { formatHourlyCost } from '../core/idle-cost.ts';
+import { inertValue } from '../core/inert-text.ts';
 import { ReleasePhase as Phase, type ReleasePhase, TerminalPhases } from '../core/phases.ts';
 import {
   type IdleColourRecord,
@@ -8,6 +9,14 @@ import {
   type StepRecord,
 } from '../core/records.ts';
 import type { Env } from './options.ts';
+
+/*
+ * Everything in a record came from outside at some point: an event's `actor` and `version`, a
+ * reason quoting them, an alarm's reason, an operator's --reason. Every exported function here
+ * takes records and makes their text inert (inertValue: control characters, ESC sequences,
+ * bidi controls shown as `\u001b`-style escapes) before a line is built, so that the only
+ * escape sequences a line can hold are the colours `paint` adds.
+ */
 
 /** How text is rendered: colour only on a terminal, never when NO_COLOR is set. */
 export interface RenderStyle {
@@ -56,10 +65,11 @@ export function formatDuration(ms: number): string {
 
 /** The step's line, then one indented line per piece of evidence. */
 export function formatStep(
-  step: StepRecord,
+  record: StepRecord,
   previousAt: string | undefined,
   style: RenderStyle,
 ): string[] {
+  const step = inertValue(record);
   const elapsed =
     previousAt === undefined
       ? ''
@@ -97,10 +107,11 @@ export function sortSteps(steps: readonly StepRecord[]): StepRecord[] {
 
 /** Everything an operator asks first about one release, then its timeline. */
 export function formatRelease(
-  release: ReleaseRecord,
+  record: ReleaseRecord,
   steps: readonly StepRecord[],
   style: RenderStyle,
 ): string[] {
+  const release = inertValue(record);
   const lines = [
     paint(
       style,
@@ -134,7 +145,8 @@ export function formatRelease(
  * The idle colour in one line: while warm, when it goes and what it costs meanwhile; after,
  * what became of it.
  */
-export function formatIdleColour(idle: IdleColourRecord): string {
+export function formatIdleColour(record: IdleColourRecord): string {
+  const idle = inertValue(record);
   switch (idle.state) {
     case IdleColourState.Warm: {
       const cost =
@@ -155,11 +167,12 @@ export function formatWarmWindow(version: string, window: WarmWindow, style: Ren
   const verdict = window.open
     ? paint(style, 'green', 'rollback is one switch')
     : paint(style, 'dim', 'warm window closed');
-  return `  warm window of ${version}: ${verdict} - ${window.reason}`;
+  return `  warm window of ${inertValue(version)}: ${verdict} - ${inertValue(window.reason)}`;
 }
 
 /** One line of a service's release list. */
-export function formatReleaseRow(release: ReleaseRecord, style: RenderStyle): string {
+export function formatReleaseRow(record: ReleaseRecord, style: RenderStyle): string {
+  const release = inertValue(record);
   return [
     `  ${release.requestedAt.replace('T', ' ').slice(0, 16)}`,
     release.version.padEnd(12),
@@ -171,7 +184,8 @@ export function formatReleaseRow(release: ReleaseRecord, style: RenderStyle): st
 }
 
 /** The closing line of a `--wait`: how it ended and why. */
-export function formatOutcome(release: ReleaseRecord, style: RenderStyle): string {
+export function formatOutcome(record: ReleaseRecord, style: RenderStyle): string {
+  const release = inertValue(record);
   const took = formatDuration(Date.parse(release.updatedAt) - Date.parse(release.requestedAt));
   return `${formatPhase(release.phase, style)}: ${release.reason} (${formatBar(release.greenPercent)}, took ${took})`;
 }
@@ -245,14 +259,35 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
       `${indent}test ${test.name}: ${verdict} (${facts.join(', ')})${test.detail ? ` - ${test.detail}` : ''}`,
     );
   }
-  for (const issue of evidence.issues ?? []) {
-    lines.push(`${indent}${issue.path || '(event)'}: ${issue.message}`);
-  }
+  lines.push(...formatIssues(evidence, indent));
   for (const warning of evidence.warnings ?? []) {
     lines.push(`${indent}${paint(style, 'yellow', 'warning')} ${warning}`);
   }
   if (evidence.error !== undefined) {
     lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
+  }
+  return lines;
+}
+
+/**
+ * Why an event was rejected, from the rejection the ledger keeps under its event id: the
+ * reason, then one line per field issue (the ledger keeps the first few and counts the rest).
+ */
+export function formatRejection(record: StepRecord): string[] {
+  const rejection = inertValue(record);
+  return [`Rejected: ${rejection.reason}`, ...formatIssues(rejection.evidence ?? {}, '  ')];
+}
+
+function formatIssues(
+  evidence: Pick<NonNullable<StepRecord['evidence']>, 'issues' | 'issuesOmitted'>,
+  indent: string,
+): string[] {
+  const lines = (evidence.issues ?? []).map(
+    (issue) => `${indent}${issue.path || '(event)'}: ${issue.message}`,
+  );
+  const omitted = evidence.issuesOmitted ?? 0;
+  if (omitted > 0) {
+    lines.push(`${indent}…and ${omitted} more issue${omitted === 1 ? '' : 's'} not recorded`);
   }
   return lines;
 }

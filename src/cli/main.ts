@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inertBeyondC0, inertText } from '../core/inert-text.ts';
 import { OperatorCommandName } from '../core/operator-command.ts';
 import { exitOnBrokenPipe } from './broken-pipe.ts';
 import { runConfigCommand } from './config-command.ts';
@@ -54,9 +55,12 @@ const commands = {
 // Before the first write, so that no command can die of a closed pipe with a stack trace.
 exitOnBrokenPipe([process.stdout, process.stderr], (code) => process.exit(code));
 
+// The last guard on what reaches a terminal. Commands make text from outside inert before they
+// format it (format-timeline.ts); here stdout keeps C0 (greenlight's colours, line breaks and
+// pretty JSON) and stderr, which greenlight never colours, keeps only line breaks.
 const context: CommandContext = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => process.stdout.write(`${inertBeyondC0(line)}\n`),
+  err: (line) => process.stderr.write(`${line.split('\n').map(inertText).join('\n')}\n`),
   env: process.env,
   now: () => Date.now(),
   sleep: (ms) => sleep(ms),

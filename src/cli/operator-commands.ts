@@ -1,3 +1,4 @@
+import { inertText, inertValue } from '../core/inert-text.ts';
 import {
   type CommandRecord,
   OperatorCommandDetailType,
@@ -300,8 +301,10 @@ export async function runDecisionCommand(
       },
     );
     const { taskToken: _secret, ...shown } = result.record;
+    // Who decided before, and why, came from outside (a Slack user, another operator).
+    const said = inertValue(shown);
     if (!result.decided) {
-      const message = `Nothing changed: ${approval.approvalId} was already ${shown.status}${shown.decidedBy ? ` by ${shown.decidedBy}` : ''}${shown.decidedAt ? ` at ${shown.decidedAt}` : ''}`;
+      const message = `Nothing changed: ${said.approvalId} was already ${said.status}${said.decidedBy ? ` by ${said.decidedBy}` : ''}${said.decidedAt ? ` at ${said.decidedAt}` : ''}`;
       context.out(
         args.shared.json
           ? JSON.stringify({ type: 'decision', decided: false, approval: shown, exitCode: 7 })
@@ -315,7 +318,7 @@ export async function runDecisionCommand(
       args.shared.json
         ? JSON.stringify({ type: 'decision', decided: true, delivered, approval: shown, exitCode })
         : delivered
-          ? `${verb === 'approve' ? 'Approved' : 'Rejected'} ${releaseId} (${shown.stage}) as ${args.actor}${args.reason ? `: ${args.reason}` : ''}`
+          ? `${verb === 'approve' ? 'Approved' : 'Rejected'} ${releaseId} (${said.stage}) as ${inertText(args.actor)}${args.reason ? `: ${inertText(args.reason)}` : ''}`
           : `Recorded, but the release had stopped waiting (${result.delivery.reason}); nothing changed`,
     );
     return exitCode;
@@ -401,12 +404,13 @@ async function findApproval(
   return found.find((a) => a.status === ApprovalStatus.Pending) ?? found[0];
 }
 
-function report(outcome: CommandRecord, json: boolean, context: CommandContext): ExitCode {
-  const exitCode = outcome.outcome === 'applied' ? ExitCode.Finalized : ExitCode.Refused;
+function report(record: CommandRecord, json: boolean, context: CommandContext): ExitCode {
+  const exitCode = record.outcome === 'applied' ? ExitCode.Finalized : ExitCode.Refused;
   if (json) {
-    context.out(JSON.stringify({ type: 'command', ...outcome, exitCode }));
+    context.out(JSON.stringify({ type: 'command', ...record, exitCode }));
     return exitCode;
   }
+  const outcome = inertValue(record);
   context.out(
     outcome.outcome === 'applied'
       ? `${capitalize(outcome.command)}: ${outcome.message}`

@@ -4,6 +4,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResponse,
 } from '@aws-sdk/client-eventbridge';
+import { inertText } from '../core/inert-text.ts';
 import { TerminalPhases } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
 import type { ReleaseRecord, StepRecord } from '../core/records.ts';
@@ -15,7 +16,13 @@ import {
 } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { ExitCode, exitCodeForPhase, exitCodesHelp } from './exit-codes.ts';
-import { formatOutcome, formatStep, type RenderStyle, shouldUseColor } from './format-timeline.ts';
+import {
+  formatOutcome,
+  formatRejection,
+  formatStep,
+  type RenderStyle,
+  shouldUseColor,
+} from './format-timeline.ts';
 import {
   type CommandContext,
   type Env,
@@ -385,9 +392,7 @@ export async function waitForRelease(
             }),
           );
         } else {
-          deps.out(`Rejected: ${rejection.reason}`);
-          for (const issue of rejection.evidence?.issues ?? [])
-            deps.out(`  ${issue.path}: ${issue.message}`);
+          for (const line of formatRejection(rejection)) deps.out(line);
         }
         return ExitCode.Rejected;
       }
@@ -400,7 +405,7 @@ export async function waitForRelease(
   const where =
     release === undefined
       ? 'no release record appeared in the ledger (is the bus rule deployed, the service registered?)'
-      : `still ${release.phase}: ${release.reason}`;
+      : `still ${release.phase}: ${inertText(release.reason)}`;
   deps.out(
     deps.json
       ? JSON.stringify({

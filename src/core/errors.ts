@@ -1,3 +1,5 @@
+import { boundRejection } from './bound-rejection.ts';
+
 /**
  * Typed errors. Their `name`s are public API: the workflow's Retry and Catch match on them
  * (Lambda reports `error.name` as the error type), and operators read them in the console.
@@ -55,17 +57,23 @@ export abstract class GreenlightError extends Error {
   }
 }
 
-/** The event is malformed or names an unregistered service. Never retried. */
+/**
+ * The event is malformed or names an unregistered service. Never retried. Its message and
+ * issues are bounded (boundRejection): they echo the event, and they become a ledger item, a
+ * Release Rejected event and the execution's failure cause, each with a size limit.
+ */
 export class InvalidReleaseEvent extends GreenlightError {
   override readonly name = ErrorName.InvalidReleaseEvent;
+  /** The first issues found, each cut to its budget. */
   readonly issues: readonly FieldIssue[];
+  /** How many more issues were found than `issues` holds. */
+  readonly issuesOmitted: number;
 
   constructor(issues: readonly FieldIssue[]) {
-    super(
-      `Release event rejected: ${issues.map((i) => `${i.path || '(event)'}: ${i.message}`).join('; ')}`,
-      { issues },
-    );
-    this.issues = issues;
+    const bounded = boundRejection(issues);
+    super(bounded.reason, { issues: bounded.issues, issuesOmitted: bounded.issuesOmitted });
+    this.issues = bounded.issues;
+    this.issuesOmitted = bounded.issuesOmitted;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EventEcho } from './bound-rejection.ts';
 import type { MetricQuery, MetricQueryResult } from './metric-gate.ts';
 import type { CommandRecord } from './operator-command.ts';
 import type {
@@ -38,8 +39,11 @@ export interface ReleaseLedger {
   listSteps(releaseId: string): Promise<StepRecord[]>;
   /** Newest first. */
   listReleases(service: string, limit: number): Promise<ReleaseRecord[]>;
-  /** Records an event rejected before it had a release id (keyed by the event id). */
-  recordRejection(eventId: string, step: StepRecord, raw: unknown): Promise<void>;
+  /**
+   * Records an event rejected before it had a release id (keyed by the event id), with the
+   * start of the event itself: bounded by the caller, so that the record always fits.
+   */
+  recordRejection(eventId: string, step: StepRecord, event: EventEcho): Promise<void>;
   /** The rejection recorded for an event id, so a waiting CLI can say why its event was refused. */
   getRejection(eventId: string): Promise<StepRecord | undefined>;
 }

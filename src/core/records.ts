@@ -193,6 +193,8 @@ export interface StepRecord {
     metrics?: MetricEvidence[];
     tests?: TestEvidence[];
     issues?: FieldIssue[];
+    /** Issues found beyond `issues`, which keeps only the first few (boundRejection). */
+    issuesOmitted?: number;
     error?: { name: string; message: string };
     /** What an operator should know that does not stop the release (sessions will move). */
     warnings?: string[];

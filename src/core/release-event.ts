@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeUnsafeCharacter, InertTextPattern, isInertText } from './inert-text.ts';
 
 /** `detail-type` of the one event greenlight acts on. */
 export const ReleaseRequestedDetailType = 'Release Requested';
@@ -18,30 +19,95 @@ export const Version = z
   );
 
 /**
- * S3's general purpose bucket naming rules (S3 User Guide, "General purpose bucket naming
- * rules"): 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter
- * or digit, no two adjacent dots, not shaped like an IP address.
+ * Text a person or a CI system wrote (`actor`, `ci.provider`): printable, at most `maxChars`.
+ * Printable means no character a terminal or a reader's eye would act on (see inert-text.ts);
+ * the pattern carries the rule into JSON Schema, the message names the character and where.
+ */
+export function printableText(maxChars: number) {
+  return z.string().min(1).max(maxChars).regex(InertTextPattern, { error: notPrintable });
+}
+
+function notPrintable(issue: { input?: unknown }): string {
+  const found = typeof issue.input === 'string' ? describeUnsafeCharacter(issue.input) : undefined;
+  return `must be printable text${found ? `, but has ${found}` : ''}: no control characters (C0, DEL, C1, ESC sequences), bidirectional controls, line separators or lone surrogates`;
+}
+
+/**
+ * UTF-8 bytes of `text`. S3 limits object key names and version ids in bytes ("Naming Amazon
+ * S3 objects", Amazon S3 User Guide: a key is up to 1,024 bytes of UTF-8; "How S3 Versioning
+ * works": a version id is no more than 1,024 bytes), where zod's `max` and JSON Schema's
+ * `maxLength` count characters.
+ */
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
+}
+
+/** Printable text S3 takes as a key or version id: at most 1,024 bytes of UTF-8. */
+function s3Name(what: string) {
+  return z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(InertTextPattern, { error: notPrintable })
+    .refine((text) => utf8Bytes(text) <= 1024, {
+      error: (issue) =>
+        `must be at most 1,024 bytes as UTF-8 (S3's limit for ${what}); this one is ${utf8Bytes(String(issue.input))} bytes`,
+    });
+}
+
+/**
+ * A general purpose bucket name, by "General purpose bucket naming rules" (Amazon S3 User
+ * Guide): 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter
+ * or digit; no two adjacent periods; not an IP address; none of the reserved prefixes
+ * (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffixes (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`,
+ * `--table-s3`).
  */
 export const S3BucketName = z
   .string()
   .regex(
-    /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    'must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+    /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d{1,3}(?:\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be a valid S3 bucket name: 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit, no "..", not an IP address',
+  )
+  .refine(
+    (name) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name),
+    'must not end with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)',
   );
 
 export const S3Artifact = z.strictObject({
   s3: z.strictObject({
     bucket: S3BucketName,
-    key: z.string().min(1).max(1024),
-    objectVersion: z.string().min(1).max(1024).optional(),
+    key: s3Name('a key'),
+    objectVersion: s3Name('a version id').optional(),
   }),
 });
+
+/**
+ * ECS takes an image as `registry/repository:tag` in at most 255 characters, or
+ * `registry/repository@sha256:<64 hex>` with at most 255 before the `@` (Amazon ECS API
+ * Reference, ContainerDefinition `image`). The repository follows ECR's pattern (Amazon ECR
+ * API Reference, CreateRepository `repositoryName`: lowercase letters and digits in runs
+ * joined by single ".", "_" or "-", in "/"-separated parts), the tag Docker's rule (a letter,
+ * digit or "_", then up to 127 of letters, digits, "_", "." and "-").
+ */
+const ImageNameMaxChars = 255;
+
+/** The part of an image URI ECS counts: everything before a digest's `@`. */
+function imageName(uri: string): string {
+  const at = uri.indexOf('@');
+  return at === -1 ? uri : uri.slice(0, at);
+}
 
 export const ImageArtifact = z.strictObject({
   imageUri: z
     .string()
+    .refine((uri) => imageName(uri).length <= ImageNameMaxChars, {
+      error: (issue) =>
+        `must have at most ${ImageNameMaxChars} characters before any @digest (ECS's limit for an image); this one has ${imageName(String(issue.input)).length}`,
+      abort: true,
+    })
+    .max(ImageNameMaxChars + '@sha256:'.length + 64)
     .regex(
-      /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$/,
+      /^[a-z0-9.-]+(?::[0-9]{1,5})?\/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/,
       'must be an image URI with a tag or digest, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2',
     ),
 });
@@ -63,11 +129,16 @@ export const ReleaseRequestedV1 = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id')
     .optional(),
-  actor: z.string().min(1).max(128).optional(),
+  actor: printableText(128).optional(),
   ci: z
     .strictObject({
-      provider: z.string().min(1).max(64),
-      runUrl: z.url({ protocol: /^https?$/ }).max(2048),
+      provider: printableText(64),
+      // WHATWG URL parsing percent-encodes what a URI may not hold, so zod's url() lets
+      // control and bidi characters through; JSON Schema's "uri" format does not, and keeps it.
+      runUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .refine(isInertText, { error: notPrintable }),
     })
     .optional(),
   strategy: z

@@ -164,6 +164,17 @@ export class LocalEventBridge implements LocalService {
         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10",
       );
     }
+    const size = (entries as PutEventsEntry[]).reduce(
+      (total, entry) => total + putEventsEntrySize(entry),
+      0,
+    );
+    if (size > PutEventsMaxBytes) {
+      return awsJsonError(
+        400,
+        'ValidationException',
+        'Total size of the entries in the request is over the limit.',
+      );
+    }
     const results = await this.putEvents(entries as PutEventsEntry[]);
     const failed = results.filter((result) => 'ErrorCode' in result).length;
     return awsJsonResult({ FailedEntryCount: failed, Entries: results }, contentType);
@@ -246,6 +257,35 @@ export class LocalEventBridge implements LocalService {
         }
       });
   }
+}
+
+/**
+ * PutEvents refuses a request whose entries add up to more than 256 KB (EventBridge API
+ * Reference, PutEvents; the whole request is refused with a ValidationException).
+ */
+export const PutEventsMaxBytes = 256 * 1024;
+
+/**
+ * An entry's size as EventBridge counts it ("Calculating Amazon EventBridge PutEvents event
+ * entry size", EventBridge User Guide): 14 bytes for Time if given, and the UTF-8 bytes of
+ * Source, DetailType, Detail and each of Resources. The event delivered is always larger.
+ */
+export function putEventsEntrySize(entry: {
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  Resources?: unknown;
+  Time?: unknown;
+}): number {
+  const bytes = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  const resources = Array.isArray(entry.Resources) ? entry.Resources : [];
+  return (
+    (entry.Time === undefined || entry.Time === null ? 0 : 14) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    resources.reduce((total: number, resource: unknown) => total + bytes(resource), 0)
+  );
 }
 
 /** PutEvents accepts a bus name or ARN (`arn:aws:events:REGION:ACCOUNT:event-bus/NAME`). */

@@ -68,7 +68,7 @@ const headerLimit = 150;
 /** The message asking for a decision, with Approve and Reject buttons carrying the approval id. */
 export function approvalRequestMessage(view: ApprovalView): SlackMessage {
   return {
-    text: `Approval needed: ${plain(view.service)} ${plain(view.version)} (${stageLabel(view.stage)})`,
+    text: `Approval needed: ${escapeText(view.service)} ${escapeText(view.version)} (${stageLabel(view.stage)})`,
     blocks: [
       ...summaryBlocks(view),
       context(
@@ -98,11 +98,14 @@ export function approvalRequestMessage(view: ApprovalView): SlackMessage {
   };
 }
 
-/** The message after a person decided: the outcome instead of the buttons. */
+/**
+ * The message after a person decided: the outcome instead of the buttons. Its `text` is the
+ * notification, which Slack formats too: everything from outside in it is escaped as well.
+ */
 export function approvalDecidedMessage(view: ApprovalView): SlackMessage {
   const outcome = outcomeText(view);
   return {
-    text: `${plain(view.service)} ${plain(view.version)}: ${plainOutcome(view)}`,
+    text: `${escapeText(view.service)} ${escapeText(view.version)}: ${plainOutcome(view)}`,
     blocks: [
       ...summaryBlocks(view),
       section(outcome),
@@ -165,7 +168,7 @@ function summaryBlocks(view: ApprovalView): KnownBlock[] {
     },
     {
       type: 'section',
-      fields: fields.map((text) => ({ type: 'mrkdwn', text: truncate(text, fieldLimit) })),
+      fields: fields.map((text) => mrkdwn(text, fieldLimit)),
     },
     section(`*Tests on green*\n${escapeText(view.tests)}`),
   ];
@@ -190,9 +193,9 @@ function outcomeText(view: ApprovalView): string {
 function plainOutcome(view: ApprovalView): string {
   switch (view.status) {
     case ApprovalStatus.Approved:
-      return `approved by ${view.decidedBy ?? 'unknown'}`;
+      return `approved by ${escapeText(view.decidedBy ?? 'unknown')}`;
     case ApprovalStatus.Rejected:
-      return `rejected by ${view.decidedBy ?? 'unknown'}`;
+      return `rejected by ${escapeText(view.decidedBy ?? 'unknown')}`;
     case ApprovalStatus.TimedOut:
       return `no decision in time; ${timeoutVerb(view)}`;
     case ApprovalStatus.Pending:
@@ -226,27 +229,42 @@ function slackDate(iso: string): string {
 
 /**
  * Release fields come from whoever put the event on the bus: escaped, so that a version like
- * `<!channel>` or `<https://evil|docs>` is shown, never acted on.
+ * `<!channel>` or `<https://evil|docs>` is shown, never acted on. Slack reads `&`, `<` and `>`
+ * as control characters in every text it formats and asks for them as `&amp;`, `&lt;`, `&gt;`
+ * (docs.slack.dev, "Formatting text for app surfaces": escaping text). A bare `@channel`,
+ * `@here` or `@everyone` is a broadcast wherever Slack parses mentions (a mrkdwn object
+ * without `verbatim`, a message with `link_names`): a word joiner (U+2060) after the `@`
+ * keeps it on screen and makes it no mention. Ours are all `verbatim`, and this holds anyway.
  */
 export function escapeText(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replace(/@(?=(?:channel|here|everyone)\b)/gi, '@\u2060');
 }
 
-function plain(text: string): string {
-  return text.replace(/[<>&]/g, '');
-}
-
+/** A link to a URL from outside, only when it is plainly http(s); its label escaped. */
 function link(url: string, label: string): string {
   if (!/^https?:\/\/[^\s<>|]+$/.test(url)) return escapeText(url);
-  return `<${url}|${escapeText(label).replaceAll('|', '¦')}>`;
+  return `<${url.replaceAll('&', '&amp;')}|${escapeText(label).replaceAll('|', '¦')}>`;
+}
+
+/**
+ * A mrkdwn text object. `verbatim` stops Slack's own parsing (bare URLs, #channels, @mentions);
+ * what we mean as markup (`<@U…>`, `<!date^…>`, our links) is written out in full and still
+ * works.
+ */
+function mrkdwn(text: string, limit: number) {
+  return { type: 'mrkdwn' as const, text: truncate(text, limit), verbatim: true };
 }
 
 function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, sectionTextLimit) } };
+  return { type: 'section', text: mrkdwn(text, sectionTextLimit) };
 }
 
 function context(text: string): KnownBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, fieldLimit) }] };
+  return { type: 'context', elements: [mrkdwn(text, fieldLimit)] };
 }
 
 function truncate(text: string, limit: number): string {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { echoEvent } from '../core/bound-rejection.ts';
 import { InvalidReleaseEvent } from '../core/errors.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
+import { ServiceName, Version } from '../core/release-event.ts';
 import { resolveRelease } from '../core/resolve-release.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
@@ -72,6 +74,12 @@ export const registerStep: Step<RegisterInput, RegisteredRelease> = {
   },
 };
 
+/**
+ * Records the rejection under the event's id and announces it (Release Rejected), so that the
+ * CI that sent it can say why. Everything written is bounded, whatever the event: the error's
+ * reason and issues (InvalidReleaseEvent bounds them), the echoed event (echoEvent), and the
+ * ids and names taken from it, which are used only when they have the shape they should.
+ */
 async function recordRejection(
   deps: StepDependencies,
   input: RegisterInput,
@@ -81,9 +89,10 @@ async function recordRejection(
     id?: unknown;
     detail?: { service?: unknown; version?: unknown };
   };
-  const eventId = typeof event.id === 'string' ? event.id : executionName(input.executionId);
-  const service = typeof event.detail?.service === 'string' ? event.detail.service : undefined;
-  const version = typeof event.detail?.version === 'string' ? event.detail.version : undefined;
+  const eventId = EventId.safeParse(event.id).data ?? executionName(input.executionId);
+  const service = ServiceName.safeParse(event.detail?.service).data;
+  const version = Version.safeParse(event.detail?.version).data;
+  const omitted = error.issuesOmitted > 0 ? { issuesOmitted: error.issuesOmitted } : {};
   await deps.ledger.recordRejection(
     eventId,
     stepRecord(deps, {
@@ -92,9 +101,9 @@ async function recordRejection(
       outcome: 'failed',
       phase: ReleasePhase.Rejected,
       reason: error.message,
-      evidence: { issues: [...error.issues] },
+      evidence: { issues: [...error.issues], ...omitted },
     }),
-    input.event,
+    echoEvent(input.event),
   );
   await deps.events.publish([
     {
@@ -102,15 +111,24 @@ async function recordRejection(
       detail: {
         eventKey: `rejected#${eventId}`,
         eventId,
-        ...(service ? { service: service.slice(0, 64) } : {}),
-        ...(version ? { version: version.slice(0, 64) } : {}),
+        ...(service ? { service } : {}),
+        ...(version ? { version } : {}),
         phase: ReleasePhase.Rejected,
         reason: error.message,
         issues: error.issues,
+        ...omitted,
       },
     },
   ]);
 }
+
+/**
+ * An event id fit to key the rejection: EventBridge's are UUIDs. Anything else (an execution
+ * started by hand with any input) is filed under the execution's name instead; the ledger's
+ * partition key holds at most 2,048 bytes (DynamoDB Developer Guide, "Constraints in Amazon
+ * DynamoDB": partition key length).
+ */
+const EventId = z.string().regex(/^[\x21-\x7e]{1,128}$/);
 
 /** `arn:aws:states:…:execution:machine:NAME` → `NAME`. */
 function executionName(executionId: string): string {

@@ -2,6 +2,7 @@ import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-la
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
+import { PutEventsMaxBytes as putEventsMaxBytes } from '../../src/local/event-bus.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
 import {
   aLambdaService,
@@ -296,5 +297,64 @@ describe('an invalid release event', () => {
       { path: 'detail.service', message: expect.stringContaining('"payments" is not registered') },
     ]);
     expect(await local.ledger.listReleases('payments', 5)).toEqual([]);
+  });
+
+  describe('of a hostile size', () => {
+    /** The rejection and its one Release Rejected event, both checked against AWS's limits. */
+    async function expectRecorded(eventId: string) {
+      const execution = await executionFor(local, eventId);
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'InvalidReleaseEvent' });
+      const rejection = await local.ledger.getRejection(eventId);
+      expect(rejection).toMatchObject({ step: 'register', outcome: 'failed' });
+      const events = lifecycleEvents(local, eventId);
+      expect(events.map((e) => e['detail-type'])).toEqual(['Release Rejected']);
+      const detailBytes = Buffer.byteLength(JSON.stringify(events[0]?.detail));
+      expect(detailBytes).toBeLessThan(putEventsMaxBytes / 4);
+      return { rejection, detail: events[0]?.detail ?? {} };
+    }
+
+    it('is recorded with its first issues and a count of the rest: 4,000 unknown fields', async () => {
+      const unknown = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`f${i}`, 1]));
+      const eventId = await requestRelease(local, {
+        service: 'good',
+        version: '2.0.0',
+        artifact: artifact('1.1.0'),
+        ...unknown,
+      });
+
+      const { rejection, detail } = await expectRecorded(eventId);
+
+      expect(rejection?.evidence?.issues).toHaveLength(20);
+      expect(rejection?.evidence?.issuesOmitted).toBe(3980);
+      expect(detail).toMatchObject({ service: 'good', version: '2.0.0', issuesOmitted: 3980 });
+    });
+
+    it('is recorded when it is the largest event EventBridge takes', async () => {
+      const detail = {
+        schemaVersion: 1,
+        service: 'good',
+        version: '2.0.1',
+        artifact: artifact('1.1.0'),
+        actor: `\u001b[2J${'a'.repeat(1000)}`,
+        padding: '',
+      };
+      const source = 'greenlight.test'.length + 'Release Requested'.length;
+      detail.padding = 'p'.repeat(putEventsMaxBytes - source - JSON.stringify(detail).length);
+
+      const { rejection } = await expectRecorded(await requestRelease(local, detail));
+
+      expect(rejection?.evidence?.issues?.map((i) => i.path)).toEqual([
+        'detail.actor',
+        'detail.actor',
+        'detail.padding',
+      ]);
+    });
+
+    it('never reaches the workflow when it is larger than EventBridge takes', async () => {
+      const padding = 'p'.repeat(putEventsMaxBytes);
+      await expect(requestRelease(local, { service: 'good', padding })).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
+    });
   });
 });

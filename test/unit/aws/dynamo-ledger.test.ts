@@ -1,6 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
+import { echoEvent } from '../../../src/core/bound-rejection.ts';
 import { InvalidTransition, ReleaseNotFound } from '../../../src/core/errors.ts';
 import type { ReleaseRecord, StepRecord } from '../../../src/core/records.ts';
 import { useFreshLedgerTable } from '../../support/dynalite.ts';
@@ -228,7 +229,7 @@ describe('DynamoReleaseLedger.listReleases', () => {
 });
 
 describe('DynamoReleaseLedger.recordRejection', () => {
-  it('stores the step and the raw event under the event id', async () => {
+  it('stores the step and the echoed event under the event id', async () => {
     const step = aStep({
       key: 'register#0',
       step: 'register',
@@ -237,7 +238,7 @@ describe('DynamoReleaseLedger.recordRejection', () => {
     });
     const raw = { 'detail-type': 'Release Requested', detail: { service: 'Checkout!' } };
 
-    await ledger.recordRejection('event-123', step, raw);
+    await ledger.recordRejection('event-123', step, echoEvent(raw));
 
     const stored = await client.send(
       new GetCommand({ TableName: tableName, Key: { pk: 'rejected#event-123', sk: 'meta' } }),
@@ -248,25 +249,26 @@ describe('DynamoReleaseLedger.recordRejection', () => {
       eventId: 'event-123',
       step,
       raw: JSON.stringify(raw),
+      rawBytes: JSON.stringify(raw).length,
       rawTruncated: false,
     });
   });
 
-  it('truncates a raw event larger than 32 KB', async () => {
+  it('stores a cut echo with the size of the whole event', async () => {
     const raw = { detail: { junk: 'x'.repeat(100_000) } };
 
-    await ledger.recordRejection('event-big', aStep(), raw);
+    await ledger.recordRejection('event-big', aStep(), echoEvent(raw));
 
     const stored = await client.send(
       new GetCommand({ TableName: tableName, Key: { pk: 'rejected#event-big', sk: 'meta' } }),
     );
     expect(stored.Item?.raw).toHaveLength(32 * 1024);
-    expect(stored.Item?.rawTruncated).toBe(true);
+    expect(stored.Item).toMatchObject({ rawBytes: 100_022, rawTruncated: true });
   });
 
   it('gives the rejection back by event id, and nothing for an event it never refused', async () => {
     const step = aStep({ key: 'rejected', step: 'register', phase: 'Rejected', outcome: 'failed' });
-    await ledger.recordRejection('event-456', step, {});
+    await ledger.recordRejection('event-456', step, echoEvent({}));
 
     expect(await ledger.getRejection('event-456')).toEqual(step);
     expect(await ledger.getRejection('event-never-sent')).toBeUndefined();

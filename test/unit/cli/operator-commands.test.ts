@@ -114,6 +114,22 @@ describe('runOperatorCommand', () => {
     expect(out).toEqual(['Refused promote: it was promoted already']);
   });
 
+  it('shows an outcome quoting an operator’s hostile reason with its escapes visible', async () => {
+    const log = new ScriptedCommandLog({
+      ...applied,
+      message:
+        'Paused by dana at 10% on green: \u001b[2J\u001b]8;;https://evil.example\u0007x\u202e',
+    });
+    const { connect } = clients(log);
+    const { context, out } = aContext({ USER: 'dana' });
+
+    await runOperatorCommand('pause', [releaseId], context, connect);
+
+    expect(out[0]).toBe(
+      'Pause: Paused by dana at 10% on green: \\u001b[2J\\u001b]8;;https://evil.example\\u0007x\\u202e',
+    );
+  });
+
   it('names the service for rollback and requires a reason', async () => {
     const { sent, connect } = clients(new ScriptedCommandLog({ ...applied, command: 'rollback' }));
     const { context, err } = aContext({ USER: 'dana' });

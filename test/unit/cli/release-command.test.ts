@@ -394,6 +394,31 @@ describe('runReleaseCommand', () => {
       ]);
     });
 
+    it('shows a bounded rejection inertly, with how many issues it left out', async () => {
+      const rejection = {
+        key: 'rejected',
+        step: 'register',
+        at: '2026-11-21T10:00:01.000Z',
+        outcome: 'failed' as const,
+        phase: 'Rejected' as const,
+        reason:
+          'Release event rejected: detail.\u001b[2J: is not a known field; …and 3,980 more issues',
+        evidence: {
+          issues: [{ path: 'detail.\u001b[2J', message: 'is not a known field' }],
+          issuesOmitted: 3980,
+        },
+      };
+      const { code, out } = await run([...validArgs, '--wait'], {
+        frames: [{ rejections: { 'evt-1': rejection } }],
+      });
+      expect(code).toBe(4);
+      expect(out.slice(-3)).toEqual([
+        'Rejected: Release event rejected: detail.\\u001b[2J: is not a known field; …and 3,980 more issues',
+        '  detail.\\u001b[2J: is not a known field',
+        '  …and 3980 more issues not recorded',
+      ]);
+    });
+
     it('exits 6 when no release record appears before the timeout', async () => {
       const { code, out, sleeps } = await run([
         ...validArgs,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runStatusCommand } from '../../../src/cli/status-command.ts';
+import { isInertText } from '../../../src/core/inert-text.ts';
 import type { StepRecord } from '../../../src/core/records.ts';
 import { IdleColourState } from '../../../src/core/records.ts';
 import { anIdleColour, aReleaseRecord } from '../../support/builders.ts';
@@ -206,6 +207,85 @@ describe('runStatusCommand', () => {
     const { code, err } = await status(['--service', 'payments'], ledger());
     expect(code).toBe(1);
     expect(err[0]).toContain('no releases of payments');
+  });
+
+  describe('with text from a hostile event', () => {
+    // Clear the screen, draw an OSC 8 hyperlink, return to the line start and write over it,
+    // reverse the text that follows, and a C1 CSI: every field below carries some of it.
+    const attack =
+      '\u001b[2J\u001b[H\u001b]8;;https://evil.example\u0007docs\u001b]8;;\u0007\r\u202eexe.\u009b2J';
+    const hostile = aReleaseRecord({
+      releaseId: rolledBack.releaseId,
+      actor: `dana${attack}`,
+      reason: `Rejected: ${attack}`,
+      strategy: `canary${attack}`,
+      commit: `3f9c2a1e${attack}`,
+      ci: { provider: `gh${attack}`, runUrl: `https://ci.example/${attack}` },
+      colours: { blue: `7${attack}`, green: '8' },
+      idle: anIdleColour({ reason: `warm ${attack}` }),
+      phase: 'RolledBack',
+    });
+    const hostileSteps = [
+      aStep({
+        key: 'gate#0',
+        at: '2026-11-21T10:02:00Z',
+        reason: `gate ${attack}`,
+        evidence: {
+          alarms: [
+            {
+              name: `errors${attack}`,
+              state: 'ALARM',
+              reason: attack,
+              updatedAt: '2026-11-21T10:01:58Z',
+              dimensions: { [`k${attack}`]: attack },
+              namespace: attack,
+              metric: attack,
+            },
+          ],
+          tests: [{ name: attack, passed: false, detail: attack, durationMs: 1 }],
+          issues: [{ path: `detail.${attack}`, message: attack }],
+          issuesOmitted: 3,
+          warnings: [attack],
+          error: { name: 'GreenTestFailed', message: attack },
+        },
+      }),
+    ];
+    /** Greenlight's own colours, the one escape sequence a line may hold. */
+    const withoutOurColours = (line: string) =>
+      ['0', '1', '2', '31', '32', '33', '36'].reduce(
+        (text, code) => text.replaceAll(`\u001b[${code}m`, ''),
+        line,
+      );
+
+    it('shows every field with its control and bidi characters as escapes', async () => {
+      const stored = new StoredLedger([hostile], { [hostile.releaseId]: hostileSteps });
+      const { out } = await status(['--release', hostile.releaseId], stored);
+
+      expect(out.filter((line) => !isInertText(line))).toEqual([]);
+      expect(out.join('\n')).toContain(
+        'by dana\\u001b[2J\\u001b[H\\u001b]8;;https://evil.example\\u0007docs',
+      );
+      expect(out.join('\n')).toContain('\\u202eexe.\\u009b2J');
+      expect(out).toContain('      …and 3 more issues not recorded');
+    });
+
+    it('does the same in a service listing, and colours only what greenlight colours', async () => {
+      const stored = new StoredLedger([hostile], { [hostile.releaseId]: hostileSteps });
+      const io = aContext({});
+      io.context.isTty = true;
+      await runStatusCommand(['--service', 'checkout'], io.context, () => ({ ledger: stored }));
+
+      expect(io.out.filter((line) => !isInertText(withoutOurColours(line)))).toEqual([]);
+      expect(io.out.join('\n')).toContain('\u001b[31mRolledBack');
+    });
+
+    it('keeps --json exact: the stored text, escaped only as JSON escapes it', async () => {
+      const stored = new StoredLedger([hostile], { [hostile.releaseId]: hostileSteps });
+      const { out } = await status(['--release', hostile.releaseId, '--json'], stored);
+
+      expect(JSON.parse(out.join('\n')).release.actor).toBe(hostile.actor);
+      expect(out.join('\n')).not.toContain('\u001b');
+    });
   });
 
   it('colours the phase on a terminal unless NO_COLOR is set', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
+import { ReleaseRequestedV1 } from '../../../src/core/release-event.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
 import { aRegistry, aReleaseEvent, aService, aTime } from '../../support/builders.ts';
@@ -147,7 +148,7 @@ describe('resolveRelease', () => {
     ).toEqual([
       {
         path: 'detail.artifact.s3.bucket',
-        message: 'must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+        message: expect.stringMatching(/^must be a valid S3 bucket name: 3-63 lowercase/),
       },
     ]);
   });
@@ -226,6 +227,127 @@ describe('resolveRelease', () => {
     expect(() => resolveRelease(aReleaseEvent({ service: 'search' }), registry, now)).toThrow(
       expect.objectContaining({ name: 'InvalidReleaseEvent' }),
     );
+  });
+});
+
+describe('ReleaseRequestedV1, for text that would act on whoever reads it', () => {
+  /** The issues the schema alone finds in a detail (no registry: artifact sources aside). */
+  function schemaIssues(detail: Record<string, unknown>) {
+    const result = ReleaseRequestedV1.safeParse(aReleaseEvent(detail).detail);
+    return result.success ? [] : issuesFromZod(result.error, 'detail');
+  }
+  const repository = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout';
+
+  it.each([
+    [
+      'an ESC sequence that clears the screen',
+      '\u001b[2J\u001b[Hdana',
+      'U+001B (a control character) at position 0',
+    ],
+    [
+      'an OSC 8 hyperlink',
+      'dana\u001b]8;;https://evil.example\u0007x',
+      'U+001B (a control character) at position 4',
+    ],
+    [
+      'a carriage return that overwrites the line',
+      'dana\rroot',
+      'U+000D (a control character) at position 4',
+    ],
+    ['a C1 control (CSI)', 'dana\u009b2J', 'U+009B (a control character) at position 4'],
+    ['a bidi override', 'dana\u202eexe.txt', 'U+202E (a bidirectional control) at position 4'],
+    ['a lone surrogate', 'dana\ud800', 'U+D800 (a lone surrogate) at position 4'],
+  ])('refuses an actor with %s, naming the character', (_what, actor, found) => {
+    expect(schemaIssues({ actor })).toEqual([
+      {
+        path: 'detail.actor',
+        message: `must be printable text, but has ${found}: no control characters (C0, DEL, C1, ESC sequences), bidirectional controls, line separators or lone surrogates`,
+      },
+    ]);
+  });
+
+  it('refuses the same in ci.provider, ci.runUrl and the S3 key', () => {
+    const paths = (detail: Record<string, unknown>) => schemaIssues(detail).map((i) => i.path);
+    const ci = { provider: 'github\u001b[2J', runUrl: 'https://ci.example/run/\u202e1' };
+    expect(paths({ ci })).toEqual(['detail.ci.provider', 'detail.ci.runUrl']);
+    expect(
+      paths({ artifact: { s3: { bucket: 'greenlight-artifacts', key: 'app/\u0007.zip' } } }),
+    ).toEqual(['detail.artifact.s3.key']);
+  });
+
+  it('accepts printable text in any script', () => {
+    expect(
+      schemaIssues({
+        actor: 'Zoë Ångström (山田) 🚀',
+        ci: { provider: 'GitLab CI', runUrl: 'https://ci.example/r/é?x=1&y=2' },
+        artifact: {
+          s3: { bucket: 'greenlight-artifacts', key: 'checkout/版本/1.4.2 (final).zip' },
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it('takes an S3 key of up to 1,024 bytes of UTF-8, counting bytes rather than characters', () => {
+    const s3 = (key: string) => ({ artifact: { s3: { bucket: 'greenlight-artifacts', key } } });
+
+    expect(schemaIssues(s3('k'.repeat(1024)))).toEqual([]);
+    expect(schemaIssues(s3('€'.repeat(341)))).toEqual([]);
+    expect(schemaIssues(s3('€'.repeat(342)))).toEqual([
+      {
+        path: 'detail.artifact.s3.key',
+        message:
+          "must be at most 1,024 bytes as UTF-8 (S3's limit for a key); this one is 1026 bytes",
+      },
+    ]);
+  });
+
+  it('refuses bucket names S3 would refuse', () => {
+    for (const bucket of ['my..bucket', '192.168.5.4', 'xn--bucket', 'sthree-x', 'data-s3alias']) {
+      expect(
+        schemaIssues({ artifact: { s3: { bucket, key: 'a.zip' } } }).map((i) => i.path),
+        bucket,
+      ).toEqual(['detail.artifact.s3.bucket']);
+    }
+    expect(schemaIssues({ artifact: { s3: { bucket: 'my.bucket-1', key: 'a.zip' } } })).toEqual([]);
+  });
+
+  it('takes an image name of up to 255 characters before a digest, as ECS does', () => {
+    const padded = (length: number) =>
+      `${repository}/${'a'.repeat(length - repository.length - 5)}:1.0`;
+    const image = (imageUri: string) => ({ artifact: { imageUri } });
+
+    expect(padded(255)).toHaveLength(255);
+    expect(schemaIssues(image(padded(255)))).toEqual([]);
+    expect(schemaIssues(image(`${padded(255).slice(0, -4)}@sha256:${'a'.repeat(64)}`))).toEqual([]);
+    expect(schemaIssues(image(padded(256)))).toEqual([
+      {
+        path: 'detail.artifact.imageUri',
+        message:
+          "must have at most 255 characters before any @digest (ECS's limit for an image); this one has 256",
+      },
+    ]);
+  });
+
+  it('refuses image repositories ECR would refuse', () => {
+    for (const imageUri of [
+      `${repository}-/app:1`,
+      `${repository}//app:1`,
+      `${repository}/App:1`,
+      `${repository}:-tag`,
+      `${repository}:${'t'.repeat(129)}`,
+    ]) {
+      expect(
+        schemaIssues({ artifact: { imageUri } }).map((i) => i.path),
+        imageUri,
+      ).toEqual(['detail.artifact.imageUri']);
+    }
+  });
+
+  it('answers a 256 KB image URI at once, without reading it all', () => {
+    const imageUri = `${repository}/${'a'.repeat(256 * 1024)}:1`;
+    const started = performance.now();
+    expect(schemaIssues({ artifact: { imageUri } })).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
 

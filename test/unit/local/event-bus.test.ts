@@ -4,7 +4,11 @@ import { ReleaseRequestedDetailType } from '../../../src/core/release-event.ts';
 import { releaseRulePattern } from '../../../src/core/release-rule.ts';
 import { type LocalCloud, startLocalCloud } from '../../../src/local/cloud.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { type EventEnvelope, LocalEventBridge } from '../../../src/local/event-bus.ts';
+import {
+  type EventEnvelope,
+  LocalEventBridge,
+  putEventsEntrySize,
+} from '../../../src/local/event-bus.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -145,6 +149,43 @@ describe('LocalEventBridge', () => {
     expect(response.Entries?.[3]?.ErrorMessage).toMatch(/Source/);
     expect(seen).toEqual(['ci.github', 'ci.gitlab']);
     expect(bus.events()).toHaveLength(2);
+  });
+
+  it('takes entries of up to 256 KB as EventBridge counts them, and refuses a request over', async () => {
+    const { bus, client } = await startBus();
+    const entryOf = (bytes: number) => {
+      const base = { ...releaseEntry, Detail: JSON.stringify({ pad: '' }) };
+      const pad = 'é'.repeat((bytes - putEventsEntrySize(base)) / 2);
+      const entry = { ...base, Detail: JSON.stringify({ pad }) };
+      expect(putEventsEntrySize(entry)).toBe(bytes);
+      return entry;
+    };
+
+    const largest = await client.send(new PutEventsCommand({ Entries: [entryOf(256 * 1024)] }));
+    expect(largest.FailedEntryCount).toBe(0);
+
+    const over = client.send(new PutEventsCommand({ Entries: [entryOf(256 * 1024 + 2)] }));
+    await expect(over).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    });
+    const together = client.send(
+      new PutEventsCommand({ Entries: [entryOf(128 * 1024), entryOf(128 * 1024 + 2)] }),
+    );
+    await expect(together).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(bus.events('greenlight')).toHaveLength(1);
+  });
+
+  it('counts an entry as Source, DetailType, Detail and Resources in UTF-8, and 14 for Time', () => {
+    expect(
+      putEventsEntrySize({
+        Source: 'ci',
+        DetailType: 'Release Requested',
+        Detail: '{"a":"é"}',
+        Resources: ['arn:x', 'arn:yz'],
+        Time: 1_700_000_000,
+      }),
+    ).toBe(2 + 17 + 10 + 5 + 6 + 14);
   });
 
   it('records a target that throws as a failed delivery without failing PutEvents', async () => {

@@ -160,3 +160,67 @@ describe('summarizeTests', () => {
     expect(escapeText('a & <b>')).toBe('a &amp; &lt;b&gt;');
   });
 });
+
+describe('escapeText, against mentions and links from outside', () => {
+  it.each([
+    ['<!channel>', '&lt;!channel&gt;'],
+    ['<!here|here>', '&lt;!here|here&gt;'],
+    ['<@U0ADMIN>', '&lt;@U0ADMIN&gt;'],
+    ['<!subteam^S0OPS>', '&lt;!subteam^S0OPS&gt;'],
+    ['<#C0GENERAL>', '&lt;#C0GENERAL&gt;'],
+    ['<https://evil.example|docs>', '&lt;https://evil.example|docs&gt;'],
+    ['&lt;!channel&gt;', '&amp;lt;!channel&amp;gt;'],
+  ])('shows %s as text', (text, escaped) => {
+    expect(escapeText(text)).toBe(escaped);
+  });
+
+  it('breaks bare broadcast mentions with an invisible word joiner', () => {
+    expect(escapeText('ping @channel, @Here and @everyone; mail dana@example.com')).toBe(
+      'ping @\u2060channel, @\u2060Here and @\u2060everyone; mail dana@example.com',
+    );
+  });
+});
+
+describe('messages built from hostile fields', () => {
+  const hostile = approvalView(
+    anApproval({
+      status: 'rejected',
+      decidedBy: '<!channel> @here',
+      decidedVia: 'cli',
+      reason: '<@U0ADMIN> & @everyone',
+    }),
+    aReleaseSpec({
+      actor: '@channel <!here>',
+      ci: { provider: 'ci', runUrl: 'https://ci.example/run?a=1&b=<2>' },
+    }),
+    undefined,
+  );
+
+  it('escapes the notification text too, which Slack formats like the blocks', () => {
+    const { text } = approvalDecidedMessage(hostile);
+    expect(text).toBe('checkout 1.4.2: rejected by &lt;!channel&gt; @\u2060here');
+  });
+
+  it('marks every mrkdwn text object verbatim, so Slack parses nothing it was not told to', () => {
+    const shown = JSON.stringify(approvalDecidedMessage(hostile));
+    const texts = [...shown.matchAll(/"type":"mrkdwn","text":"(?:[^"\\]|\\.)*","verbatim":(\w+)/g)];
+    expect(texts.length).toBeGreaterThan(5);
+    expect(texts.every((match) => match[1] === 'true')).toBe(true);
+    expect(shown).not.toMatch(/<!(?:channel|here|everyone)|<@U0ADMIN>/);
+    expect(shown).toContain('&lt;@U0ADMIN&gt; &amp; @\u2060everyone');
+  });
+
+  it('links only a plain URL, with its ampersands escaped', () => {
+    const linked = approvalView(
+      anApproval(),
+      aReleaseSpec({ ci: { provider: 'ci', runUrl: 'https://ci.example/run?a=1&b=2' } }),
+      undefined,
+    );
+    expect(JSON.stringify(approvalRequestMessage(linked))).toContain(
+      '<https://ci.example/run?a=1&amp;b=2|ci>',
+    );
+    expect(JSON.stringify(approvalRequestMessage(hostile))).toContain(
+      'https://ci.example/run?a=1&amp;b=&lt;2&gt;',
+    );
+  });
+});
