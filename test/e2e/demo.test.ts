@@ -26,12 +26,16 @@ describe('runDemo', () => {
       ['shop', '1.1.0', 'Finalized'],
       ['shop', '1.3.0', 'RolledBack'],
     ]);
-    expect(outcomes[4]?.release.reason).toContain(
-      'AlarmGateFailed: Alarm shop-target-5xx entered ALARM',
+    // Rolled back by its alarm: the alarm's event cuts the bake short, or, on a machine too
+    // loaded for the alarm to fire within the demo's short bake, the gate check after it does
+    // (lambda-release and alb-release hold the event's path, with bakes only an alarm ends;
+    // backstop.test.ts the gate check's).
+    expect(outcomes[4]?.release.reason).toMatch(
+      /AlarmGateFailed: Alarm shop-target-5xx (entered|in) ALARM/,
     );
     expect(outcomes[1]?.release.reason).toContain('GreenTestFailed');
-    expect(outcomes[2]?.release.reason).toContain(
-      'AlarmGateFailed: Alarm checkout-errors entered ALARM',
+    expect(outcomes[2]?.release.reason).toMatch(
+      /AlarmGateFailed: Alarm checkout-errors (entered|in) ALARM/,
     );
     const text = lines.join('\n');
     expect(text).toContain('[##------------------] 10% green');
