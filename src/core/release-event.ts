@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `detail-type` of the one event greenlight acts on. */
 export const ReleaseRequestedDetailType = 'Release Requested';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
 import { parseTeardownSettings } from '../runtime/teardown-settings.ts';

@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidStepInput, isGreenlightError } from '../core/errors.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
 import { type StepDependencies, sharedDependencies } from './dependencies.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { interruptBake } from './interrupt-bake.ts';

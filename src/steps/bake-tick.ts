@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmGateFailed, GateInconclusive, MetricGateFailed } from '../core/errors.ts';
 import { decideGate, type ReleaseSubject, releaseSubjectOf } from '../core/gate.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName, isGreenlightError } from '../core/errors.ts';
 import {
   type CommandRecord,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidReleaseEvent } from '../core/errors.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';

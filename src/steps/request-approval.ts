@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName, InvalidStepInput } from '../core/errors.ts';
 import {
   type ApprovalRecord,

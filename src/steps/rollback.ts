@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';

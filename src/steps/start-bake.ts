@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TeardownTarget } from '../core/ports.ts';
 import { ServiceName } from '../core/release-event.ts';
 import type { Step } from '../runtime/step-handler.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
