@@ -112,7 +112,7 @@ export function parseDeployConfig(
 }
 
 /**
- * The environment of every function: what src/runtime/config.ts and teardown-dependencies.ts
+ * The environment of every function: what src/runtime/config.ts and teardown-settings.ts
  * read, plus Powertools'. The services go in as given (defaults are applied again at load by
  * the same schema). Names are fixed (names.ts), so the teardown function's and the scheduler
  * role's ARNs are known without waiting for either to exist.

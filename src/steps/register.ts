@@ -4,7 +4,7 @@ import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { resolveRelease } from '../core/resolve-release.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
-import type { Step } from '../runtime/step-handler.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
 
 export type RegisteredRelease = ReleaseSpec & { duplicate: boolean };
@@ -20,7 +20,11 @@ type RegisterInput = z.infer<typeof RegisterInput>;
  * release. A second execution for the same release (EventBridge delivered the event twice, or
  * CI sent it again) finds the release owned by another execution and is told to stop.
  */
-export const registerStep: Step<RegisterInput, RegisteredRelease> = {
+export const registerStep: IdempotentStep<
+  RegisterInput,
+  RegisteredRelease,
+  Pick<StepDependencies, 'config' | 'ledger' | 'events' | 'now'>
+> = {
   name: 'register',
   input: RegisterInput,
   // Keyed on the execution: the same release asked for by two executions must get two
@@ -73,7 +77,7 @@ export const registerStep: Step<RegisterInput, RegisteredRelease> = {
 };
 
 async function recordRejection(
-  deps: StepDependencies,
+  deps: Pick<StepDependencies, 'ledger' | 'events' | 'now'>,
   input: RegisterInput,
   error: InvalidReleaseEvent,
 ): Promise<void> {

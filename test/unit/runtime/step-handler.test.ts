@@ -46,4 +46,18 @@ describe('createStepHandler', () => {
     expect(log).toContain('request-approval done');
     expect(log).not.toContain(taskToken);
   });
+
+  it('refuses a step with an idempotency key, which would then act twice on a retry', async () => {
+    const { createStepHandler } = await import('../../../src/runtime/step-handler.ts');
+    const step = {
+      name: 'set-weight',
+      input: z.object({}),
+      idempotencyKey: () => ({ releaseId: 'checkout-1', step: 'shift', index: 0 }),
+      run: async () => ({}),
+    };
+    // Its type refuses it too; a cast gets past the type, not past this.
+    expect(() => createStepHandler(step as never, () => ({}))).toThrow(
+      /set-weight has an idempotency key: build its handler with createIdempotentStepHandler/,
+    );
+  });
 });
