@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { sstBuildOptions, sstBundleFile } from './sst-esbuild.ts';
 
 export interface BundleSizeRow {
@@ -20,6 +20,28 @@ export async function listHandlers(): Promise<string[]> {
     .filter((file) => file.endsWith('.ts'))
     .map((file) => file.slice(0, -'.ts'.length))
     .sort();
+}
+
+/**
+ * The AWS SDK packages a handler's bundle holds: its service clients (`client-*`) and their
+ * libraries (`lib-dynamodb`), from the metafile of an sstBuildAllOptions build, sorted. Not the
+ * SDK's own internals (core, middleware, credential providers), which every client brings.
+ */
+export function sdkPackagesIn(metafile: Metafile, handler: string): string[] {
+  const suffix = `${handler}/${sstBundleFile}`;
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(`/${suffix}`));
+  if (!output) throw new Error(`the metafile has no output ${suffix}`);
+  const found = new Set<string>();
+  for (const input of Object.keys(output[1].inputs)) {
+    const name = /node_modules\/@aws-sdk\/((?:client|lib)-[a-z0-9-]+)\//.exec(input)?.[1];
+    if (name) found.add(name);
+  }
+  // With the SDK external, its packages are imports of the bundle instead.
+  for (const { path } of output[1].imports) {
+    const name = /^@aws-sdk\/((?:client|lib)-[a-z0-9-]+)$/.exec(path)?.[1];
+    if (name) found.add(name);
+  }
+  return [...found].sort();
 }
 
 /** The entry point SST bundles for a handler. */

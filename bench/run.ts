@@ -13,6 +13,7 @@ import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
 import { type LoadWindowRow, measureAlarmToBlue, measureShiftLoad } from './alb-load.ts';
 import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
+import { coldStartSection, measureColdStart } from './cold-start.ts';
 import type { PollModeResult } from './poll-mode.ts';
 import { ReleaseDriver, UnexpectedReleaseOutcomeError } from './release-driver.ts';
 import { measureReleaseTiming } from './release-timing.ts';
@@ -36,6 +37,7 @@ const runId = Date.now().toString(36);
 const benchStarted = performance.now();
 // Bundling first, while no local cloud shares the CPU with esbuild or with the timed releases.
 const bundles = await measureBundleSizes();
+const coldStart = await measureColdStart();
 
 // The demo shop (two tasks) for load during a shift, and one small shop per alarm-to-blue
 // sample: each has its own 5xx alarm, so no release starts while the last one's still fires.
@@ -206,6 +208,8 @@ console.log(
     },
   ]),
 );
+// Its own table: its columns are not the other sections' columns.
+console.log(formatTable([coldStartSection(coldStart)]));
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 
 /** The poll-mode measurements, from bench/poll-mode.ts in a child process. */

@@ -1,5 +1,19 @@
+import { buildApprovals } from '../src/runtime/ports/approvals.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildSlackMessenger } from '../src/runtime/ports/slack-messenger.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
-import { sharedApprovalStepDependencies } from '../src/slack/dependencies.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { approvalTimeoutStep } from '../src/steps/approval-timeout.ts';
 
-export const handler = createStepHandler(approvalTimeoutStep, sharedApprovalStepDependencies);
+export const handler = createStepHandler(
+  approvalTimeoutStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildApprovals,
+    buildSlackMessenger,
+  ),
+);

@@ -1,4 +1,21 @@
+import { buildAlarmReader } from '../src/runtime/ports/alarms.ts';
+import { buildBakes } from '../src/runtime/ports/bakes.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildTaskCallbacks } from '../src/runtime/ports/task-callbacks.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { bakeTickStep } from '../src/steps/bake-tick.ts';
 
-export const handler = createStepHandler(bakeTickStep);
+export const handler = createStepHandler(
+  bakeTickStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildBakes,
+    buildTaskCallbacks,
+    buildAlarmReader,
+  ),
+);

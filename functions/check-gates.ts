@@ -1,4 +1,21 @@
+import { buildAlarmReader } from '../src/runtime/ports/alarms.ts';
+import { buildBakes } from '../src/runtime/ports/bakes.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildMetricReader } from '../src/runtime/ports/metrics.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { checkGatesStep } from '../src/steps/check-gates.ts';
 
-export const handler = createStepHandler(checkGatesStep);
+export const handler = createStepHandler(
+  checkGatesStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildBakes,
+    buildAlarmReader,
+    buildMetricReader,
+  ),
+);

@@ -1,4 +1,19 @@
-import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { createIdempotentStepHandler } from '../src/runtime/idempotent-step-handler.ts';
+import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildTrafficTarget } from '../src/runtime/ports/traffic-target.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { provisionGreenStep } from '../src/steps/provision-green.ts';
 
-export const handler = createStepHandler(provisionGreenStep);
+export const handler = createIdempotentStepHandler(
+  provisionGreenStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildTrafficTarget,
+    buildIdempotencyStore,
+  ),
+);

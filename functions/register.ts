@@ -1,4 +1,11 @@
-import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { createIdempotentStepHandler } from '../src/runtime/idempotent-step-handler.ts';
+import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { registerStep } from '../src/steps/register.ts';
 
-export const handler = createStepHandler(registerStep);
+export const handler = createIdempotentStepHandler(
+  registerStep,
+  processDependencies(buildLedger, buildLifecycleEvents, buildIdempotencyStore),
+);

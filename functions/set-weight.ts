@@ -1,4 +1,19 @@
-import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { createIdempotentStepHandler } from '../src/runtime/idempotent-step-handler.ts';
+import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { setWeightStep } from '../src/steps/set-weight.ts';
 
-export const handler = createStepHandler(setWeightStep);
+export const handler = createIdempotentStepHandler(
+  setWeightStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildTrafficRouter,
+    buildIdempotencyStore,
+  ),
+);

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { createInteractionDependencies } from '../src/slack/dependencies.ts';
+import { createInteractionDependencies } from '../src/slack/interaction-dependencies.ts';
 import {
   handleSlackInteraction,
   type InteractionDependencies,

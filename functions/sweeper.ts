@@ -1,5 +1,11 @@
+import { buildIdleColours } from '../src/runtime/ports/idle-colours.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
-import { sharedTeardownDependencies } from '../src/runtime/teardown-dependencies.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { sweeperStep } from '../src/steps/sweeper.ts';
 
-export const handler = createStepHandler(sweeperStep, sharedTeardownDependencies);
+export const handler = createStepHandler(
+  sweeperStep,
+  processDependencies(buildLedger, buildLifecycleEvents, buildIdleColours),
+);

@@ -1,5 +1,11 @@
+import { buildIdleColours } from '../src/runtime/ports/idle-colours.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
-import { sharedTeardownDependencies } from '../src/runtime/teardown-dependencies.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { teardownStep } from '../src/steps/teardown.ts';
 
-export const handler = createStepHandler(teardownStep, sharedTeardownDependencies);
+export const handler = createStepHandler(
+  teardownStep,
+  processDependencies(buildLedger, buildLifecycleEvents, buildIdleColours),
+);

@@ -1,4 +1,21 @@
-import { createStepHandler } from '../src/runtime/step-handler.ts';
+import { createIdempotentStepHandler } from '../src/runtime/idempotent-step-handler.ts';
+import { buildAlarmReader } from '../src/runtime/ports/alarms.ts';
+import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
+import { buildLedger } from '../src/runtime/ports/ledger.ts';
+import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
+import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
+import { processDependencies } from '../src/runtime/wiring.ts';
 import { testGreenStep } from '../src/steps/test-green.ts';
 
-export const handler = createStepHandler(testGreenStep);
+export const handler = createIdempotentStepHandler(
+  testGreenStep,
+  processDependencies(
+    buildLedger,
+    buildLock,
+    buildLifecycleEvents,
+    buildAlarmReader,
+    buildTrafficRouter,
+    buildIdempotencyStore,
+  ),
+);

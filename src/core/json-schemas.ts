@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleaseRequestedV1 } from './release-event.ts';
 import { ServiceConfig } from './service-config.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceName } from './release-event.ts';
 
 /** `detail-type` of the events operators put on the bus to steer releases (`greenlight pause`, ...). */

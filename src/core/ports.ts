@@ -100,6 +100,15 @@ export interface TrafficTarget {
   warnings?(service: ServiceConfig, colours: Colours): Promise<string[]>;
 }
 
+/**
+ * What the steps after provisioning do to a target: test green, move traffic, settle. Built
+ * without the clients that only provisioning needs (ECS, for an ALB service).
+ */
+export type TrafficRouter = Pick<
+  TrafficTarget,
+  'test' | 'setGreenPercent' | 'finalize' | 'rollback'
+>;
+
 /** Approval requests and their decisions; the first decision wins, later ones change nothing. */
 export interface ApprovalStore {
   /** Stores a new pending approval, or returns the one already stored under its id. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeUnsafeCharacter, InertTextPattern, isInertText } from './inert-text.ts';
 
 /** `detail-type` of the one event greenlight acts on. */

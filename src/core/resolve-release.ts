@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
 import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3BucketName, ServiceName } from './release-event.ts';
 
 const Percent = z.number().gt(0).max(100);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
 import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
@@ -139,7 +139,7 @@ export function checkDeployConfig(
 }
 
 /**
- * The environment of every function: what src/runtime/config.ts and teardown-dependencies.ts
+ * The environment of every function: what src/runtime/config.ts and teardown-settings.ts
  * read, plus Powertools'. The services go in as given (defaults are applied again at load by
  * the same schema). Names are fixed (names.ts), so the teardown function's and the scheduler
  * role's ARNs are known without waiting for either to exist.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseServiceRegistry } from '../core/registry.ts';
 import type { ServiceRegistry } from '../core/service-config.ts';
 

@@ -1,59 +1,64 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidStepInput, isGreenlightError } from '../core/errors.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
-import { type StepDependencies, sharedDependencies } from './dependencies.ts';
+import type { StepDependencies } from './dependencies.ts';
 
-/** One step of the release workflow: what it accepts and what it does, apart from Lambda wiring. */
-export interface Step<Input, Output, Deps extends StepDependencies = StepDependencies> {
+/**
+ * One step of the release workflow: what it accepts and what it does, apart from Lambda wiring.
+ * `Deps` names the ports it works through, and so what its function must be built with
+ * (functions/<name>.ts); a port it does not name is never loaded in its function.
+ */
+export interface Step<Input, Output, Deps = StepDependencies> {
   /** The function's logical name (workflows/release.ts ReleaseFunction). */
   name: string;
   input: z.ZodType<Input>;
-  /**
-   * The business identity of one run of this step: release id, step, step index. A retry with
-   * the same identity replays the stored answer instead of acting again. Leave it out only for
-   * steps whose answer legitimately changes between calls (polling a lock) and which are safe
-   * to repeat through conditional writes alone.
-   */
-  idempotencyKey?: (input: Input) => Record<string, string | number>;
   run(input: Input, deps: Deps): Promise<Output>;
+}
+
+/**
+ * A step with a business identity per run: release id, step, step index. A retry with the same
+ * identity replays the stored answer instead of acting again (createIdempotentStepHandler).
+ * Steps whose answer legitimately changes between calls (polling a lock) and which are safe
+ * to repeat through conditional writes alone are plain Steps.
+ */
+export interface IdempotentStep<Input, Output, Deps = StepDependencies>
+  extends Step<Input, Output, Deps> {
+  idempotencyKey(input: Input): Record<string, string | number>;
 }
 
 export const logger = new Logger({ serviceName: 'greenlight' });
 
 /**
- * Wraps a step as a Lambda handler: logger context, input validation, Powertools idempotency
- * on the step's business key (DynamoDB persistence), then the step itself.
+ * Wraps a step as a Lambda handler: logger context, input validation, then the step itself.
+ * A step with an idempotency key is refused, by type and at load: it needs
+ * createIdempotentStepHandler, or a retry would act twice. Plain steps load no Powertools
+ * idempotency (with its JMESPath engine, ~40 KB minified).
  */
-export function createStepHandler<Input, Output>(
-  step: Step<Input, Output>,
-): ReturnType<typeof wrapStep<Input, Output, StepDependencies>>;
-export function createStepHandler<Input, Output, Deps extends StepDependencies>(
-  step: Step<Input, Output, Deps>,
-  dependencies: () => Deps,
-): ReturnType<typeof wrapStep<Input, Output, Deps>>;
-export function createStepHandler<Input, Output, Deps extends StepDependencies>(
-  step: Step<Input, Output, Deps>,
-  dependencies?: () => Deps,
+export function createStepHandler<Input, Output, Deps>(
+  step: Step<Input, Output, Deps> & { idempotencyKey?: never },
+  dependencies: () => NoInfer<Deps>,
 ) {
-  return wrapStep(step, dependencies ?? (sharedDependencies as () => Deps));
+  if ((step as { idempotencyKey?: unknown }).idempotencyKey !== undefined) {
+    throw new TypeError(
+      `${step.name} has an idempotency key: build its handler with createIdempotentStepHandler (src/runtime/idempotent-step-handler.ts)`,
+    );
+  }
+  return wrapStep(step, (input) => step.run(input, dependencies()));
 }
 
-function wrapStep<Input, Output, Deps extends StepDependencies>(
-  step: Step<Input, Output, Deps>,
-  dependencies: () => Deps,
+/**
+ * The Lambda wiring every step handler shares: parses the input against the step's schema,
+ * then runs it and logs the outcome. `run` gets the parsed input and the Lambda context.
+ */
+export function wrapStep<Input, Output>(
+  step: Pick<Step<Input, Output, never>, 'name' | 'input'>,
+  run: (input: Input, context: Context) => Promise<Output>,
 ) {
-  let runOnce:
-    | ((key: Record<string, string | number>, input: unknown) => Promise<Output>)
-    | undefined;
-  let idempotencyConfig: IdempotencyConfig | undefined;
-
-  const run = async (event: unknown, context: Context): Promise<Output> => {
+  const handle = async (event: unknown, context: Context): Promise<Output> => {
     const parsed = step.input.safeParse(event);
     if (!parsed.success) {
       throw new InvalidStepInput(
@@ -62,40 +67,12 @@ function wrapStep<Input, Output, Deps extends StepDependencies>(
           .join('; ')}`,
       );
     }
-    const deps = dependencies();
-    if (!step.idempotencyKey) return logOutcome(step.name, step.run(parsed.data, deps));
-    if (!runOnce || !idempotencyConfig) {
-      // One persistence layer per idempotency configuration: sharing one across configs breaks both.
-      const persistenceStore = new DynamoDBPersistenceLayer({
-        tableName: deps.config.idempotencyTable,
-        awsSdkV3Client: deps.dynamo,
-      });
-      idempotencyConfig = new IdempotencyConfig({
-        expiresAfterSeconds: deps.config.idempotencyTtlSeconds,
-      });
-      runOnce = makeIdempotent(
-        // The second argument is wrapped on purpose: Powertools 2.35 takes any second argument
-        // that has a `step` key (as the weight-step input does) for a durable-execution context
-        // and registers it as the Lambda context, which then fails to save the record.
-        (_key: Record<string, string | number>, wrapped: unknown) =>
-          step.run((wrapped as { input: Input }).input, deps),
-        {
-          persistenceStore,
-          config: idempotencyConfig,
-          keyPrefix: `greenlight.${step.name}`,
-          dataIndexArgument: 0,
-        },
-      );
-    }
-    idempotencyConfig.registerLambdaContext(context);
-    const key = step.idempotencyKey(parsed.data);
-    logger.appendKeys({ ...key });
-    return logOutcome(step.name, runOnce(key, { input: parsed.data }));
+    return logOutcome(step.name, run(parsed.data, context));
   };
 
   // Never the event: callback steps receive task tokens, which must stay out of every log,
   // whatever POWERTOOLS_LOGGER_LOG_EVENT says.
-  return middy(run).use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
+  return middy(handle).use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
 }
 
 /** One line per step run: what it returned, or the typed error it ended with. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where teardowns are scheduled; the stack sets all three, or none (then nothing is scheduled). */
 export interface TeardownSettings {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The buttons of an approval message; their `value` is the approval id and nothing else. */
 export const ApprovalAction = {

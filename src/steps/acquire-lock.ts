@@ -1,7 +1,12 @@
 import { ReleasePhase } from '../core/phases.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { ReleaseInput } from './inputs.ts';
 
 export interface LockOutcome {
@@ -16,7 +21,8 @@ export interface LockOutcome {
  */
 export const acquireLockStep: Step<
   { release: { releaseId: string; service: string } },
-  LockOutcome
+  LockOutcome,
+  AdvanceDependencies
 > = {
   name: 'acquire-lock',
   input: ReleaseInput,

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { interruptBake } from './interrupt-bake.ts';
+import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 
 /** The part of a "CloudWatch Alarm State Change" event greenlight reads. */
 const AlarmStateChangeEvent = z.object({
@@ -25,41 +25,42 @@ export interface AlarmEventOutcome {
  * EventBridge rule for CloudWatch Alarm State Change events, at least once per change; the
  * bake's conditional settle makes a repeated event a no-op.
  */
-export const alarmEventStep: Step<AlarmStateChangeEvent, AlarmEventOutcome> = {
-  name: 'alarm-event',
-  input: AlarmStateChangeEvent,
-  run: async ({ detail }, deps) => {
-    const outcome: AlarmEventOutcome = {
-      alarmName: detail.alarmName,
-      interrupted: [],
-      ignored: [],
-    };
-    if (detail.state.value !== 'ALARM') return outcome;
-    for (const releaseId of await deps.bakes.watchers(detail.alarmName)) {
-      const [bake, release] = await Promise.all([
-        deps.bakes.get(releaseId),
-        deps.ledger.getRelease(releaseId),
-      ]);
-      if (bake?.status !== 'baking' || release?.phase !== ReleasePhase.Shifting) {
-        outcome.ignored.push({ releaseId, why: `not baking (${release?.phase ?? 'unknown'})` });
-        continue;
+export const alarmEventStep: Step<AlarmStateChangeEvent, AlarmEventOutcome, InterruptDependencies> =
+  {
+    name: 'alarm-event',
+    input: AlarmStateChangeEvent,
+    run: async ({ detail }, deps) => {
+      const outcome: AlarmEventOutcome = {
+        alarmName: detail.alarmName,
+        interrupted: [],
+        ignored: [],
+      };
+      if (detail.state.value !== 'ALARM') return outcome;
+      for (const releaseId of await deps.bakes.watchers(detail.alarmName)) {
+        const [bake, release] = await Promise.all([
+          deps.bakes.get(releaseId),
+          deps.ledger.getRelease(releaseId),
+        ]);
+        if (bake?.status !== 'baking' || release?.phase !== ReleasePhase.Shifting) {
+          outcome.ignored.push({ releaseId, why: `not baking (${release?.phase ?? 'unknown'})` });
+          continue;
+        }
+        const result = await interruptBake(deps, {
+          releaseId,
+          stepIndex: bake.stepIndex,
+          firing: [
+            {
+              name: detail.alarmName,
+              state: 'ALARM',
+              reason: detail.state.reason,
+              updatedAt: detail.state.timestamp,
+            },
+          ],
+          reason: `Alarm ${detail.alarmName} entered ALARM: ${detail.state.reason}`,
+        });
+        if (result === 'interrupted') outcome.interrupted.push(releaseId);
+        else outcome.ignored.push({ releaseId, why: 'bake already settled' });
       }
-      const result = await interruptBake(deps, {
-        releaseId,
-        stepIndex: bake.stepIndex,
-        firing: [
-          {
-            name: detail.alarmName,
-            state: 'ALARM',
-            reason: detail.state.reason,
-            updatedAt: detail.state.timestamp,
-          },
-        ],
-        reason: `Alarm ${detail.alarmName} entered ALARM: ${detail.state.reason}`,
-      });
-      if (result === 'interrupted') outcome.interrupted.push(releaseId);
-      else outcome.ignored.push({ releaseId, why: 'bake already settled' });
-    }
-    return outcome;
-  },
-};
+      return outcome;
+    },
+  };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import {
   type ApprovalRecord,
@@ -7,12 +7,13 @@ import {
   type ReleaseSpec,
 } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import type { Step } from '../runtime/step-handler.ts';
 import { testStepOf } from '../slack/decide-approval.ts';
-import type { ApprovalStep, ApprovalStepDependencies } from '../slack/dependencies.ts';
+import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
 import { ApprovalNotFound } from '../slack/errors.ts';
 import { approvalTimedOutMessage, approvalView } from '../slack/messages.ts';
 import { slackApprovalOf, TimeoutAction } from '../slack/settings.ts';
-import { advanceRelease, loadRelease } from './advance-release.ts';
+import { type AdvanceDependencies, advanceRelease, loadRelease } from './advance-release.ts';
 import { ReleaseSpecSchema } from './inputs.ts';
 import { approvalIdOf } from './request-approval.ts';
 import { serviceOf } from './service.ts';
@@ -27,6 +28,14 @@ export const ApprovalTimeoutInputSchema = z.object({
   release: ReleaseSpecSchema,
   stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
 }) as unknown as z.ZodType<ApprovalTimeoutInput>;
+
+/**
+ * The approval, Slack, and what moving the release on may need. The moves made here (granted
+ * or denied before any traffic moved) publish nothing and keep the lock, but advanceRelease's
+ * type does not know that, so the bus and the lock come along.
+ */
+type ApprovalTimeoutDependencies = AdvanceDependencies &
+  Pick<ApprovalStepDependencies, 'config' | 'approvals' | 'slack'>;
 
 export interface ApprovalTimeoutOutcome {
   approvalId: string;
@@ -48,7 +57,11 @@ export interface ApprovalTimeoutOutcome {
  * conditional write, the release's transition is applied once, and the message and ledger
  * entry are rewritten with the same content.
  */
-export const approvalTimeoutStep: ApprovalStep<ApprovalTimeoutInput, ApprovalTimeoutOutcome> = {
+export const approvalTimeoutStep: Step<
+  ApprovalTimeoutInput,
+  ApprovalTimeoutOutcome,
+  ApprovalTimeoutDependencies
+> = {
   name: 'approval-timeout',
   input: ApprovalTimeoutInputSchema,
   run: async ({ release, stage }, deps) => {
@@ -104,7 +117,7 @@ export const approvalTimeoutStep: ApprovalStep<ApprovalTimeoutInput, ApprovalTim
  * Shifting at 100% and stays so; Finalize or Rollback decides. Then the timeline entry.
  */
 async function settle(
-  deps: ApprovalStepDependencies,
+  deps: AdvanceDependencies,
   release: ReleaseSpec,
   stage: ApprovalStage,
   action: TimeoutAction,

@@ -1,12 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
+import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { abortedError, isAborted, loadRelease } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
-import { interruptBake } from './interrupt-bake.ts';
+import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
 
 const BakeTickInput = z.object({
@@ -28,7 +29,9 @@ export interface BakeTick {
  */
 export const bakeTickStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep; pollSeconds: number },
-  BakeTick
+  BakeTick,
+  // A polled bake has no callback token, but interruptBake answers one when there is.
+  InterruptDependencies & Pick<StepDependencies, 'config' | 'alarms'>
 > = {
   name: 'bake-tick',
   input: BakeTickInput,

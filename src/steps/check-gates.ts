@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlarmGateFailed, GateInconclusive, MetricGateFailed } from '../core/errors.ts';
 import { decideGate, type ReleaseSubject, releaseSubjectOf } from '../core/gate.ts';
 import {
@@ -13,7 +13,13 @@ import { alarmNamesOf, type MetricGate } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  assertCanAdvance,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -73,7 +79,11 @@ export const pausedHoldSeconds = 10;
  * the input (so a retried check writes the same timeline entries), and the release's
  * transitions treat a repeated verdict as no change.
  */
-export const checkGatesStep: Step<CheckGatesInput, GateVerdict> = {
+export const checkGatesStep: Step<
+  CheckGatesInput,
+  GateVerdict,
+  AdvanceDependencies & Pick<StepDependencies, 'config' | 'alarms' | 'metrics' | 'bakes'>
+> = {
   name: 'check-gates',
   input: CheckGatesInput as z.ZodType<CheckGatesInput>,
   run: async ({ release, colours, step, gate: previous }, deps) => {
@@ -214,7 +224,7 @@ function failureOf(evidence: MetricEvidence): 'fail' | 'inconclusive' {
 
 /** Reads one metric gate's window, ending now, and decides it. */
 async function measureGate(
-  deps: StepDependencies,
+  deps: Pick<StepDependencies, 'metrics' | 'now'>,
   gate: MetricGate,
   subject: ReleaseSubject,
   step: WeightStep,

@@ -1,6 +1,7 @@
 import { BakeNotStarted } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
 import { WeightStepInput } from './inputs.ts';
@@ -17,7 +18,8 @@ export interface BakeEnded {
  */
 export const endBakeStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep },
-  BakeEnded
+  BakeEnded,
+  Pick<StepDependencies, 'ledger' | 'bakes' | 'callbacks' | 'now'>
 > = {
   name: 'end-bake',
   input: WeightStepInput,

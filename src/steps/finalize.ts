@@ -9,9 +9,16 @@ import {
 } from '../core/records.ts';
 import { alarmNamesOf, type ServiceConfig } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import { logger, type Step } from '../runtime/step-handler.ts';
+import type { TrafficRouting } from '../runtime/dependencies.ts';
+import { type IdempotentStep, logger } from '../runtime/step-handler.ts';
 import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
-import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  assertCanAdvance,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { ColouredReleaseInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -25,10 +32,12 @@ export interface ReleaseOutcome {
  * Blue stays warm for the service's warm window, so that a rollback is one switch back, and a
  * one-time schedule tears it down when the window ends.
  */
-export const finalizeStep: Step<
+export const finalizeStep: IdempotentStep<
   { release: ReleaseSpec; colours: Colours },
   ReleaseOutcome,
-  TeardownStepDependencies
+  AdvanceDependencies &
+    Pick<TeardownStepDependencies, 'config' | 'bakes' | 'teardowns' | 'idleColoursFor'> &
+    TrafficRouting
 > = {
   name: 'finalize',
   input: ColouredReleaseInput,
@@ -71,7 +80,7 @@ export const finalizeStep: Step<
  * for the daily sweeper, which tears down idle colours whose window has passed.
  */
 async function keepWarm(
-  deps: TeardownStepDependencies,
+  deps: Pick<TeardownStepDependencies, 'now' | 'teardowns' | 'idleColoursFor'>,
   service: ServiceConfig,
   releaseId: string,
   colours: Colours,
@@ -116,7 +125,7 @@ async function keepWarm(
 }
 
 async function costOf(
-  deps: TeardownStepDependencies,
+  deps: Pick<TeardownStepDependencies, 'idleColoursFor'>,
   service: ServiceConfig,
   colour: string,
 ): Promise<IdleCost> {

@@ -19,6 +19,12 @@ export interface TeardownOutcome {
 /** Who asked: the release's one-time schedule, or the daily sweeper finding it left behind. */
 export type TeardownTrigger = 'schedule' | 'sweeper';
 
+/** What tearing an idle colour down works through; no lock, no bakes, no traffic moved. */
+export type IdleTeardownDependencies = Pick<
+  TeardownStepDependencies,
+  'config' | 'ledger' | 'events' | 'now' | 'idleColoursFor'
+>;
+
 // Releases in flight are a service's newest; this many cover any realistic queue.
 const releasesLookedAt = 20;
 
@@ -32,7 +38,7 @@ const releasesLookedAt = 20;
  * point), so a retry after a crash redoes the effects, which then find nothing left to do.
  */
 export async function tearDownIdleColour(
-  deps: TeardownStepDependencies,
+  deps: IdleTeardownDependencies,
   target: TeardownTarget,
   via: TeardownTrigger,
 ): Promise<TeardownOutcome> {
@@ -151,7 +157,7 @@ export async function tearDownIdleColour(
 }
 
 async function record(
-  deps: TeardownStepDependencies,
+  deps: Pick<TeardownStepDependencies, 'ledger' | 'now'>,
   release: ReleaseRecord,
   entry: { key: string; outcome: 'succeeded' | 'skipped'; reason: string },
 ): Promise<void> {
@@ -168,7 +174,7 @@ async function record(
 
 /** Finalized is terminal, so the release's phase is the condition; the idle record is the news. */
 async function settle(
-  deps: TeardownStepDependencies,
+  deps: Pick<TeardownStepDependencies, 'ledger'>,
   release: ReleaseRecord,
   idle: IdleColourRecord,
 ): Promise<void> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { Artifact, ServiceName, Version } from '../core/release-event.ts';
 

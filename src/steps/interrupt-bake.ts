@@ -3,7 +3,16 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { AlarmEvidence } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
+
+/** Settling the bake, recording the failure, moving the release on, failing the bake's token. */
+export type InterruptDependencies = AdvanceDependencies &
+  Pick<StepDependencies, 'bakes' | 'callbacks'>;
 
 /**
  * Cuts a bake short because a gate alarm fired: records the gate failure with its evidence,
@@ -12,7 +21,7 @@ import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
  * with a conditional write, and answering a token twice is harmless.
  */
 export async function interruptBake(
-  deps: StepDependencies,
+  deps: InterruptDependencies,
   input: { releaseId: string; stepIndex: number; firing: AlarmEvidence[]; reason: string },
 ): Promise<'interrupted' | 'not-baking'> {
   const { changed, record: bake } = await deps.bakes.settle(

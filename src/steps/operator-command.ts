@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName, isGreenlightError } from '../core/errors.ts';
 import {
   type CommandRecord,
@@ -19,9 +19,14 @@ import { deriveReleaseId } from '../core/release-id.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import type { StepDependencies } from '../runtime/dependencies.ts';
+import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { endBakeForOperator } from './operator-bake.ts';
 import { approvalIdOf } from './request-approval.ts';
 
@@ -31,6 +36,17 @@ export interface OperatorDependencies extends StepDependencies {
   commands: CommandLog;
   requests: ReleaseRequests;
 }
+
+/**
+ * What the commands touch: the release and its lock, the bake's and approvals' tokens, the
+ * command log, the bus for a retry, and the target for a rollback after finalize (traffic only).
+ */
+type OperatorCommandDependencies = AdvanceDependencies &
+  Pick<
+    OperatorDependencies,
+    'config' | 'bakes' | 'callbacks' | 'approvals' | 'commands' | 'requests'
+  > &
+  TrafficRouting;
 
 const OperatorCommandEvent = z.object({
   id: z.string().min(1),
@@ -64,75 +80,81 @@ type Applied = Pick<CommandRecord, 'message' | 'releaseId' | 'newReleaseId'>;
  * the outcome is stored under the event's id for the CLI to read, and in the release's
  * timeline with who and why. A redelivered event finds its outcome and does nothing again.
  */
-export const operatorCommandStep: Step<OperatorCommandEvent, CommandRecord, OperatorDependencies> =
-  {
-    name: 'operator',
-    input: OperatorCommandEvent,
-    run: async (event, deps) => {
-      const earlier = await deps.commands.get(event.id);
-      if (earlier) return earlier;
-      const at = deps.now().toISOString();
-      const parsed = OperatorCommandV1.safeParse(event.detail);
-      if (!parsed.success) {
-        const detail = (event.detail ?? {}) as Record<string, unknown>;
-        return deps.commands.record({
-          commandId: event.id,
-          command: String(detail.command ?? 'unknown') as CommandRecord['command'],
-          actor: String(detail.actor ?? 'unknown'),
-          reason: String(detail.reason ?? ''),
-          outcome: 'refused',
-          message: `Not a valid command: ${issuesFromZod(parsed.error, 'detail')
-            .map((issue) => `${issue.path}: ${issue.message}`)
-            .join('; ')}`,
-          at,
-        });
-      }
-      const command = parsed.data;
-      const base = {
+export const operatorCommandStep: Step<
+  OperatorCommandEvent,
+  CommandRecord,
+  OperatorCommandDependencies
+> = {
+  name: 'operator',
+  input: OperatorCommandEvent,
+  run: async (event, deps) => {
+    const earlier = await deps.commands.get(event.id);
+    if (earlier) return earlier;
+    const at = deps.now().toISOString();
+    const parsed = OperatorCommandV1.safeParse(event.detail);
+    if (!parsed.success) {
+      const detail = (event.detail ?? {}) as Record<string, unknown>;
+      return deps.commands.record({
         commandId: event.id,
-        command: command.command,
-        actor: command.actor,
-        reason: command.reason,
+        command: String(detail.command ?? 'unknown') as CommandRecord['command'],
+        actor: String(detail.actor ?? 'unknown'),
+        reason: String(detail.reason ?? ''),
+        outcome: 'refused',
+        message: `Not a valid command: ${issuesFromZod(parsed.error, 'detail')
+          .map((issue) => `${issue.path}: ${issue.message}`)
+          .join('; ')}`,
         at,
+      });
+    }
+    const command = parsed.data;
+    const base = {
+      commandId: event.id,
+      command: command.command,
+      actor: command.actor,
+      reason: command.reason,
+      at,
+    };
+    let outcome: CommandRecord;
+    try {
+      const applied = await apply(command, deps);
+      outcome = { ...base, ...definedOnly(applied), outcome: 'applied' };
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const releaseId =
+        error instanceof CommandRefused
+          ? error.releaseId
+          : 'releaseId' in command
+            ? command.releaseId
+            : undefined;
+      outcome = {
+        ...base,
+        ...(releaseId === undefined ? {} : { releaseId }),
+        ...('service' in command ? { service: command.service } : {}),
+        outcome: 'refused',
+        message: error.message,
       };
-      let outcome: CommandRecord;
-      try {
-        const applied = await apply(command, deps);
-        outcome = { ...base, ...definedOnly(applied), outcome: 'applied' };
-      } catch (error) {
-        if (!isRefusal(error)) throw error;
-        const releaseId =
-          error instanceof CommandRefused
-            ? error.releaseId
-            : 'releaseId' in command
-              ? command.releaseId
-              : undefined;
-        outcome = {
-          ...base,
-          ...(releaseId === undefined ? {} : { releaseId }),
-          ...('service' in command ? { service: command.service } : {}),
-          outcome: 'refused',
-          message: error.message,
-        };
-      }
-      const stored = await deps.commands.record(outcome);
-      if (stored.releaseId !== undefined && (await deps.ledger.getRelease(stored.releaseId))) {
-        await deps.ledger.recordStep(
-          stored.releaseId,
-          stepRecord(deps, {
-            key: `operator#${stored.commandId}`,
-            step: 'operator',
-            outcome: stored.outcome === 'applied' ? 'succeeded' : 'skipped',
-            phase: (await loadRelease(deps, stored.releaseId)).phase,
-            reason: `${stored.command} by ${stored.actor} (${stored.reason}): ${stored.outcome === 'applied' ? '' : 'refused: '}${stored.message}`,
-          }),
-        );
-      }
-      return stored;
-    },
-  };
+    }
+    const stored = await deps.commands.record(outcome);
+    if (stored.releaseId !== undefined && (await deps.ledger.getRelease(stored.releaseId))) {
+      await deps.ledger.recordStep(
+        stored.releaseId,
+        stepRecord(deps, {
+          key: `operator#${stored.commandId}`,
+          step: 'operator',
+          outcome: stored.outcome === 'applied' ? 'succeeded' : 'skipped',
+          phase: (await loadRelease(deps, stored.releaseId)).phase,
+          reason: `${stored.command} by ${stored.actor} (${stored.reason}): ${stored.outcome === 'applied' ? '' : 'refused: '}${stored.message}`,
+        }),
+      );
+    }
+    return stored;
+  },
+};
 
-async function apply(command: OperatorCommandV1, deps: OperatorDependencies): Promise<Applied> {
+async function apply(
+  command: OperatorCommandV1,
+  deps: OperatorCommandDependencies,
+): Promise<Applied> {
   if (command.command === OperatorCommandName.Rollback) return revert(command, deps);
   const record = await loadRelease(deps, command.releaseId);
   const by = command.actor;
@@ -186,7 +208,7 @@ async function abort(
   record: ReleaseRecord,
   by: string,
   reason: string,
-  deps: OperatorDependencies,
+  deps: OperatorCommandDependencies,
 ): Promise<Applied> {
   const aborted = await advanceRelease(deps, record, {
     type: ReleaseEventType.AbortRequested,
@@ -230,7 +252,7 @@ async function retry(
   record: ReleaseRecord,
   by: string,
   reason: string,
-  deps: OperatorDependencies,
+  deps: OperatorCommandDependencies,
 ): Promise<Applied> {
   const retryable: ReleasePhase[] = [
     ReleasePhase.RolledBack,
@@ -280,7 +302,7 @@ async function retry(
  */
 async function revert(
   command: Extract<OperatorCommandV1, { command: 'rollback' }>,
-  deps: OperatorDependencies,
+  deps: OperatorCommandDependencies,
 ): Promise<Applied> {
   const service = findService(deps.config.registry, command.service);
   if (!service) throw new CommandRefused(`Service "${command.service}" is not registered`);

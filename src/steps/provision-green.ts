@@ -1,13 +1,24 @@
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
+import type { StepDependencies } from '../runtime/dependencies.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  assertCanAdvance,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { ReleaseInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
 /** Makes the release's artifact ready as green, beside blue, without moving any traffic. */
-export const provisionGreenStep: Step<{ release: ReleaseSpec }, Colours> = {
+export const provisionGreenStep: IdempotentStep<
+  { release: ReleaseSpec },
+  Colours,
+  AdvanceDependencies & Pick<StepDependencies, 'config' | 'targetFor'>
+> = {
   name: 'provision-green',
   input: ReleaseInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'provision', index: 0 }),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { echoEvent } from '../core/bound-rejection.ts';
 import { InvalidReleaseEvent } from '../core/errors.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
@@ -6,7 +6,7 @@ import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { ServiceName, Version } from '../core/release-event.ts';
 import { resolveRelease } from '../core/resolve-release.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
-import type { Step } from '../runtime/step-handler.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
 
 export type RegisteredRelease = ReleaseSpec & { duplicate: boolean };
@@ -22,7 +22,11 @@ type RegisterInput = z.infer<typeof RegisterInput>;
  * release. A second execution for the same release (EventBridge delivered the event twice, or
  * CI sent it again) finds the release owned by another execution and is told to stop.
  */
-export const registerStep: Step<RegisterInput, RegisteredRelease> = {
+export const registerStep: IdempotentStep<
+  RegisterInput,
+  RegisteredRelease,
+  Pick<StepDependencies, 'config' | 'ledger' | 'events' | 'now'>
+> = {
   name: 'register',
   input: RegisterInput,
   // Keyed on the execution: the same release asked for by two executions must get two
@@ -81,7 +85,7 @@ export const registerStep: Step<RegisterInput, RegisteredRelease> = {
  * ids and names taken from it, which are used only when they have the shape they should.
  */
 async function recordRejection(
-  deps: StepDependencies,
+  deps: Pick<StepDependencies, 'ledger' | 'events' | 'now'>,
   input: RegisterInput,
   error: InvalidReleaseEvent,
 ): Promise<void> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName, InvalidStepInput } from '../core/errors.ts';
 import {
   type ApprovalRecord,
@@ -7,8 +7,9 @@ import {
   type Colours,
   type ReleaseSpec,
 } from '../core/records.ts';
+import type { Step } from '../runtime/step-handler.ts';
 import { deliverDecision, testStepOf } from '../slack/decide-approval.ts';
-import type { ApprovalStep } from '../slack/dependencies.ts';
+import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
 import { approvalRequestMessage, approvalView } from '../slack/messages.ts';
 import { slackApprovalOf } from '../slack/settings.ts';
 import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
@@ -60,7 +61,11 @@ export function approvalIdOf(releaseId: string, stage: ApprovalStage): string {
  * between; a message is posted only while none is attached. A crash between posting and
  * attaching can leave one extra message, which never carries a token either.
  */
-export const requestApprovalStep: ApprovalStep<RequestApprovalInput, RequestApprovalOutcome> = {
+export const requestApprovalStep: Step<
+  RequestApprovalInput,
+  RequestApprovalOutcome,
+  Pick<ApprovalStepDependencies, 'config' | 'ledger' | 'approvals' | 'callbacks' | 'slack' | 'now'>
+> = {
   name: 'request-approval',
   input: RequestApprovalInputSchema,
   run: async ({ release, stage, taskToken }, deps) => {

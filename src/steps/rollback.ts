@@ -1,10 +1,16 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import type { ReleaseOutcome } from './finalize.ts';
 import { FailureSchema, ReleaseSpecSchema } from './inputs.ts';
 import { serviceOf } from './service.ts';
@@ -17,7 +23,11 @@ type Failure = z.infer<typeof FailureSchema>;
  * ledger, not the workflow state: a failure during provisioning has none in the state, and
  * then there is nothing to move back.
  */
-export const rollbackStep: Step<{ release: ReleaseSpec; failure: Failure }, ReleaseOutcome> = {
+export const rollbackStep: IdempotentStep<
+  { release: ReleaseSpec; failure: Failure },
+  ReleaseOutcome,
+  AdvanceDependencies & Pick<StepDependencies, 'config' | 'bakes'> & TrafficRouting
+> = {
   name: 'rollback',
   input: RollbackInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'rollback', index: 0 }),

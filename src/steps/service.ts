@@ -3,7 +3,7 @@ import type { ServiceConfig } from '../core/service-config.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 
 /** The registered configuration of a release's service; it was checked at Register. */
-export function serviceOf(deps: StepDependencies, name: string): ServiceConfig {
+export function serviceOf(deps: Pick<StepDependencies, 'config'>, name: string): ServiceConfig {
   const service = findService(deps.config.registry, name);
   if (!service) {
     throw new Error(

@@ -1,8 +1,15 @@
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseRecord, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
+import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  assertCanAdvance,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { WeightStepInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -11,9 +18,10 @@ import { serviceOf } from './service.ts';
  * the bake and the gate check read. For a promoted release that is 100% with no bake, once;
  * the plan's later steps then change nothing and answer the step that put 100% on green.
  */
-export const setWeightStep: Step<
+export const setWeightStep: IdempotentStep<
   { release: ReleaseSpec; colours: Colours; step: WeightStep },
-  WeightStep
+  WeightStep,
+  AdvanceDependencies & Pick<StepDependencies, 'config'> & TrafficRouting
 > = {
   name: 'set-weight',
   input: WeightStepInput,

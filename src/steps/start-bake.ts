@@ -1,13 +1,14 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
+import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts';
-import { interruptBake } from './interrupt-bake.ts';
+import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
 
 const StartBakeInput = z.object({
@@ -31,7 +32,8 @@ export interface BakeStarted {
  */
 export const startBakeStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep; taskToken: string },
-  BakeStarted
+  BakeStarted,
+  InterruptDependencies & Pick<StepDependencies, 'config' | 'alarms'>
 > = {
   name: 'start-bake',
   input: StartBakeInput,

@@ -1,9 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import { IdleColourState } from '../core/records.ts';
 import { logger, type Step } from '../runtime/step-handler.ts';
-import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
-import { type TeardownOutcome, tearDownIdleColour } from './idle-teardown.ts';
+import {
+  type IdleTeardownDependencies,
+  type TeardownOutcome,
+  tearDownIdleColour,
+} from './idle-teardown.ts';
 
 export interface SweepOutcome {
   /** Idle colours found warm past their window, and what became of each. */
@@ -20,7 +23,7 @@ const releasesLookedAt = 25;
  * teardown that kept failing) and tears each down the same way its schedule would have. One
  * failure does not stop the others; each is retried the next day.
  */
-export const sweeperStep: Step<unknown, SweepOutcome, TeardownStepDependencies> = {
+export const sweeperStep: Step<unknown, SweepOutcome, IdleTeardownDependencies> = {
   name: 'sweeper',
   // The scheduled event carries nothing the sweep needs.
   input: z.unknown(),

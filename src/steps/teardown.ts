@@ -1,9 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TeardownTarget } from '../core/ports.ts';
 import { ServiceName } from '../core/release-event.ts';
 import type { Step } from '../runtime/step-handler.ts';
-import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
-import { type TeardownOutcome, tearDownIdleColour } from './idle-teardown.ts';
+import {
+  type IdleTeardownDependencies,
+  type TeardownOutcome,
+  tearDownIdleColour,
+} from './idle-teardown.ts';
 
 /** What a teardown schedule sends (its target's Input), as finalize wrote it. */
 export const TeardownInput: z.ZodType<TeardownTarget> = z.strictObject({
@@ -18,7 +21,7 @@ export const TeardownInput: z.ZodType<TeardownTarget> = z.strictObject({
  * changes is guarded by reading first (the target) and by the idle record's state (the ledger).
  * A thrown error (the idle slot still draining, AWS unavailable) makes Scheduler retry.
  */
-export const teardownStep: Step<TeardownTarget, TeardownOutcome, TeardownStepDependencies> = {
+export const teardownStep: Step<TeardownTarget, TeardownOutcome, IdleTeardownDependencies> = {
   name: 'teardown',
   input: TeardownInput,
   run: (target, deps) => tearDownIdleColour(deps, target, 'schedule'),

@@ -9,8 +9,14 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
-import type { Step } from '../runtime/step-handler.ts';
-import { advanceRelease, loadRelease, stepRecord } from './advance-release.ts';
+import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
+import {
+  type AdvanceDependencies,
+  advanceRelease,
+  loadRelease,
+  stepRecord,
+} from './advance-release.ts';
 import { ColouredReleaseInput } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
@@ -26,7 +32,11 @@ export interface TestOutcome {
  * service-wide, and is not already firing; then the service's test events pass against the
  * green colour only.
  */
-export const testGreenStep: Step<{ release: ReleaseSpec; colours: Colours }, TestOutcome> = {
+export const testGreenStep: IdempotentStep<
+  { release: ReleaseSpec; colours: Colours },
+  TestOutcome,
+  AdvanceDependencies & Pick<StepDependencies, 'config' | 'alarms'> & TrafficRouting
+> = {
   name: 'test-green',
   input: ColouredReleaseInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'test', index: 0 }),

@@ -15,7 +15,7 @@ import type { IdleColours } from '../core/ports.ts';
 import type { IdleCost } from '../core/records.ts';
 import type { AlbListenerTargetConfig, AlbSlot, ServiceConfig } from '../core/service-config.ts';
 import { findForward, shareOf } from './alb/forward.ts';
-import type { AlbListenerTarget, SlotName } from './alb-listener.ts';
+import type { AlbSlotScaler, SlotName } from './alb-listener.ts';
 
 /**
  * The idle colour of an ALB service is a slot: a target group and the ECS service that fills
@@ -26,12 +26,12 @@ import type { AlbListenerTarget, SlotName } from './alb-listener.ts';
 export class AlbIdleColours implements IdleColours {
   readonly #elbv2: ElasticLoadBalancingV2Client;
   readonly #ecs: ECSClient;
-  readonly #listener: Pick<AlbListenerTarget, 'scaleDownIdle'>;
+  readonly #listener: Pick<AlbSlotScaler, 'scaleDownIdle'>;
 
   constructor(options: {
     elbv2: ElasticLoadBalancingV2Client;
     ecs: ECSClient;
-    listener: Pick<AlbListenerTarget, 'scaleDownIdle'>;
+    listener: Pick<AlbSlotScaler, 'scaleDownIdle'>;
   }) {
     this.#elbv2 = options.elbv2;
     this.#ecs = options.ecs;

@@ -53,8 +53,14 @@ import { greenlightNames } from '../../src/infra/names.ts';
 import type { LocalSlack } from '../../src/local/slack-standin.ts';
 import { startLocalSlack } from '../../src/local/slack-standin.ts';
 import { createDependencies, type StepDependencies } from '../../src/runtime/dependencies.ts';
+import { createIdempotentStepHandler } from '../../src/runtime/idempotent-step-handler.ts';
 import { createOperatorDependencies } from '../../src/runtime/operator-dependencies.ts';
-import { createStepHandler, logger, type Step } from '../../src/runtime/step-handler.ts';
+import {
+  createStepHandler,
+  type IdempotentStep,
+  logger,
+  type Step,
+} from '../../src/runtime/step-handler.ts';
 import { createTeardownDependencies } from '../../src/runtime/teardown-dependencies.ts';
 import {
   createApprovalStepDependencies,
@@ -92,16 +98,16 @@ import { stackLocation, stackStage } from './stack-recorder.ts';
 export type { IamRequest } from './iam-requests.ts';
 
 /**
- * Runs every step handler, as Lambda would (createStepHandler over the real step, real
- * adapters from createDependencies), and records each AWS request it sends as the IAM action
- * AWS authorizes it with. DynamoDB is dynalite, so the ledger, the lock and Powertools
+ * Runs every step handler, as Lambda would (createStepHandler or createIdempotentStepHandler
+ * over the real step, real adapters from createDependencies: every port, a superset of each
+ * function's own), and records each AWS request it sends as the IAM action AWS authorizes it
+ * with. DynamoDB is dynalite, so the ledger, the lock and Powertools
  * idempotency behave for real; Lambda, CloudWatch, EventBridge, ELBv2 and ECS are
  * aws-sdk-client-mock fakes scripted per scenario, and ALB smoke checks reach a local server.
  */
 
 type AnyStep = Step<unknown, unknown, StepDependencies>;
-const asAnyStep = <I, O, D extends StepDependencies>(step: Step<I, O, D>) =>
-  step as unknown as AnyStep;
+type AnyIdempotentStep = IdempotentStep<unknown, unknown, StepDependencies>;
 type Env = Record<string, string>;
 type Handler = (event: never, context: Context) => Promise<unknown>;
 
@@ -146,14 +152,18 @@ const builders: Record<
   },
 };
 
-function stepWith<I, O, D extends StepDependencies>(
-  step: Step<I, O, D>,
-  dependencies: (env: Env) => D = createDependencies as unknown as (env: Env) => D,
+function stepWith<I, O, D>(
+  step: Step<I, O, D> | IdempotentStep<I, O, D>,
+  dependencies: (env: Env) => StepDependencies & D = createDependencies as (
+    env: Env,
+  ) => StepDependencies & D,
 ) {
   return (env: Env, now: () => Date) => {
-    const deps: D = { ...dependencies(env), now };
+    const deps: StepDependencies & D = { ...dependencies(env), now };
     return {
-      handler: createStepHandler(asAnyStep(step), () => deps) as Handler,
+      handler: ('idempotencyKey' in step
+        ? createIdempotentStepHandler(step as unknown as AnyIdempotentStep, () => deps)
+        : createStepHandler(step as unknown as AnyStep, () => deps)) as Handler,
       dynamo: deps.dynamo,
     };
   };

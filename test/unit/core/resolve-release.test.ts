@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
 import { ReleaseRequestedV1 } from '../../../src/core/release-event.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';

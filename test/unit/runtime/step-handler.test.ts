@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepDependencies } from '../../../src/runtime/dependencies.ts';
 import { aLambdaContext, OutputCapture } from '../slack/harness.ts';
 
@@ -45,5 +45,19 @@ describe('createStepHandler', () => {
     const log = output.lines.join('');
     expect(log).toContain('request-approval done');
     expect(log).not.toContain(taskToken);
+  });
+
+  it('refuses a step with an idempotency key, which would then act twice on a retry', async () => {
+    const { createStepHandler } = await import('../../../src/runtime/step-handler.ts');
+    const step = {
+      name: 'set-weight',
+      input: z.object({}),
+      idempotencyKey: () => ({ releaseId: 'checkout-1', step: 'shift', index: 0 }),
+      run: async () => ({}),
+    };
+    // Its type refuses it too; a cast gets past the type, not past this.
+    expect(() => createStepHandler(step as never, () => ({}))).toThrow(
+      /set-weight has an idempotency key: build its handler with createIdempotentStepHandler/,
+    );
   });
 });

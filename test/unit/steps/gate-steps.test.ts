@@ -11,13 +11,14 @@ import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { AlarmEvidence, LifecycleEvent, ReleaseRecord } from '../../../src/core/records.ts';
 import { ServiceConfig } from '../../../src/core/service-config.ts';
 import type { StepDependencies } from '../../../src/runtime/dependencies.ts';
+import { createIdempotentStepHandler } from '../../../src/runtime/idempotent-step-handler.ts';
 import { createStepHandler, logger } from '../../../src/runtime/step-handler.ts';
 import { checkGatesStep } from '../../../src/steps/check-gates.ts';
 import { testGreenStep } from '../../../src/steps/test-green.ts';
 import { aReleaseRecord, aService } from '../../support/builders.ts';
 import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
 
-// The gate steps as Lambda runs them (createStepHandler: input validation, idempotency on the
+// The gate steps as Lambda runs them (input validation; test-green with idempotency on the
 // real Powertools layer), against the real ledger and bake store on dynalite, with CloudWatch
 // scripted. Each case runs a step twice with the same input, as a Step Functions retry does.
 
@@ -78,7 +79,7 @@ const context = (): Context =>
     callbackWaitsForEmptyEventLoop: false,
   }) as Context;
 
-const testGreen = createStepHandler(testGreenStep, () => deps);
+const testGreen = createIdempotentStepHandler(testGreenStep, () => deps);
 const checkGates = createStepHandler(checkGatesStep, () => deps);
 
 /** Runs a handler twice with the same input; both answers (or both errors) must agree. */
