@@ -20,7 +20,7 @@ export interface ReleaseBusInput {
   /** Receives the Operator Command events. */
   operatorFunction: sst.aws.Function;
   /** Receives the registered gate alarms' state changes (default bus), when there are any. */
-  alarmEvents: { alarmNames: readonly string[]; function: sst.aws.Function };
+  alarmEvents: { function: sst.aws.Function };
 }
 
 /**
@@ -67,20 +67,14 @@ export function createReleaseBus(input: ReleaseBusInput) {
       'Hands greenlight operator commands (pause, promote, abort, ...) to the operator function',
     eventPattern: JSON.stringify(operatorRulePattern),
   });
-  // CloudWatch puts alarm state changes on the default bus; a watched alarm entering ALARM
-  // goes to the alarm-event function, which cuts the bakes watching it short. No rule when no
-  // service has a gate alarm: an empty alarmName list is not a valid pattern.
-  const { alarmNames } = input.alarmEvents;
-  const alarmRule =
-    alarmNames.length === 0
-      ? undefined
-      : new aws.cloudwatch.EventRule('AlarmStateChangeRule', {
-          name: names.alarmRule,
-          description:
-            "Hands the gate alarms' ALARM state changes to greenlight's alarm-event function",
-          eventPattern: JSON.stringify(alarmRulePattern(alarmNames)),
-        });
-  const ruleArns = [rule.arn, operatorRule.arn, ...(alarmRule ? [alarmRule.arn] : [])];
+  // CloudWatch puts alarm state changes on the default bus; an alarm entering ALARM goes to
+  // the alarm-event function, which cuts the bakes watching it short (and ignores the rest).
+  const alarmRule = new aws.cloudwatch.EventRule('AlarmStateChangeRule', {
+    name: names.alarmRule,
+    description: "Hands alarms' ALARM state changes to greenlight's alarm-event function",
+    eventPattern: JSON.stringify(alarmRulePattern),
+  });
+  const ruleArns = [rule.arn, operatorRule.arn, alarmRule.arn];
   const deadLetterAccess = new aws.sqs.QueuePolicy('ReleaseDeadLettersPolicy', {
     queueUrl: deadLetters.url,
     policy: $util
@@ -105,8 +99,7 @@ export function createReleaseBus(input: ReleaseBusInput) {
     },
     { dependsOn: [operatorInvoke, deadLetterAccess] },
   );
-  const alarmTarget =
-    alarmRule && alarmEventTarget(alarmRule, input, deadLetters, deadLetterAccess);
+  const alarmTarget = alarmEventTarget(alarmRule, input, deadLetters, deadLetterAccess);
   const targetRole = new aws.iam.Role('ReleaseRuleRole', {
     name: names.roleName('release-rule'),
     // Names are fixed, so the rule's ARN is known before the rule exists.

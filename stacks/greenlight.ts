@@ -1,4 +1,3 @@
-import { alarmNamesOf } from '../src/core/service-config.ts';
 import type { GreenlightDeployConfig } from '../src/infra/deploy-config.ts';
 import { functionEnvironment, parseDeployConfig } from '../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../src/infra/functions.ts';
@@ -25,15 +24,13 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const config = parseDeployConfig(input, names);
   const at = awsLocation();
 
-  const tables = createTables(names, isProductionStage(stage));
+  const tables = createTables(names, isProductionStage(stage), input.services);
   const functions = createGreenlightFunctions({
     names,
     config,
     at,
-    environment: at.apply((location) =>
-      functionEnvironment(input.services, names, config.logLevel, location),
-    ),
-    dependsOn: [tables.ledger, tables.idempotency],
+    environment: at.apply((location) => functionEnvironment(names, config.logLevel, location)),
+    dependsOn: [tables.ledger, tables.idempotency, tables.registry],
     slack: createSlackSecrets(config.usesSlack),
   });
   const functionArns = Object.fromEntries(
@@ -52,7 +49,6 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     stateMachineArn: workflow.stateMachine.arn,
     operatorFunction: functions[GreenlightFunction.Operator].handler,
     alarmEvents: {
-      alarmNames: [...new Set(config.registry.flatMap((service) => alarmNamesOf(service)))].sort(),
       function: functions[GreenlightFunction.AlarmEvent].handler,
     },
   });

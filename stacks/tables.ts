@@ -1,11 +1,23 @@
+import { type RegistryItem, registryItem } from '../src/aws/dynamo-registry.ts';
+import type { ServiceConfigInput } from '../src/core/service-config.ts';
 import type { GreenlightNames } from '../src/infra/names.ts';
 import { tableSpecs } from '../src/infra/tables.ts';
 
-/** The ledger and the idempotency store: PITR on, TTL where records expire, protected in production. */
-export function createTables(names: GreenlightNames, production: boolean) {
-  const [ledger, idempotency] = tableSpecs(names, production).map(
-    (spec) =>
-      new aws.dynamodb.Table(spec.name === names.ledgerTable ? 'LedgerTable' : 'IdempotencyTable', {
+const logicalNames = ['LedgerTable', 'IdempotencyTable', 'RegistryTable'] as const;
+
+/**
+ * The ledger, the idempotency store and the service registry: PITR on, TTL where records
+ * expire, protected in production. The registry is filled with the config's services, one
+ * item each, in the format `greenlight config apply` writes (src/aws/dynamo-registry.ts).
+ */
+export function createTables(
+  names: GreenlightNames,
+  production: boolean,
+  services: readonly ServiceConfigInput[],
+) {
+  const [ledger, idempotency, registry] = tableSpecs(names, production).map(
+    (spec, i) =>
+      new aws.dynamodb.Table(logicalNames[i] ?? spec.name, {
         name: spec.name,
         billingMode: 'PAY_PER_REQUEST',
         hashKey: spec.hashKey,
@@ -16,7 +28,21 @@ export function createTables(names: GreenlightNames, production: boolean) {
         deletionProtectionEnabled: spec.deletionProtection,
       }),
   );
-  if (!ledger || !idempotency)
-    throw new Error('tableSpecs must return the ledger and the idempotency table');
-  return { ledger, idempotency };
+  if (!ledger || !idempotency || !registry) {
+    throw new Error('tableSpecs must return the ledger, idempotency and registry tables');
+  }
+  const registrations = services.map(
+    (service) =>
+      new aws.dynamodb.TableItem(`Service-${service.name}`, {
+        tableName: registry.name,
+        hashKey: 'name',
+        item: JSON.stringify(attributeValues(registryItem(service, 'sst deploy'))),
+      }),
+  );
+  return { ledger, idempotency, registry, registrations };
+}
+
+/** An item in DynamoDB's attribute-value JSON, as TableItem takes it. */
+function attributeValues(item: RegistryItem): Record<string, { S: string }> {
+  return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, { S: value }]));
 }

@@ -27,8 +27,8 @@ export interface DynamoServiceRegistryOptions {
   now?: () => number;
 }
 
-/** One registered service as stored: its registration as given, and who applied it when. */
-interface RegistryItem {
+/** One registered service as stored: its registration as given, and who applied it. */
+export interface RegistryItem {
   name: string;
   /** The registration as written in greenlight.config.ts, as JSON: parsed at every read. */
   config: string;
@@ -100,15 +100,7 @@ export class DynamoServiceRegistry implements ServiceRegistryReader, ServiceRegi
   }
 
   async put(services: readonly ServiceConfigInput[], by: string): Promise<void> {
-    const items = services.map((service): RegistryItem => {
-      const config = JSON.stringify(service);
-      return {
-        name: String(service.name),
-        config,
-        digest: createHash('sha256').update(config).digest('hex'),
-        appliedBy: by,
-      };
-    });
+    const items = services.map((service) => registryItem(service, by));
     await this.#write(items.map((Item) => ({ PutRequest: { Item } })));
     this.#forget();
   }
@@ -140,6 +132,17 @@ export class DynamoServiceRegistry implements ServiceRegistryReader, ServiceRegi
       }
     }
   }
+}
+
+/** The item one registration is stored as: written here, and by the deploy (stacks/tables.ts). */
+export function registryItem(service: ServiceConfigInput, by: string): RegistryItem {
+  const config = JSON.stringify(service);
+  return {
+    name: String(service.name),
+    config,
+    digest: createHash('sha256').update(config).digest('hex'),
+    appliedBy: by,
+  };
 }
 
 function parseItems(items: readonly RegistryItem[]): ServiceRegistry {

@@ -10,14 +10,14 @@ export const releaseRulePattern = {
 } as const;
 
 /**
- * EventBridge pattern of the rule that cuts bakes short: a watched alarm entering ALARM.
- * Listing the registered services' alarms keeps every other alarm in the account away from
- * greenlight.
+ * EventBridge pattern of the rule that cuts bakes short: any alarm entering ALARM. The
+ * alarm-event function ignores alarms no bake watches. Listing the registered services' alarms
+ * instead would tie the rule to the registry: a service applied with `greenlight config apply`
+ * would need a deploy before its alarms reached a bake, and a pattern holds at most 4,096
+ * characters (EventBridge API Reference, PutRule: EventPattern), some 150 alarm names.
  */
-export function alarmRulePattern(alarmNames: readonly string[]) {
-  return {
-    source: ['aws.cloudwatch'],
-    'detail-type': ['CloudWatch Alarm State Change'],
-    detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } },
-  };
-}
+export const alarmRulePattern = {
+  source: ['aws.cloudwatch'],
+  'detail-type': ['CloudWatch Alarm State Change'],
+  detail: { state: { value: ['ALARM'] } },
+} as const;

@@ -12,9 +12,20 @@ type PathSegment = PropertyKey;
 const IsoTime = z.iso.datetime({ offset: true });
 
 /**
- * Validates a Release Requested event against the registry and turns it into the release the
- * workflow carries. Every problem is collected, so CI authors fix their event in one round.
- * `now` is the registration time, used when the envelope carries no usable `time`.
+ * The service a Release Requested event names, read before it is validated, so that its
+ * registration can be looked up (a stage's registry is data, not a list in memory).
+ */
+export function requestedServiceName(event: unknown): string | undefined {
+  const detail = isRecord(event) ? event.detail : undefined;
+  return isRecord(detail) && typeof detail.service === 'string' ? detail.service : undefined;
+}
+
+/**
+ * Validates a Release Requested event against the registered services and turns it into the
+ * release the workflow carries. `registry` holds at least the service the event names when it
+ * is registered (Register passes just that one). Every problem is collected, so CI authors fix
+ * their event in one round. `now` is the registration time, used when the envelope carries no
+ * usable `time`.
  */
 export function resolveRelease(
   event: unknown,
@@ -86,10 +97,9 @@ function checkService(
   const name = rawDetail.service;
   const service = registry.find((s) => s.name === name);
   if (service === undefined) {
-    const registered = registry.map((s) => s.name).join(', ') || '(none)';
     issues.push({
       path: 'detail.service',
-      message: `service "${name}" is not registered; registered services: ${registered}`,
+      message: `service "${name}" is not registered in this stage; register it in greenlight.config.ts and apply it (greenlight config apply)`,
     });
     return undefined;
   }

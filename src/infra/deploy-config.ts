@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseServiceRegistry } from '../core/registry.ts';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
 import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
@@ -100,34 +101,30 @@ export function checkDeployConfig(
     );
     return { config: undefined, problems, quotas: [] };
   }
-  const environment = functionEnvironment(
-    input.services,
-    names,
-    parsed.data.logLevel,
-    sizingLocation,
-  );
-  let runtime: ReturnType<typeof parseRuntimeConfig>;
+  const environment = functionEnvironment(names, parsed.data.logLevel, sizingLocation);
+  let registry: ServiceRegistry;
   try {
-    runtime = parseRuntimeConfig(environment);
+    registry = parseServiceRegistry(input.services);
+    parseRuntimeConfig(environment);
     parseTeardownSettings(environment);
   } catch (error) {
     return { config: undefined, problems: [(error as Error).message], quotas: [] };
   }
-  const usesSlack = runtime.registry.some((service) =>
+  const usesSlack = registry.some((service) =>
     [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
       (approval) => approval?.type === 'slack',
     ),
   );
   const quotas = measureQuotas({
     environment,
-    registry: runtime.registry,
+    registry,
     usesSlack,
     names,
     at: sizingLocation,
   });
   return {
     config: {
-      registry: runtime.registry,
+      registry,
       ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
       operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
       usesSlack,
@@ -140,12 +137,11 @@ export function checkDeployConfig(
 
 /**
  * The environment of every function: what src/runtime/config.ts and teardown-settings.ts
- * read, plus Powertools'. The services go in as given (defaults are applied again at load by
- * the same schema). Names are fixed (names.ts), so the teardown function's and the scheduler
- * role's ARNs are known without waiting for either to exist.
+ * read, plus Powertools'. The same size whatever the registry holds: the services are items
+ * of the registry table. Names are fixed (names.ts), so the teardown function's and the
+ * scheduler role's ARNs are known without waiting for either to exist.
  */
 export function functionEnvironment(
-  services: readonly ServiceConfigInput[],
   names: GreenlightNames,
   logLevel: DeployConfig['logLevel'],
   at: AwsLocation,
@@ -154,7 +150,7 @@ export function functionEnvironment(
     GREENLIGHT_LEDGER_TABLE: names.ledgerTable,
     GREENLIGHT_IDEMPOTENCY_TABLE: names.idempotencyTable,
     GREENLIGHT_BUS_NAME: names.bus,
-    GREENLIGHT_SERVICES: JSON.stringify(services),
+    GREENLIGHT_REGISTRY_TABLE: names.registryTable,
     GREENLIGHT_SCHEDULE_GROUP: names.scheduleGroup,
     GREENLIGHT_SCHEDULER_ROLE_ARN: iamRoleArn(at, names.roleName('scheduler')),
     GREENLIGHT_TEARDOWN_FUNCTION_ARN: lambdaFunctionArn(

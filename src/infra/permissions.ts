@@ -25,6 +25,8 @@ import type { AwsLocation, GreenlightNames } from './names.ts';
 export const GrantTarget = {
   LedgerTable: 'ledger-table',
   IdempotencyTable: 'idempotency-table',
+  /** The service registry (one item per service), which functions read, never write. */
+  RegistryTable: 'registry-table',
   Bus: 'bus',
   /** The registered Lambda services' functions, their versions and aliases. */
   ServiceFunctions: 'service-functions',
@@ -108,6 +110,8 @@ const idempotency: Grant = {
   on: GrantTarget.IdempotencyTable,
 };
 const lifecycleEvents: Grant = { actions: ['events:PutEvents'], on: GrantTarget.Bus };
+// The service a release is for, read by name from the registry table.
+const registry: Grant = { actions: ['dynamodb:GetItem'], on: GrantTarget.RegistryTable };
 const alarms: Grant = { actions: ['cloudwatch:DescribeAlarms'], on: GrantTarget.ServiceAlarms };
 const aliasRouting: Grant = {
   actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
@@ -193,6 +197,7 @@ const F = GreenlightFunction;
  */
 export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   [F.Register]: [
+    registry,
     { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
     idempotency,
     lifecycleEvents,
@@ -200,6 +205,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   [F.AcquireLock]: [ledger, lifecycleEvents, logs],
   [F.ProvisionGreen]: [
+    registry,
     ledger,
     idempotency,
     lifecycleEvents,
@@ -258,6 +264,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   // Events: Approval Requested, when the release waits for a human.
   [F.TestGreen]: [
+    registry,
     ledger,
     idempotency,
     lifecycleEvents,
@@ -269,6 +276,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   [F.SetWeight]: [
+    registry,
     ledger,
     idempotency,
     lifecycleEvents,
@@ -278,6 +286,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   [F.StartBake]: [
+    registry,
     ledgerAndWatches,
     alarms,
     // An alarm already firing when the bake starts: Gate Failed, and the token is failed.
@@ -286,9 +295,10 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   [F.EndBake]: [ledger, { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens }, logs],
-  [F.BakeTick]: [ledger, alarms, lifecycleEvents, logs],
+  [F.BakeTick]: [registry, ledger, alarms, lifecycleEvents, logs],
   // No idempotency store: a held step checks the same gate again and must see it anew.
   [F.CheckGates]: [
+    registry,
     ledger,
     lifecycleEvents,
     alarms,
@@ -296,6 +306,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   [F.Finalize]: [
+    registry,
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
@@ -319,6 +330,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   [F.Rollback]: [
+    registry,
     ledgerLockAndWatches,
     idempotency,
     lifecycleEvents,
@@ -329,16 +341,17 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   // Stores the approval with its token, posts to Slack; answers a new token at once when the
   // decision came between two attempts, and fails it when an operator aborted meanwhile.
-  [F.RequestApproval]: [ledgerAndTimeline, answerTokens, logs],
+  [F.RequestApproval]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Marks the approval timed out and moves the release on (no lifecycle event, no lock).
-  [F.ApprovalTimeout]: [ledgerAndTimeline, logs],
+  [F.ApprovalTimeout]: [registry, ledgerAndTimeline, logs],
   // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
-  [F.SlackInteractions]: [ledgerAndTimeline, answerTokens, logs],
+  [F.SlackInteractions]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),
   // rollback after finalize (the lock, the alias or the ALB's production forward, watches,
   // Release Rolled Back), retry (a new Release Requested on the bus). Lists a service's
   // releases: the index query and batch get.
   [F.Operator]: [
+    registry,
     {
       ...ledger,
       actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
@@ -360,8 +373,23 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     logs,
   ],
   // No idempotency store: a deferred teardown must look again when invoked again.
-  [F.Teardown]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
-  [F.Sweeper]: [ledgerWithListing, lifecycleEvents, ...idleTeardown, ...albIdleTeardown, logs],
+  [F.Teardown]: [
+    registry,
+    ledgerWithListing,
+    lifecycleEvents,
+    ...idleTeardown,
+    ...albIdleTeardown,
+    logs,
+  ],
+  // Every registered service is listed (a scan of the registry), then each read by name.
+  [F.Sweeper]: [
+    { ...registry, actions: ['dynamodb:GetItem', 'dynamodb:Scan'] },
+    ledgerWithListing,
+    lifecycleEvents,
+    ...idleTeardown,
+    ...albIdleTeardown,
+    logs,
+  ],
 };
 
 /** Actions a function's code sends as SDK requests (Powertools' included). */
@@ -396,6 +424,8 @@ export function resourcesOf(
       return [tableArn(at, names.ledgerTable)];
     case GrantTarget.IdempotencyTable:
       return [tableArn(at, names.idempotencyTable)];
+    case GrantTarget.RegistryTable:
+      return [tableArn(at, names.registryTable)];
     case GrantTarget.Bus:
       return [busArn(at, names.bus)];
     case GrantTarget.ServiceFunctions:

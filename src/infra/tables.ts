@@ -1,5 +1,9 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
+import {
+  idempotencyTableInput,
+  ledgerTableInput,
+  registryTableInput,
+} from '../aws/dynamo-tables.ts';
 import type { GreenlightNames } from './names.ts';
 
 /** Powertools idempotency's default expiry attribute (DynamoDBPersistenceLayer). */
@@ -26,6 +30,7 @@ export function tableSpecs(names: GreenlightNames, production: boolean): TableSp
       ...toSpec(idempotencyTableInput(names.idempotencyTable), production),
       ttlAttribute: idempotencyExpiryAttribute,
     },
+    toSpec(registryTableInput(names.registryTable), production),
   ];
 }
 

@@ -32,11 +32,16 @@ import {
   ReleaseFunction,
 } from '../../workflows/release.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
-import { idempotencyTableInput, ledgerTableInput } from '../aws/dynamo-tables.ts';
+import { DynamoServiceRegistry } from '../aws/dynamo-registry.ts';
+import {
+  idempotencyTableInput,
+  ledgerTableInput,
+  registryTableInput,
+} from '../aws/dynamo-tables.ts';
 import { operatorRulePattern } from '../core/operator-command.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
-import { alarmNamesOf, type ServiceConfigInput } from '../core/service-config.ts';
+import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
@@ -66,6 +71,7 @@ export const LocalNames = {
   bus: 'greenlight',
   ledgerTable: 'greenlight-ledger',
   idempotencyTable: 'greenlight-idempotency',
+  registryTable: 'greenlight-registry',
   stateMachine: 'greenlight-release',
   releaseRule: 'greenlight-release-requested',
   alarmRule: 'greenlight-alarm-state-change',
@@ -242,7 +248,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     GREENLIGHT_LEDGER_TABLE: LocalNames.ledgerTable,
     GREENLIGHT_IDEMPOTENCY_TABLE: LocalNames.idempotencyTable,
     GREENLIGHT_BUS_NAME: LocalNames.bus,
-    GREENLIGHT_SERVICES: JSON.stringify(services),
+    GREENLIGHT_REGISTRY_TABLE: LocalNames.registryTable,
     GREENLIGHT_SCHEDULE_GROUP: LocalNames.scheduleGroup,
     GREENLIGHT_SCHEDULER_ROLE_ARN: `arn:aws:iam::${LocalNames.accountId}:role/${LocalNames.schedulerRole}`,
     GREENLIGHT_TEARDOWN_FUNCTION_ARN: teardownArn,
@@ -262,6 +268,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   for (const table of [
     ledgerTableInput(LocalNames.ledgerTable),
     idempotencyTableInput(LocalNames.idempotencyTable),
+    registryTableInput(LocalNames.registryTable),
   ]) {
     await dynamo.send(new CreateTableCommand(table));
     await waitUntilTableExists(
@@ -269,6 +276,14 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       { TableName: table.TableName },
     );
   }
+  // The services are registered as on AWS: validated, then written to the registry table
+  // that every function reads (what `greenlight config apply` does).
+  const registry = new DynamoServiceRegistry({
+    client: DynamoDBDocumentClient.from(dynamo),
+    tableName: LocalNames.registryTable,
+  });
+  parseServiceRegistry(services);
+  await registry.put(services, 'greenlight-local');
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
   const cw = new CloudWatchClient(clientConfig);
@@ -306,8 +321,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   });
 
   if (options.alarmEvents ?? true) {
-    // CloudWatch puts a state change event on the default bus; the deployed rule sends the
-    // watched alarms' ALARM changes to the alarm-event function.
+    // CloudWatch puts a state change event on the default bus; the deployed rule sends every
+    // ALARM change to the alarm-event function, which acts on the watched ones.
     cloudwatch.onStateChange((change) => {
       void cloud.eventBridge.emitServiceEvent({
         source: 'aws.cloudwatch',
@@ -316,10 +331,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
         detail: change,
       });
     });
-    const registry = parseServiceRegistry(services);
     cloud.eventBridge.addRule({
       name: LocalNames.alarmRule,
-      pattern: alarmRulePattern(registry.flatMap((service) => alarmNamesOf(service))),
+      pattern: alarmRulePattern,
       target: async (event) => {
         await alarmEvent(event, localLambdaContext(`greenlight-${LocalNames.alarmRule}`));
       },

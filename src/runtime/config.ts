@@ -1,13 +1,15 @@
 import * as z from 'zod';
-import { parseServiceRegistry } from '../core/registry.ts';
-import type { ServiceRegistry } from '../core/service-config.ts';
 
 /** Everything a handler reads from its environment, parsed once per process. */
 export interface RuntimeConfig {
   ledgerTable: string;
   idempotencyTable: string;
   busName: string;
-  registry: ServiceRegistry;
+  /**
+   * The registry table (src/aws/dynamo-registry.ts). The services themselves are data, read
+   * per release: an environment holds 4 KB, a stage hundreds of services.
+   */
+  registryTable: string;
   /** Seconds an idempotency record is kept: long enough to cover a whole release's retries. */
   idempotencyTtlSeconds: number;
 }
@@ -16,7 +18,7 @@ const Environment = z.object({
   GREENLIGHT_LEDGER_TABLE: z.string().min(1),
   GREENLIGHT_IDEMPOTENCY_TABLE: z.string().min(1),
   GREENLIGHT_BUS_NAME: z.string().min(1),
-  GREENLIGHT_SERVICES: z.string().min(2),
+  GREENLIGHT_REGISTRY_TABLE: z.string().min(1),
   GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -33,20 +35,11 @@ export function parseRuntimeConfig(env: Record<string, string | undefined>): Run
     );
   }
   const vars = parsed.data;
-  let services: unknown;
-  try {
-    services = JSON.parse(vars.GREENLIGHT_SERVICES);
-  } catch {
-    throw new Error(
-      'GREENLIGHT_SERVICES is not JSON: it must be the array of registered services.',
-    );
-  }
-  const registry = parseServiceRegistry(services);
   return {
     ledgerTable: vars.GREENLIGHT_LEDGER_TABLE,
     idempotencyTable: vars.GREENLIGHT_IDEMPOTENCY_TABLE,
     busName: vars.GREENLIGHT_BUS_NAME,
-    registry,
+    registryTable: vars.GREENLIGHT_REGISTRY_TABLE,
     idempotencyTtlSeconds: vars.GREENLIGHT_IDEMPOTENCY_TTL_SECONDS,
   };
 }

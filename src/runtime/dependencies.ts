@@ -10,6 +10,7 @@ import type {
   TrafficRouter,
   TrafficTarget,
 } from '../core/ports.ts';
+import type { ServiceRegistryReader } from '../core/registry.ts';
 import type { ServiceConfig } from '../core/service-config.ts';
 import type { RuntimeConfig } from './config.ts';
 import { buildAlarmReader } from './ports/alarms.ts';
@@ -30,6 +31,7 @@ import { composeDependencies, type Environment } from './wiring.ts';
  */
 export interface StepDependencies {
   config: RuntimeConfig;
+  registry: ServiceRegistryReader;
   ledger: ReleaseLedger;
   lock: ServiceLock;
   events: LifecycleEvents;

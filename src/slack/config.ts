@@ -1,6 +1,4 @@
 import * as z from 'zod';
-import { parseServiceRegistry } from '../core/registry.ts';
-import type { ServiceRegistry } from '../core/service-config.ts';
 
 /** What the Slack side reads from its environment, parsed once per process. */
 export interface SlackConfig {
@@ -14,7 +12,8 @@ export interface InteractionConfig extends SlackConfig {
   /** The app's signing secret; an SST secret in the stack. */
   signingSecret: string;
   ledgerTable: string;
-  registry: ServiceRegistry;
+  /** Where the approvers of each service are registered (src/aws/dynamo-registry.ts). */
+  registryTable: string;
 }
 
 const SlackEnvironment = z.object({
@@ -25,7 +24,7 @@ const SlackEnvironment = z.object({
 const InteractionEnvironment = SlackEnvironment.extend({
   SLACK_SIGNING_SECRET: z.string().min(1),
   GREENLIGHT_LEDGER_TABLE: z.string().min(1),
-  GREENLIGHT_SERVICES: z.string().min(2),
+  GREENLIGHT_REGISTRY_TABLE: z.string().min(1),
 });
 
 export function parseSlackConfig(env: Record<string, string | undefined>): SlackConfig {
@@ -38,20 +37,12 @@ export function parseSlackConfig(env: Record<string, string | undefined>): Slack
 
 export function parseInteractionConfig(env: Record<string, string | undefined>): InteractionConfig {
   const vars = parseOrExplain(InteractionEnvironment, env);
-  let services: unknown;
-  try {
-    services = JSON.parse(vars.GREENLIGHT_SERVICES);
-  } catch {
-    throw new Error(
-      'GREENLIGHT_SERVICES is not JSON: it must be the array of registered services.',
-    );
-  }
   return {
     botToken: vars.SLACK_BOT_TOKEN,
     ...(vars.SLACK_API_URL === undefined ? {} : { slackApiUrl: apiUrl(vars.SLACK_API_URL) }),
     signingSecret: vars.SLACK_SIGNING_SECRET,
     ledgerTable: vars.GREENLIGHT_LEDGER_TABLE,
-    registry: parseServiceRegistry(services),
+    registryTable: vars.GREENLIGHT_REGISTRY_TABLE,
   };
 }
 

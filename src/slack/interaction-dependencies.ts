@@ -3,6 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoApprovalStore, DynamoReplayGuard } from '../aws/dynamo-approvals.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
+import { DynamoServiceRegistry } from '../aws/dynamo-registry.ts';
 import { SfnTaskCallbacks } from '../aws/sfn-callbacks.ts';
 import { parseInteractionConfig } from './config.ts';
 import type { InteractionDependencies, InteractionLog } from './interactions.ts';
@@ -23,7 +24,7 @@ export function createInteractionDependencies(
   });
   return {
     signingSecret: config.signingSecret,
-    registry: config.registry,
+    registry: new DynamoServiceRegistry({ client: documents, tableName: config.registryTable }),
     approvals: new DynamoApprovalStore({ client: documents, tableName: config.ledgerTable }),
     ledger: new DynamoReleaseLedger({ client: documents, tableName: config.ledgerTable }),
     replayGuard: new DynamoReplayGuard({ client: documents, tableName: config.ledgerTable }),

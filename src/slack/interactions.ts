@@ -1,7 +1,6 @@
 import type { ReleaseLedger } from '../core/ports.ts';
 import { ApprovalStatus } from '../core/records.ts';
-import { findService } from '../core/registry.ts';
-import type { ServiceRegistry } from '../core/service-config.ts';
+import type { ServiceRegistryReader } from '../core/registry.ts';
 import { isApprover } from './approvers.ts';
 import { type DecisionDependencies, decideApproval } from './decide-approval.ts';
 import { ApprovalNotFound, RejectionReason, SlackRequestRejected } from './errors.ts';
@@ -21,7 +20,7 @@ export interface InteractionLog {
 
 export interface InteractionDependencies extends DecisionDependencies {
   signingSecret: string;
-  registry: ServiceRegistry;
+  registry: Pick<ServiceRegistryReader, 'find'>;
   ledger: Pick<ReleaseLedger, 'getRelease' | 'updateRelease' | 'listSteps' | 'recordStep'>;
   slack: SlackMessenger;
   replayGuard: ReplayGuard;
@@ -109,7 +108,7 @@ async function handleClick(
   const approval = await deps.approvals.get(click.approvalId);
   if (!approval) throw new ApprovalNotFound(`Approval ${click.approvalId} is not in the ledger`);
 
-  const service = findService(deps.registry, approval.service);
+  const service = await deps.registry.find(approval.service);
   // The release's strategy may name its own approvers.
   const strategy = (await deps.ledger.getRelease(approval.releaseId))?.strategy;
   const settings = service ? slackApprovalOf(service, strategy) : undefined;

@@ -35,7 +35,7 @@ export const ApprovalTimeoutInputSchema = z.object({
  * type does not know that, so the bus and the lock come along.
  */
 type ApprovalTimeoutDependencies = AdvanceDependencies &
-  Pick<ApprovalStepDependencies, 'config' | 'approvals' | 'slack'>;
+  Pick<ApprovalStepDependencies, 'registry' | 'approvals' | 'slack'>;
 
 export interface ApprovalTimeoutOutcome {
   approvalId: string;
@@ -65,7 +65,7 @@ export const approvalTimeoutStep: Step<
   name: 'approval-timeout',
   input: ApprovalTimeoutInputSchema,
   run: async ({ release, stage }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const configured =
       slackApprovalOf(service, release.strategy)?.onTimeout ?? TimeoutAction.Reject;
     const approvalId = approvalIdOf(release.releaseId, stage);

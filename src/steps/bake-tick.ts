@@ -31,12 +31,12 @@ export const bakeTickStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep; pollSeconds: number },
   BakeTick,
   // A polled bake has no callback token, but interruptBake answers one when there is.
-  InterruptDependencies & Pick<StepDependencies, 'config' | 'alarms'>
+  InterruptDependencies & Pick<StepDependencies, 'registry' | 'alarms'>
 > = {
   name: 'bake-tick',
   input: BakeTickInput,
   run: async ({ release, step, pollSeconds }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const now = deps.now();
     const bake = await deps.bakes.begin({
       releaseId: release.releaseId,

@@ -82,12 +82,12 @@ export const pausedHoldSeconds = 10;
 export const checkGatesStep: Step<
   CheckGatesInput,
   GateVerdict,
-  AdvanceDependencies & Pick<StepDependencies, 'config' | 'alarms' | 'metrics' | 'bakes'>
+  AdvanceDependencies & Pick<StepDependencies, 'registry' | 'alarms' | 'metrics' | 'bakes'>
 > = {
   name: 'check-gates',
   input: CheckGatesInput as z.ZodType<CheckGatesInput>,
   run: async ({ release, colours, step, gate: previous }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const held: HoldState =
       previous?.verdict === 'hold'
         ? {

@@ -36,14 +36,14 @@ export const finalizeStep: IdempotentStep<
   { release: ReleaseSpec; colours: Colours },
   ReleaseOutcome,
   AdvanceDependencies &
-    Pick<TeardownStepDependencies, 'config' | 'bakes' | 'teardowns' | 'idleColoursFor'> &
+    Pick<TeardownStepDependencies, 'registry' | 'bakes' | 'teardowns' | 'idleColoursFor'> &
     TrafficRouting
 > = {
   name: 'finalize',
   input: ColouredReleaseInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'finalize', index: 0 }),
   run: async ({ release, colours }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const record = await loadRelease(deps, release.releaseId);
     assertCanAdvance(record, { type: ReleaseEventType.Finalized });
     await deps.targetFor(service).finalize(service, colours);

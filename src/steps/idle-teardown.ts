@@ -22,7 +22,7 @@ export type TeardownTrigger = 'schedule' | 'sweeper';
 /** What tearing an idle colour down works through; no lock, no bakes, no traffic moved. */
 export type IdleTeardownDependencies = Pick<
   TeardownStepDependencies,
-  'config' | 'ledger' | 'events' | 'now' | 'idleColoursFor'
+  'registry' | 'ledger' | 'events' | 'now' | 'idleColoursFor'
 >;
 
 // Releases in flight are a service's newest; this many cover any realistic queue.
@@ -42,7 +42,7 @@ export async function tearDownIdleColour(
   target: TeardownTarget,
   via: TeardownTrigger,
 ): Promise<TeardownOutcome> {
-  const service = serviceOf(deps, target.service);
+  const service = await serviceOf(deps, target.service);
   const release = await loadRelease(deps, target.releaseId);
   const result = (outcome: TeardownOutcome['outcome'], reason: string, actions: string[] = []) => ({
     releaseId: release.releaseId,

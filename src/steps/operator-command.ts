@@ -14,7 +14,6 @@ import {
   IdleColourState,
   type ReleaseRecord,
 } from '../core/records.ts';
-import { findService } from '../core/registry.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
@@ -44,7 +43,7 @@ export interface OperatorDependencies extends StepDependencies {
 type OperatorCommandDependencies = AdvanceDependencies &
   Pick<
     OperatorDependencies,
-    'config' | 'bakes' | 'callbacks' | 'approvals' | 'commands' | 'requests'
+    'registry' | 'bakes' | 'callbacks' | 'approvals' | 'commands' | 'requests'
   > &
   TrafficRouting;
 
@@ -304,7 +303,7 @@ async function revert(
   command: Extract<OperatorCommandV1, { command: 'rollback' }>,
   deps: OperatorCommandDependencies,
 ): Promise<Applied> {
-  const service = findService(deps.config.registry, command.service);
+  const service = await deps.registry.find(command.service);
   if (!service) throw new CommandRefused(`Service "${command.service}" is not registered`);
   const [latest] = await deps.ledger.listReleases(service.name, 1);
   if (!latest) throw new CommandRefused(`${service.name} has no release to roll back`);

@@ -17,13 +17,13 @@ import { serviceOf } from './service.ts';
 export const provisionGreenStep: IdempotentStep<
   { release: ReleaseSpec },
   Colours,
-  AdvanceDependencies & Pick<StepDependencies, 'config' | 'targetFor'>
+  AdvanceDependencies & Pick<StepDependencies, 'registry' | 'targetFor'>
 > = {
   name: 'provision-green',
   input: ReleaseInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'provision', index: 0 }),
   run: async ({ release }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const record = await loadRelease(deps, release.releaseId);
     // The colours are not known yet; they do not decide whether provisioning may happen.
     assertCanAdvance(record, {

@@ -4,7 +4,7 @@ import { InvalidReleaseEvent } from '../core/errors.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { ServiceName, Version } from '../core/release-event.ts';
-import { resolveRelease } from '../core/resolve-release.ts';
+import { requestedServiceName, resolveRelease } from '../core/resolve-release.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { IdempotentStep } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
@@ -25,7 +25,7 @@ type RegisterInput = z.infer<typeof RegisterInput>;
 export const registerStep: IdempotentStep<
   RegisterInput,
   RegisteredRelease,
-  Pick<StepDependencies, 'config' | 'ledger' | 'events' | 'now'>
+  Pick<StepDependencies, 'registry' | 'ledger' | 'events' | 'now'>
 > = {
   name: 'register',
   input: RegisterInput,
@@ -36,7 +36,11 @@ export const registerStep: IdempotentStep<
     const now = deps.now().toISOString();
     let spec: ReleaseSpec;
     try {
-      spec = resolveRelease(input.event, deps.config.registry, now);
+      // Read past the cache: the release after a registration changed sees the change.
+      const name = requestedServiceName(input.event);
+      const service =
+        name === undefined ? undefined : await deps.registry.find(name, { fresh: true });
+      spec = resolveRelease(input.event, service === undefined ? [] : [service], now);
     } catch (error) {
       if (error instanceof InvalidReleaseEvent) await recordRejection(deps, input, error);
       throw error;

@@ -64,12 +64,15 @@ export function approvalIdOf(releaseId: string, stage: ApprovalStage): string {
 export const requestApprovalStep: Step<
   RequestApprovalInput,
   RequestApprovalOutcome,
-  Pick<ApprovalStepDependencies, 'config' | 'ledger' | 'approvals' | 'callbacks' | 'slack' | 'now'>
+  Pick<
+    ApprovalStepDependencies,
+    'registry' | 'ledger' | 'approvals' | 'callbacks' | 'slack' | 'now'
+  >
 > = {
   name: 'request-approval',
   input: RequestApprovalInputSchema,
   run: async ({ release, stage, taskToken }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const settings = slackApprovalOf(service, release.strategy);
     if (!settings) {
       throw new InvalidStepInput(

@@ -26,13 +26,13 @@ type Failure = z.infer<typeof FailureSchema>;
 export const rollbackStep: IdempotentStep<
   { release: ReleaseSpec; failure: Failure },
   ReleaseOutcome,
-  AdvanceDependencies & Pick<StepDependencies, 'config' | 'bakes'> & TrafficRouting
+  AdvanceDependencies & Pick<StepDependencies, 'registry' | 'bakes'> & TrafficRouting
 > = {
   name: 'rollback',
   input: RollbackInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'rollback', index: 0 }),
   run: async ({ release, failure }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const cause = failureMessage(failure);
     const reason = `${failure.Error}: ${cause}`;
     let record = await loadRelease(deps, release.releaseId);

@@ -21,7 +21,7 @@ import { serviceOf } from './service.ts';
 export const setWeightStep: IdempotentStep<
   { release: ReleaseSpec; colours: Colours; step: WeightStep },
   WeightStep,
-  AdvanceDependencies & Pick<StepDependencies, 'config'> & TrafficRouting
+  AdvanceDependencies & Pick<StepDependencies, 'registry'> & TrafficRouting
 > = {
   name: 'set-weight',
   input: WeightStepInput,
@@ -31,7 +31,7 @@ export const setWeightStep: IdempotentStep<
     index: step.index,
   }),
   run: async ({ release, colours, step: planned }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const record = await loadRelease(deps, release.releaseId);
     const step = stepToApply(record, planned);
     if (step === 'done') {

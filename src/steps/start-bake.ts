@@ -33,12 +33,12 @@ export interface BakeStarted {
 export const startBakeStep: Step<
   { release: ReleaseSpec; colours: Colours; step: WeightStep; taskToken: string },
   BakeStarted,
-  InterruptDependencies & Pick<StepDependencies, 'config' | 'alarms'>
+  InterruptDependencies & Pick<StepDependencies, 'registry' | 'alarms'>
 > = {
   name: 'start-bake',
   input: StartBakeInput,
   run: async ({ release, step, taskToken }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const names = alarmNamesOf(service);
     const now = deps.now();
     const bake = await deps.bakes.begin({

@@ -30,7 +30,7 @@ export const sweeperStep: Step<unknown, SweepOutcome, IdleTeardownDependencies> 
   run: async (_event, deps) => {
     const now = deps.now().getTime();
     const outcome: SweepOutcome = { swept: [], failed: [] };
-    for (const service of deps.config.registry) {
+    for (const service of await deps.registry.list()) {
       const releases = await deps.ledger.listReleases(service.name, releasesLookedAt);
       const leftBehind = releases
         .filter(

@@ -35,13 +35,13 @@ export interface TestOutcome {
 export const testGreenStep: IdempotentStep<
   { release: ReleaseSpec; colours: Colours },
   TestOutcome,
-  AdvanceDependencies & Pick<StepDependencies, 'config' | 'alarms'> & TrafficRouting
+  AdvanceDependencies & Pick<StepDependencies, 'registry' | 'alarms'> & TrafficRouting
 > = {
   name: 'test-green',
   input: ColouredReleaseInput,
   idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'test', index: 0 }),
   run: async ({ release, colours }, deps) => {
-    const service = serviceOf(deps, release.service);
+    const service = await serviceOf(deps, release.service);
     const alarms = await deps.alarms.describe(alarmNamesOf(service));
     const preflight = decidePreflight(
       service.alarms,

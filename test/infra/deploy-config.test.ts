@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { greenlight } from '../../greenlight.config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
-import { parseDeployConfig } from '../../src/infra/deploy-config.ts';
+import { checkDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
 import { busPolicy } from '../../src/infra/orchestration.ts';
 import { functionPolicy } from '../../src/infra/permissions.ts';
 import { tableSpecs } from '../../src/infra/tables.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
+import { aConfigOfSize } from '../support/registry-of-size.ts';
 
 const names = greenlightNames('test');
 const at = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
@@ -36,12 +37,17 @@ describe('parseDeployConfig', () => {
     );
   });
 
-  it('refuses an environment above Lambda’s 4 KB limit', () => {
-    const [service] = greenlight.services;
-    const big = { ...service, tests: [{ name: 'big', payload: 'x'.repeat(5000) }] };
-    expect(() =>
-      parseDeployConfig({ ...greenlight, services: [big] } as typeof greenlight, names),
-    ).toThrow(/greenlight-test-register: environment bytes \d+ > 4096/);
+  it('keeps every function’s environment the same size whatever the registry holds', () => {
+    const largest = (services: number) => {
+      const checked = checkDeployConfig(aConfigOfSize(services), names);
+      expect(checked.problems.filter((p) => p.includes('environment'))).toEqual([]);
+      return Math.max(
+        ...checked.quotas.filter((q) => q.kind === 'environment-bytes').map((q) => q.used),
+      );
+    };
+    const one = largest(1);
+    expect(largest(500)).toBe(one);
+    expect(one).toBeLessThan(4096 / 2);
   });
 });
 

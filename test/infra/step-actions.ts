@@ -42,10 +42,16 @@ import {
   SFNClient,
   type SFNClientResolvedConfig,
 } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { createSlackInteractionsHandler } from '../../functions/slack-interactions.ts';
-import { idempotencyTableInput, ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
+import { DynamoServiceRegistry } from '../../src/aws/dynamo-registry.ts';
+import {
+  idempotencyTableInput,
+  ledgerTableInput,
+  registryTableInput,
+} from '../../src/aws/dynamo-tables.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { functionEnvironment } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
@@ -279,7 +285,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   // The environment the stacks give every function, so that requests name the resources the
   // stacks' policies name.
   const env = {
-    ...functionEnvironment([recordedService, ...albServices], recordedNames, 'INFO', stackLocation),
+    ...functionEnvironment(recordedNames, 'INFO', stackLocation),
     SLACK_BOT_TOKEN: 'xoxb-recorder',
     SLACK_SIGNING_SECRET: slackSigningSecret,
     SLACK_API_URL: slack.apiUrl,
@@ -287,6 +293,12 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   const admin = new DynamoDBClient({});
   await admin.send(new CreateTableCommand(ledgerTableInput(recordedNames.ledgerTable)));
   await admin.send(new CreateTableCommand(idempotencyTableInput(recordedNames.idempotencyTable)));
+  await admin.send(new CreateTableCommand(registryTableInput(recordedNames.registryTable)));
+  // Registered as `greenlight config apply` registers them; the reads are part of the record.
+  await new DynamoServiceRegistry({
+    client: DynamoDBDocumentClient.from(admin),
+    tableName: recordedNames.registryTable,
+  }).put([recordedService, ...albServices], 'recorder');
   admin.destroy();
 
   const fake: FakeAws = {

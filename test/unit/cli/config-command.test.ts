@@ -35,22 +35,22 @@ describe('greenlight config check', () => {
     }
   });
 
-  it('fails a stage whose registry outgrows a function’s 4 KB environment, saying where', async () => {
+  it('fails a stage whose grants outgrow a role’s inline policy quota, saying where', async () => {
     const { context, out } = aContext();
 
     const code = await runConfigCommand(
       ['check', '--json', '--stage', 'test'],
       context,
-      loading(aConfigOfSize(6)),
+      loading(aConfigOfSize(40)),
     );
 
     const report = JSON.parse(out.join('\n'));
     expect(code).toBe(ExitCode.Failure);
     expect(report.ok).toBe(false);
-    expect(report.services).toBe(6);
+    expect(report.services).toBe(40);
     expect(report.problems).toContainEqual(
       expect.stringMatching(
-        /^function greenlight-test-register: environment bytes \d+ > 4096; Lambda refuses/,
+        /^role greenlight-test-provision-green: inline policy characters \d+ > 10240; IAM refuses/,
       ),
     );
     const over = report.quotas.filter(
@@ -62,10 +62,10 @@ describe('greenlight config check', () => {
   it('prints the use closest to each limit, and the problems on stderr', async () => {
     const { context, out, err } = aContext();
 
-    const code = await runConfigCommand(['check'], context, loading(aConfigOfSize(6)));
+    const code = await runConfigCommand(['check'], context, loading(aConfigOfSize(40)));
 
     expect(code).toBe(ExitCode.Failure);
-    expect(out[0]).toBe('greenlight.config.ts: 6 services');
+    expect(out[0]).toBe('greenlight.config.ts: 40 services');
     expect(out[1]).toMatch(/^ {2}environment-bytes: \d+ of 4096 \(\d+%\), most in function /);
     expect(err.length).toBeGreaterThan(0);
     expect(err.every((line) => line.startsWith('problem: '))).toBe(true);

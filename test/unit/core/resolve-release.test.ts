@@ -97,11 +97,12 @@ describe('resolveRelease', () => {
     ).toBe(now);
   });
 
-  it('rejects an unregistered service, listing the registered ones', () => {
+  it('rejects an unregistered service, saying how to register it', () => {
     expect(issuesOf(aReleaseEvent({ service: 'search' }))).toEqual([
       {
         path: 'detail.service',
-        message: 'service "search" is not registered; registered services: checkout, payments',
+        message:
+          'service "search" is not registered in this stage; register it in greenlight.config.ts and apply it (greenlight config apply)',
       },
     ]);
   });

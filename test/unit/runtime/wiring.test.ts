@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { DynamoServiceRegistry } from '../../../src/aws/dynamo-registry.ts';
 import {
   composeDependencies,
   createWiring,
   processDependencies,
   type Wiring,
 } from '../../../src/runtime/wiring.ts';
-import { aService } from '../../support/builders.ts';
 
 const env = {
   GREENLIGHT_LEDGER_TABLE: 'ledger',
   GREENLIGHT_IDEMPOTENCY_TABLE: 'idempotency',
   GREENLIGHT_BUS_NAME: 'greenlight',
-  GREENLIGHT_SERVICES: JSON.stringify([aService()]),
+  GREENLIGHT_REGISTRY_TABLE: 'registry',
 };
 
 describe('createWiring', () => {
@@ -29,7 +29,7 @@ describe('createWiring', () => {
     expect(createWiring(env).config).toMatchObject({
       ledgerTable: 'ledger',
       busName: 'greenlight',
-      registry: [{ name: 'checkout' }],
+      registryTable: 'registry',
     });
   });
 });
@@ -50,6 +50,8 @@ describe('composeDependencies', () => {
     );
     expect(deps).toMatchObject({ ledger: 'the ledger', lock: 'the lock of ledger' });
     expect(deps.config.idempotencyTable).toBe('idempotency');
+    // Every function reads the registry, from the table its environment names.
+    expect(deps.registry).toBeInstanceOf(DynamoServiceRegistry);
     expect(deps.now()).toBeInstanceOf(Date);
     expect(wirings.size).toBe(1);
   });

@@ -3,10 +3,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoApprovalStore, DynamoReplayGuard } from '../../../src/aws/dynamo-approvals.ts';
 import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
-import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
+import { DynamoServiceRegistry } from '../../../src/aws/dynamo-registry.ts';
+import { ledgerTableInput, registryTableInput } from '../../../src/aws/dynamo-tables.ts';
 import { SfnTaskCallbacks } from '../../../src/aws/sfn-callbacks.ts';
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { ReleaseRecord, StepRecord } from '../../../src/core/records.ts';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import type { ServiceConfig } from '../../../src/core/service-config.ts';
 import { startLocalDynamo } from '../../../src/local/dynamo.ts';
 import { startEndpoint } from '../../../src/local/endpoint.ts';
@@ -26,6 +28,7 @@ import { aTestClock, type TestClock } from '../../support/clock.ts';
 export const botToken = 'xoxb-greenlight-test';
 export const signingSecret = 'test-signing-secret-0123456789abcdef';
 export const ledgerTable = 'greenlight-ledger';
+export const registryTable = 'greenlight-registry';
 export const channel = 'C0RELEASES';
 export const approver = { id: 'U0DANA', username: 'dana' };
 export const groupMember = { id: 'U0GROUP', username: 'gina' };
@@ -123,6 +126,7 @@ export async function startHarness(
     credentials,
   });
   await dynamoClient.send(new CreateTableCommand(ledgerTableInput(ledgerTable)));
+  await dynamoClient.send(new CreateTableCommand(registryTableInput(registryTable)));
   await waitUntilTableExists(
     { client: dynamoClient, maxWaitTime: 10, minDelay: 1 },
     { TableName: ledgerTable },
@@ -130,6 +134,11 @@ export async function startHarness(
   const documents = DynamoDBDocumentClient.from(dynamoClient, {
     marshallOptions: { removeUndefinedValues: true },
   });
+  // Registered as on AWS, for functions that build their own dependencies from the environment.
+  await new DynamoServiceRegistry({ client: documents, tableName: registryTable }).put(
+    options.registry ?? [aSlackService()],
+    'harness',
+  );
   const sfnClient = new SFNClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
 
   const harness = {} as Harness;
@@ -169,9 +178,10 @@ export async function startHarness(
         ledgerTable,
         idempotencyTable: 'unused',
         busName: 'unused',
-        registry,
+        registryTable: 'unused',
         idempotencyTtlSeconds: 60,
       },
+      registry: new StaticServiceRegistry(registry),
       ledger,
       lock: { acquire: refuse('lock'), release: refuse('lock') },
       events: { publish: refuse('events') },
@@ -194,7 +204,7 @@ export async function startHarness(
     }),
     interactionDeps: (log: InteractionLog, now = () => clock.now()) => ({
       signingSecret,
-      registry,
+      registry: new StaticServiceRegistry(registry),
       approvals,
       ledger,
       callbacks,

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 
 // The leak checks search the handlers' logs, so they must be written: INFO, whatever the suite
 // default is (set before the handler modules create their logger).
@@ -33,6 +34,7 @@ import {
   ledgerTable,
   OutputCapture,
   recordingLog,
+  registryTable,
   signingSecret,
   startHarness,
   stranger,
@@ -67,7 +69,7 @@ beforeAll(async () => {
     SLACK_BOT_TOKEN: botToken,
     SLACK_API_URL: harness.slackApiUrl,
     GREENLIGHT_LEDGER_TABLE: ledgerTable,
-    GREENLIGHT_SERVICES: JSON.stringify(harness.registry),
+    GREENLIGHT_REGISTRY_TABLE: registryTable,
   });
   const slackInteractions = await import('../../../functions/slack-interactions.ts');
   createSlackInteractionsHandler = slackInteractions.createSlackInteractionsHandler;
@@ -429,7 +431,7 @@ describe('the Slack interactivity endpoint', () => {
     const lines: string[] = [];
     const withGroups = createSlackInteractionsHandler(() => ({
       ...harness.interactionDeps(recordingLog(lines)),
-      registry: [aSlackService({ groups: true })],
+      registry: new StaticServiceRegistry([aSlackService({ groups: true })]),
     }));
     const waiting = await awaitingApproval('2.11.0');
     const request = await signedClick(waiting, 'approve', groupMember);

@@ -9,6 +9,7 @@ import { idempotencyTableInput, ledgerTableInput } from '../../../src/aws/dynamo
 import type { MetricQuery, MetricQueryResult } from '../../../src/core/metric-gate.ts';
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { AlarmEvidence, LifecycleEvent, ReleaseRecord } from '../../../src/core/records.ts';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import { ServiceConfig } from '../../../src/core/service-config.ts';
 import type { StepDependencies } from '../../../src/runtime/dependencies.ts';
 import { createIdempotentStepHandler } from '../../../src/runtime/idempotent-step-handler.ts';
@@ -145,9 +146,10 @@ beforeAll(async () => {
       ledgerTable: 'ledger',
       idempotencyTable: 'idempotency',
       busName: 'greenlight',
-      registry: [service],
+      registryTable: 'unused',
       idempotencyTtlSeconds: 3600,
     },
+    registry: new StaticServiceRegistry([service]),
     ledger,
     lock: new DynamoServiceLock({ client: documents, tableName: 'ledger' }),
     events: { publish: async (events) => void published.push(...events) },

@@ -7,6 +7,7 @@ import {
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { IdleColours } from '../../../src/core/ports.ts';
 import type { LifecycleEvent, ReleaseRecord, StepRecord } from '../../../src/core/records.ts';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import type { TeardownStepDependencies } from '../../../src/runtime/teardown-dependencies.ts';
 import { tearDownIdleColour } from '../../../src/steps/idle-teardown.ts';
 import { anIdleColour, aReleaseRecord, aService } from '../../support/builders.ts';
@@ -53,7 +54,7 @@ function aWorld(releases: ReleaseRecord[]) {
   const events: LifecycleEvent[] = [];
   const colours = new ScriptedColours();
   const deps = {
-    config: { registry: [aService()] },
+    registry: new StaticServiceRegistry([aService()]),
     now: () => new Date('2026-11-21T10:15:01.000Z'),
     idleColoursFor: () => colours,
     events: {

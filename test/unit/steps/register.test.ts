@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
 import { ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
 import { EventBridgeLifecycleEvents } from '../../../src/aws/eventbridge-events.ts';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
 import { LocalEventBridge, putEventsEntrySize } from '../../../src/local/event-bus.ts';
 import type { StepDependencies } from '../../../src/runtime/dependencies.ts';
@@ -55,9 +56,10 @@ beforeAll(async () => {
       ledgerTable: 'ledger',
       idempotencyTable: 'idempotency',
       busName: 'greenlight',
-      registry: [aService()],
+      registryTable: 'unused',
       idempotencyTtlSeconds: 3600,
     },
+    registry: new StaticServiceRegistry([aService()]),
     ledger: new DynamoReleaseLedger({ client: documents, tableName: 'ledger' }),
     events: new EventBridgeLifecycleEvents({
       client: eventBridge,

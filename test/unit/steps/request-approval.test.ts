@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidStepInput } from '../../../src/core/errors.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
+import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import { SlackApiFailed } from '../../../src/slack/errors.ts';
 import type { CallbackOutcome, ReportingTaskCallbacks } from '../../../src/slack/ports.ts';
 import { approvalTimeoutStep } from '../../../src/steps/approval-timeout.ts';
@@ -209,7 +210,7 @@ describe('requestApprovalStep', () => {
   it('refuses a service without Slack approval as a workflow bug', async () => {
     const release = await harness.addRelease('5.5.0');
     const noApproval = deps();
-    noApproval.config = { ...noApproval.config, registry: [aService()] };
+    noApproval.registry = new StaticServiceRegistry([aService()]);
 
     await expect(
       requestApprovalStep.run(inputFor(release, 'token-1'), noApproval),
@@ -274,7 +275,7 @@ describe('approvalTimeoutStep', () => {
       approval: { type: 'slack', channel, approvers: [approver.id], onTimeout: 'approve' },
     });
     const release = await harness.addRelease('6.3.0');
-    const lenientDeps = { ...deps(), config: { ...deps().config, registry: [lenient] } };
+    const lenientDeps = { ...deps(), registry: new StaticServiceRegistry([lenient]) };
     await requestApprovalStep.run(inputFor(release, 'token-1'), lenientDeps);
 
     const outcome = await approvalTimeoutStep.run(
