@@ -23,6 +23,13 @@ export interface Evaluation {
   resourcePolicy?: PolicyDocument;
   /** The account that owns the resource. */
   resourceAccount: string;
+  /**
+   * The resource's tags, which IAM puts in the request context as `aws:ResourceTag/<key>` (S3:
+   * the bucket's, and only with `bucketAbacEnabled`).
+   */
+  resourceTags?: Record<string, string>;
+  /** S3: whether the bucket has ABAC enabled, without which S3 ignores its tags. */
+  bucketAbacEnabled?: boolean;
 }
 
 /**
@@ -33,13 +40,22 @@ export interface Evaluation {
  */
 export type ContextReading = 'multivalued' | 'single-valued';
 
+/** The request's context keys with the resource's tags as IAM adds them. */
+export function contextOf(evaluation: Evaluation): Record<string, string | string[]> {
+  const tags = Object.entries(evaluation.resourceTags ?? {}).map(([key, value]) => [
+    `aws:ResourceTag/${key}`,
+    value,
+  ]);
+  return { ...evaluation.request.context, ...Object.fromEntries(tags) };
+}
+
 function simulationOf(evaluation: Evaluation): Simulation {
   return {
     request: {
       principal: evaluation.principal,
       action: evaluation.request.action,
       resource: { resource: evaluation.request.resource, accountId: evaluation.resourceAccount },
-      contextVariables: evaluation.request.context,
+      contextVariables: contextOf(evaluation),
     },
     identityPolicies: (evaluation.identityPolicies ?? []).map((policy, i) => ({
       name: `identity-${i + 1}`,
@@ -47,6 +63,9 @@ function simulationOf(evaluation: Evaluation): Simulation {
     })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
+    ...(evaluation.bucketAbacEnabled === undefined
+      ? {}
+      : { additionalSettings: { s3: { bucketAbacEnabled: evaluation.bucketAbacEnabled } } }),
     // A named, pre-validated document: the unvalidated path needs a name to report by.
     ...(evaluation.resourcePolicy === undefined
       ? {}
@@ -88,7 +107,7 @@ export async function evaluate(
   // strings, which the unvalidated path passes on as they are. A request that carries several
   // values has no single-valued reading.
   const single = Object.fromEntries(
-    Object.entries(evaluation.request.context).map(([key, value]) => {
+    Object.entries(contextOf(evaluation)).map(([key, value]) => {
       if (Array.isArray(value) && value.length > 1) {
         throw new Error(`${key} has ${value.length} values: no single-valued reading`);
       }
