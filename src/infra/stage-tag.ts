@@ -30,3 +30,68 @@ export function stageTagCondition(
 ): NonNullable<PolicyStatement['Condition']> {
   return { StringEquals: { [`${key}/${StageTagKey}`]: stage } };
 }
+
+/** A statement of an SCP or permissions boundary: `NotAction` is allowed there. */
+export interface GuardStatement {
+  Sid: string;
+  Effect: 'Deny';
+  Action?: string[];
+  NotAction?: string[];
+  Resource: '*';
+  Condition: Record<string, Record<string, string | string[]>>;
+}
+
+export interface GuardPolicy {
+  Version: '2012-10-17';
+  Statement: GuardStatement[];
+}
+
+/**
+ * What keeps the stage tag honest: whoever may put `greenlight:stage` on a resource may let
+ * greenlight act on it. greenlight does not deploy this (it belongs to the organization or to
+ * the teams' roles): README "Security boundary" gives it to platform admins to attach as a
+ * service control policy (or the same statements in the permissions boundary of every role
+ * that is not an admin), and test/infra evaluates it.
+ *
+ * - Any request that names the key among its tags (`aws:TagKeys`: TagResource, UntagResource,
+ *   AddTags, RemoveTags, TagRole, and creating a resource with tags) is denied to everyone but
+ *   `adminPrincipalArns`. Keys compare case-insensitively: condition key names are not
+ *   case-sensitive, so `aws:ResourceTag/greenlight:stage` also matches a `GREENLIGHT:STAGE`
+ *   tag (IAM User Guide, "IAM JSON policy elements: Condition"), while Lambda's tag keys are.
+ * - Except a task definition revision registered with the tag (ecs:RegisterTaskDefinition and
+ *   its tag-on-create ecs:TagResource): greenlight copies blue's tags onto green's revision,
+ *   and a revision is no privilege of its own (README, "Security boundary").
+ * - S3 evaluates bucket tags only on buckets with ABAC enabled (Amazon S3 User Guide, "Using
+ *   tags with S3 general purpose buckets"), and while ABAC is off PutBucketTagging (which names
+ *   no `aws:TagKeys`) sets them: only admins may switch ABAC, so a bucket tag counts only from
+ *   when an admin enables ABAC on a bucket whose tags they checked.
+ *
+ * Pattern from AWS Organizations User Guide, "Example SCPs for tagging resources", and IAM User
+ * Guide, "Controlling access based on tag keys" (aws:TagKeys).
+ */
+export function stageTagGuardPolicy(adminPrincipalArns: readonly string[]): GuardPolicy {
+  const notAdmin = { ArnNotLike: { 'aws:PrincipalArn': [...adminPrincipalArns].sort() } };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyAdminsSetTheGreenlightStageTag',
+        Effect: 'Deny',
+        NotAction: ['ecs:RegisterTaskDefinition'],
+        Resource: '*',
+        Condition: {
+          'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': [StageTagKey] },
+          StringNotEqualsIfExists: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+          ...notAdmin,
+        },
+      },
+      {
+        Sid: 'OnlyAdminsSwitchBucketAbac',
+        Effect: 'Deny',
+        Action: ['s3:PutBucketAbac'],
+        Resource: '*',
+        Condition: notAdmin,
+      },
+    ],
+  };
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { greenlight } from '../../greenlight.config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
@@ -6,7 +7,7 @@ import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
 import { busPolicy } from '../../src/infra/orchestration.ts';
 import { functionPolicy, IamScope } from '../../src/infra/permissions.ts';
-import { StageTagKey, TagCharacters } from '../../src/infra/stage-tag.ts';
+import { StageTagKey, stageTagGuardPolicy, TagCharacters } from '../../src/infra/stage-tag.ts';
 import { tableSpecs } from '../../src/infra/tables.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
 
@@ -144,6 +145,16 @@ describe('functionPolicy', () => {
 });
 
 describe('the stage tag', () => {
+  it('is guarded in the README by exactly the policy stageTagGuardPolicy builds', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const shown = blocks.find((block) => block.includes('OnlyAdminsSetTheGreenlightStageTag'));
+    expect(shown, 'the guard in README "Security boundary"').toBeDefined();
+    expect(JSON.parse(shown ?? '{}')).toEqual(
+      stageTagGuardPolicy(['arn:aws:iam::123456789012:role/platform-admin']),
+    );
+  });
+
   it('fits the tag key and value rules of every service greenlight tags', () => {
     expect(StageTagKey).toMatch(TagCharacters);
     expect(StageTagKey.length).toBeLessThanOrEqual(128);

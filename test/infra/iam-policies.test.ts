@@ -23,7 +23,7 @@ import { type GreenlightDeployConfig, parseDeployConfig } from '../../src/infra/
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import type { PolicyDocument } from '../../src/infra/iam.ts';
 import { calledActions, functionPolicy, IamScope } from '../../src/infra/permissions.ts';
-import { StageTagKey } from '../../src/infra/stage-tag.ts';
+import { StageTagKey, stageTagGuardPolicy } from '../../src/infra/stage-tag.ts';
 import { recordedAlbServices } from './alb-fakes.ts';
 import type { IamRequest } from './iam-requests.ts';
 import {
@@ -47,8 +47,9 @@ import { recordedNames, recordedService } from './step-actions.ts';
  * each function's role against every request the function really sends in the recorded
  * scenarios (scenarios.ts), its resources tagged for this stage, for another or not at all;
  * the trust policies against the services that assume the roles; the bus policy against CI,
- * operators, greenlight's own roles and strangers; and, in the IAM scope "arn", a service
- * removed from the registry against every role. The stacks are recorded for the services the scenarios run,
+ * operators, greenlight's own roles and strangers; the stage tag's guard against the teams
+ * and admins who would set it; and, in the IAM scope "arn", a service removed from the
+ * registry against every role. The stacks are recorded for the services the scenarios run,
  * in the same account, region and stage, so the ARNs line up.
  */
 
@@ -203,6 +204,7 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       reading?: ContextReading;
       stage?: string | undefined;
       bucketAbacEnabled?: boolean;
+      serviceControlPolicies?: object[];
     } = {},
   ) => {
     const tagged =
@@ -215,6 +217,9 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       resourceAccount: account,
       ...(tagged.resourceTags === undefined ? {} : { resourceTags: tagged.resourceTags }),
       bucketAbacEnabled: options.bucketAbacEnabled ?? true,
+      ...(options.serviceControlPolicies === undefined
+        ? {}
+        : { serviceControlPolicies: options.serviceControlPolicies }),
     };
     return evaluate(evaluation, options.reading);
   };
@@ -632,6 +637,150 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
           'iam:PassRole',
         ]),
       );
+    });
+  });
+
+  describe('the stage tag’s guard (README, "Security boundary")', () => {
+    const admin = roleArn('platform-admin');
+    const team = roleArn('checkout-deployer');
+    const guard = stageTagGuardPolicy([admin]);
+    /** An organization's default SCP: without an Allow at its level, an SCP allows nothing. */
+    const fullAccess = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    };
+    /** What a broad deploy role may do by its own policy: tag, untag and create anything. */
+    const tagAnything: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'cloudwatch:PutMetricAlarm',
+            'cloudwatch:TagResource',
+            'ecr:CreateRepository',
+            'ecr:TagResource',
+            'ecs:CreateService',
+            'ecs:RegisterTaskDefinition',
+            'ecs:TagResource',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:CreateListener',
+            'elasticloadbalancing:RemoveTags',
+            'iam:CreateRole',
+            'iam:TagRole',
+            'iam:UntagRole',
+            'lambda:CreateFunction',
+            'lambda:TagResource',
+            'lambda:UntagResource',
+            's3:CreateBucket',
+            's3:PutBucketAbac',
+            's3:TagResource',
+          ],
+          Resource: ['*'],
+        },
+      ],
+    };
+    const tagging = (action: string, resource: string, keys: string[]): IamRequest => ({
+      action,
+      resource,
+      context: {
+        'aws:TagKeys': keys,
+        ...Object.fromEntries(keys.map((key) => [`aws:RequestTag/${key}`, names.stage])),
+      },
+    });
+    // iam-data keeps one entry per action name under the shared `elasticloadbalancing` prefix,
+    // and for AddTags and RemoveTags it is Classic Load Balancing's (a `loadbalancer` only);
+    // ELBv2 tags listeners and rules with them too (ELBv2 API Reference, AddTags).
+    const elbv2Tagging = new Set([
+      'elasticloadbalancing:AddTags',
+      'elasticloadbalancing:RemoveTags',
+    ]);
+    const decide = (principal: string, request: IamRequest) =>
+      evaluate({
+        principal,
+        request: sentBy(principal, request),
+        identityPolicies: [tagAnything],
+        resourceAccount: account,
+        serviceControlPolicies: [fullAccess, guard],
+        ...(elbv2Tagging.has(request.action)
+          ? { resourceTypeUnchecked: 'ELBv2 listener tagging missing from iam-data' }
+          : {}),
+      });
+    const checkout = lambdaFunctionArn(at, 'checkout');
+    const webListener = recordedAlbServices('http://127.0.0.1:1')[0]?.target;
+    const listener = webListener?.kind === 'alb-listener' ? webListener.listenerArn : '';
+    const loadBalancer = listener.replace(/:listener\/(.*)\/[^/]+$/, ':loadbalancer/$1');
+    const settingTheTag = (keys: string[]) => [
+      tagging('lambda:TagResource', checkout, keys),
+      tagging('lambda:UntagResource', checkout, keys),
+      tagging('lambda:CreateFunction', lambdaFunctionArn(at, 'new-function'), keys),
+      tagging('elasticloadbalancing:AddTags', listener, keys),
+      tagging('elasticloadbalancing:RemoveTags', listener, keys),
+      tagging('elasticloadbalancing:CreateListener', loadBalancer, keys),
+      tagging('ecs:TagResource', ecsServiceArn(at, 'shop', 'web-a'), keys),
+      tagging('ecs:CreateService', ecsServiceArn(at, 'shop', 'web-c'), keys),
+      tagging('cloudwatch:TagResource', alarmArn(at, 'checkout-errors'), keys),
+      tagging('cloudwatch:PutMetricAlarm', alarmArn(at, 'new-alarm'), keys),
+      tagging('ecr:TagResource', `arn:aws:ecr:${at.region}:${account}:repository/web`, keys),
+      tagging('ecr:CreateRepository', `arn:aws:ecr:${at.region}:${account}:repository/new`, keys),
+      tagging('iam:TagRole', roleArn('web-task'), keys),
+      tagging('iam:CreateRole', roleArn('new-task'), keys),
+      tagging('iam:UntagRole', roleArn('web-task'), keys),
+      tagging('s3:TagResource', 'arn:aws:s3:::acme-artifacts', keys),
+      tagging('s3:CreateBucket', 'arn:aws:s3:::acme-new-artifacts', keys),
+    ];
+    const abac: IamRequest = {
+      action: 's3:PutBucketAbac',
+      resource: 'arn:aws:s3:::acme-artifacts',
+      context: {},
+    };
+
+    it('lets only platform admins set, change or remove the tag, whatever its case', async () => {
+      for (const key of [StageTagKey, 'GREENLIGHT:STAGE']) {
+        for (const request of [...settingTheTag([key]), abac]) {
+          expect(await decide(team, request), `team: ${request.action} ${key}`).toBe(
+            'ExplicitlyDenied',
+          );
+          expect(await decide(admin, request), `admin: ${request.action} ${key}`).toBe('Allowed');
+        }
+      }
+      // A batch naming the key among others is the same.
+      expect(
+        await decide(team, tagging('lambda:TagResource', checkout, ['team', StageTagKey])),
+      ).toBe('ExplicitlyDenied');
+    });
+
+    it('leaves teams their other tags, and their task definitions with the tag', async () => {
+      for (const request of settingTheTag(['team'])) {
+        expect(await decide(team, request), request.action).toBe('Allowed');
+      }
+      const revision = `arn:aws:ecs:${at.region}:${account}:task-definition/web-web:7`;
+      const register = tagging('ecs:RegisterTaskDefinition', revision, [StageTagKey]);
+      expect(await decide(team, register)).toBe('Allowed');
+      expect(
+        await decide(team, {
+          ...tagging('ecs:TagResource', revision, [StageTagKey]),
+          context: {
+            ...register.context,
+            'ecs:CreateAction': 'RegisterTaskDefinition',
+          },
+        }),
+      ).toBe('Allowed');
+    });
+
+    it('leaves greenlight’s own requests allowed', async () => {
+      const refused: string[] = [];
+      for (const fn of Object.values(F)) {
+        for (const request of recording.requests[fn]) {
+          const decision = await evaluateFor(fn, request, rolePolicies(fn), {
+            stage: names.stage,
+            serviceControlPolicies: [fullAccess, guard],
+          });
+          if (decision !== 'Allowed')
+            refused.push(`${fn}: ${request.action} on ${request.resource}`);
+        }
+      }
+      expect(refused).toEqual([]);
     });
   });
 });

@@ -30,6 +30,13 @@ export interface Evaluation {
   resourceTags?: Record<string, string>;
   /** S3: whether the bucket has ABAC enabled, without which S3 ignores its tags. */
   bucketAbacEnabled?: boolean;
+  /** Service control policies of the account, one level: each needs an Allow of its own. */
+  serviceControlPolicies?: object[];
+  /**
+   * Why this request is evaluated without the check that its resource is of a resource type of
+   * the action: only for a gap in the reference data, named here.
+   */
+  resourceTypeUnchecked?: string;
 }
 
 /**
@@ -50,6 +57,7 @@ export function contextOf(evaluation: Evaluation): Record<string, string | strin
 }
 
 function simulationOf(evaluation: Evaluation): Simulation {
+  const scps = evaluation.serviceControlPolicies ?? [];
   return {
     request: {
       principal: evaluation.principal,
@@ -61,7 +69,15 @@ function simulationOf(evaluation: Evaluation): Simulation {
       name: `identity-${i + 1}`,
       policy,
     })),
-    serviceControlPolicies: [],
+    serviceControlPolicies:
+      scps.length === 0
+        ? []
+        : [
+            {
+              orgIdentifier: evaluation.resourceAccount,
+              policies: scps.map((policy, i) => ({ name: `scp-${i + 1}`, policy })),
+            },
+          ],
     resourceControlPolicies: [],
     ...(evaluation.bucketAbacEnabled === undefined
       ? {}
@@ -90,6 +106,9 @@ export async function evaluate(
   reading: ContextReading = 'multivalued',
 ): Promise<Decision> {
   const simulation = simulationOf(evaluation);
+  if (evaluation.resourceTypeUnchecked !== undefined) {
+    return runUnsafeSimulation(simulation, {}) as Decision;
+  }
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') {
     // A version qualifier (`function:NAME:3`) fits both the "function version" and "function
