@@ -36,7 +36,14 @@ export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
       {
         role: role.name,
         policy: at.apply((location) =>
-          JSON.stringify(functionPolicy(fn, { at: location, names, registry: config.registry })),
+          JSON.stringify(
+            functionPolicy(fn, {
+              at: location,
+              names,
+              registry: config.registry,
+              scope: config.iamScope,
+            }),
+          ),
         ),
       },
       { dependsOn: input.dependsOn },

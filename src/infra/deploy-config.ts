@@ -6,6 +6,7 @@ import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
 import { iamRoleArn, lambdaFunctionArn } from './arns.ts';
 import { ScheduledFunction } from './functions.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
+import { IamScope } from './permissions.ts';
 import { measureQuotas, type QuotaUse, quotaProblems } from './quotas.ts';
 
 /** What a team writes in greenlight.config.ts. */
@@ -29,6 +30,16 @@ export interface GreenlightDeployConfig {
   operators?: { principals: string[] };
   /** @default "INFO" */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * How the function roles name the registered services' resources. `"tag"`: only resources
+   * tagged `greenlight:stage = <stage>` (README, "Security boundary" says what to tag and who
+   * may); the policies stay one size for any number of services. `"arn"`: each registered
+   * resource by its ARN, no tags needed, about 325 policy characters more per service in the
+   * largest role: a few dozen services fit IAM's 10,240.
+   * @default { scope: "tag" }
+   * @example { scope: 'arn' }
+   */
+  iam?: { scope: IamScope };
 }
 
 export interface DeployConfig {
@@ -38,6 +49,7 @@ export interface DeployConfig {
   /** Whether any service (or strategy) asks for Slack approval: then the Slack secrets must be set. */
   usesSlack: boolean;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  iamScope: IamScope;
 }
 
 const PrincipalArn = z
@@ -51,6 +63,9 @@ const DeployConfigSchema = z.strictObject({
   ci: z.strictObject({ principals: z.array(PrincipalArn).min(1) }),
   operators: z.strictObject({ principals: z.array(PrincipalArn) }).default({ principals: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  iam: z
+    .strictObject({ scope: z.enum([IamScope.Tag, IamScope.Arn]) })
+    .default({ scope: IamScope.Tag }),
 });
 
 // The size check runs before the account and region are known: ARNs measured with the longest
@@ -121,6 +136,7 @@ export function checkDeployConfig(
     usesSlack,
     names,
     at: sizingLocation,
+    iamScope: parsed.data.iam.scope,
   });
   return {
     config: {
@@ -129,6 +145,7 @@ export function checkDeployConfig(
       operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
       usesSlack,
       logLevel: parsed.data.logLevel,
+      iamScope: parsed.data.iam.scope,
     },
     problems: quotaProblems(quotas),
     quotas,

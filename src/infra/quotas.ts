@@ -4,7 +4,7 @@ import { GreenlightFunction, SlackFunctions } from './functions.ts';
 import { assumeRolePolicy, type PolicyDocument, trustPolicyJson } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
 import { ruleTargetPolicy, stateMachinePolicy } from './orchestration.ts';
-import { functionPolicy } from './permissions.ts';
+import { functionPolicy, type IamScope } from './permissions.ts';
 
 /** The AWS quotas a registry grows towards. Each is a hard limit unless its source says so. */
 export const AwsQuota = {
@@ -52,6 +52,8 @@ export interface QuotaInput {
   usesSlack: boolean;
   names: GreenlightNames;
   at: AwsLocation;
+  /** How the roles name the services' resources: by tag, or one ARN each. */
+  iamScope: IamScope;
 }
 
 /**
@@ -75,9 +77,11 @@ export function measureQuotas(input: QuotaInput): QuotaUse[] {
         used: base + slack,
         limit: AwsQuota.environmentBytes,
       },
-      ...roleQuotas(roleName, [functionPolicy(fn, { at, names, registry: input.registry })], {
-        trust: lambdaTrust,
-      }),
+      ...roleQuotas(
+        roleName,
+        [functionPolicy(fn, { at, names, registry: input.registry, scope: input.iamScope })],
+        { trust: lambdaTrust },
+      ),
     );
   }
   const steps = Object.values(GreenlightFunction).map((fn) =>
@@ -164,7 +168,7 @@ function fixFor(kind: QuotaKind): string {
     case QuotaKind.EnvironmentBytes:
       return "Lambda refuses the function; the registry travels in every function's environment: shorten test payloads or register fewer services per stage";
     case QuotaKind.InlinePolicyCharacters:
-      return 'IAM refuses the policy; the grants name every registered resource: register fewer services per stage';
+      return 'IAM refuses the policy; with iam: { scope: "arn" } the grants name every registered resource: use iam: { scope: "tag" } and tag the services\' resources (README, "Security boundary"), or register fewer services per stage';
     case QuotaKind.ManagedPolicies:
       return 'IAM refuses the attachment; ask AWS for a higher quota';
     case QuotaKind.TrustPolicyCharacters:

@@ -19,6 +19,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
+import { StageTagKey } from '../../src/infra/stage-tag.ts';
+import { stackStage } from './stack-recorder.ts';
 
 /**
  * Two ALB services for the recorded scenarios: `web` forwards through its listeners' default
@@ -86,7 +88,10 @@ export interface FakeAlb {
   targetGroupAttributes: { Key: string; Value: string }[];
 }
 
-/** Blue on slot a of every service (one task), both test sites wrongly on blue too. */
+/**
+ * Blue on slot a of every service (one task), both test sites wrongly on blue too. Blue's
+ * revision carries the stage tag, as README "Security boundary" asks of a registered family.
+ */
 export function aFakeAlb(services: readonly ServiceConfigInput[]): FakeAlb {
   const fake: FakeAlb = {
     forwards: new Map(),
@@ -112,6 +117,7 @@ export function aFakeAlb(services: readonly ServiceConfigInput[]): FakeAlb {
       family,
       taskRoleArn: target.passRoles?.[0],
       containerDefinitions: [{ name: 'web', image: `${family}:1.0.0` }],
+      tags: [{ key: StageTagKey, value: stackStage }],
     });
     fake.services.set(target.slots.a.ecs.service, { taskDefinition: blue, desiredCount: 1 });
     fake.services.set(target.slots.b.ecs.service, { taskDefinition: blue, desiredCount: 0 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { greenlight } from '../../greenlight.config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
@@ -5,7 +6,8 @@ import { checkDeployConfig, parseDeployConfig } from '../../src/infra/deploy-con
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
 import { busPolicy } from '../../src/infra/orchestration.ts';
-import { functionPolicy } from '../../src/infra/permissions.ts';
+import { functionPolicy, IamScope } from '../../src/infra/permissions.ts';
+import { StageTagKey, stageTagGuardPolicy, TagCharacters } from '../../src/infra/stage-tag.ts';
 import { tableSpecs } from '../../src/infra/tables.ts';
 import { ReleaseFunction } from '../../workflows/release.ts';
 import { aConfigOfSize } from '../support/registry-of-size.ts';
@@ -96,15 +98,77 @@ describe('busPolicy', () => {
 });
 
 describe('functionPolicy', () => {
-  it('drops a statement whose resources the registry leaves empty instead of widening it', () => {
-    const registry = parseDeployConfig(greenlight, names).registry.map((s) => ({
-      ...s,
-      artifacts: { s3Buckets: [], imageRepositories: [] },
-    }));
-    const policy = functionPolicy(ReleaseFunction.ProvisionGreen, { at, names, registry });
-    const actions = policy.Statement.flatMap((s) => s.Action);
-    expect(actions).not.toContain('s3:GetObject');
-    expect(policy.Statement.every((s) => s.Resource.length > 0)).toBe(true);
+  for (const scope of [IamScope.Tag, IamScope.Arn]) {
+    it(`drops a statement whose resources the registry leaves empty instead of widening it (scope ${scope})`, () => {
+      const registry = parseDeployConfig(greenlight, names).registry.map((s) => ({
+        ...s,
+        artifacts: { s3Buckets: [], imageRepositories: [] },
+      }));
+      const policy = functionPolicy(ReleaseFunction.ProvisionGreen, {
+        at,
+        names,
+        registry,
+        scope,
+      });
+      const actions = policy.Statement.flatMap((s) => s.Action);
+      expect(actions).not.toContain('s3:GetObject');
+      expect(policy.Statement.every((s) => s.Resource.length > 0)).toBe(true);
+    });
+  }
+
+  it('conditions every grant on service resources on the stage tag in scope "tag"', () => {
+    const registry = parseDeployConfig(greenlight, names).registry;
+    const policy = functionPolicy(ReleaseFunction.ProvisionGreen, {
+      at,
+      names,
+      registry,
+      scope: IamScope.Tag,
+    });
+    const lambda = policy.Statement.find((s) => s.Action.includes('lambda:UpdateFunctionCode'));
+    expect(lambda).toMatchObject({
+      Resource: ['arn:aws:lambda:eu-west-1:123456789012:function:*'],
+      Condition: { StringEquals: { 'aws:ResourceTag/greenlight:stage': 'test' } },
+    });
+    const objects = policy.Statement.find((s) => s.Action.includes('s3:GetObject'));
+    expect(objects).toMatchObject({
+      Resource: ['arn:aws:s3:::*/*'],
+      Condition: { StringEquals: { 'aws:ResourceTag/greenlight:stage': 'test' } },
+    });
+  });
+
+  it('defaults to scope "tag" and takes "arn" from the config', () => {
+    expect(parseDeployConfig(greenlight, names).iamScope).toBe(IamScope.Tag);
+    expect(parseDeployConfig({ ...greenlight, iam: { scope: 'arn' } }, names).iamScope).toBe(
+      IamScope.Arn,
+    );
+    expect(() =>
+      parseDeployConfig(
+        { ...greenlight, iam: { scope: 'tags' } } as unknown as typeof greenlight,
+        names,
+      ),
+    ).toThrow(/iam\.scope/);
+  });
+});
+
+describe('the stage tag', () => {
+  it('is guarded in the README by exactly the policy stageTagGuardPolicy builds', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const shown = blocks.find((block) => block.includes('OnlyAdminsSetTheGreenlightStageTag'));
+    expect(shown, 'the guard in README "Security boundary"').toBeDefined();
+    expect(JSON.parse(shown ?? '{}')).toEqual(
+      stageTagGuardPolicy(['arn:aws:iam::123456789012:role/platform-admin']),
+    );
+  });
+
+  it('fits the tag key and value rules of every service greenlight tags', () => {
+    expect(StageTagKey).toMatch(TagCharacters);
+    expect(StageTagKey.length).toBeLessThanOrEqual(128);
+    expect(StageTagKey.toLowerCase().startsWith('aws:')).toBe(false);
+    // The longest stage names allow, in the value.
+    const stage = greenlightNames('a'.repeat(34)).stage;
+    expect(stage).toMatch(TagCharacters);
+    expect(stage.length).toBeLessThanOrEqual(256);
   });
 });
 
@@ -113,16 +177,27 @@ describe('the teardown rows', () => {
 
   it('let the teardown and the sweeper delete versions, never a whole function', () => {
     for (const fn of [GreenlightFunction.Teardown, GreenlightFunction.Sweeper]) {
-      const policy = functionPolicy(fn, { at, names, registry });
-      const deletes = policy.Statement.filter((s) => s.Action.includes('lambda:DeleteFunction'));
+      const exact = functionPolicy(fn, { at, names, registry, scope: IamScope.Arn });
+      const deletes = exact.Statement.filter((s) => s.Action.includes('lambda:DeleteFunction'));
       expect(deletes.map((s) => s.Resource)).toEqual([
         ['arn:aws:lambda:eu-west-1:123456789012:function:checkout:*'],
       ]);
+      const tagged = functionPolicy(fn, { at, names, registry, scope: IamScope.Tag });
+      expect(
+        tagged.Statement.filter((s) => s.Action.includes('lambda:DeleteFunction')).map(
+          (s) => s.Resource,
+        ),
+      ).toEqual([['arn:aws:lambda:eu-west-1:123456789012:function:*:*']]);
     }
   });
 
   it('let finalize create schedules in greenlight’s group only', () => {
-    const policy = functionPolicy(GreenlightFunction.Finalize, { at, names, registry });
+    const policy = functionPolicy(GreenlightFunction.Finalize, {
+      at,
+      names,
+      registry,
+      scope: IamScope.Tag,
+    });
     const schedules = policy.Statement.find((s) => s.Action.includes('scheduler:CreateSchedule'));
     expect(schedules?.Resource).toEqual([
       'arn:aws:scheduler:eu-west-1:123456789012:schedule/greenlight-test/*',

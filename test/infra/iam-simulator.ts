@@ -23,6 +23,20 @@ export interface Evaluation {
   resourcePolicy?: PolicyDocument;
   /** The account that owns the resource. */
   resourceAccount: string;
+  /**
+   * The resource's tags, which IAM puts in the request context as `aws:ResourceTag/<key>` (S3:
+   * the bucket's, and only with `bucketAbacEnabled`).
+   */
+  resourceTags?: Record<string, string>;
+  /** S3: whether the bucket has ABAC enabled, without which S3 ignores its tags. */
+  bucketAbacEnabled?: boolean;
+  /** Service control policies of the account, one level: each needs an Allow of its own. */
+  serviceControlPolicies?: object[];
+  /**
+   * Why this request is evaluated without the check that its resource is of a resource type of
+   * the action: only for a gap in the reference data, named here.
+   */
+  resourceTypeUnchecked?: string;
 }
 
 /**
@@ -33,20 +47,41 @@ export interface Evaluation {
  */
 export type ContextReading = 'multivalued' | 'single-valued';
 
+/** The request's context keys with the resource's tags as IAM adds them. */
+export function contextOf(evaluation: Evaluation): Record<string, string | string[]> {
+  const tags = Object.entries(evaluation.resourceTags ?? {}).map(([key, value]) => [
+    `aws:ResourceTag/${key}`,
+    value,
+  ]);
+  return { ...evaluation.request.context, ...Object.fromEntries(tags) };
+}
+
 function simulationOf(evaluation: Evaluation): Simulation {
+  const scps = evaluation.serviceControlPolicies ?? [];
   return {
     request: {
       principal: evaluation.principal,
       action: evaluation.request.action,
       resource: { resource: evaluation.request.resource, accountId: evaluation.resourceAccount },
-      contextVariables: evaluation.request.context,
+      contextVariables: contextOf(evaluation),
     },
     identityPolicies: (evaluation.identityPolicies ?? []).map((policy, i) => ({
       name: `identity-${i + 1}`,
       policy,
     })),
-    serviceControlPolicies: [],
+    serviceControlPolicies:
+      scps.length === 0
+        ? []
+        : [
+            {
+              orgIdentifier: evaluation.resourceAccount,
+              policies: scps.map((policy, i) => ({ name: `scp-${i + 1}`, policy })),
+            },
+          ],
     resourceControlPolicies: [],
+    ...(evaluation.bucketAbacEnabled === undefined
+      ? {}
+      : { additionalSettings: { s3: { bucketAbacEnabled: evaluation.bucketAbacEnabled } } }),
     // A named, pre-validated document: the unvalidated path needs a name to report by.
     ...(evaluation.resourcePolicy === undefined
       ? {}
@@ -71,6 +106,9 @@ export async function evaluate(
   reading: ContextReading = 'multivalued',
 ): Promise<Decision> {
   const simulation = simulationOf(evaluation);
+  if (evaluation.resourceTypeUnchecked !== undefined) {
+    return runUnsafeSimulation(simulation, {}) as Decision;
+  }
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') {
     // A version qualifier (`function:NAME:3`) fits both the "function version" and "function
@@ -88,7 +126,7 @@ export async function evaluate(
   // strings, which the unvalidated path passes on as they are. A request that carries several
   // values has no single-valued reading.
   const single = Object.fromEntries(
-    Object.entries(evaluation.request.context).map(([key, value]) => {
+    Object.entries(contextOf(evaluation)).map(([key, value]) => {
       if (Array.isArray(value) && value.length > 1) {
         throw new Error(`${key} has ${value.length} values: no single-valued reading`);
       }

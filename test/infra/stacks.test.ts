@@ -9,7 +9,14 @@ import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
 import { greenlightNames } from '../../src/infra/names.ts';
 import { sweeperSchedule, wildcardResourceExceptions } from '../../src/infra/orchestration.ts';
-import { calledActions, functionGrants, resourcesOf } from '../../src/infra/permissions.ts';
+import {
+  calledActions,
+  functionGrants,
+  functionPolicy,
+  IamScope,
+  resourcesOf,
+} from '../../src/infra/permissions.ts';
+import { StageTagKey } from '../../src/infra/stage-tag.ts';
 import { matchesPattern } from '../../src/local/event-pattern.ts';
 import { buildReleaseDefinition, ReleaseFunction } from '../../workflows/release.ts';
 import { aReleaseEvent } from '../support/builders.ts';
@@ -316,7 +323,12 @@ describe('greenlight stacks (Pulumi mocks)', () => {
   });
 
   it('gives each function exactly the actions of its row in the permissions table', () => {
-    const ctx = { at: stackLocation, names, registry: parseDeployConfig(config, names).registry };
+    const ctx = {
+      at: stackLocation,
+      names,
+      registry: parseDeployConfig(config, names).registry,
+      scope: IamScope.Tag,
+    };
     for (const fn of Object.values(GreenlightFunction)) {
       const policy = rolePolicy(names.roleName(fn));
       // Less the grants on what no registered service has (shop forwards through listeners
@@ -330,77 +342,167 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     }
   });
 
-  it('lets functions touch only the registered service and greenlight’s own resources', () => {
-    const allowed = [
-      `arn:aws:lambda:${region}:${account}:function:checkout`,
-      `arn:aws:lambda:${region}:${account}:function:checkout:*`,
-      `arn:aws:cloudwatch:${region}:${account}:alarm:checkout-errors`,
-      `arn:aws:cloudwatch:${region}:${account}:alarm:shop-target-5xx`,
-      shopArns.listener,
-      shopArns.testListener,
-      ...shopArns.services,
-      shopArns.family,
-      shopArns.taskRole,
-      'arn:aws:s3:::acme-artifacts/checkout/*',
-      `arn:aws:ecr:${region}:${account}:repository/checkout`,
-      `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
-      `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
-      `arn:aws:dynamodb:${region}:${account}:table/${names.registryTable}`,
-      `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
-      `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
-      roleArn(names.roleName('scheduler')),
-      ...Object.values(GreenlightFunction).map(
-        (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
-      ),
-    ];
+  /** greenlight's own resources, which its roles name by ARN in either IAM scope. */
+  const ownResources = [
+    `arn:aws:dynamodb:${region}:${account}:table/${names.ledgerTable}`,
+    `arn:aws:dynamodb:${region}:${account}:table/${names.idempotencyTable}`,
+    `arn:aws:dynamodb:${region}:${account}:table/${names.registryTable}`,
+    `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
+    `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
+    roleArn(names.roleName('scheduler')),
+    ...Object.values(GreenlightFunction).map(
+      (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
+    ),
+  ];
+
+  it('lets functions touch greenlight’s own resources, and services’ only if tagged for the stage', () => {
+    const tagged = new Map([
+      [`arn:aws:lambda:${region}:${account}:function:*`, 'aws:ResourceTag'],
+      [`arn:aws:lambda:${region}:${account}:function:*:*`, 'aws:ResourceTag'],
+      [`arn:aws:cloudwatch:${region}:${account}:alarm:*`, 'aws:ResourceTag'],
+      [`arn:aws:elasticloadbalancing:${region}:${account}:listener/app/*`, 'aws:ResourceTag'],
+      [`arn:aws:ecs:${region}:${account}:service/*`, 'aws:ResourceTag'],
+      [`arn:aws:ecs:${region}:${account}:task-definition/*`, 'aws:RequestTag'],
+      [`arn:aws:iam::${account}:role/*`, 'aws:ResourceTag'],
+      ['arn:aws:s3:::*/*', 'aws:ResourceTag'],
+      [`arn:aws:ecr:${region}:*:repository/*`, 'aws:ResourceTag'],
+    ]);
+    const seen = new Set<string>();
     for (const fn of Object.values(GreenlightFunction)) {
       for (const statement of rolePolicy(names.roleName(fn)).Statement) {
         for (const resource of statement.Resource) {
           // "*" only for actions without resource types (checked in the next test).
-          if (resource === '*') continue;
-          expect(allowed, fn).toContain(resource);
+          if (resource === '*' || ownResources.includes(resource)) continue;
+          const key = tagged.get(resource);
+          expect(key, `${fn} ${statement.Sid}: ${resource}`).toBeDefined();
+          expect(statement.Condition?.StringEquals?.[`${key}/${StageTagKey}`], fn).toBe(stage);
+          seen.add(resource);
         }
       }
     }
+    expect([...seen].sort()).toEqual([...tagged.keys()].sort());
   });
 
-  it('scopes ALB writes: the test listener for provisioning and tests, the production one for traffic', () => {
+  it('conditions provisioning’s ECS writes on the stage tag, and tags green’s revision on creation only', () => {
     const statementOf = (fn: ReleaseFunction, action: string) =>
       rolePolicy(names.roleName(fn)).Statement.find((statement) =>
         statement.Action.includes(action),
       );
-    for (const fn of [ReleaseFunction.ProvisionGreen, ReleaseFunction.TestGreen]) {
-      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
-        shopArns.testListener,
-      ]);
-    }
-    for (const fn of [
-      ReleaseFunction.SetWeight,
-      ReleaseFunction.Finalize,
-      ReleaseFunction.Rollback,
-    ]) {
-      expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
-        shopArns.listener,
-      ]);
-    }
     const provision = ReleaseFunction.ProvisionGreen;
-    expect(statementOf(provision, 'ecs:UpdateService')?.Resource).toEqual(shopArns.services);
-    expect(statementOf(provision, 'ecs:RegisterTaskDefinition')?.Resource).toEqual([
-      shopArns.family,
-    ]);
+    const onTagged = { StringEquals: { [`aws:ResourceTag/${StageTagKey}`]: stage } };
+    expect(statementOf(provision, 'ecs:UpdateService')).toMatchObject({
+      Resource: [`arn:aws:ecs:${region}:${account}:service/*`],
+      Condition: onTagged,
+    });
+    const revisions = `arn:aws:ecs:${region}:${account}:task-definition/*`;
+    expect(statementOf(provision, 'ecs:RegisterTaskDefinition')).toMatchObject({
+      Resource: [revisions],
+      Condition: { StringEquals: { [`aws:RequestTag/${StageTagKey}`]: stage } },
+    });
     expect(statementOf(provision, 'ecs:TagResource')).toMatchObject({
-      Resource: [shopArns.family],
-      Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      Resource: [revisions],
+      Condition: {
+        StringEquals: {
+          'ecs:CreateAction': 'RegisterTaskDefinition',
+          [`aws:RequestTag/${StageTagKey}`]: stage,
+        },
+      },
     });
     expect(statementOf(provision, 'iam:PassRole')).toMatchObject({
-      Resource: [shopArns.taskRole],
-      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      Resource: [`arn:aws:iam::${account}:role/*`],
+      Condition: {
+        StringEquals: {
+          'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+          [`aws:ResourceTag/${StageTagKey}`]: stage,
+        },
+      },
     });
-    expect(statementOf(provision, 'ecr:BatchGetImage')?.Resource).toEqual([
-      `arn:aws:ecr:${region}:${account}:repository/checkout`,
-    ]);
     const sids = rolePolicy(names.roleName(provision)).Statement.map((statement) => statement.Sid);
     expect(new Set(sids).size).toBe(sids.length);
+  });
+
+  it('puts the stage tag on none of greenlight’s own resources', () => {
+    const tagsOf = (inputs: Record<string, unknown>) =>
+      Object.keys((inputs.tags ?? {}) as Record<string, string>).map((key) => key.toLowerCase());
+    for (const resource of stacks.resources) {
+      expect(tagsOf(resource.inputs), `${resource.type} ${resource.name}`).not.toContain(
+        StageTagKey,
+      );
+    }
+    for (const [name, args] of stacks.functions) {
+      expect(tagsOf(args), name).not.toContain(StageTagKey);
+    }
+  });
+
+  describe('in the IAM scope "arn"', () => {
+    const ctx = () => ({
+      at: stackLocation,
+      names,
+      registry: parseDeployConfig(config, names).registry,
+      scope: IamScope.Arn,
+    });
+    const policyOfFn = (fn: GreenlightFunction) => functionPolicy(fn, ctx());
+
+    it('lets functions touch only the registered services’ and greenlight’s own resources', () => {
+      const allowed = [
+        `arn:aws:lambda:${region}:${account}:function:checkout`,
+        `arn:aws:lambda:${region}:${account}:function:checkout:*`,
+        `arn:aws:cloudwatch:${region}:${account}:alarm:checkout-errors`,
+        `arn:aws:cloudwatch:${region}:${account}:alarm:shop-target-5xx`,
+        shopArns.listener,
+        shopArns.testListener,
+        ...shopArns.services,
+        shopArns.family,
+        shopArns.taskRole,
+        'arn:aws:s3:::acme-artifacts/checkout/*',
+        `arn:aws:ecr:${region}:${account}:repository/checkout`,
+        ...ownResources,
+      ];
+      for (const fn of Object.values(GreenlightFunction)) {
+        for (const statement of policyOfFn(fn).Statement) {
+          for (const resource of statement.Resource) {
+            if (resource === '*') continue;
+            expect(allowed, fn).toContain(resource);
+          }
+          expect(JSON.stringify(statement.Condition ?? {}), fn).not.toContain(StageTagKey);
+        }
+      }
+    });
+
+    it('scopes ALB writes: the test listener for provisioning and tests, the production one for traffic', () => {
+      const statementOf = (fn: ReleaseFunction, action: string) =>
+        policyOfFn(fn).Statement.find((statement) => statement.Action.includes(action));
+      for (const fn of [ReleaseFunction.ProvisionGreen, ReleaseFunction.TestGreen]) {
+        expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+          shopArns.testListener,
+        ]);
+      }
+      for (const fn of [
+        ReleaseFunction.SetWeight,
+        ReleaseFunction.Finalize,
+        ReleaseFunction.Rollback,
+      ]) {
+        expect(statementOf(fn, 'elasticloadbalancing:ModifyListener')?.Resource, fn).toEqual([
+          shopArns.listener,
+        ]);
+      }
+      const provision = ReleaseFunction.ProvisionGreen;
+      expect(statementOf(provision, 'ecs:UpdateService')?.Resource).toEqual(shopArns.services);
+      expect(statementOf(provision, 'ecs:RegisterTaskDefinition')?.Resource).toEqual([
+        shopArns.family,
+      ]);
+      expect(statementOf(provision, 'ecs:TagResource')).toMatchObject({
+        Resource: [shopArns.family],
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      });
+      expect(statementOf(provision, 'iam:PassRole')).toMatchObject({
+        Resource: [shopArns.taskRole],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      });
+      expect(statementOf(provision, 'ecr:BatchGetImage')?.Resource).toEqual([
+        `arn:aws:ecr:${region}:${account}:repository/checkout`,
+      ]);
+    });
   });
 
   it('has no wildcard action, and "*" resources only where AWS has no resource-level permission', () => {

@@ -11,6 +11,11 @@ import { aConfigOfSize } from '../../support/registry-of-size.ts';
 import { aContext } from './fixtures.ts';
 
 const loading = (config: GreenlightDeployConfig) => async () => config;
+/** Grants naming every service's resources (IAM scope "arn"): they grow with the registry. */
+const byArn = (config: GreenlightDeployConfig): GreenlightDeployConfig => ({
+  ...config,
+  iam: { scope: 'arn' },
+});
 
 describe('greenlight config check', () => {
   it('passes the repository’s greenlight.config.ts, measured per function and role', async () => {
@@ -35,13 +40,13 @@ describe('greenlight config check', () => {
     }
   });
 
-  it('fails a stage whose grants outgrow a role’s inline policy quota, saying where', async () => {
+  it('fails a stage whose grants by ARN outgrow a role’s inline policy quota, saying where', async () => {
     const { context, out } = aContext();
 
     const code = await runConfigCommand(
       ['check', '--json', '--stage', 'test'],
       context,
-      loading(aConfigOfSize(40)),
+      loading(byArn(aConfigOfSize(40))),
     );
 
     const report = JSON.parse(out.join('\n'));
@@ -62,11 +67,12 @@ describe('greenlight config check', () => {
   it('prints the use closest to each limit, and the problems on stderr', async () => {
     const { context, out, err } = aContext();
 
-    const code = await runConfigCommand(['check'], context, loading(aConfigOfSize(40)));
+    const code = await runConfigCommand(['check'], context, loading(byArn(aConfigOfSize(40))));
 
     expect(code).toBe(ExitCode.Failure);
     expect(out[0]).toBe('greenlight.config.ts: 40 services');
     expect(out[1]).toMatch(/^ {2}environment-bytes: \d+ of 4096 \(\d+%\), most in function /);
+    expect(out[2]).toMatch(/^ {2}inline-policy-characters: \d+ of 10240 \(\d+%\), most in role /);
     expect(err.length).toBeGreaterThan(0);
     expect(err.every((line) => line.startsWith('problem: '))).toBe(true);
   });
