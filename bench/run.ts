@@ -15,6 +15,7 @@ import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
 import { coldStartSection, measureColdStart } from './cold-start.ts';
 import type { PollModeResult } from './poll-mode.ts';
+import { measureRegistryScale, registryScaleSection } from './registry-scale.ts';
 import { ReleaseDriver, UnexpectedReleaseOutcomeError } from './release-driver.ts';
 import { measureReleaseTiming } from './release-timing.ts';
 import { alarmedService, measureRollbackLatency } from './rollback-latency.ts';
@@ -37,6 +38,8 @@ const runId = Date.now().toString(36);
 const benchStarted = performance.now();
 // Bundling first, while no local cloud shares the CPU with esbuild or with the timed releases.
 const bundles = await measureBundleSizes();
+// A 500-service stage's validation, quotas and registry reads, on a quiet CPU too.
+const registryScale = await measureRegistryScale();
 const coldStart = await measureColdStart();
 
 // The demo shop (two tasks) for load during a shift, and one small shop per alarm-to-blue
@@ -210,6 +213,7 @@ console.log(
 );
 // Its own table: its columns are not the other sections' columns.
 console.log(formatTable([coldStartSection(coldStart)]));
+console.log(formatTable([registryScaleSection(registryScale)]));
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 
 /** The poll-mode measurements, from bench/poll-mode.ts in a child process. */
