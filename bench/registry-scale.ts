@@ -4,7 +4,7 @@ import { DynamoServiceRegistry } from '../src/aws/dynamo-registry.ts';
 import { registryTableInput } from '../src/aws/dynamo-tables.ts';
 import { checkDeployConfig } from '../src/infra/deploy-config.ts';
 import { greenlightNames } from '../src/infra/names.ts';
-import { QuotaKind, type QuotaUse } from '../src/infra/quotas.ts';
+import { closestToLimits, type QuotaUse } from '../src/infra/quotas.ts';
 import { startLocalDynamo } from '../src/local/dynamo.ts';
 import { startEndpoint } from '../src/local/endpoint.ts';
 import { aConfigOfSize } from '../test/support/registry-of-size.ts';
@@ -42,16 +42,7 @@ export async function measureRegistryScale(services = 500, runs = 7): Promise<Re
   if (checked.problems.length > 0) {
     throw new Error(`bench: ${services} services do not pass: ${checked.problems.join('; ')}`);
   }
-  const largest = Object.values(QuotaKind).flatMap((kind) => {
-    const top = checked.quotas
-      .filter((use) => use.kind === kind)
-      .reduce<QuotaUse | undefined>(
-        (most, use) =>
-          most === undefined || use.used / use.limit > most.used / most.limit ? use : most,
-        undefined,
-      );
-    return top === undefined ? [] : [top];
-  });
+  const largest = closestToLimits(checked.quotas);
 
   const dynamo = await startLocalDynamo();
   const endpoint = await startEndpoint([dynamo.service]);

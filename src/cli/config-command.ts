@@ -10,7 +10,7 @@ import {
   type GreenlightDeployConfig,
 } from '../infra/deploy-config.ts';
 import { type GreenlightNames, greenlightNames } from '../infra/names.ts';
-import { QuotaKind, type QuotaUse } from '../infra/quotas.ts';
+import { closestToLimits, type QuotaUse } from '../infra/quotas.ts';
 import { ExitCode } from './exit-codes.ts';
 import {
   type CommandContext,
@@ -229,18 +229,10 @@ function reportOf(config: GreenlightDeployConfig, checked: DeployConfigCheck): C
 /** One line per quota kind: the resource closest to its limit; then every problem. */
 function printReport(report: ConfigReport, file: string, context: CommandContext): void {
   context.out(`${file}: ${report.services} services`);
-  for (const kind of Object.values(QuotaKind)) {
-    const worst = report.quotas
-      .filter((use) => use.kind === kind)
-      .reduce<QuotaUse | undefined>(
-        (most, use) =>
-          most === undefined || use.used / use.limit > most.used / most.limit ? use : most,
-        undefined,
-      );
-    if (worst === undefined) continue;
+  for (const worst of closestToLimits(report.quotas)) {
     const share = Math.round((worst.used / worst.limit) * 100);
     context.out(
-      `  ${kind}: ${worst.used} of ${worst.limit} (${share}%), most in ${worst.resource}`,
+      `  ${worst.kind}: ${worst.used} of ${worst.limit} (${share}%), most in ${worst.resource}`,
     );
   }
   if (report.ok) {

@@ -98,6 +98,20 @@ export function measureQuotas(input: QuotaInput): QuotaUse[] {
   return uses;
 }
 
+/** Per quota kind, the use closest to its limit (the one to watch), in QuotaKind's order. */
+export function closestToLimits(uses: readonly QuotaUse[]): QuotaUse[] {
+  return Object.values(QuotaKind).flatMap((kind) => {
+    const closest = uses
+      .filter((use) => use.kind === kind)
+      .reduce<QuotaUse | undefined>(
+        (most, use) =>
+          most === undefined || use.used / use.limit > most.used / most.limit ? use : most,
+        undefined,
+      );
+    return closest === undefined ? [] : [closest];
+  });
+}
+
 /** Each quota a use exceeds, said with what to do about it. */
 export function quotaProblems(uses: readonly QuotaUse[]): string[] {
   return uses

@@ -1,7 +1,12 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ledgerTableInput } from '../../src/aws/dynamo-tables.ts';
@@ -45,11 +50,14 @@ export interface FreshTable {
 }
 
 /**
- * Registers the hooks of an adapter test file: one dynalite for the file, and a new ledger-
- * shaped table before each test, which keeps tests independent without restarting dynalite.
+ * Registers the hooks of an adapter test file: one dynalite for the file, and a new table
+ * (ledger-shaped unless `tableInput` says otherwise) before each test, which keeps tests independent without restarting dynalite.
  * Returns a getter for the current test's client and table.
  */
-export function useFreshLedgerTable(prefix = 'ledger'): () => FreshTable {
+export function useFreshLedgerTable(
+  prefix = 'ledger',
+  tableInput: (tableName: string) => CreateTableCommandInput = ledgerTableInput,
+): () => FreshTable {
   let dynalite: RunningDynalite;
   let client: DynamoDBDocumentClient;
   let tableNumber = 0;
@@ -72,7 +80,7 @@ export function useFreshLedgerTable(prefix = 'ledger'): () => FreshTable {
   beforeEach(async () => {
     tableNumber += 1;
     tableName = `${prefix}-${tableNumber}`;
-    await client.send(new CreateTableCommand(ledgerTableInput(tableName)));
+    await client.send(new CreateTableCommand(tableInput(tableName)));
     await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName: tableName });
   });
   return () => ({ client, tableName });

@@ -1,39 +1,19 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoServiceRegistry } from '../../../src/aws/dynamo-registry.ts';
 import { registryTableInput } from '../../../src/aws/dynamo-tables.ts';
-import { type RunningDynalite, startDynalite } from '../../support/dynalite.ts';
+import { useFreshLedgerTable } from '../../support/dynalite.ts';
 import { aReadmeAlbService, aReadmeLambdaService } from '../../support/registry-of-size.ts';
 
-let dynalite: RunningDynalite;
-let client: DynamoDBDocumentClient;
-let tableName = '';
-let tables = 0;
+const table = useFreshLedgerTable('registry', registryTableInput);
 /** The registry's cache clock, moved by hand. */
 let clockMs = 0;
 
 const aRegistry = (cacheMs = 15_000) =>
-  new DynamoServiceRegistry({ client, tableName, cacheMs, now: () => clockMs });
+  new DynamoServiceRegistry({ ...table(), cacheMs, now: () => clockMs });
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynalite.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-});
-afterAll(async () => {
-  client?.destroy();
-  await dynalite?.close();
-});
-beforeEach(async () => {
-  tableName = `registry-${++tables}`;
+beforeEach(() => {
   clockMs = 0;
-  await client.send(new CreateTableCommand(registryTableInput(tableName)));
 });
 
 describe('DynamoServiceRegistry', () => {
@@ -89,9 +69,9 @@ describe('DynamoServiceRegistry', () => {
 
   it('refuses a registration written by hand that the parser refuses, saying what to fix', async () => {
     const broken = { ...aReadmeLambdaService('checkout'), defaultStrategy: 'blue-moon' };
-    await client.send(
+    await table().client.send(
       new PutCommand({
-        TableName: tableName,
+        TableName: table().tableName,
         Item: { name: 'checkout', config: JSON.stringify(broken), digest: '', appliedBy: 'x' },
       }),
     );
