@@ -4,9 +4,9 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ApprovalNotFound } from '../core/errors.ts';
+import type { RenewableApprovalStore, ReplayGuard } from '../core/ports.ts';
 import type { ApprovalRecord, ApprovalStatus } from '../core/records.ts';
-import { ApprovalNotFound } from '../slack/errors.ts';
-import type { RenewableApprovalStore, ReplayGuard } from '../slack/ports.ts';
 
 export interface DynamoApprovalStoreOptions {
   /** Built with `marshallOptions.removeUndefinedValues: true`: records have optional fields. */

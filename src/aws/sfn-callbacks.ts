@@ -3,7 +3,7 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { CallbackOutcome, ReportingTaskCallbacks } from '../slack/ports.ts';
+import type { CallbackOutcome, TaskCallbacks } from '../core/ports.ts';
 
 export interface SfnTaskCallbacksOptions {
   client: SFNClient;
@@ -18,7 +18,7 @@ const maxErrorLength = 256;
 const maxCauseLength = 32_768;
 
 /** Answers `.waitForTaskToken` tasks with SendTaskSuccess / SendTaskFailure. */
-export class SfnTaskCallbacks implements ReportingTaskCallbacks {
+export class SfnTaskCallbacks implements TaskCallbacks {
   readonly #client: SFNClient;
 
   constructor(options: SfnTaskCallbacksOptions) {

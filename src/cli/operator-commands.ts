@@ -1,3 +1,4 @@
+import { ApprovalNotFound } from '../core/errors.ts';
 import { inertText, inertValue } from '../core/inert-text.ts';
 import {
   type CommandRecord,
@@ -8,7 +9,6 @@ import {
 import type { ApprovalStore, CommandLog, ReleaseLedger, TaskCallbacks } from '../core/ports.ts';
 import { type ApprovalRecord, ApprovalStage, ApprovalStatus } from '../core/records.ts';
 import { decideApproval } from '../slack/decide-approval.ts';
-import { ApprovalNotFound } from '../slack/errors.ts';
 import type { SlackMessenger } from '../slack/messenger.ts';
 import { approvalIdOf } from '../steps/request-approval.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';

@@ -143,6 +143,14 @@ export class BakeNotStarted extends GreenlightError {
 }
 
 /**
+ * An approval id (a Slack button's, an operator command's) that the store does not hold: deleted,
+ * or from another stage's table.
+ */
+export class ApprovalNotFound extends GreenlightError {
+  override readonly name = ErrorName.ApprovalNotFound;
+}
+
+/**
  * An operator aborted the release. Fails the bake or approval the workflow waits on, or the
  * next step that would move the release on, so that the workflow goes to Rollback.
  */

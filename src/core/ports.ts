@@ -131,6 +131,28 @@ export interface ApprovalStore {
   attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;
 }
 
+/** An ApprovalStore whose pending approvals can move to a new task token. */
+export interface RenewableApprovalStore extends ApprovalStore {
+  /**
+   * Replaces the task token of a pending approval. A retried Task state waits on a new token;
+   * the old one is dead. `renewed` is false when the approval was decided first; `record` is
+   * then the decision, which the caller hands to the new token.
+   */
+  renewTaskToken(
+    approvalId: string,
+    taskToken: string,
+  ): Promise<{ renewed: boolean; record: ApprovalRecord }>;
+}
+
+/** Remembers request signatures so that a captured request cannot be sent again. */
+export interface ReplayGuard {
+  /**
+   * Records `key` until `expiresAt`; true the first time, false if it was recorded before and
+   * has not expired. A conditional write, so two Lambda instances never both see `true`.
+   */
+  remember(key: string, expiresAt: Date, now: Date): Promise<boolean>;
+}
+
 /**
  * What became of a callback. Not delivered: Step Functions no longer waits on the token (the
  * task timed out, the execution stopped, or it was answered before), and nothing changed.

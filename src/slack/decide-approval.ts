@@ -1,6 +1,11 @@
-import { InvalidTransition } from '../core/errors.ts';
+import { ApprovalNotFound, InvalidTransition } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
-import type { ApprovalStore, ReleaseLedger } from '../core/ports.ts';
+import type {
+  ApprovalStore,
+  CallbackOutcome,
+  ReleaseLedger,
+  TaskCallbacks,
+} from '../core/ports.ts';
 import {
   type ApprovalRecord,
   ApprovalStage,
@@ -9,16 +14,15 @@ import {
   type StepRecord,
 } from '../core/records.ts';
 import { ReleaseEventType, transition } from '../core/transitions.ts';
-import { ApprovalErrorName, ApprovalNotFound } from './errors.ts';
+import { ApprovalErrorName } from './errors.ts';
 import { approvalDecidedMessage, approvalView } from './messages.ts';
 import type { SlackMessenger } from './messenger.ts';
-import type { CallbackOutcome, ReportingTaskCallbacks } from './ports.ts';
 
 /** Where a human decision goes. `slack` is optional: the CLI may decide without a bot token. */
 export interface DecisionDependencies {
   approvals: ApprovalStore;
   ledger: Pick<ReleaseLedger, 'getRelease' | 'updateRelease' | 'listSteps' | 'recordStep'>;
-  callbacks: ReportingTaskCallbacks;
+  callbacks: TaskCallbacks;
   slack?: Pick<SlackMessenger, 'updateMessage'>;
   now(): Date;
 }
@@ -181,7 +185,7 @@ async function moveRelease(
  * token) finds the approval decided already.
  */
 export function deliverDecision(
-  callbacks: ReportingTaskCallbacks,
+  callbacks: TaskCallbacks,
   record: ApprovalRecord,
   taskToken: string,
   byName?: string,

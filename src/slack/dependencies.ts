@@ -1,9 +1,9 @@
+import type { RenewableApprovalStore, TaskCallbacks } from '../core/ports.ts';
 import { type StepDependencies, stepPorts } from '../runtime/dependencies.ts';
 import { buildApprovals } from '../runtime/ports/approvals.ts';
 import { buildSlackMessenger } from '../runtime/ports/slack-messenger.ts';
 import { composeDependencies, type Environment } from '../runtime/wiring.ts';
 import type { SlackMessenger } from './messenger.ts';
-import type { RenewableApprovalStore, ReportingTaskCallbacks } from './ports.ts';
 
 export { createInteractionDependencies } from './interaction-dependencies.ts';
 
@@ -11,7 +11,7 @@ export { createInteractionDependencies } from './interaction-dependencies.ts';
 export interface ApprovalStepDependencies extends StepDependencies {
   approvals: RenewableApprovalStore;
   slack: SlackMessenger;
-  callbacks: ReportingTaskCallbacks;
+  callbacks: TaskCallbacks;
 }
 
 /**

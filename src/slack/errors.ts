@@ -42,11 +42,6 @@ export class SlackRequestRejected extends GreenlightError {
   }
 }
 
-/** A button names an approval the store does not hold (deleted, or from another stage's table). */
-export class ApprovalNotFound extends GreenlightError {
-  override readonly name = ErrorName.ApprovalNotFound;
-}
-
 /**
  * A Slack Web API call failed. Carries the method and Slack's error code (`channel_not_found`,
  * `invalid_auth`, `ratelimited`) and never the request, which holds the bot token. The workflow

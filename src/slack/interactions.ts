@@ -1,13 +1,13 @@
-import type { ReleaseLedger } from '../core/ports.ts';
+import { ApprovalNotFound } from '../core/errors.ts';
+import type { ReleaseLedger, ReplayGuard } from '../core/ports.ts';
 import { ApprovalStatus } from '../core/records.ts';
 import type { ServiceRegistryReader } from '../core/registry.ts';
 import { isApprover } from './approvers.ts';
 import { type DecisionDependencies, decideApproval } from './decide-approval.ts';
-import { ApprovalNotFound, RejectionReason, SlackRequestRejected } from './errors.ts';
+import { RejectionReason, SlackRequestRejected } from './errors.ts';
 import { alreadyDecidedText, notAnApproverText } from './messages.ts';
 import type { SlackMessenger } from './messenger.ts';
 import { ApprovalAction, type ApprovalClick, parseInteraction } from './payload.ts';
-import type { ReplayGuard } from './ports.ts';
 import { slackApprovalOf } from './settings.ts';
 import { maxClockSkewSeconds, verifySlackRequest } from './signature.ts';
 

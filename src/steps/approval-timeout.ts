@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ApprovalNotFound } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import {
   type ApprovalRecord,
@@ -10,7 +11,6 @@ import { ReleaseEventType } from '../core/transitions.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { testStepOf } from '../slack/decide-approval.ts';
 import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
-import { ApprovalNotFound } from '../slack/errors.ts';
 import { approvalTimedOutMessage, approvalView } from '../slack/messages.ts';
 import { slackApprovalOf, TimeoutAction } from '../slack/settings.ts';
 import { type AdvanceDependencies, advanceRelease, loadRelease } from './advance-release.ts';

@@ -1,5 +1,5 @@
 import { DynamoApprovalStore } from '../../aws/dynamo-approvals.ts';
-import type { RenewableApprovalStore } from '../../slack/ports.ts';
+import type { RenewableApprovalStore } from '../../core/ports.ts';
 import { documentsOf } from '../clients/dynamodb.ts';
 import type { Wiring } from '../wiring.ts';
 

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoApprovalStore, DynamoReplayGuard } from '../../../src/aws/dynamo-approvals.ts';
+import { ApprovalNotFound } from '../../../src/core/errors.ts';
 import type { ApprovalRecord } from '../../../src/core/records.ts';
-import { ApprovalNotFound } from '../../../src/slack/errors.ts';
 import { useFreshLedgerTable } from '../../support/dynalite.ts';
 
 function anApproval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidStepInput } from '../../../src/core/errors.ts';
+import type { CallbackOutcome, TaskCallbacks } from '../../../src/core/ports.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
 import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import { SlackApiFailed } from '../../../src/slack/errors.ts';
-import type { CallbackOutcome, ReportingTaskCallbacks } from '../../../src/slack/ports.ts';
 import { approvalTimeoutStep } from '../../../src/steps/approval-timeout.ts';
 import {
   type RequestApprovalInput,
@@ -13,7 +13,7 @@ import { aService } from '../../support/builders.ts';
 import { approver, channel, type Harness, startHarness } from '../slack/harness.ts';
 
 /** TaskCallbacks that record what they were asked to send, and answer like a waiting task. */
-class RecordingCallbacks implements ReportingTaskCallbacks {
+class RecordingCallbacks implements TaskCallbacks {
   readonly sent: { kind: 'succeed' | 'fail'; taskToken: string; detail: unknown }[] = [];
 
   async succeed(taskToken: string, output: unknown): Promise<CallbackOutcome> {
