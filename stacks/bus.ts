@@ -1,5 +1,6 @@
 import { operatorRulePattern } from '../src/core/operator-command.ts';
 import { alarmRulePattern, releaseRulePattern } from '../src/core/release-rule.ts';
+import type { CiTeam } from '../src/infra/deploy-config.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
 import {
@@ -13,6 +14,7 @@ export interface ReleaseBusInput {
   names: GreenlightNames;
   at: $util.Output<AwsLocation>;
   ciPrincipals: readonly string[];
+  ciTeams: readonly CiTeam[];
   operatorPrincipals: readonly string[];
   /** greenlight's roles that put events: lifecycle events, a retry's Release Requested. */
   publisherRoleArns: $util.Output<string>[];
@@ -42,6 +44,7 @@ export function createReleaseBus(input: ReleaseBusInput) {
           busPolicy({
             busArn,
             ciPrincipals: input.ciPrincipals,
+            ciTeams: input.ciTeams,
             operatorPrincipals: input.operatorPrincipals,
             publisherRoleArns,
           }),

@@ -41,6 +41,7 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     names,
     at,
     ciPrincipals: config.ciPrincipals,
+    ciTeams: config.ciTeams,
     operatorPrincipals: config.operatorPrincipals,
     // Exactly the roles whose row lets them put events on the bus.
     publisherRoleArns: Object.values(GreenlightFunction)

@@ -4,6 +4,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResponse,
 } from '@aws-sdk/client-eventbridge';
+import { CiTeamName, ciTeamSource } from '../core/ci-team.ts';
 import { inertText } from '../core/inert-text.ts';
 import { TerminalPhases } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
@@ -37,7 +38,10 @@ import {
   usageError,
 } from './options.ts';
 
-/** `source` of the events the CLI puts; the release rule matches on detail-type only. */
+/**
+ * `source` of the events the CLI puts for the platform's CI; a team's CI puts its team's
+ * (`--team`). The release rule matches on detail-type only.
+ */
 export const CliEventSource = 'greenlight.cli';
 
 const Defaults = { timeoutSeconds: 3600, pollIntervalSeconds: 5 } as const;
@@ -58,6 +62,8 @@ Options:
   --ci-run-url URL      link to the CI run
   --strategy NAME       one of the service's strategies (default: the service's default)
   --attempt N           retry number of the same version (default 1; a new attempt is a new release)
+  --team NAME           send as this CI team (source greenlight.ci.NAME), as a team's CI
+                        principal must (default: $GREENLIGHT_TEAM; none: the platform's source)
   --wait                follow the release until it ends; the exit code says how it ended
   --timeout SECONDS     give up waiting after this long (default ${Defaults.timeoutSeconds})
   --poll-interval SECONDS  between ledger reads (default ${Defaults.pollIntervalSeconds})
@@ -78,6 +84,7 @@ const releaseFlags = {
   'ci-run-url': { type: 'string' },
   strategy: { type: 'string' },
   attempt: { type: 'string' },
+  team: { type: 'string' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
   'poll-interval': { type: 'string' },
@@ -94,6 +101,8 @@ export interface ReleaseArgs {
   shared: SharedOptions;
   /** The detail as the user asked for it, before validation. */
   detail: ReleaseRequestedV1Input;
+  /** The event's `source`: the team's when one is given, else CliEventSource. */
+  source: string;
   wait?: { timeoutSeconds: number; pollIntervalSeconds: number };
 }
 
@@ -131,7 +140,7 @@ export async function runReleaseCommand(
   const style: RenderStyle = {
     color: !args.shared.json && shouldUseColor(context.env, context.isTty),
   };
-  const sent = await sendRelease(parsed.data, args.shared.bus, clients.putEvents);
+  const sent = await sendRelease(parsed.data, args.shared.bus, clients.putEvents, args.source);
   if (!sent.ok) {
     context.err(`greenlight release: EventBridge did not accept the event: ${sent.error}`);
     return ExitCode.Failure;
@@ -200,7 +209,15 @@ export function parseReleaseArgs(argv: readonly string[], env: Env): ReleaseArgs
   // Left as a number even when it is not one, so the schema reports it against `attempt`.
   if (values.attempt !== undefined) detail.attempt = Number(values.attempt);
 
-  const args: ReleaseArgs = { shared, detail };
+  const team = values.team ?? nonEmpty(env.GREENLIGHT_TEAM);
+  if (team !== undefined && !CiTeamName.safeParse(team).success) {
+    throw new UsageError(
+      `--team (or GREENLIGHT_TEAM) must be a team of ci.teams in greenlight.config.ts, like "payments", got "${team}".`,
+    );
+  }
+  const source = team === undefined ? CliEventSource : ciTeamSource(team);
+
+  const args: ReleaseArgs = { shared, detail, source };
   if (values.wait) {
     args.wait = {
       timeoutSeconds: parseSeconds('timeout', values.timeout, Defaults.timeoutSeconds),
@@ -284,10 +301,11 @@ export async function sendRelease(
   detail: ReleaseRequestedV1,
   bus: string,
   putEvents: PutEvents,
+  source: string = CliEventSource,
 ): Promise<SendResult> {
   const response = await putEvents([
     {
-      Source: CliEventSource,
+      Source: source,
       DetailType: ReleaseRequestedDetailType,
       Detail: JSON.stringify(detail),
       EventBusName: bus,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { teamOfSource } from './ci-team.ts';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
 import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
@@ -46,6 +47,7 @@ export function resolveRelease(
 
   const service = checkService(rawDetail, registry, issues);
   if (service !== undefined && detail.success) checkArtifact(detail.data.artifact, service, issues);
+  if (service !== undefined && envelope.success) checkTeam(envelope.data.source, service, issues);
 
   if (issues.length > 0 || !envelope.success || !detail.success || service === undefined) {
     throw new InvalidReleaseEvent(issues);
@@ -115,6 +117,24 @@ function checkService(
     });
   }
   return service;
+}
+
+/**
+ * A team's CI may release only its team's services. The bus policy lets a team's principals
+ * put Release Requested with their team's source alone, so the source says which team sent
+ * the event; a source of no team came from a platform CI principal or from greenlight (a
+ * retry), which may release any service.
+ */
+function checkTeam(source: string, service: ServiceConfig, issues: FieldIssue[]): void {
+  const team = teamOfSource(source);
+  if (team === undefined || team === service.ci?.team) return;
+  issues.push({
+    path: 'source',
+    message:
+      service.ci === undefined
+        ? `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to no team; release it from a platform CI principal (ci.principals), or give it the team with ci.team in its registration`
+        : `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to team "${service.ci.team}"; release it from that team's CI`,
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CiTeamName } from './ci-team.ts';
 import { S3BucketName, ServiceName } from './release-event.ts';
 
 const Percent = z.number().gt(0).max(100);
@@ -387,6 +388,14 @@ export const ServiceConfig = z
      */
     warmWindowSeconds: Seconds.default(900),
     lockPolicy: z.enum(['queue', 'supersede', 'reject']).default('queue'),
+    /**
+     * The CI team that owns the service (a team of `ci.teams` in greenlight.config.ts). A
+     * Release Requested from another team's source is rejected; one from a platform CI
+     * principal (`ci.principals`) is taken whatever the team. Without it, only platform CI
+     * principals may release the service.
+     * @example { team: 'payments' }
+     */
+    ci: z.strictObject({ team: CiTeamName }).optional(),
   })
   .superRefine((service, ctx) => {
     const seen = new Set<string>();

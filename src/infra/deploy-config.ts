@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CiTeamName } from '../core/ci-team.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
@@ -15,11 +16,21 @@ export interface GreenlightDeployConfig {
   services: ServiceConfigInput[];
   ci: {
     /**
-     * IAM principals (role or user ARNs) allowed to put Release Requested events on the bus,
-     * e.g. the role GitHub Actions assumes through OIDC. They must exist before the deploy:
-     * IAM checks principals named in a resource policy.
+     * The platform's CI: IAM principals (role or user ARNs) allowed to put Release Requested
+     * events for any service, with any source, e.g. the role GitHub Actions assumes through
+     * OIDC. They must exist before the deploy: IAM checks principals named in a resource
+     * policy.
      */
     principals: string[];
+    /**
+     * Teams' CI: each team's principals may put Release Requested events only with the
+     * source `greenlight.ci.<team>` (the bus policy refuses any other), and Register takes
+     * them only for services whose `ci.team` is that team. A principal belongs to one team at
+     * most, and to no team if it is in `principals`.
+     * @default {}
+     * @example { payments: { principals: ['arn:aws:iam::123456789012:role/payments-ci'] } }
+     */
+    teams?: Record<string, { principals: string[] }>;
   };
   /**
    * Who may steer releases with `greenlight pause|resume|promote|abort|rollback|retry`: IAM
@@ -45,11 +56,19 @@ export interface GreenlightDeployConfig {
 export interface DeployConfig {
   registry: ServiceRegistry;
   ciPrincipals: string[];
+  /** By team name; each team's principals sorted. */
+  ciTeams: CiTeam[];
   operatorPrincipals: string[];
   /** Whether any service (or strategy) asks for Slack approval: then the Slack secrets must be set. */
   usesSlack: boolean;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   iamScope: IamScope;
+}
+
+/** A CI team and the principals that release its services. */
+export interface CiTeam {
+  team: string;
+  principals: string[];
 }
 
 const PrincipalArn = z
@@ -60,7 +79,39 @@ const PrincipalArn = z
   );
 const DeployConfigSchema = z.strictObject({
   services: z.array(z.unknown()),
-  ci: z.strictObject({ principals: z.array(PrincipalArn).min(1) }),
+  ci: z
+    .strictObject({
+      principals: z.array(PrincipalArn),
+      teams: z
+        .record(CiTeamName, z.strictObject({ principals: z.array(PrincipalArn).min(1) }))
+        .default({}),
+    })
+    .superRefine((ci, ctx) => {
+      const teams = Object.values(ci.teams);
+      if (ci.principals.length === 0 && teams.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['principals'],
+          message:
+            'names no CI principal; list the platform CI role under "principals" or a team\'s under "teams"',
+        });
+      }
+      const owner = new Map<string, string>();
+      for (const principal of ci.principals) owner.set(principal, 'ci.principals');
+      for (const [team, { principals }] of Object.entries(ci.teams)) {
+        for (const [i, principal] of principals.entries()) {
+          const other = owner.get(principal);
+          if (other !== undefined && other !== `team "${team}"`) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['teams', team, 'principals', i],
+              message: `is already in ${other}; a principal releases for one team, or for the platform (ci.principals), not both`,
+            });
+          }
+          owner.set(principal, `team "${team}"`);
+        }
+      }
+    }),
   operators: z.strictObject({ principals: z.array(PrincipalArn) }).default({ principals: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   iam: z
@@ -111,8 +162,10 @@ export function checkDeployConfig(
 ): DeployConfigCheck {
   const parsed = DeployConfigSchema.safeParse(input);
   if (!parsed.success) {
+    // A bad record key (a team name) says why in its nested issues, not in its own message.
     const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`,
+      (issue) =>
+        `${issue.path.join('.') || '(config)'}: ${issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message}`,
     );
     return { config: undefined, problems, quotas: [] };
   }
@@ -125,6 +178,8 @@ export function checkDeployConfig(
   } catch (error) {
     return { config: undefined, problems: [(error as Error).message], quotas: [] };
   }
+  const teamProblems = checkTeams(parsed.data.ci.teams, parsed.data.operators.principals, registry);
+  if (teamProblems.length > 0) return { config: undefined, problems: teamProblems, quotas: [] };
   const usesSlack = registry.some((service) =>
     [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
       (approval) => approval?.type === 'slack',
@@ -142,6 +197,9 @@ export function checkDeployConfig(
     config: {
       registry,
       ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
+      ciTeams: Object.entries(parsed.data.ci.teams)
+        .map(([team, { principals }]) => ({ team, principals: [...new Set(principals)].sort() }))
+        .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0)),
       operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
       usesSlack,
       logLevel: parsed.data.logLevel,
@@ -150,6 +208,35 @@ export function checkDeployConfig(
     problems: quotaProblems(quotas),
     quotas,
   };
+}
+
+/**
+ * A team's principals may put their team's source alone, so one that is also an operator could
+ * not put Operator Commands; and a service naming a team nobody declared could be released by
+ * platform CI only, which is surely not what its `ci.team` meant.
+ */
+function checkTeams(
+  teams: Record<string, { principals: string[] }>,
+  operators: readonly string[],
+  registry: ServiceRegistry,
+): string[] {
+  const problems: string[] = [];
+  for (const [team, { principals }] of Object.entries(teams)) {
+    for (const principal of principals.filter((p) => operators.includes(p))) {
+      problems.push(
+        `ci.teams.${team}.principals: ${principal} is also an operator; a team's CI may put only its team's source, so give operators a principal of their own`,
+      );
+    }
+  }
+  for (const [i, service] of registry.entries()) {
+    const team = service.ci?.team;
+    if (team !== undefined && !Object.hasOwn(teams, team)) {
+      problems.push(
+        `services[${i}].ci.team: team "${team}" is not declared; add it under ci.teams with its CI principals, or remove ci.team`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ciTeamSource, pascalCaseTeam } from '../core/ci-team.ts';
 import { OperatorCommandDetailType } from '../core/operator-command.ts';
 import { ReleaseRequestedDetailType } from '../core/release-event.ts';
 import { eventRuleArn, stateMachineArn } from './arns.ts';
@@ -114,8 +115,14 @@ export function deadLetterQueuePolicy(
 
 export interface BusPolicyInput {
   busArn: string;
-  /** CI principals: may put Release Requested events and nothing else. */
+  /** The platform's CI principals: may put Release Requested events and nothing else. */
   ciPrincipals: readonly string[];
+  /**
+   * Teams' CI principals: may put Release Requested events and nothing else, and only with
+   * their team's source (`greenlight.ci.<team>`).
+   * @default []
+   */
+  ciTeams?: readonly { team: string; principals: readonly string[] }[];
   /** Operators: may put Operator Command events (`greenlight pause`, ...) and nothing else. */
   operatorPrincipals?: readonly string[];
   /** greenlight's own roles that put events: lifecycle events, a retry's Release Requested. */
@@ -149,9 +156,23 @@ export interface BusPolicyInput {
  *   principal's kinds, and there is one (ForAllValues alone is true on a missing key).
  * Separate buses per kind would avoid the key altogether, but would give CI and the CLI a
  * second bus to know of for no more protection than this.
+ *
+ * A team's CI principals are CI principals as above, and may put only their team's source:
+ * events:source is "the literal string of the source field of the event" (EventBridge User
+ * Guide, "Using IAM policy conditions",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html), a key of
+ * PutEvents typed ArrayOfString like events:detail-type in the Service Authorization
+ * Reference, so its Denies are written the same way: `ForAnyValue:StringNotEquals` the team's
+ * source, and `Null: true`. The sender picks the source; for these principals this policy
+ * leaves one to pick, so Register can trust it to name the team (resolve-release.ts).
  */
 export function busPolicy(input: BusPolicyInput): PolicyDocument {
-  const ci = [...new Set(input.ciPrincipals)].sort();
+  const teams = [...(input.ciTeams ?? [])]
+    .map((t) => ({ team: t.team, principals: [...new Set(t.principals)].sort() }))
+    .filter((t) => t.principals.length > 0)
+    .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+  const teamPrincipals = teams.flatMap((t) => t.principals);
+  const ci = [...new Set([...input.ciPrincipals, ...teamPrincipals])].sort();
   const operators = [...new Set(input.operatorPrincipals ?? [])].sort();
   const allowed = [...new Set([...ci, ...operators, ...input.publisherRoleArns])].sort();
   const groups = [
@@ -205,6 +226,18 @@ export function busPolicy(input: BusPolicyInput): PolicyDocument {
     statement('CiAndOperatorsNameADetailType', 'Deny', [...new Set([...ci, ...operators])].sort(), {
       Null: { 'events:detail-type': 'true' },
     }),
+    ...teams.map((t) =>
+      statement(`CiTeam${pascalCaseTeam(t.team)}PutsOnlyItsSource`, 'Deny', t.principals, {
+        'ForAnyValue:StringNotEquals': { 'events:source': [ciTeamSource(t.team)] },
+      }),
+    ),
+    ...(teamPrincipals.length === 0
+      ? []
+      : [
+          statement('CiTeamsNameASource', 'Deny', [...new Set(teamPrincipals)].sort(), {
+            Null: { 'events:source': 'true' },
+          }),
+        ]),
   ]);
 }
 

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { greenlight } from '../../greenlight.config.ts';
+import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { ecrRepositoryArn } from '../../src/infra/arns.ts';
-import { checkDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
+import {
+  checkDeployConfig,
+  type GreenlightDeployConfig,
+  parseDeployConfig,
+} from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { greenlightNames, isProductionStage } from '../../src/infra/names.ts';
 import { busPolicy } from '../../src/infra/orchestration.ts';
@@ -53,6 +58,88 @@ describe('parseDeployConfig', () => {
   });
 });
 
+describe('parseDeployConfig, for CI teams', () => {
+  const payments = 'arn:aws:iam::123456789012:role/payments-ci';
+  const search = 'arn:aws:iam::123456789012:role/search-ci';
+  const [service] = greenlight.services;
+  const withTeams = (
+    ci: GreenlightDeployConfig['ci'],
+    extra: Partial<GreenlightDeployConfig> = {},
+  ): GreenlightDeployConfig => ({
+    ...greenlight,
+    services: [{ ...service, ci: { team: 'payments' } } as ServiceConfigInput],
+    ci,
+    ...extra,
+  });
+
+  it('carries each team’s principals, sorted, teams in name order', () => {
+    const config = parseDeployConfig(
+      withTeams({
+        principals: [],
+        teams: {
+          search: { principals: [search] },
+          payments: { principals: [payments, search.replace('search', 'a')] },
+        },
+      }),
+      names,
+    );
+    expect(config.ciPrincipals).toEqual([]);
+    expect(config.ciTeams).toEqual([
+      { team: 'payments', principals: ['arn:aws:iam::123456789012:role/a-ci', payments] },
+      { team: 'search', principals: [search] },
+    ]);
+    expect(config.registry[0]?.ci).toEqual({ team: 'payments' });
+  });
+
+  it('refuses a config with no CI principal at all', () => {
+    expect(() => parseDeployConfig({ ...greenlight, ci: { principals: [] } }, names)).toThrow(
+      /ci\.principals: names no CI principal/,
+    );
+  });
+
+  it('refuses a principal in two teams, or in a team and the platform’s', () => {
+    expect(() =>
+      parseDeployConfig(
+        withTeams({
+          principals: [],
+          teams: { payments: { principals: [payments] }, search: { principals: [payments] } },
+        }),
+        names,
+      ),
+    ).toThrow(/ci\.teams\.search\.principals\.0: is already in team "payments"/);
+    expect(() =>
+      parseDeployConfig(
+        withTeams({ principals: [payments], teams: { payments: { principals: [payments] } } }),
+        names,
+      ),
+    ).toThrow(/ci\.teams\.payments\.principals\.0: is already in ci\.principals/);
+  });
+
+  it('refuses a team principal that is also an operator', () => {
+    expect(() =>
+      parseDeployConfig(
+        withTeams(
+          { principals: [], teams: { payments: { principals: [payments] } } },
+          { operators: { principals: [payments] } },
+        ),
+        names,
+      ),
+    ).toThrow(/ci\.teams\.payments\.principals: .* is also an operator/);
+  });
+
+  it('refuses a service naming a team nobody declared, and a team name IAM ids cannot carry', () => {
+    expect(() => parseDeployConfig(withTeams({ principals: [payments] }), names)).toThrow(
+      /services\[0\]\.ci\.team: team "payments" is not declared/,
+    );
+    expect(() =>
+      parseDeployConfig(
+        withTeams({ principals: [], teams: { 'pay-1': { principals: [payments] } } }),
+        names,
+      ),
+    ).toThrow(/ci\.teams\.pay-1: .*each starting with a letter/);
+  });
+});
+
 describe('busPolicy', () => {
   const busArn = 'arn:aws:events:eu-west-1:123456789012:event-bus/greenlight-test';
   const ci = 'arn:aws:iam::123456789012:role/ci';
@@ -84,6 +171,39 @@ describe('busPolicy', () => {
       expect(allow.Condition?.Null).toEqual({ 'events:detail-type': 'false' });
     }
     expect(own('Deny', 'Null')).toEqual([[{ AWS: [ci, ops, both].sort() }, 'true']]);
+  });
+
+  it('keeps each team’s principals to its own source, under either reading of events:source', () => {
+    const payments = 'arn:aws:iam::123456789012:role/payments-ci';
+    const eu = 'arn:aws:iam::210987654321:role/payments-eu-ci';
+    const policy = busPolicy({
+      busArn,
+      ciPrincipals: [ci],
+      ciTeams: [
+        { team: 'payments-eu', principals: [eu] },
+        { team: 'payments', principals: [payments] },
+      ],
+      publisherRoleArns: [],
+    });
+    const bySid = (sid: string) => policy.Statement.find((s) => s.Sid === sid);
+    expect(bySid('CiPutsReleaseRequests')?.Principal).toEqual({ AWS: [ci, eu, payments].sort() });
+    expect(bySid('CiTeamPaymentsPutsOnlyItsSource')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: [payments] },
+      Condition: { 'ForAnyValue:StringNotEquals': { 'events:source': ['greenlight.ci.payments'] } },
+    });
+    expect(bySid('CiTeamPaymentsEuPutsOnlyItsSource')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: [eu] },
+      Condition: {
+        'ForAnyValue:StringNotEquals': { 'events:source': ['greenlight.ci.payments-eu'] },
+      },
+    });
+    expect(bySid('CiTeamsNameASource')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: [eu, payments].sort() },
+      Condition: { Null: { 'events:source': 'true' } },
+    });
   });
 
   it('has no operator statements when no operators are named', () => {

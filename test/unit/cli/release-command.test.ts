@@ -100,6 +100,30 @@ describe('runReleaseCommand', () => {
     expect(out).toContain(`  release id  ${releaseId}`);
   });
 
+  it('sends as a CI team with --team or GREENLIGHT_TEAM, the flag first', async () => {
+    const sources = async (argv: string[], env: Record<string, string>) => {
+      const { code, putEvents } = await run([...validArgs, ...argv], { env });
+      expect(code).toBe(0);
+      const [[entries]] = (putEvents as ReturnType<typeof vi.fn>).mock.calls as [
+        [{ Source: string }[]],
+      ];
+      return entries.map((entry) => entry.Source);
+    };
+    expect(await sources(['--team', 'payments'], {})).toEqual(['greenlight.ci.payments']);
+    expect(await sources([], { GREENLIGHT_TEAM: 'search' })).toEqual(['greenlight.ci.search']);
+    expect(await sources(['--team', 'payments'], { GREENLIGHT_TEAM: 'search' })).toEqual([
+      'greenlight.ci.payments',
+    ]);
+    expect(await sources([], { GREENLIGHT_TEAM: '' })).toEqual(['greenlight.cli']);
+  });
+
+  it('refuses a team name no config could declare, sending nothing', async () => {
+    const { code, err, putEvents } = await run([...validArgs, '--team', 'Payments.x']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('--team (or GREENLIGHT_TEAM) must be a team of ci.teams');
+    expect(putEvents).not.toHaveBeenCalled();
+  });
+
   it('derives the release id from the attempt it sends', async () => {
     const { out } = await run([...validArgs, '--attempt', '2', '--json']);
     expect(out).toEqual([

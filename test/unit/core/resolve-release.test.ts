@@ -231,6 +231,67 @@ describe('resolveRelease', () => {
   });
 });
 
+describe('resolveRelease, for a CI team', () => {
+  const teamed = [
+    aService({ ci: { team: 'payments' } }),
+    aService({ name: 'search', ci: { team: 'search' } }),
+    aService({ name: 'platform' }),
+  ];
+  const fromSource = (service: string, source: string) => aReleaseEvent({ service }, { source });
+  const sourceIssues = (event: unknown) => {
+    try {
+      resolveRelease(event, teamed, now);
+    } catch (error) {
+      if (error instanceof InvalidReleaseEvent) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+
+  it('releases a team’s service from that team’s source', () => {
+    expect(resolveRelease(fromSource('checkout', 'greenlight.ci.payments'), teamed, now)).toEqual(
+      expect.objectContaining({ service: 'checkout' }),
+    );
+  });
+
+  it('releases any service, teamed or not, from a source of no team', () => {
+    for (const source of ['greenlight.cli', 'greenlight.operator', 'acme.ci']) {
+      for (const service of ['checkout', 'platform']) {
+        expect(sourceIssues(fromSource(service, source)), `${service} from ${source}`).toEqual([]);
+      }
+    }
+  });
+
+  it('rejects another team’s source, at source, naming both teams', () => {
+    expect(sourceIssues(fromSource('checkout', 'greenlight.ci.search'))).toEqual([
+      {
+        path: 'source',
+        message:
+          'source "greenlight.ci.search" is team "search"\'s CI, and service "checkout" belongs to team "payments"; release it from that team\'s CI',
+      },
+    ]);
+  });
+
+  it('rejects a team’s source for a service of no team', () => {
+    expect(sourceIssues(fromSource('platform', 'greenlight.ci.payments'))).toEqual([
+      {
+        path: 'source',
+        message:
+          'source "greenlight.ci.payments" is team "payments"\'s CI, and service "platform" belongs to no team; release it from a platform CI principal (ci.principals), or give it the team with ci.team in its registration',
+      },
+    ]);
+  });
+
+  it('refuses a malformed team source rather than reading it as no team’s', () => {
+    for (const source of ['greenlight.ci.', 'greenlight.ci.payments.x', 'greenlight.ci.Payments']) {
+      expect(
+        sourceIssues(fromSource('checkout', source)).map((i) => i.path),
+        source,
+      ).toEqual(['source']);
+    }
+  });
+});
+
 describe('ReleaseRequestedV1, for text that would act on whoever reads it', () => {
   /** The issues the schema alone finds in a detail (no registry: artifact sources aside). */
   function schemaIssues(detail: Record<string, unknown>) {

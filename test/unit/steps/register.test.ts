@@ -189,3 +189,19 @@ describe('register, with hostile sizes', () => {
     expect(await deps.ledger.getRejection('exec-1')).toMatchObject({ outcome: 'failed' });
   });
 });
+
+describe('register, for a CI team', () => {
+  it('records and announces a release from a team’s source for a service of no team', async () => {
+    const event = aReleaseEvent(
+      {},
+      { id: '7f1c0b9e-team-source', source: 'greenlight.ci.payments' },
+    );
+    const { detail } = await expectRecordedRejection(event);
+    expect(detail.issues).toEqual([
+      {
+        path: 'source',
+        message: expect.stringContaining('service "checkout" belongs to no team'),
+      },
+    ]);
+  });
+});
