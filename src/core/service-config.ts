@@ -162,12 +162,21 @@ export const ProvisionBudget = {
 const maxHealthyDeadlineSeconds =
   ProvisionBudget.taskTimeoutSeconds - ProvisionBudget.reservedSeconds;
 
+/**
+ * ECS cluster, service and container names: up to 255 letters, digits, hyphens and
+ * underscores (Amazon ECS API Reference, CreateCluster clusterName, CreateService
+ * serviceName, ContainerDefinition name): no wildcard can widen a grant built from them.
+ */
+const EcsName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, "-" or "_" (no wildcards)');
+
 /** One of the two colours' homes: a target group and the ECS service that fills it. */
 export const AlbSlot = z.strictObject({
   targetGroupArn: TargetGroupArn,
   ecs: z.strictObject({
-    cluster: z.string().min(1).max(255),
-    service: z.string().min(1).max(255),
+    cluster: EcsName,
+    service: EcsName,
   }),
 });
 export type AlbSlot = z.infer<typeof AlbSlot>;
@@ -202,7 +211,7 @@ export const AlbListenerTargetConfig = z.strictObject({
   testUrl: z.url({ protocol: /^https?$/ }),
   slots: z.strictObject({ a: AlbSlot, b: AlbSlot }),
   /** The container of the task definition whose image a release replaces. */
-  containerName: z.string().min(1).max(255),
+  containerName: EcsName,
   /**
    * The task definition family both slots' ECS services run. Green's revision is registered in
    * it, and the stack lets greenlight register revisions of this family only.
@@ -264,7 +273,18 @@ export type TargetConfig = z.infer<typeof TargetConfig>;
 export const AlarmScope = { Green: 'green', Service: 'service' } as const;
 export type AlarmScope = (typeof AlarmScope)[keyof typeof AlarmScope];
 
-const AlarmName = z.string().min(1).max(255);
+/**
+ * CloudWatch alarm names are 1-255 characters (PutMetricAlarm, AlarmName); greenlight grants
+ * DescribeAlarms on `alarm:NAME` ARNs in IAM scope "arn", where `*` and `?` would match others.
+ */
+const AlarmName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^[^*?\u0000-\u001f\u007f]+$/,
+    'must be an alarm name without the IAM wildcards * and ? (and no control characters)',
+  );
 
 /**
  * A gate alarm: its name (meaning it must watch green), or `{ name, scope }`.
@@ -366,7 +386,16 @@ export const ServiceConfig = z
           )
           .optional(),
         /** ECR repository URIs without tag, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout`. */
-        imageRepositories: z.array(z.string().min(1)).default([]),
+        imageRepositories: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+                'must be an ECR repository URI without tag, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout (ECR CreateRepository repositoryName rules; no wildcards)',
+              ),
+          )
+          .default([]),
       })
       .default({ s3Buckets: [], imageRepositories: [] }),
     /**
@@ -409,7 +438,8 @@ export const ServiceConfig = z
       }
       seen.add(gate.name);
     }
-    if (!(service.defaultStrategy in service.strategies)) {
+    // Own properties only: "constructor" is `in` every object.
+    if (!Object.hasOwn(service.strategies, service.defaultStrategy)) {
       ctx.addIssue({
         code: 'custom',
         path: ['defaultStrategy'],

@@ -178,7 +178,10 @@ export function checkDeployConfig(
   } catch (error) {
     return { config: undefined, problems: [(error as Error).message], quotas: [] };
   }
-  const teamProblems = checkTeams(parsed.data.ci.teams, parsed.data.operators.principals, registry);
+  const teamProblems = [
+    ...checkTeams(parsed.data.ci.teams, parsed.data.operators.principals, registry),
+    ...ownResourceProblems(registry),
+  ];
   if (teamProblems.length > 0) return { config: undefined, problems: teamProblems, quotas: [] };
   const usesSlack = registry.some((service) =>
     [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
@@ -264,4 +267,36 @@ export function functionEnvironment(
     POWERTOOLS_SERVICE_NAME: 'greenlight',
     POWERTOOLS_LOG_LEVEL: logLevel,
   };
+}
+
+// Every stage names its functions and roles `greenlight-<stage>-…` (names.ts).
+const ownPrefix = 'greenlight-';
+
+/**
+ * A service that names greenlight's own function or roles would let a release replace
+ * greenlight's code (provision-green publishes the function's new code) or hand greenlight's
+ * privileges to ECS tasks (iam:PassRole): refused, whatever the stage.
+ */
+function ownResourceProblems(registry: ServiceRegistry): string[] {
+  return registry.flatMap((service, i) => {
+    const problems: string[] = [];
+    if (
+      service.target.kind === 'lambda-alias' &&
+      service.target.functionName.startsWith(ownPrefix)
+    ) {
+      problems.push(
+        `services[${i}].target.functionName: "${service.target.functionName}" looks like one of greenlight's own functions (${ownPrefix}<stage>-…); a service releases its own function, never greenlight's`,
+      );
+    }
+    if (service.target.kind === 'alb-listener') {
+      service.target.passRoles.forEach((role, j) => {
+        if (/:role\/(.*\/)?greenlight-/.test(role)) {
+          problems.push(
+            `services[${i}].target.passRoles[${j}]: "${role}" looks like one of greenlight's own roles (${ownPrefix}<stage>-…); list the roles the service's task definition names`,
+          );
+        }
+      });
+    }
+    return problems;
+  });
 }

@@ -44,6 +44,39 @@ describe('parseDeployConfig', () => {
     );
   });
 
+  it('refuses a service that names greenlight’s own function or roles', () => {
+    const config = aConfigOfSize(2);
+    const [lambda, alb] = config.services as [ServiceConfigInput, ServiceConfigInput];
+    const own = {
+      ...config,
+      services: [
+        {
+          ...lambda,
+          target: { kind: 'lambda-alias', functionName: 'greenlight-prod-register', alias: 'live' },
+        },
+        {
+          ...alb,
+          target: {
+            ...(alb.target as object),
+            passRoles: ['arn:aws:iam::123456789012:role/greenlight-prod-operator'],
+          },
+        },
+      ],
+    } as GreenlightDeployConfig;
+
+    const { config: parsed, problems } = checkDeployConfig(own, names);
+
+    expect(parsed).toBeUndefined();
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^services\[0\]\.target\.functionName: "greenlight-prod-register" looks like one of greenlight's own functions/,
+      ),
+      expect.stringMatching(
+        /^services\[1\]\.target\.passRoles\[0\]: .* looks like one of greenlight's own roles/,
+      ),
+    ]);
+  });
+
   it('keeps every function’s environment the same size whatever the registry holds', () => {
     const largest = (services: number) => {
       const checked = checkDeployConfig(aConfigOfSize(services), names);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findService, parseServiceRegistry } from '../../../src/core/registry.ts';
 import { aService } from '../../support/builders.ts';
+import { aReadmeAlbService } from '../../support/registry-of-size.ts';
 
 const checkoutInput = {
   name: 'checkout',
@@ -277,6 +278,37 @@ describe('parseServiceRegistry', () => {
       },
     ]);
     expect(service?.artifacts.s3KeyPrefix).toBe('teams/checkout/');
+  });
+
+  it('refuses names that would widen IAM: wildcard alarms, ECS names and ECR repositories', () => {
+    const lambdaWith = (changes: object) => () =>
+      parseServiceRegistry([{ ...checkoutInput, ...changes }]);
+    expect(messageOf(lambdaWith({ alarms: ['*'] }))).toContain(
+      'services[0].alarms[0]: must be an alarm name without the IAM wildcards * and ?',
+    );
+    expect(messageOf(lambdaWith({ alarms: [{ name: 'checkout-?', scope: 'service' }] }))).toContain(
+      'without the IAM wildcards',
+    );
+    expect(
+      messageOf(
+        lambdaWith({ artifacts: { imageRepositories: ['*.dkr.ecr.eu-west-1.amazonaws.com/*'] } }),
+      ),
+    ).toContain('must be an ECR repository URI without tag');
+    const alb = aReadmeAlbService('shop');
+    const slots = (alb.target as { slots: { a: object; b: object } }).slots;
+    const withSlotA = (ecs: object) => () =>
+      parseServiceRegistry([
+        { ...alb, target: { ...alb.target, slots: { ...slots, a: { ...slots.a, ecs } } } },
+      ]);
+    expect(messageOf(withSlotA({ cluster: '*', service: '*' }))).toContain(
+      'services[0].target.slots.a.ecs.cluster: must be 1-255 letters, digits, "-" or "_" (no wildcards)',
+    );
+  });
+
+  it('reads a default strategy by own property: "constructor" names no strategy', () => {
+    expect(
+      messageOf(() => parseServiceRegistry([{ ...checkoutInput, defaultStrategy: 'constructor' }])),
+    ).toContain('services[0].defaultStrategy: names no strategy of "checkout"');
   });
 
   it('says the registry must be a list when it is not', () => {
