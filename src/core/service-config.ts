@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CiTeamName } from './ci-team.ts';
+import { InertTextPattern } from './inert-text.ts';
 import { S3BucketName, ServiceName } from './release-event.ts';
 
 const Percent = z.number().gt(0).max(100);
@@ -281,10 +282,8 @@ const AlarmName = z
   .string()
   .min(1)
   .max(255)
-  .regex(
-    /^[^*?\u0000-\u001f\u007f]+$/,
-    'must be an alarm name without the IAM wildcards * and ? (and no control characters)',
-  );
+  .regex(/^[^*?]+$/, 'must be an alarm name without the IAM wildcards * and ?')
+  .regex(InertTextPattern, 'must be printable text, no control characters');
 
 /**
  * A gate alarm: its name (meaning it must watch green), or `{ name, scope }`.
