@@ -1,4 +1,5 @@
 import type { ServiceRegistryReader } from '../core/registry.ts';
+import type { ServiceConfig } from '../core/service-config.ts';
 import { parseRuntimeConfig, type RuntimeConfig } from './config.ts';
 import { buildRegistry } from './ports/registry.ts';
 
@@ -19,6 +20,17 @@ export interface Wiring {
    * module-level function, never an inline one.
    */
   shared<T>(make: (wiring: Wiring) => T): T;
+}
+
+/**
+ * A port per target kind (Lambda alias, ALB listener), each made on first use from a
+ * module-level maker: a stage with Lambda services only never builds an ALB's clients.
+ */
+export function byTargetKind<T>(
+  wiring: Wiring,
+  makers: Record<ServiceConfig['target']['kind'], (wiring: Wiring) => T>,
+): (service: ServiceConfig) => T {
+  return (service) => wiring.shared(makers[service.target.kind]);
 }
 
 /** Builds some ports of a function from its wiring, e.g. `{ ledger }`. */

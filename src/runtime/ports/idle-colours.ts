@@ -6,7 +6,7 @@ import { LambdaIdleColours } from '../../targets/lambda-idle.ts';
 import { ecsOf } from '../clients/ecs.ts';
 import { elbv2Of } from '../clients/elbv2.ts';
 import { lambdaOf } from '../clients/lambda.ts';
-import type { Wiring } from '../wiring.ts';
+import { byTargetKind, type Wiring } from '../wiring.ts';
 
 const makeLambdaIdle = (wiring: Wiring) => new LambdaIdleColours({ client: lambdaOf(wiring) });
 const makeAlbIdle = (wiring: Wiring) => {
@@ -23,13 +23,9 @@ export function buildIdleColours(wiring: Wiring): {
   idleColoursFor(service: ServiceConfig): IdleColours;
 } {
   return {
-    idleColoursFor: (service) => {
-      switch (service.target.kind) {
-        case 'lambda-alias':
-          return wiring.shared(makeLambdaIdle);
-        case 'alb-listener':
-          return wiring.shared(makeAlbIdle);
-      }
-    },
+    idleColoursFor: byTargetKind<IdleColours>(wiring, {
+      'lambda-alias': makeLambdaIdle,
+      'alb-listener': makeAlbIdle,
+    }),
   };
 }

@@ -1,9 +1,10 @@
+import type { TrafficRouter } from '../../core/ports.ts';
 import { AlbListenerRouter } from '../../targets/alb-listener-router.ts';
 import { LambdaAliasTarget } from '../../targets/lambda-alias.ts';
 import { elbv2Of } from '../clients/elbv2.ts';
 import { lambdaOf } from '../clients/lambda.ts';
 import type { TrafficRouting } from '../dependencies.ts';
-import type { Wiring } from '../wiring.ts';
+import { byTargetKind, type Wiring } from '../wiring.ts';
 
 const makeLambdaAlias = (wiring: Wiring) => new LambdaAliasTarget({ client: lambdaOf(wiring) });
 const makeAlbRouter = (wiring: Wiring) => new AlbListenerRouter({ elbv2: elbv2Of(wiring) });
@@ -14,13 +15,9 @@ const makeAlbRouter = (wiring: Wiring) => new AlbListenerRouter({ elbv2: elbv2Of
  */
 export function buildTrafficRouter(wiring: Wiring): TrafficRouting {
   return {
-    targetFor: (service) => {
-      switch (service.target.kind) {
-        case 'lambda-alias':
-          return wiring.shared(makeLambdaAlias);
-        case 'alb-listener':
-          return wiring.shared(makeAlbRouter);
-      }
-    },
+    targetFor: byTargetKind<TrafficRouter>(wiring, {
+      'lambda-alias': makeLambdaAlias,
+      'alb-listener': makeAlbRouter,
+    }),
   };
 }

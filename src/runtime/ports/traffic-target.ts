@@ -5,7 +5,7 @@ import { LambdaAliasTarget } from '../../targets/lambda-alias.ts';
 import { ecsOf } from '../clients/ecs.ts';
 import { elbv2Of } from '../clients/elbv2.ts';
 import { lambdaOf } from '../clients/lambda.ts';
-import type { Wiring } from '../wiring.ts';
+import { byTargetKind, type Wiring } from '../wiring.ts';
 
 const makeLambdaAlias = (wiring: Wiring) => new LambdaAliasTarget({ client: lambdaOf(wiring) });
 const makeAlbTarget = (wiring: Wiring) =>
@@ -19,13 +19,9 @@ export function buildTrafficTarget(wiring: Wiring): {
   targetFor(service: ServiceConfig): TrafficTarget;
 } {
   return {
-    targetFor: (service) => {
-      switch (service.target.kind) {
-        case 'lambda-alias':
-          return wiring.shared(makeLambdaAlias);
-        case 'alb-listener':
-          return wiring.shared(makeAlbTarget);
-      }
-    },
+    targetFor: byTargetKind<TrafficTarget>(wiring, {
+      'lambda-alias': makeLambdaAlias,
+      'alb-listener': makeAlbTarget,
+    }),
   };
 }
