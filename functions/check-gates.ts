@@ -4,6 +4,7 @@ import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { buildLock } from '../src/runtime/ports/lock.ts';
 import { buildMetricReader } from '../src/runtime/ports/metrics.ts';
+import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
 import { checkGatesStep } from '../src/steps/check-gates.ts';
@@ -11,6 +12,7 @@ import { checkGatesStep } from '../src/steps/check-gates.ts';
 export const handler = createStepHandler(
   checkGatesStep,
   processDependencies(
+    buildRegistry,
     buildLedger,
     buildLock,
     buildLifecycleEvents,

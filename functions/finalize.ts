@@ -5,6 +5,7 @@ import { buildIdleColours } from '../src/runtime/ports/idle-colours.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTeardownScheduler } from '../src/runtime/ports/teardown-scheduler.ts';
 import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
@@ -13,6 +14,7 @@ import { finalizeStep } from '../src/steps/finalize.ts';
 export const handler = createIdempotentStepHandler(
   finalizeStep,
   processDependencies(
+    buildRegistry,
     buildLedger,
     buildLock,
     buildLifecycleEvents,

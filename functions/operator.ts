@@ -4,6 +4,7 @@ import { buildCommandLog } from '../src/runtime/ports/commands.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildReleaseRequests } from '../src/runtime/ports/release-requests.ts';
 import { buildTaskCallbacks } from '../src/runtime/ports/task-callbacks.ts';
 import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
@@ -14,6 +15,7 @@ import { operatorCommandStep } from '../src/steps/operator-command.ts';
 export const handler = createStepHandler(
   operatorCommandStep,
   processDependencies(
+    buildRegistry,
     buildLedger,
     buildLock,
     buildLifecycleEvents,

@@ -3,6 +3,7 @@ import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTrafficTarget } from '../src/runtime/ports/traffic-target.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
 import { provisionGreenStep } from '../src/steps/provision-green.ts';
@@ -10,6 +11,7 @@ import { provisionGreenStep } from '../src/steps/provision-green.ts';
 export const handler = createIdempotentStepHandler(
   provisionGreenStep,
   processDependencies(
+    buildRegistry,
     buildLedger,
     buildLock,
     buildLifecycleEvents,

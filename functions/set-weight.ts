@@ -3,6 +3,7 @@ import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
 import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
 import { setWeightStep } from '../src/steps/set-weight.ts';
@@ -10,6 +11,7 @@ import { setWeightStep } from '../src/steps/set-weight.ts';
 export const handler = createIdempotentStepHandler(
   setWeightStep,
   processDependencies(
+    buildRegistry,
     buildLedger,
     buildLock,
     buildLifecycleEvents,

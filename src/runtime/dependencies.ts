@@ -20,6 +20,7 @@ import { buildLedger } from './ports/ledger.ts';
 import { buildLifecycleEvents } from './ports/lifecycle-events.ts';
 import { buildLock } from './ports/lock.ts';
 import { buildMetricReader } from './ports/metrics.ts';
+import { buildRegistry } from './ports/registry.ts';
 import { buildTaskCallbacks } from './ports/task-callbacks.ts';
 import { buildTrafficTarget } from './ports/traffic-target.ts';
 import { composeDependencies, type Environment } from './wiring.ts';
@@ -55,6 +56,7 @@ export interface TrafficRouting {
 
 /** The factories of every StepDependencies port, for functions that build them all. */
 export const stepPorts = [
+  buildRegistry,
   buildLedger,
   buildLock,
   buildLifecycleEvents,

@@ -1,7 +1,5 @@
-import type { ServiceRegistryReader } from '../core/registry.ts';
 import type { ServiceConfig } from '../core/service-config.ts';
 import { parseRuntimeConfig, type RuntimeConfig } from './config.ts';
-import { buildRegistry } from './ports/registry.ts';
 
 export type Environment = Record<string, string | undefined>;
 
@@ -36,13 +34,9 @@ export function byTargetKind<T>(
 /** Builds some ports of a function from its wiring, e.g. `{ ledger }`. */
 export type PortFactory<Ports extends object> = (wiring: Wiring) => Ports;
 
-/**
- * What every function gets whatever ports it names: its configuration, the clock and the
- * service registry (every function acts for a registered service, and all use DynamoDB).
- */
+/** What every function gets whatever ports it names: its configuration and the clock. */
 export interface BaseDependencies {
   config: RuntimeConfig;
-  registry: ServiceRegistryReader;
   now(): Date;
 }
 
@@ -78,11 +72,7 @@ export function composeDependencies<const Factories extends readonly PortFactory
   ...factories: Factories
 ): BaseDependencies & PortsOf<Factories> {
   const wiring = createWiring(env);
-  const dependencies: BaseDependencies = {
-    config: wiring.config,
-    ...buildRegistry(wiring),
-    now: () => new Date(),
-  };
+  const dependencies: BaseDependencies = { config: wiring.config, now: () => new Date() };
   for (const factory of factories) Object.assign(dependencies, factory(wiring));
   return dependencies as BaseDependencies & PortsOf<Factories>;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoServiceRegistry } from '../../../src/aws/dynamo-registry.ts';
+import { buildRegistry } from '../../../src/runtime/ports/registry.ts';
 import {
   composeDependencies,
   createWiring,
@@ -50,10 +51,12 @@ describe('composeDependencies', () => {
     );
     expect(deps).toMatchObject({ ledger: 'the ledger', lock: 'the lock of ledger' });
     expect(deps.config.idempotencyTable).toBe('idempotency');
-    // Every function reads the registry, from the table its environment names.
-    expect(deps.registry).toBeInstanceOf(DynamoServiceRegistry);
     expect(deps.now()).toBeInstanceOf(Date);
     expect(wirings.size).toBe(1);
+  });
+
+  it('reads the registry from the table the environment names, for functions that name it', () => {
+    expect(composeDependencies(env, buildRegistry).registry).toBeInstanceOf(DynamoServiceRegistry);
   });
 });
 
