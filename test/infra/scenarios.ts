@@ -127,6 +127,14 @@ function scenarioKit(recorder: StepRecorder, at: (step: string) => void) {
       expect(provisioned.ok).toBe(true);
       return { release, colours: provisioned.value as Colours };
     },
+    /** Green passes its test and takes the first weight; returns that step. */
+    async atFirstStep(released: Released): Promise<WeightStep> {
+      at(`test green and set the first weight of ${released.release.releaseId}`);
+      expect((await recorder.invoke(F.TestGreen, released)).ok).toBe(true);
+      const step = released.release.plan[0] as WeightStep;
+      expect((await recorder.invoke(F.SetWeight, { ...released, step })).ok).toBe(true);
+      return step;
+    },
     /** One weight step as the workflow runs it: set, bake (watch, then the timer's end), gate. */
     async shiftStep(released: Released, step: WeightStep) {
       at(`shift ${released.release.releaseId} to step ${step.index}`);
@@ -297,10 +305,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     name: 'a gate alarm fires during a polled bake',
     async run(s) {
       const polled = await s.startRelease('1.0.6');
-      expect((await s.invoke(F.TestGreen, polled)).ok).toBe(true);
-      const step = polled.release.plan[0] as WeightStep;
-      s.at('set weight');
-      expect((await s.invoke(F.SetWeight, { ...polled, step })).ok).toBe(true);
+      const step = await s.atFirstStep(polled);
       s.at('a poll with the alarm OK, then one with it in ALARM');
       const tick = { ...polled, step, pollSeconds: 30 };
       expect(await s.ok(s.invoke(F.BakeTick, tick))).toMatchObject({ done: false });
@@ -315,10 +320,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     name: 'the gate check after a bake is the backstop for a lost alarm event',
     async run(s) {
       const backstop = await s.startRelease('1.0.7');
-      expect((await s.invoke(F.TestGreen, backstop)).ok).toBe(true);
-      const step = backstop.release.plan[0] as WeightStep;
-      s.at('set weight');
-      expect((await s.invoke(F.SetWeight, { ...backstop, step })).ok).toBe(true);
+      const step = await s.atFirstStep(backstop);
       s.at('the gate check finds the alarm in ALARM');
       s.fake.alarmState = 'ALARM';
       const late = await s.invoke(F.CheckGates, { ...backstop, step });
@@ -331,10 +333,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     name: 'metric gates: too little data holds, then rolls back; green worse than blue',
     async run(s) {
       const quiet = await s.startRelease('1.0.8');
-      expect((await s.invoke(F.TestGreen, quiet)).ok).toBe(true);
-      const quietStep = quiet.release.plan[0] as WeightStep;
-      s.at('set weight');
-      expect((await s.invoke(F.SetWeight, { ...quiet, step: quietStep })).ok).toBe(true);
+      const quietStep = await s.atFirstStep(quiet);
       s.at('no data: the gate holds, and retried gives the same answer');
       s.fake.metricData = {};
       const held = await s.ok<{ verdict: string; holdSeconds: number }>(
@@ -352,9 +351,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       await s.rollback(quiet.release, 'GateInconclusive', 'no data');
 
       const worse = await s.startRelease('1.0.9');
-      expect((await s.invoke(F.TestGreen, worse)).ok).toBe(true);
-      const worseStep = worse.release.plan[0] as WeightStep;
-      expect((await s.invoke(F.SetWeight, { ...worse, step: worseStep })).ok).toBe(true);
+      const worseStep = await s.atFirstStep(worse);
       s.at('green’s error rate well above blue’s');
       s.fake.metricData = { ...healthyMetrics(), green_failures: [50] };
       const failedGate = await s.invoke(F.CheckGates, { ...worse, step: worseStep });
@@ -366,10 +363,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     name: 'a gate alarm already firing when the first bake starts',
     async run(s) {
       const gated = await s.startRelease('1.0.3');
-      expect((await s.invoke(F.TestGreen, gated)).ok).toBe(true);
-      const first = gated.release.plan[0] as WeightStep;
-      s.at('set weight');
-      expect((await s.invoke(F.SetWeight, { ...gated, step: first })).ok).toBe(true);
+      const first = await s.atFirstStep(gated);
       s.at('the watch starts with the alarm in ALARM and cuts the bake short');
       s.fake.alarmState = 'ALARM';
       expect(
