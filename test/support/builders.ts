@@ -157,3 +157,32 @@ export function anIdleColour(overrides: Partial<IdleColourRecord> = {}): IdleCol
     ...overrides,
   };
 }
+
+/** What the workflow carries as `$.release`: the ledger record without its state fields. */
+export function specOf(record: ReleaseRecord): ReleaseSpec {
+  const {
+    phase: _phase,
+    reason: _reason,
+    executionId: _executionId,
+    colours: _colours,
+    greenPercent: _greenPercent,
+    stepIndex: _stepIndex,
+    updatedAt: _updatedAt,
+    control: _control,
+    idle: _idle,
+    ...spec
+  } = record;
+  return spec;
+}
+
+/** A release at its first weight step: 10% on green (version 8), blue version 7. */
+export function aShiftingRelease(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return aReleaseRecord({
+    phase: ReleasePhase.Shifting,
+    colours: { blue: '7', green: '8' },
+    stepIndex: 0,
+    greenPercent: 10,
+    reason: 'Step 0: 10% of traffic on green',
+    ...overrides,
+  });
+}
