@@ -52,9 +52,10 @@ export interface RollbackLatencyOptions {
   versionPrefix: string;
   /**
    * The history event that says the bake is watching: `TaskSubmitted` (event mode: the
-   * watch stored its token) or `TaskSucceeded` (poll mode: the first tick is done).
+   * watch stored its token) or `LambdaFunctionSucceeded` (poll mode: the first tick, a task
+   * whose Resource is a function ARN, is done).
    */
-  watching: 'TaskSubmitted' | 'TaskSucceeded';
+  watching: 'TaskSubmitted' | 'LambdaFunctionSucceeded';
   /** Seconds between two looks in poll mode; the alarm is raised at spread phases of it. */
   pollSeconds: number;
 }
