@@ -3,6 +3,7 @@ import { ReleasePhase } from '../../src/core/phases.ts';
 import {
   type IdleColourRecord,
   IdleColourState,
+  type ReleaseControl,
   type ReleaseRecord,
   type ReleaseSpec,
 } from '../../src/core/records.ts';
@@ -185,4 +186,17 @@ export function aShiftingRelease(overrides: Partial<ReleaseRecord> = {}): Releas
     reason: 'Step 0: 10% of traffic on green',
     ...overrides,
   });
+}
+
+/** `release` as an operator's abort leaves it: rolling back, with who and why as its reason. */
+export function anAborted(
+  release: ReleaseRecord,
+  control: Partial<ReleaseControl> = {},
+): ReleaseRecord {
+  return {
+    ...release,
+    phase: ReleasePhase.RollingBack,
+    reason: 'Aborted by dana: wrong build',
+    control: { paused: false, promoted: false, aborted: true, ...control },
+  };
 }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { ReleaseControl, ReleaseRecord } from '../../../src/core/records.ts';
 import { alarmEventStep } from '../../../src/steps/alarm-event.ts';
 import { bakeTickStep } from '../../../src/steps/bake-tick.ts';
 import { endBakeStep } from '../../../src/steps/end-bake.ts';
 import { startBakeStep } from '../../../src/steps/start-bake.ts';
-import { aShiftingRelease, specOf } from '../../support/builders.ts';
+import { anAborted, aShiftingRelease, specOf } from '../../support/builders.ts';
 import { aFakeWorld, anAlarm, type FakeWorld } from '../../support/fakes.ts';
 
 // The bake of the first weight step (10% on green, 60 s) of the default canary, in both modes:
@@ -104,12 +103,7 @@ describe('startBakeStep', () => {
   });
 
   it('ends itself with OperatorAborted for an aborted release', async () => {
-    const world = aWorld({
-      ...shifting,
-      phase: ReleasePhase.RollingBack,
-      reason: 'Aborted by dana: no',
-      control: control({ aborted: true }),
-    });
+    const world = aWorld(anAborted(shifting));
 
     await startBakeStep.run({ ...input, taskToken: 'token-1' }, world.deps);
 
@@ -119,7 +113,7 @@ describe('startBakeStep', () => {
         kind: 'fail',
         taskToken: 'token-1',
         error: 'OperatorAborted',
-        cause: 'Aborted by dana: no',
+        cause: 'Aborted by dana: wrong build',
       },
     ]);
   });
@@ -222,11 +216,7 @@ describe('bakeTickStep', () => {
   });
 
   it('fails with OperatorAborted for an aborted release', async () => {
-    const world = aWorld({
-      ...shifting,
-      phase: ReleasePhase.RollingBack,
-      control: control({ aborted: true }),
-    });
+    const world = aWorld(anAborted(shifting));
 
     await expect(bakeTickStep.run(tick, world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
 import { checkGatesStep, pausedHoldSeconds } from '../../../src/steps/check-gates.ts';
-import { aShiftingRelease, specOf } from '../../support/builders.ts';
+import { anAborted, aShiftingRelease, specOf } from '../../support/builders.ts';
 import { aFakeWorld, anAlarm, type FakeWorld } from '../../support/fakes.ts';
 
 // Alarm gates and pauses with in-memory ports; metric gates, whose holds depend on CloudWatch
@@ -131,12 +131,7 @@ describe('checkGatesStep', () => {
   });
 
   it('fails with OperatorAborted, not a pass, for a release aborted during its bake', async () => {
-    const world = await aWorld({
-      ...shifting,
-      phase: 'RollingBack',
-      reason: 'Aborted by dana: no',
-      control: { paused: false, promoted: false, aborted: true },
-    });
+    const world = await aWorld(anAborted(shifting));
 
     await expect(checkGatesStep.run(input, world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',

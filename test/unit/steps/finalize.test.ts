@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
 import { logger } from '../../../src/runtime/step-handler.ts';
 import { finalizeStep } from '../../../src/steps/finalize.ts';
-import { aService, aShiftingRelease, specOf } from '../../support/builders.ts';
+import { anAborted, aService, aShiftingRelease, specOf } from '../../support/builders.ts';
 import { aFakeWorld, type FakeWorld, failNext } from '../../support/fakes.ts';
 
 const colours = { blue: '7', green: '8' };
@@ -141,16 +140,11 @@ describe('finalizeStep', () => {
   });
 
   it('fails with OperatorAborted for a release an operator aborted, touching nothing', async () => {
-    const world = await aWorldAtFull({
-      ...atFull,
-      phase: ReleasePhase.RollingBack,
-      reason: 'Aborted by dana: bad numbers',
-      control: { paused: false, promoted: false, aborted: true },
-    });
+    const world = await aWorldAtFull(anAborted(atFull));
 
     await expect(finalizeStep.run(input, world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',
-      message: 'Aborted by dana: bad numbers',
+      message: 'Aborted by dana: wrong build',
     });
     expect(world.target.calls).toEqual([]);
   });

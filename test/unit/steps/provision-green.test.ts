@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import { provisionGreenStep } from '../../../src/steps/provision-green.ts';
-import { aReleaseRecord, specOf } from '../../support/builders.ts';
+import { anAborted, aReleaseRecord, specOf } from '../../support/builders.ts';
 import { aFakeWorld, failNext } from '../../support/fakes.ts';
 
 const provisioning = aReleaseRecord({ phase: ReleasePhase.Provisioning });
@@ -79,16 +79,7 @@ describe('provisionGreenStep', () => {
   });
 
   it('provisions nothing for a release an operator aborted', async () => {
-    const world = aFakeWorld({
-      releases: [
-        {
-          ...provisioning,
-          phase: ReleasePhase.RollingBack,
-          reason: 'Aborted by dana: wrong build',
-          control: { paused: false, promoted: false, aborted: true },
-        },
-      ],
-    });
+    const world = aFakeWorld({ releases: [anAborted(provisioning)] });
 
     await expect(provisionGreenStep.run(input, world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReleaseControl } from '../../../src/core/records.ts';
 import { setWeightStep } from '../../../src/steps/set-weight.ts';
-import { aShiftingRelease, specOf } from '../../support/builders.ts';
+import { anAborted, aShiftingRelease, specOf } from '../../support/builders.ts';
 import { aFakeWorld } from '../../support/fakes.ts';
 
 const colours = { blue: '7', green: '8' };
@@ -86,16 +86,7 @@ describe('setWeightStep', () => {
   });
 
   it('fails with OperatorAborted instead of moving traffic for an aborted release', async () => {
-    const world = aFakeWorld({
-      releases: [
-        {
-          ...beforeFirst,
-          phase: 'RollingBack',
-          reason: 'Aborted by dana: no',
-          control: control({ aborted: true }),
-        },
-      ],
-    });
+    const world = aFakeWorld({ releases: [anAborted(beforeFirst)] });
 
     await expect(setWeightStep.run(inputFor(canary), world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',
@@ -104,18 +95,8 @@ describe('setWeightStep', () => {
   });
 
   it('stops the plan with OperatorAborted after promote got to 100%, when aborted since', async () => {
-    const world = aFakeWorld({
-      releases: [
-        {
-          ...beforeFirst,
-          phase: 'RollingBack',
-          stepIndex: 0,
-          greenPercent: 100,
-          reason: 'Aborted by dana: no',
-          control: control({ promoted: true, aborted: true }),
-        },
-      ],
-    });
+    const promoted = { ...beforeFirst, stepIndex: 0, greenPercent: 100 };
+    const world = aFakeWorld({ releases: [anAborted(promoted, { promoted: true })] });
 
     await expect(setWeightStep.run(inputFor(full), world.deps)).rejects.toMatchObject({
       name: 'OperatorAborted',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import { testGreenStep } from '../../../src/steps/test-green.ts';
-import { aReleaseRecord, aService, specOf } from '../../support/builders.ts';
+import { anAborted, aReleaseRecord, aService, specOf } from '../../support/builders.ts';
 import { aFakeWorld, anAlarm, failNext } from '../../support/fakes.ts';
 
 // The test-green preflight against alarms of every shape is in gate-steps.test.ts (dynalite);
@@ -94,12 +94,7 @@ describe('testGreenStep', () => {
   });
 
   it('records the tests but moves nothing on when the release was aborted meanwhile', async () => {
-    const world = aWorld({
-      ...testing,
-      phase: ReleasePhase.RollingBack,
-      reason: 'Aborted by dana: stop',
-      control: { paused: false, promoted: false, aborted: true },
-    });
+    const world = aWorld(anAborted(testing));
 
     await expect(
       testGreenStep.run({ release: specOf(testing), colours }, world.deps),
