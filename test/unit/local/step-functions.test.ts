@@ -79,6 +79,22 @@ function deferred<T = void>() {
   return Promise.withResolvers<T>();
 }
 
+/** A Map state over `$.steps`, one item at a time, each through a set-weight Lambda task. */
+function weightMap(taskState = 'SetWeight', extra: Record<string, unknown> = {}) {
+  return {
+    Type: 'Map',
+    ItemsPath: '$.steps',
+    MaxConcurrency: 1,
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: taskState,
+      States: { [taskState]: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true } },
+    },
+    End: true,
+    ...extra,
+  };
+}
+
 describe('LocalStepFunctions', () => {
   it('waits on close for the handler of a stopped execution, so it never outlives the cloud', async () => {
     const { sfn, client } = await startHarness();
@@ -353,22 +369,7 @@ describe('LocalStepFunctions', () => {
     const order: string[] = [];
     sfn.createStateMachine({
       name: 'release',
-      definition: {
-        StartAt: 'Steps',
-        States: {
-          Steps: {
-            Type: 'Map',
-            ItemsPath: '$.steps',
-            MaxConcurrency: 1,
-            ItemProcessor: {
-              ProcessorConfig: { Mode: 'INLINE' },
-              StartAt: 'SetWeight',
-              States: { SetWeight: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true } },
-            },
-            End: true,
-          },
-        },
-      },
+      definition: { StartAt: 'Steps', States: { Steps: weightMap() } },
       functions: {
         'set-weight': async (weight: number) => {
           order.push(`start ${weight}`);
@@ -454,25 +455,13 @@ describe('LocalStepFunctions', () => {
   });
 
   describe('as Step Functions does, where the engine alone differs', () => {
+    const catchInto = (next: string) => ({
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: next }],
+    });
     const failingMap = (catchIt: boolean) => ({
       StartAt: 'Steps',
       States: {
-        Steps: {
-          Type: 'Map',
-          ItemsPath: '$.steps',
-          MaxConcurrency: 1,
-          ItemProcessor: {
-            ProcessorConfig: { Mode: 'INLINE' },
-            StartAt: 'SetWeight',
-            States: { SetWeight: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true } },
-          },
-          ...(catchIt
-            ? {
-                Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Rollback' }],
-              }
-            : {}),
-          End: true,
-        },
+        Steps: weightMap('SetWeight', catchIt ? catchInto('Rollback') : {}),
         ...(catchIt ? { Rollback: { Type: 'Pass', End: true } } : {}),
       },
     });
@@ -527,21 +516,9 @@ describe('LocalStepFunctions', () => {
         definition: {
           StartAt: 'First',
           States: {
-            First: {
-              ...failingMap(false).States.Steps,
-              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Again' }],
-            },
+            First: weightMap('SetWeight', catchInto('Again')),
             Again: { Type: 'Pass', Result: [1, 2, 3], ResultPath: '$.steps', Next: 'Second' },
-            Second: {
-              ...failingMap(false).States.Steps,
-              ItemProcessor: {
-                ProcessorConfig: { Mode: 'INLINE' },
-                StartAt: 'SetWeightAgain',
-                States: {
-                  SetWeightAgain: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true },
-                },
-              },
-            },
+            Second: weightMap('SetWeightAgain'),
           },
         },
         functions: { 'set-weight': handler },
