@@ -40,6 +40,8 @@ export interface RecordedIdentity {
   actor: string;
   /** `aws-sts`: the caller's ARN. */
   principalArn?: string;
+  /** `aws-sts`: the approver the principal maps to in the service's approval config. */
+  approver?: string;
   /** `slack-signature`: the Slack user id that clicked. */
   slackUserId?: string;
 }
@@ -48,7 +50,7 @@ export interface RecordedIdentity {
 export function describeIdentity(identity: RecordedIdentity): string {
   switch (identity.source) {
     case IdentitySource.AwsSts:
-      return `${identity.actor}, AWS principal ${identity.principalArn ?? '(unknown)'} (STS GetCallerIdentity)`;
+      return `${identity.actor}, AWS principal ${identity.principalArn ?? '(unknown)'} (STS GetCallerIdentity)${identity.approver ? `, deciding as approver ${identity.approver}` : ''}`;
     case IdentitySource.SlackSignature:
       return `${identity.actor}${identity.slackUserId && identity.slackUserId !== identity.actor ? ` (${identity.slackUserId})` : ''}, Slack user (request signature verified)`;
   }
