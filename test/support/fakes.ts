@@ -404,6 +404,7 @@ export class MemoryApprovals implements RenewableApprovalStore {
       decidedAt: decision.at,
       decidedVia: decision.via,
       ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+      ...(decision.principalArn === undefined ? {} : { principalArn: decision.principalArn }),
     });
     return { decided: true, record: copy(record) };
   }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ReleaseNotFound } from '../../../src/core/errors.ts';
 import { OperatorCommandDetailType } from '../../../src/core/operator-command.ts';
 import { ReleasePhase } from '../../../src/core/phases.ts';
-import { ApprovalStage, type ReleaseRecord } from '../../../src/core/records.ts';
+import {
+  type ApprovalRecord,
+  ApprovalStage,
+  type ReleaseRecord,
+} from '../../../src/core/records.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { OperatorEventSource, operatorCommandStep } from '../../../src/steps/operator-command.ts';
 import { anIdleColour, aReleaseRecord, aShiftingRelease } from '../../support/builders.ts';
@@ -25,6 +29,21 @@ async function twice(world: FakeWorld, event: ReturnType<typeof command>) {
   const second = await operatorCommandStep.run(event, world.deps);
   expect(second).toEqual(first);
   return first;
+}
+
+/** The before-shift approval of the release, waiting on its token. */
+function aPendingApproval(): ApprovalRecord {
+  return {
+    approvalId: `${id}-${ApprovalStage.BeforeShift}`,
+    releaseId: id,
+    service: 'checkout',
+    version: shifting.version,
+    stage: ApprovalStage.BeforeShift,
+    taskToken: 'approval-token',
+    status: 'pending',
+    requestedAt: '2026-11-21T10:00:00.000Z',
+    expiresAt: '2026-11-21T11:00:00.000Z',
+  };
 }
 
 function aBake(world: FakeWorld, taskToken = 'bake-token') {
@@ -150,17 +169,7 @@ describe('operatorCommandStep: promote and abort', () => {
       greenPercent: 0,
     };
     const world = aFakeWorld({ releases: [awaiting] });
-    await world.approvals.create({
-      approvalId: `${id}-${ApprovalStage.BeforeShift}`,
-      releaseId: id,
-      service: 'checkout',
-      version: awaiting.version,
-      stage: ApprovalStage.BeforeShift,
-      taskToken: 'approval-token',
-      status: 'pending',
-      requestedAt: '2026-11-21T10:00:00.000Z',
-      expiresAt: '2026-11-21T11:00:00.000Z',
-    });
+    await world.approvals.create(aPendingApproval());
 
     const outcome = await twice(world, command('cmd-7', { command: 'abort', releaseId: id }));
 
@@ -188,6 +197,54 @@ describe('operatorCommandStep: promote and abort', () => {
     expect(outcome.message).toBe(
       'Aborted by dana: watching p99; the step under way finishes, then the release rolls back',
     );
+  });
+});
+
+describe('operatorCommandStep: the sender’s AWS principal', () => {
+  const principalArn = 'arn:aws:sts::123456789012:assumed-role/release-managers/dana';
+
+  it('keeps the principal the CLI sent with the outcome and beside the timeline entry', async () => {
+    const world = aFakeWorld({ releases: [shifting] });
+
+    const outcome = await twice(
+      world,
+      command('cmd-20', { command: 'pause', releaseId: id, principalArn }),
+    );
+
+    expect(outcome.principalArn).toBe(principalArn);
+    const [entry] = await world.ledger.listSteps(id);
+    expect(entry?.identity).toEqual({ source: 'aws-sts', actor: 'dana', principalArn });
+  });
+
+  it('records the principal on the approval an abort rejects', async () => {
+    const world = aFakeWorld({
+      releases: [{ ...shifting, phase: ReleasePhase.AwaitingApproval, stepIndex: -1 }],
+    });
+    await world.approvals.create(aPendingApproval());
+
+    await operatorCommandStep.run(
+      command('cmd-21', { command: 'abort', releaseId: id, principalArn }),
+      world.deps,
+    );
+
+    expect(await world.approvals.get(`${id}-before-shift`)).toMatchObject({
+      status: 'rejected',
+      decidedVia: 'abort',
+      principalArn,
+    });
+  });
+
+  it('refuses a principal that is not an IAM or STS ARN', async () => {
+    const world = aFakeWorld({ releases: [shifting] });
+
+    const outcome = await operatorCommandStep.run(
+      command('cmd-22', { command: 'pause', releaseId: id, principalArn: 'dana' }),
+      world.deps,
+    );
+
+    expect(outcome.outcome).toBe('refused');
+    expect(outcome.message).toContain('detail.principalArn');
+    expect(world.ledger.release(id).control).toBeUndefined();
   });
 });
 
