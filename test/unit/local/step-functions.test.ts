@@ -548,6 +548,45 @@ describe('LocalStepFunctions', () => {
       expect(calls).toEqual([10]);
     });
 
+    it('records a function-ARN task that runs past its TimeoutSeconds as LambdaFunctionTimedOut', async () => {
+      const { sfn } = await startHarness();
+      const hang = deferred();
+      sfn.createStateMachine({
+        name: 'release',
+        definition: {
+          StartAt: 'Provision',
+          States: {
+            Provision: {
+              Type: 'Task',
+              Resource: lambdaArn('provision'),
+              TimeoutSeconds: 1,
+              Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: 'Done' }],
+              End: true,
+            },
+            Done: { Type: 'Pass', End: true },
+          },
+        },
+        functions: { provision: () => hang.promise },
+      });
+
+      const { executionArn } = sfn.startExecution('release', {});
+      await sfn.waitForExecution(executionArn);
+      hang.resolve();
+      const history = sfn.getHistory(executionArn);
+
+      expect(history.map((event) => event.type)).toContain('LambdaFunctionTimedOut');
+      expect(
+        history.filter(
+          (event) => event.type.startsWith('Task') && !event.type.startsWith('TaskState'),
+        ),
+      ).toEqual([]);
+      expect(history.find((event) => event.type === 'LambdaFunctionScheduled')?.details).toEqual({
+        resource: lambdaArn('provision'),
+        input: '{}',
+        timeoutInSeconds: 1,
+      });
+    });
+
     it('records a lambda:invoke task as a Task, its failure Cause the Lambda error document', async () => {
       const { sfn } = await startHarness();
       sfn.createStateMachine({
