@@ -188,6 +188,11 @@ export function checkDeployConfig(
       (approval) => approval?.type === 'slack',
     ),
   );
+  const ciPrincipals = [...new Set(parsed.data.ci.principals)].sort();
+  const ciTeams = Object.entries(parsed.data.ci.teams)
+    .map(([team, { principals }]) => ({ team, principals: [...new Set(principals)].sort() }))
+    .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+  const operatorPrincipals = [...new Set(parsed.data.operators.principals)].sort();
   const quotas = measureQuotas({
     environment,
     registry,
@@ -195,15 +200,14 @@ export function checkDeployConfig(
     names,
     at: sizingLocation,
     iamScope: parsed.data.iam.scope,
+    bus: { ciPrincipals, ciTeams, operatorPrincipals },
   });
   return {
     config: {
       registry,
-      ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
-      ciTeams: Object.entries(parsed.data.ci.teams)
-        .map(([team, { principals }]) => ({ team, principals: [...new Set(principals)].sort() }))
-        .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0)),
-      operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
+      ciPrincipals,
+      ciTeams,
+      operatorPrincipals,
       usesSlack,
       logLevel: parsed.data.logLevel,
       iamScope: parsed.data.iam.scope,
