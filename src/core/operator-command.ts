@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ServiceName } from './release-event.ts';
+import * as z from './zod.ts';
 
 /** `detail-type` of the events operators put on the bus to steer releases (`greenlight pause`, ...). */
 export const OperatorCommandDetailType = 'Operator Command';
@@ -19,12 +19,12 @@ export const OperatorCommandName = {
 } as const;
 export type OperatorCommandName = (typeof OperatorCommandName)[keyof typeof OperatorCommandName];
 
-const ReleaseId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id');
+const ReleaseId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id'));
 const who = {
   /** Who asks: the CLI sends --actor, else $GITHUB_ACTOR / $USER. */
-  actor: z.string().min(1).max(128),
+  actor: z.string().check(z.minLength(1), z.maxLength(128)),
   /** Why; recorded in the ledger beside who. */
-  reason: z.string().min(1).max(512),
+  reason: z.string().check(z.minLength(1), z.maxLength(512)),
 };
 
 /** `detail` of an Operator Command event, schema version 1. */
