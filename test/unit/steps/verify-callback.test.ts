@@ -63,7 +63,7 @@ async function waiting(version: string) {
 }
 
 const success = { approvalId: 'x', approvedBy: approver.id, via: 'slack' };
-const failure = (Error: string) => ({ Error, Cause: 'said so' });
+const failure = (error: string) => ({ Error: error, Cause: 'said so' });
 
 describe('verifyCallbackStep at an approval', () => {
   it('goes on when the ledger holds an approval by a listed approver through Slack', async () => {
