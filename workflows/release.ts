@@ -455,6 +455,8 @@ function eventBake(
                   ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
                 },
               ],
+              // As for approvals: a success's output is not kept (DataLimitExceeded).
+              ResultSelector: { answered: 'success' },
               ResultPath: '$.callback',
               // Whatever the token was answered with, the ledger decides (VerifyBake).
               Catch: [
@@ -584,6 +586,10 @@ function approvalStates(
           ],
         },
       ],
+      // What a success carries is not kept: the ledger decides, and an output near Step
+      // Functions' 256 KB payload quota would fail the execution with States.DataLimitExceeded,
+      // which no Catch matches ("Error handling in Step Functions workflows").
+      ResultSelector: { answered: 'success' },
       ResultPath: input.resultPath,
       // Whatever the token was answered with, the ledger decides (VerifyApproval); only
       // Step Functions' own timer is taken at its word.

@@ -129,6 +129,9 @@ describe('buildReleaseDefinition', () => {
         },
       },
       TimeoutSecondsPath: '$.approvalWait.timeoutSeconds',
+      // A success's output is never kept: the ledger decides, and a forged one near 256 KB
+      // would end the execution with States.DataLimitExceeded, which no Catch matches.
+      ResultSelector: { answered: 'success' },
       ResultPath: '$.approval',
       Next: ReleaseState.VerifyApproval,
     });
@@ -336,6 +339,7 @@ describe('buildReleaseDefinition', () => {
     // early: it throws the recorded verdict (no Catch there, so an AlarmGateFailed fails the
     // Map into Rollback) or watches again.
     expect(watch?.States[ReleaseState.WatchGates]).toMatchObject({
+      ResultSelector: { answered: 'success' },
       ResultPath: '$.callback',
       Catch: [
         { ErrorEquals: ['States.ALL'], ResultPath: '$.callback', Next: ReleaseState.VerifyBake },
