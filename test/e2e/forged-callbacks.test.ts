@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { DynamoBakeStore } from '../../src/aws/dynamo-bakes.ts';
-import type { ApprovalRecord, BakeRecord } from '../../src/core/records.ts';
+import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import {
@@ -238,11 +238,15 @@ describe('SendTaskFailure OperatorPromoted on a bake token, with no promote in t
       }),
     );
     await waitForStep(local, releaseId, 'callback');
-    const meanwhile = (await bakes.get(releaseId)) as BakeRecord;
     const execution = await executionFor(local, eventId);
 
-    // Still the same bake, baking, with the same end, after the forged promote was handled.
-    expect(meanwhile).toMatchObject({ stepIndex: 0, status: 'baking', endsAt: bake.endsAt });
+    // The same bake, with the same end, settled by its timer (EndBake's reason), not by a promote.
+    expect(await bakes.get(releaseId)).toMatchObject({
+      stepIndex: 0,
+      status: 'ended',
+      endsAt: bake.endsAt,
+      reason: 'Baked 3s',
+    });
     expect(execution.status).toBe('SUCCEEDED');
     const release = await local.ledger.getRelease(releaseId);
     expect(release?.control?.promoted ?? false).toBe(false);
