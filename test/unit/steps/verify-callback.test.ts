@@ -1,9 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BakeStore } from '../../../src/core/ports.ts';
 import type { BakeRecord, ReleaseRecord, ReleaseSpec } from '../../../src/core/records.ts';
+import { forgedCallbackFilter } from '../../../src/infra/monitoring.ts';
+import { greenlightNames } from '../../../src/infra/names.ts';
 import { MaxUnbackedCallbacks, verifyCallbackStep } from '../../../src/steps/verify-callback.ts';
 import { aReleaseRecord, aReleaseSpec, aService } from '../../support/builders.ts';
-import { approver, channel, type Harness, startHarness } from '../slack/harness.ts';
+import {
+  aLambdaContext,
+  approver,
+  channel,
+  type Harness,
+  OutputCapture,
+  startHarness,
+} from '../slack/harness.ts';
 
 const now = new Date('2026-11-21T10:00:00.000Z');
 let harness: Harness;
@@ -289,5 +298,86 @@ describe('verifyCallbackStep at a bake', () => {
     );
 
     expect(check).toMatchObject({ next: 'stop-watching', forged: true });
+  });
+});
+
+describe('the log lines the ForgedCallbacks metric filter counts', () => {
+  // The filter's two terms, read as CloudWatch Logs reads a JSON filter pattern; a line is
+  // counted when either holds. Kept next to the pattern they mirror, which is checked too.
+  const counted = (line: Record<string, unknown>) =>
+    (line.output as { forged?: unknown } | undefined)?.forged === true ||
+    (line.error as { name?: unknown } | undefined)?.name === 'ApprovalNotRecorded';
+
+  async function linesOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    const output = new OutputCapture();
+    output.start();
+    try {
+      await run().catch(() => undefined);
+    } finally {
+      output.stop();
+    }
+    return output.lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('matches the pattern the stack deploys', () => {
+    expect(forgedCallbackFilter(greenlightNames('test')).pattern).toBe(
+      '{ ($.output.forged IS TRUE) || ($.error.name = "ApprovalNotRecorded") }',
+    );
+  });
+
+  it('counts an unbacked answer on a bake and a success nobody decided, not a genuine one', async () => {
+    const { spec: approvalSpec } = await waiting('9.0.0');
+    const release = aReleaseRecord({ ...aReleaseSpec({ version: '9.0.1' }), phase: 'Shifting' });
+    await harness.ledger.createRelease(release);
+    const bake: BakeRecord = {
+      releaseId: release.releaseId,
+      service: release.service,
+      stepIndex: 0,
+      taskToken: 'bake-token',
+      alarms: [],
+      startedAt: '2026-11-21T09:59:30.000Z',
+      endsAt: '2026-11-21T10:00:30.000Z',
+      status: 'baking',
+    };
+    // The level the deployed functions log at (tests default to ERROR); Powertools reads it
+    // when the logger is made, so the handler module is loaded afresh.
+    const level = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    vi.resetModules();
+    const { createStepHandler } = await import('../../../src/runtime/step-handler.ts');
+    // From the same fresh modules, so the handler knows the step's errors as greenlight's.
+    const fresh = await import('../../../src/steps/verify-callback.ts');
+    process.env.POWERTOOLS_LOG_LEVEL = level;
+    const handlerOver = (held: BakeRecord) =>
+      createStepHandler(fresh.verifyCallbackStep, () => deps(held));
+    const context = aLambdaContext('greenlight-verify-callback');
+    const step = { index: 0, percent: 10, bakeSeconds: 60 };
+
+    const forgedBake = await linesOf(() =>
+      handlerOver(bake)(
+        { release: specOf(release), step, callback: failure('OperatorPromoted') } as never,
+        context,
+      ),
+    );
+    const forgedApproval = await linesOf(() =>
+      handlerOver(bake)(
+        { release: approvalSpec, stage: 'before-shift', callback: success } as never,
+        context,
+      ),
+    );
+    const genuine = await linesOf(() =>
+      handlerOver({ ...bake, status: 'ended' })(
+        { release: specOf(release), step, callback: { answered: 'success' } } as never,
+        context,
+      ),
+    );
+
+    expect(forgedBake.filter(counted)).toHaveLength(1);
+    expect(forgedApproval.filter(counted)).toMatchObject([{ level: 'WARN' }]);
+    expect(genuine.filter(counted)).toEqual([]);
+    expect(genuine.length).toBeGreaterThan(0);
   });
 });
