@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   AlarmGateFailed,
   ApprovalNotRecorded,
@@ -16,6 +15,7 @@ import {
   type ReleaseSpec,
   type WeightStep,
 } from '../core/records.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { slackApprovalOf } from '../slack/settings.ts';
@@ -46,14 +46,14 @@ export const ForgedCallbackVia = 'forged-callback';
 export const MaxUnbackedCallbacks = 25;
 
 /** What the workflow carries between waits (`$.approvalWait`, `$.bakeWatch`). */
-const WaitState = z.object({ unbacked: z.int().min(0).default(0) });
+const WaitState = z.object({ unbacked: z._default(z.int().check(z.minimum(0)), 0) });
 
 const ApprovalCheckInput = z.object({
   release: ReleaseSpecSchema,
   stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
   /** The wait's result: SendTaskSuccess's output, or a Catch's `{ Error, Cause }`. */
   callback: z.unknown(),
-  wait: WaitState.optional(),
+  wait: z.optional(WaitState),
 });
 
 // Not strict: a bake's branch hands over its whole state (colours, the gate so far).
@@ -61,7 +61,7 @@ const BakeCheckInput = z.object({
   release: ReleaseSpecSchema,
   step: WeightStepSchema,
   callback: z.unknown(),
-  bakeWatch: WaitState.optional(),
+  bakeWatch: z.optional(WaitState),
 });
 
 export type VerifyCallbackInput =
@@ -81,7 +81,7 @@ export type VerifyCallbackInput =
 export const VerifyCallbackInputSchema = z.union([
   ApprovalCheckInput,
   BakeCheckInput,
-]) as unknown as z.ZodType<VerifyCallbackInput>;
+]) as unknown as z.ZodMiniType<VerifyCallbackInput>;
 
 /**
  * What the workflow does next:
@@ -188,13 +188,32 @@ async function checkApproval(
     // closed too, so that a later click changes nothing.
     const reason = `${base}: a task token alone never approves; the release ends`;
     if (approval?.status === ApprovalStatus.Pending) {
-      await deps.approvals.decide(approvalId, {
+      const closed = await deps.approvals.decide(approvalId, {
         status: ApprovalStatus.Rejected,
         by: 'greenlight',
         at: deps.now().toISOString(),
         via: ForgedCallbackVia,
         reason,
       });
+      // An approver's click that landed first wins (its callback found the token spent by
+      // the forged one): the ledger holds the decision, so the release goes on.
+      const won = closed.record;
+      if (!closed.decided && won.status === ApprovalStatus.Approved) {
+        if (await byApprover(won, release, deps)) {
+          await recordUnbacked(
+            deps,
+            record,
+            `${stage}#${unbacked}`,
+            `${base}, then an approval by ${won.decidedBy} via ${won.decidedVia}: the release goes on`,
+          );
+          return {
+            next: 'go',
+            forged: true,
+            unbacked,
+            reason: `Approved by ${won.decidedBy} via ${won.decidedVia} at ${won.decidedAt}`,
+          };
+        }
+      }
     }
     await recordUnbacked(deps, record, `${stage}#${unbacked}`, reason);
     throw new ApprovalNotRecorded(reason, { approvalId, unbacked });

@@ -122,6 +122,33 @@ describe('verifyCallbackStep at an approval', () => {
     ).rejects.toMatchObject({ name: 'ApprovalNotRecorded' });
   });
 
+  it('goes on when an approver’s click wins the race with the forged success', async () => {
+    const { approvalId, spec } = await waiting('7.0.6');
+    const seen = await harness.approvals.get(approvalId);
+    // The click lands between the step's read (pending) and its closing write.
+    await harness.approvals.decide(approvalId, {
+      status: 'approved',
+      by: approver.id,
+      at: now.toISOString(),
+      via: 'slack',
+    });
+    const racing = {
+      ...deps(),
+      approvals: {
+        get: async () => seen,
+        decide: harness.approvals.decide.bind(harness.approvals),
+      },
+    };
+
+    const check = await verifyCallbackStep.run(
+      { release: spec, stage: 'before-shift', callback: success, wait: { unbacked: 0 } },
+      racing,
+    );
+
+    expect(check).toMatchObject({ next: 'go', forged: true });
+    expect((await harness.approvals.get(approvalId))?.status).toBe('approved');
+  });
+
   it('does not count an approval taken in Slack by someone who is not an approver', async () => {
     const { approvalId, spec } = await waiting('7.0.2');
     await harness.approvals.decide(approvalId, {
