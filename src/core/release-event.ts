@@ -146,6 +146,12 @@ export const ReleaseRequestedV1 = z.strictObject({
     .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must name one of the service strategies')
     .optional(),
   attempt: z.int().min(1).max(999).default(1),
+  /**
+   * Releases run in the order CI requested them (the event's time), and one requested before
+   * the build that is live is refused (OlderThanLive). `true` says the older build is meant:
+   * a deliberate downgrade.
+   */
+  allowOlder: z.boolean().optional(),
 });
 export type ReleaseRequestedV1 = z.infer<typeof ReleaseRequestedV1>;
 export type ReleaseRequestedV1Input = z.input<typeof ReleaseRequestedV1>;
