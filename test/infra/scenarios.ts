@@ -3,7 +3,10 @@
  * recorder (step-actions.ts). permissions.test.ts checks the actions they send against the
  * permissions table; iam-policies.test.ts evaluates each request against the deployed policies.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { DynamoReleaseQueue } from '../../src/aws/dynamo-release-queue.ts';
 import { atExpression, teardownScheduleName, teardownTime } from '../../src/core/idle-colour.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
@@ -19,6 +22,7 @@ import { forwardOnly } from './alb-fakes.ts';
 import {
   healthyMetrics,
   type IamRequest,
+  recordedNames,
   recordedWarmWindowSeconds,
   type StepRecorder,
   slackSigningSecret,
@@ -196,6 +200,8 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(await s.ok(s.invoke(F.AcquireLock, { release: queued }))).toMatchObject({
         acquired: false,
       });
+      s.at('the second release parks until the lock is handed to it (finalize wakes it)');
+      await s.ok(s.invoke(F.AcquireLock, { release: queued, taskToken: 'lock-1.0.2' }));
       s.at('test green');
       expect((await s.retried(F.TestGreen, good)).ok).toBe(true);
       s.at('a bake timer that fires before its watch stored the token');
@@ -693,6 +699,86 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
         await s.command({ command: 'abort', releaseId: aborted.release.releaseId, ...who }),
       ).toMatchObject({ outcome: 'applied' });
       await s.rollback(aborted.release, 'OperatorAborted', 'Aborted by dana');
+    },
+  },
+  {
+    name: 'the lock queue: a freed lock wakes the next in line, a dead holder is skipped',
+    async run(s) {
+      const first = await s.startRelease('4.0.0');
+      const queue = async (version: string) => {
+        s.at(`${version} queues and parks`);
+        const release = await s.ok<RegisteredRelease>(s.register(version));
+        expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({
+          acquired: false,
+        });
+        await s.ok(s.invoke(F.AcquireLock, { release, taskToken: `lock-${version}` }));
+        return release;
+      };
+      const second = await queue('4.0.1');
+      s.at('the first rolls back and wakes the second, which takes the lock');
+      await s.rollback(first.release, 'GreenTestFailed', 'health failed');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: second }))).toMatchObject({
+        acquired: true,
+      });
+      const third = await queue('4.0.2');
+      s.at("the second's execution dies; a new arrival frees its lock for the third");
+      s.fake.endedExecutions.add(execution('4.0.1'));
+      const fourth = await s.ok<RegisteredRelease>(s.register('4.0.3'));
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toEqual({
+        acquired: false,
+        holder: third.releaseId,
+      });
+      s.at('the third, woken, takes the lock and rolls back');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: third }))).toMatchObject({
+        acquired: true,
+      });
+      await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: third }));
+      await s.rollback(third, 'GreenTestFailed', 'health failed');
+      s.at('the fourth, handed the lock, goes all the way to finalize');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toMatchObject({
+        acquired: true,
+      });
+      const released = {
+        release: fourth,
+        colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: fourth })),
+      };
+      expect((await s.invoke(F.TestGreen, released)).ok).toBe(true);
+      for (const step of fourth.plan) await s.shiftStep(released, step);
+      expect((await s.invoke(F.Finalize, released)).ok).toBe(true);
+      s.at('a release queues while an operator reverts the fourth: the revert wakes it');
+      s.fake.duringAliasUpdate = async () => {
+        // Another function's work, meanwhile: queued through the real adapter, unrecorded.
+        const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+        const elsewhere = new DynamoReleaseQueue({
+          client,
+          tableName: recordedNames.ledgerTable,
+          callbacks: {
+            succeed: async () => ({ delivered: true }),
+            fail: async () => ({ delivered: true }),
+          },
+          executions: { isRunning: async () => true },
+        });
+        const request = {
+          service: 'checkout',
+          releaseId: deriveReleaseId('checkout', '4.0.4', 1),
+          executionId: execution('4.0.4'),
+          requestedAt: s.clock.now().toISOString(),
+          at: s.clock.now().toISOString(),
+          policy: 'queue' as const,
+        };
+        expect(await elsewhere.acquire(request)).toMatchObject({ kind: 'waiting' });
+        await elsewhere.park('checkout', request.releaseId, 'lock-4.0.4');
+        client.destroy();
+      };
+      const who = { actor: 'dana', reason: 'wrong build' };
+      expect(await s.command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
+        outcome: 'applied',
+        releaseId: fourth.releaseId,
+      });
+      const woken = s.recorder.sfn
+        .calls()
+        .map((call) => (call.args[0] as { input: { taskToken?: string } }).input.taskToken);
+      expect(woken).toEqual(expect.arrayContaining(['lock-4.0.1', 'lock-4.0.2', 'lock-4.0.4']));
     },
   },
   {

@@ -7,8 +7,9 @@ import { documentsOf } from '../clients/dynamodb.ts';
 import type { Wiring } from '../wiring.ts';
 
 /**
- * The one-release-per-service lock and its queue, in the ledger table (DynamoDB); Step
- * Functions to wake the next release and to tell a dead holder from a live one.
+ * The one-release-per-service lock and its queue, in the ledger table (DynamoDB), with Step
+ * Functions to wake the next release and to tell a dead holder from a live one: for the
+ * functions that take or free the lock (acquire-lock, finalize, rollback, operator).
  */
 export function buildLock(wiring: Wiring): { lock: ServiceLock } {
   const sfn = new SFNClient({});
