@@ -37,7 +37,9 @@
  * second read sees it (and hands it the free lock), or its own read of the lock comes after the
  * delete (and it takes the lock itself).
  *
- * A crash never leaves the queue stuck. A holder whose execution has ended (stopped, failed
+ * A crash never leaves the queue stuck. A head whose wake-up Step Functions refuses and whose
+ * execution has ended (DescribeExecution) is skipped by the hand-off itself: out of the queue,
+ * and the lock goes on to the next. A holder whose execution has ended (stopped, failed
  * uncaught, or a head handed the lock after it died) holds nothing: every acquire that finds
  * the lock taken asks Step Functions (DescribeExecution) whether the holder's execution still
  * runs, and frees the lock on its behalf if not, skipping it in the queue. A parked release
@@ -118,8 +120,11 @@ interface Pointer {
   supersededBy?: string;
 }
 
-// Each turn of a loop below follows a write that someone else's write beat; a few suffice.
+// Each turn of acquire's loop follows a write that someone else's write beat, or a stale
+// holder freed; past these it waits its turn (its recheck comes back).
 const maxRounds = 8;
+// Dead heads one hand-off skips; the rest are skipped by the next acquire or hand-off.
+const maxSkips = 25;
 
 export class DynamoReleaseQueue implements ServiceLock {
   readonly #client: DynamoDBDocumentClient;
@@ -179,7 +184,10 @@ export class DynamoReleaseQueue implements ServiceLock {
         return { kind: 'acquired' };
       }
     }
-    throw new Error(`The lock of ${service} kept changing while ${releaseId} tried to take it`);
+    const lock = await this.#lock(service);
+    if (lock?.holder !== releaseId) return { kind: 'waiting', holder: lock?.holder ?? 'none' };
+    await this.#leaveQueue(service, releaseId);
+    return { kind: 'acquired' };
   }
 
   async park(service: string, releaseId: string, taskToken: string): Promise<void> {
@@ -239,21 +247,35 @@ export class DynamoReleaseQueue implements ServiceLock {
     };
   }
 
-  /** Hands the lock `from` holds to the head of the queue, or frees it. */
+  /**
+   * Hands the lock `from` holds to the head of the queue, or frees it. A head whose wake-up is
+   * refused and whose execution has ended is dead: it leaves the queue and the lock goes on to
+   * the next, so a crashed waiter never holds up the ones behind it.
+   */
   async #handOff(service: string, from: string, at: string): Promise<void> {
-    const head = await this.#head(service);
-    if (head === undefined) {
-      await this.#deleteLockOf(service, from);
-      // Someone may have queued between the read and the delete (see the design above).
-      const late = await this.#head(service);
-      if (late !== undefined && (await this.#putLockIfFree(service, late, at))) {
-        await this.#wake(service, late);
+    let holder = from;
+    for (let skipped = 0; skipped <= maxSkips; skipped++) {
+      const head = await this.#head(service);
+      if (head === undefined) {
+        await this.#deleteLockOf(service, holder);
+        // Someone may have queued between the read and the delete (see the design above).
+        const late = await this.#head(service);
+        if (late !== undefined && (await this.#putLockIfFree(service, late, at))) {
+          await this.#wake(service, late);
+        }
+        return;
       }
-      return;
+      if (!(await this.#moveLock(service, holder, head, at))) return;
+      // Read again: the head may have stored its token since the query.
+      const entry = (await this.#entryOf(service, head.releaseId)) ?? head;
+      if (await this.#wake(service, entry)) return;
+      // Not woken: either it has not parked yet or is between two asks (it finds the lock
+      // itself), or its execution ended.
+      if (entry.executionId === undefined) return;
+      if (await this.#executions.isRunning(entry.executionId)) return;
+      await this.#leaveQueue(service, entry.releaseId);
+      holder = entry.releaseId;
     }
-    if (!(await this.#moveLock(service, from, head, at))) return;
-    // Read again: the head may have stored its token since the query.
-    await this.#wake(service, (await this.#entryOf(service, head.releaseId)) ?? head);
   }
 
   /** Frees the lock of a stale holder: out of the queue too (a dead head), then hand-off. */
@@ -270,11 +292,11 @@ export class DynamoReleaseQueue implements ServiceLock {
     return !(await this.#executions.isRunning(lock.holderExecution));
   }
 
-  async #wake(service: string, entry: Entry): Promise<void> {
-    if (entry.taskToken === undefined) return;
-    // Not delivered: it woke already, timed out (it asks again), or its execution ended (the
-    // next acquire finds it stale). Nothing to do here in any case.
-    await this.#callbacks.succeed(entry.taskToken, { woken: 'lock', service });
+  /** Whether the release's parked task took the wake-up; false without a token stored. */
+  async #wake(service: string, entry: Entry): Promise<boolean> {
+    if (entry.taskToken === undefined) return false;
+    const outcome = await this.#callbacks.succeed(entry.taskToken, { woken: 'lock', service });
+    return outcome.delivered;
   }
 
   async #enqueue(request: LockRequest): Promise<Pointer> {

@@ -121,6 +121,11 @@ const lockQueue: Grant = {
   actions: [...ledgerAndLock.actions, 'dynamodb:Query'],
 };
 const wakeTokens: Grant = { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens };
+// A head whose wake-up is refused is skipped only when its execution has ended.
+const releaseExecutions: Grant = {
+  actions: ['states:DescribeExecution'],
+  on: GrantTarget.ReleaseExecutions,
+};
 // Bakes watch alarms through index items of the ledger table, written in batches.
 const ledgerAndWatches: Grant = {
   ...ledger,
@@ -232,13 +237,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   // Queues the release, takes or hands on the lock, parks on and answers task tokens, and asks
   // whether a holder's execution still runs.
-  [F.AcquireLock]: [
-    lockQueue,
-    lifecycleEvents,
-    wakeTokens,
-    { actions: ['states:DescribeExecution'], on: GrantTarget.ReleaseExecutions },
-    logs,
-  ],
+  [F.AcquireLock]: [lockQueue, lifecycleEvents, wakeTokens, releaseExecutions, logs],
   [F.ProvisionGreen]: [
     registry,
     ledger,
@@ -344,6 +343,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     registry,
     { ...ledgerLockAndWatches, actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query'] },
     wakeTokens,
+    releaseExecutions,
     idempotency,
     lifecycleEvents,
     { ...aliasRouting, actions: [...aliasRouting.actions, ...idleCost] },
@@ -369,6 +369,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     registry,
     { ...ledgerLockAndWatches, actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query'] },
     wakeTokens,
+    releaseExecutions,
     idempotency,
     lifecycleEvents,
     aliasRouting,
@@ -396,6 +397,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     lifecycleEvents,
     // Abort fails a bake's or approval's token; a revert's freed lock wakes the next release.
     answerTokens,
+    releaseExecutions,
     aliasRouting,
     albForwardReads,
     ...albProductionForwards,

@@ -123,14 +123,29 @@ describe('DynamoReleaseQueue.acquire', () => {
     expect(woken.map((w) => w.token)).toEqual(['token-b']);
   });
 
-  it('skips a dead head: the lock handed to it is freed at the next ask', async () => {
+  it('skips a dead head that never parked when handing the lock on', async () => {
     await queue.acquire(ask('a', 1));
     await queue.acquire(ask('b', 2));
     await queue.acquire(ask('c', 3));
     await queue.park('checkout', 'c', 'token-c');
     running.delete('exec-b');
+
+    await queue.release('checkout', 'a');
+
+    expect(await holder()).toBe('c');
+    expect(woken.map((w) => w.token)).toEqual(['token-c']);
+    expect(await queue.acquire(ask('c', 3))).toEqual({ kind: 'acquired' });
+    expect(await queued()).toEqual([]);
+  });
+
+  it('frees the lock of a head that died after it was handed the lock, at the next ask', async () => {
+    await queue.acquire(ask('a', 1));
+    await queue.acquire(ask('b', 2));
+    await queue.acquire(ask('c', 3));
+    await queue.park('checkout', 'c', 'token-c');
     await queue.release('checkout', 'a');
     expect(await holder()).toBe('b');
+    running.delete('exec-b');
 
     // c's wait timed out and it asks again: b's execution is gone, so c goes.
     expect(await queue.acquire(ask('c', 3))).toEqual({ kind: 'acquired' });
@@ -191,6 +206,28 @@ describe('DynamoReleaseQueue.release', () => {
 
     await queue.release('checkout', 'b');
     expect(woken.map((w) => w.token)).toEqual(['token-b', 'token-c']);
+  });
+
+  it('skips a dead head at once: its wake-up refused and its execution ended', async () => {
+    await queue.acquire(ask('a', 1));
+    for (const [id, second] of [
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ] as const) {
+      await queue.acquire(ask(id, second));
+      await queue.park('checkout', id, `token-${id}`);
+    }
+    dead.add('token-b');
+    running.delete('exec-b');
+    dead.add('token-c');
+
+    await queue.release('checkout', 'a');
+
+    // b is gone; c's task did not take the token but its execution runs: it keeps its turn.
+    expect(await holder()).toBe('c');
+    expect(await queued()).toEqual(['c', 'd']);
+    expect(await queue.acquire(ask('c', 3))).toEqual({ kind: 'acquired' });
   });
 
   it('wakes the new holder again when the step that handed the lock on is retried', async () => {
