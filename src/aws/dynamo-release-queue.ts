@@ -20,7 +20,8 @@
  *   its workflow is parked on a `.waitForTaskToken` task.
  * - `queue#S / release#<id>`: where the release's entry is, and `supersededBy` once a newer
  *   request took its place. Makes queuing idempotent: a retried acquire finds its entry.
- * - `queue#S / live`: the release whose build serves (written at finalize), with the one before.
+ * - `queue#S / live`: the release whose build serves (written at finalize), with the one before
+ *   (live again when an operator reverts the newer one).
  *
  * Waking, not polling. The workflow asks once (AcquireLock); when not its turn it parks on a
  * callback task (WaitForLock) whose token `park` stores on its entry. Whoever frees the lock
@@ -218,9 +219,10 @@ export class DynamoReleaseQueue implements ServiceLock {
   async release(
     service: string,
     releaseId: string,
-    options: { live?: LiveRelease } = {},
+    options: { live?: LiveRelease; reverted?: true } = {},
   ): Promise<void> {
     if (options.live !== undefined) await this.#recordLive(service, options.live);
+    if (options.reverted === true) await this.#restorePreviousLive(service, releaseId);
     const lock = await this.#lock(service);
     if (lock === undefined) return;
     if (lock.holder !== releaseId) {
@@ -405,6 +407,35 @@ export class DynamoReleaseQueue implements ServiceLock {
       new PutCommand({
         TableName: this.#tableName,
         Item: { ...liveKey(service), ...live, ...(before ? { previous: before } : {}) },
+      }),
+    );
+  }
+
+  /** The release live before `releaseId` is live again; only one step back is kept. */
+  async #restorePreviousLive(service: string, releaseId: string): Promise<void> {
+    const result = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: liveKey(service), ConsistentRead: true }),
+    );
+    const item = result.Item;
+    if (item?.releaseId !== releaseId) return;
+    const previous = item.previous as LiveRelease | undefined;
+    if (previous === undefined) {
+      await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#tableName,
+          Key: liveKey(service),
+          ConditionExpression: 'releaseId = :me',
+          ExpressionAttributeValues: { ':me': releaseId },
+        }),
+      );
+      return;
+    }
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { ...liveKey(service), ...previous },
+        ConditionExpression: 'releaseId = :me',
+        ExpressionAttributeValues: { ':me': releaseId },
       }),
     );
   }

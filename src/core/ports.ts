@@ -93,10 +93,15 @@ export interface ServiceLock {
   park(service: string, releaseId: string, taskToken: string): Promise<void>;
   /**
    * Frees the lock if `releaseId` holds it, handing it to the first release in the queue and
-   * waking it; `live` records the release as the one now serving. Safe to repeat: a repeat by
-   * the release that handed the lock on wakes the new holder again. A no-op otherwise.
+   * waking it. `live` records the release as the one now serving; `reverted` says it serves no
+   * more (an operator put blue back), so the one live before it is live again. Safe to repeat:
+   * a repeat by the release that handed the lock on wakes the new holder again.
    */
-  release(service: string, releaseId: string, options?: { live?: LiveRelease }): Promise<void>;
+  release(
+    service: string,
+    releaseId: string,
+    options?: { live?: LiveRelease; reverted?: true },
+  ): Promise<void>;
   /** The release live on the service, as the last finalize recorded it. */
   live(service: string): Promise<LiveRelease | undefined>;
 }

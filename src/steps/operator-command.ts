@@ -344,6 +344,7 @@ async function revert(
     const holder = 'holder' in lock ? lock.holder : latest.releaseId;
     throw refuse(`Release ${holder} of ${service.name} is under way or waiting; abort it first`);
   }
+  let outOfService = false;
   try {
     await deps.targetFor(service).rollback(service, latest.colours);
     await deps.bakes.unwatch(latest.releaseId, alarmNamesOf(service));
@@ -353,6 +354,7 @@ async function revert(
       { type: ReleaseEventType.Reverted, by: command.actor, reason: command.reason },
       { eventKey: 'reverted' },
     );
+    outOfService = true;
     await deps.ledger.recordStep(
       latest.releaseId,
       stepRecord(deps, {
@@ -366,7 +368,8 @@ async function revert(
     );
     return { releaseId: latest.releaseId, message: reverted.reason };
   } finally {
-    await deps.lock.release(service.name, latest.releaseId);
+    // Reverted, its build serves no more: requests are ordered against the one before it.
+    await deps.lock.release(service.name, latest.releaseId, outOfService ? { reverted: true } : {});
   }
 }
 

@@ -265,6 +265,32 @@ describe('DynamoReleaseQueue.release', () => {
   });
 });
 
+describe('DynamoReleaseQueue.release of a reverted release', () => {
+  it('makes the release live before it live again, once', async () => {
+    const a = { releaseId: 'a', version: '1.1.0', requestedAt: '2026-11-02T09:00:01.000Z' };
+    const b = { releaseId: 'b', version: '1.2.0', requestedAt: '2026-11-02T09:00:02.000Z' };
+    await queue.acquire(ask('a', 1));
+    await queue.release('checkout', 'a', { live: a });
+    await queue.acquire(ask('b', 2));
+    await queue.release('checkout', 'b', { live: b });
+
+    await queue.acquire(ask('b', 2, 'reject'));
+    await queue.release('checkout', 'b', { reverted: true });
+    expect(await queue.live('checkout')).toEqual(a);
+    // A retry of the revert's release finds b no longer live and changes nothing.
+    await queue.release('checkout', 'b', { reverted: true });
+    expect(await queue.live('checkout')).toEqual(a);
+  });
+
+  it('leaves no live release when the reverted one had none before it', async () => {
+    await queue.acquire(ask('a', 1));
+    const a = { releaseId: 'a', version: '1.1.0', requestedAt: '2026-11-02T09:00:01.000Z' };
+    await queue.release('checkout', 'a', { live: a });
+    await queue.release('checkout', 'a', { reverted: true });
+    expect(await queue.live('checkout')).toBeUndefined();
+  });
+});
+
 describe('DynamoReleaseQueue under policy "supersede"', () => {
   it('ends the older releases still waiting and wakes them; the holder goes on', async () => {
     await queue.acquire(ask('a', 1, 'supersede'));
