@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import { OlderThanLive, ReleaseSuperseded, ServiceBusy } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { LiveRelease } from '../core/ports.ts';
 import type { ReleaseRecord } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import {
   type AdvanceDependencies,
@@ -21,7 +21,7 @@ export interface LockOutcome {
 const AcquireLockInput = z.object({
   release: ReleaseSpecSchema,
   /** Present when the workflow parks on WaitForLock: the token that wakes it. */
-  taskToken: z.string().min(1).optional(),
+  taskToken: z.optional(z.string().check(z.minLength(1))),
 });
 
 /**
