@@ -25,6 +25,10 @@ const older = aLambdaService('older');
 const latest = aLambdaService('latest', 5);
 latest.service.lockPolicy = 'supersede';
 const fixtures = [spaced, burst, older, latest];
+// Blue starts on code that no release sends (it takes no traffic here), so that whichever
+// release of a burst comes first publishes a new version: the same code twice in a row would
+// publish none, and that release would fail provisioning.
+for (const fixture of fixtures) fixture.fn.artifact = artifact('1.3.0-faulty');
 
 let local: GreenlightLocal;
 let lambda: LambdaClient;
