@@ -12,6 +12,9 @@ import type {
   CommandLog,
   IdleColours,
   LifecycleEvents,
+  LiveRelease,
+  LockOutcome,
+  LockRequest,
   MetricReader,
   ReleaseLedger,
   ReleaseRequests,
@@ -140,26 +143,169 @@ export class MemoryLedger implements ReleaseLedger {
   }
 }
 
-/** One lock per service, as DynamoServiceLock: only a free lock or its holder passes. */
-export class MemoryLock implements ServiceLock {
-  readonly holders = new Map<string, { holder: string; at: string }>();
-  readonly releases: { service: string; releaseId: string }[] = [];
+interface QueueEntry {
+  releaseId: string;
+  requestedAt: string;
+  arrival: number;
+  taskToken?: string;
+  supersededBy?: string;
+}
 
-  async acquire(service: string, releaseId: string, at: string) {
-    const current = this.holders.get(service);
-    if (current && current.holder !== releaseId) return { acquired: false, holder: current.holder };
-    this.holders.set(service, { holder: releaseId, at });
-    return { acquired: true, holder: releaseId };
+/**
+ * The service lock and its queue, with DynamoReleaseQueue's rules (src/aws/dynamo-release-queue.ts)
+ * short of staleness: served in request order then arrival, the holder hands the lock to the
+ * head and wakes it through `callbacks`, `supersede` and `reject` policies, the live release.
+ */
+export class MemoryLock implements ServiceLock {
+  readonly holders = new Map<string, { holder: string; handedBy?: string }>();
+  readonly queues = new Map<string, QueueEntry[]>();
+  readonly lives = new Map<string, LiveRelease[]>();
+  /** Every release() call, in order. */
+  readonly releases: { service: string; releaseId: string }[] = [];
+  #arrivals = 0;
+  readonly #callbacks: TaskCallbacks;
+
+  constructor(callbacks: TaskCallbacks) {
+    this.#callbacks = callbacks;
   }
 
-  async release(service: string, releaseId: string) {
+  async acquire(request: LockRequest): Promise<LockOutcome> {
+    const { service, releaseId } = request;
+    let entry = this.#entry(service, releaseId);
+    if (entry?.supersededBy !== undefined) return { kind: 'superseded', by: entry.supersededBy };
+    const lock = this.holders.get(service);
+    if (lock?.holder === releaseId) {
+      this.#leave(service, releaseId);
+      return { kind: 'acquired' };
+    }
+    if (entry === undefined) {
+      const busy = lock?.holder ?? this.#head(service)?.releaseId;
+      if (request.policy === 'reject' && busy !== undefined) return { kind: 'busy', holder: busy };
+      entry = { releaseId, requestedAt: request.requestedAt, arrival: ++this.#arrivals };
+      this.queues.set(service, [...this.#queue(service), entry]);
+      if (request.policy === 'supersede') {
+        const waiting = this.#queue(service).filter(
+          (other) => other !== entry && !other.supersededBy,
+        );
+        const newer = waiting.find((other) => order(other, entry as QueueEntry) > 0);
+        if (newer !== undefined) {
+          entry.supersededBy = newer.releaseId;
+          return { kind: 'superseded', by: newer.releaseId };
+        }
+        for (const older of waiting) await this.#supersede(older, releaseId);
+      }
+    }
+    if (lock !== undefined) return { kind: 'waiting', holder: lock.holder };
+    const head = this.#head(service) as QueueEntry;
+    this.holders.set(service, { holder: head.releaseId });
+    if (head.releaseId !== releaseId) {
+      await this.#wake(head);
+      return { kind: 'waiting', holder: head.releaseId };
+    }
+    this.#leave(service, releaseId);
+    return { kind: 'acquired' };
+  }
+
+  async park(service: string, releaseId: string, taskToken: string) {
+    const entry = this.#entry(service, releaseId);
+    if (entry !== undefined && entry.supersededBy === undefined) {
+      entry.taskToken = taskToken;
+      const lock = this.holders.get(service);
+      if (lock !== undefined && lock.holder !== releaseId) return;
+    }
+    await this.#callbacks.succeed(taskToken, { woken: 'parked' });
+  }
+
+  async release(
+    service: string,
+    releaseId: string,
+    options: { live?: LiveRelease; reverted?: true } = {},
+  ) {
     this.releases.push({ service, releaseId });
-    if (this.holders.get(service)?.holder === releaseId) this.holders.delete(service);
+    const lives = this.lives.get(service) ?? [];
+    if (options.live !== undefined && lives.at(-1)?.releaseId !== options.live.releaseId) {
+      this.lives.set(service, [...lives, { ...options.live }]);
+    }
+    if (options.reverted === true && lives.at(-1)?.releaseId === releaseId) {
+      this.lives.set(service, lives.slice(0, -1));
+    }
+    const lock = this.holders.get(service);
+    if (lock === undefined) return;
+    if (lock.holder !== releaseId) {
+      const handed = lock.handedBy === releaseId ? this.#entry(service, lock.holder) : undefined;
+      if (handed !== undefined) await this.#wake(handed);
+      return;
+    }
+    const head = this.#head(service);
+    if (head === undefined) {
+      this.holders.delete(service);
+      return;
+    }
+    this.holders.set(service, { holder: head.releaseId, handedBy: releaseId });
+    await this.#wake(head);
+  }
+
+  async live(service: string) {
+    const live = this.lives.get(service)?.at(-1);
+    return live && { ...live };
   }
 
   holderOf(service: string): string | undefined {
     return this.holders.get(service)?.holder;
   }
+
+  /** Puts `releaseId` in the lock as if it had taken it, for a test that starts mid-release. */
+  hold(service: string, releaseId: string): void {
+    this.holders.set(service, { holder: releaseId });
+  }
+
+  /** Release ids waiting, in the order they are served. */
+  waiting(service: string): string[] {
+    return this.#waiting(service).map((entry) => entry.releaseId);
+  }
+
+  #queue(service: string): QueueEntry[] {
+    return this.queues.get(service) ?? [];
+  }
+
+  #waiting(service: string): QueueEntry[] {
+    return this.#queue(service)
+      .filter((entry) => entry.supersededBy === undefined)
+      .sort(order);
+  }
+
+  #head(service: string): QueueEntry | undefined {
+    return this.#waiting(service)[0];
+  }
+
+  #entry(service: string, releaseId: string): QueueEntry | undefined {
+    return this.#queue(service).find((entry) => entry.releaseId === releaseId);
+  }
+
+  #leave(service: string, releaseId: string): void {
+    this.queues.set(
+      service,
+      this.#queue(service).filter((entry) => entry.releaseId !== releaseId),
+    );
+  }
+
+  async #wake(entry: QueueEntry): Promise<void> {
+    if (entry.taskToken !== undefined) {
+      await this.#callbacks.succeed(entry.taskToken, { woken: 'lock' });
+    }
+  }
+
+  async #supersede(entry: QueueEntry, by: string): Promise<void> {
+    entry.supersededBy = by;
+    if (entry.taskToken !== undefined) {
+      await this.#callbacks.succeed(entry.taskToken, { woken: 'superseded', by });
+    }
+  }
+}
+
+/** Queue order: request time, then arrival. */
+function order(a: QueueEntry, b: QueueEntry): number {
+  return Date.parse(a.requestedAt) - Date.parse(b.requestedAt) || a.arrival - b.arrival;
 }
 
 export class RecordingEvents implements LifecycleEvents {
@@ -570,15 +716,16 @@ export function aFakeWorld(
   options: { services?: ServiceConfig[]; releases?: ReleaseRecord[]; clock?: TestClock } = {},
 ): FakeWorld {
   const clock = options.clock ?? aTestClock();
+  const callbacks = new RecordingCallbacks();
   const world = {
     clock,
     ledger: new MemoryLedger(options.releases),
-    lock: new MemoryLock(),
+    lock: new MemoryLock(callbacks),
     events: new RecordingEvents(),
     alarms: new ScriptedAlarms(),
     metrics: new ScriptedMetrics(),
     bakes: new MemoryBakes(),
-    callbacks: new RecordingCallbacks(),
+    callbacks,
     target: new FakeTarget(),
     approvals: new MemoryApprovals(),
     commands: new MemoryCommandLog(),

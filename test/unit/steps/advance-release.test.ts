@@ -14,7 +14,7 @@ const finalized = { type: ReleaseEventType.Finalized } as const;
 
 async function aWorld() {
   const world = aFakeWorld({ releases: [atFull] });
-  await world.lock.acquire('checkout', id, '2026-11-21T10:00:00.000Z');
+  world.lock.hold('checkout', id);
   return world;
 }
 

@@ -92,6 +92,17 @@ describe('startBakeStep', () => {
     expect(world.events.types()).toEqual(['Gate Failed']);
   });
 
+  it('answers a wait entered again after the timer already ended the bake', async () => {
+    const world = aWorld();
+    await startBakeStep.run({ ...input, taskToken: 'token-1' }, world.deps);
+    await endBakeStep.run(input, world.deps);
+
+    await startBakeStep.run({ ...input, taskToken: 'token-2' }, world.deps);
+
+    expect(world.callbacks.delivered()).toEqual(['succeed:token-1', 'succeed:token-2']);
+    expect(world.callbacks.sent[1]?.output).toEqual({ bakedSeconds: 60, settledNow: false });
+  });
+
   it('ends itself with OperatorPromoted when promote landed before its token was stored', async () => {
     const world = aWorld({ ...shifting, control: control({ promoted: true }), reason: 'Promoted' });
 

@@ -13,7 +13,7 @@ const input = { release: specOf(atFull), colours };
 /** A release at 100% on green, holding its service's lock, its gate alarms watched. */
 async function aWorldAtFull(release: ReleaseRecord = atFull): Promise<FakeWorld> {
   const world = aFakeWorld({ releases: [release] });
-  await world.lock.acquire('checkout', id, '2026-11-21T10:00:00.000Z');
+  world.lock.hold('checkout', id);
   await world.bakes.watch(id, ['checkout-errors']);
   world.target.greenPercent = 100;
   world.target.live = '8';

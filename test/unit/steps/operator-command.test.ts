@@ -360,12 +360,12 @@ describe('operatorCommandStep: rollback after finalize', () => {
 
   it('refuses while another release of the service holds the lock', async () => {
     const world = finalizedWorld();
-    await world.lock.acquire('checkout', 'checkout-2-0-0-a1-x', '2026-11-21T10:00:00.000Z');
+    world.lock.hold('checkout', 'checkout-2-0-0-a1-x');
 
     const outcome = await operatorCommandStep.run(rollback, world.deps);
 
     expect(outcome.message).toBe(
-      'Release checkout-2-0-0-a1-x of checkout is under way; abort it first',
+      'Release checkout-2-0-0-a1-x of checkout is under way or waiting; abort it first',
     );
     expect(world.lock.holderOf('checkout')).toBe('checkout-2-0-0-a1-x');
     expect(world.target.calls).toEqual([]);

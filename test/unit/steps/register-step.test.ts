@@ -9,7 +9,8 @@ import { aFakeWorld, failNext } from '../../support/fakes.ts';
 // the real ledger and bus adapters.
 
 const machine = 'arn:aws:states:eu-west-1:123456789012:execution:greenlight-release';
-const spec = aReleaseSpec();
+// Register fixes the service's lock policy on the release, for the queue to judge it by.
+const spec = { ...aReleaseSpec(), lockPolicy: 'queue' as const };
 const id = spec.releaseId;
 
 describe('registerStep', () => {

@@ -19,7 +19,7 @@ const gateFailure = {
 
 async function aWorld(release: ReleaseRecord): Promise<FakeWorld> {
   const world = aFakeWorld({ releases: [release] });
-  await world.lock.acquire('checkout', id, '2026-11-21T10:00:00.000Z');
+  world.lock.hold('checkout', id);
   await world.bakes.watch(id, ['checkout-errors']);
   world.target.greenPercent = release.greenPercent;
   return world;
