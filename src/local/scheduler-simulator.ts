@@ -1,4 +1,13 @@
 import { parseAtExpression } from '../core/idle-colour.ts';
+import { AwsFault, clientFault } from './aws-protocol/fault.ts';
+import { strictOptionalString } from './aws-protocol/fields.ts';
+import {
+  epochSeconds,
+  parseJsonObject,
+  restJsonFault,
+  restJsonResult,
+} from './aws-protocol/json.ts';
+import { pageAt, readOffsetMarker } from './aws-protocol/pages.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 
 /** What a fired schedule hands its target: the target's ARN and its `Input` document. */
@@ -60,18 +69,6 @@ interface ScheduleRecord {
   /** Real time before which a failed invocation is not tried again. */
   retryAfter?: number;
   firing: boolean;
-}
-
-/** A REST-JSON error of the Scheduler API: the SDK maps `x-amzn-errortype` to the exception. */
-class SchedulerFault extends Error {
-  readonly status: number;
-  readonly type: string;
-
-  constructor(status: number, type: string, message: string) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
 }
 
 const schedulesPath = '/schedules';
@@ -160,24 +157,24 @@ export class LocalScheduler implements LocalService {
     const name = decodeURIComponent(url.pathname.slice(schedulesPath.length + 1));
     try {
       if (name === '') {
-        if (request.method === 'GET') return json(this.#list(url.searchParams));
+        if (request.method === 'GET') return restJsonResult(200, this.#list(url.searchParams));
         return undefined;
       }
       const group = url.searchParams.get('groupName') ?? defaultGroup;
       switch (request.method) {
         case 'POST':
-          return json(this.#create(name, parseBody(request)));
+          return restJsonResult(200, this.#create(name, parseBody(request)));
         case 'GET':
-          return json(this.#describe(this.#require(group, name)));
+          return restJsonResult(200, this.#describe(this.#require(group, name)));
         case 'DELETE':
           this.#require(group, name);
           this.#schedules.delete(keyOf(group, name));
-          return json({});
+          return restJsonResult(200, {});
         default:
           return undefined;
       }
     } catch (error) {
-      if (error instanceof SchedulerFault) return faultResponse(error);
+      if (error instanceof AwsFault) return restJsonFault(error);
       throw error;
     }
   }
@@ -190,14 +187,14 @@ export class LocalScheduler implements LocalService {
     }
     const groupName = optionalString(body, 'GroupName') ?? defaultGroup;
     if (!this.#groups.has(groupName)) {
-      throw new SchedulerFault(
+      throw new AwsFault(
         404,
         'ResourceNotFoundException',
         `Schedule group ${groupName} does not exist.`,
       );
     }
     if (this.#schedules.has(keyOf(groupName, name))) {
-      throw new SchedulerFault(409, 'ConflictException', `Schedule ${name} already exists.`);
+      throw new AwsFault(409, 'ConflictException', `Schedule ${name} already exists.`);
     }
     const expression = requiredString(body, 'ScheduleExpression');
     const timezone = optionalString(body, 'ScheduleExpressionTimezone') ?? 'UTC';
@@ -295,9 +292,15 @@ export class LocalScheduler implements LocalService {
       .filter((s) => (group === null || s.groupName === group) && s.name.startsWith(prefix))
       .filter((s) => state === null || s.state === state)
       .sort((a, b) => a.name.localeCompare(b.name));
-    const start = Number(query.get('NextToken') ?? '0');
+    const start = readOffsetMarker(
+      query.get('NextToken'),
+      all.length,
+      validation,
+      'The NextToken is invalid.',
+    );
     const max = Math.min(Math.max(Number(query.get('MaxResults') ?? '100') || 100, 1), 100);
-    const page = all.slice(start, start + max).map((s) => ({
+    const page = pageAt(all, start, max);
+    const schedules = page.items.map((s) => ({
       Arn: this.#arn(s),
       Name: s.name,
       GroupName: s.groupName,
@@ -307,8 +310,8 @@ export class LocalScheduler implements LocalService {
       Target: { Arn: s.target.Arn },
     }));
     return {
-      Schedules: page,
-      ...(start + max < all.length ? { NextToken: String(start + max) } : {}),
+      Schedules: schedules,
+      ...(page.next === undefined ? {} : { NextToken: String(page.next) }),
     };
   }
 
@@ -351,11 +354,7 @@ export class LocalScheduler implements LocalService {
   #require(group: string, name: string): ScheduleRecord {
     const schedule = this.#schedules.get(keyOf(group, name));
     if (schedule === undefined) {
-      throw new SchedulerFault(
-        404,
-        'ResourceNotFoundException',
-        `Schedule ${name} does not exist.`,
-      );
+      throw new AwsFault(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
     }
     return schedule;
   }
@@ -369,15 +368,10 @@ function keyOf(group: string, name: string): string {
   return `${group}/${name}`;
 }
 
-function validation(message: string): SchedulerFault {
-  return new SchedulerFault(400, 'ValidationException', message);
-}
+const validation = clientFault('ValidationException');
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw validation(`${field} must be a string.`);
-  return value;
+  return strictOptionalString(body, field, validation);
 }
 
 function requiredString(body: Record<string, unknown>, field: string): string {
@@ -387,33 +381,5 @@ function requiredString(body: Record<string, unknown>, field: string): string {
 }
 
 function parseBody(request: LocalRequest): Record<string, unknown> {
-  if (request.body.length === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
-    if (parsed && typeof parsed === 'object') return parsed as Record<string, unknown>;
-  } catch {
-    // falls through to the same answer as a non-object body
-  }
-  throw validation('Could not parse the request body as JSON.');
-}
-
-/** REST-JSON timestamps are epoch seconds. */
-function epochSeconds(at: Date): number {
-  return at.getTime() / 1_000;
-}
-
-function json(body: unknown): LocalResponse {
-  return {
-    status: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
-
-function faultResponse(fault: SchedulerFault): LocalResponse {
-  return {
-    status: fault.status,
-    headers: { 'content-type': 'application/json', 'x-amzn-errortype': fault.type },
-    body: JSON.stringify({ Message: fault.message }),
-  };
+  return parseJsonObject(request, validation, 'Could not parse the request body as JSON.');
 }
