@@ -6,7 +6,8 @@ import {
   type LocalService,
   targetOperation,
 } from './http.ts';
-import type { InvocationMetric, LocalLambda } from './lambda-simulator.ts';
+import type { LocalLambda } from './lambda/simulator.ts';
+import type { InvocationMetric } from './lambda/types.ts';
 
 export const AlarmState = {
   Ok: 'OK',

@@ -55,7 +55,8 @@ import {
 } from './data-plane/local-alb.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
-import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
+import { LocalLambda } from './lambda/simulator.ts';
+import type { SeedFunctionInput } from './lambda/types.ts';
 import { LocalScheduler } from './scheduler-simulator.ts';
 import {
   functionUrlEvent,

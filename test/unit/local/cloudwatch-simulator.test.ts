@@ -27,7 +27,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
 import { LocalCloudWatch } from '../../../src/local/cloudwatch-simulator.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { LocalLambda } from '../../../src/local/lambda-simulator.ts';
+import { LocalLambda } from '../../../src/local/lambda/simulator.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const bucket = 'artifacts';

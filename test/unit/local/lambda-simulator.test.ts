@@ -29,7 +29,8 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { type InvocationMetric, LocalLambda } from '../../../src/local/lambda-simulator.ts';
+import { LocalLambda } from '../../../src/local/lambda/simulator.ts';
+import type { InvocationMetric } from '../../../src/local/lambda/types.ts';
 
 const bucket = 'artifacts';
 
