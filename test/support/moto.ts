@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32 } from 'node:zlib';
+
+/**
+ * moto_server (moto 5.2.1 here) as a second implementation of AWS's APIs: rule tests run their
+ * cases against a simulator and, where moto_server is on PATH, against moto too, driven by the
+ * same SDK clients. Where moto is known to differ from AWS, the case says so and asserts what
+ * moto does, so a change on either side fails a test. See /work/shared/FACTS.md.
+ */
+export const motoServerPath: string | undefined = findOnPath('moto_server');
+
+/** A describe title that says why it was skipped when moto_server is absent. */
+export function againstMoto(service: string): string {
+  return motoServerPath === undefined
+    ? `${service} rules against moto_server (skipped: moto_server is not on PATH)`
+    : `${service} rules against moto_server`;
+}
+
+export interface RunningMoto {
+  /** `http://127.0.0.1:<port>`, for an SDK client's `endpoint`. */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** moto's account for every resource it makes. */
+export const motoAccountId = '123456789012';
+
+export const testCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Starts moto_server on 127.0.0.1 and a free port; resolves once it answers. */
+export async function startMoto(): Promise<RunningMoto> {
+  if (motoServerPath === undefined) throw new Error('moto_server is not on PATH');
+  const port = await freePort();
+  const child = spawn(motoServerPath, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-2_000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  // Readiness, not a test outcome: polled on the monotonic clock, at most 20 s.
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited: ${stderr}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      await stop(child);
+      throw new Error(`moto_server did not answer on ${endpoint} within 20 s: ${stderr}`);
+    }
+    await sleep(50);
+  }
+  return { endpoint, stop: () => stop(child) };
+}
+
+/**
+ * Calls an awsQuery action of a service moto serves but the project has no SDK client for
+ * (IAM, to make the role Lambda's CreateFunction checks). moto reads the service and region
+ * from the credential scope and does not check the signature.
+ */
+export async function motoQuery(
+  endpoint: string,
+  service: string,
+  params: Record<string, string>,
+): Promise<string> {
+  const response = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams(params),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`moto ${service} ${params.Action}: ${response.status} ${text}`);
+  return text;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** What a call came to, in a form both implementations can be compared on. */
+export type Outcome = { error: string } | { ok: unknown };
+
+/** Runs `call`; an AWS error becomes its exception name, a result goes through `pick`. */
+export async function outcomeOf<T>(
+  call: Promise<T>,
+  pick: (result: T) => unknown = () => true,
+): Promise<Outcome> {
+  try {
+    return { ok: pick(await call) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.name : String(error) };
+  }
+}
+
+/** A rule of AWS's API, as one case run against each implementation. */
+export interface RuleCase<Backend> {
+  name: string;
+  /** The AWS documentation page that states the rule. */
+  doc: string;
+  run(backend: Backend, resource: string): Promise<Outcome>;
+  /** What AWS answers (and so the simulator). */
+  aws: Outcome;
+  /** Where moto differs from AWS: what moto answers, and in what it is wrong. */
+  motoIsWrong?: { outcome: Outcome; because: string };
+}
+
+/** A zip archive of one stored (uncompressed) file, enough for moto's CreateFunction. */
+export function storedZip(name: string, content: string): Buffer {
+  const data = Buffer.from(content, 'utf8');
+  const fileName = Buffer.from(name, 'utf8');
+  const crc = crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(fileName.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(fileName.length, 28);
+  const centralOffset = local.length + fileName.length + data.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + fileName.length, 12);
+  end.writeUInt32LE(centralOffset, 16);
+  return Buffer.concat([local, fileName, data, central, fileName, end]);
+}
