@@ -1,3 +1,7 @@
+import { AwsFault } from './aws-protocol/fault.ts';
+import { optionalStringList, stringMember } from './aws-protocol/fields.ts';
+import { epochSeconds, parseJsonObject, queryCompatibleJsonFault } from './aws-protocol/json.ts';
+import { decodeIndexToken, encodeIndexToken, pageAt } from './aws-protocol/pages.ts';
 import {
   awsJsonError,
   awsJsonResult,
@@ -119,18 +123,6 @@ const queryIdPattern = /^[a-z][a-zA-Z0-9_]*$/;
 const maxQueriesPerRequest = 500;
 const retentionMs = 24 * 60 * 60 * 1000;
 
-class CloudWatchFault extends Error {
-  readonly status: number;
-  /** The awsQuery error code the SDK maps to its typed exception (`ResourceNotFound`). */
-  readonly code: string;
-
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
 /**
  * CloudWatch alarms for the local cloud on the AWS JSON 1.0 protocol (query-compatible) that
  * `@aws-sdk/client-cloudwatch` speaks. Alarms on the AWS/Lambda namespace are evaluated from the
@@ -232,11 +224,8 @@ export class LocalCloudWatch implements LocalService {
           );
       }
     } catch (error) {
-      if (!(error instanceof CloudWatchFault)) throw error;
-      const response = awsJsonError(error.status, error.code, error.message);
-      // The SDK reads the awsQuery error code from this header to pick the typed exception.
-      response.headers = { ...response.headers, 'x-amzn-query-error': `${error.code};Sender` };
-      return response;
+      if (!(error instanceof AwsFault)) throw error;
+      return queryCompatibleJsonFault(error);
     }
   }
 
@@ -247,7 +236,7 @@ export class LocalCloudWatch implements LocalService {
     const stateValue = optionalString(input, 'StateValue');
     const types = optionalStrings(input, 'AlarmTypes');
     if (names && prefix !== undefined) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'InvalidParameterCombination',
         'AlarmNames and AlarmNamePrefix cannot be specified together.',
@@ -263,30 +252,32 @@ export class LocalCloudWatch implements LocalService {
       : [];
     const maxRecords = typeof input.MaxRecords === 'number' ? input.MaxRecords : 50;
     if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > 100) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `1 validation error detected: Value '${String(input.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100`,
       );
     }
-    const start = decodeNextToken(optionalString(input, 'NextToken'));
-    const page = matching.slice(start, start + maxRecords);
+    const start = decodeIndexToken(
+      optionalString(input, 'NextToken'),
+      invalidNextToken,
+      'The service returned an invalid NextToken.',
+    );
+    const page = pageAt(matching, start, maxRecords);
     const output: Record<string, unknown> = {
-      MetricAlarms: page.map((alarm) => this.#toMetricAlarm(alarm)),
+      MetricAlarms: page.items.map((alarm) => this.#toMetricAlarm(alarm)),
     };
     if (types?.includes('CompositeAlarm')) output.CompositeAlarms = [];
-    if (start + maxRecords < matching.length)
-      output.NextToken = encodeNextToken(start + maxRecords);
+    if (page.next !== undefined) output.NextToken = encodeIndexToken(page.next);
     return output;
   }
 
   #putMetricAlarm(input: Record<string, unknown>): void {
     const name = optionalString(input, 'AlarmName');
-    if (!name)
-      throw new CloudWatchFault(400, 'MissingParameter', 'The parameter AlarmName is required.');
+    if (!name) throw new AwsFault(400, 'MissingParameter', 'The parameter AlarmName is required.');
     const comparisonOperator = optionalString(input, 'ComparisonOperator');
     if (!comparisonOperator || !Object.hasOwn(comparisons, comparisonOperator)) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `Invalid ComparisonOperator '${String(comparisonOperator)}'. Use one of ${Object.keys(comparisons).join(', ')}.`,
@@ -298,7 +289,7 @@ export class LocalCloudWatch implements LocalService {
       !Number.isInteger(evaluationPeriods) ||
       evaluationPeriods < 1
     ) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         'EvaluationPeriods must be a whole number of at least 1.',
@@ -310,7 +301,7 @@ export class LocalCloudWatch implements LocalService {
       datapointsToAlarm !== undefined &&
       (datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods)
     ) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         'DatapointsToAlarm must be between 1 and EvaluationPeriods.',
@@ -318,7 +309,7 @@ export class LocalCloudWatch implements LocalService {
     }
     const treatMissingData = optionalString(input, 'TreatMissingData');
     if (treatMissingData !== undefined && !missingDataTreatments.includes(treatMissingData)) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `Invalid TreatMissingData '${treatMissingData}'. Use one of ${missingDataTreatments.join(', ')}.`,
@@ -326,7 +317,7 @@ export class LocalCloudWatch implements LocalService {
     }
     const statistic = optionalString(input, 'Statistic');
     if (statistic !== undefined && !statistics.includes(statistic)) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `Invalid Statistic '${statistic}'. Use one of ${statistics.join(', ')}.`,
@@ -337,35 +328,35 @@ export class LocalCloudWatch implements LocalService {
     if (metrics === undefined) {
       const period = input.Period;
       if (!metricName || !optionalString(input, 'Namespace')) {
-        throw new CloudWatchFault(
+        throw new AwsFault(
           400,
           'ValidationError',
           'A metric alarm needs MetricName and Namespace, or Metrics.',
         );
       }
       if (typeof period !== 'number' || !Number.isInteger(period) || period < 1) {
-        throw new CloudWatchFault(
+        throw new AwsFault(
           400,
           'ValidationError',
           'Period must be a whole number of seconds of at least 1.',
         );
       }
       if (statistic === undefined && optionalString(input, 'ExtendedStatistic') === undefined) {
-        throw new CloudWatchFault(
+        throw new AwsFault(
           400,
           'ValidationError',
           'A metric alarm needs Statistic or ExtendedStatistic.',
         );
       }
     } else if (metricName !== undefined) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'InvalidParameterCombination',
         'MetricName and Metrics cannot be specified together.',
       );
     }
     if (typeof input.Threshold !== 'number' && input.ThresholdMetricId === undefined) {
-      throw new CloudWatchFault(400, 'ValidationError', 'Threshold is required.');
+      throw new AwsFault(400, 'ValidationError', 'Threshold is required.');
     }
     const now = this.#now();
     const existing = this.#alarms.get(name);
@@ -405,10 +396,10 @@ export class LocalCloudWatch implements LocalService {
   #setAlarmState(input: Record<string, unknown>): void {
     const name = optionalString(input, 'AlarmName') ?? '';
     const alarm = this.#alarms.get(name);
-    if (!alarm) throw new CloudWatchFault(404, 'ResourceNotFound', `Alarm ${name} not found`);
+    if (!alarm) throw new AwsFault(404, 'ResourceNotFound', `Alarm ${name} not found`);
     const state = optionalString(input, 'StateValue');
     if (!state || !Object.values<string>(AlarmState).includes(state)) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `Invalid StateValue '${String(state)}'. Use one of OK, ALARM, INSUFFICIENT_DATA.`,
@@ -416,13 +407,13 @@ export class LocalCloudWatch implements LocalService {
     }
     const reason = optionalString(input, 'StateReason');
     if (reason === undefined)
-      throw new CloudWatchFault(400, 'MissingParameter', 'The parameter StateReason is required.');
+      throw new AwsFault(400, 'MissingParameter', 'The parameter StateReason is required.');
     const reasonData = optionalString(input, 'StateReasonData');
     if (reasonData !== undefined) {
       try {
         JSON.parse(reasonData);
       } catch {
-        throw new CloudWatchFault(400, 'InvalidFormat', 'StateReasonData is not valid JSON.');
+        throw new AwsFault(400, 'InvalidFormat', 'StateReasonData is not valid JSON.');
       }
     }
     const now = this.#now();
@@ -444,7 +435,7 @@ export class LocalCloudWatch implements LocalService {
   #getMetricData(input: Record<string, unknown>): Record<string, unknown> {
     const queries = input.MetricDataQueries;
     if (!Array.isArray(queries) || queries.length === 0 || queries.length > maxQueriesPerRequest) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         `MetricDataQueries must list 1 to ${maxQueriesPerRequest} queries.`,
@@ -453,7 +444,7 @@ export class LocalCloudWatch implements LocalService {
     const start = readTime(input.StartTime, 'StartTime');
     const end = readTime(input.EndTime, 'EndTime');
     if (start >= end) {
-      throw new CloudWatchFault(
+      throw new AwsFault(
         400,
         'ValidationError',
         'The parameter StartTime must be less than the parameter EndTime.',
@@ -465,7 +456,7 @@ export class LocalCloudWatch implements LocalService {
     for (const raw of queries) {
       const query = readMetricQuery(raw);
       if (ids.has(query.id)) {
-        throw new CloudWatchFault(
+        throw new AwsFault(
           400,
           'ValidationError',
           `The value ${query.id} for field Id is not unique.`,
@@ -528,7 +519,7 @@ export class LocalCloudWatch implements LocalService {
     const names = optionalStrings(input, 'AlarmNames') ?? [];
     const missing = names.filter((name) => !this.#alarms.has(name));
     if (missing.length > 0) {
-      throw new CloudWatchFault(404, 'ResourceNotFound', `Alarms not found: ${missing.join(', ')}`);
+      throw new AwsFault(404, 'ResourceNotFound', `Alarms not found: ${missing.join(', ')}`);
     }
     for (const name of names) this.#alarms.delete(name);
   }
@@ -676,15 +667,15 @@ export class LocalCloudWatch implements LocalService {
     const shape: Record<string, unknown> = {
       AlarmName: alarm.name,
       AlarmArn: `arn:aws:cloudwatch:${this.#region}:${this.#accountId}:alarm:${alarm.name}`,
-      AlarmConfigurationUpdatedTimestamp: toEpochSeconds(alarm.configurationUpdatedAt),
+      AlarmConfigurationUpdatedTimestamp: epochSeconds(alarm.configurationUpdatedAt),
       ActionsEnabled: alarm.actionsEnabled,
       OKActions: alarm.okActions,
       AlarmActions: alarm.alarmActions,
       InsufficientDataActions: alarm.insufficientDataActions,
       StateValue: alarm.state,
       StateReason: alarm.reason,
-      StateUpdatedTimestamp: toEpochSeconds(alarm.stateUpdatedAt),
-      StateTransitionedTimestamp: toEpochSeconds(alarm.stateUpdatedAt),
+      StateUpdatedTimestamp: epochSeconds(alarm.stateUpdatedAt),
+      StateTransitionedTimestamp: epochSeconds(alarm.stateUpdatedAt),
       Dimensions: alarm.dimensions,
       EvaluationPeriods: alarm.evaluationPeriods,
       ComparisonOperator: alarm.comparisonOperator,
@@ -742,14 +733,14 @@ function readMetricQuery(raw: unknown): MetricQueryInput {
   const query = (raw ?? {}) as Record<string, unknown>;
   const id = optionalString(query, 'Id');
   if (id === undefined || !queryIdPattern.test(id) || id.length > 255) {
-    throw new CloudWatchFault(
+    throw new AwsFault(
       400,
       'ValidationError',
       `The value ${String(id)} for field Id must start with a lowercase letter and contain only letters, digits and underscores.`,
     );
   }
   if (query.Expression !== undefined) {
-    throw new CloudWatchFault(
+    throw new AwsFault(
       400,
       'ValidationError',
       'The local CloudWatch does not evaluate metric math: send MetricStat queries.',
@@ -760,7 +751,7 @@ function readMetricQuery(raw: unknown): MetricQueryInput {
   const namespace = optionalString(metric, 'Namespace');
   const metricName = optionalString(metric, 'MetricName');
   if (namespace === undefined || metricName === undefined) {
-    throw new CloudWatchFault(
+    throw new AwsFault(
       400,
       'ValidationError',
       `Query ${id} needs a MetricStat with a Metric (Namespace and MetricName).`,
@@ -768,7 +759,7 @@ function readMetricQuery(raw: unknown): MetricQueryInput {
   }
   const period = stat.Period;
   if (typeof period !== 'number' || !Number.isInteger(period) || period < 1) {
-    throw new CloudWatchFault(
+    throw new AwsFault(
       400,
       'ValidationError',
       `Query ${id}: Period must be a whole number of seconds of at least 1.`,
@@ -776,7 +767,7 @@ function readMetricQuery(raw: unknown): MetricQueryInput {
   }
   const statName = optionalString(stat, 'Stat');
   if (statName === undefined || !(statistics.includes(statName) || percentileStat.test(statName))) {
-    throw new CloudWatchFault(
+    throw new AwsFault(
       400,
       'ValidationError',
       `Query ${id}: Stat '${String(statName)}' is not one of ${statistics.join(', ')} or a percentile such as p99.`,
@@ -800,7 +791,7 @@ function readTime(value: unknown, field: string): number {
   const ms =
     typeof value === 'number' ? value * 1000 : typeof value === 'string' ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms)) {
-    throw new CloudWatchFault(400, 'MissingParameter', `The parameter ${field} is required.`);
+    throw new AwsFault(400, 'MissingParameter', `The parameter ${field} is required.`);
   }
   return ms;
 }
@@ -870,49 +861,17 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** AWS JSON 1.0 carries timestamps as epoch seconds (fractional), not ISO strings. */
-function toEpochSeconds(at: Date): number {
-  return at.getTime() / 1000;
-}
-
-function encodeNextToken(index: number): string {
-  return Buffer.from(JSON.stringify({ index })).toString('base64');
-}
-
-function decodeNextToken(token: string | undefined): number {
-  if (token === undefined) return 0;
-  try {
-    const { index } = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {
-      index?: unknown;
-    };
-    if (typeof index === 'number' && Number.isInteger(index) && index >= 0) return index;
-  } catch {
-    // falls through to the same answer as a well-formed but meaningless token
-  }
-  throw new CloudWatchFault(400, 'InvalidNextToken', 'The service returned an invalid NextToken.');
-}
-
 function readDimensions(value: unknown): Dimension[] {
   if (value === undefined) return [];
   if (!Array.isArray(value))
-    throw new CloudWatchFault(400, 'ValidationError', 'Dimensions must be a list.');
+    throw new AwsFault(400, 'ValidationError', 'Dimensions must be a list.');
   return value.map((item: unknown) => {
     const { Name, Value } = (item ?? {}) as { Name?: unknown; Value?: unknown };
     if (typeof Name !== 'string' || typeof Value !== 'string') {
-      throw new CloudWatchFault(400, 'ValidationError', 'Each dimension needs a Name and a Value.');
+      throw new AwsFault(400, 'ValidationError', 'Each dimension needs a Name and a Value.');
     }
     return { Name, Value };
   });
-}
-
-function optionalString(input: Record<string, unknown>, field: string): string | undefined {
-  const value = input[field];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function optionalStrings(input: Record<string, unknown>, field: string): string[] | undefined {
-  const value = input[field];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
 }
 
 /** Copies the fields that have values: exactOptionalPropertyTypes forbids assigning `undefined`. */
@@ -925,13 +884,17 @@ function assignDefined<T extends object>(
   }
 }
 
+const optionalString = stringMember;
+const optionalStrings = optionalStringList;
+
+function invalidNextToken(message: string): AwsFault {
+  return new AwsFault(400, 'InvalidNextToken', message);
+}
+
 function parseInput(request: LocalRequest): Record<string, unknown> {
-  if (request.body.length === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
-    if (parsed && typeof parsed === 'object') return parsed as Record<string, unknown>;
-  } catch {
-    // falls through to the same answer as a non-object body
-  }
-  throw new CloudWatchFault(400, 'InvalidFormat', 'The request body is not a JSON object.');
+  return parseJsonObject(
+    request,
+    (message) => new AwsFault(400, 'InvalidFormat', message),
+    'The request body is not a JSON object.',
+  );
 }

@@ -24,6 +24,16 @@ export function awsJsonFault(fault: AwsFault, contentType = awsJson10): LocalRes
   return awsJsonError(fault.status, fault.code, fault.message, contentType);
 }
 
+/**
+ * An AWS JSON error of a query-compatible service (CloudWatch): the SDK reads the awsQuery
+ * error code from `x-amzn-query-error` to pick the typed exception.
+ */
+export function queryCompatibleJsonFault(fault: AwsFault): LocalResponse {
+  const response = awsJsonFault(fault);
+  response.headers = { ...response.headers, 'x-amzn-query-error': `${fault.code};Sender` };
+  return response;
+}
+
 /** A REST-JSON answer. */
 export function restJsonResult(status: number, body: unknown): LocalResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
