@@ -4,7 +4,8 @@ import { stringList } from '../aws-protocol/fields.ts';
 import { LostResponses, lostResponseMessage } from '../aws-protocol/lost-responses.ts';
 import { encodeIndexToken, pageAt } from '../aws-protocol/pages.ts';
 import type { TaskProcess, TaskRunner } from '../data-plane/task-runner.ts';
-import { type LocalElbv2, TargetHealthState, type TargetRef } from '../elbv2-simulator.ts';
+import type { LocalElbv2 } from '../elbv2/simulator.ts';
+import { TargetHealthState, type TargetRef } from '../elbv2/types.ts';
 import {
   awsJsonResult,
   type LocalRequest,

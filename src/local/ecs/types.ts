@@ -1,6 +1,7 @@
 import type { LocalArtifactStore } from '../artifact-store.ts';
 import type { TaskProcess, TaskRunner } from '../data-plane/task-runner.ts';
-import type { LocalElbv2, TargetRef } from '../elbv2-simulator.ts';
+import type { LocalElbv2 } from '../elbv2/simulator.ts';
+import type { TargetRef } from '../elbv2/types.ts';
 
 /** Operations whose next response `failNextResponse` can lose (the change still happens). */
 export const EcsFaultableOperation = {

@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlbListenerTargetConfig } from '../../../src/core/service-config.ts';
-import { Elbv2FaultableOperation, LocalElbv2 } from '../../../src/local/elbv2-simulator.ts';
+import { LocalElbv2 } from '../../../src/local/elbv2/simulator.ts';
+import { Elbv2FaultableOperation } from '../../../src/local/elbv2/types.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
