@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * moto_server (moto 5.2.1 here) as a second implementation of AWS's APIs: rule tests run their
@@ -144,6 +145,85 @@ export interface RuleCase<Backend> {
   aws: Outcome;
   /** Where moto differs from AWS: what moto answers, and in what it is wrong. */
   motoIsWrong?: { outcome: Outcome; because: string };
+}
+
+/** One implementation the rule cases run against, and how to let it go. */
+export interface RuleTarget<Backend> {
+  backend: Backend;
+  close(): Promise<void>;
+}
+
+export interface RuleTable<Backend> {
+  /** The service, as the describe titles name it. */
+  service: string;
+  cases: readonly RuleCase<Backend>[];
+  /** The simulator, behind a local endpoint. */
+  local(): Promise<RuleTarget<Backend>>;
+  /** The same backend over moto_server at `endpoint`. */
+  moto(endpoint: string): Promise<RuleTarget<Backend>>;
+  /** Makes what case `index` needs (its own resources, named `resource`). */
+  setUp?(backend: Backend, resource: string): Promise<void>;
+}
+
+/**
+ * Runs a rule table against the simulator and, where moto_server is on PATH, against a
+ * moto_server started once for the file. Every case runs in `beforeAll` on resources of its
+ * own (`rule-N`); each `it` then checks one outcome: AWS's for the simulator, AWS's or (where
+ * the case says moto is wrong) moto's own for moto.
+ */
+export function describeRules<Backend>(table: RuleTable<Backend>): void {
+  const rows = table.cases.map((rule, index) => [rule.name, index, rule] as const);
+
+  async function runAll(backend: Backend): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const [index, rule] of table.cases.entries()) {
+      const resource = `rule-${index}`;
+      await table.setUp?.(backend, resource);
+      outcomes.push(await rule.run(backend, resource));
+    }
+    return outcomes;
+  }
+
+  describe(`${table.service} rules against the local simulator`, () => {
+    let target: RuleTarget<Backend> | undefined;
+    let outcomes: Outcome[] = [];
+    beforeAll(async () => {
+      target = await table.local();
+      outcomes = await runAll(target.backend);
+    });
+    afterAll(async () => {
+      await target?.close();
+    });
+    it.each(rows)('%s', (_name, index, rule) => {
+      expect(outcomes[index], rule.doc).toEqual(rule.aws);
+    });
+  });
+
+  describe.skipIf(motoServerPath === undefined)(againstMoto(table.service), () => {
+    let moto: RunningMoto | undefined;
+    let target: RuleTarget<Backend> | undefined;
+    let outcomes: Outcome[] = [];
+    beforeAll(async () => {
+      moto = await startMoto();
+      target = await table.moto(moto.endpoint);
+      outcomes = await runAll(target.backend);
+    });
+    afterAll(async () => {
+      await target?.close();
+      await moto?.stop();
+    });
+    it.each(rows)('%s', (_name, index, rule) => {
+      if (rule.motoIsWrong) {
+        // moto is wrong here (see rule.doc): pin what it does, so a change in moto shows up.
+        expect(outcomes[index], `moto is wrong here: ${rule.motoIsWrong.because}`).toEqual(
+          rule.motoIsWrong.outcome,
+        );
+        expect(rule.motoIsWrong.outcome).not.toEqual(rule.aws);
+      } else {
+        expect(outcomes[index], rule.doc).toEqual(rule.aws);
+      }
+    });
+  });
 }
 
 /** A zip archive of one stored (uncompressed) file, enough for moto's CreateFunction. */

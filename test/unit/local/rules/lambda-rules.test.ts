@@ -17,20 +17,15 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
 import { type Endpoint, startEndpoint } from '../../../../src/local/endpoint.ts';
 import { LocalLambda } from '../../../../src/local/lambda/simulator.ts';
 import {
-  againstMoto,
+  describeRules,
   motoAccountId,
   motoQuery,
-  motoServerPath,
-  type Outcome,
   outcomeOf,
   type RuleCase,
-  type RunningMoto,
-  startMoto,
   storedZip,
   testCredentials,
 } from '../../../support/moto.ts';
@@ -403,87 +398,56 @@ for (const [what, functionVersion, weights, error] of routingRules) {
   });
 }
 
-/** Runs every case, each on a function of its own, and returns what each came to. */
-async function runCases(backend: LambdaBackend): Promise<Outcome[]> {
-  const outcomes: Outcome[] = [];
-  for (const [index, rule] of cases.entries()) {
-    const fn = `rule-${index}`;
-    await backend.createFunction(fn);
-    outcomes.push(await rule.run(backend, fn));
-  }
-  return outcomes;
-}
-
 function handlerSource(label: string): string {
   return `exports.handler = async () => (${JSON.stringify(label)});\n`;
 }
 
-describe('Lambda rules against the local Lambda', () => {
-  let root: string;
-  let endpoint: Endpoint;
-  let outcomes: Outcome[];
-
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'greenlight-lambda-rules-'));
+describeRules<LambdaBackend>({
+  service: 'Lambda',
+  cases,
+  setUp: (backend, fn) => backend.createFunction(fn),
+  async local() {
+    const root = await mkdtemp(join(tmpdir(), 'greenlight-lambda-rules-'));
     const store = new LocalArtifactStore({ root });
     const lambda = new LocalLambda({ artifacts: store, now: () => new Date('2025-03-01') });
-    endpoint = await startEndpoint([lambda]);
-    const client = new LambdaClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: testCredentials,
-      maxAttempts: 1,
-    });
+    const endpoint = await startEndpoint([lambda]);
+    const client = lambdaClient(endpoint.url);
     const put = async (key: string, source: string) => {
       const path = store.s3Path('artifacts', key);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, source);
     };
-    outcomes = await runCases({
-      client,
-      async createFunction(name) {
-        await put(`${name}/1.zip`, handlerSource(`${name} 1`));
-        await lambda.seedFunction({
-          functionName: name,
-          artifact: { s3: { bucket: 'artifacts', key: `${name}/1.zip` } },
-          alias: 'live',
-        });
+    return {
+      backend: {
+        client,
+        async createFunction(name) {
+          await put(`${name}/1.zip`, handlerSource(`${name} 1`));
+          await lambda.seedFunction({
+            functionName: name,
+            artifact: { s3: { bucket: 'artifacts', key: `${name}/1.zip` } },
+            alias: 'live',
+          });
+        },
+        async changeCode(name) {
+          await put(`${name}/2.zip`, handlerSource(`${name} 2`));
+          await client.send(
+            new UpdateFunctionCodeCommand({
+              FunctionName: name,
+              S3Bucket: 'artifacts',
+              S3Key: `${name}/2.zip`,
+            }),
+          );
+          await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+        },
       },
-      async changeCode(name) {
-        await put(`${name}/2.zip`, handlerSource(`${name} 2`));
-        await client.send(
-          new UpdateFunctionCodeCommand({
-            FunctionName: name,
-            S3Bucket: 'artifacts',
-            S3Key: `${name}/2.zip`,
-          }),
-        );
-        await client.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      async close() {
+        client.destroy();
+        await endpoint.close();
+        await rm(root, { recursive: true, force: true });
       },
-    });
-    client.destroy();
-  });
-
-  afterAll(async () => {
-    await endpoint?.close();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
-
-  it.each(cases.map((rule, index) => [rule.name, index, rule] as const))(
-    '%s',
-    (_name, index, rule) => {
-      expect(outcomes[index], rule.doc).toEqual(rule.aws);
-    },
-  );
-});
-
-describe.skipIf(motoServerPath === undefined)(againstMoto('Lambda'), () => {
-  let moto: RunningMoto | undefined;
-  let outcomes: Outcome[];
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    const { endpoint } = moto;
+    };
+  },
+  async moto(endpoint) {
     // moto's CreateFunction checks that the role exists in its IAM.
     await motoQuery(endpoint, 'iam', {
       Action: 'CreateRole',
@@ -491,57 +455,46 @@ describe.skipIf(motoServerPath === undefined)(againstMoto('Lambda'), () => {
       RoleName: 'rules',
       AssumeRolePolicyDocument: '{}',
     });
-    const client = new LambdaClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: testCredentials,
-      maxAttempts: 1,
-    });
-    outcomes = await runCases({
-      client,
-      async createFunction(name) {
-        await client.send(
-          new CreateFunctionCommand({
-            FunctionName: name,
-            Runtime: 'nodejs20.x',
-            Role: `arn:aws:iam::${motoAccountId}:role/rules`,
-            Handler: 'index.handler',
-            Code: { ZipFile: storedZip('index.js', handlerSource(`${name} 1`)) },
-          }),
-        );
-        await client.send(new PublishVersionCommand({ FunctionName: name }));
-        await client.send(
-          new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }),
-        );
+    const client = lambdaClient(endpoint);
+    return {
+      backend: {
+        client,
+        async createFunction(name) {
+          await client.send(
+            new CreateFunctionCommand({
+              FunctionName: name,
+              Runtime: 'nodejs20.x',
+              Role: `arn:aws:iam::${motoAccountId}:role/rules`,
+              Handler: 'index.handler',
+              Code: { ZipFile: storedZip('index.js', handlerSource(`${name} 1`)) },
+            }),
+          );
+          await client.send(new PublishVersionCommand({ FunctionName: name }));
+          await client.send(
+            new CreateAliasCommand({ FunctionName: name, Name: 'live', FunctionVersion: '1' }),
+          );
+        },
+        async changeCode(name) {
+          await client.send(
+            new UpdateFunctionCodeCommand({
+              FunctionName: name,
+              ZipFile: storedZip('index.js', handlerSource(`${name} 2`)),
+            }),
+          );
+        },
       },
-      async changeCode(name) {
-        await client.send(
-          new UpdateFunctionCodeCommand({
-            FunctionName: name,
-            ZipFile: storedZip('index.js', handlerSource(`${name} 2`)),
-          }),
-        );
+      async close() {
+        client.destroy();
       },
-    });
-    client.destroy();
-  });
-
-  afterAll(async () => {
-    await moto?.stop();
-  });
-
-  it.each(cases.map((rule, index) => [rule.name, index, rule] as const))(
-    '%s',
-    (_name, index, rule) => {
-      if (rule.motoIsWrong) {
-        // moto is wrong here (see rule.doc): pin what it does, so a fix in moto shows up.
-        expect(outcomes[index], `moto is wrong here: ${rule.motoIsWrong.because}`).toEqual(
-          rule.motoIsWrong.outcome,
-        );
-        expect(rule.motoIsWrong.outcome).not.toEqual(rule.aws);
-      } else {
-        expect(outcomes[index], rule.doc).toEqual(rule.aws);
-      }
-    },
-  );
+    };
+  },
 });
+
+function lambdaClient(endpoint: string): LambdaClient {
+  return new LambdaClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: testCredentials,
+    maxAttempts: 1,
+  });
+}
