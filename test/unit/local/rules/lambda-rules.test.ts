@@ -18,7 +18,7 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
-import { type Endpoint, startEndpoint } from '../../../../src/local/endpoint.ts';
+import { startEndpoint } from '../../../../src/local/endpoint.ts';
 import { LocalLambda } from '../../../../src/local/lambda/simulator.ts';
 import {
   describeRules,
