@@ -169,7 +169,8 @@ export interface RuleTable<Backend> {
  * Runs a rule table against the simulator and, where moto_server is on PATH, against a
  * moto_server started once for the file. Every case runs in `beforeAll` on resources of its
  * own (`rule-N`); each `it` then checks one outcome: AWS's for the simulator, AWS's or (where
- * the case says moto is wrong) moto's own for moto.
+ * the case says moto is wrong) moto's own for moto. `RULES_PRINT=1` prints every outcome, for
+ * writing a new case.
  */
 export function describeRules<Backend>(table: RuleTable<Backend>): void {
   const rows = table.cases.map((rule, index) => [rule.name, index, rule] as const);
@@ -180,6 +181,8 @@ export function describeRules<Backend>(table: RuleTable<Backend>): void {
       const resource = `rule-${index}`;
       await table.setUp?.(backend, resource);
       outcomes.push(await rule.run(backend, resource));
+      if (process.env.RULES_PRINT)
+        console.log(`OUTCOME ${rule.name} => ${JSON.stringify(outcomes.at(-1))}`);
     }
     return outcomes;
   }
