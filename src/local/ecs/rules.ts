@@ -68,6 +68,14 @@ export function readRegistration(input: Dict): Registration {
     if (!optionalString(container.image)) {
       throw clientException('Container.image should not be null or empty.');
     }
+    // Without task-level memory each container must say its own (ContainerDefinition: memory).
+    if (input.memory === undefined && container.memory === undefined) {
+      if (container.memoryReservation === undefined) {
+        throw clientException(
+          `Invalid setting for container '${name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+        );
+      }
+    }
   }
   const tags = Array.isArray(input.tags) ? (input.tags as { key: string; value: string }[]) : [];
   const { family: _family, tags: _tags, ...body } = input;
