@@ -45,7 +45,7 @@ import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
-import { LocalCloudWatch } from './cloudwatch-simulator.ts';
+import { LocalCloudWatch } from './cloudwatch/simulator.ts';
 import {
   type DemoShop,
   type DemoShopOptions,

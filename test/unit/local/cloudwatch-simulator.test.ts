@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
-import { LocalCloudWatch } from '../../../src/local/cloudwatch-simulator.ts';
+import { LocalCloudWatch } from '../../../src/local/cloudwatch/simulator.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
 import { LocalLambda } from '../../../src/local/lambda/simulator.ts';
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
-import { LocalCloudWatch } from '../../../src/local/cloudwatch-simulator.ts';
+import { LocalCloudWatch } from '../../../src/local/cloudwatch/simulator.ts';
 import {
   DemoShop,
   type DemoShop as DemoShopWorld,

@@ -7,7 +7,7 @@ import {
   type PutMetricAlarmCommandInput,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { LocalCloudWatch } from '../../../../src/local/cloudwatch-simulator.ts';
+import { LocalCloudWatch } from '../../../../src/local/cloudwatch/simulator.ts';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
 import { describeRules, outcomeOf, type RuleCase, testCredentials } from '../../../support/moto.ts';
 
