@@ -32,6 +32,11 @@ export const motoAccountId = '123456789012';
 
 export const testCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** An SDK client's configuration for either implementation: no retries, so each case is one call. */
+export function clientConfig(endpoint: string) {
+  return { endpoint, region: 'us-east-1', credentials: testCredentials, maxAttempts: 1 };
+}
+
 /** Starts moto_server on 127.0.0.1 and a free port; resolves once it answers. */
 export async function startMoto(): Promise<RunningMoto> {
   if (motoServerPath === undefined) throw new Error('moto_server is not on PATH');

@@ -212,16 +212,8 @@ export class LocalCloudWatch implements LocalService {
   }
 
   #putMetricAlarm(input: Record<string, unknown>): void {
-    const {
-      name,
-      comparisonOperator,
-      evaluationPeriods,
-      datapointsToAlarm,
-      treatMissingData,
-      statistic,
-      metricName,
-      metrics,
-    } = readAlarmDefinition(input);
+    const definition = readAlarmDefinition(input);
+    const { name, evaluationPeriods, comparisonOperator } = definition;
     const now = this.#now();
     const existing = this.#alarms.get(name);
     const alarm: MetricAlarmRecord = {
@@ -241,16 +233,16 @@ export class LocalCloudWatch implements LocalService {
     };
     assignDefined(alarm, {
       description: optionalString(input, 'AlarmDescription'),
-      metricName,
+      metricName: definition.metricName,
       namespace: optionalString(input, 'Namespace'),
-      statistic,
+      statistic: definition.statistic,
       extendedStatistic: optionalString(input, 'ExtendedStatistic'),
       period: typeof input.Period === 'number' ? input.Period : undefined,
       unit: optionalString(input, 'Unit'),
-      datapointsToAlarm,
+      datapointsToAlarm: definition.datapointsToAlarm,
       threshold: typeof input.Threshold === 'number' ? input.Threshold : undefined,
-      treatMissingData,
-      metrics,
+      treatMissingData: definition.treatMissingData,
+      metrics: definition.metrics,
       reasonData: existing?.reasonData,
     });
     this.#alarms.set(name, alarm);

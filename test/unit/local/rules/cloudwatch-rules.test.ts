@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { LocalCloudWatch } from '../../../../src/local/cloudwatch/simulator.ts';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
-import { describeRules, outcomeOf, type RuleCase, testCredentials } from '../../../support/moto.ts';
+import { clientConfig, describeRules, outcomeOf, type RuleCase } from '../../../support/moto.ts';
 
 /**
  * CloudWatch alarm and metric API rules, as one table run against the local CloudWatch and
@@ -307,10 +307,5 @@ describeRules<CloudWatchBackend>({
 });
 
 function cloudWatchClient(endpoint: string): CloudWatchClient {
-  return new CloudWatchClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
+  return new CloudWatchClient(clientConfig(endpoint));
 }

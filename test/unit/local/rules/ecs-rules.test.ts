@@ -14,7 +14,7 @@ import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
 import { LocalEcs } from '../../../../src/local/ecs/simulator.ts';
 import { LocalElbv2 } from '../../../../src/local/elbv2/simulator.ts';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
-import { describeRules, outcomeOf, type RuleCase, testCredentials } from '../../../support/moto.ts';
+import { clientConfig, describeRules, outcomeOf, type RuleCase } from '../../../support/moto.ts';
 
 /**
  * Amazon ECS API rules, as one table run against the local ECS and against moto_server. Each
@@ -389,10 +389,5 @@ describeRules<EcsBackend>({
 });
 
 function ecsClient(endpoint: string): ECSClient {
-  return new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
+  return new ECSClient(clientConfig(endpoint));
 }

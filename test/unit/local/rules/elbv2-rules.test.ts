@@ -15,11 +15,11 @@ import {
 import { LocalElbv2 } from '../../../../src/local/elbv2/simulator.ts';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
 import {
+  clientConfig,
   describeRules,
   motoQuery,
   outcomeOf,
   type RuleCase,
-  testCredentials,
 } from '../../../support/moto.ts';
 
 /**
@@ -434,10 +434,5 @@ async function ec2(endpoint: string, params: Record<string, string>, field: stri
 }
 
 function elbv2Client(endpoint: string): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({
-    endpoint,
-    region: 'us-east-1',
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
+  return new ElasticLoadBalancingV2Client(clientConfig(endpoint));
 }

@@ -21,13 +21,13 @@ import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
 import { LocalLambda } from '../../../../src/local/lambda/simulator.ts';
 import {
+  clientConfig,
   describeRules,
   motoAccountId,
   motoQuery,
   outcomeOf,
   type RuleCase,
   storedZip,
-  testCredentials,
 } from '../../../support/moto.ts';
 
 /**
@@ -491,10 +491,5 @@ describeRules<LambdaBackend>({
 });
 
 function lambdaClient(endpoint: string): LambdaClient {
-  return new LambdaClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
+  return new LambdaClient(clientConfig(endpoint));
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
 import { LocalScheduler } from '../../../../src/local/scheduler-simulator.ts';
-import { describeRules, outcomeOf, type RuleCase, testCredentials } from '../../../support/moto.ts';
+import { clientConfig, describeRules, outcomeOf, type RuleCase } from '../../../support/moto.ts';
 
 /**
  * EventBridge Scheduler's API rules, as one table run against the local Scheduler and against
@@ -242,10 +242,5 @@ describeRules<SchedulerBackend>({
 });
 
 function schedulerClient(endpoint: string): SchedulerClient {
-  return new SchedulerClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: testCredentials,
-    maxAttempts: 1,
-  });
+  return new SchedulerClient(clientConfig(endpoint));
 }
