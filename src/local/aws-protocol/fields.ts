@@ -67,6 +67,6 @@ export function notNullViolation(field: string): string {
   return constraintViolation('null', lowerCamel(field), 'Member must not be null');
 }
 
-export function lowerCamel(field: string): string {
+function lowerCamel(field: string): string {
   return field.charAt(0).toLowerCase() + field.slice(1);
 }

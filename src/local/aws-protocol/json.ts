@@ -6,7 +6,7 @@ export const awsJson11 = 'application/x-amz-json-1.1';
 
 /**
  * The JSON object a request carries (AWS JSON 1.0/1.1 and REST-JSON alike); an empty body is `{}`.
- * Anything else (bad JSON, an array, a scalar) is the service's own fault, from `malformed`.
+ * Anything else (bad JSON, a scalar, null) is the service's own fault, from `malformed`.
  */
 export function parseJsonObject(request: LocalRequest, malformed: FaultOf, message: string) {
   if (request.body.length === 0) return {};

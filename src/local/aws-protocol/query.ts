@@ -57,7 +57,7 @@ function compact(value: unknown): unknown {
 }
 
 /** awsQuery XML: objects become elements, arrays become `<member>` lists, dates ISO 8601. */
-export function xmlElement(name: string, value: unknown): string {
+function xmlElement(name: string, value: unknown): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) {
     return `<${name}>${value.map((item) => xmlElement('member', item)).join('')}</${name}>`;
@@ -72,7 +72,7 @@ export function xmlElement(name: string, value: unknown): string {
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
-export function escapeXml(text: string): string {
+function escapeXml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
