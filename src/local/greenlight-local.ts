@@ -57,7 +57,7 @@ import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 import { LocalLambda } from './lambda/simulator.ts';
 import type { SeedFunctionInput } from './lambda/types.ts';
-import { LocalScheduler } from './scheduler-simulator.ts';
+import { LocalScheduler } from './scheduler/simulator.ts';
 import {
   functionUrlEvent,
   type InteractionReply,

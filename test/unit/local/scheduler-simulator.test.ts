@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { LocalScheduler } from '../../../src/local/scheduler-simulator.ts';
+import { LocalScheduler } from '../../../src/local/scheduler/simulator.ts';
 
 const targetArn = 'arn:aws:lambda:us-east-1:000000000000:function:greenlight-teardown';
 const teardownTarget = {

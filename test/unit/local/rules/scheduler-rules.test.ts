@@ -8,7 +8,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { startEndpoint } from '../../../../src/local/endpoint.ts';
-import { LocalScheduler } from '../../../../src/local/scheduler-simulator.ts';
+import { LocalScheduler } from '../../../../src/local/scheduler/simulator.ts';
 import { clientConfig, describeRules, outcomeOf, type RuleCase } from '../../../support/moto.ts';
 
 /**
