@@ -13,29 +13,24 @@ export function parseBody(request: LocalRequest): Record<string, unknown> {
   return parseJsonObject(request, validation, 'Could not parse the request body as JSON.');
 }
 
-export function renderSchedule(
-  schedule: ScheduleRecord,
-  arn: (schedule: ScheduleRecord) => string,
-): Record<string, unknown> {
+/** A ScheduleArn builder, bound to the simulator's region and account. */
+export type ArnOf = (schedule: ScheduleRecord) => string;
+
+/** GetSchedule's answer: the summary's members and the whole configuration. */
+export function renderSchedule(schedule: ScheduleRecord, arn: ArnOf): Record<string, unknown> {
   return {
-    Arn: arn(schedule),
-    Name: schedule.name,
-    GroupName: schedule.groupName,
+    ...renderSummary(schedule, arn),
     ScheduleExpression: schedule.expression,
     ScheduleExpressionTimezone: schedule.timezone,
-    State: schedule.state,
     ...(schedule.description === undefined ? {} : { Description: schedule.description }),
     FlexibleTimeWindow: schedule.flexibleTimeWindow,
     ActionAfterCompletion: schedule.actionAfterCompletion,
     Target: schedule.target,
-    CreationDate: epochSeconds(schedule.createdAt),
-    LastModificationDate: epochSeconds(schedule.modifiedAt),
   };
 }
-export function renderSummary(
-  schedule: ScheduleRecord,
-  arn: (schedule: ScheduleRecord) => string,
-): Record<string, unknown> {
+
+/** One ScheduleSummary of ListSchedules. */
+export function renderSummary(schedule: ScheduleRecord, arn: ArnOf): Record<string, unknown> {
   return {
     Arn: arn(schedule),
     Name: schedule.name,
