@@ -1,4 +1,3 @@
-import type { KnownBlock } from '@slack/web-api';
 import {
   type ApprovalRecord,
   ApprovalStage,
@@ -8,6 +7,7 @@ import {
   type TestEvidence,
 } from '../core/records.ts';
 import type { ApprovalTimeoutAction } from '../core/service-config.ts';
+import type { KnownBlock } from './blocks.ts';
 import type { SlackMessage } from './messenger.ts';
 import { ApprovalAction } from './payload.ts';
 
@@ -25,6 +25,8 @@ export interface ApprovalView {
   decidedBy?: string;
   decidedAt?: string;
   decidedVia?: string;
+  /** The AWS principal a command-line decision ran as (STS GetCallerIdentity). */
+  principalArn?: string;
   reason?: string;
   commit?: string;
   actor?: string;
@@ -109,6 +111,7 @@ export function approvalDecidedMessage(view: ApprovalView): SlackMessage {
     blocks: [
       ...summaryBlocks(view),
       section(outcome),
+      ...identityBlocks(view),
       ...(view.note ? [context(escapeText(view.note))] : []),
     ],
   };
@@ -188,6 +191,31 @@ function outcomeText(view: ApprovalView): string {
     case ApprovalStatus.Pending:
       return 'Waiting for a decision';
   }
+}
+
+/**
+ * What vouches for who decided: Slack's signature on the click, or the AWS principal the
+ * greenlight CLI ran as. The typed name beside a principal is only what they typed.
+ */
+function identityBlocks(view: ApprovalView): KnownBlock[] {
+  if (view.status !== ApprovalStatus.Approved && view.status !== ApprovalStatus.Rejected) {
+    return [];
+  }
+  if (view.principalArn !== undefined) {
+    return [
+      context(
+        `Decided from the command line as AWS principal ${escapeText(view.principalArn)} (STS GetCallerIdentity); the name is what they typed.`,
+      ),
+    ];
+  }
+  if (view.decidedVia === 'slack') {
+    return [
+      context(
+        'Decided in Slack: the Slack user, from a click whose request signature was verified.',
+      ),
+    ];
+  }
+  return [];
 }
 
 function plainOutcome(view: ApprovalView): string {

@@ -1,30 +1,73 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './eventually.ts';
 
 /**
- * moto_server (moto 5.2.1 here) as a second implementation of AWS's APIs: rule tests run their
- * cases against a simulator and, where moto_server is on PATH, against moto too, driven by the
- * same SDK clients. Where moto is known to differ from AWS, the case says so and asserts what
- * moto does, so a change on either side fails a test. See /work/shared/FACTS.md.
+ * moto (Python) speaks the AWS wire protocols: a second implementation to check adapters
+ * against, where it is installed (FACTS.md). Tests that use it skip where it is not.
+ *
+ * The simulators' rule tables (test/unit/local/rules/) run their cases against a simulator
+ * and against moto, driven by the same SDK clients (`describeRules`). Where moto is known to
+ * differ from AWS, the case says so and asserts what moto does, so a change on either side
+ * fails a test.
  */
-export const motoServerPath: string | undefined = findOnPath('moto_server');
+export const motoServerAvailable: boolean =
+  spawnSync('moto_server', ['--help'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+
+export interface MotoServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts `moto_server` on a free loopback port and waits until it answers. */
+export async function startMotoServer(): Promise<MotoServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
+        try {
+          return (await fetch(`${url}/moto-api/`)).ok ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      { what: `moto_server on ${url}`, timeoutMs: 30_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  return {
+    url,
+    close: async () => {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
 
 /** A describe title that says why it was skipped when moto_server is absent. */
 export function againstMoto(service: string): string {
-  return motoServerPath === undefined
+  return !motoServerAvailable
     ? `${service} rules against moto_server (skipped: moto_server is not on PATH)`
     : `${service} rules against moto_server`;
-}
-
-export interface RunningMoto {
-  /** `http://127.0.0.1:<port>`, for an SDK client's `endpoint`. */
-  endpoint: string;
-  stop(): Promise<void>;
 }
 
 /** moto's account for every resource it makes. */
@@ -35,37 +78,6 @@ export const testCredentials = { accessKeyId: 'local', secretAccessKey: 'local' 
 /** An SDK client's configuration for either implementation: no retries, so each case is one call. */
 export function clientConfig(endpoint: string) {
   return { endpoint, region: 'us-east-1', credentials: testCredentials, maxAttempts: 1 };
-}
-
-/** Starts moto_server on 127.0.0.1 and a free port; resolves once it answers. */
-export async function startMoto(): Promise<RunningMoto> {
-  if (motoServerPath === undefined) throw new Error('moto_server is not on PATH');
-  const port = await freePort();
-  const child = spawn(motoServerPath, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-2_000);
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  // Readiness, not a test outcome: polled on the monotonic clock, at most 20 s.
-  const deadline = performance.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited: ${stderr}`);
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() > deadline) {
-      await stop(child);
-      throw new Error(`moto_server did not answer on ${endpoint} within 20 s: ${stderr}`);
-    }
-    await sleep(50);
-  }
-  return { endpoint, stop: () => stop(child) };
 }
 
 /**
@@ -89,40 +101,6 @@ export async function motoQuery(
   const text = await response.text();
   if (!response.ok) throw new Error(`moto ${service} ${params.Action}: ${response.status} ${text}`);
   return text;
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 /** What a call came to, in a form both implementations can be compared on. */
@@ -207,18 +185,18 @@ export function describeRules<Backend>(table: RuleTable<Backend>): void {
     });
   });
 
-  describe.skipIf(motoServerPath === undefined)(againstMoto(table.service), () => {
-    let moto: RunningMoto | undefined;
+  describe.skipIf(!motoServerAvailable)(againstMoto(table.service), () => {
+    let moto: MotoServer | undefined;
     let target: RuleTarget<Backend> | undefined;
     let outcomes: Outcome[] = [];
     beforeAll(async () => {
-      moto = await startMoto();
-      target = await table.moto(moto.endpoint);
+      moto = await startMotoServer();
+      target = await table.moto(moto.url);
       outcomes = await runAll(target.backend);
     });
     afterAll(async () => {
       await target?.close();
-      await moto?.stop();
+      await moto?.close();
     });
     it.each(rows)('%s', (_name, index, rule) => {
       if (rule.motoIsWrong) {
