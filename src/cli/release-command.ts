@@ -10,12 +10,12 @@ import { TerminalPhases } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
 import type { ReleaseRecord, StepRecord } from '../core/records.ts';
 import {
-  ReleaseRequestedDetailType,
   type ReleaseRequestedV1,
   type ReleaseRequestedV1Input,
   ReleaseRequestedV1 as ReleaseRequestedV1Schema,
 } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
+import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 import { ExitCode, exitCodeForPhase, exitCodesHelp } from './exit-codes.ts';
 import {
   formatOutcome,
@@ -303,14 +303,7 @@ export async function sendRelease(
   putEvents: PutEvents,
   source: string = CliEventSource,
 ): Promise<SendResult> {
-  const response = await putEvents([
-    {
-      Source: source,
-      DetailType: ReleaseRequestedDetailType,
-      Detail: JSON.stringify(detail),
-      EventBusName: bus,
-    },
-  ]);
+  const response = await putEvents([buildReleaseRequestEntry({ bus, source, detail })]);
   const [entry] = response.Entries ?? [];
   // PutEvents answers 200 even when it drops an entry; only FailedEntryCount tells.
   if ((response.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {

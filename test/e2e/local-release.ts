@@ -3,6 +3,10 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { TerminalPhases } from '../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import type { ReleaseRequestedV1Input } from '../../src/core/release-event.ts';
+import {
+  buildReleaseRequestEntry,
+  type ReleaseRequestDetail,
+} from '../../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
@@ -63,12 +67,12 @@ export async function requestRelease(
     const result = await client.send(
       new PutEventsCommand({
         Entries: [
-          {
-            EventBusName: 'greenlight',
-            Source: 'greenlight.test',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
-          },
+          // Deliberately unvalidated: tests send bad details to see the workflow reject them.
+          buildReleaseRequestEntry({
+            bus: 'greenlight',
+            source: 'greenlight.test',
+            detail: detail as ReleaseRequestDetail,
+          }),
         ],
       }),
     );
