@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, type PackedCli, packCli } from '../../scripts/build-cli.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
-import { buildCli, type PackedCli, packCli } from '../../scripts/build-cli.ts';
 import { runProcess } from '../support/run-process.ts';
 
 /**
@@ -74,9 +74,10 @@ describe('the CLI bundle', () => {
 
   it('runs from a fresh directory with only npx, and no registry to reach', async () => {
     const fresh = await mkdtemp(join(work, 'fresh-'));
+    // `--package` because npx runs a bare path as a command of its own, not as a package.
     const result = await runProcess(
       'npx',
-      ['--yes', packed.tarball, '--help'],
+      ['--yes', '--package', packed.tarball, 'greenlight', '--help'],
       {
         cwd: fresh,
         env: {
@@ -129,7 +130,10 @@ describe.each(nodes)('the packed CLI on $label', ({ node }) => {
     );
     expect(released.stderr).not.toMatch(/greenlight:|Error/);
     expect(released.code).toBe(0);
-    const lines = released.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = released.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const releaseId = deriveReleaseId('checkout', `${version}.0`, 1);
     expect(lines[0]).toMatchObject({ type: 'requested', releaseId });
     expect(lines.at(-1)).toMatchObject({
@@ -158,7 +162,7 @@ describe.each(nodes)('the packed CLI on $label', ({ node }) => {
       '--poll-interval',
       '0.2',
     );
-    expect(stdout).toMatch(/rolled back/i);
+    expect(stdout).toMatch(/^RolledBack: /m);
     expect(code).toBe(3);
   });
 
