@@ -8,8 +8,7 @@ import type { ReleaseRecord, StepRecord } from '../core/records.ts';
  * GitHub Flavored Markdown, where a raw `|` ends a cell and `<` may open a tag.
  */
 export function markdownCell(text: string): string {
-  return inertText(text)
-    .replace(/\s*\n\s*/g, ' ')
+  return inertText(text.replace(/\s*\n\s*/g, ' '))
     .replace(/[\\`*_[\]|<>]/g, (character) => `\\${character}`);
 }
 
