@@ -14,7 +14,7 @@ export const cliPackageDir = join(projectRoot, 'packages', 'cli');
 export const cliBundles = {
   /** `greenlight`, the package's bin. */
   'greenlight.mjs': 'src/cli/package-main.ts',
-  /** The GitHub Action's entry (action.yml `runs.main`). */
+  /** The GitHub Action's entry (action.yml `runs.main`); not in the npm package's `files`. */
   'action.mjs': 'src/action/main.ts',
 } as const;
 

@@ -66,7 +66,6 @@ describe('the CLI bundle', () => {
     const listed = execFileSync('tar', ['-tzf', packed.tarball]).toString().trim().split('\n');
     expect(listed.sort()).toEqual([
       'package/README.md',
-      'package/dist/action.mjs',
       'package/dist/greenlight.mjs',
       'package/package.json',
     ]);
