@@ -8,8 +8,10 @@ import type { ReleaseRecord, StepRecord } from '../core/records.ts';
  * GitHub Flavored Markdown, where a raw `|` ends a cell and `<` may open a tag.
  */
 export function markdownCell(text: string): string {
-  return inertText(text.replace(/\s*\n\s*/g, ' '))
-    .replace(/[\\`*_[\]|<>]/g, (character) => `\\${character}`);
+  return inertText(text.replace(/\s*\n\s*/g, ' ')).replace(
+    /[\\`*_[\]|<>]/g,
+    (character) => `\\${character}`,
+  );
 }
 
 /** How the release ended, for the summary's heading and the action's `outcome` output. */
