@@ -27,6 +27,7 @@ export const ReleaseFunction = {
   Rollback: 'rollback',
   RequestApproval: 'request-approval',
   ApprovalTimeout: 'approval-timeout',
+  VerifyCallback: 'verify-callback',
 } as const;
 export type ReleaseFunction = (typeof ReleaseFunction)[keyof typeof ReleaseFunction];
 
@@ -41,7 +42,10 @@ export const ReleaseState = {
   ProvisionGreen: 'ProvisionGreen',
   TestGreen: 'TestGreen',
   NeedsApproval: 'NeedsApproval',
+  ApprovalWait: 'ApprovalWait',
   RequestApproval: 'RequestApproval',
+  VerifyApproval: 'VerifyApproval',
+  IsApprovalVerified: 'IsApprovalVerified',
   ApprovalTimedOut: 'ApprovalTimedOut',
   OnApprovalTimeout: 'OnApprovalTimeout',
   ApprovalTimeoutRejects: 'ApprovalTimeoutRejects',
@@ -52,6 +56,9 @@ export const ReleaseState = {
   BakeTimer: 'BakeTimer',
   EndBake: 'EndBake',
   WatchGates: 'WatchGates',
+  VerifyBake: 'VerifyBake',
+  IsBakeWatchOver: 'IsBakeWatchOver',
+  BakeWatchEnded: 'BakeWatchEnded',
   BakeTick: 'BakeTick',
   IsBakeDone: 'IsBakeDone',
   WaitForTick: 'WaitForTick',
@@ -60,7 +67,10 @@ export const ReleaseState = {
   HoldWeight: 'HoldWeight',
   StepDone: 'StepDone',
   NeedsFinalApproval: 'NeedsFinalApproval',
+  FinalApprovalWait: 'FinalApprovalWait',
   RequestFinalApproval: 'RequestFinalApproval',
+  VerifyFinalApproval: 'VerifyFinalApproval',
+  IsFinalApprovalVerified: 'IsFinalApprovalVerified',
   FinalApprovalTimedOut: 'FinalApprovalTimedOut',
   OnFinalApprovalTimeout: 'OnFinalApprovalTimeout',
   FinalApprovalTimeoutRejects: 'FinalApprovalTimeoutRejects',
@@ -253,7 +263,10 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           next: ReleaseState.ShiftTraffic,
           names: {
             needs: ReleaseState.NeedsApproval,
+            wait: ReleaseState.ApprovalWait,
             request: ReleaseState.RequestApproval,
+            verify: ReleaseState.VerifyApproval,
+            verified: ReleaseState.IsApprovalVerified,
             timedOut: ReleaseState.ApprovalTimedOut,
             onTimeout: ReleaseState.OnApprovalTimeout,
             rejects: ReleaseState.ApprovalTimeoutRejects,
@@ -331,7 +344,10 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           next: ReleaseState.Finalize,
           names: {
             needs: ReleaseState.NeedsFinalApproval,
+            wait: ReleaseState.FinalApprovalWait,
             request: ReleaseState.RequestFinalApproval,
+            verify: ReleaseState.VerifyFinalApproval,
+            verified: ReleaseState.IsFinalApprovalVerified,
             timedOut: ReleaseState.FinalApprovalTimedOut,
             onTimeout: ReleaseState.OnFinalApprovalTimeout,
             rejects: ReleaseState.FinalApprovalTimeoutRejects,
@@ -374,6 +390,11 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
  * EndBake answers that token. An alarm event fails the token with AlarmGateFailed instead:
  * the branch fails, Step Functions stops the timer branch, and the iteration, and so the Map,
  * fails into Rollback within seconds. The gate check after the bake stays as a backstop.
+ *
+ * An answer to the token is never taken at its word (a token can be read from the execution
+ * history and the ledger): VerifyBake lets only what the ledger records end the bake, so a
+ * forged success or OperatorPromoted cannot shorten it, and the timer branch always runs its
+ * full time unless a recorded verdict fails the branch.
  *
  * The timer is a Wait state rather than the callback task's TimeoutSecondsPath because the
  * place that path is read from (state input, or the task's parameters) differs between
@@ -434,9 +455,38 @@ function eventBake(
                   ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
                 },
               ],
-              ResultPath: null,
-              End: true,
+              // As for approvals: a success's output is not kept (DataLimitExceeded).
+              ResultSelector: { answered: 'success' },
+              ResultPath: '$.callback',
+              // Whatever the token was answered with, the ledger decides (VerifyBake).
+              Catch: [
+                {
+                  ErrorEquals: ['States.ALL'],
+                  ResultPath: '$.callback',
+                  Next: ReleaseState.VerifyBake,
+                },
+              ],
+              Next: ReleaseState.VerifyBake,
             },
+            // Throws what the ledger records (AlarmGateFailed, OperatorAborted,
+            // OperatorPromoted), which fails the branch and so ends the bake now; an answer the
+            // ledger does not back is recorded and the watch starts again, with the same end.
+            [ReleaseState.VerifyBake]: task(ReleaseFunction.VerifyCallback, {
+              ResultPath: '$.bakeWatch',
+              Next: ReleaseState.IsBakeWatchOver,
+            }),
+            [ReleaseState.IsBakeWatchOver]: {
+              Type: 'Choice',
+              Choices: [
+                {
+                  Variable: '$.bakeWatch.next',
+                  StringEquals: 'wait',
+                  Next: ReleaseState.WatchGates,
+                },
+              ],
+              Default: ReleaseState.BakeWatchEnded,
+            },
+            [ReleaseState.BakeWatchEnded]: { Type: 'Pass', End: true },
           },
         },
       ],
@@ -460,14 +510,26 @@ interface ApprovalStatesInput {
   flag: string;
   resultPath: string;
   next: string;
-  names: { needs: string; request: string; timedOut: string; onTimeout: string; rejects: string };
+  names: {
+    needs: string;
+    wait: string;
+    request: string;
+    verify: string;
+    verified: string;
+    timedOut: string;
+    onTimeout: string;
+    rejects: string;
+  };
 }
 
 /**
  * A human "go", when the release asks for one at this stage. RequestApproval waits on a
- * callback token that the request-approval function stores with the approval (never in a
- * message or a log) and that the Slack endpoint or the CLI answers: approved goes on,
- * ApprovalRejected (or an operator's OperatorAborted) goes to Rollback. The wait's timeout is
+ * callback token that the request-approval function stores with the approval and that the
+ * Slack endpoint or the CLI answers once the decision is in the ledger. The answer itself
+ * decides nothing (the token is also in the execution history): VerifyApproval reads the
+ * ledger, so approved by an approver goes on, a recorded rejection (or an operator's abort)
+ * goes to Rollback, a success nobody recorded ends the release as ApprovalNotRecorded before
+ * traffic moves on, and a failure nobody recorded waits again for what is left of the wait. The wait's timeout is
  * the service's; when it runs out, approval-timeout marks the approval, updates the message
  * and answers the service's `onTimeout`: approve goes on, reject goes to Rollback as
  * ApprovalTimedOut.
@@ -488,10 +550,17 @@ function approvalStates(
             { Variable: input.flag, IsPresent: true },
             { Variable: input.flag, BooleanEquals: true },
           ],
-          Next: names.request,
+          Next: names.wait,
         },
       ],
       Default: input.next,
+    },
+    // The wait's length, which an unbacked answer shortens to what is left of it.
+    [names.wait]: {
+      Type: 'Pass',
+      Parameters: { 'timeoutSeconds.$': '$.release.approval.timeoutSeconds', unbacked: 0 },
+      ResultPath: '$.approvalWait',
+      Next: names.request,
     },
     [names.request]: {
       Type: 'Task',
@@ -506,7 +575,7 @@ function approvalStates(
         },
       },
       // Read from the state input, as Step Functions does (the local cloud emulates that).
-      TimeoutSecondsPath: '$.release.approval.timeoutSeconds',
+      TimeoutSecondsPath: '$.approvalWait.timeoutSeconds',
       Retry: [
         {
           ...retryTransient[0],
@@ -517,12 +586,37 @@ function approvalStates(
           ],
         },
       ],
+      // What a success carries is not kept: the ledger decides, and an output near Step
+      // Functions' 256 KB payload quota would fail the execution with States.DataLimitExceeded,
+      // which no Catch matches ("Error handling in Step Functions workflows").
+      ResultSelector: { answered: 'success' },
       ResultPath: input.resultPath,
+      // Whatever the token was answered with, the ledger decides (VerifyApproval); only
+      // Step Functions' own timer is taken at its word.
       Catch: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: names.timedOut },
-        ...catchIntoRollback,
+        { ErrorEquals: ['States.ALL'], ResultPath: input.resultPath, Next: names.verify },
       ],
-      Next: input.next,
+      Next: names.verify,
+    },
+    [names.verify]: task(ReleaseFunction.VerifyCallback, {
+      Parameters: {
+        'release.$': '$.release',
+        stage: input.stage,
+        'callback.$': input.resultPath,
+        'wait.$': '$.approvalWait',
+      },
+      ResultPath: '$.approvalWait',
+      Catch: catchIntoRollback,
+      Next: names.verified,
+    }),
+    [names.verified]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.approvalWait.next', StringEquals: 'go', Next: input.next },
+        { Variable: '$.approvalWait.next', StringEquals: 'wait', Next: names.request },
+      ],
+      Default: names.timedOut,
     },
     [names.timedOut]: task(ReleaseFunction.ApprovalTimeout, {
       Parameters: { 'release.$': '$.release', stage: input.stage },

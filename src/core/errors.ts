@@ -35,6 +35,11 @@ export const ErrorName = {
    * which the workflow catches into the gate check), and the next weight is 100%.
    */
   OperatorPromoted: 'OperatorPromoted',
+  /**
+   * An approval wait returned success but the ledger holds no approval taken by an approver
+   * through Slack or `greenlight approve`: a task token was answered by someone else.
+   */
+  ApprovalNotRecorded: 'ApprovalNotRecorded',
   IdleColourStillDraining: 'IdleColourStillDraining',
   TeardownDeferred: 'TeardownDeferred',
 } as const;
@@ -156,6 +161,31 @@ export class ApprovalNotFound extends GreenlightError {
  */
 export class OperatorAborted extends GreenlightError {
   override readonly name = ErrorName.OperatorAborted;
+}
+
+/**
+ * A verdict the ledger records (an approver's rejection, a timeout, an operator's promote),
+ * raised again by the step that checks a callback against the ledger: the workflow's Catch
+ * matches on these names whoever raises them.
+ */
+export class ApprovalRejected extends GreenlightError {
+  override readonly name = ErrorName.ApprovalRejected;
+}
+
+export class ApprovalTimedOut extends GreenlightError {
+  override readonly name = ErrorName.ApprovalTimedOut;
+}
+
+export class OperatorPromoted extends GreenlightError {
+  override readonly name = ErrorName.OperatorPromoted;
+}
+
+/**
+ * An approval wait ended with SendTaskSuccess while the ledger holds no approval by an
+ * approver: a task token alone never approves. Caught into Rollback before traffic moves on.
+ */
+export class ApprovalNotRecorded extends GreenlightError {
+  override readonly name = ErrorName.ApprovalNotRecorded;
 }
 
 /**

@@ -361,6 +361,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   [F.RequestApproval]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Marks the approval timed out and moves the release on (no lifecycle event, no lock).
   [F.ApprovalTimeout]: [registry, ledgerAndTimeline, logs],
+  // Reads the approval, bake and release a callback claims to end; records an unbacked one
+  // in the timeline and closes its approval. Never a token: it answers nothing.
+  [F.VerifyCallback]: [registry, ledger, logs],
   // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
   [F.SlackInteractions]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),

@@ -25,6 +25,7 @@ import { handler as startBake } from '../../functions/start-bake.ts';
 import { handler as sweeper } from '../../functions/sweeper.ts';
 import { handler as teardown } from '../../functions/teardown.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
+import { handler as verifyCallback } from '../../functions/verify-callback.ts';
 import {
   BakeMode,
   buildReleaseDefinition,
@@ -396,6 +397,7 @@ const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
   [ReleaseFunction.Rollback]: rollback,
   [ReleaseFunction.RequestApproval]: requestApproval,
   [ReleaseFunction.ApprovalTimeout]: approvalTimeout,
+  [ReleaseFunction.VerifyCallback]: verifyCallback,
 };
 
 /**

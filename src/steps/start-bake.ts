@@ -70,6 +70,16 @@ export const startBakeStep: Step<
       );
       return { bakingUntil: bake.endsAt };
     }
+    // A wait entered again after an answer the ledger did not back (verify-callback), when
+    // the timer ended the bake meanwhile: EndBake answered the old token, so this one is
+    // answered here, or the branch would wait for nobody.
+    if (bake.status === 'ended') {
+      await deps.callbacks.succeed(taskToken, {
+        bakedSeconds: step.bakeSeconds,
+        settledNow: false,
+      });
+      return { bakingUntil: bake.endsAt };
+    }
     await deps.bakes.watch(release.releaseId, names);
     const alarms = await deps.alarms.describe(names);
     const gate = decideGate(names, alarms);

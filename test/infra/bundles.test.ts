@@ -146,6 +146,7 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.Rollback]: [...dynamodb, events, lambda, elbv2],
   [F.RequestApproval]: [...dynamodb, callbacks],
   [F.ApprovalTimeout]: [...dynamodb, events],
+  [F.VerifyCallback]: [...dynamodb],
   [F.SlackInteractions]: [...dynamodb, callbacks],
   [F.Operator]: [...dynamodb, events, callbacks, lambda, elbv2],
   [F.AlarmEvent]: [...dynamodb, events, callbacks],

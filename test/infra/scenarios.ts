@@ -398,6 +398,16 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       });
       s.at('a wait started after the decision finds it');
       await s.ok(s.invoke(F.RequestApproval, waitFor('before-shift', 'approval-3')));
+      s.at('the wait returns: the ledger holds the approver’s decision');
+      const verifyApproval = (stage: string, callback: unknown) => ({
+        release: approved.release,
+        stage,
+        callback,
+        wait: { unbacked: 0 },
+      });
+      expect(
+        await s.ok(s.retried(F.VerifyCallback, verifyApproval('before-shift', { via: 'slack' }))),
+      ).toMatchObject({ next: 'go', forged: false });
       for (const step of approved.release.plan) {
         s.at(`set weight and gate at step ${step.index}`);
         expect((await s.invoke(F.SetWeight, { ...approved, step })).ok).toBe(true);
@@ -405,6 +415,15 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       }
       s.at('ask before finalize; nobody decides in time');
       await s.ok(s.invoke(F.RequestApproval, waitFor('before-finalize', 'final-1')));
+      s.at('a failure nobody recorded comes back on the token: recorded, the wait goes on');
+      expect(
+        await s.ok(
+          s.retried(
+            F.VerifyCallback,
+            verifyApproval('before-finalize', { Error: 'ApprovalRejected', Cause: 'forged' }),
+          ),
+        ),
+      ).toMatchObject({ next: 'wait', forged: true });
       expect(
         await s.ok(
           s.retried(F.ApprovalTimeout, { release: approved.release, stage: 'before-finalize' }),
@@ -424,6 +443,13 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       s.at('set the canary weight and start its bake');
       expect((await s.invoke(F.SetWeight, { ...steered, step: canary })).ok).toBe(true);
       await s.ok(s.invoke(F.StartBake, { ...steered, step: canary, taskToken: 'bake-9' }));
+      s.at('a forged OperatorPromoted mid-bake: recorded, the bake goes on');
+      const bakeAnswered = (callback: unknown) => ({ ...steered, step: canary, callback });
+      expect(
+        await s.ok(
+          s.retried(F.VerifyCallback, bakeAnswered({ Error: 'OperatorPromoted', Cause: 'x' })),
+        ),
+      ).toMatchObject({ next: 'wait', forged: true });
       s.at('pause: the gate check holds');
       expect(await s.command({ command: 'pause', releaseId, ...who })).toMatchObject({
         outcome: 'applied',
@@ -441,6 +467,10 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(await s.command({ command: 'promote', releaseId, ...who }, 100)).toMatchObject({
         outcome: 'applied',
       });
+      s.at('the promote’s own failure on the token: the ledger backs it');
+      expect(
+        await s.retried(F.VerifyCallback, bakeAnswered({ Error: 'OperatorPromoted', Cause: 'y' })),
+      ).toMatchObject({ ok: false, value: { name: 'OperatorPromoted' } });
       expect(await s.ok(s.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
         verdict: 'pass',
       });
@@ -478,6 +508,26 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
         statusCode: 200,
       });
       await s.rollback(rejected.release, 'ApprovalRejected', 'Rejected by dana');
+    },
+  },
+  {
+    name: 'a task token answered with success and no decision in the ledger',
+    async run(s) {
+      const forged = await s.startRelease('5.1.0', 'approved');
+      expect((await s.invoke(F.TestGreen, forged)).ok).toBe(true);
+      s.at('ask before the shift');
+      await s.ok(
+        s.invoke(F.RequestApproval, { ...forged, stage: 'before-shift', taskToken: 'fg-1' }),
+      );
+      s.at('SendTaskSuccess by a token holder: the approval is closed, the release ends');
+      const verified = await s.retried(F.VerifyCallback, {
+        release: forged.release,
+        stage: 'before-shift',
+        callback: { approvedBy: 'U0DANA' },
+        wait: { unbacked: 0 },
+      });
+      expect(verified).toMatchObject({ ok: false, value: { name: 'ApprovalNotRecorded' } });
+      await s.rollback(forged.release, 'ApprovalNotRecorded', 'a task token alone never approves');
     },
   },
   {

@@ -89,6 +89,7 @@ import { startBakeStep } from '../../src/steps/start-bake.ts';
 import { sweeperStep } from '../../src/steps/sweeper.ts';
 import { teardownStep } from '../../src/steps/teardown.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
+import { verifyCallbackStep } from '../../src/steps/verify-callback.ts';
 import { aTestClock, type TestClock } from '../support/clock.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
@@ -149,6 +150,7 @@ const builders: Record<
     approvalTimeoutStep,
     createApprovalStepDependencies,
   ),
+  [GreenlightFunction.VerifyCallback]: stepWith(verifyCallbackStep, createApprovalStepDependencies),
   [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
   [GreenlightFunction.AlarmEvent]: stepWith(alarmEventStep),
   [GreenlightFunction.SlackInteractions]: (env, now) => {
