@@ -6,7 +6,7 @@ import { buildReleaseRequestEntry } from '../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../src/local/lambda/types.ts';
 import { UnexpectedReleaseOutcomeError } from './release-driver.ts';
 
 /**

@@ -123,10 +123,12 @@ export interface ReleaseWorkflowOptions {
   /** ARN of each function, e.g. `arn:aws:lambda:eu-west-1:123456789012:function:greenlight-register`. */
   functionArns: Record<ReleaseFunction, string>;
   /**
-   * Seconds between two tries for a busy service's lock (the queue policy).
-   * @default 15
+   * A release waiting for its service's lock is woken when the lock is handed to it; after
+   * this many seconds without a wake-up it asks again anyway (the backstop that finds a
+   * holder whose execution died).
+   * @default 600
    */
-  lockPollSeconds?: number;
+  lockRecheckSeconds?: number;
   /**
    * Upper bound for one step's Lambda invocation; provisioning waits for AWS to finish the
    * code update, so it gets `provisionTimeoutSeconds`.
@@ -221,6 +223,8 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Type: 'Succeed',
         Comment: 'Another execution already owns this release: a duplicate event starts nothing.',
       },
+      // Refusals at the lock (OlderThanLive, ReleaseSuperseded, ServiceBusy) are not caught:
+      // nothing was touched, and the execution fails with their name, as a rejected event does.
       [ReleaseState.AcquireLock]: task(ReleaseFunction.AcquireLock, {
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.lock',
@@ -237,9 +241,30 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         ],
         Default: ReleaseState.WaitForLock,
       },
+      // Parked in the service's queue: the token is stored with the release's place in it, and
+      // whoever frees the lock hands it on and answers the token. A timeout only asks again.
       [ReleaseState.WaitForLock]: {
-        Type: 'Wait',
-        Seconds: options.lockPollSeconds ?? 15,
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: arns[ReleaseFunction.AcquireLock],
+          Payload: { 'release.$': '$.release', 'taskToken.$': '$$.Task.Token' },
+        },
+        TimeoutSeconds: options.lockRecheckSeconds ?? 600,
+        Retry: [
+          {
+            ...retryTransient[0],
+            ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+          },
+        ],
+        Catch: [
+          {
+            ErrorEquals: ['States.Timeout'],
+            ResultPath: '$.lockWait',
+            Next: ReleaseState.AcquireLock,
+          },
+        ],
+        ResultPath: '$.lockWait',
         Next: ReleaseState.AcquireLock,
       },
       [ReleaseState.ProvisionGreen]: task(ReleaseFunction.ProvisionGreen, {

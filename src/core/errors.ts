@@ -42,6 +42,12 @@ export const ErrorName = {
   ApprovalNotRecorded: 'ApprovalNotRecorded',
   IdleColourStillDraining: 'IdleColourStillDraining',
   TeardownDeferred: 'TeardownDeferred',
+  /** The release is older (by its request's time) than the one live; not asked for explicitly. */
+  OlderThanLive: 'OlderThanLive',
+  /** A newer request of the service superseded this one while it waited (policy "supersede"). */
+  ReleaseSuperseded: 'ReleaseSuperseded',
+  /** The service was busy and its lock policy is "reject". */
+  ServiceBusy: 'ServiceBusy',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -202,6 +208,25 @@ export class IdleColourStillDraining extends GreenlightError {
  */
 export class TeardownDeferred extends GreenlightError {
   override readonly name = ErrorName.TeardownDeferred;
+}
+
+/**
+ * The release would put an older build live than the one serving: its request's time (the
+ * order CI built them in) is before the live release's. Refused unless the event says
+ * `allowOlder: true`. Nothing was touched; never retried.
+ */
+export class OlderThanLive extends GreenlightError {
+  override readonly name = ErrorName.OlderThanLive;
+}
+
+/** A newer request took this one's place in its service's queue; nothing was touched. */
+export class ReleaseSuperseded extends GreenlightError {
+  override readonly name = ErrorName.ReleaseSuperseded;
+}
+
+/** Another release of the service was under way or waiting, under lock policy "reject". */
+export class ServiceBusy extends GreenlightError {
+  override readonly name = ErrorName.ServiceBusy;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

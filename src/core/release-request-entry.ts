@@ -17,6 +17,8 @@ export interface ReleaseRequestEntry {
   Source: string;
   DetailType: typeof ReleaseRequestedDetailType;
   Detail: string;
+  /** The event's time; EventBridge uses the time of the call when it is absent. */
+  Time?: Date;
 }
 
 /**
@@ -29,11 +31,14 @@ export function buildReleaseRequestEntry(request: {
   bus: string;
   source: string;
   detail: ReleaseRequestDetail;
+  /** When CI built the request: the order of a burst of releases (PutEvents `Time`). */
+  time?: Date;
 }): ReleaseRequestEntry {
   return {
     EventBusName: request.bus,
     Source: request.source,
     DetailType: ReleaseRequestedDetailType,
     Detail: JSON.stringify({ schemaVersion: 1, ...request.detail }),
+    ...(request.time === undefined ? {} : { Time: request.time }),
   };
 }

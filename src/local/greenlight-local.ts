@@ -46,7 +46,7 @@ import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
-import { LocalCloudWatch } from './cloudwatch-simulator.ts';
+import { LocalCloudWatch } from './cloudwatch/simulator.ts';
 import {
   type DemoShop,
   type DemoShopOptions,
@@ -56,8 +56,9 @@ import {
 } from './data-plane/local-alb.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
-import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
-import { LocalScheduler } from './scheduler-simulator.ts';
+import { LocalLambda } from './lambda/simulator.ts';
+import type { SeedFunctionInput } from './lambda/types.ts';
+import { LocalScheduler } from './scheduler/simulator.ts';
 import {
   functionUrlEvent,
   type InteractionReply,
@@ -99,8 +100,11 @@ export interface GreenlightLocalOptions {
   bakeMode?: BakeMode;
   /** Seconds between gate checks in poll mode. @default 1 */
   pollSeconds?: number;
-  /** How long a release waits between two tries for a busy service's lock. @default 200 */
-  lockPollMs?: number;
+  /**
+   * How long a release parked in its service's queue waits without a wake-up before it asks
+   * again (the workflow's backstop for a dead lock holder). @default 600
+   */
+  lockRecheckSeconds?: number;
   /** Pause between retries of a failed step. @default 50 */
   retryIntervalMs?: number;
   /**
@@ -206,7 +210,6 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     throw error;
   }
 
-  const lockPollMs = options.lockPollMs ?? 200;
   const holdPollMs = options.holdPollMs;
   let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
   let world: AlbWorld;
@@ -222,15 +225,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       services: [lambda, cloudwatch, scheduler, ...alb.services, slack, slackInteractionsRoute()],
       region: LocalNames.region,
       accountId: LocalNames.accountId,
-      // Bakes last what each strategy says (the local services have short ones); only the wait
-      // between two tries for a busy service's lock (and, when asked, a held weight's) is
-      // shortened.
-      waitOverrideMs: (stateName) =>
-        stateName === 'WaitForLock'
-          ? lockPollMs
-          : stateName === 'HoldWeight'
-            ? holdPollMs
-            : undefined,
+      // Bakes last what each strategy says (the local services have short ones); only a held
+      // weight's wait is shortened, when asked.
+      waitOverrideMs: (stateName) => (stateName === 'HoldWeight' ? holdPollMs : undefined),
       retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
     });
   } catch (error) {
@@ -298,6 +295,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
       bakeMode: options.bakeMode ?? BakeMode.Event,
       pollSeconds: options.pollSeconds ?? 1,
+      ...(options.lockRecheckSeconds === undefined
+        ? {}
+        : { lockRecheckSeconds: options.lockRecheckSeconds }),
     }),
     functions: localFunctions(),
   });

@@ -21,7 +21,6 @@ let lambda: LambdaClient;
 beforeAll(async () => {
   local = await startGreenlightLocal({
     alarmEvents: false,
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: [fixture.service],
     functions: [fixture.fn],

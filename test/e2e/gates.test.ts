@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import {
   aLambdaService,
   artifact,
@@ -82,7 +82,6 @@ let lambda: LambdaClient;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: fixtures.map((f) => f.service),
     functions: fixtures.map((f) => f.fn),

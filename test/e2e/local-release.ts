@@ -10,7 +10,7 @@ import {
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import { eventually } from '../support/eventually.ts';
 
 /** A Lambda service for end-to-end tests: its own function, alias `live` and errors alarm. */
@@ -57,29 +57,46 @@ export function artifact(version: string): { s3: { bucket: string; key: string }
   return { s3: { bucket: DemoArtifactBucket, key: `checkout/${version}.zip` } };
 }
 
-/** Puts a Release Requested event on the local bus the way CI does; returns the event id. */
+/**
+ * Puts a Release Requested event on the local bus the way CI does; returns the event id. `time`
+ * is the event's time (PutEvents `Time`, whole seconds on the bus): the order CI built them in.
+ */
 export async function requestRelease(
   local: GreenlightLocal,
   detail: Partial<ReleaseRequestedV1Input> | Record<string, unknown>,
+  time?: Date,
 ): Promise<string> {
+  const [eventId] = await requestReleases(local, [{ detail, ...(time ? { time } : {}) }]);
+  return eventId as string;
+}
+
+/** Several Release Requested events in one PutEvents call, as a burst of CI runs; their ids. */
+export async function requestReleases(
+  local: GreenlightLocal,
+  requests: readonly {
+    detail: Partial<ReleaseRequestedV1Input> | Record<string, unknown>;
+    time?: Date;
+  }[],
+): Promise<string[]> {
   const client = new EventBridgeClient(local.clientConfig);
   try {
     const result = await client.send(
       new PutEventsCommand({
-        Entries: [
-          // Deliberately unvalidated: tests send bad details to see the workflow reject them.
+        // Deliberately unvalidated: tests send bad details to see the workflow reject them.
+        Entries: requests.map(({ detail, time }) =>
           buildReleaseRequestEntry({
             bus: 'greenlight',
             source: 'greenlight.test',
             detail: detail as ReleaseRequestDetail,
+            ...(time ? { time } : {}),
           }),
-        ],
+        ),
       }),
     );
-    const eventId = result.Entries?.[0]?.EventId;
-    if (result.FailedEntryCount !== 0 || !eventId)
+    const ids = (result.Entries ?? []).map((entry) => entry.EventId);
+    if (result.FailedEntryCount !== 0 || ids.length !== requests.length || ids.some((id) => !id))
       throw new Error(`PutEvents failed: ${JSON.stringify(result)}`);
-    return eventId;
+    return ids as string[];
   } finally {
     client.destroy();
   }

@@ -3,7 +3,10 @@
  * recorder (step-actions.ts). permissions.test.ts checks the actions they send against the
  * permissions table; iam-policies.test.ts evaluates each request against the deployed policies.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { DynamoReleaseQueue } from '../../src/aws/dynamo-release-queue.ts';
 import { atExpression, teardownScheduleName, teardownTime } from '../../src/core/idle-colour.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
@@ -19,6 +22,7 @@ import { forwardOnly } from './alb-fakes.ts';
 import {
   healthyMetrics,
   type IamRequest,
+  recordedNames,
   recordedWarmWindowSeconds,
   type StepRecorder,
   slackSigningSecret,
@@ -196,6 +200,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(await s.ok(s.invoke(F.AcquireLock, { release: queued }))).toMatchObject({
         acquired: false,
       });
+      // Not parked yet when finalize hands it the lock: finalize asks whether it still runs.
       s.at('test green');
       expect((await s.retried(F.TestGreen, good)).ok).toBe(true);
       s.at('a bake timer that fires before its watch stored the token');
@@ -479,8 +484,10 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       await s.ok(s.invoke(F.BakeTick, { ...steered, step: full, pollSeconds: 5 }));
       await s.ok(s.invoke(F.CheckGates, { ...steered, step: full }));
       await s.ok(s.invoke(F.Finalize, steered));
-      s.at('roll back after finalize, while blue is warm');
+      s.at('roll back after finalize, while blue is warm; a release queues meanwhile');
       s.clock.advance(recordedWarmWindowSeconds - 1);
+      // Not parked yet when the revert hands it the lock: the revert asks whether it runs.
+      s.fake.duringAliasUpdate = () => queueElsewhere(s, '3.0.1');
       expect(await s.command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
         outcome: 'applied',
         releaseId,
@@ -746,6 +753,80 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'the lock queue: a freed lock wakes the next in line, a dead holder is skipped',
+    async run(s) {
+      const first = await s.startRelease('4.0.0');
+      const queue = async (version: string, time?: string) => {
+        s.at(`${version} queues and parks`);
+        const event = aReleaseEvent(
+          {
+            version,
+            strategy: 'canary',
+            artifact: { s3: { bucket: 'acme-artifacts', key: `checkout/${version}.zip` } },
+          },
+          time === undefined ? {} : { time },
+        );
+        const release = await s.ok<RegisteredRelease>(
+          s.invoke(F.Register, { event, executionId: execution(version) }),
+        );
+        expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({
+          acquired: false,
+        });
+        await s.ok(s.invoke(F.AcquireLock, { release, taskToken: `lock-${version}` }));
+        return release;
+      };
+      const second = await queue('4.0.1');
+      s.at('the first rolls back and wakes the second, which takes the lock');
+      await s.rollback(first.release, 'GreenTestFailed', 'health failed');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: second }))).toMatchObject({
+        acquired: true,
+      });
+      const third = await queue('4.0.2');
+      s.at("the second's execution dies; a new arrival frees its lock for the third");
+      s.fake.endedExecutions.add(execution('4.0.1'));
+      const fourth = await s.ok<RegisteredRelease>(s.register('4.0.3'));
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toEqual({
+        acquired: false,
+        holder: third.releaseId,
+      });
+      s.at('the third, woken, takes the lock and rolls back; the fourth has not parked yet');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: third }))).toMatchObject({
+        acquired: true,
+      });
+      await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: third }));
+      await s.rollback(third, 'GreenTestFailed', 'health failed');
+      s.at('the fourth, handed the lock, goes all the way to finalize');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toMatchObject({
+        acquired: true,
+      });
+      const released = {
+        release: fourth,
+        colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: fourth })),
+      };
+      // Requested before the fourth (an older build), it waits behind it.
+      const older = await queue('4.0.5', '2020-01-01T00:00:00Z');
+      expect((await s.invoke(F.TestGreen, released)).ok).toBe(true);
+      for (const step of fourth.plan) await s.shiftStep(released, step);
+      expect((await s.invoke(F.Finalize, released)).ok).toBe(true);
+      s.at('the older build, woken by that finalize, is refused and hands the lock on');
+      const refused = await s.invoke(F.AcquireLock, { release: older });
+      expect((refused.value as Error).name).toBe('OlderThanLive');
+      s.at('a release queues while an operator reverts the fourth: the revert wakes it');
+      s.fake.duringAliasUpdate = () => queueElsewhere(s, '4.0.6', 'lock-4.0.6');
+      const who = { actor: 'dana', reason: 'wrong build' };
+      expect(await s.command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
+        outcome: 'applied',
+        releaseId: fourth.releaseId,
+      });
+      const woken = s.recorder.sfn
+        .calls()
+        .map((call) => (call.args[0] as { input: { taskToken?: string } }).input.taskToken);
+      expect(woken).toEqual(
+        expect.arrayContaining(['lock-4.0.1', 'lock-4.0.2', 'lock-4.0.5', 'lock-4.0.6']),
+      );
+    },
+  },
+  {
     name: 'a finalize retried after its schedule was made, whose schedule is then lost',
     async run(s) {
       s.givenPublishedVersions(4);
@@ -770,6 +851,39 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
 ];
+
+/**
+ * A release queued for the lock by another function while the one under way works (here: during
+ * an UpdateAlias), through the real adapter on a client the recorder does not record; parked
+ * on `taskToken` when one is given.
+ */
+async function queueElsewhere(s: Kit, version: string, taskToken?: string): Promise<void> {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  try {
+    const elsewhere = new DynamoReleaseQueue({
+      client,
+      tableName: recordedNames.ledgerTable,
+      callbacks: {
+        succeed: async () => ({ delivered: true }),
+        fail: async () => ({ delivered: true }),
+      },
+      executions: { isRunning: async () => true },
+    });
+    const releaseId = deriveReleaseId('checkout', version, 1);
+    const request = {
+      service: 'checkout',
+      releaseId,
+      executionId: execution(version),
+      requestedAt: s.clock.now().toISOString(),
+      at: s.clock.now().toISOString(),
+      policy: 'queue' as const,
+    };
+    expect(await elsewhere.acquire(request)).toMatchObject({ kind: 'waiting' });
+    if (taskToken !== undefined) await elsewhere.park('checkout', releaseId, taskToken);
+  } finally {
+    client.destroy();
+  }
+}
 
 /** Where a scenario broke: the step under way and what went wrong. */
 export interface Broken {

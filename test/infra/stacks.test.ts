@@ -351,6 +351,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
     `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
     roleArn(names.roleName('scheduler')),
+    `arn:aws:states:${region}:${account}:execution:${names.stateMachine}:*`,
     ...Object.values(GreenlightFunction).map(
       (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
     ),

@@ -7,7 +7,7 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteFunctionCommand,
@@ -35,6 +35,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type ServiceInputTypes,
@@ -227,6 +228,10 @@ interface FakeAws {
   schedules: Map<string, string>;
   /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
   metricData: Record<string, number[]>;
+  /** Executions (ARNs) that have ended; every other execution is RUNNING. */
+  endedExecutions: Set<string>;
+  /** Runs while UpdateAlias is under way: what happens elsewhere meanwhile. */
+  duringAliasUpdate?: () => Promise<void>;
 }
 
 /** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
@@ -296,6 +301,15 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   await admin.send(new CreateTableCommand(ledgerTableInput(recordedNames.ledgerTable)));
   await admin.send(new CreateTableCommand(idempotencyTableInput(recordedNames.idempotencyTable)));
   await admin.send(new CreateTableCommand(registryTableInput(recordedNames.registryTable)));
+  // dynalite answers CreateTable before the table is ACTIVE; on a loaded machine the first
+  // write could otherwise meet ResourceNotFoundException.
+  for (const TableName of [
+    recordedNames.ledgerTable,
+    recordedNames.idempotencyTable,
+    recordedNames.registryTable,
+  ]) {
+    await waitUntilTableExists({ client: admin, maxWaitTime: 10, minDelay: 1 }, { TableName });
+  }
   // Registered as `greenlight config apply` registers them; the reads are part of the record.
   await new DynamoServiceRegistry({
     client: DynamoDBDocumentClient.from(admin),
@@ -313,6 +327,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     provisioned: {},
     schedules: new Map(),
     metricData: healthyMetrics(),
+    endedExecutions: new Set(),
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -340,6 +355,10 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   });
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
+  sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn?: string }) => ({
+    executionArn: input.executionArn,
+    status: fake.endedExecutions.has(input.executionArn ?? '') ? 'FAILED' : 'RUNNING',
+  }));
   const aliasView = () => ({
     FunctionVersion: fake.alias.version,
     RoutingConfig: { AdditionalVersionWeights: fake.alias.weights },
@@ -377,10 +396,13 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   lambda
     .on(UpdateAliasCommand)
     .callsFake(
-      (input: {
+      async (input: {
         FunctionVersion?: string;
         RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
       }) => {
+        const meanwhile = fake.duringAliasUpdate;
+        delete fake.duringAliasUpdate;
+        await meanwhile?.();
         fake.alias = {
           version: input.FunctionVersion ?? fake.alias.version,
           weights: input.RoutingConfig?.AdditionalVersionWeights ?? {},

@@ -234,6 +234,7 @@ describe('buildReleaseDefinition', () => {
       [
         ReleaseState.Register,
         ReleaseState.AcquireLock,
+        ReleaseState.WaitForLock,
         ReleaseState.ProvisionGreen,
         ReleaseState.TestGreen,
         ReleaseState.SetWeight,
@@ -266,9 +267,10 @@ describe('buildReleaseDefinition', () => {
       }
       expect(transient?.BackoffRate, name).toBeGreaterThan(1);
       // The bake's watch ends by design with States.Timeout only if its timer was lost; an
-      // approval's timeout is its verdict. Slack being down is transient for an approval.
+      // approval's timeout is its verdict; a lock wait's timeout only asks again. Slack being
+      // down is transient for an approval.
       const expected =
-        name === ReleaseState.WatchGates
+        name === ReleaseState.WatchGates || name === ReleaseState.WaitForLock
           ? TransientErrors.filter((e) => e !== 'States.Timeout')
           : name === ReleaseState.RequestApproval || name === ReleaseState.RequestFinalApproval
             ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
@@ -278,6 +280,27 @@ describe('buildReleaseDefinition', () => {
       expect(retried, name).not.toContain('GreenTestFailed');
       expect(retried, name).not.toContain('AlarmGateFailed');
     }
+  });
+
+  it('parks a release waiting for its lock on a token, and asks again when woken or timed out', () => {
+    expect(definition.States[ReleaseState.AcquireLock]).not.toHaveProperty('Catch');
+    expect(definition.States[ReleaseState.IsLockAcquired]).toMatchObject({
+      Choices: [
+        { Variable: '$.lock.acquired', BooleanEquals: true, Next: ReleaseState.ProvisionGreen },
+      ],
+      Default: ReleaseState.WaitForLock,
+    });
+    expect(definition.States[ReleaseState.WaitForLock]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: definition.States[ReleaseState.AcquireLock]?.Resource,
+        Payload: { 'release.$': '$.release', 'taskToken.$': '$$.Task.Token' },
+      },
+      TimeoutSeconds: 600,
+      Catch: [{ ErrorEquals: ['States.Timeout'], Next: ReleaseState.AcquireLock }],
+      Next: ReleaseState.AcquireLock,
+    });
   });
 
   it('shifts weights strictly in order: set weight, bake (when there is one), gate', () => {

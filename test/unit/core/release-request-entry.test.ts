@@ -33,9 +33,12 @@ describe('buildReleaseRequestEntry', () => {
         version: '2.0.0',
         artifact: { s3: { bucket: 'artifacts', key: 'checkout/2.0.0.zip' } },
         attempt: 3,
+        allowOlder: true,
       },
+      time: new Date('2026-12-06T06:00:00Z'),
     });
     const parsed = ReleaseRequestedV1.parse(JSON.parse(entry.Detail));
-    expect(parsed).toMatchObject({ schemaVersion: 1, attempt: 3 });
+    expect(parsed).toMatchObject({ schemaVersion: 1, attempt: 3, allowOlder: true });
+    expect(entry.Time).toEqual(new Date('2026-12-06T06:00:00Z'));
   });
 });
