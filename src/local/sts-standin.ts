@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { AwsFault } from './aws-protocol/fault.ts';
+import { queryFault, queryResult } from './aws-protocol/query.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 
 /**
@@ -61,29 +63,22 @@ export class LocalSts implements LocalService {
     const requestId = randomUUID();
     const action = form.get('Action') ?? '';
     if (action !== 'GetCallerIdentity') {
-      return stsError(
-        400,
-        'InvalidAction',
-        `The action ${action} is not valid for this web service (the local STS serves GetCallerIdentity only).`,
-        requestId,
-      );
+      const message = `The action ${action} is not valid for this web service (the local STS serves GetCallerIdentity only).`;
+      return queryFault(new AwsFault(400, 'InvalidAction', message), xmlns, requestId);
     }
     const accessKeyId = credentialOf.exec(String(request.headers.authorization ?? ''))?.[1];
     const arn = accessKeyId === undefined ? undefined : this.#arnOf(accessKeyId);
     if (accessKeyId === undefined || arn === undefined) {
-      return stsError(
-        403,
-        'InvalidClientTokenId',
-        'The security token included in the request is invalid.',
-        requestId,
-      );
+      const message = 'The security token included in the request is invalid.';
+      return queryFault(new AwsFault(403, 'InvalidClientTokenId', message), xmlns, requestId);
     }
     const account = arn.split(':')[4] ?? this.#accountId;
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body: `<GetCallerIdentityResponse xmlns="${xmlns}"><GetCallerIdentityResult><Arn>${escapeXml(arn)}</Arn><UserId>${escapeXml(userIdOf(arn))}</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
-    };
+    return queryResult(
+      'GetCallerIdentity',
+      { Arn: arn, UserId: userIdOf(arn), Account: account },
+      xmlns,
+      requestId,
+    );
   }
 
   #arnOf(accessKeyId: string): string | undefined {
@@ -104,21 +99,4 @@ function userIdOf(arn: string): string {
   const id = createHash('sha256').update(arn).digest('hex').slice(0, 17).toUpperCase();
   const assumed = /:assumed-role\/[^/]+\/(.+)$/.exec(arn);
   return assumed ? `AROA${id}:${assumed[1]}` : `AIDA${id}`;
-}
-
-function stsError(status: number, code: string, message: string, requestId: string): LocalResponse {
-  return {
-    status,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  };
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
 }
