@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { BakeMode } from '../../workflows/release.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
@@ -53,6 +54,8 @@ export interface CaseSpec {
 
 export interface CaseResult {
   name: string;
+  /** The service the case released (a service of its own). */
+  service: string;
   kind: MatrixKind;
   state?: string;
   violations: Violation[];
@@ -80,6 +83,12 @@ export interface RunMatrixOptions {
   /** How long one case may take before what is still running counts against it. @default 60_000 */
   caseTimeoutMs?: number;
   onResult?: (result: CaseResult) => void;
+  /** @default 'event' */
+  bakeMode?: BakeMode;
+  /** Only the cases of these Task states (and no races), when given. */
+  states?: (tasks: readonly TaskStateInfo[]) => string[];
+  /** Runs once the cases are done, before the cloud closes: to look at what they left. */
+  inspect?: (local: GreenlightLocal, report: MatrixReport) => Promise<void>;
 }
 
 /** The kinds that hit one Task state, in the order the report prints them. */
@@ -106,6 +115,7 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     lockPollMs: 50,
     retryIntervalMs: 10,
     holdPollMs: 100,
+    ...(options.bakeMode ? { bakeMode: options.bakeMode } : {}),
     services: fixtures.map((f) => f.service),
     functions: fixtures.map((f) => f.fn),
     alarms: fixtures.map((f) => f.alarm),
@@ -159,7 +169,9 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
       }
     };
     await Promise.all(Array.from({ length: options.parallel ?? 6 }, worker));
-    return { results, unreached, tasks: [...injector.tasks] };
+    const report = { results, unreached, tasks: [...injector.tasks] };
+    await options.inspect?.(local, report);
+    return report;
   } finally {
     clients.events.destroy();
     clients.cloudwatch.destroy();
@@ -274,6 +286,7 @@ async function runCase(
   const actual = (await local.ledger.getRelease(releaseId))?.phase ?? 'none';
   return {
     name,
+    service,
     kind: spec.kind,
     ...(spec.state ? { state: spec.state } : {}),
     violations,
