@@ -22,6 +22,12 @@ export const FaultKind = {
   /** The handler ran to the end, its effects landed, and the answer never reached the workflow. */
   ResponseLost: 'response-lost',
   /**
+   * Like a lost response, as the invoke's client reports it when its own timeout ran out while
+   * the function was still running: `Lambda.ClientExecutionTimeoutException`, the fourth name
+   * in AWS's retry advice for Lambda service exceptions.
+   */
+  ClientTimeout: 'client-timeout',
+  /**
    * The Task's TimeoutSeconds ran out. Emulated after the handler's effects landed: Step
    * Functions cannot stop a Lambda it has given up on, so the effects of a timed-out step
    * always land, and the worst case for the retry is to find them done. (A timeout that
@@ -42,6 +48,7 @@ export const FaultError: Record<Exclude<FaultKind, 'delivered-twice'>, string> =
   [FaultKind.Throttled]: 'Lambda.TooManyRequestsException',
   [FaultKind.ServiceFault]: 'Lambda.ServiceException',
   [FaultKind.ResponseLost]: 'Lambda.SdkClientException',
+  [FaultKind.ClientTimeout]: 'Lambda.ClientExecutionTimeoutException',
   [FaultKind.Timeout]: 'States.Timeout',
 };
 
@@ -212,6 +219,7 @@ export class FaultInjector {
           fired(rule.kind);
           throw new InjectedFault(FaultError[rule.kind], `Injected before ${where}`);
         case FaultKind.ResponseLost:
+        case FaultKind.ClientTimeout:
         case FaultKind.Timeout:
           await handler(event, context);
           fired(rule.kind);
