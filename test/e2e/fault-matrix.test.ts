@@ -29,6 +29,8 @@ import { eventually } from '../support/eventually.ts';
 const subset: CaseSpec[] = [
   { kind: 'response-lost', state: 'ProvisionGreen' },
   { kind: 'throttled', state: 'AcquireLock' },
+  // Not retried once: the lock stayed held and the service blocked.
+  { kind: 'client-timeout', state: 'AcquireLock' },
   { kind: 'timeout', state: 'SetWeight' },
   { kind: 'delivered-twice', state: 'WatchGates' },
   { kind: 'response-lost', state: 'RequestApproval' },
