@@ -20,13 +20,17 @@ const eventModeStates = new Set(
     buildReleaseDefinition({ functionArns: functionArnsFor('us-east-1', '000000000000') }) as never,
   ).map((task) => task.state),
 );
+const raceRepeats = 5;
 const report = await runFaultMatrix({
   bakeMode,
+  raceRepeats,
+  parallel: 10,
   ...(bakeMode === BakeMode.Poll
     ? { states: (tasks) => tasks.map((t) => t.state).filter((s) => !eventModeStates.has(s)) }
     : {}),
 });
+const races = bakeMode === BakeMode.Poll ? 'none here' : `each ${raceRepeats} times`;
 console.log(
-  `fault matrix (${bakeMode} bakes): ${report.results.length} cases over ${report.tasks.length} Task states in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  `fault matrix (${bakeMode} bakes): ${report.results.length} cases over ${report.tasks.length} Task states (races: ${races}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
 for (const line of summarizeMatrix(report)) console.log(line);

@@ -83,6 +83,8 @@ export interface RunMatrixOptions {
   /** How long one case may take before what is still running counts against it. @default 60_000 */
   caseTimeoutMs?: number;
   onResult?: (result: CaseResult) => void;
+  /** How many times each race runs when `cases` is absent: races go either way. @default 1 */
+  raceRepeats?: number;
   /** @default 'event' */
   bakeMode?: BakeMode;
   /** Only the cases of these Task states (and no races), when given. */
@@ -109,7 +111,8 @@ const raceKinds: readonly RaceKind[] = [
 export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<MatrixReport> {
   const injector = new FaultInjector();
   // Services must be registered before the cloud starts: a pool big enough for any selection.
-  const poolSize = (options.cases?.length ?? 200) + 2;
+  const poolSize =
+    (options.cases?.length ?? 200 + raceKinds.length * (options.raceRepeats ?? 1)) + 2;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
   const local = await startGreenlightLocal({
     lockPollMs: 50,
@@ -153,11 +156,15 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
       (['good', 'broken'] as const).find((build) => reachedBy.get(build)?.has(state));
     const unreached = injector.tasks.map((t) => t.state).filter((s) => !buildFor(s));
 
+    const chosen = options.states ? new Set(options.states(injector.tasks)) : undefined;
+    const races = chosen ? [] : raceKinds;
     const specs = options.cases ?? [
       ...injector.tasks
-        .filter((task) => buildFor(task.state))
+        .filter((task) => buildFor(task.state) && (chosen?.has(task.state) ?? true))
         .flatMap((task) => stateKinds.map((kind) => ({ kind, state: task.state }))),
-      ...raceKinds.map((kind) => ({ kind })),
+      ...races.flatMap((kind) =>
+        Array.from({ length: options.raceRepeats ?? 1 }, () => ({ kind })),
+      ),
     ];
     const results: CaseResult[] = [];
     const queue = [...specs];
