@@ -70,6 +70,17 @@ export const startBakeStep: Step<
       );
       return { bakingUntil: bake.endsAt };
     }
+    // A retried invocation after the bake already ran its course: EndBake answered the token
+    // of the try that failed, and nobody else would answer this one, so the watch would wait
+    // out its day-long timeout with traffic split and the lock held (found by the fault
+    // matrix: WatchGates x response-lost). Answer it as EndBake would have.
+    if (bake.status === 'ended') {
+      await deps.callbacks.succeed(taskToken, {
+        bakedSeconds: step.bakeSeconds,
+        settledNow: false,
+      });
+      return { bakingUntil: bake.endsAt };
+    }
     await deps.bakes.watch(release.releaseId, names);
     const alarms = await deps.alarms.describe(names);
     const gate = decideGate(names, alarms);
