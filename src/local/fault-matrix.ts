@@ -50,6 +50,8 @@ export interface CaseSpec {
   kind: MatrixKind;
   /** The Task state the fault or alarm hits; absent for the race cases. */
   state?: string;
+  /** A fault after the handler comes back this much later (FaultRule.delayMs). */
+  delayMs?: number;
 }
 
 export interface CaseResult {
@@ -95,6 +97,8 @@ export interface RunMatrixOptions {
 
 /** The kinds that hit one Task state, in the order the report prints them. */
 export const stateKinds: readonly MatrixKind[] = [...Object.values(FaultKind), RaceKind.Alarm];
+/** Longer than the fixture's bakes and approval timeouts. */
+const slowAnswerMs = 1_500;
 const raceKinds: readonly RaceKind[] = [
   RaceKind.DuplicateEvent,
   RaceKind.ConcurrentEvents,
@@ -161,7 +165,14 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     const specs = options.cases ?? [
       ...injector.tasks
         .filter((task) => buildFor(task.state) && (chosen?.has(task.state) ?? true))
-        .flatMap((task) => stateKinds.map((kind) => ({ kind, state: task.state }))),
+        .flatMap((task) => [
+          ...stateKinds.map((kind) => ({ kind, state: task.state })),
+          // A callback state's answer lost only after its wait could have ended (the fixture's
+          // bakes and approvals last a second): the retry's new token must still be answered.
+          ...(task.callback
+            ? [{ kind: FaultKind.ResponseLost, state: task.state, delayMs: slowAnswerMs }]
+            : []),
+        ]),
       ...races.flatMap((kind) =>
         Array.from({ length: options.raceRepeats ?? 1 }, () => ({ kind })),
       ),
@@ -204,7 +215,8 @@ async function runCase(
 ): Promise<CaseResult> {
   const started = performance.now();
   const service = fixture.service.name;
-  const name = spec.state ? `${spec.state} × ${spec.kind}` : spec.kind;
+  const slow = spec.delayMs ? ` after ${spec.delayMs} ms` : '';
+  const name = spec.state ? `${spec.state} × ${spec.kind}${slow}` : spec.kind;
   const timeoutMs = options.caseTimeoutMs ?? 60_000;
   const racers: Promise<unknown>[] = [];
   const command = (detail: Record<string, string>) =>
@@ -226,7 +238,12 @@ async function runCase(
     injector.add({ service, state: spec.state, before: async () => void (await alarm()) });
   } else if (spec.state) {
     const kind = spec.kind as FaultKind;
-    injector.add({ service, state: spec.state, kind });
+    injector.add({
+      service,
+      state: spec.state,
+      kind,
+      ...(spec.delayMs ? { delayMs: spec.delayMs } : {}),
+    });
     const task = injector.tasks.find((t) => t.state === spec.state);
     const retried =
       kind === FaultKind.DeliveredTwice || (task !== undefined && retries(task, FaultError[kind]));

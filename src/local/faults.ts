@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LambdaContextLike, LocalLambdaHandler } from './step-functions.ts';
 
 /**
@@ -137,6 +138,12 @@ export interface FaultRule {
   before?: () => Promise<void>;
   /** Which invocation of the state (for this service) it hits, 1 for the first. @default 1 */
   occurrence?: number;
+  /**
+   * For the kinds that fail after the handler ran: how long the failure takes to come back (a
+   * slow invoke whose answer is then lost), so that what runs meanwhile (a bake's timer) can
+   * overtake the retry. @default 0
+   */
+  delayMs?: number;
 }
 
 export interface FiredFault {
@@ -222,6 +229,7 @@ export class FaultInjector {
         case FaultKind.ClientTimeout:
         case FaultKind.Timeout:
           await handler(event, context);
+          if (rule.delayMs) await sleep(rule.delayMs);
           fired(rule.kind);
           throw new InjectedFault(FaultError[rule.kind], `Injected after ${where} ran`);
         case FaultKind.DeliveredTwice:

@@ -33,6 +33,8 @@ const subset: CaseSpec[] = [
   { kind: 'client-timeout', state: 'AcquireLock' },
   { kind: 'timeout', state: 'SetWeight' },
   { kind: 'delivered-twice', state: 'WatchGates' },
+  // The answer comes back failed after the 1 s bake ended: the retry's token was never answered.
+  { kind: 'response-lost', state: 'WatchGates', delayMs: 1_500 },
   { kind: 'response-lost', state: 'RequestApproval' },
   { kind: 'throttled', state: 'Finalize' },
   { kind: 'service-fault', state: 'Rollback' },
