@@ -99,11 +99,13 @@ async function readService(
     releases,
     traffic: target.traffic,
     colours: target.colours,
+    greensAreColours: target.greensAreColours,
     ...(typeof holder === 'string' ? { lockHolder: holder } : {}),
   };
 }
 
 interface TargetReading {
+  greensAreColours: boolean;
   traffic: Record<string, number>;
   colours: string[];
   greensOf: (releaseId: string) => string[];
@@ -136,6 +138,7 @@ async function readLambda(lambda: LambdaClient, target: LambdaTarget): Promise<T
     marker = page.NextMarker;
   } while (marker);
   return {
+    greensAreColours: true,
     traffic,
     colours: versions.map((v) => v.version),
     // How provisioning marks the version it publishes (src/targets/lambda-alias.ts).
@@ -191,6 +194,7 @@ async function readAlb(clients: Clients, target: AlbTarget): Promise<TargetReadi
     nextToken = page.nextToken;
   } while (nextToken);
   return {
+    greensAreColours: false,
     traffic,
     colours: Object.keys(target.slots),
     greensOf: (releaseId) => revisions.filter((r) => r.releaseId === releaseId).map((r) => r.arn),

@@ -46,6 +46,11 @@ export interface ServiceSnapshot {
   colours: string[];
   /** Who holds the service's lock, when someone does. */
   lockHolder?: string;
+  /**
+   * Whether a green built is itself a colour (a Lambda version), so that the ledger's green
+   * must be it; an ALB slot runs the revision instead. @default true
+   */
+  greensAreColours?: boolean;
 }
 
 export interface ExecutionSnapshot {
@@ -114,7 +119,8 @@ function checkService(service: ServiceSnapshot): Violation[] {
       );
     }
     const green = record.colours?.green;
-    if (green !== undefined && greens.length > 0 && !greens.includes(green)) {
+    const comparable = service.greensAreColours ?? true;
+    if (comparable && green !== undefined && greens.length > 0 && !greens.includes(green)) {
       add(
         Invariant.OneGreen,
         record.releaseId,

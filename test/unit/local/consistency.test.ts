@@ -176,6 +176,13 @@ describe('checkConsistency', () => {
     expect(invariantsOf(snapshot)).toEqual([Invariant.OneGreen]);
   });
 
+  it('does not hold an ALB release’s slot against the revision it built', () => {
+    const snapshot = aConsistentSnapshot();
+    serviceOf(snapshot).greensAreColours = false;
+    firstOf(snapshot).greens = ['arn:aws:ecs:us-east-1:000000000000:task-definition/web:2'];
+    expect(checkConsistency(snapshot)).toEqual([]);
+  });
+
   it('finds the lock still held', () => {
     const snapshot = aConsistentSnapshot();
     serviceOf(snapshot).lockHolder = 'checkout-1-2-0-a1-x';
