@@ -66,6 +66,7 @@ export class DynamoApprovalStore implements RenewableApprovalStore {
       at: string;
       via: string;
       reason?: string;
+      principalArn?: string;
     },
   ): Promise<{ decided: boolean; record: ApprovalRecord }> {
     const values: Record<string, unknown> = {
@@ -79,6 +80,10 @@ export class DynamoApprovalStore implements RenewableApprovalStore {
     if (decision.reason !== undefined) {
       values[':reason'] = decision.reason;
       sets.push('#reason = :reason');
+    }
+    if (decision.principalArn !== undefined) {
+      values[':principal'] = decision.principalArn;
+      sets.push('principalArn = :principal');
     }
     try {
       const { Attributes } = await this.#client.send(

@@ -17,6 +17,11 @@ export const ExitCode = {
   /** An operator command (or decision) the release's state did not allow: nothing changed. */
   Refused: 7,
   /**
+   * `approve` / `reject` by a caller whose AWS principal maps to no approver of the service
+   * (its approval's `principals`): nothing was recorded, the workflow was not answered.
+   */
+  NotAnApprover: 8,
+  /**
    * The reader of stdout or stderr went away (`greenlight status | head -3`): what the shell
    * reports for a tool killed by SIGPIPE (128 + 13), so `set -o pipefail` scripts see what they
    * see from any other tool. Not 0, which says a waited-for release was finalized: the output,
@@ -53,4 +58,5 @@ export const exitCodesHelp = `Exit codes:
   5  aborted or superseded by an operator or a newer release
   6  timed out waiting (--timeout)
   7  refused: the release's state does not allow the command (already paused, decided, ...)
+  8  not an approver: your AWS principal maps to none of the service's approvers (approve, reject)
   141  output closed early (greenlight ... | head): output, and any --wait, cut short`;

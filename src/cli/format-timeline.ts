@@ -1,3 +1,4 @@
+import { describeIdentity } from '../core/caller-identity.ts';
 import type { WarmWindow } from '../core/idle-colour.ts';
 import { formatHourlyCost } from '../core/idle-cost.ts';
 import { inertValue } from '../core/inert-text.ts';
@@ -82,7 +83,11 @@ export function formatStep(
   ];
   if (step.greenPercent !== undefined) parts.push(formatBar(step.greenPercent));
   parts.push(step.reason);
-  return [`  ${parts.join(' ')}`.trimEnd(), ...formatEvidence(step, style)];
+  return [
+    `  ${parts.join(' ')}`.trimEnd(),
+    ...(step.identity ? [`      by ${describeIdentity(step.identity)}`] : []),
+    ...formatEvidence(step, style),
+  ];
 }
 
 /** Steps in time order, each with the time since the one before (the first: since `startedAt`). */

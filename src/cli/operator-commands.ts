@@ -1,3 +1,8 @@
+import {
+  type CallerIdentity,
+  type CallerIdentitySource,
+  IdentitySource,
+} from '../core/caller-identity.ts';
 import { ApprovalNotFound } from '../core/errors.ts';
 import { inertText, inertValue } from '../core/inert-text.ts';
 import {
@@ -11,6 +16,8 @@ import { type ApprovalRecord, ApprovalStage, ApprovalStatus } from '../core/reco
 import { decideApproval } from '../slack/decide-approval.ts';
 import type { SlackMessenger } from '../slack/messenger.ts';
 import { approvalIdOf } from '../steps/request-approval.ts';
+import { type ApproverGateDependencies, checkApprover } from './approver-gate.ts';
+import { defaultRegistryTable } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import {
   type CommandContext,
@@ -36,14 +43,23 @@ export interface OperatorClients {
   ledger: ReleaseLedger;
   putEvents: PutEvents;
   commands: CommandLog;
+  /** Who the caller is as AWS sees it: sent with the command. */
+  identity: CallerIdentitySource;
 }
 
 export interface DecisionClients {
   ledger: ReleaseLedger;
   approvals: ApprovalStore;
   callbacks: TaskCallbacks;
-  /** Set when SLACK_BOT_TOKEN is: the approval message then shows the CLI's decision too. */
-  slack?: Pick<SlackMessenger, 'updateMessage'>;
+  /** Who the caller is as AWS sees it: checked against the approvers, recorded. */
+  identity: CallerIdentitySource;
+  /** The service's approval config: who may decide. */
+  registry: ApproverGateDependencies['registry'];
+  /**
+   * Set when SLACK_BOT_TOKEN is: the approval message then shows the CLI's decision too, and
+   * members of approver groups count as approvers.
+   */
+  slack?: Pick<SlackMessenger, 'updateMessage' | 'listUsergroupMembers'>;
 }
 
 interface CommandSpec {
@@ -87,6 +103,7 @@ const specs: Record<OperatorCommandName, CommandSpec> = {
 };
 
 const whoHelp = `  --actor WHO           who asks (default: $GITHUB_ACTOR / $GITLAB_USER_LOGIN / $USER); recorded
+                        beside the AWS principal your credentials belong to (STS GetCallerIdentity)
   --reason TEXT         why; recorded in the ledger beside who`;
 
 export function operatorUsage(name: OperatorCommandName): string {
@@ -123,9 +140,16 @@ first decision wins; a later one changes nothing), for teams without Slack. Talk
 and to Step Functions directly (DynamoDB and states:SendTask* permissions: README, "Operators").
 With SLACK_BOT_TOKEN set (and SLACK_API_URL for a stand-in), the Slack message shows it too.
 
+Who you are is the AWS principal your credentials belong to (STS GetCallerIdentity), recorded
+beside --actor. When the service maps principals to approvers (approval.principals), a
+principal that maps to none of them is refused (exit 8); when it maps none, IAM is the gate,
+and the command says so.
+
 Options:
   --service NAME        the service's latest release instead of RELEASE_ID
   --stage STAGE         before-shift or before-finalize (default: whichever is waiting)
+  --registry-table NAME the registry table to read approvers from (env GREENLIGHT_REGISTRY_TABLE,
+                        default "${defaultRegistryTable}")
 ${whoHelp}${verb === 'reject' ? ' (required)' : ''}
 
 ${sharedFlagsHelp}
@@ -145,6 +169,7 @@ const decisionFlags = {
   ...sharedFlags,
   service: { type: 'string' },
   stage: { type: 'string' },
+  'registry-table': { type: 'string' },
   actor: { type: 'string' },
   reason: { type: 'string' },
 } as const;
@@ -194,6 +219,8 @@ export async function runOperatorCommand(
   }
 
   const clients = connect(args.shared);
+  const caller = await whoIsCalling(clients.identity, name, context);
+  if (caller === undefined) return ExitCode.Failure;
   const releaseId = await resolveRelease(args.target, name, clients.ledger, context);
   if (releaseId === undefined && !('service' in args.target && name === 'rollback')) {
     return ExitCode.Failure;
@@ -206,6 +233,7 @@ export async function runOperatorCommand(
       : { releaseId }),
     actor: args.actor,
     reason: args.reason ?? 'no reason given',
+    principalArn: caller.arn,
   });
   if (!parsed.success) {
     context.err(`greenlight ${name}: invalid command, nothing was sent:`);
@@ -255,7 +283,9 @@ export async function runDecisionCommand(
   context: CommandContext,
   connect: (options: SharedOptions) => DecisionClients,
 ): Promise<ExitCode> {
-  let args: (ParsedTarget & { stage: ApprovalStage | undefined }) | 'help';
+  let args:
+    | (ParsedTarget & { stage: ApprovalStage | undefined; registryTable: string | undefined })
+    | 'help';
   try {
     const { values, target } = parseFlagsAndTarget(argv, decisionFlags, 'release id');
     if (values.help) {
@@ -269,7 +299,11 @@ export async function runDecisionCommand(
       ) {
         throw new UsageError(`--stage must be before-shift or before-finalize, got "${stage}".`);
       }
-      args = { ...parseTarget(verb, values, target, context.env), stage };
+      args = {
+        ...parseTarget(verb, values, target, context.env),
+        stage,
+        registryTable: values['registry-table'] ?? nonEmpty(context.env.GREENLIGHT_REGISTRY_TABLE),
+      };
     }
   } catch (error) {
     return usageError(verb, error, context);
@@ -279,7 +313,12 @@ export async function runDecisionCommand(
     return ExitCode.Finalized;
   }
 
-  const clients = connect(args.shared);
+  const clients = connect({
+    ...args.shared,
+    ...(args.registryTable === undefined ? {} : { registryTable: args.registryTable }),
+  });
+  const caller = await whoIsCalling(clients.identity, verb, context);
+  if (caller === undefined) return ExitCode.Failure;
   const releaseId = await resolveRelease(args.target, verb, clients.ledger, context);
   if (releaseId === undefined) return ExitCode.Failure;
   const approval = await findApproval(clients.approvals, releaseId, args.stage);
@@ -289,15 +328,54 @@ export async function runDecisionCommand(
     );
     return ExitCode.Failure;
   }
+  const gate = await checkApprover(
+    {
+      registry: clients.registry,
+      strategyOf: async (id) => (await clients.ledger.getRelease(id))?.strategy,
+      ...(clients.slack ? { slack: clients.slack } : {}),
+    },
+    approval,
+    caller.arn,
+  );
+  if (gate.gate === 'refused') {
+    context.err(`greenlight ${verb}: ${gate.message}.`);
+    if (args.shared.json) {
+      context.out(
+        JSON.stringify({
+          type: 'decision',
+          decided: false,
+          principalArn: caller.arn,
+          refused: gate.message,
+          exitCode: ExitCode.NotAnApprover,
+        }),
+      );
+    }
+    return ExitCode.NotAnApprover;
+  }
+  if (gate.gate === 'iam') {
+    context.err(
+      `greenlight ${verb}: IAM is the gate: ${gate.service} maps no AWS principal to its approvers (approval.principals), so whoever IAM lets write the ledger and answer the workflow may decide; you are ${caller.arn}.`,
+    );
+  }
+  const approver = gate.gate === 'approvers' ? gate.approver : undefined;
   try {
     const result = await decideApproval(
       { ...clients, now: () => new Date(context.now()) },
       {
         approvalId: approval.approvalId,
         status: verb === 'approve' ? ApprovalStatus.Approved : ApprovalStatus.Rejected,
-        by: args.actor,
+        // A mapped principal decides as its approver (the id Slack's button would record);
+        // the typed name stays beside it.
+        by: approver ?? args.actor,
+        ...(approver === undefined ? {} : { byName: args.actor }),
         via: 'cli',
         ...(args.reason === undefined ? {} : { reason: args.reason }),
+        identity: {
+          source: IdentitySource.AwsSts,
+          actor: args.actor,
+          principalArn: caller.arn,
+          ...(approver === undefined ? {} : { approver }),
+        },
       },
     );
     const { taskToken: _secret, ...shown } = result.record;
@@ -314,12 +392,26 @@ export async function runDecisionCommand(
     }
     const delivered = result.delivery.delivered;
     const exitCode = delivered ? ExitCode.Finalized : ExitCode.Refused;
+    if (args.shared.json) {
+      context.out(
+        JSON.stringify({
+          type: 'decision',
+          decided: true,
+          delivered,
+          gate: gate.gate,
+          approval: shown,
+          exitCode,
+        }),
+      );
+      return exitCode;
+    }
     context.out(
-      args.shared.json
-        ? JSON.stringify({ type: 'decision', decided: true, delivered, approval: shown, exitCode })
-        : delivered
-          ? `${verb === 'approve' ? 'Approved' : 'Rejected'} ${releaseId} (${said.stage}) as ${inertText(args.actor)}${args.reason ? `: ${inertText(args.reason)}` : ''}`
-          : `Recorded, but the release had stopped waiting (${result.delivery.reason}); nothing changed`,
+      delivered
+        ? `${verb === 'approve' ? 'Approved' : 'Rejected'} ${releaseId} (${said.stage}) as ${inertText(args.actor)}${args.reason ? `: ${inertText(args.reason)}` : ''}`
+        : `Recorded, but the release had stopped waiting (${result.delivery.reason}); nothing changed`,
+    );
+    context.out(
+      `Recorded with AWS principal ${inertText(caller.arn)}${approver === undefined ? '' : `, deciding as approver ${approver}`}`,
     );
     return exitCode;
   } catch (error) {
@@ -370,6 +462,27 @@ function parseTarget(
     reason,
     target: target === undefined ? { service: values.service as string } : { releaseId: target },
   };
+}
+
+/**
+ * The caller's AWS principal, asked once per command before anything is sent; undefined (and
+ * said why) when STS cannot tell, so that nothing is recorded under a name nobody vouches for.
+ */
+async function whoIsCalling(
+  identity: CallerIdentitySource,
+  name: string,
+  context: CommandContext,
+): Promise<CallerIdentity | undefined> {
+  try {
+    return await identity.whoAmI();
+  } catch (error) {
+    const { name: errorName, message } =
+      error instanceof Error ? error : { name: 'Error', message: String(error) };
+    context.err(
+      `greenlight ${name}: cannot tell who you are (STS GetCallerIdentity failed: ${errorName}: ${message}); nothing was sent.`,
+    );
+    return undefined;
+  }
 }
 
 /** The release a command names; `--service` means the service's latest release. */

@@ -19,12 +19,24 @@ export const OperatorCommandName = {
 } as const;
 export type OperatorCommandName = (typeof OperatorCommandName)[keyof typeof OperatorCommandName];
 
+// What GetCallerIdentity may return (IAM User Guide, "IAM identifiers"): an IAM or STS ARN of
+// printable ASCII; the length is STS's for an assumed-role ARN (AssumedRoleUser.Arn, 20-2048).
+const PrincipalArn = z
+  .string()
+  .max(2048)
+  .regex(/^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[!-~]+$/, 'must be an IAM or STS principal ARN');
 const ReleaseId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id');
 const who = {
   /** Who asks: the CLI sends --actor, else $GITHUB_ACTOR / $USER. */
   actor: z.string().min(1).max(128),
   /** Why; recorded in the ledger beside who. */
   reason: z.string().min(1).max(512),
+  /**
+   * The AWS principal the sender's credentials belong to (STS GetCallerIdentity), which the
+   * CLI reads and sends. The bus does not vouch for it: the bus policy decides who may put a
+   * command at all, and CloudTrail records who put this one.
+   */
+  principalArn: PrincipalArn.optional(),
 };
 
 /** `detail` of an Operator Command event, schema version 1. */
@@ -65,6 +77,8 @@ export interface CommandRecord {
   command: OperatorCommandName;
   actor: string;
   reason: string;
+  /** The sender's AWS principal, as the CLI read it from STS and sent it (see OperatorCommandV1). */
+  principalArn?: string;
   /** The release it applied to (for `rollback`, the service's last release). */
   releaseId?: string;
   service?: string;

@@ -126,6 +126,8 @@ export interface ApprovalStore {
       at: string;
       via: string;
       reason?: string;
+      /** The AWS principal of a decision from the CLI (or an operator's abort). */
+      principalArn?: string;
     },
   ): Promise<{ decided: boolean; record: ApprovalRecord }>;
   attachMessage(approvalId: string, slack: { channel: string; ts: string }): Promise<void>;

@@ -1,3 +1,4 @@
+import type { RecordedIdentity } from './caller-identity.ts';
 import type { FieldIssue } from './errors.ts';
 import type { LifecycleEventType, ReleasePhase } from './phases.ts';
 import type { Artifact } from './release-event.ts';
@@ -188,6 +189,11 @@ export interface StepRecord {
   reason: string;
   phase: ReleasePhase;
   greenPercent?: number;
+  /**
+   * Who took the decision or sent the command this entry records, and what vouches for it
+   * (the AWS principal from STS, or a signed Slack click) next to the name they gave.
+   */
+  identity?: RecordedIdentity;
   evidence?: {
     alarms?: AlarmEvidence[];
     metrics?: MetricEvidence[];
@@ -248,6 +254,11 @@ export interface ApprovalRecord {
   decidedAt?: string;
   /** `slack` or `cli`. */
   decidedVia?: string;
+  /**
+   * The AWS principal (STS GetCallerIdentity ARN) the deciding `greenlight approve|reject`,
+   * or the aborting operator command, ran as; absent for Slack clicks and timeouts.
+   */
+  principalArn?: string;
   reason?: string;
   slack?: { channel: string; ts: string };
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MappablePrincipalArnPattern } from './caller-identity.ts';
 import { CiTeamName } from './ci-team.ts';
 import { InertTextPattern } from './inert-text.ts';
 import { S3BucketName, ServiceName } from './release-event.ts';
@@ -12,6 +13,26 @@ export const ApprovalTimeoutAction = { Reject: 'reject', Approve: 'approve' } as
 export type ApprovalTimeoutAction =
   (typeof ApprovalTimeoutAction)[keyof typeof ApprovalTimeoutAction];
 
+const SlackUserId = z
+  .string()
+  .regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH');
+
+/**
+ * An AWS principal that decides as an approver from the command line (see `principals`). IAM's
+ * name characters only, so no wildcard or policy variable can make one entry match everyone.
+ */
+const ApproverPrincipal = z.strictObject({
+  arn: z
+    .string()
+    .max(2048)
+    .regex(
+      MappablePrincipalArnPattern,
+      'must be an IAM user ARN (arn:aws:iam::123456789012:user/dana), an IAM role ARN (arn:aws:iam::123456789012:role/Releasers: every session of the role) or one assumed-role session ARN (arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0a1b2c/dana@example.com: one IAM Identity Center user), without wildcards',
+    ),
+  /** The approver this principal decides as: a Slack user id of `approvers` (or of a group). */
+  approver: SlackUserId,
+});
+
 /**
  * A human "go" in Slack. Approvers are Slack user ids and/or user groups; each stage listed
  * pauses the release until one of them clicks Approve (or Reject), or the timeout's action.
@@ -21,10 +42,7 @@ export const SlackApproval = z.strictObject({
   /** Channel id (`C…`) or name the greenlight bot is in. */
   channel: z.string().min(1).max(80),
   /** Slack user ids allowed to decide, e.g. `U024BE7LH` (Slack profile → Copy member ID). */
-  approvers: z
-    .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH'))
-    .max(100)
-    .default([]),
+  approvers: z.array(SlackUserId).max(100).default([]),
   /** Slack user group ids (`S…`) whose members may decide too. */
   approverGroups: z
     .array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S0614TZR7'))
@@ -55,6 +73,16 @@ export const SlackApproval = z.strictObject({
     .min(1)
     .max(2)
     .default(['before-shift']),
+  /**
+   * Who may decide from the command line (`greenlight approve` / `reject`), by the AWS
+   * principal their credentials belong to (STS GetCallerIdentity): each entry maps an IAM user,
+   * every session of an IAM role, or one assumed-role session (how an IAM Identity Center user
+   * appears) to the approver it decides as. With entries, the CLI refuses a caller that maps to
+   * no approver; without, it says that IAM (who may write the ledger and answer the workflow)
+   * is the only gate.
+   * @example [{ arn: "arn:aws:iam::123456789012:role/Releasers", approver: "U024BE7LH" }]
+   */
+  principals: z.array(ApproverPrincipal).min(1).max(100).optional(),
 });
 export type SlackApproval = z.infer<typeof SlackApproval>;
 
@@ -470,10 +498,36 @@ export const ServiceConfig = z
           message: 'lists a stage twice; list each of "before-shift", "before-finalize" once',
         });
       }
+      principalIssues(approval, path, ctx);
     }
   });
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 export type ServiceConfigInput = z.input<typeof ServiceConfig>;
+
+/**
+ * A principal mapped twice is ambiguous, and one mapped to an id that is neither an approver
+ * nor possibly a group member can never decide: both are mistakes, said at load.
+ */
+function principalIssues(approval: SlackApproval, path: string[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  for (const [i, entry] of (approval.principals ?? []).entries()) {
+    if (seen.has(entry.arn)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'principals', i, 'arn'],
+        message: `maps ${entry.arn} a second time; map each principal once`,
+      });
+    }
+    seen.add(entry.arn);
+    if (approval.approverGroups.length === 0 && !approval.approvers.includes(entry.approver)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'principals', i, 'approver'],
+        message: `maps to ${entry.approver}, who is not listed under "approvers"; add them there or map an approver`,
+      });
+    }
+  }
+}
 
 /** The approval a release of `service` with `strategy` needs: the strategy's, else the service's. */
 export function approvalOf(service: ServiceConfig, strategy: string): ApprovalConfig {

@@ -3,6 +3,7 @@ import { startEndpoint } from './endpoint.ts';
 import { LocalEventBridge } from './event-bus.ts';
 import type { LocalService } from './http.ts';
 import { LocalStepFunctions, type LocalStepFunctionsOptions } from './step-functions.ts';
+import { LocalSts } from './sts-standin.ts';
 
 export interface LocalCloudOptions {
   /** @default 0 (any free port) */
@@ -16,6 +17,8 @@ export interface LocalCloudOptions {
   now?: () => Date;
   waitOverrideMs?: LocalStepFunctionsOptions['waitOverrideMs'];
   retryIntervalOverrideMs?: number;
+  /** Access key id → principal ARN for STS GetCallerIdentity; other keys are IAM users. */
+  principals?: Record<string, string>;
 }
 
 export interface LocalCloud {
@@ -24,12 +27,14 @@ export interface LocalCloud {
   port: number;
   stepFunctions: LocalStepFunctions;
   eventBridge: LocalEventBridge;
+  /** Who each access key is (GetCallerIdentity): `sts.mapAccessKey(key, arn)`. */
+  sts: LocalSts;
   /** dynalite's own URL; the shared `url` serves DynamoDB too. */
   dynamoEndpoint: string;
   close(): Promise<void>;
 }
 
-/** Starts Step Functions, EventBridge and DynamoDB (plus any extra services) on one endpoint. */
+/** Starts Step Functions, EventBridge, STS and DynamoDB (plus any extra services) on one endpoint. */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '000000000000';
@@ -47,11 +52,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     accountId,
     ...(options.now ? { now: options.now } : {}),
   });
+  const sts = new LocalSts({
+    accountId,
+    ...(options.principals ? { principals: options.principals } : {}),
+  });
   const dynamo = await startLocalDynamo();
   let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
   try {
     endpoint = await startEndpoint(
-      [...(options.services ?? []), stepFunctions, eventBridge, dynamo.service],
+      [...(options.services ?? []), stepFunctions, eventBridge, sts, dynamo.service],
       options.port ?? 0,
     );
   } catch (error) {
@@ -63,6 +72,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     port: endpoint.port,
     stepFunctions,
     eventBridge,
+    sts,
     dynamoEndpoint: dynamo.endpoint,
     close: async () => {
       // Executions first: their handlers may still be talking to the endpoint and DynamoDB.

@@ -15,7 +15,8 @@ const usage = `Usage: npm start [-- --port N] [--no-demo] [--exit-after-demo]
   --exit-after-demo   stop once the demo has run (exit code 1 if a release ended unexpectedly)
 
 Services: "checkout" (no approval) and "payments", whose releases wait for a human "go" in the
-local Slack stand-in (the demo clicks Approve itself). From another terminal (any credentials):
+local Slack stand-in (the demo clicks Approve itself). From another terminal (any credentials;
+the local STS names you by your access key id: key "dana" is arn:aws:iam::000000000000:user/dana):
   export ${formatShellEnv('http://127.0.0.1:PORT')}
   bin/greenlight release --service payments --version 2.0.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip
   bin/greenlight approve --service payments --actor you       (or: reject --reason TEXT)
@@ -96,7 +97,7 @@ Serving until Ctrl-C. Try it from another terminal:
   aws events put-events --endpoint-url ${url} --entries '[{"EventBusName":"greenlight","Source":"ci","DetailType":"Release Requested","Detail":"{\\"schemaVersion\\":1,\\"service\\":\\"checkout\\",\\"version\\":\\"1.5.0\\",\\"artifact\\":{\\"s3\\":{\\"bucket\\":\\"greenlight-demo-artifacts\\",\\"key\\":\\"checkout/1.0.0.zip\\"}}}"}]'
   aws stepfunctions list-executions --endpoint-url ${url} --state-machine-arn ${local.stateMachineArn}
 
-Approvals and operator controls (who: --actor or $USER; why: --reason):
+Approvals and operator controls (who: --actor or $USER, beside your access key's principal; why: --reason):
   bin/greenlight release --service payments --version 2.0.0 --s3 s3://greenlight-demo-artifacts/checkout/1.1.0.zip
   SLACK_BOT_TOKEN=${LocalNames.slackBotToken} SLACK_API_URL=${url}/api/ bin/greenlight approve --service payments --reason "change 42"
   bin/greenlight pause --service payments --reason "watching p99"    (resume, promote, abort the same way)

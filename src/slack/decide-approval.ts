@@ -1,3 +1,4 @@
+import { IdentitySource, type RecordedIdentity } from '../core/caller-identity.ts';
 import { ApprovalNotFound, InvalidTransition } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type {
@@ -37,6 +38,11 @@ export interface HumanDecision {
   /** `slack` or `cli`. */
   via: string;
   reason?: string;
+  /**
+   * Who decided and what vouches for it, recorded beside the decision: the CLI's AWS principal.
+   * Absent for a Slack click, whose user id the request signature vouches for.
+   */
+  identity?: RecordedIdentity;
 }
 
 export type DecisionResult =
@@ -82,12 +88,14 @@ export async function decideApproval(
     });
   }
   if (stored.status !== ApprovalStatus.Pending) return { decided: false, record: stored };
+  const identity = identityOf(decision);
   const result = await deps.approvals.decide(decision.approvalId, {
     status: decision.status,
     by: decision.by,
     at,
     via: decision.via,
     ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+    ...(identity?.principalArn === undefined ? {} : { principalArn: identity.principalArn }),
   });
   if (!result.decided) return { decided: false, record: result.record };
   const record = result.record;
@@ -111,6 +119,7 @@ export async function decideApproval(
       decision.status === ApprovalStatus.Approved && delivery.delivered ? 'succeeded' : 'failed',
     reason: `${verb} by ${name} via ${decision.via} at ${at}${decision.reason ? `: ${decision.reason}` : ''}${late}`,
     phase: release?.phase ?? 'AwaitingApproval',
+    ...(identity === undefined ? {} : { identity }),
   });
 
   if (!deps.slack || !record.slack) return { decided: true, record, delivery, message: 'skipped' };
@@ -126,6 +135,17 @@ export async function decideApproval(
     const failed = error instanceof Error ? error.message : String(error);
     return { decided: true, record, delivery, message: { failed } };
   }
+}
+
+/** The identity a decision is recorded with: the caller's, or a Slack click's signed user id. */
+function identityOf(decision: HumanDecision): RecordedIdentity | undefined {
+  if (decision.identity) return decision.identity;
+  if (decision.via !== 'slack') return undefined;
+  return {
+    source: IdentitySource.SlackSignature,
+    actor: decision.byName ?? decision.by,
+    slackUserId: decision.by,
+  };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ApprovalView {
   decidedBy?: string;
   decidedAt?: string;
   decidedVia?: string;
+  /** The AWS principal a command-line decision ran as (STS GetCallerIdentity). */
+  principalArn?: string;
   reason?: string;
   commit?: string;
   actor?: string;
@@ -109,6 +111,7 @@ export function approvalDecidedMessage(view: ApprovalView): SlackMessage {
     blocks: [
       ...summaryBlocks(view),
       section(outcome),
+      ...identityBlocks(view),
       ...(view.note ? [context(escapeText(view.note))] : []),
     ],
   };
@@ -188,6 +191,31 @@ function outcomeText(view: ApprovalView): string {
     case ApprovalStatus.Pending:
       return 'Waiting for a decision';
   }
+}
+
+/**
+ * What vouches for who decided: Slack's signature on the click, or the AWS principal the
+ * greenlight CLI ran as. The typed name beside a principal is only what they typed.
+ */
+function identityBlocks(view: ApprovalView): KnownBlock[] {
+  if (view.status !== ApprovalStatus.Approved && view.status !== ApprovalStatus.Rejected) {
+    return [];
+  }
+  if (view.principalArn !== undefined) {
+    return [
+      context(
+        `Decided from the command line as AWS principal ${escapeText(view.principalArn)} (STS GetCallerIdentity); the name is what they typed.`,
+      ),
+    ];
+  }
+  if (view.decidedVia === 'slack') {
+    return [
+      context(
+        'Decided in Slack: the Slack user, from a click whose request signature was verified.',
+      ),
+    ];
+  }
+  return [];
 }
 
 function plainOutcome(view: ApprovalView): string {

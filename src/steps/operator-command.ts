@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { IdentitySource } from '../core/caller-identity.ts';
 import { ErrorName, isGreenlightError } from '../core/errors.ts';
 import {
   type CommandRecord,
@@ -111,6 +112,7 @@ export const operatorCommandStep: Step<
       command: command.command,
       actor: command.actor,
       reason: command.reason,
+      ...(command.principalArn === undefined ? {} : { principalArn: command.principalArn }),
       at,
     };
     let outcome: CommandRecord;
@@ -143,6 +145,15 @@ export const operatorCommandStep: Step<
           outcome: stored.outcome === 'applied' ? 'succeeded' : 'skipped',
           phase: (await loadRelease(deps, stored.releaseId)).phase,
           reason: `${stored.command} by ${stored.actor} (${stored.reason}): ${stored.outcome === 'applied' ? '' : 'refused: '}${stored.message}`,
+          ...(stored.principalArn === undefined
+            ? {}
+            : {
+                identity: {
+                  source: IdentitySource.AwsSts,
+                  actor: stored.actor,
+                  principalArn: stored.principalArn,
+                },
+              }),
         }),
       );
     }
@@ -192,7 +203,7 @@ async function apply(
       };
     }
     case OperatorCommandName.Abort:
-      return abort(record, by, reason, deps);
+      return abort(record, { by, reason, principalArn: command.principalArn }, deps);
     case OperatorCommandName.Retry:
       return retry(record, by, reason, deps);
   }
@@ -205,10 +216,10 @@ async function apply(
  */
 async function abort(
   record: ReleaseRecord,
-  by: string,
-  reason: string,
+  who: { by: string; reason: string; principalArn: string | undefined },
   deps: OperatorCommandDependencies,
 ): Promise<Applied> {
+  const { by, reason, principalArn } = who;
   const aborted = await advanceRelease(deps, record, {
     type: ReleaseEventType.AbortRequested,
     by,
@@ -231,6 +242,7 @@ async function abort(
       at: deps.now().toISOString(),
       via: 'abort',
       reason,
+      ...(principalArn === undefined ? {} : { principalArn }),
     });
     if (!decided.decided) continue;
     await deps.callbacks.fail(decided.record.taskToken, ErrorName.OperatorAborted, aborted.reason);

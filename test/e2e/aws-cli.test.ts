@@ -77,4 +77,12 @@ describe.skipIf(aws === undefined)('the AWS CLI against the local cloud', () => 
       FunctionVersion: '2',
     });
   });
+
+  it('answers sts get-caller-identity with the principal of the access key', async () => {
+    expect(await cli('sts', 'get-caller-identity')).toEqual({
+      UserId: expect.stringMatching(/^AIDA[0-9A-F]{17}$/),
+      Account: '000000000000',
+      Arn: 'arn:aws:iam::000000000000:user/anything',
+    });
+  });
 });

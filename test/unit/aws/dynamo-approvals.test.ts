@@ -80,6 +80,21 @@ describe('DynamoApprovalStore', () => {
     expect(second).toEqual({ decided: false, record: decided });
   });
 
+  it('keeps the AWS principal of a command-line decision beside who decided', async () => {
+    await store.create(anApproval());
+    const principalArn = 'arn:aws:sts::123456789012:assumed-role/Releasers/dana@example.com';
+
+    const result = await store.decide('checkout-1-4-2-a1-before-shift', {
+      ...approve,
+      by: 'dana',
+      via: 'cli',
+      principalArn,
+    });
+
+    expect(result.record).toMatchObject({ decidedBy: 'dana', decidedVia: 'cli', principalArn });
+    expect(await store.get('checkout-1-4-2-a1-before-shift')).toMatchObject({ principalArn });
+  });
+
   it('lets exactly one of concurrent decisions win', async () => {
     await store.create(anApproval());
 

@@ -6,6 +6,7 @@ import {
   formatTimeline,
   shouldUseColor,
 } from '../../../src/cli/format-timeline.ts';
+import { isInertText } from '../../../src/core/inert-text.ts';
 import { aStep } from './fixtures.ts';
 
 const plain = { color: false };
@@ -76,6 +77,53 @@ describe('formatStep', () => {
       '      test health: failed (status 500, 95ms) - statusCode: expected 200',
       '      GreenTestFailed: 1 of 1 tests failed',
     ]);
+  });
+
+  it('says who decided under the step: the typed name and the AWS principal vouching for it', () => {
+    const approval = aStep({
+      key: 'approval#before-shift',
+      at: '2026-11-21T10:01:00Z',
+      reason: 'Approved by dana via cli at 2026-11-21T10:01:00Z',
+      identity: {
+        source: 'aws-sts',
+        actor: 'dana',
+        principalArn: 'arn:aws:sts::123456789012:assumed-role/Leads/dana@example.com',
+        approver: 'U0DANA',
+      },
+    });
+    const click = aStep({
+      key: 'approval#before-finalize',
+      at: '2026-11-21T10:02:00Z',
+      reason: 'Approved by lee (U0LEE) via slack',
+      identity: { source: 'slack-signature', actor: 'lee', slackUserId: 'U0LEE' },
+    });
+
+    expect(formatStep(approval, undefined, plain)).toEqual([
+      '  10:01:00         approval       succeeded Approved by dana via cli at 2026-11-21T10:01:00Z',
+      '      by dana, AWS principal arn:aws:sts::123456789012:assumed-role/Leads/dana@example.com (STS GetCallerIdentity), deciding as approver U0DANA',
+    ]);
+    expect(formatStep(click, undefined, plain)[1]).toBe(
+      '      by lee (U0LEE), Slack user (request signature verified)',
+    );
+  });
+
+  it('shows a typed name that carries escape sequences as inert text', () => {
+    const step = aStep({
+      key: 'operator#event-1',
+      at: '2026-11-21T10:01:00Z',
+      identity: {
+        source: 'aws-sts',
+        actor: 'dana\u001b[2J\u001b]8;;https://evil.example\u0007',
+        principalArn: 'arn:aws:iam::123456789012:user/dana',
+      },
+    });
+
+    const [, who] = formatStep(step, undefined, plain);
+
+    expect(who).toBe(
+      '      by dana\\u001b[2J\\u001b]8;;https://evil.example\\u0007, AWS principal arn:aws:iam::123456789012:user/dana (STS GetCallerIdentity)',
+    );
+    expect(isInertText(who ?? '')).toBe(true);
   });
 
   it('colours the outcome only when asked', () => {

@@ -1,6 +1,7 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
 import { runOperatorCommand } from '../../../src/cli/operator-commands.ts';
+import type { CallerIdentitySource } from '../../../src/core/caller-identity.ts';
 import type { CommandRecord } from '../../../src/core/operator-command.ts';
 import type { CommandLog } from '../../../src/core/ports.ts';
 import { aReleaseRecord } from '../../support/builders.ts';
@@ -31,11 +32,31 @@ class ScriptedCommandLog implements CommandLog {
   }
 }
 
-function clients(log: ScriptedCommandLog) {
+const danaArn = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Ops_0a1b/dana@example.com';
+
+/** STS as the CLI sees it: the principal of the credentials, asked once per command. */
+class FixedIdentity implements CallerIdentitySource {
+  calls = 0;
+  readonly #arn: string | Error;
+
+  constructor(arn: string | Error = danaArn) {
+    this.#arn = arn;
+  }
+
+  async whoAmI() {
+    this.calls += 1;
+    if (this.#arn instanceof Error) throw this.#arn;
+    return { arn: this.#arn, account: '123456789012', userId: 'AROAEXAMPLE:dana@example.com' };
+  }
+}
+
+function clients(log: ScriptedCommandLog, identity = new FixedIdentity()) {
   const sent: PutEventsRequestEntry[] = [];
   return {
     sent,
+    identity,
     connect: () => ({
+      identity,
       ledger: new StoredLedger([latest]),
       commands: log,
       putEvents: async (entries: PutEventsRequestEntry[]) => {
@@ -81,6 +102,7 @@ describe('runOperatorCommand', () => {
           releaseId,
           actor: 'dana',
           reason: 'latency',
+          principalArn: danaArn,
         }),
       },
     ]);
@@ -89,6 +111,46 @@ describe('runOperatorCommand', () => {
     expect(out).toEqual([
       'Pause: Paused by dana at 10% on green: latency',
       `Follow it with: greenlight status --release ${releaseId}`,
+    ]);
+  });
+
+  it('asks STS who the caller is once, whatever --actor says, and sends that principal', async () => {
+    const log = new ScriptedCommandLog(applied);
+    const { sent, connect, identity } = clients(log);
+    const { context } = aContext({ USER: 'dana' });
+
+    await runOperatorCommand(
+      'abort',
+      [releaseId, '--actor', 'U0DEMOLEAD', '--reason', 'looks bad'],
+      context,
+      connect,
+    );
+
+    expect(identity.calls).toBe(1);
+    expect(JSON.parse(sent[0]?.Detail ?? '{}')).toMatchObject({
+      actor: 'U0DEMOLEAD',
+      principalArn: danaArn,
+    });
+  });
+
+  it('sends nothing when STS cannot say who the caller is (exit 1)', async () => {
+    const log = new ScriptedCommandLog(applied);
+    const expired = Object.assign(
+      new Error('The security token included in the request is expired'),
+      {
+        name: 'ExpiredToken',
+      },
+    );
+    const { sent, connect } = clients(log, new FixedIdentity(expired));
+    const { context, err } = aContext({ USER: 'dana' });
+
+    const code = await runOperatorCommand('pause', [releaseId], context, connect);
+
+    expect(code).toBe(1);
+    expect(sent).toEqual([]);
+    expect(log.reads).toEqual([]);
+    expect(err).toEqual([
+      'greenlight pause: cannot tell who you are (STS GetCallerIdentity failed: ExpiredToken: The security token included in the request is expired); nothing was sent.',
     ]);
   });
 
@@ -147,6 +209,7 @@ describe('runOperatorCommand', () => {
       service: 'checkout',
       actor: 'dana',
       reason: 'errors',
+      principalArn: danaArn,
     });
   });
 

@@ -203,6 +203,69 @@ describe('parseServiceRegistry', () => {
     );
   });
 
+  it('keeps a mapping of AWS principals to approvers for the command line', () => {
+    const principals = [
+      { arn: 'arn:aws:iam::123456789012:user/dana', approver: 'U0DANA' },
+      { arn: 'arn:aws:iam::123456789012:role/aws-reserved/Releasers', approver: 'U0DANA' },
+      {
+        arn: 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Leads_0a1b/lee@example.com',
+        approver: 'U0LEE',
+      },
+    ];
+    const [service] = parseServiceRegistry([
+      {
+        ...checkoutInput,
+        approval: {
+          type: 'slack',
+          channel: 'C0RELEASES',
+          approvers: ['U0DANA', 'U0LEE'],
+          principals,
+        },
+      },
+    ]);
+
+    expect(service?.approval).toMatchObject({ principals });
+  });
+
+  it('refuses principal mappings with wildcards, roots, repeats or approvers nobody listed', () => {
+    const message = messageOf(() =>
+      parseServiceRegistry([
+        {
+          ...checkoutInput,
+          approval: {
+            type: 'slack',
+            channel: 'C0RELEASES',
+            approvers: ['U0DANA'],
+            principals: [
+              { arn: 'arn:aws:iam::123456789012:role/*', approver: 'U0DANA' },
+              { arn: 'arn:aws:sts::123456789012:assumed-role/Releasers/*', approver: 'U0DANA' },
+              { arn: 'arn:aws:iam::123456789012:root', approver: 'U0DANA' },
+              { arn: 'arn:aws:iam::123456789012:user/dana', approver: 'U0DANA' },
+              { arn: 'arn:aws:iam::123456789012:user/dana', approver: 'U0DANA' },
+              { arn: 'arn:aws:iam::123456789012:user/eve', approver: 'U0EVE' },
+              { arn: 'arn:aws:iam::123456789012:user/sam', approver: 'sam' },
+            ],
+          },
+        },
+      ]),
+    );
+
+    for (const i of [0, 1, 2]) {
+      expect(message).toContain(
+        `services[0].approval.principals[${i}].arn: must be an IAM user ARN (arn:aws:iam::123456789012:user/dana), an IAM role ARN`,
+      );
+    }
+    expect(message).toContain(
+      'services[0].approval.principals[4].arn: maps arn:aws:iam::123456789012:user/dana a second time',
+    );
+    expect(message).toContain(
+      'services[0].approval.principals[5].approver: maps to U0EVE, who is not listed under "approvers"',
+    );
+    expect(message).toContain(
+      'services[0].approval.principals[6].approver: must be a Slack user id like U024BE7LH',
+    );
+  });
+
   it('reads a gate alarm given by name as one that must watch green, and keeps an explicit scope', () => {
     const [service] = parseServiceRegistry([
       {

@@ -252,7 +252,10 @@ describe('the Slack interactivity endpoint', () => {
       outcome: 'succeeded',
       at: approvalOutput.approvedAt,
       reason: `Approved by dana (U0DANA) via slack at ${approvalOutput.approvedAt}`,
+      // A click's identity is the Slack user its verified signature vouches for: no AWS principal.
+      identity: { source: 'slack-signature', actor: 'dana', slackUserId: 'U0DANA' },
     });
+    expect(stored?.principalArn).toBeUndefined();
     // The release left AwaitingApproval before the workflow heard: its first weight step may run.
     expect(await harness.ledger.getRelease(waiting.release.releaseId)).toMatchObject({
       phase: 'Shifting',

@@ -111,6 +111,50 @@ describe('approvalDecidedMessage', () => {
     expect(message.text).toBe('checkout 1.4.2: approved by U0APPROVER');
   });
 
+  it('labels where the decider came from: a signed Slack click, or an AWS principal from the CLI', () => {
+    const decided = (overrides: Partial<ApprovalRecord>) =>
+      approvalDecidedMessage(
+        approvalView(
+          anApproval({ status: 'approved', decidedAt: '2026-11-21T10:05:00.000Z', ...overrides }),
+          aReleaseSpec(),
+          testStep,
+        ),
+      ).blocks.map((block) => JSON.stringify(block));
+    const clicked = decided({ decidedBy: 'U0APPROVER', decidedVia: 'slack' });
+    const typed = decided({
+      decidedBy: 'U0DEMOLEAD',
+      decidedVia: 'cli',
+      principalArn: 'arn:aws:iam::123456789012:user/mallory',
+    });
+
+    expect(clicked.at(-1)).toContain(
+      'Decided in Slack: the Slack user, from a click whose request signature was verified.',
+    );
+    expect(typed.at(-1)).toContain(
+      'Decided from the command line as AWS principal arn:aws:iam::123456789012:user/mallory (STS GetCallerIdentity); the name is what they typed.',
+    );
+  });
+
+  it('escapes a principal ARN like any other text from outside', () => {
+    const shown = JSON.stringify(
+      approvalDecidedMessage(
+        approvalView(
+          anApproval({
+            status: 'approved',
+            decidedBy: 'dana',
+            decidedVia: 'cli',
+            principalArn: 'arn:aws:sts::123456789012:assumed-role/R/<!channel>&@here',
+          }),
+          aReleaseSpec(),
+          testStep,
+        ),
+      ),
+    );
+
+    expect(shown).toContain('assumed-role/R/&lt;!channel&gt;&amp;@\u2060here');
+    expect(shown).not.toContain('<!channel>');
+  });
+
   it('says a timed-out release was rejected before any traffic moved', () => {
     const message = approvalDecidedMessage(
       approvalView(anApproval({ status: 'timed-out' }), aReleaseSpec(), testStep),
