@@ -7,14 +7,21 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import type { BakeMode } from '../../workflows/release.ts';
+import { BakeMode, buildReleaseDefinition, functionArnsFor } from '../../workflows/release.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import { checkConsistency, type Violation } from './consistency.ts';
 import { readConsistencySnapshot } from './consistency-snapshot.ts';
 import { DemoApproval, DemoArtifactBucket } from './demo-registry.ts';
-import { FaultError, FaultInjector, FaultKind, retries, type TaskStateInfo } from './faults.ts';
+import {
+  FaultError,
+  FaultInjector,
+  FaultKind,
+  retries,
+  type TaskStateInfo,
+  taskStatesOf,
+} from './faults.ts';
 import { type GreenlightLocal, LocalNames, startGreenlightLocal } from './greenlight-local.ts';
 import type { SeedFunctionInput } from './lambda-simulator.ts';
 
@@ -114,9 +121,17 @@ const raceKinds: readonly RaceKind[] = [
  */
 export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<MatrixReport> {
   const injector = new FaultInjector();
-  // Services must be registered before the cloud starts: a pool big enough for any selection.
+  // Services must be registered before the cloud starts, so the pool is sized from the same
+  // definition the cloud will run: every case of every Task state, the races, two baselines.
+  const tasks = taskStatesOf(
+    buildReleaseDefinition({
+      functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
+      bakeMode: options.bakeMode ?? BakeMode.Event,
+    }) as never,
+  );
   const poolSize =
-    (options.cases?.length ?? 200 + raceKinds.length * (options.raceRepeats ?? 1)) + 2;
+    (options.cases?.length ??
+      tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) + 2;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
   const local = await startGreenlightLocal({
     lockPollMs: 50,
