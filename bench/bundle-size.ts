@@ -51,8 +51,9 @@ export function handlerEntry(handler: string): string {
 
 /**
  * Each handler's `bundle.mjs` as `sst deploy` zips it (bench/sst-esbuild.ts): minified ESM for
- * es2024 with the createRequire banner and the AWS SDK bundled in, since SST marks only
- * `sharp` and `pg-native` external. The linked source map stays out of the zip and the count.
+ * es2024 with the createRequire banner, `@aws-sdk/*` left to the Lambda runtime
+ * (handlerBundling, src/infra/functions.ts). The linked source map stays out of the zip and the
+ * count.
  */
 export async function measureBundleSizes(): Promise<BundleSizeRow[]> {
   return Promise.all((await listHandlers()).map(measureBundle));

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+import { handlerBundling } from '../src/infra/functions.ts';
 
 /**
  * The esbuild options SST 4.17.1 uses for an `sst.aws.Function` built as stacks/functions.ts
- * declares ours: runtime `nodejs24.x`, `nodejs: { format: 'esm', minify: true }`, no
- * `nodejs.install`, `nodejs.esbuild`, `loader`, `banner`, `sourcemap` or `splitting`, and
- * `dev: false`, so `sst deploy` runs the production branch.
+ * declares ours: runtime `nodejs24.x`, `nodejs: handlerBundling` (src/infra/functions.ts:
+ * `format: 'esm', minify: true, esbuild: { external: ['@aws-sdk/*'] }`), no `nodejs.install`,
+ * `loader`, `banner`, `sourcemap` or `splitting`, and `dev: false`, so `sst deploy` runs the
+ * production branch.
  *
  * Read from SST's source at tag v4.17.0 (commit 8bfe1c1bd, github.com/anomalyco/sst), the
  * newest the mirror holds; 4.17.1 is not tagged there. The pinned binary
@@ -21,9 +23,10 @@ import type { BuildOptions } from 'esbuild';
  * - platform node, bundle, metafile, write: lines 126-139.
  * - target es2024: `targetMap` lines 25-33 maps nodejs24.x to ES2024, used at line 140 when
  *   `nodejs.esbuild.target` is unset.
- * - external `sharp` and `pg-native` only (`forceExternal`, lines 21-23, plus `nodejs.install`
- *   and `nodejs.esbuild.external`, lines 114-115, both empty for us). The AWS SDK is bundled:
- *   nothing in build.go or function.ts marks `@aws-sdk/*` external.
+ * - external `sharp` and `pg-native` (`forceExternal`, lines 21-23), plus `nodejs.install`
+ *   (empty for us) and `nodejs.esbuild.external` (lines 114-115): our `@aws-sdk/*`. Nothing in
+ *   build.go or function.ts marks the SDK external by itself: without that option SST bundles
+ *   it in.
  * - keepNames true: line 131 (`ResolveKeepNames(true)`, pkg/runtime/node/node.go 168-173).
  * - sourcemap linked: line 137; lines 178-180 never turn it off. Lines 233-241 report the
  *   `.map` files and function.ts (`buildHandler` zip step, `ignore: sourcemaps`) leaves them
@@ -73,20 +76,22 @@ const sstOptions = {
 } as const satisfies BuildOptions;
 
 /**
- * Where the AWS SDK comes from. `bundled` is what SST does for us today. `external` is what
- * `nodejs: { esbuild: { external: ['@aws-sdk/*'] } }` on the functions would make it do (build.go
- * lines 114-115): the bundle then imports the SDK that the nodejs24.x runtime provides, at the
- * runtime's version rather than ours.
+ * Where the AWS SDK comes from. `external` is what ships: stacks/functions.ts gives SST
+ * `nodejs.esbuild.external: ['@aws-sdk/*']` (handlerBundling; build.go lines 114-115), so the
+ * bundle imports the SDK that the nodejs24.x runtime provides, at the runtime's version rather
+ * than ours. `bundled` is what SST does without that option, kept for comparison.
  */
 export type SdkPlacement = 'bundled' | 'external';
 
 export interface SstBuildChoices {
-  /** @default 'bundled' */
+  /** @default 'external', as shipped */
   sdk?: SdkPlacement;
 }
 
-function externalsFor({ sdk = 'bundled' }: SstBuildChoices) {
-  return sdk === 'bundled' ? sstOptions.external : [...sstOptions.external, '@aws-sdk/*'];
+function externalsFor({ sdk = 'external' }: SstBuildChoices) {
+  return sdk === 'bundled'
+    ? sstOptions.external
+    : [...sstOptions.external, ...handlerBundling.esbuild.external];
 }
 
 /**

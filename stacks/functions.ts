@@ -1,6 +1,6 @@
 import { ProvisionBudget } from '../src/core/service-config.ts';
 import type { DeployConfig } from '../src/infra/deploy-config.ts';
-import { GreenlightFunction, SlackFunctions } from '../src/infra/functions.ts';
+import { GreenlightFunction, handlerBundling, SlackFunctions } from '../src/infra/functions.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
 import { functionPolicy } from '../src/infra/permissions.ts';
@@ -60,7 +60,12 @@ export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
         environment: environmentOf(fn, input),
         timeout: timeoutOf(fn),
         memory: '512 MB',
-        nodejs: { format: 'esm', minify: true },
+        // The AWS SDK comes from the runtime, not the bundle: handlerBundling says why.
+        nodejs: {
+          format: handlerBundling.format,
+          minify: handlerBundling.minify,
+          esbuild: { external: [...handlerBundling.esbuild.external] },
+        },
         logging: { retention: '3 months' },
         // Slack's interactivity requests reach the endpoint here; Slack's v0 signature over
         // the raw body is its authentication, so the URL itself is public.

@@ -27,7 +27,8 @@ export const configUsage = `Usage: greenlight config check [--config FILE] [--st
 check: validates greenlight.config.ts offline, as "sst deploy" does (the same parser the
 handlers use), then measures what the stage would use of AWS's quotas: each function's
 environment (Lambda: 4 KB), each role's inline policy characters (IAM: 10,240), managed
-policies per role (10) and trust policy characters (2,048). No AWS account is needed.
+policies per role (10), trust policy characters (2,048) and the bus's resource policy
+characters (EventBridge: 10,240; each CI team adds to it). No AWS account is needed.
 
 apply: validates the config the same way, then writes its services to the stage's registry
 table, where the next release reads them: no deploy, no rebuilt function. --service applies

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * A CI team's name. Every dash-separated part starts with a letter, so the PascalCase form the
@@ -7,10 +7,12 @@ import * as z from 'zod';
  */
 export const CiTeamName = z
   .string()
-  .max(32)
-  .regex(
-    /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
-    'must be 1-32 lowercase letters and digits in dash-separated parts, each starting with a letter, like "payments" or "payments-eu"',
+  .check(
+    z.maxLength(32),
+    z.regex(
+      /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
+      'must be 1-32 lowercase letters and digits in dash-separated parts, each starting with a letter, like "payments" or "payments-eu"',
+    ),
   );
 
 const TeamSourcePrefix = 'greenlight.ci.';

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { ReleaseRequestedV1 } from './release-event.ts';
 import { ServiceConfig } from './service-config.ts';
+import * as z from './zod.ts';
 
 /**
  * The JSON Schema files published for CI authors and config writers, by file name. Generated

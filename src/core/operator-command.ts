@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ServiceName } from './release-event.ts';
+import * as z from './zod.ts';
 
 /** `detail-type` of the events operators put on the bus to steer releases (`greenlight pause`, ...). */
 export const OperatorCommandDetailType = 'Operator Command';
@@ -23,20 +23,25 @@ export type OperatorCommandName = (typeof OperatorCommandName)[keyof typeof Oper
 // printable ASCII; the length is STS's for an assumed-role ARN (AssumedRoleUser.Arn, 20-2048).
 const PrincipalArn = z
   .string()
-  .max(2048)
-  .regex(/^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[!-~]+$/, 'must be an IAM or STS principal ARN');
-const ReleaseId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id');
+  .check(
+    z.maxLength(2048),
+    z.regex(
+      /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[!-~]+$/,
+      'must be an IAM or STS principal ARN',
+    ),
+  );
+const ReleaseId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id'));
 const who = {
   /** Who asks: the CLI sends --actor, else $GITHUB_ACTOR / $USER. */
-  actor: z.string().min(1).max(128),
+  actor: z.string().check(z.minLength(1), z.maxLength(128)),
   /** Why; recorded in the ledger beside who. */
-  reason: z.string().min(1).max(512),
+  reason: z.string().check(z.minLength(1), z.maxLength(512)),
   /**
    * The AWS principal the sender's credentials belong to (STS GetCallerIdentity), which the
    * CLI reads and sends. The bus does not vouch for it: the bus policy decides who may put a
    * command at all, and CloudTrail records who put this one.
    */
-  principalArn: PrincipalArn.optional(),
+  principalArn: z.optional(PrincipalArn),
 };
 
 /** `detail` of an Operator Command event, schema version 1. */

@@ -1,21 +1,25 @@
-import * as z from 'zod';
 import { describeUnsafeCharacter, InertTextPattern, isInertText } from './inert-text.ts';
+import * as z from './zod.ts';
 
 /** `detail-type` of the one event greenlight acts on. */
 export const ReleaseRequestedDetailType = 'Release Requested';
 
 export const ServiceName = z
   .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,39}$/,
-    'must be 1-40 characters: lowercase letters, digits and dashes, starting with a letter',
+  .check(
+    z.regex(
+      /^[a-z][a-z0-9-]{0,39}$/,
+      'must be 1-40 characters: lowercase letters, digits and dashes, starting with a letter',
+    ),
   );
 
 export const Version = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/,
-    'must be 1-64 characters: letters, digits, ".", "_", "+" or "-", starting with a letter or digit',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/,
+      'must be 1-64 characters: letters, digits, ".", "_", "+" or "-", starting with a letter or digit',
+    ),
   );
 
 /**
@@ -24,7 +28,13 @@ export const Version = z
  * the pattern carries the rule into JSON Schema, the message names the character and where.
  */
 export function printableText(maxChars: number) {
-  return z.string().min(1).max(maxChars).regex(InertTextPattern, { error: notPrintable });
+  return z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(maxChars),
+      z.regex(InertTextPattern, { error: notPrintable }),
+    );
 }
 
 function notPrintable(issue: { input?: unknown }): string {
@@ -44,15 +54,15 @@ function utf8Bytes(text: string): number {
 
 /** Printable text S3 takes as a key or version id: at most 1,024 bytes of UTF-8. */
 function s3Name(what: string) {
-  return z
-    .string()
-    .min(1)
-    .max(1024)
-    .regex(InertTextPattern, { error: notPrintable })
-    .refine((text) => utf8Bytes(text) <= 1024, {
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(1024),
+    z.regex(InertTextPattern, { error: notPrintable }),
+    z.refine((text) => utf8Bytes(text) <= 1024, {
       error: (issue) =>
         `must be at most 1,024 bytes as UTF-8 (S3's limit for ${what}); this one is ${utf8Bytes(String(issue.input))} bytes`,
-    });
+    }),
+  );
 }
 
 /**
@@ -62,22 +72,22 @@ function s3Name(what: string) {
  * (`xn--`, `sthree-`, `amzn-s3-demo-`) or suffixes (`-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`,
  * `--table-s3`).
  */
-export const S3BucketName = z
-  .string()
-  .regex(
+export const S3BucketName = z.string().check(
+  z.regex(
     /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d{1,3}(?:\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
     'must be a valid S3 bucket name: 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit, no "..", not an IP address',
-  )
-  .refine(
+  ),
+  z.refine(
     (name) => !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name),
     'must not end with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)',
-  );
+  ),
+);
 
 export const S3Artifact = z.strictObject({
   s3: z.strictObject({
     bucket: S3BucketName,
     key: s3Name('a key'),
-    objectVersion: s3Name('a version id').optional(),
+    objectVersion: z.optional(s3Name('a version id')),
   }),
 });
 
@@ -98,18 +108,18 @@ function imageName(uri: string): string {
 }
 
 export const ImageArtifact = z.strictObject({
-  imageUri: z
-    .string()
-    .refine((uri) => imageName(uri).length <= ImageNameMaxChars, {
+  imageUri: z.string().check(
+    z.refine((uri) => imageName(uri).length <= ImageNameMaxChars, {
       error: (issue) =>
         `must have at most ${ImageNameMaxChars} characters before any @digest (ECS's limit for an image); this one has ${imageName(String(issue.input)).length}`,
       abort: true,
-    })
-    .max(ImageNameMaxChars + '@sha256:'.length + 64)
-    .regex(
+    }),
+    z.maxLength(ImageNameMaxChars + '@sha256:'.length + 64),
+    z.regex(
       /^[a-z0-9.-]+(?::[0-9]{1,5})?\/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/,
       'must be an image URI with a tag or digest, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2',
     ),
+  ),
 });
 
 /** What to deploy as green. Lambda services take either kind; ECS services take an image. */
@@ -125,36 +135,31 @@ export const ReleaseRequestedV1 = z.strictObject({
   service: ServiceName,
   version: Version,
   artifact: Artifact,
-  commit: z
-    .string()
-    .regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id')
-    .optional(),
-  actor: printableText(128).optional(),
-  ci: z
-    .strictObject({
+  commit: z.optional(z.string().check(z.regex(/^[0-9a-f]{7,64}$/, 'must be a hex commit id'))),
+  actor: z.optional(printableText(128)),
+  ci: z.optional(
+    z.strictObject({
       provider: printableText(64),
       // WHATWG URL parsing percent-encodes what a URI may not hold, so zod's url() lets
       // control and bidi characters through; JSON Schema's "uri" format does not, and keeps it.
       runUrl: z
         .url({ protocol: /^https?$/ })
-        .max(2048)
-        .refine(isInertText, { error: notPrintable }),
-    })
-    .optional(),
-  strategy: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must name one of the service strategies')
-    .optional(),
-  attempt: z.int().min(1).max(999).default(1),
+        .check(z.maxLength(2048), z.refine(isInertText, { error: notPrintable })),
+    }),
+  ),
+  strategy: z.optional(
+    z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'must name one of the service strategies')),
+  ),
+  attempt: z._default(z.int().check(z.gte(1), z.lte(999)), 1),
 });
 export type ReleaseRequestedV1 = z.infer<typeof ReleaseRequestedV1>;
 export type ReleaseRequestedV1Input = z.input<typeof ReleaseRequestedV1>;
 
 /** The EventBridge envelope, as Step Functions receives it from the rule's target. */
 export const ReleaseRequestedEnvelope = z.object({
-  id: z.string().optional(),
-  source: z.string().min(1),
+  id: z.optional(z.string()),
+  source: z.string().check(z.minLength(1)),
   'detail-type': z.literal(ReleaseRequestedDetailType),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.unknown(),
 });

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { teamOfSource } from './ci-team.ts';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
@@ -6,6 +5,7 @@ import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './r
 import { deriveReleaseId } from './release-id.ts';
 import { approvalOf, type ServiceConfig, type ServiceRegistry } from './service-config.ts';
 import { planWeights } from './weights.ts';
+import * as z from './zod.ts';
 
 type ZodIssue = z.core.$ZodIssue;
 type PathSegment = PropertyKey;
@@ -180,7 +180,7 @@ function checkArtifact(artifact: Artifact, service: ServiceConfig, issues: Field
  * (`detail.ci.runUrl`, `services[0].strategies.canary.percent`) and messages that say what to
  * change rather than zod's internal wording.
  */
-export function issuesFromZod(error: z.ZodError, prefix: string): FieldIssue[] {
+export function issuesFromZod(error: z.core.$ZodError, prefix: string): FieldIssue[] {
   return error.issues.flatMap((issue) => flattenIssue(issue, prefix, []));
 }
 

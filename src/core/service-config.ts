@@ -1,12 +1,12 @@
-import * as z from 'zod';
 import { MappablePrincipalArnPattern } from './caller-identity.ts';
 import { CiTeamName } from './ci-team.ts';
 import { InertTextPattern } from './inert-text.ts';
 import { S3BucketName, ServiceName } from './release-event.ts';
+import * as z from './zod.ts';
 
-const Percent = z.number().gt(0).max(100);
-const Seconds = z.int().min(0).max(86_400);
-const StrategyName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/);
+const Percent = z.number().check(z.gt(0), z.lte(100));
+const Seconds = z.int().check(z.gte(0), z.lte(86_400));
+const StrategyName = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/));
 
 /** What happens when nobody decides before an approval's timeout. */
 export const ApprovalTimeoutAction = { Reject: 'reject', Approve: 'approve' } as const;
@@ -15,7 +15,7 @@ export type ApprovalTimeoutAction =
 
 const SlackUserId = z
   .string()
-  .regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH');
+  .check(z.regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U024BE7LH'));
 
 /**
  * An AWS principal that decides as an approver from the command line (see `principals`). IAM's
@@ -24,10 +24,12 @@ const SlackUserId = z
 const ApproverPrincipal = z.strictObject({
   arn: z
     .string()
-    .max(2048)
-    .regex(
-      MappablePrincipalArnPattern,
-      'must be an IAM user ARN (arn:aws:iam::123456789012:user/dana), an IAM role ARN (arn:aws:iam::123456789012:role/Releasers: every session of the role) or one assumed-role session ARN (arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0a1b2c/dana@example.com: one IAM Identity Center user), without wildcards',
+    .check(
+      z.maxLength(2048),
+      z.regex(
+        MappablePrincipalArnPattern,
+        'must be an IAM user ARN (arn:aws:iam::123456789012:user/dana), an IAM role ARN (arn:aws:iam::123456789012:role/Releasers: every session of the role) or one assumed-role session ARN (arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Releasers_0a1b2c/dana@example.com: one IAM Identity Center user), without wildcards',
+      ),
     ),
   /** The approver this principal decides as: a Slack user id of `approvers` (or of a group). */
   approver: SlackUserId,
@@ -40,39 +42,41 @@ const ApproverPrincipal = z.strictObject({
 export const SlackApproval = z.strictObject({
   type: z.literal('slack'),
   /** Channel id (`C…`) or name the greenlight bot is in. */
-  channel: z.string().min(1).max(80),
+  channel: z.string().check(z.minLength(1), z.maxLength(80)),
   /** Slack user ids allowed to decide, e.g. `U024BE7LH` (Slack profile → Copy member ID). */
-  approvers: z.array(SlackUserId).max(100).default([]),
+  approvers: z._default(z.array(SlackUserId).check(z.maxLength(100)), []),
   /** Slack user group ids (`S…`) whose members may decide too. */
-  approverGroups: z
-    .array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S0614TZR7'))
-    .max(20)
-    .default([]),
+  approverGroups: z._default(
+    z
+      .array(
+        z
+          .string()
+          .check(z.regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like S0614TZR7')),
+      )
+      .check(z.maxLength(20)),
+    [],
+  ),
   /**
    * How long the release waits for a decision.
    * @default 86400
    */
-  timeoutSeconds: z
-    .int()
-    .min(1)
-    .max(7 * 86_400)
-    .default(86_400),
+  timeoutSeconds: z._default(z.int().check(z.gte(1), z.lte(7 * 86_400)), 86_400),
   /**
    * What greenlight does when nobody decided in time.
    * @default "reject"
    */
-  onTimeout: z
-    .enum([ApprovalTimeoutAction.Reject, ApprovalTimeoutAction.Approve])
-    .default('reject'),
+  onTimeout: z._default(
+    z.enum([ApprovalTimeoutAction.Reject, ApprovalTimeoutAction.Approve]),
+    'reject',
+  ),
   /**
    * Where the release waits: before any traffic moves, and/or before green takes all traffic.
    * @default ["before-shift"]
    */
-  stages: z
-    .array(z.enum(['before-shift', 'before-finalize']))
-    .min(1)
-    .max(2)
-    .default(['before-shift']),
+  stages: z._default(
+    z.array(z.enum(['before-shift', 'before-finalize'])).check(z.minLength(1), z.maxLength(2)),
+    ['before-shift'],
+  ),
   /**
    * Who may decide from the command line (`greenlight approve` / `reject`), by the AWS
    * principal their credentials belong to (STS GetCallerIdentity): each entry maps an IAM user,
@@ -82,7 +86,7 @@ export const SlackApproval = z.strictObject({
    * is the only gate.
    * @example [{ arn: "arn:aws:iam::123456789012:role/Releasers", approver: "U024BE7LH" }]
    */
-  principals: z.array(ApproverPrincipal).min(1).max(100).optional(),
+  principals: z.optional(z.array(ApproverPrincipal).check(z.minLength(1), z.maxLength(100))),
 });
 export type SlackApproval = z.infer<typeof SlackApproval>;
 
@@ -96,24 +100,24 @@ export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
  * A strategy may override the service's approval: e.g. `canary` needs none while
  * `all-at-once` asks Slack.
  */
-const strategyApproval = { approval: ApprovalConfig.optional() };
+const strategyApproval = { approval: z.optional(ApprovalConfig) };
 
 /** How traffic moves from blue to green. Weights are percentages of traffic on green. */
 export const Strategy = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('all-at-once'),
-    bakeSeconds: Seconds.default(0),
+    bakeSeconds: z._default(Seconds, 0),
     ...strategyApproval,
   }),
   z.strictObject({
     type: z.literal('canary'),
-    percent: Percent.max(99),
+    percent: Percent.check(z.lte(99)),
     bakeSeconds: Seconds,
     ...strategyApproval,
   }),
   z.strictObject({
     type: z.literal('linear'),
-    percent: Percent.max(50),
+    percent: Percent.check(z.lte(50)),
     intervalSeconds: Seconds,
     ...strategyApproval,
   }),
@@ -121,8 +125,7 @@ export const Strategy = z.discriminatedUnion('type', [
     type: z.literal('steps'),
     steps: z
       .array(z.strictObject({ percent: Percent, bakeSeconds: Seconds }))
-      .min(1)
-      .max(20),
+      .check(z.minLength(1), z.maxLength(20)),
     ...strategyApproval,
   }),
 ]);
@@ -130,17 +133,19 @@ export type Strategy = z.infer<typeof Strategy>;
 
 /** A pre-traffic test of a Lambda green version: invoke it and check the response. */
 export const LambdaTestEvent = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
   payload: z.unknown(),
   /** Dotted paths into the JSON response and the values they must equal. */
-  expect: z.record(z.string(), z.unknown()).default({}),
+  expect: z._default(z.record(z.string(), z.unknown()), {}),
 });
 export type LambdaTestEvent = z.infer<typeof LambdaTestEvent>;
 
 export const LambdaAliasTargetConfig = z.strictObject({
   kind: z.literal('lambda-alias'),
-  functionName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN'),
-  alias: z.string().regex(/^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/, 'must be an alias name'),
+  functionName: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN')),
+  alias: z.string().check(z.regex(/^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/, 'must be an alias name')),
   /**
    * How many of the newest published versions a teardown keeps. Older versions are deleted
    * unless an alias routes to them or a release in flight uses them; the live version is
@@ -148,34 +153,42 @@ export const LambdaAliasTargetConfig = z.strictObject({
    * @default 3
    * @example 5
    */
-  keepVersions: z.int().min(1).max(100).default(3),
+  keepVersions: z._default(z.int().check(z.gte(1), z.lte(100)), 3),
 });
 export type LambdaAliasTargetConfig = z.infer<typeof LambdaAliasTargetConfig>;
 
 const TargetGroupArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
-    'must be a target group ARN',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+      'must be a target group ARN',
+    ),
   );
 const ListenerArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
-    'must be an Application Load Balancer listener ARN',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
+      'must be an Application Load Balancer listener ARN',
+    ),
   );
 const ListenerRuleArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
-    'must be an Application Load Balancer listener rule ARN',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/,
+      'must be an Application Load Balancer listener rule ARN',
+    ),
   );
 
 const RoleArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
-    'must be an IAM role ARN, like arn:aws:iam::123456789012:role/shop-task',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      'must be an IAM role ARN, like arn:aws:iam::123456789012:role/shop-task',
+    ),
   );
 
 /**
@@ -198,7 +211,9 @@ const maxHealthyDeadlineSeconds =
  */
 const EcsName = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, "-" or "_" (no wildcards)');
+  .check(
+    z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, "-" or "_" (no wildcards)'),
+  );
 
 /** One of the two colours' homes: a target group and the ECS service that fills it. */
 export const AlbSlot = z.strictObject({
@@ -212,14 +227,14 @@ export type AlbSlot = z.infer<typeof AlbSlot>;
 
 /** An HTTP check run against green through the test listener before any user traffic. */
 export const HttpCheck = z.strictObject({
-  name: z.string().min(1).max(64),
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  path: z.string().regex(/^\//, 'must start with "/"'),
-  body: z.string().max(65_536).optional(),
-  headers: z.record(z.string(), z.string()).default({}),
-  expectStatus: z.int().min(100).max(599).default(200),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
+  method: z._default(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']), 'GET'),
+  path: z.string().check(z.regex(/^\//, 'must start with "/"')),
+  body: z.optional(z.string().check(z.maxLength(65_536))),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  expectStatus: z._default(z.int().check(z.gte(100), z.lte(599)), 200),
   /** A substring the response body must contain. */
-  bodyIncludes: z.string().min(1).optional(),
+  bodyIncludes: z.optional(z.string().check(z.minLength(1))),
 });
 export type HttpCheck = z.infer<typeof HttpCheck>;
 
@@ -232,10 +247,10 @@ export const AlbListenerTargetConfig = z.strictObject({
   kind: z.literal('alb-listener'),
   listenerArn: ListenerArn,
   /** Set when production traffic reaches the service through a listener rule, not the default action. */
-  ruleArn: ListenerRuleArn.optional(),
+  ruleArn: z.optional(ListenerRuleArn),
   /** A listener (or rule) that forwards only to green: smoke checks go through it. */
   testListenerArn: ListenerArn,
-  testRuleArn: ListenerRuleArn.optional(),
+  testRuleArn: z.optional(ListenerRuleArn),
   /** Where the test listener answers, e.g. `http://internal-shop-123.eu-west-1.elb.amazonaws.com:8443`. */
   testUrl: z.url({ protocol: /^https?$/ }),
   slots: z.strictObject({ a: AlbSlot, b: AlbSlot }),
@@ -248,42 +263,45 @@ export const AlbListenerTargetConfig = z.strictObject({
    */
   taskDefinitionFamily: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a task definition family name, not an ARN'),
+    .check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a task definition family name, not an ARN')),
   /**
    * The IAM roles blue's task definition names (`taskRoleArn`, `executionRoleArn`). Green's
    * revision names them too, and registering it passes them to ECS (iam:PassRole), which the
    * stack allows for these roles only. A role not listed here stops provisioning.
    * @default []
    */
-  passRoles: z.array(RoleArn).max(2).default([]),
-  smoke: z
-    .strictObject({
-      paths: z.array(z.string().regex(/^\//)).default(['/health', '/ready']),
-      checks: z.array(HttpCheck).max(20).default([]),
+  passRoles: z._default(z.array(RoleArn).check(z.maxLength(2)), []),
+  smoke: z._default(
+    z.strictObject({
+      paths: z._default(z.array(z.string().check(z.regex(/^\//))), ['/health', '/ready']),
+      checks: z._default(z.array(HttpCheck).check(z.maxLength(20)), []),
       /** Each path and check must pass this many times in a row. */
-      consecutivePasses: z.int().min(1).max(20).default(3),
-      timeoutMs: z.int().min(100).max(30_000).default(2000),
-      intervalMs: z.int().min(0).max(30_000).default(500),
-    })
-    .default({
+      consecutivePasses: z._default(z.int().check(z.gte(1), z.lte(20)), 3),
+      timeoutMs: z._default(z.int().check(z.gte(100), z.lte(30_000)), 2000),
+      intervalMs: z._default(z.int().check(z.gte(0), z.lte(30_000)), 500),
+    }),
+    {
       paths: ['/health', '/ready'],
       checks: [],
       consecutivePasses: 3,
       timeoutMs: 2000,
       intervalMs: 500,
-    }),
+    },
+  ),
   /**
    * Green's targets must all be healthy within this long, or the release rolls back. The wait
    * runs inside the provision step, so it must fit in that step's timeout.
    * @default 600
    */
-  healthyDeadlineSeconds: z
-    .int()
-    .min(10)
-    .max(maxHealthyDeadlineSeconds, {
-      error: `green's health is awaited inside the provision step, which the workflow stops after ${ProvisionBudget.taskTimeoutSeconds}s, and ${ProvisionBudget.reservedSeconds}s of that are kept for registering the task definition and updating the service. Lower it, or make green start faster`,
-    })
-    .default(600),
+  healthyDeadlineSeconds: z._default(
+    z.int().check(
+      z.gte(10),
+      z.lte(maxHealthyDeadlineSeconds, {
+        error: `green's health is awaited inside the provision step, which the workflow stops after ${ProvisionBudget.taskTimeoutSeconds}s, and ${ProvisionBudget.reservedSeconds}s of that are kept for registering the task definition and updating the service. Lower it, or make green start faster`,
+      }),
+    ),
+    600,
+  ),
 });
 export type AlbListenerTargetConfig = z.infer<typeof AlbListenerTargetConfig>;
 
@@ -308,10 +326,12 @@ export type AlarmScope = (typeof AlarmScope)[keyof typeof AlarmScope];
  */
 const AlarmName = z
   .string()
-  .min(1)
-  .max(255)
-  .regex(/^[^*?]+$/, 'must be an alarm name without the IAM wildcards * and ?')
-  .regex(InertTextPattern, 'must be printable text, no control characters');
+  .check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.regex(/^[^*?]+$/, 'must be an alarm name without the IAM wildcards * and ?'),
+    z.regex(InertTextPattern, 'must be printable text, no control characters'),
+  );
 
 /**
  * A gate alarm: its name (meaning it must watch green), or `{ name, scope }`.
@@ -319,14 +339,15 @@ const AlarmName = z
  * @example "checkout-errors-green"
  * @example { "name": "checkout-errors", "scope": "service" }
  */
-export const GateAlarm = z
-  .union([
+export const GateAlarm = z.pipe(
+  z.union([
     AlarmName,
     z.strictObject({ name: AlarmName, scope: z.enum([AlarmScope.Green, AlarmScope.Service]) }),
-  ])
-  .transform((alarm) =>
+  ]),
+  z.transform((alarm) =>
     typeof alarm === 'string' ? { name: alarm, scope: AlarmScope.Green } : alarm,
-  );
+  ),
+);
 export type GateAlarm = z.output<typeof GateAlarm>;
 
 /** What a metric gate measures, per colour. */
@@ -334,13 +355,13 @@ export const GateMetric = { ErrorRate: 'error-rate', LatencyP99: 'latency-p99' }
 export type GateMetric = (typeof GateMetric)[keyof typeof GateMetric];
 
 // GetMetricData periods: 1, 5, 10 or 30 seconds (high resolution) or a multiple of 60.
-const MetricWindowSeconds = z
-  .int()
-  .min(1)
-  .max(86_400)
-  .refine((s) => [1, 5, 10, 30].includes(s) || s % 60 === 0, {
+const MetricWindowSeconds = z.int().check(
+  z.gte(1),
+  z.lte(86_400),
+  z.refine((s) => [1, 5, 10, 30].includes(s) || s % 60 === 0, {
     message: 'must be 1, 5, 10, 30 or a multiple of 60 (a CloudWatch GetMetricData period)',
-  });
+  }),
+);
 
 /**
  * A gate on a metric of green compared with blue, read with CloudWatch GetMetricData after
@@ -349,7 +370,7 @@ const MetricWindowSeconds = z
  */
 export const MetricGate = z
   .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 of a-z, 0-9 and "-"'),
+    name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 of a-z, 0-9 and "-"')),
     /**
      * `error-rate`: percent of requests that failed (Lambda Errors / Invocations by
      * ExecutedVersion; ALB HTTPCode_Target_5XX_Count / RequestCount by target group).
@@ -357,24 +378,26 @@ export const MetricGate = z
      */
     metric: z.enum([GateMetric.ErrorRate, GateMetric.LatencyP99]),
     /** Green fails above this value (percent or milliseconds). */
-    max: z.number().min(0).optional(),
+    max: z.optional(z.number().check(z.gte(0))),
     /**
      * Green fails when it is more than this above blue, in the metric's unit (percentage
      * points or milliseconds). A difference, not a ratio: blue often has no errors at all.
      */
-    maxAboveBlue: z.number().min(0).optional(),
+    maxAboveBlue: z.optional(z.number().check(z.gte(0))),
     /** Requests green (and, for `maxAboveBlue`, blue) must have served in the window. @default 100 */
-    minSamples: z.int().min(1).max(1_000_000_000).default(100),
+    minSamples: z._default(z.int().check(z.gte(1), z.lte(1_000_000_000)), 100),
     /** The window read, ending at the check. @default 300 */
-    windowSeconds: MetricWindowSeconds.default(300),
+    windowSeconds: z._default(MetricWindowSeconds, 300),
     /** How long one hold waits before looking again. @default 60 */
-    holdSeconds: z.int().min(1).max(3600).default(60),
+    holdSeconds: z._default(z.int().check(z.gte(1), z.lte(3600)), 60),
     /** Holds of one step add up to at most this; then the release rolls back. @default 600 */
-    maxHoldSeconds: z.int().min(0).max(86_400).default(600),
+    maxHoldSeconds: z._default(z.int().check(z.gte(0), z.lte(86_400)), 600),
   })
-  .refine((gate) => gate.max !== undefined || gate.maxAboveBlue !== undefined, {
-    message: 'has no threshold; set "max" (absolute) and/or "maxAboveBlue" (relative to blue)',
-  });
+  .check(
+    z.refine((gate) => gate.max !== undefined || gate.maxAboveBlue !== undefined, {
+      message: 'has no threshold; set "max" (absolute) and/or "maxAboveBlue" (relative to blue)',
+    }),
+  );
 export type MetricGate = z.output<typeof MetricGate>;
 
 export const LockPolicy = {
@@ -396,54 +419,61 @@ export const ServiceConfig = z
      * repository is rejected: a crafted event cannot deploy code from elsewhere, and the
      * stack grants read access to these alone.
      */
-    artifacts: z
-      .strictObject({
-        s3Buckets: z.array(S3BucketName).default([]),
+    artifacts: z._default(
+      z.strictObject({
+        s3Buckets: z._default(z.array(S3BucketName), []),
         /**
          * Limits the S3 artifacts to keys under this prefix, in every bucket of `s3Buckets`:
          * the way to share one artifact bucket between services without one releasing
          * another's build. Release and IAM grant both stop at it. Ends with "/".
          * @example "checkout/"
          */
-        s3KeyPrefix: z
-          .string()
-          .regex(
-            /^[A-Za-z0-9!_.'()-][A-Za-z0-9!_.'()/-]{0,510}\/$/,
-            'must be a key prefix ending in "/", of letters, digits and !_.\'()-/ (no wildcards), e.g. "checkout/"',
-          )
-          .optional(),
+        s3KeyPrefix: z.optional(
+          z
+            .string()
+            .check(
+              z.regex(
+                /^[A-Za-z0-9!_.'()-][A-Za-z0-9!_.'()/-]{0,510}\/$/,
+                'must be a key prefix ending in "/", of letters, digits and !_.\'()-/ (no wildcards), e.g. "checkout/"',
+              ),
+            ),
+        ),
         /** ECR repository URIs without tag, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout`. */
-        imageRepositories: z
-          .array(
+        imageRepositories: z._default(
+          z.array(
             z
               .string()
-              .regex(
-                /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
-                'must be an ECR repository URI without tag, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout (ECR CreateRepository repositoryName rules; no wildcards)',
+              .check(
+                z.regex(
+                  /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+                  'must be an ECR repository URI without tag, like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout (ECR CreateRepository repositoryName rules; no wildcards)',
+                ),
               ),
-          )
-          .default([]),
-      })
-      .default({ s3Buckets: [], imageRepositories: [] }),
+          ),
+          [],
+        ),
+      }),
+      { s3Buckets: [], imageRepositories: [] },
+    ),
     /**
      * CloudWatch alarms that roll the release back when they fire. Before traffic moves each
      * must exist, have data (not INSUFFICIENT_DATA) and watch green, unless marked
      * `scope: "service"`.
      */
-    alarms: z.array(GateAlarm).max(100).default([]),
+    alarms: z._default(z.array(GateAlarm).check(z.maxLength(100)), []),
     /** Gates comparing green's metrics with blue's after every bake. */
-    metricGates: z.array(MetricGate).max(10).default([]),
-    tests: z.array(LambdaTestEvent).max(20).default([]),
+    metricGates: z._default(z.array(MetricGate).check(z.maxLength(10)), []),
+    tests: z._default(z.array(LambdaTestEvent).check(z.maxLength(20)), []),
     /** A human "go" before traffic moves (and optionally before finalize). @default { type: "none" } */
-    approval: ApprovalConfig.default({ type: 'none' }),
+    approval: z._default(ApprovalConfig, { type: 'none' }),
     /**
      * How long the idle colour stays warm after finalize, so that a rollback is one switch
      * back, before a one-time schedule tears it down.
      * @default 900
      * @example 3600
      */
-    warmWindowSeconds: Seconds.default(900),
-    lockPolicy: z.enum(['queue', 'supersede', 'reject']).default('queue'),
+    warmWindowSeconds: z._default(Seconds, 900),
+    lockPolicy: z._default(z.enum(['queue', 'supersede', 'reject']), 'queue'),
     /**
      * The CI team that owns the service (a team of `ci.teams` in greenlight.config.ts). A
      * Release Requested from another team's source is rejected; one from a platform CI
@@ -451,56 +481,58 @@ export const ServiceConfig = z
      * principals may release the service.
      * @example { team: 'payments' }
      */
-    ci: z.strictObject({ team: CiTeamName }).optional(),
+    ci: z.optional(z.strictObject({ team: CiTeamName })),
   })
-  .superRefine((service, ctx) => {
-    const seen = new Set<string>();
-    for (const [i, gate] of service.metricGates.entries()) {
-      if (seen.has(gate.name)) {
+  .check(
+    z.superRefine((service, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, gate] of service.metricGates.entries()) {
+        if (seen.has(gate.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['metricGates', i, 'name'],
+            message: `metric gate "${gate.name}" is listed twice; give each gate its own name`,
+          });
+        }
+        seen.add(gate.name);
+      }
+      // Own properties only: "constructor" is `in` every object.
+      if (!Object.hasOwn(service.strategies, service.defaultStrategy)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['metricGates', i, 'name'],
-          message: `metric gate "${gate.name}" is listed twice; give each gate its own name`,
+          path: ['defaultStrategy'],
+          message: `names no strategy of "${service.name}"; add it under "strategies" or pick one of: ${Object.keys(service.strategies).join(', ')}`,
         });
       }
-      seen.add(gate.name);
-    }
-    // Own properties only: "constructor" is `in` every object.
-    if (!Object.hasOwn(service.strategies, service.defaultStrategy)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['defaultStrategy'],
-        message: `names no strategy of "${service.name}"; add it under "strategies" or pick one of: ${Object.keys(service.strategies).join(', ')}`,
-      });
-    }
-    const approvals: { approval: ApprovalConfig; path: string[] }[] = [
-      { approval: service.approval, path: ['approval'] },
-      ...Object.entries(service.strategies).flatMap(([name, strategy]) =>
-        strategy.approval
-          ? [{ approval: strategy.approval, path: ['strategies', name, 'approval'] }]
-          : [],
-      ),
-    ];
-    for (const { approval, path } of approvals) {
-      if (approval.type !== 'slack') continue;
-      if (approval.approvers.length + approval.approverGroups.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, 'approvers'],
-          message:
-            'names nobody who may decide; list Slack user ids under "approvers" or user group ids under "approverGroups"',
-        });
+      const approvals: { approval: ApprovalConfig; path: string[] }[] = [
+        { approval: service.approval, path: ['approval'] },
+        ...Object.entries(service.strategies).flatMap(([name, strategy]) =>
+          strategy.approval
+            ? [{ approval: strategy.approval, path: ['strategies', name, 'approval'] }]
+            : [],
+        ),
+      ];
+      for (const { approval, path } of approvals) {
+        if (approval.type !== 'slack') continue;
+        if (approval.approvers.length + approval.approverGroups.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'approvers'],
+            message:
+              'names nobody who may decide; list Slack user ids under "approvers" or user group ids under "approverGroups"',
+          });
+        }
+        if (new Set(approval.stages).size !== approval.stages.length) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'stages'],
+            message: 'lists a stage twice; list each of "before-shift", "before-finalize" once',
+          });
+        }
+        principalIssues(approval, path, ctx);
       }
-      if (new Set(approval.stages).size !== approval.stages.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, 'stages'],
-          message: 'lists a stage twice; list each of "before-shift", "before-finalize" once',
-        });
-      }
-      principalIssues(approval, path, ctx);
-    }
-  });
+    }),
+  );
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 export type ServiceConfigInput = z.input<typeof ServiceConfig>;
 
@@ -508,7 +540,11 @@ export type ServiceConfigInput = z.input<typeof ServiceConfig>;
  * A principal mapped twice is ambiguous, and one mapped to an id that is neither an approver
  * nor possibly a group member can never decide: both are mistakes, said at load.
  */
-function principalIssues(approval: SlackApproval, path: string[], ctx: z.RefinementCtx): void {
+function principalIssues(
+  approval: SlackApproval,
+  path: string[],
+  ctx: z.core.$RefinementCtx,
+): void {
   const seen = new Set<string>();
   for (const [i, entry] of (approval.principals ?? []).entries()) {
     if (seen.has(entry.arn)) {
@@ -534,19 +570,21 @@ export function approvalOf(service: ServiceConfig, strategy: string): ApprovalCo
   return service.strategies[strategy]?.approval ?? service.approval;
 }
 
-export const ServiceRegistry = z.array(ServiceConfig).superRefine((services, ctx) => {
-  const seen = new Set<string>();
-  for (const [i, s] of services.entries()) {
-    if (seen.has(s.name)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [i, 'name'],
-        message: `service "${s.name}" is registered twice`,
-      });
+export const ServiceRegistry = z.array(ServiceConfig).check(
+  z.superRefine((services, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, s] of services.entries()) {
+      if (seen.has(s.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `service "${s.name}" is registered twice`,
+        });
+      }
+      seen.add(s.name);
     }
-    seen.add(s.name);
-  }
-});
+  }),
+);
 export type ServiceRegistry = z.infer<typeof ServiceRegistry>;
 
 /** The names of a service's gate alarms, in configuration order. */

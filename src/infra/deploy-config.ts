@@ -1,7 +1,7 @@
-import * as z from 'zod';
 import { CiTeamName } from '../core/ci-team.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
 import type { ServiceConfigInput, ServiceRegistry } from '../core/service-config.ts';
+import * as z from '../core/zod.ts';
 import { parseRuntimeConfig } from '../runtime/config.ts';
 import { parseTeardownSettings } from '../runtime/teardown-settings.ts';
 import { iamRoleArn, lambdaFunctionArn } from './arns.ts';
@@ -73,50 +73,58 @@ export interface CiTeam {
 
 const PrincipalArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
-    'must be an IAM role or user ARN, like arn:aws:iam::123456789012:role/greenlight-ci',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+      'must be an IAM role or user ARN, like arn:aws:iam::123456789012:role/greenlight-ci',
+    ),
   );
 const DeployConfigSchema = z.strictObject({
   services: z.array(z.unknown()),
   ci: z
     .strictObject({
       principals: z.array(PrincipalArn),
-      teams: z
-        .record(CiTeamName, z.strictObject({ principals: z.array(PrincipalArn).min(1) }))
-        .default({}),
+      teams: z._default(
+        z.record(
+          CiTeamName,
+          z.strictObject({ principals: z.array(PrincipalArn).check(z.minLength(1)) }),
+        ),
+        {},
+      ),
     })
-    .superRefine((ci, ctx) => {
-      const teams = Object.values(ci.teams);
-      if (ci.principals.length === 0 && teams.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['principals'],
-          message:
-            'names no CI principal; list the platform CI role under "principals" or a team\'s under "teams"',
-        });
-      }
-      const owner = new Map<string, string>();
-      for (const principal of ci.principals) owner.set(principal, 'ci.principals');
-      for (const [team, { principals }] of Object.entries(ci.teams)) {
-        for (const [i, principal] of principals.entries()) {
-          const other = owner.get(principal);
-          if (other !== undefined && other !== `team "${team}"`) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['teams', team, 'principals', i],
-              message: `is already in ${other}; a principal releases for one team, or for the platform (ci.principals), not both`,
-            });
-          }
-          owner.set(principal, `team "${team}"`);
+    .check(
+      z.superRefine((ci, ctx) => {
+        const teams = Object.values(ci.teams);
+        if (ci.principals.length === 0 && teams.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['principals'],
+            message:
+              'names no CI principal; list the platform CI role under "principals" or a team\'s under "teams"',
+          });
         }
-      }
-    }),
-  operators: z.strictObject({ principals: z.array(PrincipalArn) }).default({ principals: [] }),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  iam: z
-    .strictObject({ scope: z.enum([IamScope.Tag, IamScope.Arn]) })
-    .default({ scope: IamScope.Tag }),
+        const owner = new Map<string, string>();
+        for (const principal of ci.principals) owner.set(principal, 'ci.principals');
+        for (const [team, { principals }] of Object.entries(ci.teams)) {
+          for (const [i, principal] of principals.entries()) {
+            const other = owner.get(principal);
+            if (other !== undefined && other !== `team "${team}"`) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['teams', team, 'principals', i],
+                message: `is already in ${other}; a principal releases for one team, or for the platform (ci.principals), not both`,
+              });
+            }
+            owner.set(principal, `team "${team}"`);
+          }
+        }
+      }),
+    ),
+  operators: z._default(z.strictObject({ principals: z.array(PrincipalArn) }), { principals: [] }),
+  logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
+  iam: z._default(z.strictObject({ scope: z.enum([IamScope.Tag, IamScope.Arn]) }), {
+    scope: IamScope.Tag,
+  }),
 });
 
 // The size check runs before the account and region are known: ARNs measured with the longest
@@ -188,6 +196,11 @@ export function checkDeployConfig(
       (approval) => approval?.type === 'slack',
     ),
   );
+  const ciPrincipals = [...new Set(parsed.data.ci.principals)].sort();
+  const ciTeams = Object.entries(parsed.data.ci.teams)
+    .map(([team, { principals }]) => ({ team, principals: [...new Set(principals)].sort() }))
+    .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+  const operatorPrincipals = [...new Set(parsed.data.operators.principals)].sort();
   const quotas = measureQuotas({
     environment,
     registry,
@@ -195,15 +208,14 @@ export function checkDeployConfig(
     names,
     at: sizingLocation,
     iamScope: parsed.data.iam.scope,
+    bus: { ciPrincipals, ciTeams, operatorPrincipals },
   });
   return {
     config: {
       registry,
-      ciPrincipals: [...new Set(parsed.data.ci.principals)].sort(),
-      ciTeams: Object.entries(parsed.data.ci.teams)
-        .map(([team, { principals }]) => ({ team, principals: [...new Set(principals)].sort() }))
-        .sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0)),
-      operatorPrincipals: [...new Set(parsed.data.operators.principals)].sort(),
+      ciPrincipals,
+      ciTeams,
+      operatorPrincipals,
       usesSlack,
       logLevel: parsed.data.logLevel,
       iamScope: parsed.data.iam.scope,

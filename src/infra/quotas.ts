@@ -1,10 +1,11 @@
 import type { ServiceRegistry } from '../core/service-config.ts';
-import { lambdaFunctionArn, stateMachineArn } from './arns.ts';
+import { busArn, iamRoleArn, lambdaFunctionArn, stateMachineArn } from './arns.ts';
+import type { CiTeam } from './deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from './functions.ts';
 import { assumeRolePolicy, type PolicyDocument, trustPolicyJson } from './iam.ts';
 import type { AwsLocation, GreenlightNames } from './names.ts';
-import { ruleTargetPolicy, stateMachinePolicy } from './orchestration.ts';
-import { functionPolicy, type IamScope } from './permissions.ts';
+import { busPolicy, ruleTargetPolicy, stateMachinePolicy } from './orchestration.ts';
+import { calledActions, functionPolicy, type IamScope } from './permissions.ts';
 
 /** The AWS quotas a registry grows towards. Each is a hard limit unless its source says so. */
 export const AwsQuota = {
@@ -22,6 +23,13 @@ export const AwsQuota = {
   managedPoliciesPerRole: 10,
   /** IAM: a role trust policy, in non-whitespace characters, by default. Same page. */
   trustPolicyCharacters: 2_048,
+  /**
+   * EventBridge: an event bus's resource policy, in characters, by default (adjustable through
+   * Service Quotas). EventBridge User Guide, "Amazon EventBridge quotas" (eb-quota.html),
+   * "Event bus policy size": 10,240; PutPermission answers PolicyLengthExceededException
+   * beyond it. Each CI team adds its principals and one Deny (~540 characters).
+   */
+  busPolicyCharacters: 10_240,
 } as const;
 
 export const QuotaKind = {
@@ -29,6 +37,7 @@ export const QuotaKind = {
   InlinePolicyCharacters: 'inline-policy-characters',
   ManagedPolicies: 'managed-policies',
   TrustPolicyCharacters: 'trust-policy-characters',
+  BusPolicyCharacters: 'bus-policy-characters',
 } as const;
 export type QuotaKind = (typeof QuotaKind)[keyof typeof QuotaKind];
 
@@ -54,6 +63,12 @@ export interface QuotaInput {
   at: AwsLocation;
   /** How the roles name the services' resources: by tag, or one ARN each. */
   iamScope: IamScope;
+  /** Who may put events on the bus: its resource policy grows with them, teams most. */
+  bus: {
+    ciPrincipals: readonly string[];
+    ciTeams: readonly CiTeam[];
+    operatorPrincipals: readonly string[];
+  };
 }
 
 /**
@@ -94,8 +109,30 @@ export function measureQuotas(input: QuotaInput): QuotaUse[] {
     ...roleQuotas(names.roleName('release-rule'), [
       ruleTargetPolicy(stateMachineArn(at, names.stateMachine)),
     ]),
+    busQuota(input),
   );
   return uses;
+}
+
+/** The bus's resource policy as the stack writes it (stacks/bus.ts), against EventBridge's. */
+function busQuota({ names, at, bus }: QuotaInput): QuotaUse {
+  const policy = busPolicy({
+    busArn: busArn(at, names.bus),
+    ciPrincipals: bus.ciPrincipals,
+    ciTeams: bus.ciTeams,
+    operatorPrincipals: bus.operatorPrincipals,
+    // The same roles as stacks/greenlight.ts: those whose functions put events.
+    publisherRoleArns: Object.values(GreenlightFunction)
+      .filter((fn) => calledActions(fn).has('events:PutEvents'))
+      .map((fn) => iamRoleArn(at, names.roleName(fn))),
+  });
+  return {
+    resource: `bus ${names.bus}`,
+    kind: QuotaKind.BusPolicyCharacters,
+    // The stack sends JSON.stringify's compact form; every character of it counts.
+    used: JSON.stringify(policy).length,
+    limit: AwsQuota.busPolicyCharacters,
+  };
 }
 
 /** Per quota kind, the use closest to its limit (the one to watch), in QuotaKind's order. */
@@ -174,6 +211,8 @@ function describeKind(kind: QuotaKind): string {
       return 'managed policies';
     case QuotaKind.TrustPolicyCharacters:
       return 'trust policy characters';
+    case QuotaKind.BusPolicyCharacters:
+      return 'bus policy characters';
   }
 }
 
@@ -187,5 +226,7 @@ function fixFor(kind: QuotaKind): string {
       return 'IAM refuses the attachment; ask AWS for a higher quota';
     case QuotaKind.TrustPolicyCharacters:
       return 'IAM refuses the trust policy';
+    case QuotaKind.BusPolicyCharacters:
+      return 'EventBridge refuses the bus policy (PolicyLengthExceededException); each CI team and principal adds to it: merge teams, share fewer principals per team, or ask AWS for a higher "Event bus policy size" quota';
   }
 }

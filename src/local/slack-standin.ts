@@ -82,8 +82,8 @@ const apiPath = /^\/api\/([a-zA-Z.]+)(?:\?.*)?$/;
  * chat.update, chat.postEphemeral, usergroups.users.list and auth.test under `/api/`. It checks
  * the bot token and Block Kit's documented limits, keeps every message and call, and can click
  * a message's button the way Slack does: a form-encoded `payload`, signed with the signing
- * secret, sent to the interactivity endpoint. Point @slack/web-api at it with
- * `slackApiUrl: 'http://127.0.0.1:PORT/api/'`.
+ * secret, sent to the interactivity endpoint. Point greenlight's WebApiSlackMessenger (or any
+ * Slack client) at it with `slackApiUrl: 'http://127.0.0.1:PORT/api/'`.
  */
 export class LocalSlack implements LocalService {
   readonly name = 'slack';
@@ -253,7 +253,7 @@ export class LocalSlack implements LocalService {
   }
 }
 
-/** Starts a LocalSlack on its own loopback port; `apiUrl` is what WebClient's `slackApiUrl` takes. */
+/** Starts a LocalSlack on its own loopback port; `apiUrl` is what WebApiSlackMessenger's `slackApiUrl` takes. */
 export async function startLocalSlack(
   options: LocalSlackOptions,
 ): Promise<{ slack: LocalSlack; apiUrl: string; endpoint: Endpoint; close(): Promise<void> }> {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 
 /** Everything a handler reads from its environment, parsed once per process. */
 export interface RuntimeConfig {
@@ -15,15 +15,14 @@ export interface RuntimeConfig {
 }
 
 const Environment = z.object({
-  GREENLIGHT_LEDGER_TABLE: z.string().min(1),
-  GREENLIGHT_IDEMPOTENCY_TABLE: z.string().min(1),
-  GREENLIGHT_BUS_NAME: z.string().min(1),
-  GREENLIGHT_REGISTRY_TABLE: z.string().min(1),
-  GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(7 * 24 * 3600),
+  GREENLIGHT_LEDGER_TABLE: z.string().check(z.minLength(1)),
+  GREENLIGHT_IDEMPOTENCY_TABLE: z.string().check(z.minLength(1)),
+  GREENLIGHT_BUS_NAME: z.string().check(z.minLength(1)),
+  GREENLIGHT_REGISTRY_TABLE: z.string().check(z.minLength(1)),
+  GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.positive()),
+    7 * 24 * 3600,
+  ),
 });
 
 export function parseRuntimeConfig(env: Record<string, string | undefined>): RuntimeConfig {

@@ -2,9 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
 import { InvalidStepInput, isGreenlightError } from '../core/errors.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
+import type * as z from '../core/zod.ts';
 import type { StepDependencies } from './dependencies.ts';
 
 /**
@@ -15,7 +15,7 @@ import type { StepDependencies } from './dependencies.ts';
 export interface Step<Input, Output, Deps = StepDependencies> {
   /** The function's logical name (workflows/release.ts ReleaseFunction). */
   name: string;
-  input: z.ZodType<Input>;
+  input: z.ZodMiniType<Input>;
   run(input: Input, deps: Deps): Promise<Output>;
 }
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 
 /** Where teardowns are scheduled; the stack sets all three, or none (then nothing is scheduled). */
 export interface TeardownSettings {
@@ -7,14 +7,11 @@ export interface TeardownSettings {
   teardownFunctionArn: string;
 }
 
-const Arn = z.string().regex(/^arn:aws[a-z-]*:/, 'must be an ARN');
+const Arn = z.string().check(z.regex(/^arn:aws[a-z-]*:/, 'must be an ARN'));
 const Environment = z.object({
-  GREENLIGHT_SCHEDULE_GROUP: z
-    .string()
-    .regex(/^[0-9A-Za-z_.-]{1,64}$/)
-    .optional(),
-  GREENLIGHT_SCHEDULER_ROLE_ARN: Arn.optional(),
-  GREENLIGHT_TEARDOWN_FUNCTION_ARN: Arn.optional(),
+  GREENLIGHT_SCHEDULE_GROUP: z.optional(z.string().check(z.regex(/^[0-9A-Za-z_.-]{1,64}$/))),
+  GREENLIGHT_SCHEDULER_ROLE_ARN: z.optional(Arn),
+  GREENLIGHT_TEARDOWN_FUNCTION_ARN: z.optional(Arn),
 });
 
 export function parseTeardownSettings(

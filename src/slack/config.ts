@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 
 /** What the Slack side reads from its environment, parsed once per process. */
 export interface SlackConfig {
@@ -17,14 +17,14 @@ export interface InteractionConfig extends SlackConfig {
 }
 
 const SlackEnvironment = z.object({
-  SLACK_BOT_TOKEN: z.string().min(1),
-  SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SLACK_BOT_TOKEN: z.string().check(z.minLength(1)),
+  SLACK_API_URL: z.optional(z.url({ protocol: /^https?$/ })),
 });
 
-const InteractionEnvironment = SlackEnvironment.extend({
-  SLACK_SIGNING_SECRET: z.string().min(1),
-  GREENLIGHT_LEDGER_TABLE: z.string().min(1),
-  GREENLIGHT_REGISTRY_TABLE: z.string().min(1),
+const InteractionEnvironment = z.extend(SlackEnvironment, {
+  SLACK_SIGNING_SECRET: z.string().check(z.minLength(1)),
+  GREENLIGHT_LEDGER_TABLE: z.string().check(z.minLength(1)),
+  GREENLIGHT_REGISTRY_TABLE: z.string().check(z.minLength(1)),
 });
 
 export function parseSlackConfig(env: Record<string, string | undefined>): SlackConfig {
@@ -50,7 +50,7 @@ function apiUrl(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-function parseOrExplain<T extends z.ZodType>(
+function parseOrExplain<T extends z.ZodMiniType>(
   schema: T,
   env: Record<string, string | undefined>,
 ): z.infer<T> {

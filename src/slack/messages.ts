@@ -1,4 +1,3 @@
-import type { KnownBlock } from '@slack/web-api';
 import {
   type ApprovalRecord,
   ApprovalStage,
@@ -8,6 +7,7 @@ import {
   type TestEvidence,
 } from '../core/records.ts';
 import type { ApprovalTimeoutAction } from '../core/service-config.ts';
+import type { KnownBlock } from './blocks.ts';
 import type { SlackMessage } from './messenger.ts';
 import { ApprovalAction } from './payload.ts';
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../core/zod.ts';
 
 /** The buttons of an approval message; their `value` is the approval id and nothing else. */
 export const ApprovalAction = {
@@ -27,20 +27,20 @@ export type ParsedInteraction =
 const BlockActions = z.looseObject({
   type: z.literal('block_actions'),
   user: z.looseObject({
-    id: z.string().min(1),
-    username: z.string().optional(),
-    name: z.string().optional(),
+    id: z.string().check(z.minLength(1)),
+    username: z.optional(z.string()),
+    name: z.optional(z.string()),
   }),
-  channel: z.looseObject({ id: z.string().min(1) }).optional(),
-  container: z.looseObject({ message_ts: z.string().optional() }).optional(),
+  channel: z.optional(z.looseObject({ id: z.string().check(z.minLength(1)) })),
+  container: z.optional(z.looseObject({ message_ts: z.optional(z.string()) })),
   actions: z
     .array(
       z.looseObject({
         action_id: z.string(),
-        value: z.string().optional(),
+        value: z.optional(z.string()),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 const approvalIdPattern = /^[A-Za-z0-9_-]{1,120}$/;

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 
@@ -8,8 +8,12 @@ const AlarmStateChangeEvent = z.object({
   'detail-type': z.literal('CloudWatch Alarm State Change'),
   source: z.string(),
   detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: z.string(), reason: z.string().default(''), timestamp: z.string() }),
+    alarmName: z.string().check(z.minLength(1)),
+    state: z.object({
+      value: z.string(),
+      reason: z._default(z.string(), ''),
+      timestamp: z.string(),
+    }),
   }),
 });
 type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEvent>;

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { ApprovalNotFound } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import {
@@ -8,6 +7,7 @@ import {
   type ReleaseSpec,
 } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { testStepOf } from '../slack/decide-approval.ts';
 import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
@@ -27,7 +27,7 @@ export interface ApprovalTimeoutInput {
 export const ApprovalTimeoutInputSchema = z.object({
   release: ReleaseSpecSchema,
   stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
-}) as unknown as z.ZodType<ApprovalTimeoutInput>;
+}) as unknown as z.ZodMiniType<ApprovalTimeoutInput>;
 
 /**
  * The approval, Slack, and what moving the release on may need. The moves made here (granted

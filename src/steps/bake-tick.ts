@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { AlarmGateFailed } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { abortedError, isAborted, loadRelease } from './advance-release.ts';
@@ -14,7 +14,7 @@ const BakeTickInput = z.object({
   release: ReleaseSpecSchema,
   colours: ColoursSchema,
   step: WeightStepSchema,
-  pollSeconds: z.int().min(1).max(3600),
+  pollSeconds: z.int().check(z.gte(1), z.lte(3600)),
 });
 
 export interface BakeTick {

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { AlarmGateFailed, GateInconclusive, MetricGateFailed } from '../core/errors.ts';
 import { decideGate, type ReleaseSubject, releaseSubjectOf } from '../core/gate.ts';
 import {
@@ -11,6 +10,7 @@ import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, MetricEvidence, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { alarmNamesOf, type MetricGate } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import {
@@ -40,10 +40,10 @@ export interface GateVerdict {
 
 const PreviousVerdict = z.object({
   verdict: z.enum(['pass', 'hold']),
-  holdSeconds: z.int().min(0),
-  holds: z.int().min(0).default(0),
-  heldSeconds: z.int().min(0).default(0),
-  paused: z.boolean().optional(),
+  holdSeconds: z.int().check(z.gte(0)),
+  holds: z._default(z.int().check(z.gte(0)), 0),
+  heldSeconds: z._default(z.int().check(z.gte(0)), 0),
+  paused: z.optional(z.boolean()),
 });
 
 const CheckGatesInput = z.object({
@@ -51,7 +51,7 @@ const CheckGatesInput = z.object({
   colours: ColoursSchema,
   step: WeightStepSchema,
   /** The previous check's verdict, present when this step was held. */
-  gate: PreviousVerdict.optional(),
+  gate: z.optional(PreviousVerdict),
 });
 export type CheckGatesInput = {
   release: ReleaseSpec;
@@ -85,7 +85,7 @@ export const checkGatesStep: Step<
   AdvanceDependencies & Pick<StepDependencies, 'registry' | 'alarms' | 'metrics' | 'bakes'>
 > = {
   name: 'check-gates',
-  input: CheckGatesInput as z.ZodType<CheckGatesInput>,
+  input: CheckGatesInput as z.ZodMiniType<CheckGatesInput>,
   run: async ({ release, colours, step, gate: previous }, deps) => {
     const service = await serviceOf(deps, release.service);
     const held: HoldState =

@@ -1,34 +1,34 @@
-import * as z from 'zod';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { Artifact, ServiceName, Version } from '../core/release-event.ts';
+import * as z from '../core/zod.ts';
 
 /** Schemas of what the workflow hands each step (the state built by earlier steps). */
 
-export const WeightStepSchema: z.ZodType<WeightStep> = z.strictObject({
-  index: z.int().min(0),
-  percent: z.number().min(0).max(100),
-  bakeSeconds: z.int().min(0),
+export const WeightStepSchema: z.ZodMiniType<WeightStep> = z.strictObject({
+  index: z.int().check(z.gte(0)),
+  percent: z.number().check(z.gte(0), z.lte(100)),
+  bakeSeconds: z.int().check(z.gte(0)),
 });
 
 const ReleaseSpecShape = z.object({
-  releaseId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  releaseId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)),
   service: ServiceName,
   version: Version,
-  attempt: z.int().min(1),
+  attempt: z.int().check(z.gte(1)),
   artifact: Artifact,
   strategy: z.string(),
-  plan: z.array(WeightStepSchema).min(1),
-  commit: z.string().optional(),
-  actor: z.string().optional(),
-  ci: z.object({ provider: z.string(), runUrl: z.string() }).optional(),
+  plan: z.array(WeightStepSchema).check(z.minLength(1)),
+  commit: z.optional(z.string()),
+  actor: z.optional(z.string()),
+  ci: z.optional(z.object({ provider: z.string(), runUrl: z.string() })),
   requestedAt: z.string(),
-  approval: z
-    .object({
+  approval: z.optional(
+    z.object({
       beforeShift: z.boolean(),
       beforeFinalize: z.boolean(),
-      timeoutSeconds: z.int().min(1),
-    })
-    .optional(),
+      timeoutSeconds: z.int().check(z.gte(1)),
+    }),
+  ),
 });
 
 /**
@@ -36,11 +36,11 @@ const ReleaseSpecShape = z.object({
  * tells apart from `field?: T`; parsing never produces an explicit undefined for an absent
  * key, so the parsed value is a ReleaseSpec.
  */
-export const ReleaseSpecSchema = ReleaseSpecShape as unknown as z.ZodType<ReleaseSpec>;
+export const ReleaseSpecSchema = ReleaseSpecShape as unknown as z.ZodMiniType<ReleaseSpec>;
 
-export const ColoursSchema: z.ZodType<Colours> = z.strictObject({
-  blue: z.string().min(1),
-  green: z.string().min(1),
+export const ColoursSchema: z.ZodMiniType<Colours> = z.strictObject({
+  blue: z.string().check(z.minLength(1)),
+  green: z.string().check(z.minLength(1)),
 });
 
 export const ReleaseInput = z.object({ release: ReleaseSpecSchema });
@@ -60,6 +60,6 @@ export const WeightStepInput = z.object({
  * taken: Rollback must never refuse its input, and failureMessage reads the best reason.
  */
 export const FailureSchema = z.object({
-  Error: z.string().catch('States.Unknown'),
-  Cause: z.unknown().optional(),
+  Error: z.catch(z.string(), 'States.Unknown'),
+  Cause: z.optional(z.unknown()),
 });

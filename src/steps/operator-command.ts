@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { IdentitySource } from '../core/caller-identity.ts';
 import { ErrorName, isGreenlightError } from '../core/errors.ts';
 import {
@@ -19,6 +18,7 @@ import { deriveReleaseId } from '../core/release-id.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import {
@@ -49,7 +49,7 @@ type OperatorCommandDependencies = AdvanceDependencies &
   TrafficRouting;
 
 const OperatorCommandEvent = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.literal(OperatorCommandDetailType),
   detail: z.unknown(),
 });

@@ -1,10 +1,10 @@
-import * as z from 'zod';
 import { echoEvent } from '../core/bound-rejection.ts';
 import { InvalidReleaseEvent } from '../core/errors.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { ServiceName, Version } from '../core/release-event.ts';
 import { requestedServiceName, resolveRelease } from '../core/resolve-release.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { IdempotentStep } from '../runtime/step-handler.ts';
 import { stepRecord } from './advance-release.ts';
@@ -13,7 +13,7 @@ export type RegisteredRelease = ReleaseSpec & { duplicate: boolean };
 
 const RegisterInput = z.object({
   event: z.unknown(),
-  executionId: z.string().min(1),
+  executionId: z.string().check(z.minLength(1)),
 });
 type RegisterInput = z.infer<typeof RegisterInput>;
 
@@ -136,7 +136,7 @@ async function recordRejection(
  * partition key holds at most 2,048 bytes (DynamoDB Developer Guide, "Constraints in Amazon
  * DynamoDB": partition key length).
  */
-const EventId = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+const EventId = z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/));
 
 /** `arn:aws:states:…:execution:machine:NAME` → `NAME`. */
 function executionName(executionId: string): string {

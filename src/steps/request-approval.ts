@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { ErrorName, InvalidStepInput } from '../core/errors.ts';
 import {
   type ApprovalRecord,
@@ -7,6 +6,7 @@ import {
   type Colours,
   type ReleaseSpec,
 } from '../core/records.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { deliverDecision, testStepOf } from '../slack/decide-approval.ts';
 import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
@@ -29,8 +29,8 @@ export const RequestApprovalInputSchema = z.object({
   colours: ColoursSchema,
   stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
   // SendTaskSuccess accepts tokens of 1 to 2048 characters.
-  taskToken: z.string().min(1).max(2048),
-}) as unknown as z.ZodType<RequestApprovalInput>;
+  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
+}) as unknown as z.ZodMiniType<RequestApprovalInput>;
 
 /**
  * What the Lambda returns. Step Functions discards it (the state's result is what the callback

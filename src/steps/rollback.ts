@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
 import type { IdempotentStep } from '../runtime/step-handler.ts';
 import {

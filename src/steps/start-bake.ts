@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import { ErrorName } from '../core/errors.ts';
 import { decideGate } from '../core/gate.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
+import * as z from '../core/zod.ts';
 import type { StepDependencies } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
@@ -15,7 +15,7 @@ const StartBakeInput = z.object({
   release: ReleaseSpecSchema,
   colours: ColoursSchema,
   step: WeightStepSchema,
-  taskToken: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
 });
 
 export interface BakeStarted {

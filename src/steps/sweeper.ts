@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { ReleasePhase } from '../core/phases.ts';
 import { IdleColourState } from '../core/records.ts';
+import * as z from '../core/zod.ts';
 import { logger, type Step } from '../runtime/step-handler.ts';
 import {
   type IdleTeardownDependencies,

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import type { TeardownTarget } from '../core/ports.ts';
 import { ServiceName } from '../core/release-event.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import {
   type IdleTeardownDependencies,
@@ -9,10 +9,10 @@ import {
 } from './idle-teardown.ts';
 
 /** What a teardown schedule sends (its target's Input), as finalize wrote it. */
-export const TeardownInput: z.ZodType<TeardownTarget> = z.strictObject({
+export const TeardownInput: z.ZodMiniType<TeardownTarget> = z.strictObject({
   service: ServiceName,
-  releaseId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
-  colour: z.string().min(1).max(128),
+  releaseId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)),
+  colour: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 
 /**

@@ -26,7 +26,7 @@ import {
 } from './local-release.ts';
 
 // Approvals end to end: the workflow waits on its callback token, the request-approval
-// function posts to the local Slack stand-in through the real @slack/web-api, and clicks are
+// function posts to the local Slack stand-in through the production Web API client (fetch), and clicks are
 // real signed HTTP requests to the interactivity function's URL on the local endpoint.
 const channel = 'C0RELEASES';
 const approver = { id: 'U0DANA', username: 'dana' };

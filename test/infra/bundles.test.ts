@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlerEntry, listHandlers, sdkPackagesIn } from '../../bench/bundle-size.ts';
 import { sstBuildAllOptions, sstBuildOptions, sstBundleFile } from '../../bench/sst-esbuild.ts';
-import { GreenlightFunction } from '../../src/infra/functions.ts';
+import { GreenlightFunction, handlerBundling } from '../../src/infra/functions.ts';
 import { calledActions } from '../../src/infra/permissions.ts';
 
 const run = promisify(execFile);
@@ -24,26 +24,38 @@ if (typeof bundle.handler !== 'function') {
 }`;
 
 /**
- * The bundles live outside the project, as in Lambda's /var/task: no node_modules above them,
- * so a bundle loads only if everything but Node's built-ins is inside it.
+ * The bundles live outside the project, as in Lambda's /var/task, with nothing above them but
+ * a stand-in for the runtime's own modules: `runtime/node_modules` holding only `@aws-sdk`
+ * (the SDK the nodejs24.x runtime provides; here our pinned one). A bundle loads only if
+ * everything else it needs but Node's built-ins is inside it.
  */
 let outDir = '';
+let bundleDir = '';
+/** The bundles as shipped: `@aws-sdk/*` external (handlerBundling). */
 let metafile: Metafile | undefined;
-/** The same bundles with `@aws-sdk/*` external, as the SDK the Lambda runtime provides. */
-let externalMetafile: Metafile | undefined;
+/** The same bundles with the SDK bundled in, as SST builds them without the external. */
+let bundledMetafile: Metafile | undefined;
+
+/** Bytes of a shipped bundle at most (issue 10): minified, without its source map. */
+const maxBundleBytes = 250_000;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'greenlight-bundles-'));
+  const runtimeModules = join(outDir, 'node_modules');
+  await mkdir(runtimeModules);
+  const projectModules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
+  await symlink(join(projectModules, '@aws-sdk'), join(runtimeModules, '@aws-sdk'), 'dir');
+  bundleDir = join(outDir, 'task');
   const entries = Object.fromEntries(handlers.map((handler) => [handler, handlerEntry(handler)]));
-  const result = await build(sstBuildAllOptions(entries, outDir));
+  const result = await build(sstBuildAllOptions(entries, bundleDir));
   // Without it the externals check below would pass on nothing.
   if (!result.metafile) throw new Error('sstBuildAllOptions must ask esbuild for a metafile');
   metafile = result.metafile;
-  const external = await build({
-    ...sstBuildAllOptions(entries, join(outDir, 'sdk-external'), { sdk: 'external' }),
+  const bundled = await build({
+    ...sstBuildAllOptions(entries, join(outDir, 'sdk-bundled'), { sdk: 'bundled' }),
     write: false,
   });
-  externalMetafile = external.metafile;
+  bundledMetafile = bundled.metafile;
 });
 
 afterAll(async () => {
@@ -51,7 +63,7 @@ afterAll(async () => {
 });
 
 function bundlePath(handler: string): string {
-  return join(outDir, handler, sstBundleFile);
+  return join(bundleDir, handler, sstBundleFile);
 }
 
 describe('the handler bundles SST deploys', () => {
@@ -67,14 +79,25 @@ describe('the handler bundles SST deploys', () => {
     expect(code?.contents).toEqual(new Uint8Array(await readFile(bundlePath(handler))));
   });
 
-  it('leave only Node built-ins to be resolved at run time', () => {
+  it('leave only Node built-ins and the runtime’s AWS SDK to be resolved at run time', () => {
+    expect(handlerBundling.esbuild.external).toEqual(['@aws-sdk/*']);
     const external = Object.values(metafile?.inputs ?? {}).flatMap(({ imports }) =>
       imports.filter((found) => found.external).map((found) => found.path),
     );
     // `<runtime>` is esbuild's own helper module, inlined into every bundle.
-    expect(new Set(external.filter((path) => path !== '<runtime>' && !isBuiltin(path)))).toEqual(
-      new Set(),
-    );
+    const unresolved = external.filter((path) => path !== '<runtime>' && !isBuiltin(path));
+    expect(unresolved.length).toBeGreaterThan(0);
+    expect(new Set(unresolved.filter((path) => !path.startsWith('@aws-sdk/')))).toEqual(new Set());
+  });
+
+  it.each(handlers)(`%s is at most ${maxBundleBytes} bytes`, async (handler) => {
+    expect((await stat(bundlePath(handler))).size).toBeLessThanOrEqual(maxBundleBytes);
+  });
+
+  it('hold no classic zod and no @slack/web-api', () => {
+    const inputs = Object.keys(metafile?.inputs ?? {});
+    expect(inputs.filter((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toEqual([]);
+    expect(inputs.filter((path) => /node_modules\/@slack\//.test(path))).toEqual([]);
   });
 
   it.concurrent.each(handlers)('%s loads in a fresh Node process', async (handler) => {
@@ -143,16 +166,16 @@ const clientOfService: Record<string, string> = {
 };
 
 describe('the AWS SDK in each handler bundle', () => {
-  it.each(handlers)('%s holds only the clients of the ports its step names', (handler) => {
+  it.each(handlers)('%s imports only the clients of the ports its step names', (handler) => {
+    // Unused imports of an external package stay in the bundle (esbuild cannot know it has no
+    // side effects), so this holds only if no module in the entry's graph imports another client.
     const want = [...(expectedSdk[handler as GreenlightFunction] ?? [])].sort();
     expect(sdkPackagesIn(metafile as Metafile, handler)).toEqual(want);
   });
 
-  it.each(handlers)('%s imports only those with the SDK left to the runtime', (handler) => {
-    // Unused imports of an external package stay in the bundle (esbuild cannot know it has no
-    // side effects), so this holds only if no module in the entry's graph imports another client.
+  it.each(handlers)('%s holds only those with the SDK bundled in', (handler) => {
     const want = [...(expectedSdk[handler as GreenlightFunction] ?? [])].sort();
-    expect(sdkPackagesIn(externalMetafile as Metafile, handler)).toEqual(want);
+    expect(sdkPackagesIn(bundledMetafile as Metafile, handler)).toEqual(want);
   });
 
   it.each(handlers)('%s holds every client its IAM grants call for', (handler) => {

@@ -272,7 +272,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     );
   });
 
-  it('deploys every function as a nodejs24.x ESM minified function with its environment and own role', () => {
+  it('deploys every function as a nodejs24.x ESM minified function, the AWS SDK left to the runtime, with its environment and own role', () => {
     expect([...stacks.functions.keys()].sort()).toEqual(
       Object.values(GreenlightFunction)
         .map((fn) => names.functionName(fn))
@@ -285,7 +285,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       expect(args).toMatchObject({
         handler: `functions/${fn}.handler`,
         runtime: 'nodejs24.x',
-        nodejs: { format: 'esm', minify: true },
+        nodejs: { format: 'esm', minify: true, esbuild: { external: ['@aws-sdk/*'] } },
         role: roleArn(names.roleName(fn)),
         environment: {
           GREENLIGHT_LEDGER_TABLE: names.ledgerTable,

@@ -77,6 +77,50 @@ describe('greenlight config check', () => {
     expect(err.every((line) => line.startsWith('problem: '))).toBe(true);
   });
 
+  it('measures the bus policy against EventBridge’s quota, and fails a stage of too many CI teams', async () => {
+    const teams = (count: number): GreenlightDeployConfig => ({
+      ...aConfigOfSize(2),
+      ci: {
+        principals: [],
+        teams: Object.fromEntries(
+          Array.from({ length: count }, (_, i) => [
+            `team-${String.fromCharCode(97 + (i % 26))}${i}`,
+            { principals: [`arn:aws:iam::123456789012:role/team-${i}-ci`] },
+          ]),
+        ),
+      },
+    });
+    const check = async (config: GreenlightDeployConfig) => {
+      const { context, out } = aContext();
+      const code = await runConfigCommand(['check', '--json'], context, loading(config));
+      const report = JSON.parse(out.join('\n'));
+      const bus = report.quotas.filter(
+        (use: { kind: string }) => use.kind === 'bus-policy-characters',
+      );
+      return { code, report, bus };
+    };
+
+    const few = await check(teams(3));
+    expect(few.report.problems).toEqual([]);
+    expect(few.code).toBe(ExitCode.Finalized);
+    expect(few.bus).toEqual([
+      {
+        resource: 'bus greenlight-prod',
+        kind: 'bus-policy-characters',
+        used: expect.any(Number),
+        limit: 10240,
+      },
+    ]);
+    const many = await check(teams(30));
+    expect(many.bus[0].used).toBeGreaterThan(few.bus[0].used + 27 * 400);
+    expect(many.code).toBe(ExitCode.Failure);
+    expect(many.report.problems).toContainEqual(
+      expect.stringMatching(
+        /^bus greenlight-prod: bus policy characters \d+ > 10240; EventBridge refuses/,
+      ),
+    );
+  });
+
   it('reports a config the parser refuses, with the field, and no quotas', async () => {
     const { context, out } = aContext();
     const config = { ...aConfigOfSize(1), ci: { principals: ['*'] } };

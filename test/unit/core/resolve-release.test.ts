@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
 import { ReleaseRequestedV1 } from '../../../src/core/release-event.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
+import * as z from '../../../src/core/zod.ts';
 import { aRegistry, aReleaseEvent, aService, aTime } from '../../support/builders.ts';
 
 const registry = [aService(), aService({ name: 'payments' })];
@@ -420,15 +420,17 @@ describe('issuesFromZod', () => {
     });
 
     expect(result.success).toBe(false);
-    expect(issuesFromZod(result.error as z.ZodError, 'detail')).toEqual([
+    expect(issuesFromZod(result.error as z.core.$ZodError, 'detail')).toEqual([
       { path: 'detail.steps[0].percent', message: 'expected number, received string' },
     ]);
   });
 
   it('says how far out of range a value is', () => {
-    const result = z.object({ attempt: z.int().min(1).max(999) }).safeParse({ attempt: 1000 });
+    const result = z
+      .object({ attempt: z.int().check(z.gte(1), z.lte(999)) })
+      .safeParse({ attempt: 1000 });
 
-    expect(issuesFromZod(result.error as z.ZodError, '')).toEqual([
+    expect(issuesFromZod(result.error as z.core.$ZodError, '')).toEqual([
       { path: 'attempt', message: 'must be at most 999' },
     ]);
   });

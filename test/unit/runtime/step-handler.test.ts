@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import * as z from 'zod';
+import * as z from '../../../src/core/zod.ts';
 import type { StepDependencies } from '../../../src/runtime/dependencies.ts';
 import { aLambdaContext, OutputCapture } from '../slack/harness.ts';
 
