@@ -104,8 +104,15 @@ export interface RunMatrixOptions {
 
 /** The kinds that hit one Task state, in the order the report prints them. */
 export const stateKinds: readonly MatrixKind[] = [...Object.values(FaultKind), RaceKind.Alarm];
+/**
+ * How long before blue's warm window ends the racing rollback is sent, one after the other
+ * for each run of the race: from well inside the window (the rollback wins) to after it (the
+ * teardown wins), through the moments where the two overlap.
+ */
+const rollbackEarlyMs = [300, 200, 100, 0, -200];
 /** Longer than the fixture's bakes and approval timeouts. */
 const slowAnswerMs = 1_500;
+let teardownRaces = 0;
 const raceKinds: readonly RaceKind[] = [
   RaceKind.DuplicateEvent,
   RaceKind.ConcurrentEvents,
@@ -301,10 +308,14 @@ async function runCase(
     case RaceKind.RollbackDuringTeardown: {
       await releaseBuild(clients.events, service, 'good');
       await untilEnded(local, service, 1, timeoutMs);
-      // Blue's warm window is a second: once it is over, the sweeper, the schedule and an
-      // operator's rollback all go for blue at the same time.
-      await untilTeardownDue(local, releaseId, timeoutMs);
-      racers.push(local.sweep(), command({ command: 'rollback', service }));
+      // Blue's warm window is a second or two. An operator's rollback goes for blue around
+      // its end (rollbackEarlyMs), while the schedule fires and the sweeper runs (twice: its
+      // daily schedule is delivered at least once) as it ends.
+      const early = rollbackEarlyMs[teardownRaces++ % rollbackEarlyMs.length] ?? 0;
+      await untilTeardownDue(local, releaseId, timeoutMs, early);
+      racers.push(command({ command: 'rollback', service }));
+      if (early > 0) await untilTeardownDue(local, releaseId, timeoutMs);
+      racers.push(local.sweep(), local.sweep());
       break;
     }
     default:
@@ -461,18 +472,22 @@ async function untilEnded(
   }
 }
 
+/** Until `earlyMs` before the release's idle colour falls due for its teardown. */
 async function untilTeardownDue(
   local: GreenlightLocal,
   releaseId: string,
   timeoutMs: number,
+  earlyMs = 0,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     const record = await local.ledger.getRelease(releaseId);
     if (record?.phase !== ReleasePhase.Finalized) return;
     const due = record.idle?.teardownAt;
-    if (due === undefined || Date.parse(due) <= Date.now()) return;
-    await sleep(Math.min(100, Date.parse(due) - Date.now()));
+    // The teardown schedule fires by the wall clock, so the race is timed by it too.
+    const left = due === undefined ? 0 : Date.parse(due) - earlyMs - Date.now();
+    if (left <= 0) return;
+    await sleep(Math.min(100, left));
   }
 }
 
