@@ -47,4 +47,7 @@ export const greenlight: GreenlightDeployConfig = {
     principals: ['arn:aws:iam::123456789012:role/greenlight-operators'],
   },
   logLevel: 'INFO',
+  // States' input and output in the execution log hold task tokens: off unless you debug
+  // (README, "Task tokens").
+  executionLogs: { includeExecutionData: false },
 };

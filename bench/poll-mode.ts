@@ -24,7 +24,6 @@ const runId = process.env.GREENLIGHT_BENCH_RUN_ID ?? Date.now().toString(36);
 
 const local = await startGreenlightLocal({
   port: 0,
-  lockPollMs: 0,
   retryIntervalMs: 0,
   bakeMode: BakeMode.Poll,
   pollSeconds,

@@ -49,7 +49,6 @@ const alarmShops: DemoShop[] = [];
 // The four strategy releases run before the timed ones and so also warm the handlers up.
 const local = await startGreenlightLocal({
   port: 0,
-  lockPollMs: 0,
   retryIntervalMs: 0,
   services: [...demoServices, alarmedService.service],
   functions: [...demoFunctions, alarmedService.fn],

@@ -1,7 +1,7 @@
 import { buildApprovals } from '../src/runtime/ports/approvals.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
-import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildLockBystander } from '../src/runtime/ports/lock-bystander.ts';
 import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildSlackMessenger } from '../src/runtime/ports/slack-messenger.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
@@ -13,7 +13,7 @@ export const handler = createStepHandler(
   processDependencies(
     buildRegistry,
     buildLedger,
-    buildLock,
+    buildLockBystander,
     buildLifecycleEvents,
     buildApprovals,
     buildSlackMessenger,

@@ -2,7 +2,7 @@ import { createIdempotentStepHandler } from '../src/runtime/idempotent-step-hand
 import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
-import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildLockBystander } from '../src/runtime/ports/lock-bystander.ts';
 import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
@@ -13,7 +13,7 @@ export const handler = createIdempotentStepHandler(
   processDependencies(
     buildRegistry,
     buildLedger,
-    buildLock,
+    buildLockBystander,
     buildLifecycleEvents,
     buildTrafficRouter,
     buildIdempotencyStore,

@@ -2,7 +2,7 @@ import { buildAlarmReader } from '../src/runtime/ports/alarms.ts';
 import { buildBakes } from '../src/runtime/ports/bakes.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
-import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildLockBystander } from '../src/runtime/ports/lock-bystander.ts';
 import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTaskCallbacks } from '../src/runtime/ports/task-callbacks.ts';
 import { createStepHandler } from '../src/runtime/step-handler.ts';
@@ -14,7 +14,7 @@ export const handler = createStepHandler(
   processDependencies(
     buildRegistry,
     buildLedger,
-    buildLock,
+    buildLockBystander,
     buildLifecycleEvents,
     buildBakes,
     buildTaskCallbacks,

@@ -3,7 +3,7 @@ import { buildAlarmReader } from '../src/runtime/ports/alarms.ts';
 import { buildIdempotencyStore } from '../src/runtime/ports/idempotency.ts';
 import { buildLedger } from '../src/runtime/ports/ledger.ts';
 import { buildLifecycleEvents } from '../src/runtime/ports/lifecycle-events.ts';
-import { buildLock } from '../src/runtime/ports/lock.ts';
+import { buildLockBystander } from '../src/runtime/ports/lock-bystander.ts';
 import { buildRegistry } from '../src/runtime/ports/registry.ts';
 import { buildTrafficRouter } from '../src/runtime/ports/traffic-router.ts';
 import { processDependencies } from '../src/runtime/wiring.ts';
@@ -14,7 +14,7 @@ export const handler = createIdempotentStepHandler(
   processDependencies(
     buildRegistry,
     buildLedger,
-    buildLock,
+    buildLockBystander,
     buildLifecycleEvents,
     buildAlarmReader,
     buildTrafficRouter,

@@ -1,5 +1,6 @@
 import {
   executionFaultFilter,
+  forgedCallbackFilter,
   handlerFaultFilters,
   type LogMetricFilterSpec,
   orchestratorAlarms,
@@ -37,6 +38,7 @@ export function createOrchestratorAlarms(input: OrchestratorAlarmsInput) {
   const filters = [
     ...handlerFaultFilters(names).map((spec) => filter(spec, input.functionLogs)),
     filter(executionFaultFilter(names), [input.executionLogs]),
+    filter(forgedCallbackFilter(names), input.functionLogs),
   ];
   const alarms = orchestratorAlarms(names).map(
     (spec) =>

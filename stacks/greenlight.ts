@@ -36,7 +36,12 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
   const functionArns = Object.fromEntries(
     Object.values(ReleaseFunction).map((fn) => [fn, functions[fn].handler.arn]),
   ) as Record<ReleaseFunction, $util.Output<string>>;
-  const workflow = createReleaseStateMachine({ names, at, functionArns });
+  const workflow = createReleaseStateMachine({
+    names,
+    at,
+    functionArns,
+    includeExecutionData: config.logExecutionData,
+  });
   const bus = createReleaseBus({
     names,
     at,

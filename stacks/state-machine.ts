@@ -7,11 +7,14 @@ export interface ReleaseStateMachineInput {
   names: GreenlightNames;
   at: $util.Output<AwsLocation>;
   functionArns: Record<ReleaseFunction, $util.Output<string>>;
+  /** States' input and output in the execution log, task tokens included (deploy config). */
+  includeExecutionData: boolean;
 }
 
 /**
  * The release workflow: workflows/release.ts's JSONPath definition as is, with the deployed
- * functions' ARNs. Standard type, every event logged, X-Ray on.
+ * functions' ARNs. Standard type, every event logged (without states' data unless the stage
+ * asks for it: that data holds task tokens), X-Ray on.
  */
 export function createReleaseStateMachine(input: ReleaseStateMachineInput) {
   const { names, at } = input;
@@ -46,7 +49,7 @@ export function createReleaseStateMachine(input: ReleaseStateMachineInput) {
       ),
       loggingConfiguration: {
         level: 'ALL',
-        includeExecutionData: true,
+        includeExecutionData: input.includeExecutionData,
         logDestination: $util.interpolate`${logGroup.arn}:*`,
       },
       tracingConfiguration: { enabled: true },

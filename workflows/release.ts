@@ -27,6 +27,7 @@ export const ReleaseFunction = {
   Rollback: 'rollback',
   RequestApproval: 'request-approval',
   ApprovalTimeout: 'approval-timeout',
+  VerifyCallback: 'verify-callback',
 } as const;
 export type ReleaseFunction = (typeof ReleaseFunction)[keyof typeof ReleaseFunction];
 
@@ -41,7 +42,10 @@ export const ReleaseState = {
   ProvisionGreen: 'ProvisionGreen',
   TestGreen: 'TestGreen',
   NeedsApproval: 'NeedsApproval',
+  ApprovalWait: 'ApprovalWait',
   RequestApproval: 'RequestApproval',
+  VerifyApproval: 'VerifyApproval',
+  IsApprovalVerified: 'IsApprovalVerified',
   ApprovalTimedOut: 'ApprovalTimedOut',
   OnApprovalTimeout: 'OnApprovalTimeout',
   ApprovalTimeoutRejects: 'ApprovalTimeoutRejects',
@@ -52,6 +56,9 @@ export const ReleaseState = {
   BakeTimer: 'BakeTimer',
   EndBake: 'EndBake',
   WatchGates: 'WatchGates',
+  VerifyBake: 'VerifyBake',
+  IsBakeWatchOver: 'IsBakeWatchOver',
+  BakeWatchEnded: 'BakeWatchEnded',
   BakeTick: 'BakeTick',
   IsBakeDone: 'IsBakeDone',
   WaitForTick: 'WaitForTick',
@@ -60,7 +67,10 @@ export const ReleaseState = {
   HoldWeight: 'HoldWeight',
   StepDone: 'StepDone',
   NeedsFinalApproval: 'NeedsFinalApproval',
+  FinalApprovalWait: 'FinalApprovalWait',
   RequestFinalApproval: 'RequestFinalApproval',
+  VerifyFinalApproval: 'VerifyFinalApproval',
+  IsFinalApprovalVerified: 'IsFinalApprovalVerified',
   FinalApprovalTimedOut: 'FinalApprovalTimedOut',
   OnFinalApprovalTimeout: 'OnFinalApprovalTimeout',
   FinalApprovalTimeoutRejects: 'FinalApprovalTimeoutRejects',
@@ -119,10 +129,12 @@ export interface ReleaseWorkflowOptions {
   /** ARN of each function, e.g. `arn:aws:lambda:eu-west-1:123456789012:function:greenlight-register`. */
   functionArns: Record<ReleaseFunction, string>;
   /**
-   * Seconds between two tries for a busy service's lock (the queue policy).
-   * @default 15
+   * A release waiting for its service's lock is woken when the lock is handed to it; after
+   * this many seconds without a wake-up it asks again anyway (the backstop that finds a
+   * holder whose execution died).
+   * @default 600
    */
-  lockPollSeconds?: number;
+  lockRecheckSeconds?: number;
   /**
    * Upper bound for one step's Lambda invocation; provisioning waits for AWS to finish the
    * code update, so it gets `provisionTimeoutSeconds`.
@@ -217,6 +229,8 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Type: 'Succeed',
         Comment: 'Another execution already owns this release: a duplicate event starts nothing.',
       },
+      // Refusals at the lock (OlderThanLive, ReleaseSuperseded, ServiceBusy) are not caught:
+      // nothing was touched, and the execution fails with their name, as a rejected event does.
       [ReleaseState.AcquireLock]: task(ReleaseFunction.AcquireLock, {
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.lock',
@@ -233,9 +247,30 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         ],
         Default: ReleaseState.WaitForLock,
       },
+      // Parked in the service's queue: the token is stored with the release's place in it, and
+      // whoever frees the lock hands it on and answers the token. A timeout only asks again.
       [ReleaseState.WaitForLock]: {
-        Type: 'Wait',
-        Seconds: options.lockPollSeconds ?? 15,
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          FunctionName: arns[ReleaseFunction.AcquireLock],
+          Payload: { 'release.$': '$.release', 'taskToken.$': '$$.Task.Token' },
+        },
+        TimeoutSeconds: options.lockRecheckSeconds ?? 600,
+        Retry: [
+          {
+            ...retryTransient[0],
+            ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+          },
+        ],
+        Catch: [
+          {
+            ErrorEquals: ['States.Timeout'],
+            ResultPath: '$.lockWait',
+            Next: ReleaseState.AcquireLock,
+          },
+        ],
+        ResultPath: '$.lockWait',
         Next: ReleaseState.AcquireLock,
       },
       [ReleaseState.ProvisionGreen]: task(ReleaseFunction.ProvisionGreen, {
@@ -259,7 +294,10 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           next: ReleaseState.ShiftTraffic,
           names: {
             needs: ReleaseState.NeedsApproval,
+            wait: ReleaseState.ApprovalWait,
             request: ReleaseState.RequestApproval,
+            verify: ReleaseState.VerifyApproval,
+            verified: ReleaseState.IsApprovalVerified,
             timedOut: ReleaseState.ApprovalTimedOut,
             onTimeout: ReleaseState.OnApprovalTimeout,
             rejects: ReleaseState.ApprovalTimeoutRejects,
@@ -337,7 +375,10 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
           next: ReleaseState.Finalize,
           names: {
             needs: ReleaseState.NeedsFinalApproval,
+            wait: ReleaseState.FinalApprovalWait,
             request: ReleaseState.RequestFinalApproval,
+            verify: ReleaseState.VerifyFinalApproval,
+            verified: ReleaseState.IsFinalApprovalVerified,
             timedOut: ReleaseState.FinalApprovalTimedOut,
             onTimeout: ReleaseState.OnFinalApprovalTimeout,
             rejects: ReleaseState.FinalApprovalTimeoutRejects,
@@ -380,6 +421,11 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
  * EndBake answers that token. An alarm event fails the token with AlarmGateFailed instead:
  * the branch fails, Step Functions stops the timer branch, and the iteration, and so the Map,
  * fails into Rollback within seconds. The gate check after the bake stays as a backstop.
+ *
+ * An answer to the token is never taken at its word (a token can be read from the execution
+ * history and the ledger): VerifyBake lets only what the ledger records end the bake, so a
+ * forged success or OperatorPromoted cannot shorten it, and the timer branch always runs its
+ * full time unless a recorded verdict fails the branch.
  *
  * The timer is a Wait state rather than the callback task's TimeoutSecondsPath because the
  * place that path is read from (state input, or the task's parameters) differs between
@@ -440,9 +486,38 @@ function eventBake(
                   ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
                 },
               ],
-              ResultPath: null,
-              End: true,
+              // As for approvals: a success's output is not kept (DataLimitExceeded).
+              ResultSelector: { answered: 'success' },
+              ResultPath: '$.callback',
+              // Whatever the token was answered with, the ledger decides (VerifyBake).
+              Catch: [
+                {
+                  ErrorEquals: ['States.ALL'],
+                  ResultPath: '$.callback',
+                  Next: ReleaseState.VerifyBake,
+                },
+              ],
+              Next: ReleaseState.VerifyBake,
             },
+            // Throws what the ledger records (AlarmGateFailed, OperatorAborted,
+            // OperatorPromoted), which fails the branch and so ends the bake now; an answer the
+            // ledger does not back is recorded and the watch starts again, with the same end.
+            [ReleaseState.VerifyBake]: task(ReleaseFunction.VerifyCallback, {
+              ResultPath: '$.bakeWatch',
+              Next: ReleaseState.IsBakeWatchOver,
+            }),
+            [ReleaseState.IsBakeWatchOver]: {
+              Type: 'Choice',
+              Choices: [
+                {
+                  Variable: '$.bakeWatch.next',
+                  StringEquals: 'wait',
+                  Next: ReleaseState.WatchGates,
+                },
+              ],
+              Default: ReleaseState.BakeWatchEnded,
+            },
+            [ReleaseState.BakeWatchEnded]: { Type: 'Pass', End: true },
           },
         },
       ],
@@ -466,14 +541,26 @@ interface ApprovalStatesInput {
   flag: string;
   resultPath: string;
   next: string;
-  names: { needs: string; request: string; timedOut: string; onTimeout: string; rejects: string };
+  names: {
+    needs: string;
+    wait: string;
+    request: string;
+    verify: string;
+    verified: string;
+    timedOut: string;
+    onTimeout: string;
+    rejects: string;
+  };
 }
 
 /**
  * A human "go", when the release asks for one at this stage. RequestApproval waits on a
- * callback token that the request-approval function stores with the approval (never in a
- * message or a log) and that the Slack endpoint or the CLI answers: approved goes on,
- * ApprovalRejected (or an operator's OperatorAborted) goes to Rollback. The wait's timeout is
+ * callback token that the request-approval function stores with the approval and that the
+ * Slack endpoint or the CLI answers once the decision is in the ledger. The answer itself
+ * decides nothing (the token is also in the execution history): VerifyApproval reads the
+ * ledger, so approved by an approver goes on, a recorded rejection (or an operator's abort)
+ * goes to Rollback, a success nobody recorded ends the release as ApprovalNotRecorded before
+ * traffic moves on, and a failure nobody recorded waits again for what is left of the wait. The wait's timeout is
  * the service's; when it runs out, approval-timeout marks the approval, updates the message
  * and answers the service's `onTimeout`: approve goes on, reject goes to Rollback as
  * ApprovalTimedOut.
@@ -494,10 +581,17 @@ function approvalStates(
             { Variable: input.flag, IsPresent: true },
             { Variable: input.flag, BooleanEquals: true },
           ],
-          Next: names.request,
+          Next: names.wait,
         },
       ],
       Default: input.next,
+    },
+    // The wait's length, which an unbacked answer shortens to what is left of it.
+    [names.wait]: {
+      Type: 'Pass',
+      Parameters: { 'timeoutSeconds.$': '$.release.approval.timeoutSeconds', unbacked: 0 },
+      ResultPath: '$.approvalWait',
+      Next: names.request,
     },
     [names.request]: {
       Type: 'Task',
@@ -512,7 +606,7 @@ function approvalStates(
         },
       },
       // Read from the state input, as Step Functions does (the local cloud emulates that).
-      TimeoutSecondsPath: '$.release.approval.timeoutSeconds',
+      TimeoutSecondsPath: '$.approvalWait.timeoutSeconds',
       Retry: [
         {
           ...retryTransient[0],
@@ -523,12 +617,37 @@ function approvalStates(
           ],
         },
       ],
+      // What a success carries is not kept: the ledger decides, and an output near Step
+      // Functions' 256 KB payload quota would fail the execution with States.DataLimitExceeded,
+      // which no Catch matches ("Error handling in Step Functions workflows").
+      ResultSelector: { answered: 'success' },
       ResultPath: input.resultPath,
+      // Whatever the token was answered with, the ledger decides (VerifyApproval); only
+      // Step Functions' own timer is taken at its word.
       Catch: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: names.timedOut },
-        ...catchIntoRollback,
+        { ErrorEquals: ['States.ALL'], ResultPath: input.resultPath, Next: names.verify },
       ],
-      Next: input.next,
+      Next: names.verify,
+    },
+    [names.verify]: task(ReleaseFunction.VerifyCallback, {
+      Parameters: {
+        'release.$': '$.release',
+        stage: input.stage,
+        'callback.$': input.resultPath,
+        'wait.$': '$.approvalWait',
+      },
+      ResultPath: '$.approvalWait',
+      Catch: catchIntoRollback,
+      Next: names.verified,
+    }),
+    [names.verified]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.approvalWait.next', StringEquals: 'go', Next: input.next },
+        { Variable: '$.approvalWait.next', StringEquals: 'wait', Next: names.request },
+      ],
+      Default: names.timedOut,
     },
     [names.timedOut]: task(ReleaseFunction.ApprovalTimeout, {
       Parameters: { 'release.$': '$.release', stage: input.stage },

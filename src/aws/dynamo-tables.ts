@@ -2,7 +2,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * The ledger is one table: releases, their steps, the per-service index, rejections and
- * service locks, told apart by key prefixes (see dynamo-ledger.ts and dynamo-lock.ts).
+ * service locks, told apart by key prefixes (see dynamo-ledger.ts and dynamo-release-queue.ts).
  */
 export function ledgerTableInput(tableName: string): CreateTableCommandInput {
   return {

@@ -35,8 +35,19 @@ export const ErrorName = {
    * which the workflow catches into the gate check), and the next weight is 100%.
    */
   OperatorPromoted: 'OperatorPromoted',
+  /**
+   * An approval wait returned success but the ledger holds no approval taken by an approver
+   * through Slack or `greenlight approve`: a task token was answered by someone else.
+   */
+  ApprovalNotRecorded: 'ApprovalNotRecorded',
   IdleColourStillDraining: 'IdleColourStillDraining',
   TeardownDeferred: 'TeardownDeferred',
+  /** The release is older (by its request's time) than the one live; not asked for explicitly. */
+  OlderThanLive: 'OlderThanLive',
+  /** A newer request of the service superseded this one while it waited (policy "supersede"). */
+  ReleaseSuperseded: 'ReleaseSuperseded',
+  /** The service was busy and its lock policy is "reject". */
+  ServiceBusy: 'ServiceBusy',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -159,6 +170,31 @@ export class OperatorAborted extends GreenlightError {
 }
 
 /**
+ * A verdict the ledger records (an approver's rejection, a timeout, an operator's promote),
+ * raised again by the step that checks a callback against the ledger: the workflow's Catch
+ * matches on these names whoever raises them.
+ */
+export class ApprovalRejected extends GreenlightError {
+  override readonly name = ErrorName.ApprovalRejected;
+}
+
+export class ApprovalTimedOut extends GreenlightError {
+  override readonly name = ErrorName.ApprovalTimedOut;
+}
+
+export class OperatorPromoted extends GreenlightError {
+  override readonly name = ErrorName.OperatorPromoted;
+}
+
+/**
+ * An approval wait ended with SendTaskSuccess while the ledger holds no approval by an
+ * approver: a task token alone never approves. Caught into Rollback before traffic moves on.
+ */
+export class ApprovalNotRecorded extends GreenlightError {
+  override readonly name = ErrorName.ApprovalNotRecorded;
+}
+
+/**
  * The idle colour was asked to scale down before its drain time passed: in-flight requests or
  * sticky clients may still reach it. Retried later, never forced.
  */
@@ -172,6 +208,25 @@ export class IdleColourStillDraining extends GreenlightError {
  */
 export class TeardownDeferred extends GreenlightError {
   override readonly name = ErrorName.TeardownDeferred;
+}
+
+/**
+ * The release would put an older build live than the one serving: its request's time (the
+ * order CI built them in) is before the live release's. Refused unless the event says
+ * `allowOlder: true`. Nothing was touched; never retried.
+ */
+export class OlderThanLive extends GreenlightError {
+  override readonly name = ErrorName.OlderThanLive;
+}
+
+/** A newer request took this one's place in its service's queue; nothing was touched. */
+export class ReleaseSuperseded extends GreenlightError {
+  override readonly name = ErrorName.ReleaseSuperseded;
+}
+
+/** Another release of the service was under way or waiting, under lock policy "reject". */
+export class ServiceBusy extends GreenlightError {
+  override readonly name = ErrorName.ServiceBusy;
 }
 
 export function isGreenlightError(error: unknown): error is GreenlightError {

@@ -36,6 +36,7 @@ export const LifecycleEventType = {
   ReleaseFinalized: 'Release Finalized',
   ReleaseRolledBack: 'Release Rolled Back',
   ReleaseRejected: 'Release Rejected',
+  ReleaseSuperseded: 'Release Superseded',
   IdleColourTornDown: 'Idle Colour Torn Down',
 } as const;
 export type LifecycleEventType = (typeof LifecycleEventType)[keyof typeof LifecycleEventType];

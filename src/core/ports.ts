@@ -15,7 +15,7 @@ import type {
   TestEvidence,
 } from './records.ts';
 import type { ReleaseRequestedV1 } from './release-event.ts';
-import type { ServiceConfig } from './service-config.ts';
+import type { LockPolicy, ServiceConfig } from './service-config.ts';
 
 /** Durable record of every release and step: the audit trail `greenlight status` reads. */
 export interface ReleaseLedger {
@@ -48,16 +48,67 @@ export interface ReleaseLedger {
   getRejection(eventId: string): Promise<StepRecord | undefined>;
 }
 
-/** One release per service at a time. */
+/** A release asking for its service's lock; what ordering and staleness are judged by. */
+export interface LockRequest {
+  service: string;
+  releaseId: string;
+  /** The execution that runs the release: a holder whose execution ended holds nothing. */
+  executionId?: string;
+  /** The request's time (the event's): the queue's order, then arrival. */
+  requestedAt: string;
+  /** Now, by the caller's clock. */
+  at: string;
+  policy: LockPolicy;
+}
+
+/**
+ * Where a release stands after asking for the lock. `waiting`: queued behind `holder`, woken
+ * when the lock is handed to it. `superseded`: a newer request took its place (policy
+ * "supersede"). `busy`: refused at once, the service being busy (policy "reject").
+ */
+export type LockOutcome =
+  | { kind: 'acquired' }
+  | { kind: 'waiting'; holder: string }
+  | { kind: 'superseded'; by: string }
+  | { kind: 'busy'; holder: string };
+
+/** The release whose build serves the service, as the queue judges "older" by. */
+export interface LiveRelease {
+  releaseId: string;
+  version: string;
+  requestedAt: string;
+}
+
+/**
+ * One release per service at a time, and the others in a queue in request order, each woken
+ * when the lock is handed to it (src/aws/dynamo-release-queue.ts has the design).
+ */
 export interface ServiceLock {
-  /** Takes the lock for `releaseId`, or confirms it already holds it. */
-  acquire(
+  /** Queues the release (once, however often asked) and takes the lock when it is its turn. */
+  acquire(request: LockRequest): Promise<LockOutcome>;
+  /**
+   * Parks a waiting release on a `.waitForTaskToken` task: the token is answered when the lock
+   * is handed to it or it is superseded, at once when either happened already.
+   */
+  park(service: string, releaseId: string, taskToken: string): Promise<void>;
+  /**
+   * Frees the lock if `releaseId` holds it, handing it to the first release in the queue and
+   * waking it. `live` records the release as the one now serving; `reverted` says it serves no
+   * more (an operator put blue back), so the one live before it is live again. Safe to repeat:
+   * a repeat by the release that handed the lock on wakes the new holder again.
+   */
+  release(
     service: string,
     releaseId: string,
-    at: string,
-  ): Promise<{ acquired: boolean; holder: string }>;
-  /** Frees the lock if `releaseId` holds it; a no-op otherwise. */
-  release(service: string, releaseId: string): Promise<void>;
+    options?: { live?: LiveRelease; reverted?: true },
+  ): Promise<void>;
+  /** The release live on the service, as the last finalize recorded it. */
+  live(service: string): Promise<LiveRelease | undefined>;
+}
+
+/** Whether a workflow execution still runs: a lock holder whose execution ended is stale. */
+export interface ExecutionStatus {
+  isRunning(executionId: string): Promise<boolean>;
 }
 
 export interface LifecycleEvents {

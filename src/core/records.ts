@@ -2,6 +2,7 @@ import type { RecordedIdentity } from './caller-identity.ts';
 import type { FieldIssue } from './errors.ts';
 import type { LifecycleEventType, ReleasePhase } from './phases.ts';
 import type { Artifact } from './release-event.ts';
+import type { LockPolicy } from './service-config.ts';
 
 /** One step of a traffic plan: put `percent` of traffic on green, wait `bakeSeconds`, gate. */
 export interface WeightStep {
@@ -43,6 +44,10 @@ export interface ReleaseSpec {
   requestedAt: string;
   /** Absent when the release needs no human decision. */
   approval?: ReleaseApproval;
+  /** The service's lock policy at registration; absent on releases registered before it. */
+  lockPolicy?: LockPolicy;
+  /** The event asked for this build even if older than the live one (see OlderThanLive). */
+  allowOlder?: true;
 }
 
 /**

@@ -151,6 +151,12 @@ export const ReleaseRequestedV1 = z.strictObject({
     z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'must name one of the service strategies')),
   ),
   attempt: z._default(z.int().check(z.gte(1), z.lte(999)), 1),
+  /**
+   * Releases run in the order CI requested them (the event's time), and one requested before
+   * the build that is live is refused (OlderThanLive). `true` says the older build is meant:
+   * a deliberate downgrade.
+   */
+  allowOlder: z.optional(z.boolean()),
 });
 export type ReleaseRequestedV1 = z.infer<typeof ReleaseRequestedV1>;
 export type ReleaseRequestedV1Input = z.input<typeof ReleaseRequestedV1>;

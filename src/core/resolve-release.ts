@@ -75,6 +75,8 @@ export function resolveRelease(
     ...(data.actor !== undefined && { actor: data.actor }),
     ...(data.ci !== undefined && { ci: { provider: data.ci.provider, runUrl: data.ci.runUrl } }),
     requestedAt: time !== undefined && IsoTime.safeParse(time).success ? time : now,
+    lockPolicy: service.lockPolicy,
+    ...(data.allowOlder === true && { allowOlder: true as const }),
     ...(approval.type === 'slack' && {
       approval: {
         beforeShift: approval.stages.includes('before-shift'),

@@ -473,6 +473,13 @@ export const ServiceConfig = z
      * @example 3600
      */
     warmWindowSeconds: z._default(Seconds, 900),
+    /**
+     * What a release of a busy service does. `queue`: waits its turn; turns go in request order
+     * (the event's time, then arrival). `supersede`: as queue, but a newer request ends the
+     * older ones still waiting as Superseded (the release under way goes on), as teams expect
+     * of a busy main branch. `reject`: refused at once (ServiceBusy).
+     * @default "queue"
+     */
     lockPolicy: z._default(z.enum(['queue', 'supersede', 'reject']), 'queue'),
     /**
      * The CI team that owns the service (a team of `ci.teams` in greenlight.config.ts). A

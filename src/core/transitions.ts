@@ -219,12 +219,10 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       break;
     case 'Superseded':
       if (SupersedablePhases.has(phase)) {
-        return changed(
-          state,
-          ReleasePhase.Superseded,
-          `Superseded by ${event.by}`,
-          lockReleaseFrom(phase),
-        );
+        return changed(state, ReleasePhase.Superseded, `Superseded by ${event.by}`, [
+          publish(LifecycleEventType.ReleaseSuperseded),
+          ...lockReleaseFrom(phase),
+        ]);
       }
       if (phase === ReleasePhase.Superseded) return unchanged(state, event);
       break;

@@ -27,6 +27,15 @@ export function stateMachineArn(at: AwsLocation, name: string): string {
   return `arn:${at.partition}:states:${at.region}:${at.accountId}:stateMachine:${name}`;
 }
 
+/**
+ * Executions of a state machine, which states:DescribeExecution is checked against (Service
+ * Authorization Reference for Step Functions: resource type "execution",
+ * `arn:…:states:REGION:ACCOUNT:execution:MACHINE:NAME`).
+ */
+export function executionsArn(at: AwsLocation, stateMachineName: string): string {
+  return `arn:${at.partition}:states:${at.region}:${at.accountId}:execution:${stateMachineName}:*`;
+}
+
 /** Log streams of a log group, which is what logs:PutLogEvents is checked against. */
 export function logStreamsArn(at: AwsLocation, logGroupName: string): string {
   return `arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${logGroupName}:*`;

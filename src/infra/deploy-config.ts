@@ -51,6 +51,16 @@ export interface GreenlightDeployConfig {
    * @example { scope: 'arn' }
    */
   iam?: { scope: IamScope };
+  /**
+   * The release state machine's execution log (CloudWatch Logs, level ALL). With
+   * `includeExecutionData`, every state's input and output is logged too, and those hold the
+   * approval and bake task tokens (the Task parameters): whoever may read the log group could
+   * read a token. greenlight decides by the ledger, not by a token (README, "Task tokens"),
+   * but keep it off unless you debug a workflow, and then limit logs:GetLogEvents on the group.
+   * @default { includeExecutionData: false }
+   * @example { includeExecutionData: true }
+   */
+  executionLogs?: { includeExecutionData: boolean };
 }
 
 export interface DeployConfig {
@@ -63,6 +73,8 @@ export interface DeployConfig {
   usesSlack: boolean;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   iamScope: IamScope;
+  /** Whether the execution log holds states' input and output (and so task tokens). */
+  logExecutionData: boolean;
 }
 
 /** A CI team and the principals that release its services. */
@@ -124,6 +136,9 @@ const DeployConfigSchema = z.strictObject({
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   iam: z._default(z.strictObject({ scope: z.enum([IamScope.Tag, IamScope.Arn]) }), {
     scope: IamScope.Tag,
+  }),
+  executionLogs: z._default(z.strictObject({ includeExecutionData: z.boolean() }), {
+    includeExecutionData: false,
   }),
 });
 
@@ -219,6 +234,7 @@ export function checkDeployConfig(
       usesSlack,
       logLevel: parsed.data.logLevel,
       iamScope: parsed.data.iam.scope,
+      logExecutionData: parsed.data.executionLogs.includeExecutionData,
     },
     problems: quotaProblems(quotas),
     quotas,

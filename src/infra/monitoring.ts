@@ -5,6 +5,8 @@ import type { GreenlightNames } from './names.ts';
 export const GreenlightMetrics = {
   handlerFaults: 'HandlerFaults',
   executionFaults: 'ExecutionFaults',
+  /** Task tokens answered with something the ledger does not back (verify-callback). */
+  forgedCallbacks: 'ForgedCallbacks',
 } as const;
 
 /**
@@ -48,6 +50,24 @@ export function executionFaultFilter(names: GreenlightNames): LogMetricFilterSpe
   };
 }
 
+/**
+ * Answers to a task token that the ledger does not back. verify-callback logs its output at
+ * INFO (`forged: true` when the answer was not backed and the wait went on) or ends with
+ * ApprovalNotRecorded at WARN (a success nobody decided, which ends the release). Neither is a
+ * fault of greenlight, so neither reaches the handler-faults filter: this one counts them.
+ * Filter syntax: CloudWatch Logs User Guide, "Filter pattern syntax for metric filters"
+ * (JSON terms, `IS TRUE`, `||`).
+ */
+export function forgedCallbackFilter(names: GreenlightNames): LogMetricFilterSpec {
+  return {
+    name: `${names.functionName(GreenlightFunction.VerifyCallback)}-forged`,
+    logGroupName: names.functionLogGroup(GreenlightFunction.VerifyCallback),
+    namespace: names.metricNamespace,
+    pattern: '{ ($.output.forged IS TRUE) || ($.error.name = "ApprovalNotRecorded") }',
+    metricName: GreenlightMetrics.forgedCallbacks,
+  };
+}
+
 export interface AlarmSpec {
   name: string;
   description: string;
@@ -84,6 +104,17 @@ export function orchestratorAlarms(names: GreenlightNames): AlarmSpec[] {
         'A greenlight step logged an ERROR (a fault, not a release verdict). Search the step functions’ logs for level ERROR.',
       namespace: names.metricNamespace,
       metricName: GreenlightMetrics.handlerFaults,
+      statistic: 'Sum',
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+    },
+    {
+      name: names.alarmName('forged-callbacks'),
+      description:
+        'A release’s task token was answered (SendTaskSuccess or SendTaskFailure) with something the ledger does not back: someone who can read tokens called Step Functions directly. Nothing took effect; the release’s timeline has a "callback" entry. Find the caller in CloudTrail (states:SendTaskSuccess, states:SendTaskFailure).',
+      namespace: names.metricNamespace,
+      metricName: GreenlightMetrics.forgedCallbacks,
       statistic: 'Sum',
       periodSeconds: 300,
       evaluationPeriods: 1,

@@ -9,6 +9,7 @@ import {
   busArn,
   ecrRepositoryArn,
   ecsServiceArn,
+  executionsArn,
   iamRoleArn,
   lambdaFunctionArn,
   lambdaQualifiedArns,
@@ -81,6 +82,8 @@ export const GrantTarget = {
   OwnLogGroup: 'own-log-group',
   /** Callback tokens of waiting tasks: Step Functions has no resource type for them ("*"). */
   TaskTokens: 'task-tokens',
+  /** Executions of greenlight's release state machine (whether a lock holder still runs). */
+  ReleaseExecutions: 'release-executions',
   /**
    * CloudWatch metric data for metric gates: GetMetricData has no resource type ("*"), so
    * it is granted only when some registered service has a metric gate.
@@ -111,6 +114,18 @@ const ledger: Grant = {
   on: GrantTarget.LedgerTable,
 };
 const ledgerAndLock: Grant = { ...ledger, actions: [...ledger.actions, 'dynamodb:DeleteItem'] };
+// Freeing the lock hands it to the head of the service's queue (a Query with Limit 1), then
+// wakes that release's parked task (SendTaskSuccess on its token).
+const lockQueue: Grant = {
+  ...ledger,
+  actions: [...ledgerAndLock.actions, 'dynamodb:Query'],
+};
+const wakeTokens: Grant = { actions: ['states:SendTaskSuccess'], on: GrantTarget.TaskTokens };
+// A head whose wake-up is refused is skipped only when its execution has ended.
+const releaseExecutions: Grant = {
+  actions: ['states:DescribeExecution'],
+  on: GrantTarget.ReleaseExecutions,
+};
 // Bakes watch alarms through index items of the ledger table, written in batches.
 const ledgerAndWatches: Grant = {
   ...ledger,
@@ -220,7 +235,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     lifecycleEvents,
     logs,
   ],
-  [F.AcquireLock]: [ledger, lifecycleEvents, logs],
+  // Queues the release, takes or hands on the lock, parks on and answers task tokens, and asks
+  // whether a holder's execution still runs.
+  [F.AcquireLock]: [lockQueue, lifecycleEvents, wakeTokens, releaseExecutions, logs],
   [F.ProvisionGreen]: [
     registry,
     ledger,
@@ -324,7 +341,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   [F.Finalize]: [
     registry,
-    ledgerLockAndWatches,
+    { ...ledgerLockAndWatches, actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query'] },
+    wakeTokens,
+    releaseExecutions,
     idempotency,
     lifecycleEvents,
     { ...aliasRouting, actions: [...aliasRouting.actions, ...idleCost] },
@@ -348,7 +367,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   ],
   [F.Rollback]: [
     registry,
-    ledgerLockAndWatches,
+    { ...ledgerLockAndWatches, actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query'] },
+    wakeTokens,
+    releaseExecutions,
     idempotency,
     lifecycleEvents,
     aliasRouting,
@@ -361,6 +382,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   [F.RequestApproval]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Marks the approval timed out and moves the release on (no lifecycle event, no lock).
   [F.ApprovalTimeout]: [registry, ledgerAndTimeline, logs],
+  // Reads the approval, bake and release a callback claims to end; records an unbacked one
+  // in the timeline and closes its approval. Never a token: it answers nothing.
+  [F.VerifyCallback]: [registry, ledger, logs],
   // Replay guard, decision and the release's phase in the ledger; the waiting task's token.
   [F.SlackInteractions]: [registry, ledgerAndTimeline, answerTokens, logs],
   // Pause, resume, promote (ends the bake: its token), abort (the bake's or approval's token),
@@ -374,7 +398,9 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
       actions: [...ledgerLockAndWatches.actions, 'dynamodb:Query', 'dynamodb:BatchGetItem'],
     },
     lifecycleEvents,
-    failTokens,
+    // Abort fails a bake's or approval's token; a revert's freed lock wakes the next release.
+    answerTokens,
+    releaseExecutions,
     aliasRouting,
     albForwardReads,
     ...albProductionForwards,
@@ -610,6 +636,8 @@ export function resourcesOf(
       return [logStreamsArn(at, names.functionLogGroup(fn))];
     case GrantTarget.TaskTokens:
       return ['*'];
+    case GrantTarget.ReleaseExecutions:
+      return [executionsArn(at, names.stateMachine)];
     case GrantTarget.MetricData:
       return registry.some((service) => service.metricGates.length > 0) ? ['*'] : [];
   }

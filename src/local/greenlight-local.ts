@@ -25,6 +25,7 @@ import { handler as startBake } from '../../functions/start-bake.ts';
 import { handler as sweeper } from '../../functions/sweeper.ts';
 import { handler as teardown } from '../../functions/teardown.ts';
 import { handler as testGreen } from '../../functions/test-green.ts';
+import { handler as verifyCallback } from '../../functions/verify-callback.ts';
 import {
   BakeMode,
   buildReleaseDefinition,
@@ -98,8 +99,11 @@ export interface GreenlightLocalOptions {
   bakeMode?: BakeMode;
   /** Seconds between gate checks in poll mode. @default 1 */
   pollSeconds?: number;
-  /** How long a release waits between two tries for a busy service's lock. @default 200 */
-  lockPollMs?: number;
+  /**
+   * How long a release parked in its service's queue waits without a wake-up before it asks
+   * again (the workflow's backstop for a dead lock holder). @default 600
+   */
+  lockRecheckSeconds?: number;
   /** Pause between retries of a failed step. @default 50 */
   retryIntervalMs?: number;
   /**
@@ -211,7 +215,6 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     throw error;
   }
 
-  const lockPollMs = options.lockPollMs ?? 200;
   const holdPollMs = options.holdPollMs;
   let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
   let world: AlbWorld;
@@ -227,15 +230,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       services: [lambda, cloudwatch, scheduler, ...alb.services, slack, slackInteractionsRoute()],
       region: LocalNames.region,
       accountId: LocalNames.accountId,
-      // Bakes last what each strategy says (the local services have short ones); only the wait
-      // between two tries for a busy service's lock (and, when asked, a held weight's) is
-      // shortened.
-      waitOverrideMs: (stateName) =>
-        stateName === 'WaitForLock'
-          ? lockPollMs
-          : stateName === 'HoldWeight'
-            ? holdPollMs
-            : undefined,
+      // Bakes last what each strategy says (the local services have short ones); only a held
+      // weight's wait is shortened, when asked.
+      waitOverrideMs: (stateName) => (stateName === 'HoldWeight' ? holdPollMs : undefined),
       retryIntervalOverrideMs: options.retryIntervalMs ?? 50,
     });
   } catch (error) {
@@ -303,6 +300,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
       bakeMode: options.bakeMode ?? BakeMode.Event,
       pollSeconds: options.pollSeconds ?? 1,
+      ...(options.lockRecheckSeconds === undefined
+        ? {}
+        : { lockRecheckSeconds: options.lockRecheckSeconds }),
     }),
     functions: localFunctions(options.faults),
   });
@@ -402,6 +402,7 @@ const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
   [ReleaseFunction.Rollback]: rollback,
   [ReleaseFunction.RequestApproval]: requestApproval,
   [ReleaseFunction.ApprovalTimeout]: approvalTimeout,
+  [ReleaseFunction.VerifyCallback]: verifyCallback,
 };
 
 /**

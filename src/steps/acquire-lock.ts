@@ -1,5 +1,9 @@
+import { OlderThanLive, ReleaseSuperseded, ServiceBusy } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
+import type { LiveRelease } from '../core/ports.ts';
+import type { ReleaseRecord } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import {
   type AdvanceDependencies,
@@ -7,54 +11,172 @@ import {
   loadRelease,
   stepRecord,
 } from './advance-release.ts';
-import { ReleaseInput } from './inputs.ts';
+import { ReleaseSpecSchema } from './inputs.ts';
 
 export interface LockOutcome {
   acquired: boolean;
   holder: string;
 }
 
+const AcquireLockInput = z.object({
+  release: ReleaseSpecSchema,
+  /** Present when the workflow parks on WaitForLock: the token that wakes it. */
+  taskToken: z.optional(z.string().check(z.minLength(1))),
+});
+
 /**
- * Takes the service's lock, or reports who holds it so the workflow waits and asks again (the
- * queue policy). No idempotency key: the answer changes while the other release runs, and the
- * lock's conditional write already makes a repeat harmless.
+ * Takes the service's lock when it is the release's turn, or queues it (AcquireLock); parks it
+ * until the lock is handed to it (WaitForLock, with a task token). Refuses, with a named error
+ * that ends the execution, a release older than the live one (OlderThanLive, unless the event
+ * set `allowOlder`), one superseded by a newer request (ReleaseSuperseded), and one for a busy
+ * service whose policy is "reject" (ServiceBusy); each refusal is in the ledger and on the bus.
+ * No idempotency key: the answer changes while the other release runs, and the queue's
+ * conditional writes already make a repeat harmless.
  */
 export const acquireLockStep: Step<
-  { release: { releaseId: string; service: string } },
+  z.infer<typeof AcquireLockInput>,
   LockOutcome,
   AdvanceDependencies
 > = {
   name: 'acquire-lock',
-  input: ReleaseInput,
-  run: async ({ release }, deps) => {
-    const now = deps.now().toISOString();
-    const lock = await deps.lock.acquire(release.service, release.releaseId, now);
-    if (!lock.acquired) {
-      // One timeline entry per holder, however many times the workflow polls.
-      await deps.ledger.recordStep(
-        release.releaseId,
-        stepRecord(deps, {
-          key: `lock-wait#${lock.holder}`,
-          step: 'lock',
-          outcome: 'started',
-          phase: ReleasePhase.Requested,
-          reason: `Waiting for ${release.service}'s lock, held by ${lock.holder}`,
-        }),
-      );
-      return lock;
+  input: AcquireLockInput,
+  run: async ({ release, taskToken }, deps) => {
+    if (taskToken !== undefined) {
+      await deps.lock.park(release.service, release.releaseId, taskToken);
+      return { acquired: false, holder: '' };
     }
     const record = await loadRelease(deps, release.releaseId);
+    // A refusal committed before a lost response: hand the lock on again, refuse again.
+    const refused = refusalOf(record);
+    if (refused !== undefined) {
+      await deps.lock.release(record.service, record.releaseId);
+      throw refused;
+    }
+    if (record.phase !== ReleasePhase.Requested) {
+      return { acquired: true, holder: record.releaseId };
+    }
+    const outcome = await deps.lock.acquire({
+      service: record.service,
+      releaseId: record.releaseId,
+      executionId: record.executionId,
+      requestedAt: record.requestedAt,
+      at: deps.now().toISOString(),
+      policy: record.lockPolicy ?? 'queue',
+    });
+    switch (outcome.kind) {
+      case 'waiting':
+        // One timeline entry per holder, however often the release is woken and asks again.
+        await deps.ledger.recordStep(
+          record.releaseId,
+          stepRecord(deps, {
+            key: `lock-wait#${outcome.holder}`,
+            step: 'lock',
+            outcome: 'started',
+            phase: ReleasePhase.Requested,
+            reason: `Waiting for ${record.service}'s lock, held by ${outcome.holder}`,
+          }),
+        );
+        return { acquired: false, holder: outcome.holder };
+      case 'superseded':
+        await refuse(deps, record, { type: ReleaseEventType.Superseded, by: outcome.by });
+        // Superseded as the lock reached it: the next in line must not wait for nothing.
+        await deps.lock.release(record.service, record.releaseId);
+        throw supersededError(record, outcome.by);
+      case 'busy': {
+        const reason = `${record.service} is busy with ${outcome.holder}, and its lock policy is "reject"`;
+        await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, 'busy');
+        throw new ServiceBusy(reason, { releaseId: record.releaseId, holder: outcome.holder });
+      }
+      case 'acquired':
+        break;
+    }
+    const live = await deps.lock.live(record.service);
+    if (live !== undefined && isOlder(record, live) && record.allowOlder !== true) {
+      const reason = olderReason(record, live);
+      await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, 'older');
+      await deps.lock.release(record.service, record.releaseId);
+      throw new OlderThanLive(reason, { releaseId: record.releaseId, live: live.releaseId });
+    }
     await advanceRelease(deps, record, { type: ReleaseEventType.LockAcquired });
     await deps.ledger.recordStep(
-      release.releaseId,
+      record.releaseId,
       stepRecord(deps, {
         key: 'lock',
         step: 'lock',
         outcome: 'succeeded',
         phase: ReleasePhase.Provisioning,
-        reason: `Took ${release.service}'s lock`,
+        reason: `Took ${record.service}'s lock`,
       }),
     );
-    return lock;
+    return { acquired: true, holder: record.releaseId };
   },
 };
+
+/** Strictly before: two builds requested in the same second go in arrival order. */
+function isOlder(record: ReleaseRecord, live: LiveRelease): boolean {
+  return (
+    live.releaseId !== record.releaseId &&
+    Date.parse(record.requestedAt) < Date.parse(live.requestedAt)
+  );
+}
+
+function olderReason(record: ReleaseRecord, live: LiveRelease): string {
+  return `${record.version} (requested ${record.requestedAt}) is older than ${live.version} (requested ${live.requestedAt}), which is live on ${record.service}; send "allowOlder": true to release it anyway`;
+}
+
+type Refusal =
+  | { type: typeof ReleaseEventType.Superseded; by: string }
+  | { type: typeof ReleaseEventType.Rejected; reason: string };
+
+/** Records the refusal as the release's end: its phase, the timeline and the lifecycle event. */
+async function refuse(
+  deps: AdvanceDependencies,
+  record: ReleaseRecord,
+  event: Refusal,
+  cause?: 'busy' | 'older',
+): Promise<void> {
+  const ended = await advanceRelease(deps, record, event, {
+    ...(cause === undefined ? {} : { detail: { cause } }),
+  });
+  await deps.ledger.recordStep(
+    record.releaseId,
+    stepRecord(deps, {
+      key: 'lock',
+      step: 'lock',
+      outcome: 'skipped',
+      phase: ended.phase,
+      reason: ended.reason,
+      evidence: {
+        error: {
+          name:
+            event.type === ReleaseEventType.Superseded
+              ? 'ReleaseSuperseded'
+              : cause === 'busy'
+                ? 'ServiceBusy'
+                : 'OlderThanLive',
+          message: ended.reason,
+        },
+      },
+    }),
+  );
+}
+
+function supersededError(record: ReleaseRecord, by: string): ReleaseSuperseded {
+  return new ReleaseSuperseded(`${record.releaseId} was superseded by ${by}, a newer request`, {
+    releaseId: record.releaseId,
+    by,
+  });
+}
+
+/** The error a release refused at the lock ended with, read back from the ledger. */
+function refusalOf(record: ReleaseRecord): Error | undefined {
+  if (record.phase === ReleasePhase.Superseded) {
+    return new ReleaseSuperseded(record.reason, { releaseId: record.releaseId });
+  }
+  if (record.phase === ReleasePhase.Rejected) {
+    return record.reason.includes('lock policy is "reject"')
+      ? new ServiceBusy(record.reason, { releaseId: record.releaseId })
+      : new OlderThanLive(record.reason, { releaseId: record.releaseId });
+  }
+  return undefined;
+}

@@ -64,7 +64,12 @@ export async function advanceRelease(
   }
   if (published.length > 0) await deps.events.publish(published);
   if (result.effects.some((effect) => effect.type === 'releaseLock')) {
-    await deps.lock.release(record.service, record.releaseId);
+    // A finalized release is the live one: later requests are ordered against it.
+    const live =
+      next.phase === ReleasePhase.Finalized
+        ? { releaseId: record.releaseId, version: record.version, requestedAt: record.requestedAt }
+        : undefined;
+    await deps.lock.release(record.service, record.releaseId, live === undefined ? {} : { live });
   }
   // `control` is the operators': a step writing back the record it read would undo a pause
   // or promote that landed since. Only an operator's own event writes it.

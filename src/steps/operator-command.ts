@@ -343,10 +343,20 @@ async function revert(
     );
   }
   if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
-  const lock = await deps.lock.acquire(service.name, latest.releaseId, now.toISOString());
-  if (!lock.acquired) {
-    throw refuse(`Release ${lock.holder} of ${service.name} is under way; abort it first`);
+  // Not through the queue: a revert goes only when nothing is under way or waiting. No
+  // execution holds it, so a revert that died holds the lock only for the queue's grace time.
+  const lock = await deps.lock.acquire({
+    service: service.name,
+    releaseId: latest.releaseId,
+    requestedAt: latest.requestedAt,
+    at: now.toISOString(),
+    policy: 'reject',
+  });
+  if (lock.kind !== 'acquired') {
+    const holder = 'holder' in lock ? lock.holder : latest.releaseId;
+    throw refuse(`Release ${holder} of ${service.name} is under way or waiting; abort it first`);
   }
+  let outOfService = false;
   try {
     await deps.targetFor(service).rollback(service, latest.colours);
     await deps.bakes.unwatch(latest.releaseId, alarmNamesOf(service));
@@ -356,6 +366,7 @@ async function revert(
       { type: ReleaseEventType.Reverted, by: command.actor, reason: command.reason },
       { eventKey: 'reverted' },
     );
+    outOfService = true;
     await deps.ledger.recordStep(
       latest.releaseId,
       stepRecord(deps, {
@@ -369,7 +380,8 @@ async function revert(
     );
     return { releaseId: latest.releaseId, message: reverted.reason };
   } finally {
-    await deps.lock.release(service.name, latest.releaseId);
+    // Reverted, its build serves no more: requests are ordered against the one before it.
+    await deps.lock.release(service.name, latest.releaseId, outOfService ? { reverted: true } : {});
   }
 }
 

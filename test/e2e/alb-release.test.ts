@@ -23,7 +23,6 @@ let local: GreenlightLocal;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: [],
     functions: [],

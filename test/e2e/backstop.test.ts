@@ -21,7 +21,6 @@ let lambda: LambdaClient;
 beforeAll(async () => {
   local = await startGreenlightLocal({
     alarmEvents: false,
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: [fixture.service],
     functions: [fixture.fn],
@@ -60,17 +59,18 @@ describe('a lost alarm event', () => {
     const execution = await executionFor(local, eventId);
 
     expect(execution).toMatchObject({ status: 'FAILED', error: 'ReleaseRolledBack' });
-    // The bake ran its course (its timer ended it, nothing cut it short) and the backstop
-    // check after it found the alarm.
+    // The bake ran its course (its timer ended it, its watch checked that against the
+    // ledger, nothing cut it short) and the backstop check after it found the alarm.
     const entered = local.cloud.stepFunctions
       .getHistory(execution.executionArn)
       .filter((h) => h.type === 'TaskStateEntered')
       .map((h) => h.details?.name);
     const first = entered.indexOf('SetWeight');
-    expect(entered.slice(first, first + 4)).toEqual([
+    expect(entered.slice(first, first + 5)).toEqual([
       'SetWeight',
       'WatchGates',
       'EndBake',
+      'VerifyBake',
       'CheckGates',
     ]);
     expect(entered.at(-1)).toBe('Rollback');

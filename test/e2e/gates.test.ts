@@ -82,7 +82,6 @@ let lambda: LambdaClient;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: fixtures.map((f) => f.service),
     functions: fixtures.map((f) => f.fn),

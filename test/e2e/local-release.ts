@@ -53,29 +53,44 @@ export function artifact(version: string): { s3: { bucket: string; key: string }
   return { s3: { bucket: DemoArtifactBucket, key: `checkout/${version}.zip` } };
 }
 
-/** Puts a Release Requested event on the local bus the way CI does; returns the event id. */
+/**
+ * Puts a Release Requested event on the local bus the way CI does; returns the event id. `time`
+ * is the event's time (PutEvents `Time`, whole seconds on the bus): the order CI built them in.
+ */
 export async function requestRelease(
   local: GreenlightLocal,
   detail: Partial<ReleaseRequestedV1Input> | Record<string, unknown>,
+  time?: Date,
 ): Promise<string> {
+  const [eventId] = await requestReleases(local, [{ detail, ...(time ? { time } : {}) }]);
+  return eventId as string;
+}
+
+/** Several Release Requested events in one PutEvents call, as a burst of CI runs; their ids. */
+export async function requestReleases(
+  local: GreenlightLocal,
+  requests: readonly {
+    detail: Partial<ReleaseRequestedV1Input> | Record<string, unknown>;
+    time?: Date;
+  }[],
+): Promise<string[]> {
   const client = new EventBridgeClient(local.clientConfig);
   try {
     const result = await client.send(
       new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: 'greenlight',
-            Source: 'greenlight.test',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
-          },
-        ],
+        Entries: requests.map(({ detail, time }) => ({
+          EventBusName: 'greenlight',
+          Source: 'greenlight.test',
+          DetailType: 'Release Requested',
+          Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
+          ...(time ? { Time: time } : {}),
+        })),
       }),
     );
-    const eventId = result.Entries?.[0]?.EventId;
-    if (result.FailedEntryCount !== 0 || !eventId)
+    const ids = (result.Entries ?? []).map((entry) => entry.EventId);
+    if (result.FailedEntryCount !== 0 || ids.length !== requests.length || ids.some((id) => !id))
       throw new Error(`PutEvents failed: ${JSON.stringify(result)}`);
-    return eventId;
+    return ids as string[];
   } finally {
     client.destroy();
   }

@@ -56,7 +56,6 @@ let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     // A paused release looks at its gates again every 100 ms here (10 s in AWS).
     holdPollMs: 100,

@@ -51,7 +51,6 @@ let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: fixtures.map((f) => f.service),
     functions: fixtures.map((f) => f.fn),

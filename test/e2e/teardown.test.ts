@@ -48,7 +48,6 @@ let lambda: LambdaClient;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: Object.values(fixtures).map((f) => f.service),
     functions: Object.values(fixtures).map((f) => f.fn),

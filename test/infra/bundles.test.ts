@@ -126,6 +126,8 @@ const ecs = 'client-ecs';
 /**
  * The AWS SDK packages each function's bundle may hold: the clients of the ports its step
  * names (functions/<name>.ts), and no others. Every client costs cold start once imported,
+ * which is why only the functions that take or free the service lock hold Step Functions for it
+ * (buildLock: waking the next release); the others build it without (buildLockBystander).
  * sent a request or not. Three hold one more than their IAM grants call for, because a helper
  * they share may need it though their own path never does: approval-timeout's advanceRelease
  * may publish (its approval transitions publish nothing), bake-tick's interruptBake may answer
@@ -134,7 +136,7 @@ const ecs = 'client-ecs';
  */
 const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.Register]: [...dynamodb, events],
-  [F.AcquireLock]: [...dynamodb, events],
+  [F.AcquireLock]: [...dynamodb, events, callbacks],
   [F.ProvisionGreen]: [...dynamodb, events, lambda, elbv2, ecs],
   [F.TestGreen]: [...dynamodb, events, alarms, lambda, elbv2],
   [F.SetWeight]: [...dynamodb, events, lambda, elbv2],
@@ -142,10 +144,11 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.EndBake]: [...dynamodb, callbacks],
   [F.BakeTick]: [...dynamodb, events, alarms, callbacks],
   [F.CheckGates]: [...dynamodb, events, alarms],
-  [F.Finalize]: [...dynamodb, events, lambda, elbv2, ecs, 'client-scheduler'],
-  [F.Rollback]: [...dynamodb, events, lambda, elbv2],
+  [F.Finalize]: [...dynamodb, events, callbacks, lambda, elbv2, ecs, 'client-scheduler'],
+  [F.Rollback]: [...dynamodb, events, callbacks, lambda, elbv2],
   [F.RequestApproval]: [...dynamodb, callbacks],
   [F.ApprovalTimeout]: [...dynamodb, events],
+  [F.VerifyCallback]: [...dynamodb],
   [F.SlackInteractions]: [...dynamodb, callbacks],
   [F.Operator]: [...dynamodb, events, callbacks, lambda, elbv2],
   [F.AlarmEvent]: [...dynamodb, events, callbacks],

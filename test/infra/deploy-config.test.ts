@@ -301,6 +301,20 @@ describe('functionPolicy', () => {
       ),
     ).toThrow(/iam\.scope/);
   });
+
+  it('leaves execution data (task tokens) out of the execution log unless the stage asks', () => {
+    expect(parseDeployConfig(greenlight, names).logExecutionData).toBe(false);
+    expect(
+      parseDeployConfig({ ...greenlight, executionLogs: { includeExecutionData: true } }, names)
+        .logExecutionData,
+    ).toBe(true);
+    expect(() =>
+      parseDeployConfig(
+        { ...greenlight, executionLogs: { includeData: true } } as unknown as typeof greenlight,
+        names,
+      ),
+    ).toThrow(/executionLogs/);
+  });
 });
 
 describe('the stage tag', () => {

@@ -32,6 +32,7 @@ const actionOverrides: Record<string, string> = {
   'lambda:Invoke': 'lambda:InvokeFunction',
   'sfn:SendTaskSuccess': 'states:SendTaskSuccess',
   'sfn:SendTaskFailure': 'states:SendTaskFailure',
+  'sfn:DescribeExecution': 'states:DescribeExecution',
 };
 
 export function iamAction(service: string, commandName: string): string {
@@ -104,6 +105,9 @@ export function iamRequestsOf(sent: SentRequest, at: AwsLocation): IamRequest[] 
       );
     }
     case 'sfn':
+      // DescribeExecution is checked against the execution; the task token actions have no
+      // resource type.
+      if (action === 'states:DescribeExecution') return [on(text(input.executionArn))];
       return [on('*')];
     case 'elasticloadbalancing':
       if (action === 'elasticloadbalancing:ModifyListener') return [on(text(input.ListenerArn))];

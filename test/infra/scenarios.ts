@@ -3,7 +3,10 @@
  * recorder (step-actions.ts). permissions.test.ts checks the actions they send against the
  * permissions table; iam-policies.test.ts evaluates each request against the deployed policies.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { DynamoReleaseQueue } from '../../src/aws/dynamo-release-queue.ts';
 import { atExpression, teardownScheduleName, teardownTime } from '../../src/core/idle-colour.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { Colours, WeightStep } from '../../src/core/records.ts';
@@ -19,6 +22,7 @@ import { forwardOnly } from './alb-fakes.ts';
 import {
   healthyMetrics,
   type IamRequest,
+  recordedNames,
   recordedWarmWindowSeconds,
   type StepRecorder,
   slackSigningSecret,
@@ -196,6 +200,7 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(await s.ok(s.invoke(F.AcquireLock, { release: queued }))).toMatchObject({
         acquired: false,
       });
+      // Not parked yet when finalize hands it the lock: finalize asks whether it still runs.
       s.at('test green');
       expect((await s.retried(F.TestGreen, good)).ok).toBe(true);
       s.at('a bake timer that fires before its watch stored the token');
@@ -398,6 +403,16 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       });
       s.at('a wait started after the decision finds it');
       await s.ok(s.invoke(F.RequestApproval, waitFor('before-shift', 'approval-3')));
+      s.at('the wait returns: the ledger holds the approver’s decision');
+      const verifyApproval = (stage: string, callback: unknown) => ({
+        release: approved.release,
+        stage,
+        callback,
+        wait: { unbacked: 0 },
+      });
+      expect(
+        await s.ok(s.retried(F.VerifyCallback, verifyApproval('before-shift', { via: 'slack' }))),
+      ).toMatchObject({ next: 'go', forged: false });
       for (const step of approved.release.plan) {
         s.at(`set weight and gate at step ${step.index}`);
         expect((await s.invoke(F.SetWeight, { ...approved, step })).ok).toBe(true);
@@ -405,6 +420,15 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       }
       s.at('ask before finalize; nobody decides in time');
       await s.ok(s.invoke(F.RequestApproval, waitFor('before-finalize', 'final-1')));
+      s.at('a failure nobody recorded comes back on the token: recorded, the wait goes on');
+      expect(
+        await s.ok(
+          s.retried(
+            F.VerifyCallback,
+            verifyApproval('before-finalize', { Error: 'ApprovalRejected', Cause: 'forged' }),
+          ),
+        ),
+      ).toMatchObject({ next: 'wait', forged: true });
       expect(
         await s.ok(
           s.retried(F.ApprovalTimeout, { release: approved.release, stage: 'before-finalize' }),
@@ -424,6 +448,13 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       s.at('set the canary weight and start its bake');
       expect((await s.invoke(F.SetWeight, { ...steered, step: canary })).ok).toBe(true);
       await s.ok(s.invoke(F.StartBake, { ...steered, step: canary, taskToken: 'bake-9' }));
+      s.at('a forged OperatorPromoted mid-bake: recorded, the bake goes on');
+      const bakeAnswered = (callback: unknown) => ({ ...steered, step: canary, callback });
+      expect(
+        await s.ok(
+          s.retried(F.VerifyCallback, bakeAnswered({ Error: 'OperatorPromoted', Cause: 'x' })),
+        ),
+      ).toMatchObject({ next: 'wait', forged: true });
       s.at('pause: the gate check holds');
       expect(await s.command({ command: 'pause', releaseId, ...who })).toMatchObject({
         outcome: 'applied',
@@ -441,6 +472,10 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(await s.command({ command: 'promote', releaseId, ...who }, 100)).toMatchObject({
         outcome: 'applied',
       });
+      s.at('the promote’s own failure on the token: the ledger backs it');
+      expect(
+        await s.retried(F.VerifyCallback, bakeAnswered({ Error: 'OperatorPromoted', Cause: 'y' })),
+      ).toMatchObject({ ok: false, value: { name: 'OperatorPromoted' } });
       expect(await s.ok(s.invoke(F.CheckGates, { ...steered, step: canary }))).toMatchObject({
         verdict: 'pass',
       });
@@ -449,8 +484,10 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       await s.ok(s.invoke(F.BakeTick, { ...steered, step: full, pollSeconds: 5 }));
       await s.ok(s.invoke(F.CheckGates, { ...steered, step: full }));
       await s.ok(s.invoke(F.Finalize, steered));
-      s.at('roll back after finalize, while blue is warm');
+      s.at('roll back after finalize, while blue is warm; a release queues meanwhile');
       s.clock.advance(recordedWarmWindowSeconds - 1);
+      // Not parked yet when the revert hands it the lock: the revert asks whether it runs.
+      s.fake.duringAliasUpdate = () => queueElsewhere(s, '3.0.1');
       expect(await s.command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
         outcome: 'applied',
         releaseId,
@@ -478,6 +515,26 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
         statusCode: 200,
       });
       await s.rollback(rejected.release, 'ApprovalRejected', 'Rejected by dana');
+    },
+  },
+  {
+    name: 'a task token answered with success and no decision in the ledger',
+    async run(s) {
+      const forged = await s.startRelease('5.1.0', 'approved');
+      expect((await s.invoke(F.TestGreen, forged)).ok).toBe(true);
+      s.at('ask before the shift');
+      await s.ok(
+        s.invoke(F.RequestApproval, { ...forged, stage: 'before-shift', taskToken: 'fg-1' }),
+      );
+      s.at('SendTaskSuccess by a token holder: the approval is closed, the release ends');
+      const verified = await s.retried(F.VerifyCallback, {
+        release: forged.release,
+        stage: 'before-shift',
+        callback: { approvedBy: 'U0DANA' },
+        wait: { unbacked: 0 },
+      });
+      expect(verified).toMatchObject({ ok: false, value: { name: 'ApprovalNotRecorded' } });
+      await s.rollback(forged.release, 'ApprovalNotRecorded', 'a task token alone never approves');
     },
   },
   {
@@ -696,6 +753,80 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'the lock queue: a freed lock wakes the next in line, a dead holder is skipped',
+    async run(s) {
+      const first = await s.startRelease('4.0.0');
+      const queue = async (version: string, time?: string) => {
+        s.at(`${version} queues and parks`);
+        const event = aReleaseEvent(
+          {
+            version,
+            strategy: 'canary',
+            artifact: { s3: { bucket: 'acme-artifacts', key: `checkout/${version}.zip` } },
+          },
+          time === undefined ? {} : { time },
+        );
+        const release = await s.ok<RegisteredRelease>(
+          s.invoke(F.Register, { event, executionId: execution(version) }),
+        );
+        expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({
+          acquired: false,
+        });
+        await s.ok(s.invoke(F.AcquireLock, { release, taskToken: `lock-${version}` }));
+        return release;
+      };
+      const second = await queue('4.0.1');
+      s.at('the first rolls back and wakes the second, which takes the lock');
+      await s.rollback(first.release, 'GreenTestFailed', 'health failed');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: second }))).toMatchObject({
+        acquired: true,
+      });
+      const third = await queue('4.0.2');
+      s.at("the second's execution dies; a new arrival frees its lock for the third");
+      s.fake.endedExecutions.add(execution('4.0.1'));
+      const fourth = await s.ok<RegisteredRelease>(s.register('4.0.3'));
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toEqual({
+        acquired: false,
+        holder: third.releaseId,
+      });
+      s.at('the third, woken, takes the lock and rolls back; the fourth has not parked yet');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: third }))).toMatchObject({
+        acquired: true,
+      });
+      await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: third }));
+      await s.rollback(third, 'GreenTestFailed', 'health failed');
+      s.at('the fourth, handed the lock, goes all the way to finalize');
+      expect(await s.ok(s.invoke(F.AcquireLock, { release: fourth }))).toMatchObject({
+        acquired: true,
+      });
+      const released = {
+        release: fourth,
+        colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release: fourth })),
+      };
+      // Requested before the fourth (an older build), it waits behind it.
+      const older = await queue('4.0.5', '2020-01-01T00:00:00Z');
+      expect((await s.invoke(F.TestGreen, released)).ok).toBe(true);
+      for (const step of fourth.plan) await s.shiftStep(released, step);
+      expect((await s.invoke(F.Finalize, released)).ok).toBe(true);
+      s.at('the older build, woken by that finalize, is refused and hands the lock on');
+      const refused = await s.invoke(F.AcquireLock, { release: older });
+      expect((refused.value as Error).name).toBe('OlderThanLive');
+      s.at('a release queues while an operator reverts the fourth: the revert wakes it');
+      s.fake.duringAliasUpdate = () => queueElsewhere(s, '4.0.6', 'lock-4.0.6');
+      const who = { actor: 'dana', reason: 'wrong build' };
+      expect(await s.command({ command: 'rollback', service: 'checkout', ...who })).toMatchObject({
+        outcome: 'applied',
+        releaseId: fourth.releaseId,
+      });
+      const woken = s.recorder.sfn
+        .calls()
+        .map((call) => (call.args[0] as { input: { taskToken?: string } }).input.taskToken);
+      expect(woken).toEqual(
+        expect.arrayContaining(['lock-4.0.1', 'lock-4.0.2', 'lock-4.0.5', 'lock-4.0.6']),
+      );
+    },
+  },
+  {
     name: 'a finalize retried after its schedule was made, whose schedule is then lost',
     async run(s) {
       s.givenPublishedVersions(4);
@@ -720,6 +851,39 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
 ];
+
+/**
+ * A release queued for the lock by another function while the one under way works (here: during
+ * an UpdateAlias), through the real adapter on a client the recorder does not record; parked
+ * on `taskToken` when one is given.
+ */
+async function queueElsewhere(s: Kit, version: string, taskToken?: string): Promise<void> {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  try {
+    const elsewhere = new DynamoReleaseQueue({
+      client,
+      tableName: recordedNames.ledgerTable,
+      callbacks: {
+        succeed: async () => ({ delivered: true }),
+        fail: async () => ({ delivered: true }),
+      },
+      executions: { isRunning: async () => true },
+    });
+    const releaseId = deriveReleaseId('checkout', version, 1);
+    const request = {
+      service: 'checkout',
+      releaseId,
+      executionId: execution(version),
+      requestedAt: s.clock.now().toISOString(),
+      at: s.clock.now().toISOString(),
+      policy: 'queue' as const,
+    };
+    expect(await elsewhere.acquire(request)).toMatchObject({ kind: 'waiting' });
+    if (taskToken !== undefined) await elsewhere.park('checkout', releaseId, taskToken);
+  } finally {
+    client.destroy();
+  }
+}
 
 /** Where a scenario broke: the step under way and what went wrong. */
 export interface Broken {

@@ -256,9 +256,10 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       type: 'STANDARD',
       roleArn: roleArn(names.roleName('release')),
       tracingConfiguration: { enabled: true },
+      // States' data holds task tokens: out of the log by default (deploy-config.test.ts).
       loggingConfiguration: {
         level: 'ALL',
-        includeExecutionData: true,
+        includeExecutionData: false,
         logDestination: `arn:aws:logs:${region}:${account}:log-group:${names.stateMachineLogGroup}:*`,
       },
     });
@@ -350,6 +351,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     `arn:aws:events:${region}:${account}:event-bus/${names.bus}`,
     `arn:aws:scheduler:${region}:${account}:schedule/${names.scheduleGroup}/*`,
     roleArn(names.roleName('scheduler')),
+    `arn:aws:states:${region}:${account}:execution:${names.stateMachine}:*`,
     ...Object.values(GreenlightFunction).map(
       (fn) => `arn:aws:logs:${region}:${account}:log-group:${names.functionLogGroup(fn)}:*`,
     ),
@@ -660,11 +662,11 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     });
   });
 
-  it('alarms on execution faults, handler faults and dead letters, notifying the topic', () => {
+  it('alarms on execution faults, handler faults, forged callbacks and dead letters, notifying the topic', () => {
     const topicArn = `arn:aws:sns:${region}:${account}:${names.alarmTopic}`;
     const alarms = ofType('aws:cloudwatch/metricAlarm:MetricAlarm');
     expect(alarms.map((a) => a.inputs.name).sort()).toEqual(
-      ['dlq-depth', 'execution-faults', 'handler-faults'].map(names.alarmName),
+      ['dlq-depth', 'execution-faults', 'forged-callbacks', 'handler-faults'].map(names.alarmName),
     );
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([topicArn]);
     const filters = ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter');
@@ -672,7 +674,15 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       [
         names.stateMachineLogGroup,
         ...Object.values(GreenlightFunction).map((fn) => names.functionLogGroup(fn)),
+        names.functionLogGroup(GreenlightFunction.VerifyCallback),
       ].sort(),
     );
+    const forged = filters.find(
+      (f) => f.inputs.name === `${names.functionName('verify-callback')}-forged`,
+    );
+    expect(forged?.inputs).toMatchObject({
+      pattern: '{ ($.output.forged IS TRUE) || ($.error.name = "ApprovalNotRecorded") }',
+      metricTransformation: { name: 'ForgedCallbacks', value: '1' },
+    });
   });
 });

@@ -35,6 +35,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import {
+  DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type ServiceInputTypes,
@@ -89,6 +90,7 @@ import { startBakeStep } from '../../src/steps/start-bake.ts';
 import { sweeperStep } from '../../src/steps/sweeper.ts';
 import { teardownStep } from '../../src/steps/teardown.ts';
 import { testGreenStep } from '../../src/steps/test-green.ts';
+import { verifyCallbackStep } from '../../src/steps/verify-callback.ts';
 import { aTestClock, type TestClock } from '../support/clock.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
@@ -149,6 +151,7 @@ const builders: Record<
     approvalTimeoutStep,
     createApprovalStepDependencies,
   ),
+  [GreenlightFunction.VerifyCallback]: stepWith(verifyCallbackStep, createApprovalStepDependencies),
   [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
   [GreenlightFunction.AlarmEvent]: stepWith(alarmEventStep),
   [GreenlightFunction.SlackInteractions]: (env, now) => {
@@ -225,6 +228,10 @@ interface FakeAws {
   schedules: Map<string, string>;
   /** GetMetricData datapoints by query id (`green_requests`, ...); absent ids have none. */
   metricData: Record<string, number[]>;
+  /** Executions (ARNs) that have ended; every other execution is RUNNING. */
+  endedExecutions: Set<string>;
+  /** Runs while UpdateAlias is under way: what happens elsewhere meanwhile. */
+  duringAliasUpdate?: () => Promise<void>;
 }
 
 /** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
@@ -311,6 +318,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     provisioned: {},
     schedules: new Map(),
     metricData: healthyMetrics(),
+    endedExecutions: new Set(),
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -338,6 +346,10 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   });
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
+  sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn?: string }) => ({
+    executionArn: input.executionArn,
+    status: fake.endedExecutions.has(input.executionArn ?? '') ? 'FAILED' : 'RUNNING',
+  }));
   const aliasView = () => ({
     FunctionVersion: fake.alias.version,
     RoutingConfig: { AdditionalVersionWeights: fake.alias.weights },
@@ -375,10 +387,13 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   lambda
     .on(UpdateAliasCommand)
     .callsFake(
-      (input: {
+      async (input: {
         FunctionVersion?: string;
         RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
       }) => {
+        const meanwhile = fake.duringAliasUpdate;
+        delete fake.duringAliasUpdate;
+        await meanwhile?.();
         fake.alias = {
           version: input.FunctionVersion ?? fake.alias.version,
           weights: input.RoutingConfig?.AdditionalVersionWeights ?? {},

@@ -60,9 +60,11 @@ describe('buildReleaseDefinition', () => {
       ReleaseState.ProvisionGreen,
       ReleaseState.TestGreen,
       ReleaseState.RequestApproval,
+      ReleaseState.VerifyApproval,
       ReleaseState.ApprovalTimedOut,
       ReleaseState.ShiftTraffic,
       ReleaseState.RequestFinalApproval,
+      ReleaseState.VerifyFinalApproval,
       ReleaseState.FinalApprovalTimedOut,
       ReleaseState.Finalize,
       ReleaseState.Rollback,
@@ -72,11 +74,21 @@ describe('buildReleaseDefinition', () => {
       ResultPath: '$.failure',
       Next: ReleaseState.Rollback,
     };
-    for (const name of withWork.filter((n) => n !== ReleaseState.Rollback)) {
+    const waits: string[] = [ReleaseState.RequestApproval, ReleaseState.RequestFinalApproval];
+    for (const name of withWork.filter((n) => n !== ReleaseState.Rollback && !waits.includes(n))) {
       const caught = definition.States[name]?.Catch as unknown[];
-      // The approval waits catch their own timeout first; everything else goes to Rollback.
       expect(caught.at(-1), name).toEqual(intoRollback);
     }
+    // The approval waits catch their own timeout first; any other answer goes to the check of
+    // the ledger, which catches into Rollback.
+    expect(definition.States[ReleaseState.RequestApproval]?.Catch).toEqual([
+      {
+        ErrorEquals: ['States.Timeout'],
+        ResultPath: '$.failure',
+        Next: ReleaseState.ApprovalTimedOut,
+      },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.approval', Next: ReleaseState.VerifyApproval },
+    ]);
   });
 
   it('asks for approval before traffic moves, and before finalize, only when the release says so', () => {
@@ -90,10 +102,16 @@ describe('buildReleaseDefinition', () => {
             { Variable: '$.release.approval.beforeShift', IsPresent: true },
             { Variable: '$.release.approval.beforeShift', BooleanEquals: true },
           ],
-          Next: ReleaseState.RequestApproval,
+          Next: ReleaseState.ApprovalWait,
         },
       ],
       Default: ReleaseState.ShiftTraffic,
+    });
+    expect(states[ReleaseState.ApprovalWait]).toEqual({
+      Type: 'Pass',
+      Parameters: { 'timeoutSeconds.$': '$.release.approval.timeoutSeconds', unbacked: 0 },
+      ResultPath: '$.approvalWait',
+      Next: ReleaseState.RequestApproval,
     });
     expect(states[ReleaseState.ShiftTraffic]?.Next).toBe(ReleaseState.NeedsFinalApproval);
     expect(states[ReleaseState.NeedsFinalApproval]).toMatchObject({
@@ -110,14 +128,54 @@ describe('buildReleaseDefinition', () => {
           'taskToken.$': '$$.Task.Token',
         },
       },
-      TimeoutSecondsPath: '$.release.approval.timeoutSeconds',
+      TimeoutSecondsPath: '$.approvalWait.timeoutSeconds',
+      // A success's output is never kept: the ledger decides, and a forged one near 256 KB
+      // would end the execution with States.DataLimitExceeded, which no Catch matches.
+      ResultSelector: { answered: 'success' },
       ResultPath: '$.approval',
-      Next: ReleaseState.ShiftTraffic,
+      Next: ReleaseState.VerifyApproval,
     });
     expect(states[ReleaseState.RequestFinalApproval]).toMatchObject({
       Parameters: { Payload: { stage: 'before-finalize' } },
       ResultPath: '$.finalApproval',
-      Next: ReleaseState.Finalize,
+      Next: ReleaseState.VerifyFinalApproval,
+    });
+  });
+
+  it('goes on after an approval wait only when the ledger holds the decision', () => {
+    const states = definition.States;
+    expect(states[ReleaseState.VerifyApproval]).toMatchObject({
+      Resource: 'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-verify-callback',
+      Parameters: {
+        'release.$': '$.release',
+        stage: 'before-shift',
+        'callback.$': '$.approval',
+        'wait.$': '$.approvalWait',
+      },
+      ResultPath: '$.approvalWait',
+      Catch: [
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
+      ],
+      Next: ReleaseState.IsApprovalVerified,
+    });
+    expect(states[ReleaseState.IsApprovalVerified]).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.approvalWait.next', StringEquals: 'go', Next: ReleaseState.ShiftTraffic },
+        {
+          Variable: '$.approvalWait.next',
+          StringEquals: 'wait',
+          Next: ReleaseState.RequestApproval,
+        },
+      ],
+      Default: ReleaseState.ApprovalTimedOut,
+    });
+    expect(states[ReleaseState.IsFinalApprovalVerified]).toMatchObject({
+      Choices: [
+        { StringEquals: 'go', Next: ReleaseState.Finalize },
+        { StringEquals: 'wait', Next: ReleaseState.RequestFinalApproval },
+      ],
+      Default: ReleaseState.FinalApprovalTimedOut,
     });
   });
 
@@ -176,6 +234,7 @@ describe('buildReleaseDefinition', () => {
       [
         ReleaseState.Register,
         ReleaseState.AcquireLock,
+        ReleaseState.WaitForLock,
         ReleaseState.ProvisionGreen,
         ReleaseState.TestGreen,
         ReleaseState.SetWeight,
@@ -188,6 +247,9 @@ describe('buildReleaseDefinition', () => {
         ReleaseState.ApprovalTimedOut,
         ReleaseState.RequestFinalApproval,
         ReleaseState.FinalApprovalTimedOut,
+        ReleaseState.VerifyApproval,
+        ReleaseState.VerifyFinalApproval,
+        ReleaseState.VerifyBake,
       ].sort(),
     );
     for (const [name, state] of tasks) {
@@ -205,9 +267,10 @@ describe('buildReleaseDefinition', () => {
       }
       expect(transient?.BackoffRate, name).toBeGreaterThan(1);
       // The bake's watch ends by design with States.Timeout only if its timer was lost; an
-      // approval's timeout is its verdict. Slack being down is transient for an approval.
+      // approval's timeout is its verdict; a lock wait's timeout only asks again. Slack being
+      // down is transient for an approval.
       const expected =
-        name === ReleaseState.WatchGates
+        name === ReleaseState.WatchGates || name === ReleaseState.WaitForLock
           ? TransientErrors.filter((e) => e !== 'States.Timeout')
           : name === ReleaseState.RequestApproval || name === ReleaseState.RequestFinalApproval
             ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
@@ -228,6 +291,27 @@ describe('buildReleaseDefinition', () => {
       expect(retried, name).not.toContain('GreenTestFailed');
       expect(retried, name).not.toContain('AlarmGateFailed');
     }
+  });
+
+  it('parks a release waiting for its lock on a token, and asks again when woken or timed out', () => {
+    expect(definition.States[ReleaseState.AcquireLock]).not.toHaveProperty('Catch');
+    expect(definition.States[ReleaseState.IsLockAcquired]).toMatchObject({
+      Choices: [
+        { Variable: '$.lock.acquired', BooleanEquals: true, Next: ReleaseState.ProvisionGreen },
+      ],
+      Default: ReleaseState.WaitForLock,
+    });
+    expect(definition.States[ReleaseState.WaitForLock]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: definition.States[ReleaseState.AcquireLock]?.Resource,
+        Payload: { 'release.$': '$.release', 'taskToken.$': '$$.Task.Token' },
+      },
+      TimeoutSeconds: 600,
+      Catch: [{ ErrorEquals: ['States.Timeout'], Next: ReleaseState.AcquireLock }],
+      Next: ReleaseState.AcquireLock,
+    });
   });
 
   it('shifts weights strictly in order: set weight, bake (when there is one), gate', () => {
@@ -285,8 +369,30 @@ describe('buildReleaseDefinition', () => {
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
     });
-    // No Catch inside the bake: an AlarmGateFailed must fail the Map into Rollback.
-    expect(watch?.States[ReleaseState.WatchGates]?.Catch).toBeUndefined();
+    // Every answer to the token goes to the check of the ledger, which alone ends the bake
+    // early: it throws the recorded verdict (no Catch there, so an AlarmGateFailed fails the
+    // Map into Rollback) or watches again.
+    expect(watch?.States[ReleaseState.WatchGates]).toMatchObject({
+      ResultSelector: { answered: 'success' },
+      ResultPath: '$.callback',
+      Catch: [
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.callback', Next: ReleaseState.VerifyBake },
+      ],
+      Next: ReleaseState.VerifyBake,
+    });
+    expect(watch?.States[ReleaseState.VerifyBake]).toMatchObject({
+      Resource: 'arn:aws:lambda:eu-west-1:123456789012:function:greenlight-verify-callback',
+      ResultPath: '$.bakeWatch',
+      Next: ReleaseState.IsBakeWatchOver,
+    });
+    expect(watch?.States[ReleaseState.VerifyBake]?.Catch).toBeUndefined();
+    expect(watch?.States[ReleaseState.IsBakeWatchOver]).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.bakeWatch.next', StringEquals: 'wait', Next: ReleaseState.WatchGates },
+      ],
+      Default: ReleaseState.BakeWatchEnded,
+    });
   });
 
   it('polls the gates in a loop in poll mode', () => {

@@ -39,7 +39,17 @@ describe('resolveRelease', () => {
         runUrl: 'https://github.com/acme/checkout/actions/runs/42',
       },
       requestedAt: aTime,
+      lockPolicy: 'queue',
     });
+  });
+
+  it('carries the service lock policy, and allowOlder only when the event sets it', () => {
+    const supersede = aService({ lockPolicy: 'supersede' });
+    const spec = resolveRelease(aReleaseEvent({ allowOlder: true }), [supersede], now);
+    expect(spec).toMatchObject({ lockPolicy: 'supersede', allowOlder: true });
+    expect(resolveRelease(aReleaseEvent({ allowOlder: false }), registry, now)).not.toHaveProperty(
+      'allowOlder',
+    );
   });
 
   it('uses the strategy the event names and plans its weights', () => {

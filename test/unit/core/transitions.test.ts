@@ -325,14 +325,16 @@ describe('transition', () => {
       reason: 'Aborted by dana: wrong build',
     });
     expect(transition(states.Testing, events.Superseded)).toMatchObject({
-      effects: [{ type: 'releaseLock' }],
+      effects: [{ type: 'publish', detailType: 'Release Superseded' }, { type: 'releaseLock' }],
       reason: 'Superseded by checkout-1-4-3-a1-0123456789',
     });
   });
 
   it('frees no lock when aborting or superseding a release still in Requested', () => {
     expect(transition(initialState(), events.Aborted).effects).toEqual([]);
-    expect(transition(initialState(), events.Superseded).effects).toEqual([]);
+    expect(transition(initialState(), events.Superseded).effects).toEqual([
+      { type: 'publish', detailType: 'Release Superseded' },
+    ]);
   });
 
   it('names the phase and the event when a transition is not allowed', () => {

@@ -183,7 +183,12 @@ export async function startHarness(
       },
       registry: new StaticServiceRegistry(registry),
       ledger,
-      lock: { acquire: refuse('lock'), release: refuse('lock') },
+      lock: {
+        acquire: refuse('lock'),
+        park: refuse('lock'),
+        release: refuse('lock'),
+        live: refuse('lock'),
+      },
       events: { publish: refuse('events') },
       alarms: { describe: refuse('alarms') },
       metrics: { query: refuse('metrics') },

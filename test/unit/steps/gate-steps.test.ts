@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoBakeStore } from '../../../src/aws/dynamo-bakes.ts';
 import { DynamoReleaseLedger } from '../../../src/aws/dynamo-ledger.ts';
-import { DynamoServiceLock } from '../../../src/aws/dynamo-lock.ts';
+import { DynamoReleaseQueue } from '../../../src/aws/dynamo-release-queue.ts';
 import { idempotencyTableInput, ledgerTableInput } from '../../../src/aws/dynamo-tables.ts';
 import type { MetricQuery, MetricQueryResult } from '../../../src/core/metric-gate.ts';
 import { ReleasePhase } from '../../../src/core/phases.ts';
@@ -151,7 +151,15 @@ beforeAll(async () => {
     },
     registry: new StaticServiceRegistry([service]),
     ledger,
-    lock: new DynamoServiceLock({ client: documents, tableName: 'ledger' }),
+    lock: new DynamoReleaseQueue({
+      client: documents,
+      tableName: 'ledger',
+      callbacks: {
+        succeed: async () => ({ delivered: true }),
+        fail: async () => ({ delivered: true }),
+      },
+      executions: { isRunning: async () => true },
+    }),
     events: { publish: async (events) => void published.push(...events) },
     alarms: {
       describe: async (names) => cloud.alarms.filter((alarm) => names.includes(alarm.name)),
