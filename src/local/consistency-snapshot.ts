@@ -15,7 +15,7 @@ import {
   LambdaClient,
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import type {
   ConsistencySnapshot,
@@ -82,6 +82,16 @@ async function readService(
     }),
   );
   const holder = lock.Item?.holder;
+  // Waiting releases, as the lock queue keeps them (src/aws/dynamo-release-queue.ts).
+  const waiting = await clients.dynamo.send(
+    new QueryCommand({
+      TableName: LocalNames.ledgerTable,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+      ExpressionAttributeValues: { ':pk': `queue#${service.name}`, ':entry': 'entry#' },
+      ConsistentRead: true,
+    }),
+  );
+  const queued = (waiting.Items ?? []).map((item) => String(item.releaseId ?? item.sk));
   const target =
     service.target.kind === 'lambda-alias'
       ? await readLambda(clients.lambda, service.target)
@@ -100,6 +110,7 @@ async function readService(
     traffic: target.traffic,
     colours: target.colours,
     greensAreColours: target.greensAreColours,
+    ...(queued.length > 0 ? { queued } : {}),
     ...(typeof holder === 'string' ? { lockHolder: holder } : {}),
   };
 }

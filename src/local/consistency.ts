@@ -12,7 +12,7 @@ export const Invariant = {
   Traffic: 'traffic',
   /** A release built exactly one green (Lambda version, task definition revision), and it is the ledger's. */
   OneGreen: 'one-green',
-  /** The service's lock is free. */
+  /** The service's lock is free and nobody is left waiting for it. */
   Lock: 'lock',
   /** No execution still running, no callback task still waiting. */
   Executions: 'executions',
@@ -46,6 +46,8 @@ export interface ServiceSnapshot {
   colours: string[];
   /** Who holds the service's lock, when someone does. */
   lockHolder?: string;
+  /** Releases still waiting in the service's lock queue. */
+  queued?: string[];
   /**
    * Whether a green built is itself a colour (a Lambda version), so that the ledger's green
    * must be it; an ALB slot runs the revision instead. @default true
@@ -129,6 +131,13 @@ function checkService(service: ServiceSnapshot): Violation[] {
     }
   }
 
+  if ((service.queued ?? []).length > 0) {
+    add(
+      Invariant.Lock,
+      service.service,
+      `still queued for the lock after every execution ended: ${service.queued?.join(', ')}`,
+    );
+  }
   if (service.lockHolder !== undefined) {
     add(
       Invariant.Lock,

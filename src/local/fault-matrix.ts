@@ -141,7 +141,6 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
       tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) + 2;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
   const local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     holdPollMs: 100,
     ...(options.bakeMode ? { bakeMode: options.bakeMode } : {}),

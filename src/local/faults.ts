@@ -60,6 +60,11 @@ export interface TaskStateInfo {
   functionName: string;
   /** Literal parameters (not `.$` paths): two states sharing a function differ in them. */
   constants: Record<string, string | number | boolean>;
+  /**
+   * The keys of the input the state hands its function, when its Parameters fix them (two
+   * states sharing a function may differ only in them: WaitForLock adds a task token).
+   */
+  keys?: string[];
   /** Whether the state waits on a callback token after its function returns. */
   callback: boolean;
   /** Error names the state retries, in its Retry order, minus those with MaxAttempts 0. */
@@ -103,6 +108,12 @@ function describeTask(name: string, state: AslState): TaskStateInfo | undefined 
   if (!match) return undefined;
   const payload = (isInvoke ? parameters.Payload : parameters) as Record<string, unknown>;
   const constants: TaskStateInfo['constants'] = {};
+  const keys =
+    payload === undefined || (!isInvoke && state.Parameters === undefined)
+      ? undefined
+      : Object.keys(payload)
+          .map((key) => key.replace(/\.\$$/, ''))
+          .sort();
   for (const [key, value] of Object.entries(payload ?? {})) {
     if (key.endsWith('.$')) continue;
     if (['string', 'number', 'boolean'].includes(typeof value)) {
@@ -118,6 +129,7 @@ function describeTask(name: string, state: AslState): TaskStateInfo | undefined 
     state: name,
     functionName: match[1] as string,
     constants,
+    ...(keys ? { keys } : {}),
     callback: resource.endsWith('.waitForTaskToken'),
     retried,
   };
@@ -264,7 +276,8 @@ export class FaultInjector {
     const candidates = this.#tasks.filter(
       (task) =>
         task.functionName === functionName &&
-        Object.entries(task.constants).every(([key, value]) => input[key] === value),
+        Object.entries(task.constants).every(([key, value]) => input[key] === value) &&
+        (task.keys === undefined || sameKeys(task.keys, Object.keys(input))),
     );
     return candidates.length === 1 ? candidates[0]?.state : undefined;
   }
@@ -278,4 +291,9 @@ function serviceOf(event: unknown): string | undefined {
   };
   const service = input.release?.service ?? input.event?.detail?.service;
   return typeof service === 'string' ? service : undefined;
+}
+
+function sameKeys(expected: readonly string[], actual: readonly string[]): boolean {
+  const sorted = [...actual].sort();
+  return expected.length === sorted.length && expected.every((key, i) => key === sorted[i]);
 }

@@ -26,7 +26,6 @@ let service: ServiceConfigInput;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
-    lockPollMs: 50,
     retryIntervalMs: 10,
     services: [],
     functions: [],

@@ -195,6 +195,18 @@ describe('checkConsistency', () => {
     ]);
   });
 
+  it('finds a release left waiting in the lock queue', () => {
+    const snapshot = aConsistentSnapshot();
+    serviceOf(snapshot).queued = ['checkout-1-3-0-a1-x'];
+    expect(checkConsistency(snapshot)).toEqual([
+      {
+        invariant: Invariant.Lock,
+        subject: 'checkout',
+        message: 'still queued for the lock after every execution ended: checkout-1-3-0-a1-x',
+      },
+    ]);
+  });
+
   it('finds an execution still running and a callback still waiting', () => {
     const snapshot = aConsistentSnapshot();
     snapshot.executions[1] = {

@@ -138,10 +138,25 @@ describe('FaultInjector', () => {
     const fn = aCountingHandler();
     const wrapped = injector.wrap('greenlight-request-approval', fn.handler);
 
-    await wrapped(releaseInput('checkout', { stage: 'before-shift' }), context);
+    const approval = (stage: string) => ({ colours: {}, stage, taskToken: 'token-1' });
+    await wrapped(releaseInput('checkout', approval('before-shift')), context);
     await expect(
-      wrapped(releaseInput('checkout', { stage: 'before-finalize' }), context),
+      wrapped(releaseInput('checkout', approval('before-finalize')), context),
     ).rejects.toMatchObject({ name: 'Lambda.ServiceException' });
+  });
+
+  it('tells AcquireLock from WaitForLock, which hands the same function a task token', async () => {
+    const injector = new FaultInjector()
+      .useDefinition(definition())
+      .add({ service: 'checkout', state: 'AcquireLock', kind: FaultKind.Throttled });
+    const fn = aCountingHandler();
+    const wrapped = injector.wrap('greenlight-acquire-lock', fn.handler);
+
+    await wrapped(releaseInput('checkout', { taskToken: 'token-1' }), context);
+    await expect(wrapped(releaseInput('checkout'), context)).rejects.toMatchObject({
+      name: 'Lambda.TooManyRequestsException',
+    });
+    expect(injector.invocations('checkout')).toEqual(['WaitForLock', 'AcquireLock']);
   });
 
   it('runs a before hook ahead of the handler', async () => {
@@ -153,7 +168,7 @@ describe('FaultInjector', () => {
     });
     const wrapped = injector.wrap('greenlight-finalize', async () => order.push('finalize'));
 
-    await wrapped(releaseInput('checkout'), context);
+    await wrapped(releaseInput('checkout', { colours: {} }), context);
     expect(order).toEqual(['alarm', 'finalize']);
   });
 
