@@ -45,13 +45,25 @@ export const RaceKind = {
 export type RaceKind = (typeof RaceKind)[keyof typeof RaceKind];
 export type MatrixKind = FaultKind | RaceKind;
 
-/** The builds a case releases: one that passes everything, one that fails its test. */
+/** The builds a case releases: two that pass everything, one that fails its test. */
 const Build = {
   good: { version: '1.1.0', key: 'checkout/1.1.0.zip', ends: ReleasePhase.Finalized },
   broken: { version: '1.2.0', key: 'checkout/1.2.0-broken.zip', ends: ReleasePhase.RolledBack },
   other: { version: '1.3.0', key: 'checkout/1.3.0-faulty.zip', ends: ReleasePhase.Finalized },
 } as const;
 type BuildName = keyof typeof Build;
+
+/**
+ * What a case releases: one build, or (`queued`) two at once, so that one waits its turn in
+ * the lock queue. The first that reaches a Task state is the one its cases use.
+ */
+const scenarios = ['good', 'broken', 'queued'] as const;
+type Scenario = (typeof scenarios)[number];
+const scenarioBuilds: Record<Scenario, BuildName[]> = {
+  good: ['good'],
+  broken: ['broken'],
+  queued: ['good', 'other'],
+};
 
 export interface CaseSpec {
   kind: MatrixKind;
@@ -168,17 +180,23 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     };
 
     // Which Task states each build reaches, from a clean release of each.
-    const reachedBy = new Map<BuildName, Set<string>>();
+    const reachedBy = new Map<Scenario, Set<string>>();
     await Promise.all(
-      (['good', 'broken'] as const).map(async (build) => {
+      scenarios.map(async (scenario) => {
         const fixture = take();
-        await releaseBuild(clients.events, fixture.service.name, build);
-        await untilEnded(local, fixture.service.name, 1, options.caseTimeoutMs ?? 60_000);
-        reachedBy.set(build, new Set(injector.invocations(fixture.service.name)));
+        const builds = scenarioBuilds[scenario];
+        await Promise.all(builds.map((b) => releaseBuild(clients.events, fixture.service.name, b)));
+        await untilEnded(
+          local,
+          fixture.service.name,
+          builds.length,
+          options.caseTimeoutMs ?? 60_000,
+        );
+        reachedBy.set(scenario, new Set(injector.invocations(fixture.service.name)));
       }),
     );
-    const buildFor = (state: string): BuildName | undefined =>
-      (['good', 'broken'] as const).find((build) => reachedBy.get(build)?.has(state));
+    const buildFor = (state: string): Scenario | undefined =>
+      scenarios.find((scenario) => reachedBy.get(scenario)?.has(state));
     const unreached = injector.tasks.map((t) => t.state).filter((s) => !buildFor(s));
 
     const chosen = options.states ? new Set(options.states(injector.tasks)) : undefined;
@@ -231,7 +249,7 @@ async function runCase(
   clients: Clients,
   fixture: Fixture,
   spec: CaseSpec,
-  buildFor: (state: string) => BuildName | undefined,
+  buildFor: (state: string) => Scenario | undefined,
   options: RunMatrixOptions,
 ): Promise<CaseResult> {
   const started = performance.now();
@@ -250,9 +268,10 @@ async function runCase(
         StateReason: `fault matrix: ${name}`,
       }),
     );
-  const build = spec.state ? (buildFor(spec.state) ?? 'good') : 'good';
+  const scenario = spec.state ? (buildFor(spec.state) ?? 'good') : 'good';
+  const build = scenarioBuilds[scenario][0] ?? 'good';
   const releaseId = deriveReleaseId(service, Build[build].version, 1);
-  let executions = 1;
+  let executions = scenarioBuilds[scenario].length;
   let expected: string | undefined;
 
   if (spec.state && spec.kind === RaceKind.Alarm) {
@@ -318,7 +337,9 @@ async function runCase(
       break;
     }
     default:
-      await releaseBuild(clients.events, service, build);
+      await Promise.all(
+        scenarioBuilds[scenario].map((b) => releaseBuild(clients.events, service, b)),
+      );
   }
   await untilEnded(local, service, executions, timeoutMs);
   await Promise.allSettled(racers);
