@@ -5,7 +5,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { ServiceConfigInput } from '../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../src/local/lambda/types.ts';
 import { UnexpectedReleaseOutcomeError } from './release-driver.ts';
 
 /**

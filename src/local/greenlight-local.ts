@@ -46,7 +46,7 @@ import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
 import { startLocalCloud } from './cloud.ts';
-import { LocalCloudWatch } from './cloudwatch-simulator.ts';
+import { LocalCloudWatch } from './cloudwatch/simulator.ts';
 import {
   type DemoShop,
   type DemoShopOptions,
@@ -56,8 +56,9 @@ import {
 } from './data-plane/local-alb.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
-import { LocalLambda, type SeedFunctionInput } from './lambda-simulator.ts';
-import { LocalScheduler } from './scheduler-simulator.ts';
+import { LocalLambda } from './lambda/simulator.ts';
+import type { SeedFunctionInput } from './lambda/types.ts';
+import { LocalScheduler } from './scheduler/simulator.ts';
 import {
   functionUrlEvent,
   type InteractionReply,

@@ -26,10 +26,15 @@ export interface LocalService {
 }
 
 /** An AWS JSON protocol error, shaped as the SDK's deserializers expect. */
-export function awsJsonError(status: number, type: string, message: string): LocalResponse {
+export function awsJsonError(
+  status: number,
+  type: string,
+  message: string,
+  contentType = 'application/x-amz-json-1.0',
+): LocalResponse {
   return {
     status,
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type },
+    headers: { 'content-type': contentType, 'x-amzn-errortype': type },
     body: JSON.stringify({ __type: type, message }),
   };
 }

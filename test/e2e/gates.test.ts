@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import {
   aLambdaService,
   artifact,

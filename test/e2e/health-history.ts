@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { LocalElbv2, TargetHealthState } from '../../src/local/elbv2-simulator.ts';
+import type { LocalElbv2 } from '../../src/local/elbv2/simulator.ts';
+import type { TargetHealthState } from '../../src/local/elbv2/types.ts';
 
 type State = TargetHealthState | 'gone';
 

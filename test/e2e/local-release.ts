@@ -6,7 +6,7 @@ import type { ReleaseRequestedV1Input } from '../../src/core/release-event.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
-import type { SeedFunctionInput } from '../../src/local/lambda-simulator.ts';
+import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import { eventually } from '../support/eventually.ts';
 
 /** A Lambda service for end-to-end tests: its own function, alias `live` and errors alarm. */

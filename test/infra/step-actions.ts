@@ -7,7 +7,7 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteFunctionCommand,
@@ -301,6 +301,15 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   await admin.send(new CreateTableCommand(ledgerTableInput(recordedNames.ledgerTable)));
   await admin.send(new CreateTableCommand(idempotencyTableInput(recordedNames.idempotencyTable)));
   await admin.send(new CreateTableCommand(registryTableInput(recordedNames.registryTable)));
+  // dynalite answers CreateTable before the table is ACTIVE; on a loaded machine the first
+  // write could otherwise meet ResourceNotFoundException.
+  for (const TableName of [
+    recordedNames.ledgerTable,
+    recordedNames.idempotencyTable,
+    recordedNames.registryTable,
+  ]) {
+    await waitUntilTableExists({ client: admin, maxWaitTime: 10, minDelay: 1 }, { TableName });
+  }
   // Registered as `greenlight config apply` registers them; the reads are part of the record.
   await new DynamoServiceRegistry({
     client: DynamoDBDocumentClient.from(admin),

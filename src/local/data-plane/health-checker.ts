@@ -1,5 +1,6 @@
 import { request } from 'node:http';
-import type { HealthCheckJob, HealthCheckResult, LocalElbv2 } from '../elbv2-simulator.ts';
+import type { LocalElbv2 } from '../elbv2/simulator.ts';
+import type { HealthCheckJob, HealthCheckResult } from '../elbv2/types.ts';
 
 export interface HealthCheckerOptions {
   elbv2: LocalElbv2;

@@ -1,8 +1,8 @@
 import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import type { LocalArtifactStore } from '../artifact-store.ts';
-import type { LocalCloudWatch } from '../cloudwatch-simulator.ts';
-import { LocalEcs } from '../ecs-simulator.ts';
-import { LocalElbv2 } from '../elbv2-simulator.ts';
+import type { LocalCloudWatch } from '../cloudwatch/simulator.ts';
+import { LocalEcs } from '../ecs/simulator.ts';
+import { LocalElbv2 } from '../elbv2/simulator.ts';
 import type { LocalService } from '../http.ts';
 import { HealthChecker } from './health-checker.ts';
 import { ListenerRouter } from './router.ts';

@@ -10,8 +10,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MetricDatum } from '../cloudwatch-simulator.ts';
-import type { LocalElbv2, RouteAction } from '../elbv2-simulator.ts';
+import type { MetricDatum } from '../cloudwatch/types.ts';
+import type { LocalElbv2 } from '../elbv2/simulator.ts';
+import type { RouteAction } from '../elbv2/types.ts';
 
 /** Where the router's counts go: the local CloudWatch's `recordMetric`. */
 export interface MetricsSink {

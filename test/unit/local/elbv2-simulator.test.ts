@@ -8,17 +8,15 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   InvalidTargetException,
-  ListenerNotFoundException,
   ModifyListenerCommand,
   type ModifyListenerCommandInput,
   ModifyRuleCommand,
   RegisterTargetsCommand,
-  TargetGroupAssociationLimitException,
-  TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlbListenerTargetConfig } from '../../../src/core/service-config.ts';
-import { Elbv2FaultableOperation, LocalElbv2 } from '../../../src/local/elbv2-simulator.ts';
+import { LocalElbv2 } from '../../../src/local/elbv2/simulator.ts';
+import { Elbv2FaultableOperation } from '../../../src/local/elbv2/types.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -253,38 +251,6 @@ describe('LocalElbv2', () => {
     ).rejects.toMatchObject({ name: 'ValidationError' });
     await client.send(new ModifyListenerCommand(weighted(world.listenerArn, six.slice(0, 5))));
     expect(Object.keys(elbv2.weightsOf(world.listenerArn))).toHaveLength(5);
-  });
-
-  it('rejects a target group that does not exist with TargetGroupNotFound', async () => {
-    const missing = world.a.replace('shop-a', 'gone');
-    const rejected = client.send(
-      new ModifyListenerCommand(
-        weighted(world.listenerArn, [
-          [world.a, 1],
-          [missing, 1],
-        ]),
-      ),
-    );
-    await expect(rejected).rejects.toBeInstanceOf(TargetGroupNotFoundException);
-  });
-
-  it('rejects a target group of another load balancer with TargetGroupAssociationLimit', async () => {
-    const rejected = client.send(
-      new ModifyListenerCommand(
-        weighted(world.listenerArn, [
-          [world.a, 1],
-          [world.foreign, 1],
-        ]),
-      ),
-    );
-    await expect(rejected).rejects.toBeInstanceOf(TargetGroupAssociationLimitException);
-    await expect(rejected).rejects.toThrow(/cannot be associated with more than one load balancer/);
-  });
-
-  it('answers ListenerNotFound for an unknown listener', async () => {
-    await expect(
-      client.send(new ModifyListenerCommand(weighted(`${world.listenerArn}0`, [[world.a, 1]]))),
-    ).rejects.toBeInstanceOf(ListenerNotFoundException);
   });
 
   it('modifies a rule’s actions and keeps its conditions', async () => {

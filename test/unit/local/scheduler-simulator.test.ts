@@ -1,5 +1,4 @@
 import {
-  ConflictException,
   CreateScheduleCommand,
   type CreateScheduleCommandInput,
   DeleteScheduleCommand,
@@ -7,11 +6,10 @@ import {
   ListSchedulesCommand,
   ResourceNotFoundException,
   SchedulerClient,
-  ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { LocalScheduler } from '../../../src/local/scheduler-simulator.ts';
+import { LocalScheduler } from '../../../src/local/scheduler/simulator.ts';
 
 const targetArn = 'arn:aws:lambda:us-east-1:000000000000:function:greenlight-teardown';
 const teardownTarget = {
@@ -95,32 +93,6 @@ describe('LocalScheduler', () => {
     expect(got.CreationDate).toEqual(clock);
     const listed = await client.send(new ListSchedulesCommand({ GroupName: 'greenlight' }));
     expect(listed.Schedules?.map((s) => s.Name)).toEqual(['teardown-checkout-1-4-2-a1-0123456789']);
-  });
-
-  it('refuses a second schedule of the same name with ConflictException', async () => {
-    await client.send(new CreateScheduleCommand(aTeardownSchedule()));
-    await expect(client.send(new CreateScheduleCommand(aTeardownSchedule()))).rejects.toThrow(
-      ConflictException,
-    );
-  });
-
-  it('validates names, groups, expressions and the flexible window as AWS does', async () => {
-    await expect(
-      client.send(new CreateScheduleCommand(aTeardownSchedule({ Name: 'has spaces' }))),
-    ).rejects.toThrow(ValidationException);
-    await expect(
-      client.send(new CreateScheduleCommand(aTeardownSchedule({ GroupName: 'nowhere' }))),
-    ).rejects.toThrow(ResourceNotFoundException);
-    await expect(
-      client.send(
-        new CreateScheduleCommand(aTeardownSchedule({ ScheduleExpression: 'at(tomorrow)' })),
-      ),
-    ).rejects.toThrow(ValidationException);
-    await expect(
-      client.send(
-        new CreateScheduleCommand(aTeardownSchedule({ FlexibleTimeWindow: { Mode: 'FLEXIBLE' } })),
-      ),
-    ).rejects.toThrow('MaximumWindowInMinutes');
   });
 
   it('fires a one-time schedule only once its time has come, then deletes it', async () => {

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ListPrices } from '../../../src/core/idle-cost.ts';
 import { LocalArtifactStore } from '../../../src/local/artifact-store.ts';
 import { type Endpoint, startEndpoint } from '../../../src/local/endpoint.ts';
-import { LocalLambda } from '../../../src/local/lambda-simulator.ts';
+import { LocalLambda } from '../../../src/local/lambda/simulator.ts';
 import { LambdaIdleColours } from '../../../src/targets/lambda-idle.ts';
 import { aService } from '../../support/builders.ts';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthChecker, matches } from '../../../../src/local/data-plane/health-checker.ts';
-import { LocalElbv2 } from '../../../../src/local/elbv2-simulator.ts';
+import { LocalElbv2 } from '../../../../src/local/elbv2/simulator.ts';
 import { eventually } from '../../../support/eventually.ts';
 
 describe('matches', () => {

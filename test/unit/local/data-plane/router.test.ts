@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
-import { LocalCloudWatch } from '../../../../src/local/cloudwatch-simulator.ts';
+import { LocalCloudWatch } from '../../../../src/local/cloudwatch/simulator.ts';
 import {
   DemoShop,
   type DemoShop as DemoShopWorld,
@@ -123,6 +123,8 @@ describe('the local ALB data plane', () => {
     const registered = await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: DemoShop.family,
+        // Without it ECS refuses the registration (ContainerDefinition: memory).
+        memory: '512',
         containerDefinitions: [
           {
             name: DemoShop.containerName,

@@ -1,246 +1,53 @@
 import { createHash } from 'node:crypto';
-import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
-
-/** Target health states, as DescribeTargetHealth reports them. */
-export const TargetHealthState = {
-  Initial: 'initial',
-  Healthy: 'healthy',
-  Unhealthy: 'unhealthy',
-  Unused: 'unused',
-  Draining: 'draining',
-  Unavailable: 'unavailable',
-} as const;
-export type TargetHealthState = (typeof TargetHealthState)[keyof typeof TargetHealthState];
-
-/** Operations whose next response `failNextResponse` can lose (the change still happens). */
-export const Elbv2FaultableOperation = {
-  ModifyListener: 'ModifyListener',
-  ModifyRule: 'ModifyRule',
-  RegisterTargets: 'RegisterTargets',
-  DeregisterTargets: 'DeregisterTargets',
-} as const;
-export type Elbv2FaultableOperation =
-  (typeof Elbv2FaultableOperation)[keyof typeof Elbv2FaultableOperation];
-
-/** What changed, for the data plane (router, ECS) to react to. */
-export type Elbv2Change =
-  | { type: 'listener'; listenerArn: string; at: Date }
-  | { type: 'health'; targetGroupArn: string; target: TargetRef; state: TargetHealthState }
-  | { type: 'registered'; targetGroupArn: string; target: TargetRef }
-  | { type: 'deregistered'; targetGroupArn: string; target: TargetRef };
-
-export interface TargetRef {
-  id: string;
-  port: number;
-}
-
-/** A target chosen for one request; `release()` exactly once when the request is over. */
-export interface TargetLease extends TargetRef {
-  release(): void;
-}
-
-export interface LocalElbv2Options {
-  /** @default 'us-east-1' */
-  region?: string;
-  /** @default '000000000000' */
-  accountId?: string;
-  /** @default () => new Date() */
-  now?: () => Date;
-}
-
-export interface CreateLoadBalancerInput {
-  name: string;
-  /** @default 'internet-facing' */
-  scheme?: 'internet-facing' | 'internal';
-}
-
-export interface HealthCheckSettings {
-  /** @default '/' */
-  path?: string;
-  /** @default 30 */
-  intervalSeconds?: number;
-  /** @default 5 */
-  timeoutSeconds?: number;
-  /** @default 5 */
-  healthyThresholdCount?: number;
-  /** @default 2 */
-  unhealthyThresholdCount?: number;
-  /** Success codes, as ALB's matcher: `200`, `200,204`, `200-299`. @default '200' */
-  matcher?: string;
-}
-
-export interface CreateTargetGroupInput {
-  name: string;
-  /** @default 80 */
-  port?: number;
-  healthCheck?: HealthCheckSettings;
-  /** @default 300 */
-  deregistrationDelaySeconds?: number;
-  /** @default false */
-  stickiness?: boolean;
-  /** @default 86400 */
-  stickinessDurationSeconds?: number;
-}
-
-export interface ForwardTarget {
-  targetGroupArn: string;
-  /** @default 1 */
-  weight?: number;
-}
-
-export interface CreateListenerInput {
-  loadBalancerArn: string;
-  port: number;
-  /** @default 'HTTP' */
-  protocol?: 'HTTP' | 'HTTPS';
-  /** Default action: forward to these target groups. */
-  forward: ForwardTarget[];
-  /** HTTPS only: the listener's certificate. */
-  certificateArn?: string;
-}
-
-export interface CreateRuleInput {
-  listenerArn: string;
-  priority: number;
-  pathPatterns?: string[];
-  hostHeaders?: string[];
-  forward: ForwardTarget[];
-}
-
-/** What a router needs of one request to find the rule that takes it. */
-export interface RouteRequest {
-  path: string;
-  host: string;
-  method: string;
-}
-
-/** The action a listener applies to a request, resolved from its rules. */
-export type RouteAction =
-  | { type: 'forward'; ruleArn: string; targetGroups: { arn: string; weight: number }[] }
-  | { type: 'fixed-response'; ruleArn: string; status: number; contentType: string; body: string }
-  | { type: 'unsupported'; ruleArn: string; actionType: string };
-
-export interface TargetHealthSnapshot extends TargetRef {
-  state: TargetHealthState;
-  reason?: string;
-  description?: string;
-  inFlight: number;
-}
-
-/** One health check the data plane should run now. */
-export interface HealthCheckJob {
-  targetGroupArn: string;
-  target: TargetRef;
-  path: string;
-  matcher: string;
-  timeoutMs: number;
-  intervalMs: number;
-}
-
-export interface HealthCheckResult {
-  ok: boolean;
-  /** HTTP status, when an answer came. */
-  status?: number;
-  timedOut?: boolean;
-}
-
-interface Dict {
-  [key: string]: unknown;
-}
-
-interface LoadBalancerRecord {
-  arn: string;
-  name: string;
-  id: string;
-  scheme: string;
-  createdAt: Date;
-}
-
-interface TargetRecord extends TargetRef {
-  state: TargetHealthState;
-  reason?: string;
-  description?: string;
-  passes: number;
-  failures: number;
-  inFlight: number;
-  checked: boolean;
-  drainTimer?: NodeJS.Timeout;
-}
-
-interface TargetGroupRecord {
-  arn: string;
-  name: string;
-  port: number;
-  healthCheck: Required<HealthCheckSettings>;
-  attributes: Map<string, string>;
-  loadBalancerArn?: string;
-  targets: Map<string, TargetRecord>;
-  /** Round-robin position among healthy targets. */
-  cursor: number;
-}
-
-interface RuleRecord {
-  arn: string;
-  /** `default` or a whole number as a string, as AWS reports it. */
-  priority: string;
-  conditions: Dict[];
-  actions: Dict[];
-}
-
-interface ListenerRecord {
-  arn: string;
-  loadBalancerArn: string;
-  port: number;
-  protocol: string;
-  certificates: Dict[];
-  sslPolicy?: string;
-  alpnPolicy: string[];
-  defaultRule: RuleRecord;
-  rules: RuleRecord[];
-}
-
-class Elbv2Fault extends Error {
-  readonly code: string;
-  readonly status: number;
-
-  constructor(code: string, message: string, status = 400) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
-
-const apiVersion = '2015-12-01';
-const xmlns = `http://elasticloadbalancing.amazonaws.com/doc/${apiVersion}/`;
-const maxTargetGroupsPerAction = 5;
-const maxWeight = 999;
-const routingActionTypes = ['forward', 'redirect', 'fixed-response'];
-const actionTypes = [
-  ...routingActionTypes,
-  'authenticate-oidc',
-  'authenticate-cognito',
-  'jwt-validation',
-];
-const defaultHealthCheck: Required<HealthCheckSettings> = {
-  path: '/',
-  intervalSeconds: 30,
-  timeoutSeconds: 5,
-  healthyThresholdCount: 5,
-  unhealthyThresholdCount: 2,
-  matcher: '200',
-};
-const reasons = {
-  registering: ['Elb.RegistrationInProgress', 'Target registration is in progress'],
-  initialChecks: ['Elb.InitialHealthChecking', 'Initial health checks in progress'],
-  notInUse: [
-    'Target.NotInUse',
-    'Target group is not configured to receive traffic from the load balancer',
-  ],
-  notRegistered: ['Target.NotRegistered', 'Target is not registered to the target group'],
-  draining: ['Target.DeregistrationInProgress', 'Target deregistration is in progress'],
-  timeout: ['Target.Timeout', 'Request timed out'],
-  failed: ['Target.FailedHealthChecks', 'Health checks failed'],
-} as const;
+import { AwsFault } from '../aws-protocol/fault.ts';
+import { LostResponses, lostResponseMessage } from '../aws-protocol/lost-responses.ts';
+import { parseQuery } from '../aws-protocol/query.ts';
+import type { LocalRequest, LocalResponse, LocalService } from '../http.ts';
+import {
+  checkName,
+  elbv2Fault,
+  optionalList,
+  optionalString,
+  paginate,
+  readTargets,
+  requireString,
+  routingActionTypes,
+  validateActions,
+} from './rules.ts';
+import {
+  defaultHealthCheck,
+  forwardAction,
+  forwardTargets,
+  isDefined,
+  reasons,
+  ruleMatches,
+  setState,
+  targetKey,
+} from './state.ts';
+import {
+  type CreateListenerInput,
+  type CreateLoadBalancerInput,
+  type CreateRuleInput,
+  type CreateTargetGroupInput,
+  type Dict,
+  type Elbv2Change,
+  Elbv2FaultableOperation,
+  type HealthCheckJob,
+  type HealthCheckResult,
+  type ListenerRecord,
+  type LoadBalancerRecord,
+  type LocalElbv2Options,
+  type RouteAction,
+  type RouteRequest,
+  type RuleRecord,
+  type TargetGroupRecord,
+  type TargetHealthSnapshot,
+  TargetHealthState,
+  type TargetLease,
+  type TargetRecord,
+  type TargetRef,
+} from './types.ts';
+import { apiVersion, toRule, xmlError, xmlResult } from './wire.ts';
 
 /**
  * Elastic Load Balancing v2 (Application Load Balancers) for the local cloud, on the awsQuery
@@ -256,6 +63,9 @@ const reasons = {
  * Deliberate difference: ALB "fails open" (sends to every target when none is healthy); the
  * local router sends only to healthy targets, so a release test can claim that no request ever
  * reached an unhealthy colour.
+ *
+ * Its seams: wire.ts (the awsQuery codec), rules.ts (what ALB's API refuses), state.ts (health
+ * states, forward actions and rule matching); this class holds the model and ties them.
  */
 export class LocalElbv2 implements LocalService {
   readonly name = 'elbv2';
@@ -266,7 +76,7 @@ export class LocalElbv2 implements LocalService {
   readonly #targetGroups = new Map<string, TargetGroupRecord>();
   readonly #listeners = new Map<string, ListenerRecord>();
   readonly #subscribers = new Set<(change: Elbv2Change) => void>();
-  readonly #faults = new Map<Elbv2FaultableOperation, number>();
+  readonly #lost = new LostResponses(Elbv2FaultableOperation);
   #sequence = 0;
   #requestCount = 0;
 
@@ -281,10 +91,7 @@ export class LocalElbv2 implements LocalService {
   createLoadBalancer(input: CreateLoadBalancerInput): { loadBalancerArn: string; dnsName: string } {
     checkName(input.name, 'load balancer');
     if ([...this.#loadBalancers.values()].some((lb) => lb.name === input.name)) {
-      throw new Elbv2Fault(
-        'DuplicateLoadBalancerName',
-        'A load balancer with the same name exists',
-      );
+      throw elbv2Fault('DuplicateLoadBalancerName', 'A load balancer with the same name exists');
     }
     const id = this.#newId(`loadbalancer/${input.name}`);
     const arn = `${this.#arnPrefix()}loadbalancer/app/${input.name}/${id}`;
@@ -302,7 +109,7 @@ export class LocalElbv2 implements LocalService {
   createTargetGroup(input: CreateTargetGroupInput): { targetGroupArn: string } {
     checkName(input.name, 'target group');
     if ([...this.#targetGroups.values()].some((tg) => tg.name === input.name)) {
-      throw new Elbv2Fault('DuplicateTargetGroupName', 'A target group with the same name exists');
+      throw elbv2Fault('DuplicateTargetGroupName', 'A target group with the same name exists');
     }
     const id = this.#newId(`targetgroup/${input.name}`);
     const arn = `${this.#arnPrefix()}targetgroup/${input.name}/${id}`;
@@ -336,10 +143,15 @@ export class LocalElbv2 implements LocalService {
     const protocol = input.protocol ?? 'HTTP';
     for (const listener of this.#listeners.values()) {
       if (listener.loadBalancerArn === lb.arn && listener.port === input.port) {
-        throw new Elbv2Fault('DuplicateListener', 'A listener already exists on this port');
+        throw elbv2Fault('DuplicateListener', 'A listener already exists on this port');
       }
     }
-    const actions = this.#validateActions(lb.arn, [forwardAction(input.forward)], 'defaultActions');
+    const actions = validateActions(
+      this.#targetGroups,
+      lb.arn,
+      [forwardAction(input.forward)],
+      'defaultActions',
+    );
     const listenerId = this.#newId(`listener/${lb.name}/${input.port}`);
     const arn = `${this.#arnPrefix()}listener/app/${lb.name}/${lb.id}/${listenerId}`;
     const record: ListenerRecord = {
@@ -367,7 +179,7 @@ export class LocalElbv2 implements LocalService {
     const listener = this.#requireListener(input.listenerArn);
     const lb = this.#requireLoadBalancer(listener.loadBalancerArn);
     if (listener.rules.some((rule) => rule.priority === String(input.priority))) {
-      throw new Elbv2Fault('PriorityInUse', `Priority '${input.priority}' is currently in use`);
+      throw elbv2Fault('PriorityInUse', `Priority '${input.priority}' is currently in use`);
     }
     const conditions: Dict[] = [];
     if (input.pathPatterns) {
@@ -376,7 +188,12 @@ export class LocalElbv2 implements LocalService {
     if (input.hostHeaders) {
       conditions.push({ Field: 'host-header', HostHeaderConfig: { Values: input.hostHeaders } });
     }
-    const actions = this.#validateActions(lb.arn, [forwardAction(input.forward)], 'actions');
+    const actions = validateActions(
+      this.#targetGroups,
+      lb.arn,
+      [forwardAction(input.forward)],
+      'actions',
+    );
     const listenerId = listener.arn.split('/').at(-1) ?? '';
     const rule: RuleRecord = {
       arn: this.#ruleArn(lb, listenerId, String(input.priority)),
@@ -403,7 +220,7 @@ export class LocalElbv2 implements LocalService {
    * as if the response were lost: retries must not double the effect.
    */
   failNextResponse(operation: Elbv2FaultableOperation, times = 1): void {
-    this.#faults.set(operation, (this.#faults.get(operation) ?? 0) + times);
+    this.#lost.lose(operation, times);
   }
 
   /** The weights of a listener's default forward action (or of a rule's), by target group ARN. */
@@ -591,23 +408,12 @@ export class LocalElbv2 implements LocalService {
     try {
       const input = parseQuery(form);
       const result = this.#dispatch(action, input);
-      if (action in Elbv2FaultableOperation && this.#takeFault(action as Elbv2FaultableOperation)) {
-        return xmlError(
-          new Elbv2Fault(
-            'InternalFailure',
-            'The local cloud lost this response on purpose (failNextResponse).',
-            500,
-          ),
-          requestId,
-        );
+      if (this.#lost.take(action)) {
+        return xmlError(elbv2Fault('InternalFailure', lostResponseMessage, 500), requestId);
       }
-      return {
-        status: 200,
-        headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-        body: `<?xml version="1.0" encoding="UTF-8"?><${action}Response xmlns="${xmlns}">${xmlElement(`${action}Result`, result)}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
-      };
+      return xmlResult(action, result, requestId);
     } catch (error) {
-      if (error instanceof Elbv2Fault) return xmlError(error, requestId);
+      if (error instanceof AwsFault) return xmlError(error, requestId);
       throw error;
     }
   }
@@ -641,7 +447,7 @@ export class LocalElbv2 implements LocalService {
         return {};
       }
       default:
-        throw new Elbv2Fault(
+        throw elbv2Fault(
           'InvalidAction',
           `The action ${action} is not valid for this web service (the local ELBv2 does not serve it).`,
         );
@@ -655,12 +461,12 @@ export class LocalElbv2 implements LocalService {
     if (arns) {
       found = arns.map((arn) => this.#loadBalancers.get(String(arn))).filter(isDefined);
       if (found.length !== arns.length) {
-        throw new Elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
+        throw elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
       }
     } else if (names) {
       found = found.filter((lb) => names.includes(lb.name));
       if (found.length !== names.length) {
-        throw new Elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
+        throw elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
       }
     }
     return paginate(found, input, 'LoadBalancers', (lb) => this.#toLoadBalancer(lb));
@@ -672,20 +478,20 @@ export class LocalElbv2 implements LocalService {
     let found: ListenerRecord[];
     if (arns) {
       if (lbArn) {
-        throw new Elbv2Fault(
+        throw elbv2Fault(
           'ValidationError',
           'Listener ARNs and a load balancer ARN cannot be specified at the same time',
         );
       }
       found = arns.map((arn) => this.#listeners.get(String(arn))).filter(isDefined);
       if (found.length !== arns.length) {
-        throw new Elbv2Fault('ListenerNotFound', 'One or more listeners not found');
+        throw elbv2Fault('ListenerNotFound', 'One or more listeners not found');
       }
     } else if (lbArn) {
       this.#requireLoadBalancer(lbArn);
       found = [...this.#listeners.values()].filter((l) => l.loadBalancerArn === lbArn);
     } else {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'ValidationError',
         'You must specify either listener ARNs or a load balancer ARN',
       );
@@ -700,13 +506,13 @@ export class LocalElbv2 implements LocalService {
     if (arns) {
       found = arns.map((arn) => this.#findRuleOrUndefined(String(arn))).filter(isDefined);
       if (found.length !== arns.length) {
-        throw new Elbv2Fault('RuleNotFound', 'One or more rules not found');
+        throw elbv2Fault('RuleNotFound', 'One or more rules not found');
       }
     } else if (listenerArn) {
       const listener = this.#requireListener(listenerArn);
       found = [...listener.rules, listener.defaultRule];
     } else {
-      throw new Elbv2Fault('ValidationError', 'You must specify either listener or rule ARNs');
+      throw elbv2Fault('ValidationError', 'You must specify either listener or rule ARNs');
     }
     return paginate(found, input, 'Rules', (rule) => toRule(rule));
   }
@@ -716,14 +522,14 @@ export class LocalElbv2 implements LocalService {
     // Validate everything before changing anything: a rejected call leaves the listener as it was.
     const port = input.Port === undefined ? undefined : Number(input.Port);
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'ValidationError',
         `1 validation error detected: Value '${String(input.Port)}' at 'port' failed to satisfy constraint: Member must have value less than or equal to 65535`,
       );
     }
     const protocol = optionalString(input.Protocol);
     if (protocol !== undefined && protocol !== 'HTTP' && protocol !== 'HTTPS') {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'UnsupportedProtocol',
         `Protocol '${protocol}' is not supported by an Application Load Balancer`,
       );
@@ -731,7 +537,7 @@ export class LocalElbv2 implements LocalService {
     if (port !== undefined && port !== listener.port) {
       for (const other of this.#listeners.values()) {
         if (other.loadBalancerArn === listener.loadBalancerArn && other.port === port) {
-          throw new Elbv2Fault('DuplicateListener', 'A listener already exists on this port');
+          throw elbv2Fault('DuplicateListener', 'A listener already exists on this port');
         }
       }
     }
@@ -740,14 +546,14 @@ export class LocalElbv2 implements LocalService {
       (protocol ?? listener.protocol) === 'HTTPS' &&
       (certificates ?? listener.certificates).length === 0
     ) {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'CertificateNotFound',
         'A certificate must be specified for HTTPS listeners',
       );
     }
     const rawActions = optionalList(input.DefaultActions);
     const actions = rawActions
-      ? this.#validateActions(listener.loadBalancerArn, rawActions, 'defaultActions')
+      ? validateActions(this.#targetGroups, listener.loadBalancerArn, rawActions, 'defaultActions')
       : undefined;
     if (port !== undefined) listener.port = port;
     if (protocol !== undefined) listener.protocol = protocol;
@@ -770,13 +576,13 @@ export class LocalElbv2 implements LocalService {
     const rawConditions = optionalList(input.Conditions);
     const rawActions = optionalList(input.Actions);
     if (rule.priority === 'default' && rawConditions && rawConditions.length > 0) {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'OperationNotPermitted',
         'Conditions cannot be specified for the default rule',
       );
     }
     const actions = rawActions
-      ? this.#validateActions(listener.loadBalancerArn, rawActions, 'actions')
+      ? validateActions(this.#targetGroups, listener.loadBalancerArn, rawActions, 'actions')
       : undefined;
     if (rawConditions) rule.conditions = rawConditions as Dict[];
     if (actions) {
@@ -792,7 +598,7 @@ export class LocalElbv2 implements LocalService {
     const names = optionalList(input.Names);
     const lbArn = optionalString(input.LoadBalancerArn);
     if ([arns, names, lbArn].filter((v) => v !== undefined).length > 1) {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'ValidationError',
         'Only one of load balancer ARN, target group ARNs or names can be specified',
       );
@@ -801,12 +607,12 @@ export class LocalElbv2 implements LocalService {
     if (arns) {
       found = arns.map((arn) => this.#targetGroups.get(String(arn))).filter(isDefined);
       if (found.length !== arns.length) {
-        throw new Elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
+        throw elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
       }
     } else if (names) {
       found = found.filter((tg) => names.includes(tg.name));
       if (found.length !== names.length) {
-        throw new Elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
+        throw elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
       }
     } else if (lbArn) {
       this.#requireLoadBalancer(lbArn);
@@ -872,7 +678,7 @@ export class LocalElbv2 implements LocalService {
   #deregisterTargets(tg: TargetGroupRecord, refs: TargetRef[], lenient: boolean): void {
     const missing = refs.filter((ref) => !tg.targets.has(targetKey(ref)));
     if (missing.length > 0 && !lenient) {
-      throw new Elbv2Fault(
+      throw elbv2Fault(
         'InvalidTarget',
         `The following targets are not registered in target group '${tg.arn}': ${missing.map((ref) => `'${ref.id}:${ref.port}'`).join(', ')}`,
       );
@@ -903,136 +709,6 @@ export class LocalElbv2 implements LocalService {
       targetGroupArn: tg.arn,
       target: { id: target.id, port: target.port },
     });
-  }
-
-  /**
-   * Checks and normalises a list of actions as ALB does, resolving each forward action's target
-   * groups: they must exist, number at most 5, weigh 0..999, and belong to no other load
-   * balancer. Returns actions in the shape Describe* reports them.
-   */
-  #validateActions(loadBalancerArn: string, raw: unknown[], field: string): Dict[] {
-    if (raw.length === 0) {
-      throw new Elbv2Fault(
-        'ValidationError',
-        `1 validation error detected: Value '[]' at '${field}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
-      );
-    }
-    const actions = raw.map((item, index) => {
-      const action = (item ?? {}) as Dict;
-      const type = optionalString(action.Type);
-      if (!type || !actionTypes.includes(type)) {
-        throw new Elbv2Fault(
-          'ValidationError',
-          `1 validation error detected: Value '${String(type)}' at '${field}.${index + 1}.member.type' failed to satisfy constraint: Member must satisfy enum value set: [${actionTypes.join(', ')}]`,
-        );
-      }
-      return type === 'forward'
-        ? this.#validateForward(loadBalancerArn, action, `${field}.${index + 1}.member`)
-        : { ...action, ...(action.Order === undefined ? {} : { Order: Number(action.Order) }) };
-    });
-    const routing = actions.filter((a) => routingActionTypes.includes(String(a.Type)));
-    if (routing.length !== 1) {
-      throw new Elbv2Fault(
-        'InvalidLoadBalancerAction',
-        'A rule must include exactly one of the following actions: forward, redirect, fixed-response',
-      );
-    }
-    return actions;
-  }
-
-  #validateForward(loadBalancerArn: string, action: Dict, path: string): Dict {
-    const single = optionalString(action.TargetGroupArn);
-    const config = (action.ForwardConfig ?? undefined) as Dict | undefined;
-    const tuples = optionalList(config?.TargetGroups) ?? [];
-    if (!single && tuples.length === 0) {
-      throw new Elbv2Fault(
-        'ValidationError',
-        'A target group ARN or a forward config with at least one target group must be specified for a forward action',
-      );
-    }
-    if (single && tuples.length > 0) {
-      const only = tuples.length === 1 ? ((tuples[0] ?? {}) as Dict).TargetGroupArn : undefined;
-      if (only !== single) {
-        throw new Elbv2Fault(
-          'ValidationError',
-          'You cannot specify a target group ARN and a forward config that names other target groups',
-        );
-      }
-    }
-    if (tuples.length > maxTargetGroupsPerAction) {
-      throw new Elbv2Fault(
-        'ValidationError',
-        `1 validation error detected: Value at '${path}.forwardConfig.targetGroups' failed to satisfy constraint: Member must have length less than or equal to ${maxTargetGroupsPerAction}`,
-      );
-    }
-    const groups: { arn: string; weight: number }[] =
-      tuples.length > 0
-        ? tuples.map((tuple) => {
-            const t = (tuple ?? {}) as Dict;
-            const weight = t.Weight === undefined ? 1 : Number(t.Weight);
-            if (!Number.isInteger(weight) || weight < 0 || weight > maxWeight) {
-              throw new Elbv2Fault(
-                'ValidationError',
-                'The weight for each target group must be between 0 and 999, inclusive',
-              );
-            }
-            return { arn: String(t.TargetGroupArn ?? ''), weight };
-          })
-        : [{ arn: single ?? '', weight: 1 }];
-    const seen = new Set<string>();
-    for (const group of groups) {
-      if (seen.has(group.arn)) {
-        throw new Elbv2Fault(
-          'ValidationError',
-          `Target group '${group.arn}' cannot be specified more than once in a forward action`,
-        );
-      }
-      seen.add(group.arn);
-    }
-    const missing = groups.filter((g) => !this.#targetGroups.has(g.arn)).map((g) => g.arn);
-    if (missing.length > 0) {
-      throw new Elbv2Fault(
-        'TargetGroupNotFound',
-        `Target groups '${missing.join(', ')}' not found`,
-      );
-    }
-    const foreign = groups
-      .filter((g) => {
-        const owner = this.#targetGroups.get(g.arn)?.loadBalancerArn;
-        return owner !== undefined && owner !== loadBalancerArn;
-      })
-      .map((g) => g.arn);
-    if (foreign.length > 0) {
-      throw new Elbv2Fault(
-        'TargetGroupAssociationLimit',
-        `The following target groups cannot be associated with more than one load balancer: ${foreign.join(', ')}`,
-      );
-    }
-    const stickinessIn = (config?.TargetGroupStickinessConfig ?? {}) as Dict;
-    const stickiness: Dict = {
-      Enabled: stickinessIn.Enabled === 'true' || stickinessIn.Enabled === true,
-    };
-    if (stickiness.Enabled) {
-      const duration = Number(stickinessIn.DurationSeconds);
-      if (!Number.isInteger(duration) || duration < 1 || duration > 604800) {
-        throw new Elbv2Fault(
-          'ValidationError',
-          'The target group stickiness duration must be between 1 and 604800 seconds',
-        );
-      }
-      stickiness.DurationSeconds = duration;
-    }
-    const normalised: Dict = {
-      Type: 'forward',
-      ForwardConfig: {
-        TargetGroups: groups.map((g) => ({ TargetGroupArn: g.arn, Weight: g.weight })),
-        TargetGroupStickinessConfig: stickiness,
-      },
-    };
-    // AWS reports the single-group form with TargetGroupArn as well.
-    if (groups.length === 1) normalised.TargetGroupArn = groups[0]?.arn;
-    if (action.Order !== undefined) normalised.Order = Number(action.Order);
-    return normalised;
   }
 
   /** A target group joins the load balancer whose listener or rule first forwards to it. */
@@ -1157,36 +833,29 @@ export class LocalElbv2 implements LocalService {
       const rule = [listener.defaultRule, ...listener.rules].find((r) => r.arn === arn);
       if (rule) return { listener, rule };
     }
-    throw new Elbv2Fault('RuleNotFound', 'One or more rules not found');
+    throw elbv2Fault('RuleNotFound', 'One or more rules not found');
   }
 
   #requireLoadBalancer(arn: string): LoadBalancerRecord {
     const lb = this.#loadBalancers.get(arn);
-    if (!lb) throw new Elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
+    if (!lb) throw elbv2Fault('LoadBalancerNotFound', 'One or more load balancers not found');
     return lb;
   }
 
   #requireListener(arn: string): ListenerRecord {
     const listener = this.#listeners.get(arn);
-    if (!listener) throw new Elbv2Fault('ListenerNotFound', 'One or more listeners not found');
+    if (!listener) throw elbv2Fault('ListenerNotFound', 'One or more listeners not found');
     return listener;
   }
 
   #requireTargetGroup(arn: string): TargetGroupRecord {
     const tg = this.#targetGroups.get(arn);
-    if (!tg) throw new Elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
+    if (!tg) throw elbv2Fault('TargetGroupNotFound', 'One or more target groups not found');
     return tg;
   }
 
   #emit(change: Elbv2Change): void {
     for (const subscriber of [...this.#subscribers]) subscriber(change);
-  }
-
-  #takeFault(operation: Elbv2FaultableOperation): boolean {
-    const left = this.#faults.get(operation) ?? 0;
-    if (left <= 0) return false;
-    this.#faults.set(operation, left - 1);
-    return true;
   }
 
   #arnPrefix(): string {
@@ -1213,253 +882,4 @@ export class LocalElbv2 implements LocalService {
     const hex = createHash('sha256').update(`elbv2-request-${this.#requestCount}`).digest('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   }
-}
-
-function setState(
-  target: TargetRecord,
-  state: TargetHealthState,
-  reason?: readonly [string, string],
-): void {
-  target.state = state;
-  if (reason) {
-    target.reason = reason[0];
-    target.description = reason[1];
-  } else {
-    delete target.reason;
-    delete target.description;
-  }
-}
-
-function forwardAction(targets: ForwardTarget[]): Dict {
-  return {
-    Type: 'forward',
-    ForwardConfig: {
-      TargetGroups: targets.map((t) => ({
-        TargetGroupArn: t.targetGroupArn,
-        Weight: t.weight ?? 1,
-      })),
-    },
-  };
-}
-
-function forwardTargets(action: Dict | undefined): { arn: string; weight: number }[] {
-  if (action?.Type !== 'forward') return [];
-  const config = (action.ForwardConfig ?? {}) as Dict;
-  const tuples = (config.TargetGroups ?? []) as Dict[];
-  return tuples.map((t) => ({ arn: String(t.TargetGroupArn), weight: Number(t.Weight ?? 1) }));
-}
-
-function toRule(rule: RuleRecord): Dict {
-  return {
-    RuleArn: rule.arn,
-    Priority: rule.priority,
-    Conditions: rule.conditions,
-    Actions: rule.actions,
-    IsDefault: rule.priority === 'default',
-  };
-}
-
-/** path-pattern, host-header and http-request-method conditions; any other field never matches. */
-function ruleMatches(rule: RuleRecord, request: RouteRequest): boolean {
-  if (rule.conditions.length === 0) return false;
-  return rule.conditions.every((condition) => {
-    const field = String(condition.Field);
-    const config = (condition.PathPatternConfig ??
-      condition.HostHeaderConfig ??
-      condition.HttpRequestMethodConfig ??
-      {}) as Dict;
-    const values = (optionalList(config.Values) ?? optionalList(condition.Values) ?? []).map(
-      String,
-    );
-    switch (field) {
-      case 'path-pattern':
-        return values.some((pattern) => globMatches(pattern, request.path, true));
-      case 'host-header':
-        return values.some((pattern) =>
-          globMatches(pattern.toLowerCase(), request.host.toLowerCase().replace(/:\d+$/, ''), true),
-        );
-      case 'http-request-method':
-        return values.includes(request.method);
-      default:
-        return false;
-    }
-  });
-}
-
-/** ALB patterns: `*` any characters, `?` one character; case-sensitive for paths. */
-function globMatches(pattern: string, value: string, anchored: boolean): boolean {
-  const source = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(anchored ? `^${source}$` : source).test(value);
-}
-
-function checkName(name: string, kind: string): void {
-  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(name)) {
-    throw new Elbv2Fault(
-      'ValidationError',
-      `The ${kind} name '${name}' must have at most 32 alphanumeric characters or hyphens, and must not begin or end with a hyphen`,
-    );
-  }
-}
-
-function readTargets(input: Dict, tg: TargetGroupRecord): TargetRef[] {
-  const targets = optionalList(input.Targets);
-  if (!targets || targets.length === 0) {
-    throw new Elbv2Fault(
-      'ValidationError',
-      "1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null",
-    );
-  }
-  return targets.map((item) => {
-    const t = (item ?? {}) as Dict;
-    const id = optionalString(t.Id);
-    if (!id) throw new Elbv2Fault('ValidationError', 'A target ID must be specified');
-    const port = t.Port === undefined ? tg.port : Number(t.Port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Elbv2Fault('ValidationError', `Port '${String(t.Port)}' is not valid`);
-    }
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(id)) {
-      throw new Elbv2Fault(
-        'InvalidTarget',
-        `The IP address '${id}' is not a valid IPv4 address (the target type of '${tg.name}' is ip)`,
-      );
-    }
-    return { id, port };
-  });
-}
-
-function targetKey(target: TargetRef): string {
-  return `${target.id}:${target.port}`;
-}
-
-function paginate<T>(items: T[], input: Dict, key: string, toShape: (item: T) => Dict): Dict {
-  const start = input.Marker === undefined ? 0 : Number(input.Marker);
-  const pageSize = input.PageSize === undefined ? 400 : Number(input.PageSize);
-  if (!Number.isInteger(start) || start < 0 || start > items.length) {
-    throw new Elbv2Fault('ValidationError', 'The marker is not valid');
-  }
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 400) {
-    throw new Elbv2Fault(
-      'ValidationError',
-      `1 validation error detected: Value '${String(input.PageSize)}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 400`,
-    );
-  }
-  const page = items.slice(start, start + pageSize);
-  const result: Dict = { [key]: page.map(toShape) };
-  if (start + pageSize < items.length) result.NextMarker = String(start + pageSize);
-  return result;
-}
-
-/**
- * Turns awsQuery form fields (`DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight`)
- * into nested objects and arrays. Values stay strings, as on the wire; a bare `Key=` is an empty list.
- */
-export function parseQuery(form: URLSearchParams): Dict {
-  const root: Dict = {};
-  for (const [key, value] of form) {
-    if (key === 'Action' || key === 'Version') continue;
-    const raw = key.split('.');
-    const path: (string | number)[] = [];
-    for (let i = 0; i < raw.length; i += 1) {
-      const segment = raw[i] as string;
-      const next = raw[i + 1];
-      if (
-        (segment === 'member' || segment === 'entry') &&
-        next !== undefined &&
-        /^\d+$/.test(next)
-      ) {
-        path.push(Number(next) - 1);
-        i += 1;
-      } else {
-        path.push(segment);
-      }
-    }
-    let node: Dict | unknown[] = root;
-    for (let i = 0; i < path.length; i += 1) {
-      const segment = path[i] as string | number;
-      const last = i === path.length - 1;
-      const container = node as Record<string | number, unknown>;
-      if (last) {
-        container[segment] = value === '' && typeof segment === 'string' ? [] : value;
-        break;
-      }
-      const nextIsIndex = typeof path[i + 1] === 'number';
-      let child = container[segment];
-      if (child === undefined || typeof child !== 'object' || child === null) {
-        child = nextIsIndex ? [] : {};
-        container[segment] = child;
-      }
-      node = child as Dict | unknown[];
-    }
-  }
-  return compact(root) as Dict;
-}
-
-function compact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compact);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compact(v)]));
-  }
-  return value;
-}
-
-/** awsQuery XML: objects become elements, arrays become `<member>` lists, dates ISO 8601. */
-function xmlElement(name: string, value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) {
-    return `<${name}>${value.map((item) => xmlElement('member', item)).join('')}</${name}>`;
-  }
-  if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
-  if (typeof value === 'object') {
-    const inner = Object.entries(value)
-      .map(([key, child]) => xmlElement(key, child))
-      .join('');
-    return `<${name}>${inner}</${name}>`;
-  }
-  return `<${name}>${escapeXml(String(value))}</${name}>`;
-}
-
-function escapeXml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
-}
-
-/** The awsQuery error document; the SDK maps `Code` to its typed exception (TargetGroupNotFound → TargetGroupNotFoundException). */
-function xmlError(fault: Elbv2Fault, requestId: string): LocalResponse {
-  const type = fault.status >= 500 ? 'Receiver' : 'Sender';
-  return {
-    status: fault.status,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="${xmlns}"><Error><Type>${type}</Type><Code>${fault.code}</Code><Message>${escapeXml(fault.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  };
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function optionalList(value: unknown): unknown[] | undefined {
-  return Array.isArray(value) ? value : undefined;
-}
-
-function requireString(input: Dict, field: string): string {
-  const value = optionalString(input[field]);
-  if (value === undefined) {
-    const camel = field.charAt(0).toLowerCase() + field.slice(1);
-    throw new Elbv2Fault(
-      'ValidationError',
-      `1 validation error detected: Value null at '${camel}' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  return value;
-}
-
-function isDefined<T>(value: T | undefined): value is T {
-  return value !== undefined;
 }
