@@ -23,7 +23,7 @@ import {
   taskStatesOf,
 } from './faults.ts';
 import { type GreenlightLocal, LocalNames, startGreenlightLocal } from './greenlight-local.ts';
-import type { SeedFunctionInput } from './lambda-simulator.ts';
+import type { SeedFunctionInput } from './lambda/types.ts';
 
 /**
  * The fault matrix: every Task state of the release definition × every FaultKind, plus
