@@ -141,7 +141,7 @@ const raceKinds: readonly RaceKind[] = [
 export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<MatrixReport> {
   const injector = new FaultInjector();
   // Services must be registered before the cloud starts, so the pool is sized from the same
-  // definition the cloud will run: every case of every Task state, the races, two baselines.
+  // definition the cloud will run: every case of every Task state, the races, one baseline per scenario.
   const tasks = taskStatesOf(
     buildReleaseDefinition({
       functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
@@ -150,7 +150,8 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
   );
   const poolSize =
     (options.cases?.length ??
-      tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) + 2;
+      tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) +
+    scenarios.length;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
   const local = await startGreenlightLocal({
     retryIntervalMs: 10,

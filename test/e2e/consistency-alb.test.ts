@@ -82,11 +82,16 @@ describe('readConsistencySnapshot of an ALB service', () => {
           include: ['TAGS'],
         }),
       );
-      const { family, containerDefinitions } = green.taskDefinition ?? {};
+      const { family, containerDefinitions, cpu, memory, networkMode, requiresCompatibilities } =
+        green.taskDefinition ?? {};
       await ecs.send(
         new RegisterTaskDefinitionCommand({
           family,
           containerDefinitions,
+          cpu,
+          memory,
+          networkMode,
+          requiresCompatibilities,
           tags: green.tags,
         }),
       );
