@@ -96,7 +96,7 @@ describe('acquireLockStep', () => {
       live: { releaseId: second.releaseId, version: '1.5.0', requestedAt: second.requestedAt },
     });
 
-    const thrown = await ask(world, first).catch((error: Error) => error);
+    const thrown = await refusal(ask(world, first));
     expect(thrown).toMatchObject({
       name: 'OlderThanLive',
       message: expect.stringMatching(
@@ -130,7 +130,7 @@ describe('acquireLockStep', () => {
     const world = aFakeWorld({ releases: [first, busy] });
     await ask(world, first);
 
-    const thrown = await ask(world, busy).catch((error: Error) => error);
+    const thrown = await refusal(ask(world, busy));
     expect(thrown.name).toBe('ServiceBusy');
     // Read back by the error recorded, not by the reason's wording.
     await expect(ask(world, busy)).rejects.toMatchObject({
@@ -176,3 +176,13 @@ describe('acquireLockStep', () => {
     await expect(ask(world, first)).rejects.toMatchObject({ name: 'ReleaseNotFound' });
   });
 });
+
+/** The error a step threw; a test that expected one fails when it returned instead. */
+async function refusal(asked: Promise<unknown>): Promise<Error> {
+  try {
+    await asked;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a refusal, and the step returned an outcome');
+}
