@@ -8,9 +8,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EventEcho } from '../core/bound-rejection.ts';
 import { InvalidTransition, ReleaseNotFound } from '../core/errors.ts';
-import type { ReleasePhase } from '../core/phases.ts';
+import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
-import type { ReleaseRecord, StepRecord } from '../core/records.ts';
+import {
+  IdleColourState,
+  type IdleTeardownClaim,
+  type ReleaseRecord,
+  type StepRecord,
+} from '../core/records.ts';
 
 export interface DynamoReleaseLedgerOptions {
   /** Built with `marshallOptions.removeUndefinedValues: true`: records have optional fields. */
@@ -127,6 +132,53 @@ export class DynamoReleaseLedger implements ReleaseLedger {
       const current = await this.getRelease(releaseId);
       if (current === undefined) throw notFound(releaseId);
       throw wrongPhase(releaseId, current, expectedPhases);
+    }
+  }
+
+  async claimIdleTeardown(
+    releaseId: string,
+    claim: IdleTeardownClaim,
+    now: string,
+  ): Promise<{ claimed: boolean; record: ReleaseRecord }> {
+    try {
+      // `until` and `now` are both toISOString() (same length, UTC), so comparing them as
+      // strings compares the times. A comparison with a missing attribute is false, hence the
+      // attribute_not_exists for an unclaimed colour.
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
+      const result = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: releaseKey(releaseId),
+          UpdateExpression: 'SET #idle.#claim = :claim',
+          ConditionExpression:
+            'attribute_exists(pk) AND #phase = :finalized AND #idle.#state = :warm AND ' +
+            '(attribute_not_exists(#idle.#claim) OR #idle.#claim.#by = :by OR #idle.#claim.#until <= :now)',
+          ExpressionAttributeNames: {
+            '#phase': 'phase',
+            '#idle': 'idle',
+            '#state': 'state',
+            '#claim': 'claim',
+            '#by': 'by',
+            '#until': 'until',
+          },
+          ExpressionAttributeValues: {
+            ':claim': { by: claim.by, until: claim.until },
+            ':finalized': ReleasePhase.Finalized,
+            ':warm': IdleColourState.Warm,
+            ':by': claim.by,
+            ':now': now,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!result.Attributes) throw notFound(releaseId);
+      return { claimed: true, record: toRelease(result.Attributes) };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // ReturnValuesOnConditionCheckFailure would save this read, but dynalite ignores it.
+      const current = await this.getRelease(releaseId);
+      if (current === undefined) throw notFound(releaseId);
+      return { claimed: false, record: current };
     }
   }
 

@@ -8,6 +8,7 @@ import type {
   BakeRecord,
   Colours,
   IdleCost,
+  IdleTeardownClaim,
   LifecycleEvent,
   ReleaseRecord,
   ReleaseSpec,
@@ -34,6 +35,17 @@ export interface ReleaseLedger {
     patch: Partial<Omit<ReleaseRecord, 'releaseId'>>,
     expectedPhases: readonly ReleaseRecord['phase'][],
   ): Promise<ReleaseRecord>;
+  /**
+   * Claims the release's warm idle colour for `claim.by` (conditional write): granted when the
+   * release is finalized with its idle colour warm and the colour is unclaimed, claimed by the
+   * same `by` (its retry), or claimed until `now` or earlier (an expired lease). Otherwise
+   * `claimed` is false and `record` is the release as stored, with the claim that won.
+   */
+  claimIdleTeardown(
+    releaseId: string,
+    claim: IdleTeardownClaim,
+    now: string,
+  ): Promise<{ claimed: boolean; record: ReleaseRecord }>;
   /** Idempotent on `step.key`. */
   recordStep(releaseId: string, step: StepRecord): Promise<void>;
   listSteps(releaseId: string): Promise<StepRecord[]>;

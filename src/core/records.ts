@@ -125,6 +125,21 @@ export interface IdleColourRecord {
   settledAt?: string;
   /** What the teardown did, one line each. */
   actions?: string[];
+  /** The teardown working on the colour now; gone once it settles (see IdleTeardownClaim). */
+  claim?: IdleTeardownClaim;
+}
+
+/**
+ * A lease on a warm idle colour taken before its teardown acts, so that two teardowns (its
+ * schedule and the sweeper, or a schedule delivered twice) never both tear down and publish.
+ * The holder's retries carry the same `by`; past `until` another teardown may take it over, so
+ * a teardown that crashed never leaves the colour warm for good.
+ */
+export interface IdleTeardownClaim {
+  /** Who holds it: the trigger and the Lambda request id (`schedule:<awsRequestId>`). */
+  by: string;
+  /** ISO time the lease ends; longer than any teardown function runs. */
+  until: string;
 }
 
 export interface AlarmEvidence {

@@ -16,8 +16,12 @@ export interface Step<Input, Output, Deps = StepDependencies> {
   /** The function's logical name (workflows/release.ts ReleaseFunction). */
   name: string;
   input: z.ZodMiniType<Input>;
-  run(input: Input, deps: Deps): Promise<Output>;
+  /** `invocation` is the Lambda context's identity; steps that need no claimant ignore it. */
+  run(input: Input, deps: Deps, invocation?: StepInvocation): Promise<Output>;
 }
+
+/** What a step may know of the Lambda invocation that runs it. */
+export type StepInvocation = Pick<Context, 'awsRequestId'>;
 
 /**
  * A step with a business identity per run: release id, step, step index. A retry with the same
@@ -47,7 +51,7 @@ export function createStepHandler<Input, Output, Deps>(
       `${step.name} has an idempotency key: build its handler with createIdempotentStepHandler (src/runtime/idempotent-step-handler.ts)`,
     );
   }
-  return wrapStep(step, (input) => step.run(input, dependencies()));
+  return wrapStep(step, (input, context) => step.run(input, dependencies(), context));
 }
 
 /**

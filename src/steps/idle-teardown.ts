@@ -3,6 +3,7 @@ import { coloursInFlight, decideTeardown, lastTrafficAt } from '../core/idle-col
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { TeardownTarget } from '../core/ports.ts';
 import { type IdleColourRecord, IdleColourState, type ReleaseRecord } from '../core/records.ts';
+import type { StepInvocation } from '../runtime/step-handler.ts';
 import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
 import { loadRelease, stepRecord } from './advance-release.ts';
 import { serviceOf } from './service.ts';
@@ -11,7 +12,8 @@ export interface TeardownOutcome {
   releaseId: string;
   colour: string;
   /** `deferred` leaves the colour warm for a later try; the others are final. */
-  outcome: 'torn-down' | 'live-again' | 'deferred' | 'settled' | 'not-idle';
+  /** `claimed`: another teardown holds the colour (see IdleTeardownClaim); this one did nothing. */
+  outcome: 'torn-down' | 'live-again' | 'deferred' | 'settled' | 'not-idle' | 'claimed';
   reason: string;
   actions: string[];
 }
@@ -28,6 +30,33 @@ export type IdleTeardownDependencies = Pick<
 // Releases in flight are a service's newest; this many cover any realistic queue.
 const releasesLookedAt = 20;
 
+// How long a teardown's claim on an idle colour holds. Far longer than the teardown (1 minute)
+// and sweeper (5 minutes) functions may run (stacks/functions.ts timeoutOf), so a lease never
+// ends under a holder still at work; short enough that the next sweep takes over from a
+// teardown that crashed and was not retried.
+export const teardownLeaseMs = 15 * 60_000;
+
+/**
+ * Who claims an idle colour: the trigger and the Lambda request id. Lambda keeps the request id
+ * across its own retries of an asynchronous invocation (Scheduler invokes asynchronously), so a
+ * retry is the same claimant and takes over its own claim; two deliveries of a schedule, or the
+ * schedule and the sweeper, are two invocations with two ids. AWS Lambda Developer Guide, "How
+ * Lambda handles errors and retries with asynchronous invocation"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html) and the
+ * Knowledge Center's "lambda-function-duplicate-invocations": duplicates with the same request
+ * id are Lambda's retries.
+ */
+export function teardownClaimant(
+  via: TeardownTrigger,
+  invocation: StepInvocation | undefined,
+): string {
+  // A handler always has a context; only a step run by hand could come without one.
+  if (invocation === undefined || invocation.awsRequestId === '') {
+    throw new InvalidStepInput(`A ${via} teardown needs a Lambda request id to claim by`);
+  }
+  return `${via}:${invocation.awsRequestId}`;
+}
+
 /**
  * Tears down the idle colour a finalized release left warm, unless it has become live again or
  * a release in flight may use it (then it records why and does nothing). Every outcome lands in
@@ -36,11 +65,14 @@ const releasesLookedAt = 20;
  * Safe to repeat: a settled colour is left as recorded, and the target reads before it writes.
  * Ordering as in advanceRelease: AWS first, then the event, then the ledger (the commit
  * point), so a retry after a crash redoes the effects, which then find nothing left to do.
+ * Before all of them the teardown claims the colour for `claimant` (teardownClaimant): two
+ * teardowns racing both find it warm, and only the one holding the claim acts and publishes.
  */
 export async function tearDownIdleColour(
   deps: IdleTeardownDependencies,
   target: TeardownTarget,
   via: TeardownTrigger,
+  claimant: string,
 ): Promise<TeardownOutcome> {
   const service = await serviceOf(deps, target.service);
   const release = await loadRelease(deps, target.releaseId);
@@ -51,8 +83,8 @@ export async function tearDownIdleColour(
     reason,
     actions,
   });
-  const idle = release.idle;
-  if (release.phase !== ReleasePhase.Finalized || idle === undefined) {
+  const read = release.idle;
+  if (release.phase !== ReleasePhase.Finalized || read === undefined) {
     // A schedule can outlive its release's finalize: a finalize that failed after scheduling
     // ends in a rollback, and then blue is live again.
     return result(
@@ -60,15 +92,42 @@ export async function tearDownIdleColour(
       `Release ${release.releaseId} is ${release.phase}, not finalized with a warm colour: nothing to tear down`,
     );
   }
-  if (idle.colour !== target.colour) {
+  if (read.colour !== target.colour) {
     throw new InvalidStepInput(
-      `Release ${release.releaseId} left ${idle.colour} idle, not ${target.colour}`,
-      { releaseId: release.releaseId, idle: idle.colour, asked: target.colour },
+      `Release ${release.releaseId} left ${read.colour} idle, not ${target.colour}`,
+      { releaseId: release.releaseId, idle: read.colour, asked: target.colour },
     );
   }
-  if (idle.state !== IdleColourState.Warm) {
-    return result('settled', `Already ${idle.state}: ${idle.reason}`, idle.actions ?? []);
+  if (read.state !== IdleColourState.Warm) {
+    return result('settled', `Already ${read.state}: ${read.reason}`, read.actions ?? []);
   }
+
+  const now = deps.now();
+  const claim = await deps.ledger.claimIdleTeardown(
+    release.releaseId,
+    { by: claimant, until: new Date(now.getTime() + teardownLeaseMs).toISOString() },
+    now.toISOString(),
+  );
+  const claimed = claim.record.idle;
+  if (!claim.claimed) {
+    // Lost to another teardown: it settled the colour since the read above, or holds it now.
+    if (claim.record.phase !== ReleasePhase.Finalized || claimed === undefined) {
+      return result('not-idle', `Release ${release.releaseId} is ${claim.record.phase} now`);
+    }
+    if (claimed.state !== IdleColourState.Warm) {
+      return result(
+        'settled',
+        `Already ${claimed.state}: ${claimed.reason}`,
+        claimed.actions ?? [],
+      );
+    }
+    return result(
+      'claimed',
+      `Idle colour ${read.colour} is already being torn down by ${claimed.claim?.by ?? 'another teardown'} (claimed until ${claimed.claim?.until ?? 'unknown'})`,
+    );
+  }
+  // What settles the colour leaves no claim behind: the work it stood for is done.
+  const { claim: _held, ...idle } = claimed ?? read;
 
   const colours = deps.idleColoursFor(service);
   const others = (await deps.ledger.listReleases(service.name, releasesLookedAt)).filter(

@@ -6,6 +6,7 @@ import {
   type IdleTeardownDependencies,
   type TeardownOutcome,
   tearDownIdleColour,
+  teardownClaimant,
 } from './idle-teardown.ts';
 
 export interface SweepOutcome {
@@ -27,7 +28,9 @@ export const sweeperStep: Step<unknown, SweepOutcome, IdleTeardownDependencies> 
   name: 'sweeper',
   // The scheduled event carries nothing the sweep needs.
   input: z.unknown(),
-  run: async (_event, deps) => {
+  run: async (_event, deps, invocation) => {
+    // One claimant for the whole sweep: its retry picks up the colours it had claimed.
+    const claimant = teardownClaimant('sweeper', invocation);
     const now = deps.now().getTime();
     const outcome: SweepOutcome = { swept: [], failed: [] };
     for (const service of await deps.registry.list()) {
@@ -48,6 +51,7 @@ export const sweeperStep: Step<unknown, SweepOutcome, IdleTeardownDependencies> 
               deps,
               { service: service.name, releaseId: release.releaseId, colour },
               'sweeper',
+              claimant,
             ),
           );
         } catch (error) {

@@ -6,6 +6,7 @@ import {
   type IdleTeardownDependencies,
   type TeardownOutcome,
   tearDownIdleColour,
+  teardownClaimant,
 } from './idle-teardown.ts';
 
 /** What a teardown schedule sends (its target's Input), as finalize wrote it. */
@@ -24,5 +25,6 @@ export const TeardownInput: z.ZodMiniType<TeardownTarget> = z.strictObject({
 export const teardownStep: Step<TeardownTarget, TeardownOutcome, IdleTeardownDependencies> = {
   name: 'teardown',
   input: TeardownInput,
-  run: (target, deps) => tearDownIdleColour(deps, target, 'schedule'),
+  run: (target, deps, invocation) =>
+    tearDownIdleColour(deps, target, 'schedule', teardownClaimant('schedule', invocation)),
 };

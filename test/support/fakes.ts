@@ -3,7 +3,7 @@ import type { EventEcho } from '../../src/core/bound-rejection.ts';
 import { ApprovalNotFound, InvalidTransition, ReleaseNotFound } from '../../src/core/errors.ts';
 import type { MetricQuery, MetricQueryResult } from '../../src/core/metric-gate.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
-import type { ReleasePhase } from '../../src/core/phases.ts';
+import { ReleasePhase } from '../../src/core/phases.ts';
 import type {
   AlarmReader,
   ApprovalStore,
@@ -31,12 +31,14 @@ import type {
   BakeRecord,
   Colours,
   IdleCost,
+  IdleTeardownClaim,
   LifecycleEvent,
   ReleaseRecord,
   ReleaseSpec,
   StepRecord,
   TestEvidence,
 } from '../../src/core/records.ts';
+import { IdleColourState } from '../../src/core/records.ts';
 import { StaticServiceRegistry } from '../../src/core/registry.ts';
 import type { ReleaseRequestedV1 } from '../../src/core/release-event.ts';
 import type { ServiceConfig } from '../../src/core/service-config.ts';
@@ -96,6 +98,24 @@ export class MemoryLedger implements ReleaseLedger {
     this.releases.set(releaseId, next);
     this.updates.push({ releaseId, patch: copy(defined) });
     return copy(next);
+  }
+
+  /** Every granted claimIdleTeardown, in order. */
+  readonly claims: { releaseId: string; claim: IdleTeardownClaim }[] = [];
+
+  async claimIdleTeardown(releaseId: string, claim: IdleTeardownClaim, now: string) {
+    const current = this.releases.get(releaseId);
+    if (!current) throw new ReleaseNotFound(`Release ${releaseId} is not in the ledger`);
+    const idle = current.idle;
+    const held = idle?.claim;
+    const free = held === undefined || held.by === claim.by || held.until <= now;
+    if (current.phase !== ReleasePhase.Finalized || idle?.state !== IdleColourState.Warm || !free) {
+      return { claimed: false, record: copy(current) };
+    }
+    const next = { ...current, idle: { ...idle, claim: copy(claim) } };
+    this.releases.set(releaseId, next);
+    this.claims.push({ releaseId, claim: copy(claim) });
+    return { claimed: true, record: copy(next) };
   }
 
   async recordStep(releaseId: string, step: StepRecord) {

@@ -150,6 +150,101 @@ describe('DynamoReleaseLedger.updateRelease', () => {
   });
 });
 
+describe('DynamoReleaseLedger.claimIdleTeardown', () => {
+  const warm: NonNullable<ReleaseRecord['idle']> = {
+    colour: '3',
+    live: '4',
+    idleSince: '2025-03-01T11:00:00.000Z',
+    teardownAt: '2025-03-01T11:15:00.000Z',
+    state: 'warm',
+    reason: 'Teardown scheduled for 2025-03-01T11:15:00.000Z',
+  };
+  const finalized = aRelease({ phase: 'Finalized', idle: warm });
+  const id = finalized.releaseId;
+  const first = { by: 'schedule:request-1', until: '2025-03-01T11:30:00.000Z' };
+  const second = { by: 'sweeper:request-2', until: '2025-03-01T11:35:00.000Z' };
+
+  it('claims a warm unclaimed colour and keeps the rest of the idle record', async () => {
+    await ledger.createRelease(finalized);
+
+    const claim = await ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z');
+
+    expect(claim).toEqual({
+      claimed: true,
+      record: { ...finalized, idle: { ...warm, claim: first } },
+    });
+    expect(await ledger.getRelease(id)).toEqual(claim.record);
+  });
+
+  it('refuses another claimant while the lease holds, and answers with the holder', async () => {
+    await ledger.createRelease(finalized);
+    await ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z');
+
+    const refused = await ledger.claimIdleTeardown(id, second, '2025-03-01T11:20:00.000Z');
+
+    expect(refused.claimed).toBe(false);
+    expect(refused.record.idle?.claim).toEqual(first);
+    expect((await ledger.getRelease(id))?.idle?.claim).toEqual(first);
+  });
+
+  it('lets one of two concurrent claimants win', async () => {
+    await ledger.createRelease(finalized);
+
+    const claims = await Promise.all([
+      ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z'),
+      ledger.claimIdleTeardown(id, second, '2025-03-01T11:15:00.000Z'),
+    ]);
+
+    expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
+  });
+
+  it('grants the holder its claim again, with the new lease', async () => {
+    await ledger.createRelease(finalized);
+    await ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z');
+    const renewed = { ...first, until: '2025-03-01T11:33:00.000Z' };
+
+    const retry = await ledger.claimIdleTeardown(id, renewed, '2025-03-01T11:18:00.000Z');
+
+    expect(retry.claimed).toBe(true);
+    expect(retry.record.idle?.claim).toEqual(renewed);
+  });
+
+  it('hands an expired lease to another claimant', async () => {
+    await ledger.createRelease(finalized);
+    await ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z');
+
+    const before = await ledger.claimIdleTeardown(id, second, '2025-03-01T11:29:59.999Z');
+    const after = await ledger.claimIdleTeardown(id, second, '2025-03-01T11:30:00.000Z');
+
+    expect(before.claimed).toBe(false);
+    expect(after).toMatchObject({ claimed: true, record: { idle: { claim: second } } });
+  });
+
+  it('refuses a colour that is no longer warm, or a release that is not finalized', async () => {
+    const tornDown = { ...finalized, idle: { ...warm, state: 'torn-down' as const } };
+    const rolledBack = aRelease({ releaseId: 'checkout-1-4-3-b2', phase: 'RolledBack' });
+    await ledger.createRelease(tornDown);
+    await ledger.createRelease(rolledBack);
+
+    const settled = await ledger.claimIdleTeardown(id, first, '2025-03-01T11:15:00.000Z');
+    const notIdle = await ledger.claimIdleTeardown(
+      rolledBack.releaseId,
+      first,
+      '2025-03-01T11:15:00.000Z',
+    );
+
+    expect(settled).toEqual({ claimed: false, record: tornDown });
+    expect(notIdle).toEqual({ claimed: false, record: rolledBack });
+  });
+
+  it('throws ReleaseNotFound for an unknown release and creates nothing', async () => {
+    await expect(
+      ledger.claimIdleTeardown('missing', first, '2025-03-01T11:15:00.000Z'),
+    ).rejects.toThrow(ReleaseNotFound);
+    expect(await ledger.getRelease('missing')).toBeUndefined();
+  });
+});
+
 describe('DynamoReleaseLedger.recordStep', () => {
   it('keeps one entry when the same step key is recorded twice', async () => {
     const record = aRelease();

@@ -96,6 +96,9 @@ class MemoryLedger implements ReleaseLedger {
   recordRejection(): never {
     throw new Error('not used');
   }
+  claimIdleTeardown(): never {
+    throw new Error('not used');
+  }
   async getRejection() {
     return undefined;
   }

@@ -64,6 +64,9 @@ export class ScriptedLedger implements ReleaseLedger {
   recordRejection(): never {
     throw new Error('the CLI never writes the ledger');
   }
+  claimIdleTeardown(): never {
+    throw new Error('the CLI never writes the ledger');
+  }
 
   async getRejection(eventId: string): Promise<StepRecord | undefined> {
     return this.#frame().rejections?.[eventId];
@@ -104,6 +107,9 @@ export class StoredLedger implements ReleaseLedger {
     throw new Error('the CLI never writes the ledger');
   }
   recordRejection(): never {
+    throw new Error('the CLI never writes the ledger');
+  }
+  claimIdleTeardown(): never {
     throw new Error('the CLI never writes the ledger');
   }
 

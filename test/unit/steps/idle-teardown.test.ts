@@ -6,10 +6,14 @@ import {
 } from '../../../src/core/errors.ts';
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
-import { tearDownIdleColour } from '../../../src/steps/idle-teardown.ts';
+import {
+  tearDownIdleColour,
+  teardownClaimant,
+  teardownLeaseMs,
+} from '../../../src/steps/idle-teardown.ts';
 import { anIdleColour, aReleaseRecord } from '../../support/builders.ts';
 import { aTestClock } from '../../support/clock.ts';
-import { aFakeWorld } from '../../support/fakes.ts';
+import { aFakeWorld, failNext } from '../../support/fakes.ts';
 
 const finalized = aReleaseRecord({
   phase: ReleasePhase.Finalized,
@@ -33,7 +37,7 @@ describe('tearDownIdleColour', () => {
     });
     const world = aWorld([finalized, inFlight]);
 
-    const outcome = await tearDownIdleColour(world.deps, target, 'schedule');
+    const outcome = await tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1');
 
     expect(outcome).toMatchObject({ outcome: 'torn-down', actions: ['Deleted version 3'] });
     expect(world.idle.tornDown).toEqual([
@@ -61,7 +65,7 @@ describe('tearDownIdleColour', () => {
     });
     const world = aWorld([finalized, rolledBack]);
 
-    await tearDownIdleColour(world.deps, target, 'schedule');
+    await tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1');
 
     expect(world.idle.tornDown).toMatchObject([
       { colour: '3', idleSince: '2026-11-21T10:12:00.000Z' },
@@ -74,7 +78,7 @@ describe('tearDownIdleColour', () => {
       notBefore: '2026-11-21T10:20:00.000Z',
     });
 
-    const teardown = tearDownIdleColour(world.deps, target, 'schedule');
+    const teardown = tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1');
 
     await expect(teardown).rejects.toThrow(TeardownDeferred);
     await expect(teardown).rejects.toMatchObject({
@@ -94,7 +98,9 @@ describe('tearDownIdleColour', () => {
     const rolledBack = { ...finalized, phase: ReleasePhase.RolledBack };
     const world = aWorld([rolledBack]);
 
-    expect(await tearDownIdleColour(world.deps, target, 'schedule')).toMatchObject({
+    expect(
+      await tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1'),
+    ).toMatchObject({
       outcome: 'not-idle',
     });
     expect(world.idle.tornDown).toEqual([]);
@@ -104,7 +110,85 @@ describe('tearDownIdleColour', () => {
   it('refuses input naming another colour than the release left idle', async () => {
     const world = aWorld([finalized]);
     await expect(
-      tearDownIdleColour(world.deps, { ...target, colour: '4' }, 'sweeper'),
+      tearDownIdleColour(world.deps, { ...target, colour: '4' }, 'sweeper', 'sweeper:request-1'),
     ).rejects.toThrow(InvalidStepInput);
+  });
+});
+
+describe('tearDownIdleColour, two at once', () => {
+  const crash = () => new Error('Task timed out after 60.00 seconds');
+
+  it('lets one of two racing teardowns tear down and publish; the other does nothing', async () => {
+    const world = aWorld([finalized]);
+
+    const outcomes = await Promise.all([
+      tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1'),
+      tearDownIdleColour(world.deps, target, 'sweeper', 'sweeper:request-2'),
+    ]);
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['torn-down', 'claimed']);
+    expect(outcomes[1]?.reason).toBe(
+      'Idle colour 3 is already being torn down by schedule:request-1 (claimed until 2026-11-21T10:30:01.000Z)',
+    );
+    expect(world.events.published.map((e) => e.detail.eventKey)).toEqual([
+      `${finalized.releaseId}#teardown`,
+    ]);
+    expect(world.idle.tornDown).toHaveLength(1);
+    expect(await world.ledger.timeline(finalized.releaseId)).toEqual(['teardown:succeeded']);
+    expect(world.ledger.release(finalized.releaseId).idle).toMatchObject({ state: 'torn-down' });
+    expect(world.ledger.release(finalized.releaseId).idle?.claim).toBeUndefined();
+  });
+
+  it('finishes the job when the claimant retries after crashing between claim and effect', async () => {
+    const world = aWorld([finalized]);
+    failNext(world.idle, 'tearDown', crash());
+
+    await expect(
+      tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1'),
+    ).rejects.toThrow('Task timed out');
+    world.clock.advance(60);
+    const other = await tearDownIdleColour(world.deps, target, 'sweeper', 'sweeper:request-2');
+    const retry = await tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1');
+
+    expect(other.outcome).toBe('claimed');
+    expect(retry.outcome).toBe('torn-down');
+    expect(world.idle.tornDown).toHaveLength(1);
+    expect(world.events.published).toHaveLength(1);
+    expect(world.ledger.release(finalized.releaseId).idle?.state).toBe('torn-down');
+  });
+
+  it('takes over the claim of a teardown that crashed once its lease has run out', async () => {
+    const world = aWorld([finalized]);
+    failNext(world.idle, 'tearDown', crash());
+    await expect(
+      tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1'),
+    ).rejects.toThrow('Task timed out');
+
+    world.clock.advance(teardownLeaseMs / 1_000 - 1);
+    const early = await tearDownIdleColour(world.deps, target, 'sweeper', 'sweeper:request-2');
+    world.clock.advance(1);
+    const late = await tearDownIdleColour(world.deps, target, 'sweeper', 'sweeper:request-3');
+
+    expect(early.outcome).toBe('claimed');
+    expect(late).toMatchObject({ outcome: 'torn-down', actions: ['Deleted version 3'] });
+    expect(world.events.published.map((e) => e.detail.via)).toEqual(['sweeper']);
+  });
+
+  it('gives up its claim when it defers, so that the next try may take it', async () => {
+    const world = aWorld([finalized]);
+    world.idle.failWith = new IdleColourStillDraining('Slot a: may serve sticky requests', {});
+
+    await expect(
+      tearDownIdleColour(world.deps, target, 'schedule', 'schedule:request-1'),
+    ).rejects.toThrow(TeardownDeferred);
+    world.idle.failWith = undefined;
+    const sweep = await tearDownIdleColour(world.deps, target, 'sweeper', 'sweeper:request-2');
+
+    expect(sweep.outcome).toBe('torn-down');
+  });
+
+  it('claims by trigger and Lambda request id, and refuses to run without one', () => {
+    expect(teardownClaimant('schedule', { awsRequestId: 'a1' })).toBe('schedule:a1');
+    expect(() => teardownClaimant('sweeper', undefined)).toThrow(InvalidStepInput);
   });
 });

@@ -35,8 +35,8 @@ describe('teardownStep', () => {
   it('tears the idle colour down when its schedule fires, and does nothing when it fires again', async () => {
     const world = aFakeWorld({ releases: [due], clock: nextDay() });
 
-    const first = await teardownStep.run(target, world.deps);
-    const again = await teardownStep.run(target, world.deps);
+    const first = await teardownStep.run(target, world.deps, { awsRequestId: 'request-1' });
+    const again = await teardownStep.run(target, world.deps, { awsRequestId: 'request-1' });
 
     expect(first).toMatchObject({ outcome: 'torn-down', actions: ['Deleted version 3'] });
     expect(first.reason).toBe(
@@ -61,8 +61,8 @@ describe('sweeperStep', () => {
     const notYet = aFinalized('payments', '2.1.0', '2026-11-23T00:00:00.000Z');
     const world = aFakeWorld({ services, releases: [due, older, notYet], clock: nextDay() });
 
-    const first = await sweeperStep.run({}, world.deps);
-    const again = await sweeperStep.run({}, world.deps);
+    const first = await sweeperStep.run({}, world.deps, { awsRequestId: 'sweep-1' });
+    const again = await sweeperStep.run({}, world.deps, { awsRequestId: 'sweep-2' });
 
     expect(first.swept.map((s) => `${s.releaseId}:${s.outcome}`)).toEqual([
       `${due.releaseId}:torn-down`,
@@ -79,7 +79,7 @@ describe('sweeperStep', () => {
     const world = aFakeWorld({ services, releases: [due, other], clock: nextDay() });
     failNext(world.idle, 'tearDown', new Error('ResourceConflictException: alias update'));
 
-    const first = await sweeperStep.run({}, world.deps);
+    const first = await sweeperStep.run({}, world.deps, { awsRequestId: 'sweep-1' });
 
     expect(first.failed).toEqual([
       {
@@ -92,7 +92,7 @@ describe('sweeperStep', () => {
     expect(world.ledger.release(due.releaseId).idle?.state).toBe('warm');
 
     world.clock.advance(24 * 3600);
-    const nextRun = await sweeperStep.run({}, world.deps);
+    const nextRun = await sweeperStep.run({}, world.deps, { awsRequestId: 'sweep-2' });
 
     expect(nextRun.swept.map((s) => s.releaseId)).toEqual([due.releaseId]);
   });
@@ -101,7 +101,10 @@ describe('sweeperStep', () => {
     const rolledBack = { ...due, phase: ReleasePhase.RolledBack };
     const world = aFakeWorld({ releases: [rolledBack], clock: nextDay() });
 
-    expect(await sweeperStep.run({}, world.deps)).toEqual({ swept: [], failed: [] });
+    expect(await sweeperStep.run({}, world.deps, { awsRequestId: 'sweep-1' })).toEqual({
+      swept: [],
+      failed: [],
+    });
     expect(world.idle.tornDown).toEqual([]);
   });
 });
