@@ -28,6 +28,7 @@ const fixtures = {
   warm: aLambdaService('warm'),
   rolled: aLambdaService('rolled'),
   orphan: aLambdaService('orphan'),
+  raced: aLambdaService('raced'),
 };
 for (const fixture of Object.values(fixtures)) {
   fixture.service.warmWindowSeconds = 1;
@@ -220,6 +221,45 @@ describe('the warm window and its teardown', () => {
     });
     // Nothing is left for the next sweep.
     expect((await local.sweep()).swept).toEqual([]);
+  });
+
+  it('tears a colour down once when its schedule, delivered twice, races the sweeper', async () => {
+    const release = await finalizeRelease('raced');
+    const target = { service: 'raced', releaseId: release.releaseId, colour: '1' };
+    const teardownAt = Date.parse(release.idle?.teardownAt ?? '');
+    await eventually(() => (Date.now() > teardownAt ? true : undefined), {
+      what: `the machine's clock to pass ${release.idle?.teardownAt}`,
+      intervalMs: 50,
+    });
+    // Two deliveries are two invocations: Lambda gives each its own request id.
+    const delivery = (awsRequestId: string) =>
+      teardown(target as never, { awsRequestId } as never) as Promise<TeardownOutcome>;
+
+    const [first, second, sweep] = await Promise.all([
+      delivery('delivery-1'),
+      delivery('delivery-2'),
+      local.sweep(),
+    ]);
+
+    const outcomes = [
+      first,
+      second,
+      ...sweep.swept.filter((s) => s.releaseId === release.releaseId),
+    ]
+      .map((o) => o.outcome)
+      .sort();
+    expect(outcomes.filter((o) => o === 'torn-down')).toHaveLength(1);
+    expect(
+      outcomes.filter((o) => o !== 'torn-down').every((o) => o === 'claimed' || o === 'settled'),
+    ).toBe(true);
+    expect(
+      lifecycleEvents(local, release.releaseId).filter(
+        (e) => e['detail-type'] === 'Idle Colour Torn Down',
+      ),
+    ).toHaveLength(1);
+    expect((await local.ledger.getRelease(release.releaseId))?.idle).toMatchObject({
+      state: 'torn-down',
+    });
   });
 
   it('finds its own schedule when a retried finalize creates it again', async () => {
