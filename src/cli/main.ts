@@ -3,10 +3,11 @@ import { inertBeyondC0, inertText } from '../core/inert-text.ts';
 import { OperatorCommandName } from '../core/operator-command.ts';
 import { exitOnBrokenPipe } from './broken-pipe.ts';
 import { runConfigCommand } from './config-command.ts';
-import { connect } from './connect.ts';
+import { connect, connectPlan } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
 import type { CommandContext } from './options.ts';
+import { runPlanCommand } from './plan-command.ts';
 import { runReleaseCommand } from './release-command.ts';
 import { runStatusCommand } from './status-command.ts';
 
@@ -24,6 +25,7 @@ Commands:
   rollback  put a service's last finalized release back on blue, while blue is warm
   retry     start a failed release again as its next attempt
   config    check greenlight.config.ts offline against AWS's quotas (config check)
+  plan      check, read-only, what a service's release needs, and show what it would do
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and
 endpoint come from the standard AWS configuration (AWS_REGION or AWS_DEFAULT_REGION,
@@ -50,6 +52,7 @@ const commands = {
   rollback: operator(OperatorCommandName.Rollback),
   retry: operator(OperatorCommandName.Retry),
   config: (argv: readonly string[], ctx: CommandContext) => runConfigCommand(argv, ctx),
+  plan: (argv: readonly string[], ctx: CommandContext) => runPlanCommand(argv, ctx, connectPlan),
 } as const;
 
 // Before the first write, so that no command can die of a closed pipe with a stack trace.
