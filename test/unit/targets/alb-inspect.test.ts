@@ -116,14 +116,12 @@ describe('AlbListenerTarget.inspect', () => {
   });
 
   it('fails a missing target group', async () => {
-    elbv2
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: tgB })
-      .rejects(
-        new TargetGroupNotFoundException({
-          message: 'One or more target groups not found',
-          $metadata: {},
-        }),
-      );
+    elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: tgB }).rejects(
+      new TargetGroupNotFoundException({
+        message: 'One or more target groups not found',
+        $metadata: {},
+      }),
+    );
     const inspection = await target().inspect(service);
     expect(failedChecks(inspection.checks)).toEqual(['target group b']);
     expect(inspection.checks.find((c) => !c.ok)?.detail).toContain('TargetGroupNotFoundException');
