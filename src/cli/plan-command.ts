@@ -131,7 +131,7 @@ export function formatPlan(plan: ReleasePlan): string[] {
           ? ` (up to ~${formatDuration(step.approxSeconds * 1000)} with holds)`
           : '';
       lines.push(
-        `  ${step.index + 1}. ${step.weight}% on green, bake ${formatDuration(step.bakeSeconds * 1000)}${hold}`,
+        `  ${step.index + 1}. ${step.weight}% on green, ${step.bakeSeconds === 0 ? 'no bake' : `bake ${formatDuration(step.bakeSeconds * 1000)}`}${hold}`,
       );
     }
     const total = plan.approxSeconds;

@@ -223,7 +223,8 @@ export class AlbListenerTarget extends AlbSlotScaler implements TrafficTarget, T
       await attempt(
         `target group ${slot}`,
         () => this.targetHealth(targetGroupArn),
-        (targets) => `${targetGroupName(targetGroupArn)}, ${targets.length} registered targets`,
+        (targets) =>
+          `${targetGroupName(targetGroupArn)}, ${targets.length} registered target${targets.length === 1 ? '' : 's'}`,
       );
     }
     const services: Partial<Record<SlotName, Service | undefined>> = {};

@@ -113,7 +113,7 @@ describe('greenlight plan against the local cloud', () => {
     const human = await plan('--service', 'planned', '--version', '1.1.0');
     expect(human.code).toBe(ExitCode.Finalized);
     expect(human.out).toContain('  1. 10% on green, bake 1s');
-    expect(human.out).toContain('  2. 100% on green, bake 0ms');
+    expect(human.out).toContain('  2. 100% on green, no bake');
     expect(human.out).toContain('Blue is 1; green would be 2.');
     expect(human.out.at(-1)).toBe('Ready: every check passed.');
   });
