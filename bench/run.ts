@@ -13,6 +13,7 @@ import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
 import { type LoadWindowRow, measureAlarmToBlue, measureShiftLoad } from './alb-load.ts';
 import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
+import { cliPackageSection, measureCliPackage } from './cli-package.ts';
 import { coldStartSection, measureColdStart } from './cold-start.ts';
 import type { PollModeResult } from './poll-mode.ts';
 import { measureRegistryScale, registryScaleSection } from './registry-scale.ts';
@@ -214,6 +215,7 @@ console.log(
 // Its own table: its columns are not the other sections' columns.
 console.log(formatTable([coldStartSection(coldStart)]));
 console.log(formatTable([registryScaleSection(registryScale)]));
+console.log(formatTable([cliPackageSection(await measureCliPackage({ runs: 5 }))]));
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 
 /** The poll-mode measurements, from bench/poll-mode.ts in a child process. */
