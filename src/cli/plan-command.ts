@@ -1,6 +1,7 @@
 import { formatHourlyCost } from '../core/idle-cost.ts';
 import { inertText } from '../core/inert-text.ts';
 import { type PlanPorts, planRelease, type ReleasePlan } from '../core/plan.ts';
+import type { Artifact } from '../core/release-event.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { formatDuration } from './format-timeline.ts';
 import {
@@ -15,8 +16,9 @@ import {
   UsageError,
   usageError,
 } from './options.ts';
+import { parseS3Url } from './release-command.ts';
 
-export const planUsage = `Usage: greenlight plan --service NAME [--version V] [--strategy S] [options]
+export const planUsage = `Usage: greenlight plan --service NAME [--version V] [--strategy S] [--s3 URL | --image URI] [options]
 
 Checks, without changing anything, what a release of the service will need: its registration
 and strategy; its Lambda alias (a published live version, $LATEST not routed, no split left) or
@@ -30,6 +32,8 @@ Options:
   --service NAME         a registered service name
   --version V            the version you mean to release (shown in the plan)
   --strategy S           one of the service's strategies (default: its default strategy)
+  --s3 s3://bucket/key   the artifact you mean to release (Lambda), checked against the
+  --image URI            service's artifact sources (ECS: an image with a tag or digest)
   --registry-table NAME  the registry table (env GREENLIGHT_REGISTRY_TABLE, default "greenlight-registry")
 
 With --json: {"service", "version", "strategy", "ok", "checks": [{"check", "ok", "detail"}],
@@ -48,6 +52,8 @@ const planFlags = {
   service: { type: 'string' },
   version: { type: 'string' },
   strategy: { type: 'string' },
+  s3: { type: 'string' },
+  image: { type: 'string' },
   'registry-table': { type: 'string' },
 } as const;
 
@@ -56,6 +62,7 @@ export interface PlanArgs {
   service: string;
   version?: string;
   strategy?: string;
+  artifact?: Artifact;
 }
 
 export function parsePlanArgs(argv: readonly string[], env: Env): PlanArgs | 'help' {
@@ -67,9 +74,19 @@ export function parsePlanArgs(argv: readonly string[], env: Env): PlanArgs | 'he
   if (values.service === undefined || values.service === '') {
     throw new UsageError('Give the service to plan for with --service NAME.');
   }
+  if (values.s3 !== undefined && values.image !== undefined) {
+    throw new UsageError('Give at most one artifact: --s3 s3://bucket/key or --image URI.');
+  }
+  const artifact =
+    values.s3 !== undefined
+      ? parseS3Url(values.s3)
+      : values.image !== undefined
+        ? { imageUri: values.image }
+        : undefined;
   return {
     shared,
     service: values.service,
+    ...(artifact === undefined ? {} : { artifact }),
     ...(values.version === undefined ? {} : { version: values.version }),
     ...(values.strategy === undefined ? {} : { strategy: values.strategy }),
   };
@@ -94,6 +111,7 @@ export async function runPlanCommand(
     service: args.service,
     ...(args.version === undefined ? {} : { version: args.version }),
     ...(args.strategy === undefined ? {} : { strategy: args.strategy }),
+    ...(args.artifact === undefined ? {} : { artifact: args.artifact }),
   });
   if (args.shared.json) {
     context.out(JSON.stringify(plan, null, 2));

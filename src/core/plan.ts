@@ -1,8 +1,11 @@
+import type { FieldIssue } from './errors.ts';
 import { decidePreflight, type ReleaseSubject, releaseSubjectOf } from './gate.ts';
 import { metricGateQueries } from './metric-gate.ts';
 import type { AlarmReader, MetricReader } from './ports.ts';
 import type { Colours, IdleCost } from './records.ts';
 import type { ServiceRegistryReader } from './registry.ts';
+import type { Artifact } from './release-event.ts';
+import { checkArtifact } from './resolve-release.ts';
 import {
   AlarmScope,
   type ApprovalConfig,
@@ -80,7 +83,7 @@ export const metricLookbackSeconds = 3 * 3600;
  */
 export async function planRelease(
   ports: PlanPorts,
-  request: { service: string; version?: string; strategy?: string },
+  request: { service: string; version?: string; strategy?: string; artifact?: Artifact },
 ): Promise<ReleasePlan> {
   const checks: PlanCheck[] = [];
   const empty: ReleasePlan = {
@@ -127,6 +130,7 @@ export async function planRelease(
   const { colours } = inspection;
   const subject = colours && releaseSubjectOf(service.target, colours);
 
+  checks.push(artifactCheck(service, request.artifact));
   checks.push(...(await alarmChecks(ports, service, subject)));
   checks.push(...(await metricChecks(ports, service, subject)));
   const approval = approvalOf(service, strategyName);
@@ -247,6 +251,33 @@ async function metricChecks(
     }
   }
   return checks;
+}
+
+/**
+ * Whether the artifact comes from a source the service lists, as the release's own validation
+ * will judge it. Whether it can be read (S3 HeadObject, ECR DescribeImages) is not asked yet.
+ */
+function artifactCheck(service: ServiceConfig, artifact: Artifact | undefined): PlanCheck {
+  if (artifact === undefined) {
+    return {
+      check: 'artifact',
+      ok: true,
+      detail:
+        "not checked: give --s3 or --image to check it against the service's artifact sources",
+    };
+  }
+  const issues: FieldIssue[] = [];
+  checkArtifact(artifact, service, issues);
+  if (issues.length > 0) {
+    return { check: 'artifact', ok: false, detail: issues.map((i) => i.message).join('; ') };
+  }
+  const where =
+    's3' in artifact ? `s3://${artifact.s3.bucket}/${artifact.s3.key}` : artifact.imageUri;
+  return {
+    check: 'artifact',
+    ok: true,
+    detail: `${where} is from an artifact source of ${service.name} (whether it can be read is not checked)`,
+  };
 }
 
 async function approvalChecks(ports: PlanPorts, approval: ApprovalConfig): Promise<PlanCheck[]> {

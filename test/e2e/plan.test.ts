@@ -107,10 +107,18 @@ describe('greenlight plan against the local cloud', () => {
       'live version',
       '$LATEST not routed',
       'no split',
+      'artifact',
       'alarm planned-errors',
     ]);
 
-    const human = await plan('--service', 'planned', '--version', '1.1.0');
+    const human = await plan(
+      '--service',
+      'planned',
+      '--version',
+      '1.1.0',
+      '--s3',
+      's3://greenlight-demo-artifacts/checkout/1.1.0.zip',
+    );
     expect(human.code).toBe(ExitCode.Finalized);
     expect(human.out).toContain('  1. 10% on green, bake 1s');
     expect(human.out).toContain('  2. 100% on green, no bake');
@@ -133,6 +141,7 @@ describe('greenlight plan against the local cloud', () => {
       'ECS service a',
       'ECS service b',
       'task family',
+      'artifact',
       `alarm ${shop.targetErrorsAlarm.AlarmName}`,
     ]);
     expect(json.idleCost?.basis).toContain('1 task');
@@ -162,6 +171,10 @@ describe('greenlight plan against the local cloud', () => {
       `  FAIL  alarm unalarmed-errors: unalarmed-errors does not exist: create it in CloudWatch or remove it from the service's "alarms"`,
     );
     expect(missing.out.at(-1)).toBe('Not ready: 1 check failed; a release now would fail.');
+
+    const wrongImage = await planJson('--service', 'shop', '--image', 'registry.example/shop:2');
+    expect(wrongImage.code).toBe(ExitCode.NotReady);
+    expect(wrongImage.plan.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['artifact']);
 
     const unknown = await planJson('--service', 'nobody');
     expect(unknown.code).toBe(ExitCode.NotReady);

@@ -50,7 +50,16 @@ describe('greenlight plan', () => {
     const { context, out } = aContext();
     const { connect, seen } = fakePorts(ready);
     const code = await runPlanCommand(
-      ['--service', 'checkout', '--version', '1.4.2', '--registry-table', 'reg'],
+      [
+        '--service',
+        'checkout',
+        '--version',
+        '1.4.2',
+        '--s3',
+        's3://greenlight-artifacts/checkout/1.4.2.zip',
+        '--registry-table',
+        'reg',
+      ],
       context,
       connect,
     );
@@ -66,6 +75,7 @@ describe('greenlight plan', () => {
       '  ok    registry: checkout is registered',
       '  ok    strategy: canary (canary), 2 steps',
       '  ok    alias checkout:live: exists',
+      '  ok    artifact: s3://greenlight-artifacts/checkout/1.4.2.zip is from an artifact source of checkout (whether it can be read is not checked)',
       '  ok    alarm checkout-errors: OK, watches green',
       '  ok    approval channel C0RELEASES: not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot can post there',
       '',
@@ -133,6 +143,17 @@ describe('greenlight plan', () => {
     expect(code).toBe(ExitCode.Usage);
     expect(connected).toBe(false);
     expect(err[0]).toBe('greenlight plan: Give the service to plan for with --service NAME.');
+  });
+
+  it('refuses two artifacts', async () => {
+    const { context, err } = aContext();
+    const code = await runPlanCommand(
+      ['--service', 'checkout', '--s3', 's3://b/k', '--image', 'repo:1'],
+      context,
+      fakePorts(ready).connect,
+    );
+    expect(code).toBe(ExitCode.Usage);
+    expect(err[0]).toContain('Give at most one artifact');
   });
 
   it('reads the registry table from the environment', () => {

@@ -211,6 +211,43 @@ describe('planRelease', () => {
     });
   });
 
+  describe('artifact', () => {
+    it('says it was not checked when none is given', async () => {
+      const plan = await planRelease(ports().ports, { service: 'checkout' });
+      expect(plan.checks.find((c) => c.check === 'artifact')).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining('not checked'),
+      });
+    });
+
+    it('passes an artifact from a listed bucket', async () => {
+      const plan = await planRelease(ports().ports, {
+        service: 'checkout',
+        artifact: { s3: { bucket: 'greenlight-artifacts', key: 'checkout/1.2.0.zip' } },
+      });
+      expect(failed(plan)).toEqual([]);
+    });
+
+    it('fails an artifact from a bucket the service does not list', async () => {
+      const plan = await planRelease(ports().ports, {
+        service: 'checkout',
+        artifact: { s3: { bucket: 'elsewhere', key: 'checkout/1.2.0.zip' } },
+      });
+      expect(failed(plan)).toEqual(['artifact']);
+      expect(plan.checks.find((c) => !c.ok)?.detail).toContain(
+        'bucket "elsewhere" is not an artifact source of "checkout"',
+      );
+    });
+
+    it('fails an image for a Lambda service, which deploys zips', async () => {
+      const plan = await planRelease(ports().ports, {
+        service: 'checkout',
+        artifact: { imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/other:1' },
+      });
+      expect(failed(plan)).toEqual(['artifact']);
+    });
+  });
+
   describe('metric gates', () => {
     const gated = service({
       alarms: [],
