@@ -216,6 +216,10 @@ console.log(
 console.log(formatTable([coldStartSection(coldStart)]));
 console.log(formatTable([registryScaleSection(registryScale)]));
 console.log(formatTable([cliPackageSection(await measureCliPackage({ runs: 5 }))]));
+// The fault matrix last, each bake mode in a process of its own (a local cloud needs one); it
+// prints its own `fault <kind>: <N>/<M> consistent` lines.
+await runFaultMatrix('event');
+await runFaultMatrix('poll');
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 
 /** The poll-mode measurements, from bench/poll-mode.ts in a child process. */
@@ -239,6 +243,22 @@ function measurePollMode(): Promise<PollModeResult> {
     child.on('exit', (code) => {
       if (result && code === 0) resolve(result);
       else reject(new Error(`bench: the poll-mode process exited with ${code} and no result`));
+    });
+  });
+}
+
+/** bench/fault-matrix.ts in a child process, its output printed as it comes. */
+function runFaultMatrix(bakeMode: 'event' | 'poll'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./fault-matrix.ts', import.meta.url)), [], {
+      execPath: process.execPath,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, GREENLIGHT_FAULT_BAKE_MODE: bakeMode },
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`bench: the fault matrix (${bakeMode}) exited with ${code}`));
     });
   });
 }
