@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { connect } from '../../src/cli/connect.ts';
 import { runDecisionCommand, runOperatorCommand } from '../../src/cli/operator-commands.ts';
@@ -9,11 +9,7 @@ import type { SharedOptions } from '../../src/cli/options.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
-import {
-  type GreenlightLocal,
-  LocalNames,
-  startGreenlightLocal,
-} from '../../src/local/greenlight-local.ts';
+import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import { type StoredMessage, signedInteraction } from '../../src/local/slack-standin.ts';
 import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
@@ -22,6 +18,7 @@ import {
   artifact,
   executionFor,
   requestRelease,
+  useLocalCloud,
   waitForPhase,
 } from './local-release.ts';
 
@@ -53,19 +50,8 @@ const fixtures = [
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda } = cloud);
 });
 
 /** Releases `service` 1.1.0 and waits until its approval message is in Slack. */

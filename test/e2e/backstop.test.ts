@@ -1,13 +1,14 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import {
   aLambdaService,
   artifact,
   executionFor,
   lifecycleEvents,
   requestRelease,
+  useLocalCloud,
   waitForHistory,
 } from './local-release.ts';
 
@@ -18,21 +19,13 @@ const fixture = aLambdaService('lost', 2);
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    alarmEvents: false,
-    retryIntervalMs: 10,
-    services: [fixture.service],
-    functions: [fixture.fn],
-    alarms: [fixture.alarm],
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
-});
+useLocalCloud(
+  [fixture],
+  (cloud) => {
+    ({ local, lambda } = cloud);
+  },
+  { alarmEvents: false },
+);
 
 describe('a lost alarm event', () => {
   it('is caught by the gate check at the end of the bake, which rolls back', async () => {

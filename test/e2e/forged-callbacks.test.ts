@@ -1,24 +1,25 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { DynamoBakeStore } from '../../src/aws/dynamo-bakes.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
-import {
-  type GreenlightLocal,
-  LocalNames,
-  startGreenlightLocal,
-} from '../../src/local/greenlight-local.ts';
+import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import { eventually } from '../support/eventually.ts';
 import {
   aLambdaService,
   artifact,
   executionFor,
   requestRelease,
+  useLocalCloud,
   waitForPhase,
   waitForStep,
 } from './local-release.ts';
@@ -49,23 +50,8 @@ let lambda: LambdaClient;
 let sfn: SFNClient;
 let dynamo: DynamoDBClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-  sfn = new SFNClient(local.clientConfig);
-  dynamo = new DynamoDBClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  sfn?.destroy();
-  dynamo?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda, sfn, dynamo } = cloud);
 });
 
 const ledgerTable = () => ({

@@ -1,9 +1,9 @@
 import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetAliasCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
-import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import {
   aLambdaService,
@@ -11,6 +11,7 @@ import {
   executionFor,
   lifecycleEvents,
   requestRelease,
+  useLocalCloud,
   waitForHistory,
 } from './local-release.ts';
 
@@ -80,19 +81,8 @@ const fixtures: Fixture[] = [
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.flatMap((f) => (f.alarm ? [f.alarm] : [])),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda } = cloud);
 });
 
 async function release(service: string, version: string, build = version) {

@@ -1,15 +1,16 @@
-import { GetAliasCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAliasCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import { PutEventsMaxBytes as putEventsMaxBytes } from '../../src/local/event-bus.ts';
-import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import {
   aLambdaService,
   artifact,
   executionFor,
   lifecycleEvents,
   requestRelease,
+  useLocalCloud,
   waitForHistory,
   waitForPhase,
   waitForStep,
@@ -23,19 +24,8 @@ const fixtures = names.map((name) => aLambdaService(name, name === 'faulty' ? 60
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda } = cloud);
 });
 
 async function getAlias(functionName: string) {

@@ -1,5 +1,9 @@
 import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll } from 'vitest';
 import { TerminalPhases } from '../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import type { ReleaseRequestedV1Input } from '../../src/core/release-event.ts';
@@ -9,7 +13,11 @@ import {
 } from '../../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
-import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
+import {
+  type GreenlightLocal,
+  type GreenlightLocalOptions,
+  startGreenlightLocal,
+} from '../../src/local/greenlight-local.ts';
 import type { SeedFunctionInput } from '../../src/local/lambda/types.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -50,6 +58,58 @@ export function aLambdaService(
       TreatMissingData: 'notBreaching',
     },
   };
+}
+
+/** A Lambda service of an e2e file: its registration, function and (optional) alarm. */
+export interface LambdaFixture {
+  service: ServiceConfigInput;
+  fn: SeedFunctionInput;
+  alarm?: PutMetricAlarmCommandInput;
+}
+
+/** An e2e file's local cloud and the clients its tests read it with. */
+export interface LocalCloudUnderTest {
+  local: GreenlightLocal;
+  lambda: LambdaClient;
+  sfn: SFNClient;
+  dynamo: DynamoDBClient;
+  events: EventBridgeClient;
+}
+
+/**
+ * Registers an e2e file's hooks: before its tests, a local cloud with the Lambda services of
+ * `fixtures` (retries 10 ms apart, unless `options` say otherwise) and its clients, handed to
+ * `started` for the file's own variables; after them, all of it closed.
+ */
+export function useLocalCloud(
+  fixtures: readonly LambdaFixture[],
+  started: (cloud: LocalCloudUnderTest) => void,
+  options: GreenlightLocalOptions = {},
+): void {
+  let cloud: LocalCloudUnderTest | undefined;
+  beforeAll(async () => {
+    const local = await startGreenlightLocal({
+      retryIntervalMs: 10,
+      services: fixtures.map((f) => f.service),
+      functions: fixtures.map((f) => f.fn),
+      alarms: fixtures.flatMap((f) => (f.alarm ? [f.alarm] : [])),
+      ...options,
+    });
+    const config = local.clientConfig;
+    cloud = {
+      local,
+      lambda: new LambdaClient(config),
+      sfn: new SFNClient(config),
+      dynamo: new DynamoDBClient(config),
+      events: new EventBridgeClient(config),
+    };
+    started(cloud);
+  });
+  afterAll(async () => {
+    if (cloud === undefined) return;
+    for (const client of [cloud.lambda, cloud.sfn, cloud.dynamo, cloud.events]) client.destroy();
+    await cloud.local.close();
+  });
 }
 
 /** A demo artifact by its version: `1.1.0`, `1.2.0-broken`, `1.3.0-faulty`, ... */

@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoCommandLog } from '../../src/aws/dynamo-commands.ts';
 import { connect } from '../../src/cli/connect.ts';
 import { runOperatorCommand } from '../../src/cli/operator-commands.ts';
@@ -10,11 +10,7 @@ import type { SharedOptions } from '../../src/cli/options.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import {
-  type GreenlightLocal,
-  LocalNames,
-  startGreenlightLocal,
-} from '../../src/local/greenlight-local.ts';
+import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import type { LocalRequest } from '../../src/local/http.ts';
 import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
@@ -24,6 +20,7 @@ import {
   executionFor,
   lifecycleEvents,
   requestRelease,
+  useLocalCloud,
   waitForPhase,
   waitForStep,
 } from './local-release.ts';
@@ -54,30 +51,20 @@ let events: EventBridgeClient;
 let commands: DynamoCommandLog;
 let dynamo: DynamoDBClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
+useLocalCloud(
+  fixtures,
+  (cloud) => {
+    ({ local, lambda, events, dynamo } = cloud);
+    commands = new DynamoCommandLog({
+      client: DynamoDBDocumentClient.from(dynamo),
+      tableName: LocalNames.ledgerTable,
+    });
+  },
+  {
     // A paused release looks at its gates again every 100 ms here (10 s in AWS).
     holdPollMs: 100,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-  events = new EventBridgeClient(local.clientConfig);
-  dynamo = new DynamoDBClient(local.clientConfig);
-  commands = new DynamoCommandLog({
-    client: DynamoDBDocumentClient.from(dynamo),
-    tableName: LocalNames.ledgerTable,
-  });
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  events?.destroy();
-  dynamo?.destroy();
-  await local?.close();
-});
+  },
+);
 
 const who = { actor: 'dana', reason: 'testing the controls' };
 

@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { DynamoCommandLog } from '../../src/aws/dynamo-commands.ts';
 import { connect } from '../../src/cli/connect.ts';
@@ -8,14 +8,16 @@ import { runDecisionCommand, runOperatorCommand } from '../../src/cli/operator-c
 import type { SharedOptions } from '../../src/cli/options.ts';
 import { runStatusCommand } from '../../src/cli/status-command.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import {
-  type GreenlightLocal,
-  LocalNames,
-  startGreenlightLocal,
-} from '../../src/local/greenlight-local.ts';
+import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
-import { aLambdaService, artifact, executionFor, requestRelease } from './local-release.ts';
+import {
+  aLambdaService,
+  artifact,
+  executionFor,
+  requestRelease,
+  useLocalCloud,
+} from './local-release.ts';
 
 // Who decided is the AWS principal. The greenlight CLI runs with different credentials, as
 // different people would; the local STS answers GetCallerIdentity for each access key, and the
@@ -49,22 +51,11 @@ const fixtures = [
 let local: GreenlightLocal;
 let dynamo: DynamoDBClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, dynamo } = cloud);
   // Lee signs in through IAM Identity Center: an assumed-role session of the permission set's
   // role. Mallory and dana are IAM users (the local STS's default for any other key).
   local.cloud.sts.mapAccessKey('ASIALEE', leeSession);
-  dynamo = new DynamoDBClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  dynamo?.destroy();
-  await local?.close();
 });
 
 /** Runs a greenlight command with `accessKeyId` as its AWS credentials. */

@@ -1,8 +1,8 @@
-import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
+import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
 import {
   aLambdaService,
   artifact,
@@ -10,6 +10,7 @@ import {
   lifecycleEvents,
   requestRelease,
   requestReleases,
+  useLocalCloud,
   waitForPhase,
 } from './local-release.ts';
 
@@ -33,19 +34,8 @@ for (const fixture of fixtures) fixture.fn.artifact = artifact('1.3.0-faulty');
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda } = cloud);
 });
 
 /** Release i of a service: version `1.<i>.0`, requested at second i; artifacts alternate. */
