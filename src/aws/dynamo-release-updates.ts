@@ -51,7 +51,9 @@ export class DynamoReleaseUpdateThreads implements ReleaseUpdateThreads {
     }
   }
 
-  async save(thread: ReleaseUpdateThread): Promise<{ saved: boolean; thread: ReleaseUpdateThread }> {
+  async save(
+    thread: ReleaseUpdateThread,
+  ): Promise<{ saved: boolean; thread: ReleaseUpdateThread }> {
     const next = { ...thread, version: thread.version + 1 };
     try {
       await this.#client.send(

@@ -44,7 +44,7 @@ export function updateHeadline(update: ReleaseUpdate): string {
 
 /** The release's parent message: where it stands now, from its newest update. */
 export function releaseUpdateParentMessage(latest: ReleaseUpdate): SlackMessage {
-  const title = `${escapeText(latest.service)} ${escapeText(latest.version)}`;
+  const title = `${latest.service} ${latest.version}`;
   const status = `${updateHeadline(latest)} (${latest.phase}${
     latest.greenPercent === undefined ? '' : `, ${latest.greenPercent}% on green`
   })`;
@@ -74,7 +74,9 @@ export function releaseUpdateReply(update: ReleaseUpdate): SlackMessage {
 
 function evidenceOf(evidence: NonNullable<ReleaseUpdate['evidence']>): string[] {
   const lines = [
-    ...evidence.alarms.map((a) => `• alarm ${a.name}: ${a.state}${a.reason ? `, ${a.reason}` : ''}`),
+    ...evidence.alarms.map(
+      (a) => `• alarm ${a.name}: ${a.state}${a.reason ? `, ${a.reason}` : ''}`,
+    ),
     ...evidence.missing.map((name) => `• alarm ${name}: missing`),
     ...evidence.metrics.map((m) => `• metric gate ${m.gate}: ${m.verdict}, ${m.reason}`),
   ];
@@ -100,6 +102,7 @@ function context(text: string): KnownBlock {
 }
 
 function mrkdwn(text: string) {
-  const limited = text.length <= sectionTextLimit ? text : `${text.slice(0, sectionTextLimit - 1)}…`;
+  const limited =
+    text.length <= sectionTextLimit ? text : `${text.slice(0, sectionTextLimit - 1)}…`;
   return { type: 'mrkdwn' as const, text: limited, verbatim: true };
 }
