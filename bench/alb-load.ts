@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { TerminalPhases } from '../src/core/phases.ts';
 import type { ReleaseRecord } from '../src/core/records.ts';
 import { deriveReleaseId } from '../src/core/release-id.ts';
+import { buildReleaseRequestEntry } from '../src/core/release-request-entry.ts';
 import { DemoShop } from '../src/local/data-plane/local-alb.ts';
 import type { GreenlightLocal } from '../src/local/greenlight-local.ts';
 import { isFailed, type LoadResponse, startHttpLoad } from '../src/local/http-load.ts';
@@ -168,17 +169,11 @@ async function sendRelease(
     const put = await events.send(
       new PutEventsCommand({
         Entries: [
-          {
-            EventBusName: 'greenlight',
-            Source: 'greenlight.bench',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({
-              schemaVersion: 1,
-              service: shop.name,
-              version,
-              artifact: { imageUri: DemoShop.image(tag) },
-            }),
-          },
+          buildReleaseRequestEntry({
+            bus: 'greenlight',
+            source: 'greenlight.bench',
+            detail: { service: shop.name, version, artifact: { imageUri: DemoShop.image(tag) } },
+          }),
         ],
       }),
     );

@@ -38,7 +38,7 @@ try {
     local,
     runs,
     versionPrefix: `9.4.0-${runId}`,
-    watching: 'TaskSucceeded',
+    watching: 'LambdaFunctionSucceeded',
     pollSeconds,
   });
   const result: PollModeResult = { pollSeconds, rollbackMs, bake: bakeStates(canary.history) };

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { buildReleaseRequestEntry } from '../src/core/release-request-entry.ts';
 import { DemoArtifactBucket } from '../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../src/local/greenlight-local.ts';
 import type { ExecutionRecord, HistoryEvent } from '../src/local/step-functions.ts';
@@ -46,18 +47,16 @@ export class ReleaseDriver {
     const put = await this.events.send(
       new PutEventsCommand({
         Entries: [
-          {
-            EventBusName: 'greenlight',
-            Source: 'greenlight.bench',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({
-              schemaVersion: 1,
+          buildReleaseRequestEntry({
+            bus: 'greenlight',
+            source: 'greenlight.bench',
+            detail: {
               service: 'checkout',
               version,
               artifact: { s3: { bucket: DemoArtifactBucket, key } },
               strategy,
-            }),
-          },
+            },
+          }),
         ],
       }),
     );

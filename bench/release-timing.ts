@@ -42,10 +42,19 @@ export async function measureReleaseTiming(options: ReleaseTimingOptions): Promi
   ];
 }
 
-const taskOutcomes = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut']);
+// As Step Functions records them: `Task*` for service integrations (lambda:invoke,
+// .waitForTaskToken), `LambdaFunction*` for tasks whose Resource is a function ARN.
+const taskStarts = new Set(['TaskStarted', 'LambdaFunctionStarted']);
+const taskOutcomes = new Set([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'LambdaFunctionSucceeded',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+]);
 
-// Task events in the history name no state and, for Lambda tasks, only `lambda:invoke`; the
-// task they belong to is the Task state entered last, because nothing here runs two states at
+// Task events in the history name no state; the task they belong to is the Task state entered last, because nothing here runs two states at
 // once (the weight-step Map has MaxConcurrency 1, and there is no Parallel state). A retry
 // starts again without a new TaskStateEntered, so each attempt counts as one sample.
 function handlerLatencies(history: readonly HistoryEvent[]): Map<string, number[]> {
@@ -55,7 +64,7 @@ function handlerLatencies(history: readonly HistoryEvent[]): Map<string, number[
   for (const event of history) {
     if (event.type === 'TaskStateEntered') {
       state = String(event.details?.name);
-    } else if (event.type === 'TaskStarted') {
+    } else if (taskStarts.has(event.type)) {
       startedAt = event.timestamp.getTime();
     } else if (taskOutcomes.has(event.type) && state !== undefined && startedAt !== undefined) {
       latencies.set(state, [

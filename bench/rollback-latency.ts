@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { buildReleaseRequestEntry } from '../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../src/local/greenlight-local.ts';
@@ -52,9 +53,10 @@ export interface RollbackLatencyOptions {
   versionPrefix: string;
   /**
    * The history event that says the bake is watching: `TaskSubmitted` (event mode: the
-   * watch stored its token) or `TaskSucceeded` (poll mode: the first tick is done).
+   * watch stored its token) or `LambdaFunctionSucceeded` (poll mode: the first tick, a task
+   * whose Resource is a function ARN, is done).
    */
-  watching: 'TaskSubmitted' | 'TaskSucceeded';
+  watching: 'TaskSubmitted' | 'LambdaFunctionSucceeded';
   /** Seconds between two looks in poll mode; the alarm is raised at spread phases of it. */
   pollSeconds: number;
 }
@@ -78,19 +80,20 @@ export async function measureRollbackLatency(options: RollbackLatencyOptions): P
       await events.send(
         new PutEventsCommand({
           Entries: [
-            {
-              EventBusName: 'greenlight',
-              Source: 'greenlight.bench',
-              DetailType: 'Release Requested',
-              Detail: JSON.stringify({
-                schemaVersion: 1,
+            buildReleaseRequestEntry({
+              bus: 'greenlight',
+              source: 'greenlight.bench',
+              detail: {
                 service: name,
                 version: `${options.versionPrefix}.${run + 1}`,
                 artifact: {
-                  s3: { bucket: DemoArtifactBucket, key: greenKeys[run % greenKeys.length] },
+                  s3: {
+                    bucket: DemoArtifactBucket,
+                    key: greenKeys[run % greenKeys.length] as string,
+                  },
                 },
-              }),
-            },
+              },
+            }),
           ],
         }),
       );

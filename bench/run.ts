@@ -13,6 +13,7 @@ import { startGreenlightLocal } from '../src/local/greenlight-local.ts';
 import { type LoadWindowRow, measureAlarmToBlue, measureShiftLoad } from './alb-load.ts';
 import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
+import { cliPackageSection, measureCliPackage } from './cli-package.ts';
 import { coldStartSection, measureColdStart } from './cold-start.ts';
 import type { PollModeResult } from './poll-mode.ts';
 import { measureRegistryScale, registryScaleSection } from './registry-scale.ts';
@@ -214,6 +215,11 @@ console.log(
 // Its own table: its columns are not the other sections' columns.
 console.log(formatTable([coldStartSection(coldStart)]));
 console.log(formatTable([registryScaleSection(registryScale)]));
+console.log(formatTable([cliPackageSection(await measureCliPackage({ runs: 5 }))]));
+// The fault matrix last, each bake mode in a process of its own (a local cloud needs one); it
+// prints its own `fault <kind>: <N>/<M> consistent` lines.
+await runFaultMatrix('event');
+await runFaultMatrix('poll');
 console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
 
 /** The poll-mode measurements, from bench/poll-mode.ts in a child process. */
@@ -237,6 +243,22 @@ function measurePollMode(): Promise<PollModeResult> {
     child.on('exit', (code) => {
       if (result && code === 0) resolve(result);
       else reject(new Error(`bench: the poll-mode process exited with ${code} and no result`));
+    });
+  });
+}
+
+/** bench/fault-matrix.ts in a child process, its output printed as it comes. */
+function runFaultMatrix(bakeMode: 'event' | 'poll'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./fault-matrix.ts', import.meta.url)), [], {
+      execPath: process.execPath,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, GREENLIGHT_FAULT_BAKE_MODE: bakeMode },
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`bench: the fault matrix (${bakeMode}) exited with ${code}`));
     });
   });
 }

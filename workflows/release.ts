@@ -85,11 +85,17 @@ export const ReleaseState = {
  * invocation that failed in the service, and a step whose previous attempt is still marked in
  * progress by the idempotency store. Domain errors (GreenTestFailed, AlarmGateFailed, ...) are
  * deliberately absent: retrying them would only repeat the same verdict.
+ *
+ * The four Lambda service exceptions are those of "Handle Lambda service exceptions"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+ * Register and AcquireLock have no Catch: one of them not retried leaves the release in
+ * Requested or the service's lock held (the fault matrix, src/local/fault-matrix.ts).
  */
 export const TransientErrors = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
   'Lambda.Unknown',
   'States.Timeout',

@@ -7,7 +7,8 @@ import {
 import { LifecycleEventSource } from '../core/phases.ts';
 import type { LifecycleEvents, ReleaseRequests } from '../core/ports.ts';
 import type { LifecycleEvent } from '../core/records.ts';
-import { ReleaseRequestedDetailType, type ReleaseRequestedV1 } from '../core/release-event.ts';
+import type { ReleaseRequestedV1 } from '../core/release-event.ts';
+import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 
 export interface EventBridgeLifecycleEventsOptions {
   client: EventBridgeClient;
@@ -88,14 +89,7 @@ export class EventBridgeReleaseRequests implements ReleaseRequests {
   async request(detail: ReleaseRequestedV1, source: string): Promise<string> {
     const result = await this.#client.send(
       new PutEventsCommand({
-        Entries: [
-          {
-            Source: source,
-            DetailType: ReleaseRequestedDetailType,
-            Detail: JSON.stringify(detail),
-            EventBusName: this.#busName,
-          },
-        ],
+        Entries: [buildReleaseRequestEntry({ bus: this.#busName, source, detail })],
       }),
     );
     const [entry] = result.Entries ?? [];

@@ -1,89 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { inertBeyondC0, inertText } from '../core/inert-text.ts';
-import { OperatorCommandName } from '../core/operator-command.ts';
-import { exitOnBrokenPipe } from './broken-pipe.ts';
 import { runConfigCommand } from './config-command.ts';
 import { connect } from './connect.ts';
-import { ExitCode, exitCodesHelp } from './exit-codes.ts';
-import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
 import type { CommandContext } from './options.ts';
-import { runReleaseCommand } from './release-command.ts';
-import { runStatusCommand } from './status-command.ts';
+import { processContext, releaseCommands, runProgram, usage } from './program.ts';
 
-const usage = `Usage: greenlight <command> [options]
-
-Commands:
-  release   announce a release on the greenlight bus; --wait follows it to the end
-  status    show a release (--release ID) or a service's recent releases (--service NAME)
-  approve   approve a release waiting for a human decision (as the Slack button does)
-  reject    reject a release waiting for a human decision
-  pause     hold a release at its current weight; gates keep watching
-  resume    let a paused release go on
-  promote   skip the remaining steps and bakes; gates are checked once more first
-  abort     roll a release back now
-  rollback  put a service's last finalized release back on blue, while blue is warm
-  retry     start a failed release again as its next attempt
-  config    check greenlight.config.ts offline against AWS's quotas (config check)
-
-Run "greenlight <command> --help" for a command's options. AWS region, credentials and
-endpoint come from the standard AWS configuration (AWS_REGION or AWS_DEFAULT_REGION,
-AWS_PROFILE, AWS_ENDPOINT_URL, ...); --region and --endpoint-url override them. Operator
-commands record who (--actor, else $GITHUB_ACTOR / $USER) and why (--reason) in the ledger.
-
-${exitCodesHelp}`;
-
-type Connect = typeof connect;
-const operator =
-  (name: OperatorCommandName) => (argv: readonly string[], ctx: CommandContext, c: Connect) =>
-    runOperatorCommand(name, argv, ctx, c);
-const commands = {
-  release: runReleaseCommand,
-  status: runStatusCommand,
-  approve: (argv: readonly string[], ctx: CommandContext, c: Connect) =>
-    runDecisionCommand('approve', argv, ctx, c),
-  reject: (argv: readonly string[], ctx: CommandContext, c: Connect) =>
-    runDecisionCommand('reject', argv, ctx, c),
-  pause: operator(OperatorCommandName.Pause),
-  resume: operator(OperatorCommandName.Resume),
-  promote: operator(OperatorCommandName.Promote),
-  abort: operator(OperatorCommandName.Abort),
-  rollback: operator(OperatorCommandName.Rollback),
-  retry: operator(OperatorCommandName.Retry),
-  config: (argv: readonly string[], ctx: CommandContext) => runConfigCommand(argv, ctx),
-} as const;
-
-// Before the first write, so that no command can die of a closed pipe with a stack trace.
-exitOnBrokenPipe([process.stdout, process.stderr], (code) => process.exit(code));
-
-// The last guard on what reaches a terminal. Commands make text from outside inert before they
-// format it (format-timeline.ts); here stdout keeps C0 (greenlight's colours, line breaks and
-// pretty JSON) and stderr, which greenlight never colours, keeps only line breaks.
-const context: CommandContext = {
-  out: (line) => process.stdout.write(`${inertBeyondC0(line)}\n`),
-  err: (line) => process.stderr.write(`${line.split('\n').map(inertText).join('\n')}\n`),
-  env: process.env,
-  now: () => Date.now(),
-  sleep: (ms) => sleep(ms),
-  isTty: process.stdout.isTTY === true,
+// The CLI of a greenlight checkout (bin/greenlight): every command, `config` included.
+const program = {
+  commands: {
+    ...releaseCommands,
+    config: (argv: readonly string[], ctx: CommandContext) => runConfigCommand(argv, ctx),
+  },
+  usage: usage("check greenlight.config.ts offline against AWS's quotas (config check)"),
 };
 
-const [name, ...rest] = process.argv.slice(2);
-try {
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? context.err : context.out)(usage);
-    process.exitCode = name === undefined ? ExitCode.Usage : ExitCode.Finalized;
-  } else if (Object.hasOwn(commands, name)) {
-    process.exitCode = await commands[name as keyof typeof commands](rest, context, connect);
-  } else {
-    context.err(
-      `greenlight: unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`,
-    );
-    context.err('Run "greenlight --help" for usage.');
-    process.exitCode = ExitCode.Usage;
-  }
-} catch (error) {
-  const { name: errorName, message } =
-    error instanceof Error ? error : { name: 'Error', message: String(error) };
-  context.err(`greenlight: ${errorName}: ${message}`);
-  process.exitCode = ExitCode.Failure;
-}
+process.exitCode = await runProgram(process.argv.slice(2), program, processContext(), connect);

@@ -10,12 +10,12 @@ import { TerminalPhases } from '../core/phases.ts';
 import type { ReleaseLedger } from '../core/ports.ts';
 import type { ReleaseRecord, StepRecord } from '../core/records.ts';
 import {
-  ReleaseRequestedDetailType,
   type ReleaseRequestedV1,
   type ReleaseRequestedV1Input,
   ReleaseRequestedV1 as ReleaseRequestedV1Schema,
 } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
+import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 import { ExitCode, exitCodeForPhase, exitCodesHelp } from './exit-codes.ts';
 import {
   formatOutcome,
@@ -62,6 +62,8 @@ Options:
   --ci-run-url URL      link to the CI run
   --strategy NAME       one of the service's strategies (default: the service's default)
   --attempt N           retry number of the same version (default 1; a new attempt is a new release)
+  --allow-older         release it even when a build requested later is live (a deliberate
+                        downgrade); without it such a release is refused, nothing touched
   --team NAME           send as this CI team (source greenlight.ci.NAME), as a team's CI
                         principal must (default: $GREENLIGHT_TEAM; none: the platform's source)
   --wait                follow the release until it ends; the exit code says how it ended
@@ -84,6 +86,7 @@ const releaseFlags = {
   'ci-run-url': { type: 'string' },
   strategy: { type: 'string' },
   attempt: { type: 'string' },
+  'allow-older': { type: 'boolean' },
   team: { type: 'string' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
@@ -208,6 +211,7 @@ export function parseReleaseArgs(argv: readonly string[], env: Env): ReleaseArgs
   if (values.strategy !== undefined) detail.strategy = values.strategy;
   // Left as a number even when it is not one, so the schema reports it against `attempt`.
   if (values.attempt !== undefined) detail.attempt = Number(values.attempt);
+  if (values['allow-older']) detail.allowOlder = true;
 
   const team = values.team ?? nonEmpty(env.GREENLIGHT_TEAM);
   if (team !== undefined && !CiTeamName.safeParse(team).success) {
@@ -303,14 +307,7 @@ export async function sendRelease(
   putEvents: PutEvents,
   source: string = CliEventSource,
 ): Promise<SendResult> {
-  const response = await putEvents([
-    {
-      Source: source,
-      DetailType: ReleaseRequestedDetailType,
-      Detail: JSON.stringify(detail),
-      EventBusName: bus,
-    },
-  ]);
+  const response = await putEvents([buildReleaseRequestEntry({ bus, source, detail })]);
   const [entry] = response.Entries ?? [];
   // PutEvents answers 200 even when it drops an entry; only FailedEntryCount tells.
   if ((response.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { formatRelease, type RenderStyle } from '../cli/format-timeline.ts';
 import { TerminalPhases } from '../core/phases.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
+import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 import type { DemoOutcome } from './demo.ts';
 import { DemoApproval, DemoArtifactBucket } from './demo-registry.ts';
 import { type GreenlightLocal, LocalNames } from './greenlight-local.ts';
@@ -32,18 +33,16 @@ export async function runApprovalDemo(
     await events.send(
       new PutEventsCommand({
         Entries: [
-          {
-            EventBusName: LocalNames.bus,
-            Source: 'greenlight.demo',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({
-              schemaVersion: 1,
+          buildReleaseRequestEntry({
+            bus: LocalNames.bus,
+            source: 'greenlight.demo',
+            detail: {
               service,
               version,
               artifact: { s3: { bucket: DemoArtifactBucket, key: 'checkout/1.1.0.zip' } },
               actor: 'demo',
-            }),
-          },
+            },
+          }),
         ],
       }),
     );

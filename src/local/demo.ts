@@ -3,7 +3,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { formatRelease, type RenderStyle } from '../cli/format-timeline.ts';
 import { ReleasePhase, TerminalPhases } from '../core/phases.ts';
 import { IdleColourState, type ReleaseRecord } from '../core/records.ts';
+import type { Artifact } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
+import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 import { DemoShop } from './data-plane/local-alb.ts';
 import { DemoArtifactBucket, DemoUpdates } from './demo-registry.ts';
 import { describeTraffic, startAliasTraffic } from './demo-traffic.ts';
@@ -75,24 +77,22 @@ export async function runDemo(
   const attempt = 1;
   const shop = local.shop;
   const total = demoReleases.length + (shop === undefined ? 0 : demoShopReleases.length);
-  const send = async (service: string, version: string, artifact: unknown) => {
+  const send = async (service: string, version: string, artifact: Artifact) => {
     await events.send(
       new PutEventsCommand({
         Entries: [
-          {
-            EventBusName: LocalNames.bus,
-            Source: 'greenlight.demo',
-            DetailType: 'Release Requested',
-            Detail: JSON.stringify({
-              schemaVersion: 1,
+          buildReleaseRequestEntry({
+            bus: LocalNames.bus,
+            source: 'greenlight.demo',
+            detail: {
               service,
               version,
               attempt,
               artifact,
               actor: 'demo',
               ci: { provider: 'local', runUrl: 'http://127.0.0.1/demo' },
-            }),
-          },
+            },
+          }),
         ],
       }),
     );

@@ -140,6 +140,12 @@ export interface GreenlightLocalOptions {
   shop?: DemoShopOptions;
   /** The local ALB's pace: health checks, metric flushes, task stop grace. */
   alb?: Pick<LocalAlbOptions, 'healthCheckIntervalMs' | 'metricsFlushMs' | 'stopTimeoutMs'>;
+  /**
+   * Wraps each workflow function's handler as the state machine binds it, by local function
+   * name (`greenlight-provision-green`): the seam where src/local/faults.ts makes an invoke
+   * fail the way Lambda and Step Functions would. @default the handlers as they are
+   */
+  faults?: (functionName: string, handler: LocalLambdaHandler) => LocalLambdaHandler;
 }
 
 /** What seeding the local ALB world registers. */
@@ -305,7 +311,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
         ? {}
         : { lockRecheckSeconds: options.lockRecheckSeconds }),
     }),
-    functions: localFunctions(),
+    functions: localFunctions(options.faults),
   });
   cloud.eventBridge.createBus(LocalNames.bus);
   cloud.eventBridge.addRule({
@@ -458,9 +464,14 @@ async function postInteraction(
   return { status: response.status, body: await response.text() };
 }
 
-function localFunctions(): Record<string, LocalLambdaHandler> {
+function localFunctions(
+  wrap: GreenlightLocalOptions['faults'] = (_name, handler) => handler,
+): Record<string, LocalLambdaHandler> {
   return Object.fromEntries(
-    Object.entries(handlers).map(([fn, handler]) => [`greenlight-${fn}`, handler]),
+    Object.entries(handlers).map(([fn, handler]) => [
+      `greenlight-${fn}`,
+      wrap(`greenlight-${fn}`, handler),
+    ]),
   );
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -148,6 +149,8 @@ interface Machine {
   engine: StateMachine;
   creationDate: Date;
   tasks: Map<string, TaskBinding>;
+  /** Map state guards (see guardMaps): guard state name → its Map state's name. */
+  mapGuards: Map<string, string>;
   waitStates: Map<string, number | undefined>;
   retryStates: string[];
   stateHandlers: Record<string, LocalStateHandler>;
@@ -160,6 +163,14 @@ interface TaskBinding {
   stateName: string;
   kind: TaskKind;
   resource: string;
+  /**
+   * Which history events the task writes. Step Functions records a task whose Resource is a
+   * Lambda function ARN as `LambdaFunctionScheduled/Started/Succeeded/Failed/TimedOut`, and a
+   * service integration (`arn:aws:states:::lambda:invoke`, `.waitForTaskToken`) as
+   * `TaskScheduled/Started/Submitted/Succeeded/Failed/TimedOut` (Step Functions API Reference,
+   * "HistoryEvent": the event types and their `*EventDetails`).
+   */
+  history: 'lambda-function' | 'task';
   timeoutSeconds?: number;
   /** Set when the state's TimeoutSecondsPath is read from its input (see timeoutFromInput). */
   timeoutFromInput?: boolean;
@@ -183,6 +194,12 @@ interface Execution {
   done: Promise<ExecutionRecord>;
   stopReason?: { error?: string; cause?: string };
   failedStates: Set<string>;
+  /** Map states (by name) one of whose iterations has failed since the state was entered. */
+  failedMaps: Set<string>;
+  /** Iterations (`map:index`) started by the engine and not yet past their guard. */
+  unguardedIterations: Set<string>;
+  /** Iterations the guard stopped: Step Functions never starts them, so history omits them. */
+  stoppedIterations: Set<string>;
 }
 
 interface OpenCallback extends PendingTask {
@@ -200,6 +217,9 @@ const functionNamePattern =
   /^(?:arn:aws[a-z-]*:lambda:[^:]*:[0-9]*:function:|[0-9]{12}:function:)?([A-Za-z0-9_-]+)(?::[$A-Za-z0-9_-]+)?$/;
 const lambdaInvokeResource = /^arn:aws[a-z-]*:states:::lambda:invoke$/;
 const callbackSuffix = '.waitForTaskToken';
+/** Resource of the host's Map guard states; never called, the host binds them by name. */
+const mapGuardResource =
+  'arn:aws:lambda:us-east-1:000000000000:function:greenlight-local-map-guard';
 const lambdaTimeoutSeconds = 900;
 // AWS has no Task timeout by default; the engine defaults to 60 s. This is the longest delay
 // setTimeout accepts (2^31 - 1 ms); beyond it Node fires at once.
@@ -211,6 +231,19 @@ const unboundedTaskSeconds = 2_147_483;
  * bound at registration to a local handler, so nothing calls real AWS; callback tokens
  * (`.waitForTaskToken`), execution ARNs, idempotent names and history are emulated here
  * because the engine has none of them.
+ *
+ * FACTS: where this host makes the engine behave as Step Functions does, and where not.
+ * - A failed Map iteration stops the Map: a guard state starts each iteration (mapGuard).
+ *   Not matched: iterations in flight when the Map fails (MaxConcurrency above 1) are
+ *   aborted by the engine but not recorded as MapIterationAborted; a Map inside a Map's
+ *   iteration is not guarded; MapStateStarted/Succeeded are not recorded.
+ * - History names: `LambdaFunction*` for a function-ARN Resource, `Task*` (with TaskSubmitted)
+ *   for lambda:invoke and `.waitForTaskToken`. Not matched: LambdaFunctionScheduled's `input`
+ *   and TaskScheduled's `parameters` hold the state's raw input, where AWS records the input
+ *   after InputPath and Parameters; no ScheduleFailed/StartFailed events (nothing here fails
+ *   to schedule).
+ * - A failed Lambda's Cause is the error document `{errorType, errorMessage, trace}` as JSON
+ *   (runLambda); `trace` holds this process's stack lines, as Node.js Lambda's does.
  */
 export class LocalStepFunctions implements LocalService {
   readonly name = 'states';
@@ -272,6 +305,10 @@ export class LocalStepFunctions implements LocalService {
         }
       },
     );
+    const mapGuards = guardMaps(
+      engineDefinition as unknown as { States: Record<string, AslState> },
+      seen,
+    );
     this.machines.set(arn, {
       arn,
       name: input.name,
@@ -279,6 +316,7 @@ export class LocalStepFunctions implements LocalService {
       engine: new StateMachine(engineDefinition),
       creationDate: this.now(),
       tasks,
+      mapGuards,
       waitStates,
       retryStates,
       stateHandlers,
@@ -565,6 +603,9 @@ export class LocalStepFunctions implements LocalService {
       abort: () => {},
       done: Promise.resolve(record),
       failedStates: new Set(),
+      failedMaps: new Set(),
+      unguardedIterations: new Set(),
+      stoppedIterations: new Set(),
     };
     // Registered before the run: the engine calls the first Task handler synchronously.
     this.executions.set(executionArn, execution);
@@ -584,6 +625,9 @@ export class LocalStepFunctions implements LocalService {
         record.executionArn,
         placeholder,
       );
+    }
+    for (const [guard, mapName] of machine.mapGuards) {
+      taskResourceLocalHandlers[guard] = this.mapGuard(record.executionArn, mapName);
     }
     const waitTimeOverrides: Record<string, number> = {};
     for (const [stateName, seconds] of machine.waitStates) {
@@ -611,6 +655,29 @@ export class LocalStepFunctions implements LocalService {
         // and the callback handler swaps in a fresh token per task.
         Task: { Token: placeholder },
       },
+    };
+  }
+
+  /**
+   * The first state of every iteration of `mapName` (see guardMaps). Step Functions stops a Map
+   * when one of its iterations fails and starts no further iteration (Step Functions Developer
+   * Guide, "Map workflow state": an iteration that fails fails the Map state). The engine keeps
+   * starting the iterations still queued behind its concurrency limit, so the guard fails each
+   * one before any of its states runs, and the history leaves it out.
+   */
+  private mapGuard(executionArn: string, mapName: string): EngineTaskHandler {
+    return async (input) => {
+      // The engine reports an iteration's failure through promise chains alone: one macrotask
+      // later every event of an iteration that failed before this one started is recorded.
+      await nextMacrotask();
+      const execution = this.executions.get(executionArn);
+      if (!execution?.failedMaps.has(mapName)) return input;
+      for (const key of execution.unguardedIterations) {
+        if (!key.startsWith(`${mapName}:`)) continue;
+        execution.unguardedIterations.delete(key);
+        execution.stoppedIterations.add(key);
+      }
+      throw new TaskError('States.Aborted', `Map state ${mapName} failed; no iteration starts`);
     };
   }
 
@@ -700,7 +767,7 @@ export class LocalStepFunctions implements LocalService {
       awsRequestId,
       Math.min(timeoutSeconds ?? lambdaTimeoutSeconds, lambdaTimeoutSeconds),
     );
-    return this.track(runTask(() => handler(asJson(event) as never, context)));
+    return this.track(runLambda(() => handler(asJson(event) as never, context)));
   }
 
   private track<T>(running: Promise<T>): Promise<T> {
@@ -853,13 +920,19 @@ export class LocalStepFunctions implements LocalService {
         return;
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
-      case 'MapIterationFailed':
-        add(
-          event.type,
-          { name: event.parentState.name, index: event.index },
-          event.parentState.name,
-        );
+      case 'MapIterationFailed': {
+        const mapName = event.parentState.name;
+        const key = `${mapName}:${event.index}`;
+        if (execution.stoppedIterations.has(key)) return;
+        // Written once the iteration is past its guard: one the guard stops never started.
+        if (event.type === 'MapIterationStarted' && isGuarded(machine, mapName)) {
+          execution.unguardedIterations.add(key);
+          return;
+        }
+        if (event.type === 'MapIterationFailed') execution.failedMaps.add(mapName);
+        add(event.type, { name: mapName, index: event.index }, mapName);
         return;
+      }
       case 'ParallelBranchStarted':
       case 'ParallelBranchSucceeded':
       case 'ParallelBranchFailed':
@@ -868,28 +941,38 @@ export class LocalStepFunctions implements LocalService {
         break;
     }
     const { name, type } = event.state;
+    const guarded = machine.mapGuards.get(name);
+    if (guarded !== undefined) {
+      const key = `${guarded}:${event.index}`;
+      if (event.type === 'StateExited' && execution.unguardedIterations.delete(key)) {
+        add('MapIterationStarted', { name: guarded, index: event.index }, guarded);
+      }
+      return;
+    }
     const task = machine.tasks.get(name);
     const taskDetails = task ? taskResourceDetails(task.resource, this.region) : {};
     const key = `${event.index ?? ''}:${name}`;
     switch (event.type) {
       case 'StateEntered':
+        if (type === 'Map') execution.failedMaps.delete(name);
         add(`${type}StateEntered`, { name, input: JSON.stringify(event.state.input) }, name);
-        if (task) this.addTaskStart(execution, taskDetails, event.state.input, name, event.index);
+        if (task) this.addTaskStart(execution, task, event.state.input, event.index);
         return;
       case 'StateRetried':
         execution.failedStates.delete(key);
-        if (task) this.addTaskStart(execution, taskDetails, event.state.input, name, event.index);
+        if (task) this.addTaskStart(execution, task, event.state.input, event.index);
         return;
       case 'StateFailed':
         execution.failedStates.add(key);
         if (task) {
           const timedOut =
             event.Error === 'States.Timeout' || event.Error === 'States.HeartbeatTimeout';
-          add(
-            timedOut ? 'TaskTimedOut' : 'TaskFailed',
-            { ...taskDetails, error: event.Error, cause: causeText(event.Cause) },
-            name,
-          );
+          const failure = { error: event.Error, cause: causeText(event.Cause) };
+          if (task.history === 'lambda-function') {
+            add(timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', failure, name);
+          } else {
+            add(timedOut ? 'TaskTimedOut' : 'TaskFailed', { ...taskDetails, ...failure }, name);
+          }
         } else if (type === 'Map' || type === 'Parallel') {
           add(`${type}StateFailed`, undefined, name);
         }
@@ -899,7 +982,8 @@ export class LocalStepFunctions implements LocalService {
       case 'StateExited': {
         const output = JSON.stringify(event.state.output ?? null);
         if (task && !execution.failedStates.has(key)) {
-          add('TaskSucceeded', { ...taskDetails, output }, name);
+          if (task.history === 'lambda-function') add('LambdaFunctionSucceeded', { output }, name);
+          else add('TaskSucceeded', { ...taskDetails, output }, name);
         }
         execution.failedStates.delete(key);
         if (type !== 'Fail') add(`${type}StateExited`, { name, output }, name);
@@ -910,16 +994,38 @@ export class LocalStepFunctions implements LocalService {
 
   private addTaskStart(
     execution: Execution,
-    taskDetails: Record<string, unknown>,
+    task: TaskBinding,
     input: unknown,
-    stateName: string,
     mapIndex: number | undefined,
   ): void {
-    const { resourceType, resource, region } = taskDetails;
+    const { stateName } = task;
+    const timeout =
+      task.timeoutSeconds === undefined ? {} : { timeoutInSeconds: task.timeoutSeconds };
+    if (task.history === 'lambda-function') {
+      this.appendHistory(
+        execution,
+        'LambdaFunctionScheduled',
+        { resource: task.resource, input: JSON.stringify(input), ...timeout },
+        stateName,
+        mapIndex,
+      );
+      this.appendHistory(execution, 'LambdaFunctionStarted', undefined, stateName, mapIndex);
+      return;
+    }
+    const { resourceType, resource, region } = taskResourceDetails(task.resource, this.region);
     this.appendHistory(
       execution,
       'TaskScheduled',
-      { resourceType, resource, region, parameters: JSON.stringify(input) },
+      {
+        resourceType,
+        resource,
+        region,
+        parameters: JSON.stringify(input),
+        ...timeout,
+        ...(task.heartbeatSeconds === undefined
+          ? {}
+          : { heartbeatInSeconds: task.heartbeatSeconds }),
+      },
       stateName,
       mapIndex,
     );
@@ -1032,6 +1138,7 @@ function bindTask(
   const binding = {
     stateName,
     resource,
+    history: lambdaArnPattern.test(resource) ? ('lambda-function' as const) : ('task' as const),
     ...(typeof state.TimeoutSeconds === 'number' ? { timeoutSeconds: state.TimeoutSeconds } : {}),
     ...(typeof state.HeartbeatSeconds === 'number'
       ? { heartbeatSeconds: state.HeartbeatSeconds }
@@ -1091,6 +1198,48 @@ function visitStates(
   }
 }
 
+/**
+ * Puts a guard state at the start of every Map state's iterations, in the definition the engine
+ * runs (see LocalStepFunctions.mapGuard). Returns guard name → Map state name. Only top-level
+ * Maps and those in Parallel branches are guarded; a Map nested in a Map's iteration is not
+ * (the workflow has none).
+ */
+function guardMaps(
+  machine: { States: Record<string, AslState> },
+  taken: Set<string>,
+): Map<string, string> {
+  const guards = new Map<string, string>();
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
+        for (const branch of state.Branches as { States: Record<string, AslState> }[]) {
+          visit(branch.States);
+        }
+      }
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { StartAt: string; States: Record<string, AslState> }
+        | undefined;
+      if (state.Type !== 'Map' || !processor) continue;
+      let guard = `GreenlightLocalMapGuard${guards.size}`;
+      while (taken.has(guard)) guard = `${guard}_`;
+      taken.add(guard);
+      processor.States = {
+        [guard]: { Type: 'Task', Resource: mapGuardResource, Next: processor.StartAt },
+        ...processor.States,
+      };
+      processor.StartAt = guard;
+      guards.set(guard, name);
+    }
+  };
+  visit(machine.States);
+  return guards;
+}
+
+function isGuarded(machine: Machine, mapName: string): boolean {
+  for (const guarded of machine.mapGuards.values()) if (guarded === mapName) return true;
+  return false;
+}
+
 function functionNameOf(reference: string): string {
   const match = functionNamePattern.exec(reference);
   if (!match) {
@@ -1117,6 +1266,26 @@ function invokeParameters(
     FunctionName: functionNameOf(parameters.FunctionName),
     Payload: parameters.Payload ?? {},
   };
+}
+
+/**
+ * Runs a Lambda handler and fails the task as Step Functions fails a Lambda task: `Error` is the
+ * error's type, `Cause` the function's error document as JSON, `{"errorType", "errorMessage",
+ * "trace"}` (Step Functions Developer Guide, "Handling errors in Step Functions workflows":
+ * a Lambda error's Cause; Lambda Developer Guide, "AWS Lambda function errors in Node.js": the
+ * document the Node.js runtime returns). FACTS: aws-local-stepfunctions on its own hands a
+ * Catch the bare message; Rollback's failureMessage reads either.
+ */
+async function runLambda(call: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TaskError) throw error;
+    const errorType = error instanceof Error ? error.name : 'Error';
+    const errorMessage = error instanceof Error ? error.message : String(error);
+    const trace = error instanceof Error && error.stack ? error.stack.split('\n') : [];
+    throw new TaskError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
+  }
 }
 
 /** Runs a handler and turns whatever it throws into a TaskError the engine can match on. */

@@ -1,4 +1,4 @@
-import { OlderThanLive, ReleaseSuperseded, ServiceBusy } from '../core/errors.ts';
+import { ErrorName, OlderThanLive, ReleaseSuperseded, ServiceBusy } from '../core/errors.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { LiveRelease } from '../core/ports.ts';
 import type { ReleaseRecord } from '../core/records.ts';
@@ -47,7 +47,7 @@ export const acquireLockStep: Step<
     }
     const record = await loadRelease(deps, release.releaseId);
     // A refusal committed before a lost response: hand the lock on again, refuse again.
-    const refused = refusalOf(record);
+    const refused = await refusalOf(deps, record);
     if (refused !== undefined) {
       await deps.lock.release(record.service, record.releaseId);
       throw refused;
@@ -77,15 +77,21 @@ export const acquireLockStep: Step<
           }),
         );
         return { acquired: false, holder: outcome.holder };
-      case 'superseded':
-        await refuse(deps, record, { type: ReleaseEventType.Superseded, by: outcome.by });
+      case 'superseded': {
+        const error = supersededError(record, outcome.by);
+        await refuse(deps, record, { type: ReleaseEventType.Superseded, by: outcome.by }, error);
         // Superseded as the lock reached it: the next in line must not wait for nothing.
         await deps.lock.release(record.service, record.releaseId);
-        throw supersededError(record, outcome.by);
+        throw error;
+      }
       case 'busy': {
         const reason = `${record.service} is busy with ${outcome.holder}, and its lock policy is "reject"`;
-        await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, 'busy');
-        throw new ServiceBusy(reason, { releaseId: record.releaseId, holder: outcome.holder });
+        const error = new ServiceBusy(reason, {
+          releaseId: record.releaseId,
+          holder: outcome.holder,
+        });
+        await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, error, 'busy');
+        throw error;
       }
       case 'acquired':
         break;
@@ -93,9 +99,13 @@ export const acquireLockStep: Step<
     const live = await deps.lock.live(record.service);
     if (live !== undefined && isOlder(record, live) && record.allowOlder !== true) {
       const reason = olderReason(record, live);
-      await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, 'older');
+      const error = new OlderThanLive(reason, {
+        releaseId: record.releaseId,
+        live: live.releaseId,
+      });
+      await refuse(deps, record, { type: ReleaseEventType.Rejected, reason }, error, 'older');
       await deps.lock.release(record.service, record.releaseId);
-      throw new OlderThanLive(reason, { releaseId: record.releaseId, live: live.releaseId });
+      throw error;
     }
     await advanceRelease(deps, record, { type: ReleaseEventType.LockAcquired });
     await deps.ledger.recordStep(
@@ -128,11 +138,15 @@ type Refusal =
   | { type: typeof ReleaseEventType.Superseded; by: string }
   | { type: typeof ReleaseEventType.Rejected; reason: string };
 
-/** Records the refusal as the release's end: its phase, the timeline and the lifecycle event. */
+/**
+ * Records the refusal as the release's end: its phase, the timeline and the lifecycle event;
+ * the timeline's `lock` entry keeps the error as thrown, for a retry to throw it again.
+ */
 async function refuse(
   deps: AdvanceDependencies,
   record: ReleaseRecord,
   event: Refusal,
+  error: ReleaseSuperseded | ServiceBusy | OlderThanLive,
   cause?: 'busy' | 'older',
 ): Promise<void> {
   const ended = await advanceRelease(deps, record, event, {
@@ -146,17 +160,7 @@ async function refuse(
       outcome: 'skipped',
       phase: ended.phase,
       reason: ended.reason,
-      evidence: {
-        error: {
-          name:
-            event.type === ReleaseEventType.Superseded
-              ? 'ReleaseSuperseded'
-              : cause === 'busy'
-                ? 'ServiceBusy'
-                : 'OlderThanLive',
-          message: ended.reason,
-        },
-      },
+      evidence: { error: { name: error.name, message: error.message } },
     }),
   );
 }
@@ -168,15 +172,30 @@ function supersededError(record: ReleaseRecord, by: string): ReleaseSuperseded {
   });
 }
 
-/** The error a release refused at the lock ended with, read back from the ledger. */
-function refusalOf(record: ReleaseRecord): Error | undefined {
-  if (record.phase === ReleasePhase.Superseded) {
-    return new ReleaseSuperseded(record.reason, { releaseId: record.releaseId });
+/**
+ * The error a release refused at the lock ended with, as first thrown: read back from the
+ * timeline's `lock` entry, so a retry after a lost response ends the same way, by name and
+ * message, whatever the ledger's reason says.
+ */
+async function refusalOf(
+  deps: AdvanceDependencies,
+  record: ReleaseRecord,
+): Promise<Error | undefined> {
+  if (record.phase !== ReleasePhase.Superseded && record.phase !== ReleasePhase.Rejected) {
+    return undefined;
   }
-  if (record.phase === ReleasePhase.Rejected) {
-    return record.reason.includes('lock policy is "reject"')
-      ? new ServiceBusy(record.reason, { releaseId: record.releaseId })
-      : new OlderThanLive(record.reason, { releaseId: record.releaseId });
+  const steps = await deps.ledger.listSteps(record.releaseId);
+  const thrown = steps.find((step) => step.key === 'lock')?.evidence?.error;
+  const message = thrown?.message ?? record.reason;
+  const context = { releaseId: record.releaseId };
+  switch (thrown?.name) {
+    case ErrorName.ServiceBusy:
+      return new ServiceBusy(message, context);
+    case ErrorName.OlderThanLive:
+      return new OlderThanLive(message, context);
+    default:
+      return record.phase === ReleasePhase.Superseded
+        ? new ReleaseSuperseded(message, context)
+        : new OlderThanLive(message, context);
   }
-  return undefined;
 }

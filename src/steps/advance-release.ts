@@ -91,8 +91,9 @@ export async function advanceRelease(
 /**
  * Throws InvalidTransition unless `event` may happen to the release now (OperatorAborted when an
  * operator aborted it). Steps that act on the target call it before acting: a step that runs out
- * of order (a late retry, or the local engine starting the next Map iteration after a gate
- * failed, which AWS never does) must not move traffic for a release that is rolling back.
+ * of order (a late retry, or an engine that starts the next Map iteration after a gate failed,
+ * as aws-local-stepfunctions does without the local host's Map guard) must not move traffic for
+ * a release that is rolling back.
  */
 export function assertCanAdvance(record: ReleaseRecord, event: ReleaseEvent): void {
   transitionOrAbort(record, event);

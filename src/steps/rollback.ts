@@ -36,7 +36,9 @@ export const rollbackStep: IdempotentStep<
     const cause = failureMessage(failure);
     const reason = `${failure.Error}: ${cause}`;
     let record = await loadRelease(deps, release.releaseId);
-    if (record.phase !== ReleasePhase.RollingBack) {
+    // RolledBack: a run that committed and lost its answer (or its idempotency record). The
+    // rest is safe to redo, and the final transition finds it applied.
+    if (record.phase !== ReleasePhase.RollingBack && record.phase !== ReleasePhase.RolledBack) {
       record = await advanceRelease(deps, record, {
         type: ReleaseEventType.RollbackRequested,
         reason,

@@ -70,9 +70,11 @@ export const startBakeStep: Step<
       );
       return { bakingUntil: bake.endsAt };
     }
-    // A wait entered again after an answer the ledger did not back (verify-callback), when
-    // the timer ended the bake meanwhile: EndBake answered the old token, so this one is
-    // answered here, or the branch would wait for nobody.
+    // The wait entered again after the bake already ran its course: EndBake answered the old
+    // token, and nobody else would answer this one, so the watch would wait out its day-long
+    // timeout with traffic split and the lock held. Two ways in: a retry after start-bake's
+    // answer was lost (the fault matrix: WatchGates x response-lost), and a wait entered again
+    // after an answer the ledger did not back (verify-callback). Answer it as EndBake would.
     if (bake.status === 'ended') {
       await deps.callbacks.succeed(taskToken, {
         bakedSeconds: step.bakeSeconds,

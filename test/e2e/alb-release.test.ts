@@ -362,7 +362,7 @@ describe('an ALB listener release under load', () => {
       .find((e) => e.input.includes('"service":"retry"'));
     const retried = local.cloud.stepFunctions
       .getHistory(execution?.executionArn ?? '')
-      .filter((event) => event.type === 'TaskFailed')
+      .filter((event) => event.type === 'LambdaFunctionFailed')
       .map((event) => String(event.details?.error));
     expect(retried).toEqual(['ServerException', 'InternalFailure']);
   }, 60_000);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReleaseRequestEntry } from '../../src/core/release-request-entry.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
 import { artifact } from './local-release.ts';
 
@@ -44,17 +45,11 @@ describe.skipIf(aws === undefined)('the AWS CLI against the local cloud', () => 
 
   it('puts a release event that finalizes, visible through describe-execution', async () => {
     const entries = [
-      {
-        EventBusName: 'greenlight',
-        Source: 'ci.cli',
-        DetailType: 'Release Requested',
-        Detail: JSON.stringify({
-          schemaVersion: 1,
-          service: 'checkout',
-          version: '1.1.0',
-          artifact: artifact('1.1.0'),
-        }),
-      },
+      buildReleaseRequestEntry({
+        bus: 'greenlight',
+        source: 'ci.cli',
+        detail: { service: 'checkout', version: '1.1.0', artifact: artifact('1.1.0') },
+      }),
     ];
     const put = await cli('events', 'put-events', '--entries', JSON.stringify(entries));
     expect(put.FailedEntryCount).toBe(0);

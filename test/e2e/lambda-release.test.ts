@@ -247,7 +247,8 @@ describe('a Lambda alias release', () => {
     // ProvisionGreen failed once (all three SDK attempts lost their response) and Step Functions
     // ran it again; the lost UpdateAlias answers were absorbed by the adapter, which found its
     // own write in place when the SDK's retry was refused for a stale revision.
-    const failedTasks = history.filter((h) => h.type === 'TaskFailed').length;
+    // A task whose Resource is a function ARN: Step Functions records LambdaFunctionFailed.
+    const failedTasks = history.filter((h) => h.type === 'LambdaFunctionFailed').length;
     expect(failedTasks).toBe(1);
     const snapshot = local.lambda.describe('retry');
     expect(snapshot.versions).toEqual(['1', '2']);

@@ -3,6 +3,10 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { TerminalPhases } from '../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../src/core/records.ts';
 import type { ReleaseRequestedV1Input } from '../../src/core/release-event.ts';
+import {
+  buildReleaseRequestEntry,
+  type ReleaseRequestDetail,
+} from '../../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
 import type { GreenlightLocal } from '../../src/local/greenlight-local.ts';
@@ -78,13 +82,15 @@ export async function requestReleases(
   try {
     const result = await client.send(
       new PutEventsCommand({
-        Entries: requests.map(({ detail, time }) => ({
-          EventBusName: 'greenlight',
-          Source: 'greenlight.test',
-          DetailType: 'Release Requested',
-          Detail: JSON.stringify({ schemaVersion: 1, ...detail }),
-          ...(time ? { Time: time } : {}),
-        })),
+        // Deliberately unvalidated: tests send bad details to see the workflow reject them.
+        Entries: requests.map(({ detail, time }) =>
+          buildReleaseRequestEntry({
+            bus: 'greenlight',
+            source: 'greenlight.test',
+            detail: detail as ReleaseRequestDetail,
+            ...(time ? { time } : {}),
+          }),
+        ),
       }),
     );
     const ids = (result.Entries ?? []).map((entry) => entry.EventId);

@@ -3,6 +3,7 @@ import { ReleasePhase } from '../../src/core/phases.ts';
 import {
   type IdleColourRecord,
   IdleColourState,
+  type ReleaseControl,
   type ReleaseRecord,
   type ReleaseSpec,
 } from '../../src/core/records.ts';
@@ -155,5 +156,47 @@ export function anIdleColour(overrides: Partial<IdleColourRecord> = {}): IdleCol
     reason: 'Teardown scheduled for 2026-11-21T10:15:00.000Z',
     cost: { hourlyUsd: 0, basis: 'no provisioned concurrency: no cost while idle' },
     ...overrides,
+  };
+}
+
+/** What the workflow carries as `$.release`: the ledger record without its state fields. */
+export function specOf(record: ReleaseRecord): ReleaseSpec {
+  const {
+    phase: _phase,
+    reason: _reason,
+    executionId: _executionId,
+    colours: _colours,
+    greenPercent: _greenPercent,
+    stepIndex: _stepIndex,
+    updatedAt: _updatedAt,
+    control: _control,
+    idle: _idle,
+    ...spec
+  } = record;
+  return spec;
+}
+
+/** A release at its first weight step: 10% on green (version 8), blue version 7. */
+export function aShiftingRelease(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return aReleaseRecord({
+    phase: ReleasePhase.Shifting,
+    colours: { blue: '7', green: '8' },
+    stepIndex: 0,
+    greenPercent: 10,
+    reason: 'Step 0: 10% of traffic on green',
+    ...overrides,
+  });
+}
+
+/** `release` as an operator's abort leaves it: rolling back, with who and why as its reason. */
+export function anAborted(
+  release: ReleaseRecord,
+  control: Partial<ReleaseControl> = {},
+): ReleaseRecord {
+  return {
+    ...release,
+    phase: ReleasePhase.RollingBack,
+    reason: 'Aborted by dana: wrong build',
+    control: { paused: false, promoted: false, aborted: true, ...control },
   };
 }

@@ -276,6 +276,17 @@ describe('buildReleaseDefinition', () => {
             ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
             : TransientErrors;
       expect(transient?.ErrorEquals, name).toEqual(expected);
+      // Every Lambda service exception AWS tells Step Functions users to retry
+      // (bp-lambda-serviceexception), and throttling.
+      for (const error of [
+        'Lambda.ClientExecutionTimeoutException',
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException',
+      ]) {
+        expect(transient?.ErrorEquals, `${name} retries ${error}`).toContain(error);
+      }
       const retried = retry.flatMap((r) => r.ErrorEquals);
       expect(retried, name).not.toContain('GreenTestFailed');
       expect(retried, name).not.toContain('AlarmGateFailed');

@@ -135,6 +135,14 @@ describe('runReleaseCommand', () => {
     ]);
   });
 
+  it('asks for a deliberate downgrade only with --allow-older', async () => {
+    const plain = await run(validArgs);
+    expect(sentDetail(plain.putEvents)).not.toHaveProperty('allowOlder');
+    const older = await run([...validArgs, '--allow-older']);
+    expect(older.code).toBe(0);
+    expect(sentDetail(older.putEvents)).toMatchObject({ allowOlder: true });
+  });
+
   it('takes the bus from GREENLIGHT_BUS when no --bus is given', async () => {
     const { putEvents } = await run(validArgs, { env: { GREENLIGHT_BUS: 'ci-bus' } });
     expect(vi.mocked(putEvents).mock.calls[0]?.[0][0]?.EventBusName).toBe('ci-bus');

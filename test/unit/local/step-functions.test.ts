@@ -79,6 +79,22 @@ function deferred<T = void>() {
   return Promise.withResolvers<T>();
 }
 
+/** A Map state over `$.steps`, one item at a time, each through a set-weight Lambda task. */
+function weightMap(taskState = 'SetWeight', extra: Record<string, unknown> = {}) {
+  return {
+    Type: 'Map',
+    ItemsPath: '$.steps',
+    MaxConcurrency: 1,
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: taskState,
+      States: { [taskState]: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true } },
+    },
+    End: true,
+    ...extra,
+  };
+}
+
 describe('LocalStepFunctions', () => {
   it('waits on close for the handler of a stopped execution, so it never outlives the cloud', async () => {
     const { sfn, client } = await startHarness();
@@ -256,10 +272,22 @@ describe('LocalStepFunctions', () => {
     const described = await finished(client, executionArn as string);
 
     expect(described.status).toBe('SUCCEEDED');
-    expect(JSON.parse(described.output as string)).toEqual({
-      failure: { Error: 'GreenTestFailed', Cause: '2 of 5 smoke tests failed' },
+    const output = JSON.parse(described.output as string);
+    expect(output).toEqual({
+      failure: { Error: 'GreenTestFailed', Cause: expect.any(String) },
       outcome: 'rolled back',
     });
+    // Step Functions hands a Catch the Lambda error document, as JSON, in Cause.
+    expect(JSON.parse(output.failure.Cause)).toEqual({
+      errorType: 'GreenTestFailed',
+      errorMessage: '2 of 5 smoke tests failed',
+      trace: expect.arrayContaining(['GreenTestFailed: 2 of 5 smoke tests failed']),
+    });
+    expect(Object.keys(JSON.parse(output.failure.Cause))).toEqual([
+      'errorType',
+      'errorMessage',
+      'trace',
+    ]);
   });
 
   it('fails the execution with the error name and message when nothing catches it', async () => {
@@ -281,17 +309,19 @@ describe('LocalStepFunctions', () => {
     const described = await finished(client, executionArn as string);
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
 
-    expect(described).toMatchObject({
-      status: 'FAILED',
-      error: 'GreenTestFailed',
-      cause: 'smoke tests failed',
+    expect(described).toMatchObject({ status: 'FAILED', error: 'GreenTestFailed' });
+    expect(JSON.parse(described.cause as string)).toMatchObject({
+      errorType: 'GreenTestFailed',
+      errorMessage: 'smoke tests failed',
     });
     expect(history.events?.at(-1)).toMatchObject({
       type: 'ExecutionFailed',
-      executionFailedEventDetails: { error: 'GreenTestFailed', cause: 'smoke tests failed' },
+      executionFailedEventDetails: { error: 'GreenTestFailed', cause: described.cause },
     });
-    expect(history.events?.find((event) => event.type === 'TaskFailed')).toMatchObject({
-      taskFailedEventDetails: { error: 'GreenTestFailed', cause: 'smoke tests failed' },
+    // A task whose Resource is a function ARN is recorded as a Lambda function, not a Task.
+    expect(history.events?.filter((event) => event.type === 'TaskFailed')).toEqual([]);
+    expect(history.events?.find((event) => event.type === 'LambdaFunctionFailed')).toMatchObject({
+      lambdaFunctionFailedEventDetails: { error: 'GreenTestFailed', cause: described.cause },
     });
   });
 
@@ -328,9 +358,10 @@ describe('LocalStepFunctions', () => {
     expect(described.status).toBe('SUCCEEDED');
     expect(calls).toBe(3);
     expect(performance.now() - startedAt).toBeLessThan(5_000);
-    expect(history.events?.filter((event) => event.type === 'TaskScheduled')).toHaveLength(3);
-    expect(history.events?.filter((event) => event.type === 'TaskFailed')).toHaveLength(2);
-    expect(history.events?.filter((event) => event.type === 'TaskSucceeded')).toHaveLength(1);
+    const count = (type: string) => history.events?.filter((event) => event.type === type).length;
+    expect(count('LambdaFunctionScheduled')).toBe(3);
+    expect(count('LambdaFunctionFailed')).toBe(2);
+    expect(count('LambdaFunctionSucceeded')).toBe(1);
   });
 
   it('runs Map items one at a time, in order, with MaxConcurrency 1', async () => {
@@ -338,22 +369,7 @@ describe('LocalStepFunctions', () => {
     const order: string[] = [];
     sfn.createStateMachine({
       name: 'release',
-      definition: {
-        StartAt: 'Steps',
-        States: {
-          Steps: {
-            Type: 'Map',
-            ItemsPath: '$.steps',
-            MaxConcurrency: 1,
-            ItemProcessor: {
-              ProcessorConfig: { Mode: 'INLINE' },
-              StartAt: 'SetWeight',
-              States: { SetWeight: { Type: 'Task', Resource: lambdaArn('set-weight'), End: true } },
-            },
-            End: true,
-          },
-        },
-      },
+      definition: { StartAt: 'Steps', States: { Steps: weightMap() } },
       functions: {
         'set-weight': async (weight: number) => {
           order.push(`start ${weight}`);
@@ -436,6 +452,200 @@ describe('LocalStepFunctions', () => {
 
     expect(payloadSeen).toEqual({ step: 1 });
     expect(JSON.parse(record.output as string)).toEqual({ decision: 'proceed', status: 200 });
+  });
+
+  describe('as Step Functions does, where the engine alone differs', () => {
+    const catchInto = (next: string) => ({
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: next }],
+    });
+    const failingMap = (catchIt: boolean) => ({
+      StartAt: 'Steps',
+      States: {
+        Steps: weightMap('SetWeight', catchIt ? catchInto('Rollback') : {}),
+        ...(catchIt ? { Rollback: { Type: 'Pass', End: true } } : {}),
+      },
+    });
+
+    function weights(fail: number) {
+      const calls: number[] = [];
+      const handler = async (weight: number) => {
+        calls.push(weight);
+        if (weight === fail) throw new GreenTestFailed(`gate failed at ${weight}%`);
+        return weight;
+      };
+      return { calls, handler };
+    }
+
+    it('stops a Map at its first failed iteration: no later iteration runs or is recorded', async () => {
+      const { sfn } = await startHarness();
+      const { calls, handler } = weights(50);
+      sfn.createStateMachine({
+        name: 'release',
+        definition: failingMap(true),
+        functions: { 'set-weight': handler },
+      });
+
+      const { executionArn } = sfn.startExecution('release', { steps: [10, 50, 100] });
+      const record = await sfn.waitForExecution(executionArn);
+      // Anything still running after the end would show up here.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      expect(record.status).toBe('SUCCEEDED');
+      expect(calls).toEqual([10, 50]);
+      const history = sfn.getHistory(executionArn);
+      expect(
+        history
+          .filter((event) => event.type.startsWith('MapIteration'))
+          .map((event) => `${event.type} ${event.details?.index}`),
+      ).toEqual([
+        'MapIterationStarted 0',
+        'MapIterationSucceeded 0',
+        'MapIterationStarted 1',
+        'MapIterationFailed 1',
+      ]);
+      expect(history.filter((event) => event.type === 'LambdaFunctionScheduled')).toHaveLength(2);
+      expect(JSON.stringify(history)).not.toContain('GreenlightLocalMapGuard');
+      expect(JSON.parse(record.output as string).failure.Error).toBe('GreenTestFailed');
+    });
+
+    it('runs a Map again in full when it is entered again after a failure', async () => {
+      const { sfn } = await startHarness();
+      const { calls, handler } = weights(50);
+      sfn.createStateMachine({
+        name: 'release',
+        definition: {
+          StartAt: 'First',
+          States: {
+            First: weightMap('SetWeight', catchInto('Again')),
+            Again: { Type: 'Pass', Result: [1, 2, 3], ResultPath: '$.steps', Next: 'Second' },
+            Second: weightMap('SetWeightAgain'),
+          },
+        },
+        functions: { 'set-weight': handler },
+      });
+
+      const { executionArn } = sfn.startExecution('release', { steps: [50, 60] });
+      const record = await sfn.waitForExecution(executionArn);
+
+      expect(record.status).toBe('SUCCEEDED');
+      expect(calls).toEqual([50, 1, 2, 3]);
+    });
+
+    it('fails the execution with the Map’s error when nothing catches it', async () => {
+      const { sfn } = await startHarness();
+      const { calls, handler } = weights(10);
+      sfn.createStateMachine({
+        name: 'release',
+        definition: failingMap(false),
+        functions: { 'set-weight': handler },
+      });
+
+      const { executionArn } = sfn.startExecution('release', { steps: [10, 50] });
+      const record = await sfn.waitForExecution(executionArn);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      expect(record).toMatchObject({ status: 'FAILED', error: 'GreenTestFailed' });
+      expect(calls).toEqual([10]);
+    });
+
+    it('records a function-ARN task that runs past its TimeoutSeconds as LambdaFunctionTimedOut', async () => {
+      const { sfn } = await startHarness();
+      const hang = deferred();
+      sfn.createStateMachine({
+        name: 'release',
+        definition: {
+          StartAt: 'Provision',
+          States: {
+            Provision: {
+              Type: 'Task',
+              Resource: lambdaArn('provision'),
+              TimeoutSeconds: 1,
+              Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: 'Done' }],
+              End: true,
+            },
+            Done: { Type: 'Pass', End: true },
+          },
+        },
+        functions: { provision: () => hang.promise },
+      });
+
+      const { executionArn } = sfn.startExecution('release', {});
+      await sfn.waitForExecution(executionArn);
+      hang.resolve();
+      const history = sfn.getHistory(executionArn);
+
+      expect(history.map((event) => event.type)).toContain('LambdaFunctionTimedOut');
+      expect(
+        history.filter(
+          (event) => event.type.startsWith('Task') && !event.type.startsWith('TaskState'),
+        ),
+      ).toEqual([]);
+      expect(history.find((event) => event.type === 'LambdaFunctionScheduled')?.details).toEqual({
+        resource: lambdaArn('provision'),
+        input: '{}',
+        timeoutInSeconds: 1,
+      });
+    });
+
+    it('records a lambda:invoke task as a Task, its failure Cause the Lambda error document', async () => {
+      const { sfn } = await startHarness();
+      sfn.createStateMachine({
+        name: 'release',
+        definition: {
+          StartAt: 'Gate',
+          States: {
+            Gate: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke',
+              Parameters: { FunctionName: lambdaArn('gate'), 'Payload.$': '$' },
+              TimeoutSeconds: 30,
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Done' }],
+              End: true,
+            },
+            Done: { Type: 'Pass', End: true },
+          },
+        },
+        functions: {
+          gate: async () => {
+            throw new TargetBusy('alias is being updated');
+          },
+        },
+      });
+
+      const { executionArn } = sfn.startExecution('release', {});
+      const record = await sfn.waitForExecution(executionArn);
+      const history = sfn.getHistory(executionArn);
+
+      const failure = JSON.parse(record.output as string).failure;
+      expect(failure.Error).toBe('TargetBusy');
+      expect(JSON.parse(failure.Cause)).toMatchObject({
+        errorType: 'TargetBusy',
+        errorMessage: 'alias is being updated',
+      });
+      expect(history.map((event) => event.type)).toEqual([
+        'ExecutionStarted',
+        'TaskStateEntered',
+        'TaskScheduled',
+        'TaskStarted',
+        'TaskFailed',
+        'TaskStateExited',
+        'PassStateEntered',
+        'PassStateExited',
+        'ExecutionSucceeded',
+      ]);
+      expect(history[2]?.details).toMatchObject({
+        resourceType: 'lambda',
+        resource: 'invoke',
+        timeoutInSeconds: 30,
+      });
+      expect(history[4]?.details).toEqual({
+        resourceType: 'lambda',
+        resource: 'invoke',
+        region,
+        error: 'TargetBusy',
+        cause: failure.Cause,
+      });
+    });
   });
 
   it('refuses a definition with a Task whose function has no handler', async () => {
@@ -592,9 +802,9 @@ describe('LocalStepFunctions', () => {
     expect(events.map((event) => event.type)).toEqual([
       'ExecutionStarted',
       'TaskStateEntered',
-      'TaskScheduled',
-      'TaskStarted',
-      'TaskSucceeded',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
       'TaskStateExited',
       'SucceedStateEntered',
       'SucceedStateExited',
@@ -605,7 +815,11 @@ describe('LocalStepFunctions', () => {
     );
     expect(events[0]?.executionStartedEventDetails?.input).toBe('{"v":1}');
     expect(events[1]?.stateEnteredEventDetails).toEqual({ name: 'Provision', input: '{"v":1}' });
-    expect(events[4]?.taskSucceededEventDetails).toMatchObject({ output: '{"ok":true}' });
+    expect(events[2]?.lambdaFunctionScheduledEventDetails).toEqual({
+      resource: lambdaArn('provision'),
+      input: '{"v":1}',
+    });
+    expect(events[4]?.lambdaFunctionSucceededEventDetails).toEqual({ output: '{"ok":true}' });
     expect(events[0]?.timestamp).toBeInstanceOf(Date);
   });
 
@@ -628,9 +842,9 @@ describe('LocalStepFunctions', () => {
     expect(published.map((event) => [event.event.type, event.stateName])).toEqual([
       ['ExecutionStarted', undefined],
       ['TaskStateEntered', 'Provision'],
-      ['TaskScheduled', 'Provision'],
-      ['TaskStarted', 'Provision'],
-      ['TaskSucceeded', 'Provision'],
+      ['LambdaFunctionScheduled', 'Provision'],
+      ['LambdaFunctionStarted', 'Provision'],
+      ['LambdaFunctionSucceeded', 'Provision'],
       ['TaskStateExited', 'Provision'],
       ['ExecutionSucceeded', undefined],
     ]);

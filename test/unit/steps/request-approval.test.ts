@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidStepInput } from '../../../src/core/errors.ts';
-import type { CallbackOutcome, TaskCallbacks } from '../../../src/core/ports.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
 import { StaticServiceRegistry } from '../../../src/core/registry.ts';
 import { SlackApiFailed } from '../../../src/slack/errors.ts';
@@ -10,22 +9,8 @@ import {
   requestApprovalStep,
 } from '../../../src/steps/request-approval.ts';
 import { aService } from '../../support/builders.ts';
+import { RecordingCallbacks } from '../../support/fakes.ts';
 import { approver, channel, type Harness, startHarness } from '../slack/harness.ts';
-
-/** TaskCallbacks that record what they were asked to send, and answer like a waiting task. */
-class RecordingCallbacks implements TaskCallbacks {
-  readonly sent: { kind: 'succeed' | 'fail'; taskToken: string; detail: unknown }[] = [];
-
-  async succeed(taskToken: string, output: unknown): Promise<CallbackOutcome> {
-    this.sent.push({ kind: 'succeed', taskToken, detail: output });
-    return { delivered: true };
-  }
-
-  async fail(taskToken: string, error: string, cause: string): Promise<CallbackOutcome> {
-    this.sent.push({ kind: 'fail', taskToken, detail: { error, cause } });
-    return { delivered: true };
-  }
-}
 
 const now = new Date('2026-11-21T10:00:00.000Z');
 let harness: Harness;
@@ -148,7 +133,7 @@ describe('requestApprovalStep', () => {
       {
         kind: 'succeed',
         taskToken: 'token-2',
-        detail: {
+        output: {
           approvalId,
           stage: 'before-shift',
           approvedBy: 'U0DANA',
@@ -201,7 +186,8 @@ describe('requestApprovalStep', () => {
       {
         kind: 'fail',
         taskToken: 'token-1',
-        detail: { error: 'OperatorAborted', cause: 'Aborted by dana: wrong build' },
+        error: 'OperatorAborted',
+        cause: 'Aborted by dana: wrong build',
       },
     ]);
     expect(messagesOf(release)).toHaveLength(0);
