@@ -28,8 +28,12 @@ export const alarmRulePattern = {
  * release-updates function. `source: "greenlight"` is reserved on the greenlight bus by its
  * policy to greenlight's roles, so CI cannot write into a release's thread. Services without an
  * updates channel are skipped by the function: the pattern stays the same whatever the registry.
+ * Release Rejected is left out: a refused request never became a release, so it has no release
+ * id and no thread (the CLI that sent it hears why).
  */
 export const releaseUpdatesRulePattern = {
   source: [LifecycleEventSource],
-  'detail-type': Object.values(LifecycleEventType),
+  'detail-type': Object.values(LifecycleEventType).filter(
+    (type) => type !== LifecycleEventType.ReleaseRejected,
+  ),
 };

@@ -134,6 +134,13 @@ describe('release updates in Slack', () => {
     expect(await executionFor(local, eventId)).toMatchObject({ status: 'SUCCEEDED' });
     const quiet = local.slack.messages().filter((m) => m.text.startsWith('quiet '));
     expect(quiet).toEqual([]);
+    // A refused request (no such service) is no release: no thread, and nothing fails.
+    const refused = await requestRelease(local, { service: 'nope', version: '1', artifact: {} });
+    expect(await executionFor(local, refused)).toMatchObject({ status: 'FAILED' });
+    expect(lifecycleEvents(local, refused).map((e) => e['detail-type'])).toEqual([
+      'Release Rejected',
+    ]);
+    expect(local.cloud.eventBridge.failedDeliveries()).toEqual([]);
 
     const bodies = local.slack.calls.map((call) => call.rawBody).join('\n');
     expect(bodies).toContain('thread_ts');
