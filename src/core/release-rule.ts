@@ -28,12 +28,13 @@ export const alarmRulePattern = {
  * release-updates function. `source: "greenlight"` is reserved on the greenlight bus by its
  * policy to greenlight's roles, so CI cannot write into a release's thread. Services without an
  * updates channel are skipped by the function: the pattern stays the same whatever the registry.
- * Release Rejected is left out: a refused request never became a release, so it has no release
- * id and no thread (the CLI that sent it hears why).
+ * Only events of a release (with a release id): a request refused before it became one (bad
+ * input, unknown service) is a Release Rejected without one, and has no thread; one refused
+ * after (ServiceBusy, OlderThanLive) has both. `exists` is EventBridge's "Exists matching"
+ * (EventBridge User Guide, "Content filtering in Amazon EventBridge event patterns").
  */
 export const releaseUpdatesRulePattern = {
   source: [LifecycleEventSource],
-  'detail-type': Object.values(LifecycleEventType).filter(
-    (type) => type !== LifecycleEventType.ReleaseRejected,
-  ),
+  'detail-type': Object.values(LifecycleEventType),
+  detail: { releaseId: [{ exists: true }] },
 };

@@ -3,9 +3,10 @@ import * as z from './zod.ts';
 
 /**
  * How far along a release each lifecycle event says it is. EventBridge stamps `time` to the
- * second and delivers in no guaranteed order ("EventBridge does not guarantee ordering of
- * events", docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html), so two
- * events of one second are told apart by this rank; a later shift ranks higher by its percent.
+ * second, and a rule target is an unordered subscriber that gets events in parallel, retried
+ * ones later (EventBridge User Guide, "Ordering and deduplicating events on a Custom Event Bus"
+ * and "Retrying event delivery"), so two events of one second are told apart by this rank; a
+ * later shift ranks higher by its percent.
  */
 const eventRank: Record<LifecycleEventType, number> = {
   [LifecycleEventType.ReleaseRejected]: 0,

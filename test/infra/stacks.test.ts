@@ -259,8 +259,15 @@ describe('greenlight stacks (Pulumi mocks)', () => {
     expect(matchesPattern(lifecycle('greenlight', 'Traffic Shifted'), pattern)).toBe(true);
     expect(matchesPattern(lifecycle('greenlight', 'Idle Colour Torn Down'), pattern)).toBe(true);
     expect(matchesPattern(lifecycle('greenlight.ci', 'Traffic Shifted'), pattern)).toBe(false);
-    // A refused request has no release, so no thread.
-    expect(matchesPattern(lifecycle('greenlight', 'Release Rejected'), pattern)).toBe(false);
+    // A request refused before it became a release has no release id, so no thread.
+    expect(matchesPattern(lifecycle('greenlight', 'Release Rejected'), pattern)).toBe(true);
+    const { releaseId: _none, ...refused } = lifecycle('greenlight', 'Release Rejected').detail;
+    expect(
+      matchesPattern(
+        { source: 'greenlight', 'detail-type': 'Release Rejected', detail: refused },
+        pattern,
+      ),
+    ).toBe(false);
     expect(matchesPattern(aReleaseEvent(), pattern)).toBe(false);
     const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
       (t) => t.inputs.rule === names.releaseUpdatesRule,
