@@ -1,15 +1,26 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CloudWatchAlarmReader } from '../aws/cloudwatch-alarms.ts';
+import { CloudWatchMetricReader } from '../aws/cloudwatch-metrics.ts';
 import { DynamoApprovalStore } from '../aws/dynamo-approvals.ts';
 import { DynamoCommandLog } from '../aws/dynamo-commands.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceRegistry } from '../aws/dynamo-registry.ts';
 import { SfnTaskCallbacks } from '../aws/sfn-callbacks.ts';
 import { StsCallerIdentity } from '../aws/sts-identity.ts';
+import type { PlanPorts } from '../core/plan.ts';
 import { WebApiSlackMessenger } from '../slack/messenger.ts';
+import { AlbIdleColours } from '../targets/alb-idle.ts';
+import { AlbListenerTarget } from '../targets/alb-listener.ts';
+import { LambdaAliasTarget } from '../targets/lambda-alias.ts';
+import { LambdaIdleColours } from '../targets/lambda-idle.ts';
 import { type Env, nonEmpty, type SharedOptions } from './options.ts';
 import { putEventsWith } from './release-command.ts';
 
@@ -51,5 +62,39 @@ export function connect(
             ...(slackApiUrl === undefined ? {} : { slackApiUrl }),
           }),
         }),
+  };
+}
+
+/**
+ * The read-only clients `greenlight plan` looks at a service's target and gates with. Separate
+ * from connect() so that other commands make no Lambda, ELB, ECS or CloudWatch client.
+ */
+export function connectPlan(
+  options: SharedOptions & { registryTable?: string },
+  env: Env = process.env,
+  now: () => number = Date.now,
+): PlanPorts {
+  const config = {
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpointUrl === undefined ? {} : { endpoint: options.endpointUrl }),
+  };
+  const { registry } = connect(options, env);
+  const lambda = new LambdaClient(config);
+  const elbv2 = new ElasticLoadBalancingV2Client(config);
+  const ecs = new ECSClient(config);
+  const cloudWatch = new CloudWatchClient(config);
+  const lambdaTarget = new LambdaAliasTarget({ client: lambda });
+  // Plan never provisions, so the single-attempt client RegisterTaskDefinition needs is never used.
+  const albTarget = new AlbListenerTarget({ elbv2, ecs, ecsSingleAttempt: ecs });
+  const lambdaIdle = new LambdaIdleColours({ client: lambda });
+  const albIdle = new AlbIdleColours({ elbv2, ecs, listener: albTarget });
+  return {
+    registry,
+    inspectorFor: (service) => (service.target.kind === 'lambda-alias' ? lambdaTarget : albTarget),
+    idleCost: (service, colour) =>
+      (service.target.kind === 'lambda-alias' ? lambdaIdle : albIdle).cost(service, colour),
+    alarms: new CloudWatchAlarmReader({ client: cloudWatch }),
+    metrics: new CloudWatchMetricReader({ client: cloudWatch }),
+    now: new Date(now()),
   };
 }

@@ -22,6 +22,11 @@ export const ExitCode = {
    */
   NotAnApprover: 8,
   /**
+   * `greenlight plan` found something a release of the service would need missing or wrong
+   * (each failed check is printed): nothing was changed, and a release now would fail.
+   */
+  NotReady: 9,
+  /**
    * The reader of stdout or stderr went away (`greenlight status | head -3`): what the shell
    * reports for a tool killed by SIGPIPE (128 + 13), so `set -o pipefail` scripts see what they
    * see from any other tool. Not 0, which says a waited-for release was finalized: the output,
@@ -59,4 +64,5 @@ export const exitCodesHelp = `Exit codes:
   6  timed out waiting (--timeout)
   7  refused: the release's state does not allow the command (already paused, decided, ...)
   8  not an approver: your AWS principal maps to none of the service's approvers (approve, reject)
+  9  not ready: greenlight plan found a check that fails (a release now would fail)
   141  output closed early (greenlight ... | head): output, and any --wait, cut short`;

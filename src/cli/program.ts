@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inertBeyondC0, inertText } from '../core/inert-text.ts';
 import { OperatorCommandName } from '../core/operator-command.ts';
 import { exitOnBrokenPipe } from './broken-pipe.ts';
-import type { connect } from './connect.ts';
+import { type connect, connectPlan } from './connect.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
 import type { CommandContext } from './options.ts';
+import { runPlanCommand } from './plan-command.ts';
 import { runReleaseCommand } from './release-command.ts';
 import { runStatusCommand } from './status-command.ts';
 
@@ -37,6 +38,7 @@ export const releaseCommands = {
   abort: operator(OperatorCommandName.Abort),
   rollback: operator(OperatorCommandName.Rollback),
   retry: operator(OperatorCommandName.Retry),
+  plan: (argv, ctx) => runPlanCommand(argv, ctx, connectPlan),
 } as const satisfies Record<string, Command>;
 
 export function usage(configLine: string): string {
@@ -53,6 +55,7 @@ Commands:
   abort     roll a release back now
   rollback  put a service's last finalized release back on blue, while blue is warm
   retry     start a failed release again as its next attempt
+  plan      check, read-only, what a service's release needs, and show what it would do
   config    ${configLine}
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and

@@ -141,8 +141,13 @@ function checkTeam(source: string, service: ServiceConfig, issues: FieldIssue[])
 
 /**
  * The artifact must be a kind the target deploys and come from a source the service lists.
+ * Exported for `greenlight plan`, which says the same before any event is sent.
  */
-function checkArtifact(artifact: Artifact, service: ServiceConfig, issues: FieldIssue[]): void {
+export function checkArtifact(
+  artifact: Artifact,
+  service: ServiceConfig,
+  issues: FieldIssue[],
+): void {
   if ('s3' in artifact) {
     if (service.target.kind !== 'lambda-alias') {
       issues.push({

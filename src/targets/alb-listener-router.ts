@@ -276,7 +276,7 @@ export function productionSite(target: AlbListenerTargetConfig): ForwardSite {
     : { kind: 'rule', arn: target.ruleArn };
 }
 
-function testSite(target: AlbListenerTargetConfig): ForwardSite {
+export function testSite(target: AlbListenerTargetConfig): ForwardSite {
   return target.testRuleArn === undefined
     ? { kind: 'listener', arn: target.testListenerArn }
     : { kind: 'rule', arn: target.testRuleArn };

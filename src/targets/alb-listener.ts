@@ -14,6 +14,7 @@ import {
   IdleColourStillDraining,
   TargetStateConflict,
 } from '../core/errors.ts';
+import type { PlanCheck, TargetInspection, TargetInspector } from '../core/plan.ts';
 import type { TrafficTarget } from '../core/ports.ts';
 import type { Colours, ReleaseSpec } from '../core/records.ts';
 import type { AlbListenerTargetConfig, AlbSlot, ServiceConfig } from '../core/service-config.ts';
@@ -32,6 +33,7 @@ import {
   productionSite,
   type SlotName,
   slotOf,
+  testSite,
 } from './alb-listener-router.ts';
 
 export {
@@ -142,7 +144,7 @@ const reusableRevisionsChecked = 5;
  * other becomes green with the release's image, is smoke-tested through a test listener that
  * forwards to green alone, then takes traffic by weighted forward (AlbListenerRouter).
  */
-export class AlbListenerTarget extends AlbSlotScaler implements TrafficTarget {
+export class AlbListenerTarget extends AlbSlotScaler implements TrafficTarget, TargetInspector {
   readonly #ecsSingleAttempt: ECSClient;
 
   constructor(options: AlbListenerTargetOptions) {
@@ -184,6 +186,87 @@ export class AlbListenerTarget extends AlbSlotScaler implements TrafficTarget {
     await this.#deployGreen(green, taskDefinitionArn, desiredCount);
     await this.#waitUntilHealthy(target, colours.green, taskDefinitionArn, desiredCount);
     return colours;
+  }
+
+  /**
+   * What provision would find, read only: the production forward reaches one slot and nothing
+   * else, the test listener forwards, both target groups and both ECS services exist, and blue
+   * runs the registered task family with the container and roles a green revision needs.
+   */
+  async inspect(service: ServiceConfig): Promise<TargetInspection> {
+    const target = albTargetOf(service);
+    const checks: PlanCheck[] = [];
+    const attempt = async <T>(check: string, read: () => Promise<T>, ok: (value: T) => string) => {
+      try {
+        const value = await read();
+        checks.push({ check, ok: true, detail: ok(value) });
+        return value;
+      } catch (error) {
+        checks.push({ check, ok: false, detail: describeError(error) });
+        return undefined;
+      }
+    };
+    const production = productionSite(target);
+    const colours = await attempt(
+      `production ${production.kind}`,
+      () => this.readColours(target),
+      (c) => `forwards to slot ${c.blue} (blue); green would be slot ${c.green}`,
+    );
+    const test = testSite(target);
+    await attempt(
+      `test ${test.kind}`,
+      () => this.readForward(test),
+      () => 'has a forward action',
+    );
+    for (const slot of ['a', 'b'] as const) {
+      const { targetGroupArn } = target.slots[slot];
+      await attempt(
+        `target group ${slot}`,
+        () => this.targetHealth(targetGroupArn),
+        (targets) =>
+          `${targetGroupName(targetGroupArn)}, ${targets.length} registered target${targets.length === 1 ? '' : 's'}`,
+      );
+    }
+    const services: Partial<Record<SlotName, Service | undefined>> = {};
+    for (const slot of ['a', 'b'] as const) {
+      services[slot] = await attempt(
+        `ECS service ${slot}`,
+        () => this.describeService(target.slots[slot], TargetStateConflict),
+        (s) => `${s.serviceName ?? target.slots[slot].ecs.service}: ${s.desiredCount ?? 0} desired`,
+      );
+    }
+    const blueService = colours && services[colours.blue];
+    const blueArn = blueService?.taskDefinition;
+    if (blueArn !== undefined) {
+      await attempt(
+        'task family',
+        async () => {
+          const blue = (await this.#describeTaskDefinition(blueArn)).taskDefinition ?? {};
+          assertRegistrable(target, blue, blueArn);
+          if (!(blue.containerDefinitions ?? []).some((c) => c.name === target.containerName)) {
+            throw new GreenProvisionFailed(
+              `Blue's task definition ${blueArn} has no container "${target.containerName}" (the service's "containerName")`,
+            );
+          }
+        },
+        () =>
+          `blue runs ${blueArn.slice(blueArn.lastIndexOf('/') + 1)} with container ${target.containerName}`,
+      );
+    } else if (blueService !== undefined) {
+      checks.push({
+        check: 'task family',
+        ok: false,
+        detail: "blue's ECS service has no task definition",
+      });
+    }
+    if (blueService !== undefined && (blueService.desiredCount ?? 0) < 1) {
+      checks.push({
+        check: 'blue runs tasks',
+        ok: false,
+        detail: 'blue runs no tasks; green is sized like blue, so scale blue up first',
+      });
+    }
+    return colours === undefined ? { checks } : { checks, colours };
   }
 
   async #describeTaskDefinition(arn: string): Promise<DescribeTaskDefinitionCommandOutput> {
@@ -333,4 +416,8 @@ function assertRegistrable(
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

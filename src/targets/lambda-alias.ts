@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GreenProvisionFailed, TargetStateConflict } from '../core/errors.ts';
 import { checkExpectations } from '../core/expectations.ts';
+import type { PlanCheck, TargetInspection, TargetInspector } from '../core/plan.ts';
 import type { TrafficTarget } from '../core/ports.ts';
 import type { Colours, ReleaseSpec, TestEvidence } from '../core/records.ts';
 import type { Artifact } from '../core/release-event.ts';
@@ -61,7 +62,7 @@ const artifactErrorNames: ReadonlySet<string> = new Set([
  * change by anyone else makes AWS refuse it and we report a TargetStateConflict instead of
  * overwriting their work.
  */
-export class LambdaAliasTarget implements TrafficTarget {
+export class LambdaAliasTarget implements TrafficTarget, TargetInspector {
   readonly #client: LambdaClient;
   readonly #updateTimeoutMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -103,6 +104,73 @@ export class LambdaAliasTarget implements TrafficTarget {
       );
     }
     return { blue, green };
+  }
+
+  /**
+   * What provision would find, read only: the alias exists, routes to one published version
+   * (never $LATEST, whose code the release's UpdateFunctionCode replaces under users' feet) and
+   * splits no traffic. Green is predicted as the version after the newest published one.
+   */
+  async inspect(service: ServiceConfig): Promise<TargetInspection> {
+    const target = lambdaTargetOf(service);
+    const name = `alias ${target.functionName}:${target.alias}`;
+    let alias: AliasConfiguration;
+    try {
+      alias = await this.#getAlias(target);
+    } catch (error) {
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { checks: [{ check: name, ok: false, detail: `cannot be read (${why})` }] };
+    }
+    const checks: PlanCheck[] = [{ check: name, ok: true, detail: 'exists' }];
+    const route = routeOf(alias);
+    const routed = [route.version, ...Object.keys(route.weights)];
+    const live = route.version;
+    const published = alias.FunctionVersion !== undefined && live !== '$LATEST';
+    checks.push(
+      !published
+        ? {
+            check: 'live version',
+            ok: false,
+            detail: `${name} points at ${live}; point it at a published version (PublishVersion, then UpdateAlias)`,
+          }
+        : { check: 'live version', ok: true, detail: `version ${live}` },
+    );
+    checks.push(
+      routed.includes('$LATEST')
+        ? {
+            check: '$LATEST not routed',
+            ok: false,
+            detail: `${name} routes traffic to $LATEST, which a release overwrites before any gate`,
+          }
+        : { check: '$LATEST not routed', ok: true, detail: 'no traffic reaches $LATEST' },
+    );
+    checks.push(
+      Object.keys(route.weights).length > 0
+        ? {
+            check: 'no split',
+            ok: false,
+            detail: `${name} still splits traffic ${JSON.stringify(route.weights)}; finish or roll back the release that split it`,
+          }
+        : { check: 'no split', ok: true, detail: 'all traffic on one version' },
+    );
+    if (!published) return { checks };
+    const newest = Math.max(0, ...(await this.#publishedVersions(target.functionName)));
+    return { checks, colours: { blue: live, green: String(newest + 1) } };
+  }
+
+  async #publishedVersions(functionName: string): Promise<number[]> {
+    const versions: number[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.#client.send(
+        new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }),
+      );
+      for (const v of page.Versions ?? []) {
+        if (v.Version !== undefined && /^\d+$/.test(v.Version)) versions.push(Number(v.Version));
+      }
+      marker = page.NextMarker;
+    } while (marker !== undefined);
+    return versions;
   }
 
   async test(

@@ -1,0 +1,190 @@
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPlan } from '../../src/cli/connect.ts';
+import { ExitCode } from '../../src/cli/exit-codes.ts';
+import { runPlanCommand } from '../../src/cli/plan-command.ts';
+import type { ReleasePlan } from '../../src/core/plan.ts';
+import type { DemoShop } from '../../src/local/data-plane/local-alb.ts';
+import { demoShopService } from '../../src/local/demo-registry.ts';
+import {
+  type GreenlightLocal,
+  LocalNames,
+  startGreenlightLocal,
+} from '../../src/local/greenlight-local.ts';
+import { eventually } from '../support/eventually.ts';
+import { aContext } from '../unit/cli/fixtures.ts';
+import { aLambdaService } from './local-release.ts';
+
+// `greenlight plan` against the local cloud over real HTTP: the same clients and adapters as
+// against AWS, reading the registry table, the Lambda, ELBv2, ECS and CloudWatch simulators.
+const ready = aLambdaService('planned');
+const latest = aLambdaService('on-latest');
+const unalarmed = aLambdaService('unalarmed');
+let shop: DemoShop;
+let local: GreenlightLocal;
+
+beforeAll(async () => {
+  local = await startGreenlightLocal({
+    retryIntervalMs: 10,
+    services: [ready.service, latest.service, unalarmed.service],
+    functions: [ready.fn, latest.fn, unalarmed.fn],
+    // `unalarmed` names an alarm nobody created.
+    alarms: [ready.alarm, latest.alarm],
+    seedAlb: async (alb) => {
+      shop = await alb.seedDemoShop({ name: 'shop', desiredCount: 1 });
+      return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm] };
+    },
+  });
+  const lambda = new LambdaClient(local.clientConfig);
+  try {
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'on-latest',
+        Name: 'live',
+        FunctionVersion: '$LATEST',
+      }),
+    );
+  } finally {
+    lambda.destroy();
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await local?.close();
+});
+
+async function plan(...argv: string[]) {
+  const { context, out, err } = aContext();
+  const code = await runPlanCommand(argv, context, (options, env, now) =>
+    connectPlan({ ...options, endpointUrl: local.url, region: LocalNames.region }, env, now),
+  );
+  return { code, out, err };
+}
+
+async function planJson(...argv: string[]) {
+  const { code, out } = await plan(...argv, '--json');
+  return { code, plan: JSON.parse(out.join('\n')) as ReleasePlan };
+}
+
+/**
+ * The plan once every check passes, or the last failing checks on timeout: a local alarm has
+ * no state until the simulator first evaluates it, which a plan right after start may precede.
+ */
+async function readyPlan(...argv: string[]) {
+  let last: Awaited<ReturnType<typeof planJson>> | undefined;
+  return eventually(
+    async () => {
+      last = await planJson(...argv);
+      return last.code === ExitCode.Finalized ? last : undefined;
+    },
+    { what: () => `a passing plan; last checks: ${JSON.stringify(last?.plan.checks)}` },
+  );
+}
+
+describe('greenlight plan against the local cloud', () => {
+  it('passes a wired Lambda service and prints what its release would do', async () => {
+    const { code, plan: json } = await readyPlan('--service', 'planned', '--version', '1.1.0');
+    expect(code).toBe(ExitCode.Finalized);
+    expect(json).toMatchObject({
+      service: 'planned',
+      version: '1.1.0',
+      strategy: 'canary',
+      ok: true,
+      colours: { blue: '1', green: '2' },
+      steps: [
+        { index: 0, weight: 10, bakeSeconds: 1, approxSeconds: 1 },
+        { index: 1, weight: 100, bakeSeconds: 0, approxSeconds: 0 },
+      ],
+      gates: { alarms: [{ name: 'planned-errors', scope: 'service' }], metricGates: [] },
+      approval: { type: 'none' },
+      warmWindowSeconds: 900,
+      idleCost: { hourlyUsd: 0 },
+    });
+    expect(json.checks.map((c) => c.check)).toEqual([
+      'registry',
+      'strategy',
+      'alias planned:live',
+      'live version',
+      '$LATEST not routed',
+      'no split',
+      'artifact',
+      'alarm planned-errors',
+    ]);
+
+    const human = await plan(
+      '--service',
+      'planned',
+      '--version',
+      '1.1.0',
+      '--s3',
+      's3://greenlight-demo-artifacts/checkout/1.1.0.zip',
+    );
+    expect(human.code).toBe(ExitCode.Finalized);
+    expect(human.out).toContain('  1. 10% on green, bake 1s');
+    expect(human.out).toContain('  2. 100% on green, no bake');
+    expect(human.out).toContain('Blue is 1; green would be 2.');
+    expect(human.out.at(-1)).toBe('Ready: every check passed.');
+  });
+
+  it('passes a wired ALB service: listeners, target groups, both ECS services, task family', async () => {
+    const { code, plan: json } = await readyPlan('--service', 'shop');
+    expect(code).toBe(ExitCode.Finalized);
+    expect(json.colours).toEqual({ blue: 'a', green: 'b' });
+    expect(json.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(json.checks.map((c) => c.check)).toEqual([
+      'registry',
+      'strategy',
+      'production listener',
+      'test listener',
+      'target group a',
+      'target group b',
+      'ECS service a',
+      'ECS service b',
+      'task family',
+      'artifact',
+      `alarm ${shop.targetErrorsAlarm.AlarmName}`,
+    ]);
+    expect(json.idleCost?.basis).toContain('1 task');
+    expect(json.warmWindowSeconds).toBe(3600);
+
+    const human = await plan('--service', 'shop', '--strategy', 'all-at-once');
+    expect(human.code).toBe(ExitCode.Finalized);
+    expect(human.out).toContain('  1. 100% on green, bake 2s');
+    expect(
+      human.out.some((l) =>
+        l.startsWith('Warm window: blue stays warm 1h00m after finalize, costing'),
+      ),
+    ).toBe(true);
+  });
+
+  it('exits 9 and names what is wrong: $LATEST routed, a missing alarm, an unknown service', async () => {
+    const onLatest = await planJson('--service', 'on-latest');
+    expect(onLatest.code).toBe(ExitCode.NotReady);
+    expect(onLatest.plan.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual([
+      'live version',
+      '$LATEST not routed',
+    ]);
+
+    const missing = await plan('--service', 'unalarmed');
+    expect(missing.code).toBe(ExitCode.NotReady);
+    expect(missing.out).toContain(
+      `  FAIL  alarm unalarmed-errors: unalarmed-errors does not exist: create it in CloudWatch or remove it from the service's "alarms"`,
+    );
+    expect(missing.out.at(-1)).toBe('Not ready: 1 check failed; a release now would fail.');
+
+    const wrongImage = await planJson('--service', 'shop', '--image', 'registry.example/shop:2');
+    expect(wrongImage.code).toBe(ExitCode.NotReady);
+    expect(wrongImage.plan.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['artifact']);
+
+    const unknown = await planJson('--service', 'nobody');
+    expect(unknown.code).toBe(ExitCode.NotReady);
+    expect(unknown.plan.checks).toEqual([
+      expect.objectContaining({ check: 'registry', ok: false }),
+    ]);
+  });
+
+  it('changes nothing: the alias is where it was', async () => {
+    await plan('--service', 'planned');
+    expect(local.lambda.describe('planned').alias).toMatchObject({ version: '1', weights: {} });
+  });
+});
