@@ -1,5 +1,9 @@
 import { operatorRulePattern } from '../src/core/operator-command.ts';
-import { alarmRulePattern, releaseRulePattern } from '../src/core/release-rule.ts';
+import {
+  alarmRulePattern,
+  releaseRulePattern,
+  releaseUpdatesRulePattern,
+} from '../src/core/release-rule.ts';
 import type { CiTeam } from '../src/infra/deploy-config.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
@@ -23,6 +27,8 @@ export interface ReleaseBusInput {
   operatorFunction: sst.aws.Function;
   /** Receives the registered gate alarms' state changes (default bus), when there are any. */
   alarmEvents: { function: sst.aws.Function };
+  /** Receives greenlight's own lifecycle events, for services' Slack update threads. */
+  releaseUpdatesFunction: sst.aws.Function;
 }
 
 /**
@@ -77,7 +83,15 @@ export function createReleaseBus(input: ReleaseBusInput) {
     description: "Hands alarms' ALARM state changes to greenlight's alarm-event function",
     eventPattern: JSON.stringify(alarmRulePattern),
   });
-  const ruleArns = [rule.arn, operatorRule.arn, alarmRule.arn];
+  // greenlight's own lifecycle events go to the release-updates function, which keeps the
+  // Slack thread of each release whose service names an updates channel.
+  const updatesRule = new aws.cloudwatch.EventRule('ReleaseUpdatesRule', {
+    name: names.releaseUpdatesRule,
+    eventBusName: bus.name,
+    description: "Hands greenlight's lifecycle events to the release-updates function",
+    eventPattern: JSON.stringify(releaseUpdatesRulePattern),
+  });
+  const ruleArns = [rule.arn, operatorRule.arn, alarmRule.arn, updatesRule.arn];
   const deadLetterAccess = new aws.sqs.QueuePolicy('ReleaseDeadLettersPolicy', {
     queueUrl: deadLetters.url,
     policy: $util
@@ -103,6 +117,24 @@ export function createReleaseBus(input: ReleaseBusInput) {
     { dependsOn: [operatorInvoke, deadLetterAccess] },
   );
   const alarmTarget = alarmEventTarget(alarmRule, input, deadLetters, deadLetterAccess);
+  const updatesInvoke = new aws.lambda.Permission('ReleaseUpdatesInvoke', {
+    action: 'lambda:InvokeFunction',
+    function: input.releaseUpdatesFunction.name,
+    principal: 'events.amazonaws.com',
+    sourceArn: updatesRule.arn,
+  });
+  const updatesTarget = new aws.cloudwatch.EventTarget(
+    'ReleaseUpdatesTarget',
+    {
+      rule: updatesRule.name,
+      eventBusName: bus.name,
+      arn: input.releaseUpdatesFunction.arn,
+      deadLetterConfig: { arn: deadLetters.arn },
+      // An update an hour late tells nobody anything; the ledger keeps the full timeline.
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    },
+    { dependsOn: [updatesInvoke, deadLetterAccess] },
+  );
   const targetRole = new aws.iam.Role('ReleaseRuleRole', {
     name: names.roleName('release-rule'),
     // Names are fixed, so the rule's ARN is known before the rule exists.
@@ -142,6 +174,8 @@ export function createReleaseBus(input: ReleaseBusInput) {
     operatorTarget,
     alarmRule,
     alarmTarget,
+    updatesRule,
+    updatesTarget,
   };
 }
 

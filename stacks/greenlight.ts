@@ -57,6 +57,7 @@ export function createGreenlight(stage: string, input: GreenlightDeployConfig) {
     alarmEvents: {
       function: functions[GreenlightFunction.AlarmEvent].handler,
     },
+    releaseUpdatesFunction: functions[GreenlightFunction.ReleaseUpdates].handler,
   });
   const teardown = functions[GreenlightFunction.Teardown].handler;
   const scheduler = createTeardownScheduler(names, at, teardown.arn);

@@ -48,6 +48,11 @@ export const ErrorName = {
   ReleaseSuperseded: 'ReleaseSuperseded',
   /** The service was busy and its lock policy is "reject". */
   ServiceBusy: 'ServiceBusy',
+  /**
+   * A release's update thread has no parent message yet (another delivery is posting it), or
+   * kept changing under this one: the event is redelivered (Lambda's asynchronous retries).
+   */
+  ReleaseUpdateNotReady: 'ReleaseUpdateNotReady',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -231,4 +236,8 @@ export class ServiceBusy extends GreenlightError {
 
 export function isGreenlightError(error: unknown): error is GreenlightError {
   return error instanceof GreenlightError;
+}
+
+export class ReleaseUpdateNotReady extends GreenlightError {
+  override readonly name = ErrorName.ReleaseUpdateNotReady;
 }

@@ -16,6 +16,7 @@ import type {
   TestEvidence,
 } from './records.ts';
 import type { ReleaseRequestedV1 } from './release-event.ts';
+import type { ReleaseUpdateThread } from './release-updates.ts';
 import type { LockPolicy, ServiceConfig } from './service-config.ts';
 
 /** Durable record of every release and step: the audit trail `greenlight status` reads. */
@@ -309,4 +310,16 @@ export interface IdleColours {
     colour: string,
     options: { idleSince: Date; now: Date; protectedColours: ReadonlySet<string> },
   ): Promise<string[]>;
+}
+
+/**
+ * The Slack update thread of each release, kept in the ledger. Writes are conditional, so two
+ * deliveries handled at once never both post a parent message or lose each other's reply.
+ */
+export interface ReleaseUpdateThreads {
+  get(releaseId: string): Promise<ReleaseUpdateThread | undefined>;
+  /** Stores a new thread unless one exists; returns the stored one either way. */
+  create(thread: ReleaseUpdateThread): Promise<{ created: boolean; thread: ReleaseUpdateThread }>;
+  /** Stores `thread` (with version + 1) only if the stored version is still `thread.version`. */
+  save(thread: ReleaseUpdateThread): Promise<{ saved: boolean; thread: ReleaseUpdateThread }>;
 }

@@ -1,3 +1,4 @@
+import { LifecycleEventSource, LifecycleEventType } from './phases.ts';
 import { ReleaseRequestedDetailType } from './release-event.ts';
 
 /**
@@ -21,3 +22,19 @@ export const alarmRulePattern = {
   'detail-type': ['CloudWatch Alarm State Change'],
   detail: { state: { value: ['ALARM'] } },
 } as const;
+
+/**
+ * EventBridge pattern of the rule that hands greenlight's own lifecycle events to the
+ * release-updates function. `source: "greenlight"` is reserved on the greenlight bus by its
+ * policy to greenlight's roles, so CI cannot write into a release's thread. Services without an
+ * updates channel are skipped by the function: the pattern stays the same whatever the registry.
+ * Only events of a release (with a release id): a request refused before it became one (bad
+ * input, unknown service) is a Release Rejected without one, and has no thread; one refused
+ * after (ServiceBusy, OlderThanLive) has both. `exists` is EventBridge's "Exists matching"
+ * (EventBridge User Guide, "Content filtering in Amazon EventBridge event patterns").
+ */
+export const releaseUpdatesRulePattern = {
+  source: [LifecycleEventSource],
+  'detail-type': Object.values(LifecycleEventType),
+  detail: { releaseId: [{ exists: true }] },
+};

@@ -35,6 +35,13 @@ const ApproverPrincipal = z.strictObject({
   approver: SlackUserId,
 });
 
+/** Where a service's release updates go in Slack. */
+export const ReleaseUpdates = z.strictObject({
+  /** Channel id (`C…`) or name the greenlight bot is in. */
+  channel: z.string().check(z.minLength(1), z.maxLength(80)),
+});
+export type ReleaseUpdates = z.infer<typeof ReleaseUpdates>;
+
 /**
  * A human "go" in Slack. Approvers are Slack user ids and/or user groups; each stage listed
  * pauses the release until one of them clicks Approve (or Reject), or the timeout's action.
@@ -489,6 +496,14 @@ export const ServiceConfig = z
      * @example { team: 'payments' }
      */
     ci: z.optional(z.strictObject({ team: CiTeamName })),
+    /**
+     * A Slack channel that follows each release: one message per release, updated in place as
+     * it moves, with a thread reply per lifecycle event (started, each shift, a failed gate
+     * with its evidence, rolled back or finalized, idle colour torn down). The greenlight bot
+     * must be in the channel.
+     * @example { channel: 'C0123DEPLOYS' }
+     */
+    updates: z.optional(ReleaseUpdates),
   })
   .check(
     z.superRefine((service, ctx) => {

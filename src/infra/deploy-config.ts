@@ -69,7 +69,10 @@ export interface DeployConfig {
   /** By team name; each team's principals sorted. */
   ciTeams: CiTeam[];
   operatorPrincipals: string[];
-  /** Whether any service (or strategy) asks for Slack approval: then the Slack secrets must be set. */
+  /**
+   * Whether any service (or strategy) asks for Slack approval or names an updates channel: then
+   * the Slack secrets must be set.
+   */
   usesSlack: boolean;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   iamScope: IamScope;
@@ -206,10 +209,12 @@ export function checkDeployConfig(
     ...ownResourceProblems(registry),
   ];
   if (teamProblems.length > 0) return { config: undefined, problems: teamProblems, quotas: [] };
-  const usesSlack = registry.some((service) =>
-    [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
-      (approval) => approval?.type === 'slack',
-    ),
+  const usesSlack = registry.some(
+    (service) =>
+      service.updates !== undefined ||
+      [service.approval, ...Object.values(service.strategies).map((s) => s.approval)].some(
+        (approval) => approval?.type === 'slack',
+      ),
   );
   const ciPrincipals = [...new Set(parsed.data.ci.principals)].sort();
   const ciTeams = Object.entries(parsed.data.ci.teams)

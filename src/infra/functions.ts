@@ -13,12 +13,14 @@ export type ScheduledFunction = (typeof ScheduledFunction)[keyof typeof Schedule
  * greenlight's functions outside the workflow, invoked by what happens outside it: the Slack
  * interactivity endpoint (a function URL), the operator function (the bus's Operator Command
  * rule) and the alarm-event function (the default bus's rule for the gate alarms' state
- * changes, which cuts a bake short within seconds).
+ * changes, which cuts a bake short within seconds) and the release-updates function (the bus's
+ * rule for greenlight's own lifecycle events, which keeps each release's Slack thread).
  */
 export const EdgeFunction = {
   SlackInteractions: 'slack-interactions',
   Operator: 'operator',
   AlarmEvent: 'alarm-event',
+  ReleaseUpdates: 'release-updates',
 } as const;
 export type EdgeFunction = (typeof EdgeFunction)[keyof typeof EdgeFunction];
 
@@ -38,6 +40,7 @@ export const SlackFunctions: ReadonlySet<GreenlightFunction> = new Set([
   GreenlightFunction.RequestApproval,
   GreenlightFunction.ApprovalTimeout,
   GreenlightFunction.SlackInteractions,
+  GreenlightFunction.ReleaseUpdates,
 ]);
 
 /**

@@ -21,6 +21,8 @@ export interface GreenlightNames {
   operatorRule: string;
   /** Rule on the default bus for the gate alarms' state changes (as long as "slack-interactions"). */
   alarmRule: string;
+  /** Hands greenlight's lifecycle events to the release-updates function. */
+  releaseUpdatesRule: string;
   deadLetterQueue: string;
   ledgerTable: string;
   idempotencyTable: string;
@@ -67,6 +69,7 @@ export function greenlightNames(stage: string): GreenlightNames {
     releaseRule: `${prefix}-release-requested`,
     operatorRule: `${prefix}-operator-command`,
     alarmRule: `${prefix}-alarm-state-change`,
+    releaseUpdatesRule: `${prefix}-release-updates`,
     deadLetterQueue: `${prefix}-release-requested-dlq`,
     ledgerTable: `${prefix}-ledger`,
     idempotencyTable: `${prefix}-idempotency`,

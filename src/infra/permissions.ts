@@ -415,6 +415,13 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     failTokens,
     logs,
   ],
+  // The service's updates channel, and its release's thread item in the ledger (read, then
+  // conditional puts). Nothing else: no Query, no lifecycle events, no tokens.
+  [F.ReleaseUpdates]: [
+    registry,
+    { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
+    logs,
+  ],
   // No idempotency store: a deferred teardown must look again when invoked again.
   [F.Teardown]: [
     registry,

@@ -11,6 +11,12 @@ export const DemoApproval = {
 } as const;
 
 /**
+ * Where the demo services' release updates go in the local Slack stand-in: one message per
+ * release, updated in place, with a thread reply per lifecycle event.
+ */
+export const DemoUpdates = { channel: 'C0DEPLOYS' } as const;
+
+/**
  * The services the local cloud knows. `checkout` is a Lambda behind the `live` alias; its
  * versions under demo/artifacts: 1.0.0 (what blue runs at start), 1.1.0 (good), 1.2.0-broken
  * (fails its pre-traffic test) and 1.3.0-faulty (passes the test, throws on real traffic).
@@ -49,6 +55,7 @@ export const demoServices: ServiceConfigInput[] = [
     // Blue stays warm for seconds, so that the demo shows its teardown; real services keep it
     // for minutes (default 15).
     warmWindowSeconds: 5,
+    updates: { channel: DemoUpdates.channel },
   },
   // A second Lambda service whose releases wait for a human "go" in Slack before any traffic
   // moves (the local Slack stand-in; approve with `greenlight approve` or its button).
@@ -68,6 +75,7 @@ export const demoServices: ServiceConfigInput[] = [
       timeoutSeconds: 3600,
     },
     warmWindowSeconds: 3600,
+    updates: { channel: DemoUpdates.channel },
   },
 ];
 
@@ -161,5 +169,6 @@ export function demoShopService(
     // purpose (green alone is a target group, and the slot green runs in alternates).
     alarms: [{ name: shop.targetErrorsAlarm.AlarmName as string, scope: 'service' }],
     warmWindowSeconds: 3600,
+    updates: { channel: DemoUpdates.channel },
   };
 }

@@ -7,7 +7,7 @@ import type { Artifact } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { buildReleaseRequestEntry } from '../core/release-request-entry.ts';
 import { DemoShop } from './data-plane/local-alb.ts';
-import { DemoArtifactBucket } from './demo-registry.ts';
+import { DemoArtifactBucket, DemoUpdates } from './demo-registry.ts';
 import { describeTraffic, startAliasTraffic } from './demo-traffic.ts';
 import { type GreenlightLocal, LocalNames } from './greenlight-local.ts';
 import { describeLoad, startHttpLoad, summarizeLoad } from './http-load.ts';
@@ -119,6 +119,7 @@ export async function runDemo(
       for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
         out(line);
       out(`  users saw  ${describeTraffic(traffic.counts)}`);
+      out(`  slack      ${describeUpdates(local, releaseId)}`);
       outcomes.push({
         service: 'checkout',
         version: demo.version,
@@ -147,6 +148,7 @@ export async function runDemo(
         for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
           out(line);
         out(`  users saw  ${describeLoad(summarizeLoad(report.responses))}`);
+        out(`  slack      ${describeUpdates(local, releaseId)}`);
         outcomes.push({
           service: shop.name,
           version: demo.version,
@@ -160,6 +162,21 @@ export async function runDemo(
     lambda.destroy();
   }
   return outcomes;
+}
+
+/**
+ * The release's message in the demo's updates channel, as the Slack stand-in holds it: its
+ * current text and how many thread replies and in-place updates it has had.
+ */
+export function describeUpdates(local: GreenlightLocal, releaseId: string): string {
+  const parent = local.slack
+    .messages(DemoUpdates.channel)
+    .find(
+      (m) => m.threadTs === undefined && JSON.stringify(m.blocks).includes(`Release ${releaseId}`),
+    );
+  if (parent === undefined) return `no message in ${DemoUpdates.channel}`;
+  const replies = local.slack.replies(DemoUpdates.channel, parent.ts).length;
+  return `${DemoUpdates.channel}: "${parent.text}" (updated ${parent.history.length}x, ${replies} replies in thread)`;
 }
 
 /** Waits for the release's idle colour to be torn down by its schedule (or otherwise settled). */

@@ -17,6 +17,7 @@ import { handler as finalize } from '../../functions/finalize.ts';
 import { handler as operator } from '../../functions/operator.ts';
 import { handler as provisionGreen } from '../../functions/provision-green.ts';
 import { handler as register } from '../../functions/register.ts';
+import { handler as releaseUpdates } from '../../functions/release-updates.ts';
 import { handler as requestApproval } from '../../functions/request-approval.ts';
 import { handler as rollback } from '../../functions/rollback.ts';
 import { handler as setWeight } from '../../functions/set-weight.ts';
@@ -41,7 +42,11 @@ import {
 } from '../aws/dynamo-tables.ts';
 import { operatorRulePattern } from '../core/operator-command.ts';
 import { parseServiceRegistry } from '../core/registry.ts';
-import { alarmRulePattern, releaseRulePattern } from '../core/release-rule.ts';
+import {
+  alarmRulePattern,
+  releaseRulePattern,
+  releaseUpdatesRulePattern,
+} from '../core/release-rule.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { SweepOutcome } from '../steps/sweeper.ts';
 import { LocalArtifactStore } from './artifact-store.ts';
@@ -78,6 +83,7 @@ export const LocalNames = {
   releaseRule: 'greenlight-release-requested',
   alarmRule: 'greenlight-alarm-state-change',
   operatorRule: 'greenlight-operator-command',
+  releaseUpdatesRule: 'greenlight-release-updates',
   /** Where the Slack interactivity function's URL is served on the local endpoint. */
   slackInteractionsPath: '/slack/interactions',
   slackBotToken: 'xoxb-greenlight-local',
@@ -324,6 +330,20 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     pattern: operatorRulePattern,
     target: async (event) => {
       await operator(event as never, localLambdaContext(`greenlight-${LocalNames.operatorRule}`));
+    },
+  });
+
+  // greenlight's own lifecycle events go to the release-updates function, which keeps the
+  // Slack thread of each release whose service names an updates channel.
+  cloud.eventBridge.addRule({
+    name: LocalNames.releaseUpdatesRule,
+    busName: LocalNames.bus,
+    pattern: releaseUpdatesRulePattern,
+    target: async (event) => {
+      await releaseUpdates(
+        event as never,
+        localLambdaContext(`greenlight-${LocalNames.releaseUpdatesRule}`),
+      );
     },
   });
 

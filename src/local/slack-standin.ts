@@ -9,6 +9,8 @@ export interface StoredMessage {
   ts: string;
   text: string;
   blocks: SlackBlock[];
+  /** The parent's ts when this is a thread reply (`thread_ts`). */
+  threadTs?: string;
   /** Earlier versions, oldest first (chat.update pushes the replaced one). */
   history: { text: string; blocks: SlackBlock[] }[];
 }
@@ -110,6 +112,11 @@ export class LocalSlack implements LocalService {
     return this.#messages.get(key(channel, ts));
   }
 
+  /** The replies in the thread of the message `ts`, in posting order. */
+  replies(channel: string, ts: string): StoredMessage[] {
+    return this.messages(channel).filter((message) => message.threadTs === ts);
+  }
+
   async handle(request: LocalRequest): Promise<LocalResponse | undefined> {
     const match = apiPath.exec(request.url);
     if (!match || request.method !== 'POST') return undefined;
@@ -183,8 +190,19 @@ export class LocalSlack implements LocalService {
       case 'chat.postMessage': {
         const channel = this.#channel(params.channel);
         const content = messageContent(params);
+        const threadTs = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;
+        // The stand-in is stricter than it need be: a reply must name a message it holds.
+        if (threadTs !== undefined && !this.#messages.has(key(channel, threadTs))) {
+          throw new SlackApiError('thread_not_found');
+        }
         const ts = this.#nextTs();
-        this.#messages.set(key(channel, ts), { channel, ts, ...content, history: [] });
+        this.#messages.set(key(channel, ts), {
+          channel,
+          ts,
+          ...content,
+          ...(threadTs === undefined ? {} : { threadTs }),
+          history: [],
+        });
         return {
           channel,
           ts,

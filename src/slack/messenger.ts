@@ -14,7 +14,12 @@ export interface SlackMessageRef {
 
 /** The Slack Web API methods greenlight uses, and nothing else. */
 export interface SlackMessenger {
-  postMessage(channel: string, message: SlackMessage): Promise<SlackMessageRef>;
+  /** With `threadTs`, a reply in the thread of that message (`thread_ts`). */
+  postMessage(
+    channel: string,
+    message: SlackMessage,
+    options?: { threadTs?: string },
+  ): Promise<SlackMessageRef>;
   updateMessage(ref: SlackMessageRef, message: SlackMessage): Promise<void>;
   /** A message only `user` sees, in `channel`. */
   postEphemeral(channel: string, user: string, text: string): Promise<void>;
@@ -74,9 +79,14 @@ export class WebApiSlackMessenger implements SlackMessenger {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  async postMessage(channel: string, message: SlackMessage): Promise<SlackMessageRef> {
+  async postMessage(
+    channel: string,
+    message: SlackMessage,
+    options: { threadTs?: string } = {},
+  ): Promise<SlackMessageRef> {
     const result = await this.#call('chat.postMessage', {
       channel,
+      thread_ts: options.threadTs,
       text: message.text,
       blocks: message.blocks,
       unfurl_links: false,

@@ -45,6 +45,13 @@ describe('runDemo', () => {
     expect(text).toContain(
       'teardown       succeeded [####################] 100% green Idle colour 1 torn down at the end of its warm window: Deleted version 1 (beyond the newest 1)',
     );
+    // Each release has one message in the updates channel, updated to where it ended: the good
+    // one through its blue's teardown, the faulty one rolled back.
+    expect(text).toMatch(
+      /slack {6}C0DEPLOYS: "checkout 1\.1\.0: :broom: Idle colour 1 torn down" \(updated \d+x, 6 replies in thread\)/,
+    );
+    expect(text).toContain('"checkout 1.3.0: :leftwards_arrow_with_hook: Rolled back"');
+    expect(text).toContain('"shop 1.3.0: :leftwards_arrow_with_hook: Rolled back"');
     expect(local.lambda.describe('checkout').alias).toMatchObject({ version: '2', weights: {} });
     expect(local.lambda.describe('checkout').versions).not.toContain('1');
     // Under HTTP load through the listener: no request failed, 5xx only from the faulty green.

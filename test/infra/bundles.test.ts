@@ -152,6 +152,7 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.SlackInteractions]: [...dynamodb, callbacks],
   [F.Operator]: [...dynamodb, events, callbacks, lambda, elbv2],
   [F.AlarmEvent]: [...dynamodb, events, callbacks],
+  [F.ReleaseUpdates]: [...dynamodb],
   [F.Teardown]: [...dynamodb, events, lambda, elbv2, ecs],
   [F.Sweeper]: [...dynamodb, events, lambda, elbv2, ecs],
 };

@@ -27,6 +27,28 @@ describe('parseDeployConfig', () => {
     expect(config.ciPrincipals).toEqual(greenlight.ci.principals);
   });
 
+  it('needs the Slack secrets for an updates channel, as for Slack approval', () => {
+    const [service] = greenlight.services;
+    const withUpdates = (updates?: { channel: string }) =>
+      parseDeployConfig(
+        {
+          ...greenlight,
+          services: [
+            {
+              ...service,
+              approval: { type: 'none' },
+              strategies: { canary: { type: 'canary', percent: 10, bakeSeconds: 300 } },
+              defaultStrategy: 'canary',
+              ...(updates ? { updates } : {}),
+            },
+          ],
+        } as typeof greenlight,
+        names,
+      ).usesSlack;
+    expect(withUpdates()).toBe(false);
+    expect(withUpdates({ channel: 'C0DEPLOYS' })).toBe(true);
+  });
+
   it('refuses a service the handlers would refuse at load, saying why', () => {
     const [service] = greenlight.services;
     const byName = {

@@ -603,6 +603,42 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'release updates in Slack from lifecycle events',
+    async run(s) {
+      const { release } = await s.startRelease('1.0.12');
+      const lifecycle = (detailType: string, phase: string, greenPercent?: number) => ({
+        id: `${detailType}-${greenPercent ?? ''}`,
+        source: 'greenlight',
+        'detail-type': detailType,
+        time: s.clock
+          .now()
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
+        detail: {
+          eventKey: `${release.releaseId}#${detailType}#${greenPercent ?? ''}`,
+          releaseId: release.releaseId,
+          service: release.service,
+          version: release.version,
+          phase,
+          reason: `${detailType} at ${greenPercent ?? 0}%`,
+          ...(greenPercent === undefined ? {} : { greenPercent }),
+        },
+      });
+      s.at('the first event posts the parent and its first reply');
+      const started = lifecycle('Release Started', 'Provisioning');
+      expect(await s.ok(s.invoke(F.ReleaseUpdates, started))).toMatchObject({
+        outcome: 'updated',
+        replied: true,
+      });
+      s.at('the same event redelivered only refreshes the parent');
+      expect(await s.ok(s.invoke(F.ReleaseUpdates, started))).toMatchObject({ replied: false });
+      s.at('a shift moves the parent on');
+      expect(
+        await s.ok(s.invoke(F.ReleaseUpdates, lifecycle('Traffic Shifted', 'Shifting', 10))),
+      ).toMatchObject({ replied: true, shown: true });
+    },
+  },
+  {
     name: 'ALB releases through listeners and rules, their teardowns and the sweeper',
     async run(s) {
       // Each first release finds its test site on blue (provisioning points it at green), finds

@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorRulePattern } from '../../src/core/operator-command.ts';
 import { LifecycleEventType } from '../../src/core/phases.ts';
-import { alarmRulePattern, releaseRulePattern } from '../../src/core/release-rule.ts';
+import {
+  alarmRulePattern,
+  releaseRulePattern,
+  releaseUpdatesRulePattern,
+} from '../../src/core/release-rule.ts';
 import { type GreenlightDeployConfig, parseDeployConfig } from '../../src/infra/deploy-config.ts';
 import { GreenlightFunction, SlackFunctions } from '../../src/infra/functions.ts';
 import { allowedActions, type PolicyDocument, wildcardActions } from '../../src/infra/iam.ts';
@@ -175,6 +179,7 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           'aws:SourceArn': [
             ruleArn(names.operatorRule),
             ruleArn(names.releaseRule),
+            ruleArn(names.releaseUpdatesRule),
             `arn:aws:events:${region}:${account}:rule/${names.alarmRule}`,
           ].sort(),
         },
@@ -238,6 +243,44 @@ describe('greenlight stacks (Pulumi mocks)', () => {
       action: 'lambda:InvokeFunction',
       principal: 'events.amazonaws.com',
       sourceArn: ruleArn,
+    });
+  });
+
+  it("hands greenlight's own lifecycle events to the release-updates function, and not CI's", () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule', names.releaseUpdatesRule);
+    expect(rule.inputs.eventBusName).toBe(names.bus);
+    const pattern = JSON.parse(String(rule.inputs.eventPattern)) as object;
+    expect(pattern).toEqual(releaseUpdatesRulePattern);
+    const lifecycle = (source: string, detailType: string) => ({
+      source,
+      'detail-type': detailType,
+      detail: { releaseId: 'r', service: 'checkout', phase: 'Shifting', reason: '' },
+    });
+    expect(matchesPattern(lifecycle('greenlight', 'Traffic Shifted'), pattern)).toBe(true);
+    expect(matchesPattern(lifecycle('greenlight', 'Idle Colour Torn Down'), pattern)).toBe(true);
+    expect(matchesPattern(lifecycle('greenlight.ci', 'Traffic Shifted'), pattern)).toBe(false);
+    // A request refused before it became a release has no release id, so no thread.
+    expect(matchesPattern(lifecycle('greenlight', 'Release Rejected'), pattern)).toBe(true);
+    const { releaseId: _none, ...refused } = lifecycle('greenlight', 'Release Rejected').detail;
+    expect(
+      matchesPattern(
+        { source: 'greenlight', 'detail-type': 'Release Rejected', detail: refused },
+        pattern,
+      ),
+    ).toBe(false);
+    expect(matchesPattern(aReleaseEvent(), pattern)).toBe(false);
+    const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget').filter(
+      (t) => t.inputs.rule === names.releaseUpdatesRule,
+    );
+    expect(target?.inputs).toMatchObject({
+      eventBusName: names.bus,
+      arn: `arn:aws:lambda:${region}:${account}:function:${names.functionName(GreenlightFunction.ReleaseUpdates)}`,
+      deadLetterConfig: { arn: `arn:aws:sqs:${region}:${account}:${names.deadLetterQueue}` },
+    });
+    expect(permissionFor(GreenlightFunction.ReleaseUpdates).inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'events.amazonaws.com',
+      sourceArn: `arn:aws:events:${region}:${account}:rule/${names.bus}/${names.releaseUpdatesRule}`,
     });
   });
 

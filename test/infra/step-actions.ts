@@ -72,6 +72,7 @@ import { createTeardownDependencies } from '../../src/runtime/teardown-dependenc
 import {
   createApprovalStepDependencies,
   createInteractionDependencies,
+  createReleaseUpdatesDependencies,
 } from '../../src/slack/dependencies.ts';
 import { acquireLockStep } from '../../src/steps/acquire-lock.ts';
 import { alarmEventStep } from '../../src/steps/alarm-event.ts';
@@ -83,6 +84,7 @@ import { finalizeStep } from '../../src/steps/finalize.ts';
 import { operatorCommandStep } from '../../src/steps/operator-command.ts';
 import { provisionGreenStep } from '../../src/steps/provision-green.ts';
 import { registerStep } from '../../src/steps/register.ts';
+import { releaseUpdatesStep } from '../../src/steps/release-updates.ts';
 import { requestApprovalStep } from '../../src/steps/request-approval.ts';
 import { rollbackStep } from '../../src/steps/rollback.ts';
 import { setWeightStep } from '../../src/steps/set-weight.ts';
@@ -154,6 +156,10 @@ const builders: Record<
   [GreenlightFunction.VerifyCallback]: stepWith(verifyCallbackStep, createApprovalStepDependencies),
   [GreenlightFunction.Operator]: stepWith(operatorCommandStep, createOperatorDependencies),
   [GreenlightFunction.AlarmEvent]: stepWith(alarmEventStep),
+  [GreenlightFunction.ReleaseUpdates]: stepWith(
+    releaseUpdatesStep,
+    createReleaseUpdatesDependencies,
+  ),
   [GreenlightFunction.SlackInteractions]: (env, now) => {
     const dynamo = new DynamoDBClient({});
     const deps = { ...createInteractionDependencies(logger, env, dynamo), now };
@@ -210,6 +216,7 @@ export const recordedService: ServiceConfigInput = {
   tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
   // Scenarios move the test's clock past it before a teardown is due.
   warmWindowSeconds: recordedWarmWindowSeconds,
+  updates: { channel: 'C0RELEASES' },
 };
 
 /** What the fake AWS answers; scenarios change it between steps. */

@@ -44,6 +44,24 @@ describe('LocalSlack with greenlight’s Web API client', () => {
     });
   });
 
+  it('threads a reply under its parent (thread_ts) and refuses a parent it does not hold', async () => {
+    const parent = await messenger.postMessage('C0RELEASES', { text: 'parent', blocks });
+    const reply = await messenger.postMessage(
+      'C0RELEASES',
+      { text: 'reply', blocks },
+      { threadTs: parent.ts },
+    );
+
+    expect(slack.calls.at(-1)?.params.thread_ts).toBe(parent.ts);
+    expect(slack.replies('C0RELEASES', parent.ts)).toMatchObject([
+      { ts: reply.ts, text: 'reply', threadTs: parent.ts },
+    ]);
+    expect(slack.message('C0RELEASES', parent.ts)?.threadTs).toBeUndefined();
+    await expect(
+      messenger.postMessage('C0RELEASES', { text: 'x', blocks }, { threadTs: '1.000009' }),
+    ).rejects.toThrow(new SlackApiFailed('chat.postMessage', 'thread_not_found'));
+  });
+
   it('lists user group members and refuses unknown groups', async () => {
     expect(await messenger.listUsergroupMembers('S0RELEASERS')).toEqual(['U0ONE', 'U0TWO']);
     await expect(messenger.listUsergroupMembers('S0NOPE')).rejects.toThrow(
