@@ -1,11 +1,7 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { describe, expect, it } from 'vitest';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import {
-  type GreenlightLocal,
-  LocalNames,
-  startGreenlightLocal,
-} from '../../src/local/greenlight-local.ts';
+import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import type { StoredMessage } from '../../src/local/slack-standin.ts';
 import {
   aLambdaService,
@@ -13,6 +9,7 @@ import {
   executionFor,
   lifecycleEvents,
   requestRelease,
+  useLocalCloud,
   waitForHistory,
   waitForStep,
 } from './local-release.ts';
@@ -31,19 +28,8 @@ const fixtures = [withUpdates('good', 1), withUpdates('faulty', 60), aLambdaServ
 let local: GreenlightLocal;
 let lambda: LambdaClient;
 
-beforeAll(async () => {
-  local = await startGreenlightLocal({
-    retryIntervalMs: 10,
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
-  });
-  lambda = new LambdaClient(local.clientConfig);
-});
-
-afterAll(async () => {
-  lambda?.destroy();
-  await local?.close();
+useLocalCloud(fixtures, (cloud) => {
+  ({ local, lambda } = cloud);
 });
 
 const blocksText = (message: StoredMessage) => JSON.stringify(message.blocks);
