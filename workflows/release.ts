@@ -38,6 +38,7 @@ export const ReleaseState = {
   DuplicateIgnored: 'DuplicateIgnored',
   AcquireLock: 'AcquireLock',
   IsLockAcquired: 'IsLockAcquired',
+  LockRefused: 'LockRefused',
   WaitForLock: 'WaitForLock',
   ProvisionGreen: 'ProvisionGreen',
   TestGreen: 'TestGreen',
@@ -88,8 +89,12 @@ export const ReleaseState = {
  *
  * The four Lambda service exceptions are those of "Handle Lambda service exceptions"
  * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
- * Register and AcquireLock have no Catch: one of them not retried leaves the release in
- * Requested or the service's lock held (the fault matrix, src/local/fault-matrix.ts).
+ * An error AcquireLock or WaitForLock still has after these retries goes to Rollback, which
+ * ends a release that never started (RolledBack, no traffic touched) and hands the lock on;
+ * left uncaught, it stayed Requested in the ledger for good (found by the fault matrix,
+ * src/local/fault-matrix.ts). Register has no Catch: until it answers there may be no release
+ * record to end, and a release it did write stays Requested; the execution fails, which the
+ * execution-faults alarm (src/infra/monitoring.ts) reports.
  */
 export const TransientErrors = [
   'Lambda.ServiceException',
@@ -192,6 +197,17 @@ const catchIntoRollback = [
   { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
 ];
 
+/**
+ * The lock's deliberate refusals end the release themselves (phase, timeline, lifecycle event,
+ * lock handed on); LockRefused fails the execution with their name, as a rejected event does.
+ * Anything else goes to Rollback.
+ */
+const LockRefusals = [ErrorName.OlderThanLive, ErrorName.ReleaseSuperseded, ErrorName.ServiceBusy];
+const catchAtLock = [
+  { ErrorEquals: LockRefusals, ResultPath: '$.failure', Next: ReleaseState.LockRefused },
+  ...catchIntoRollback,
+];
+
 export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefinition {
   const arns = options.functionArns;
   const timeout = options.taskTimeoutSeconds ?? 60;
@@ -229,13 +245,20 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Type: 'Succeed',
         Comment: 'Another execution already owns this release: a duplicate event starts nothing.',
       },
-      // Refusals at the lock (OlderThanLive, ReleaseSuperseded, ServiceBusy) are not caught:
-      // nothing was touched, and the execution fails with their name, as a rejected event does.
       [ReleaseState.AcquireLock]: task(ReleaseFunction.AcquireLock, {
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.lock',
+        Catch: catchAtLock,
         Next: ReleaseState.IsLockAcquired,
       }),
+      // Nothing was touched: the execution fails with the refusal's own name and message.
+      // ErrorPath and CausePath: "Fail workflow state"
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html).
+      [ReleaseState.LockRefused]: {
+        Type: 'Fail',
+        ErrorPath: '$.failure.Error',
+        CausePath: '$.failure.Cause',
+      },
       [ReleaseState.IsLockAcquired]: {
         Type: 'Choice',
         Choices: [
@@ -269,6 +292,7 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
             ResultPath: '$.lockWait',
             Next: ReleaseState.AcquireLock,
           },
+          ...catchAtLock,
         ],
         ResultPath: '$.lockWait',
         Next: ReleaseState.AcquireLock,

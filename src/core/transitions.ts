@@ -196,6 +196,11 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       if (RollbackablePhases.has(phase)) {
         return changed(state, ReleasePhase.RollingBack, `Rolling back: ${event.reason}`);
       }
+      // Register or the lock failed past its retries: the release never started, and ending it
+      // through the rollback is what keeps it from showing as in progress forever.
+      if (phase === ReleasePhase.Requested) {
+        return changed(state, ReleasePhase.RollingBack, `Ending before it started: ${event.reason}`);
+      }
       if (phase === ReleasePhase.RollingBack) return unchanged(state, event);
       break;
     case 'RolledBack':
@@ -203,6 +208,8 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
         return {
           kind: 'changed',
           next: { ...state, phase: ReleasePhase.RolledBack, greenPercent: 0 },
+          // releaseLock also for a release that never got the lock: the queue port hands on a
+          // lock it may have taken before the failure, and does nothing otherwise.
           effects: [publish(LifecycleEventType.ReleaseRolledBack), { type: 'releaseLock' }],
           reason: `All traffic back on blue (green had ${state.greenPercent}%)`,
         };

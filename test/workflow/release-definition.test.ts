@@ -294,7 +294,6 @@ describe('buildReleaseDefinition', () => {
   });
 
   it('parks a release waiting for its lock on a token, and asks again when woken or timed out', () => {
-    expect(definition.States[ReleaseState.AcquireLock]).not.toHaveProperty('Catch');
     expect(definition.States[ReleaseState.IsLockAcquired]).toMatchObject({
       Choices: [
         { Variable: '$.lock.acquired', BooleanEquals: true, Next: ReleaseState.ProvisionGreen },
@@ -309,9 +308,28 @@ describe('buildReleaseDefinition', () => {
         Payload: { 'release.$': '$.release', 'taskToken.$': '$$.Task.Token' },
       },
       TimeoutSeconds: 600,
-      Catch: [{ ErrorEquals: ['States.Timeout'], Next: ReleaseState.AcquireLock }],
+      Catch: [{ ErrorEquals: ['States.Timeout'], Next: ReleaseState.AcquireLock }, {}, {}],
       Next: ReleaseState.AcquireLock,
     });
+  });
+
+  it('ends a release whose lock step fails past its retries through Rollback, and lets the lock refusals fail the execution by name', () => {
+    const refusals = ['OlderThanLive', 'ReleaseSuperseded', 'ServiceBusy'];
+    const atLock = [
+      { ErrorEquals: refusals, ResultPath: '$.failure', Next: ReleaseState.LockRefused },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
+    ];
+    expect(definition.States[ReleaseState.AcquireLock]?.Catch).toEqual(atLock);
+    expect(
+      (definition.States[ReleaseState.WaitForLock]?.Catch as unknown[] | undefined)?.slice(1),
+    ).toEqual(atLock);
+    expect(definition.States[ReleaseState.LockRefused]).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
+    // Until Register answers there may be no release to end.
+    expect(definition.States[ReleaseState.Register]).not.toHaveProperty('Catch');
   });
 
   it('shifts weights strictly in order: set weight, bake (when there is one), gate', () => {

@@ -61,7 +61,7 @@ const T = 'throws';
 const columns = Object.keys(events) as ReleaseEventType[];
 // biome-ignore format: one row per phase reads as a table
 const matrix: Record<ReleasePhase, Outcome[]> = {
-  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, T, T, 'Rejected', 'Superseded', 'Aborted', T, T, T, T, T],
+  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, 'RollingBack', T, 'Rejected', 'Superseded', 'Aborted', T, T, T, T, T],
   Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
   Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
   AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
