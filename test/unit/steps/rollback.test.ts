@@ -93,6 +93,37 @@ describe('rollbackStep', () => {
     );
   });
 
+  it('ends a release whose lock step failed past its retries: RolledBack, nothing moved, the lock handed on', async () => {
+    // The lock was taken, then the ledger write that starts the release was throttled for good.
+    const requested = aReleaseRecord();
+    const world = aFakeWorld({ releases: [requested] });
+    const at = requested.requestedAt;
+    const lockRequest = { service: 'checkout', at, policy: 'queue' as const };
+    await world.lock.acquire({ ...lockRequest, releaseId: id, requestedAt: at });
+    await world.lock.acquire({ ...lockRequest, releaseId: 'checkout-next', requestedAt: at });
+    const failure = {
+      Error: 'ProvisionedThroughputExceededException',
+      Cause: 'Rate of requests exceeds the allowed throughput',
+    };
+
+    const first = await rollbackStep.run({ release: specOf(requested), failure }, world.deps);
+    const again = await rollbackStep.run({ release: specOf(requested), failure }, world.deps);
+
+    expect(first.phase).toBe('RolledBack');
+    expect(again).toEqual(first);
+    expect(world.ledger.updates.map((u) => u.patch.phase)).toEqual(['RollingBack', 'RolledBack']);
+    expect(world.ledger.updates[0]?.patch.reason).toBe(
+      'Ending before it started: ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput',
+    );
+    expect(world.target.calls).toEqual([]);
+    expect(world.events.types()).toEqual(['Release Rolled Back']);
+    expect(world.lock.holderOf('checkout')).toBe('checkout-next');
+    expect(world.lock.waiting('checkout')).not.toContain(id);
+    expect((await world.ledger.listSteps(id))[0]?.reason).toBe(
+      'Nothing had moved; released the lock after: ProvisionedThroughputExceededException: Rate of requests exceeds the allowed throughput',
+    );
+  });
+
   it('says green never took traffic when it failed its tests', async () => {
     const testing = aReleaseRecord({
       phase: ReleasePhase.Testing,
