@@ -199,7 +199,11 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       // Register or the lock failed past its retries: the release never started, and ending it
       // through the rollback is what keeps it from showing as in progress forever.
       if (phase === ReleasePhase.Requested) {
-        return changed(state, ReleasePhase.RollingBack, `Ending before it started: ${event.reason}`);
+        return changed(
+          state,
+          ReleasePhase.RollingBack,
+          `Ending before it started: ${event.reason}`,
+        );
       }
       if (phase === ReleasePhase.RollingBack) return unchanged(state, event);
       break;
