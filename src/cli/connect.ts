@@ -16,6 +16,7 @@ import { DynamoServiceRegistry } from '../aws/dynamo-registry.ts';
 import { SfnTaskCallbacks } from '../aws/sfn-callbacks.ts';
 import { StsCallerIdentity } from '../aws/sts-identity.ts';
 import type { PlanPorts } from '../core/plan.ts';
+import { SlackChannelProbe } from '../slack/channel-probe.ts';
 import { WebApiSlackMessenger } from '../slack/messenger.ts';
 import { AlbIdleColours } from '../targets/alb-idle.ts';
 import { AlbListenerTarget } from '../targets/alb-listener.ts';
@@ -79,6 +80,8 @@ export function connectPlan(
     ...(options.endpointUrl === undefined ? {} : { endpoint: options.endpointUrl }),
   };
   const { registry } = connect(options, env);
+  const slackToken = nonEmpty(env.SLACK_BOT_TOKEN);
+  const slackApiUrl = nonEmpty(env.SLACK_API_URL);
   const lambda = new LambdaClient(config);
   const elbv2 = new ElasticLoadBalancingV2Client(config);
   const ecs = new ECSClient(config);
@@ -95,6 +98,17 @@ export function connectPlan(
       (service.target.kind === 'lambda-alias' ? lambdaIdle : albIdle).cost(service, colour),
     alarms: new CloudWatchAlarmReader({ client: cloudWatch }),
     metrics: new CloudWatchMetricReader({ client: cloudWatch }),
+    // Without a bot token the plan says the channels were not checked, rather than guess.
+    ...(slackToken === undefined
+      ? {}
+      : {
+          approvalChannel: new SlackChannelProbe(
+            new WebApiSlackMessenger({
+              token: slackToken,
+              ...(slackApiUrl === undefined ? {} : { slackApiUrl }),
+            }),
+          ),
+        }),
     now: new Date(now()),
   };
 }

@@ -24,7 +24,8 @@ Checks, without changing anything, what a release of the service will need: its 
 and strategy; its Lambda alias (a published live version, $LATEST not routed, no split left) or
 its ALB listener, rules, target groups, both ECS services and the task family; that every gate
 alarm exists, has data, watches green (unless service-wide) and is not firing; that metric
-gates' metrics have data for blue. Then prints what the release would do: each step with its
+gates' metrics have data for blue; with SLACK_BOT_TOKEN (and SLACK_API_URL for a stand-in),
+that the bot can see the approval and release-updates channels. Then prints what the release would do: each step with its
 weight, bake and approximate time, the gates, who approves, the warm window and what the idle
 colour (blue, after finalize) costs while it stays warm.
 

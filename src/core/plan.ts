@@ -33,7 +33,10 @@ export interface TargetInspector {
   inspect(service: ServiceConfig): Promise<TargetInspection>;
 }
 
-/** Whether the approval channel can be posted to; absent when that cannot be asked from here. */
+/**
+ * Whether the bot can see a Slack channel (approval or release updates); absent when Slack
+ * cannot be asked from here (no bot token).
+ */
 export interface ApprovalChannelProbe {
   reachable(channel: string): Promise<{ ok: boolean; detail: string }>;
 }
@@ -134,7 +137,7 @@ export async function planRelease(
   checks.push(...(await alarmChecks(ports, service, subject)));
   checks.push(...(await metricChecks(ports, service, subject)));
   const approval = approvalOf(service, strategyName);
-  checks.push(...(await approvalChecks(ports, approval)));
+  checks.push(...(await channelChecks(ports, service, approval)));
 
   let idleCost: IdleCost | undefined;
   if (colours !== undefined) {
@@ -280,23 +283,43 @@ function artifactCheck(service: ServiceConfig, artifact: Artifact | undefined): 
   };
 }
 
-async function approvalChecks(ports: PlanPorts, approval: ApprovalConfig): Promise<PlanCheck[]> {
-  if (approval.type !== 'slack') return [];
-  const check = `approval channel ${approval.channel}`;
-  if (ports.approvalChannel === undefined) {
-    return [
-      {
+/**
+ * The approval channel, and the release-updates channel if the service sets one: a release
+ * posts to both, and Slack refuses a post to a channel the bot cannot see (channel_not_found).
+ */
+async function channelChecks(
+  ports: PlanPorts,
+  service: ServiceConfig,
+  approval: ApprovalConfig,
+): Promise<PlanCheck[]> {
+  const channels: { check: string; channel: string }[] = [];
+  if (approval.type === 'slack') {
+    channels.push({ check: `approval channel ${approval.channel}`, channel: approval.channel });
+  }
+  if (service.updates !== undefined) {
+    channels.push({
+      check: `updates channel ${service.updates.channel}`,
+      channel: service.updates.channel,
+    });
+  }
+  const checks: PlanCheck[] = [];
+  for (const { check, channel } of channels) {
+    if (ports.approvalChannel === undefined) {
+      checks.push({
         check,
         ok: true,
-        detail: 'not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot can post there',
-      },
-    ];
+        detail:
+          'not checked: no SLACK_BOT_TOKEN; set it to ask Slack whether the bot can post there',
+      });
+      continue;
+    }
+    try {
+      checks.push({ check, ...(await ports.approvalChannel.reachable(channel)) });
+    } catch (error) {
+      checks.push({ check, ok: false, detail: `could not be reached: ${messageOf(error)}` });
+    }
   }
-  try {
-    return [{ check, ...(await ports.approvalChannel.reachable(approval.channel)) }];
-  } catch (error) {
-    return [{ check, ok: false, detail: `could not be reached: ${messageOf(error)}` }];
-  }
+  return checks;
 }
 
 async function guard(

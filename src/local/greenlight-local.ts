@@ -120,6 +120,11 @@ export interface GreenlightLocalOptions {
   holdPollMs?: number;
   /** Slack user group id → member user ids, for approver groups. */
   slackUsergroups?: Record<string, string[]>;
+  /**
+   * Slack channel names → ids the bot can see; others are then channel_not_found.
+   * @default any channel is accepted
+   */
+  slackChannels?: Record<string, string>;
   services?: ServiceConfigInput[];
   functions?: readonly SeedFunctionInput[];
   alarms?: readonly PutMetricAlarmCommandInput[];
@@ -187,6 +192,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   const slack = new LocalSlack({
     botToken: LocalNames.slackBotToken,
     ...(options.slackUsergroups ? { usergroups: options.slackUsergroups } : {}),
+    ...(options.slackChannels ? { channels: options.slackChannels } : {}),
     interactivity: {
       signingSecret: LocalNames.slackSigningSecret,
       deliver: (request) => postInteraction(interactionsUrl, request),

@@ -81,7 +81,7 @@ const apiPath = /^\/api\/([a-zA-Z.]+)(?:\?.*)?$/;
 
 /**
  * The part of Slack's Web API greenlight uses, for the local cloud and tests: chat.postMessage,
- * chat.update, chat.postEphemeral, usergroups.users.list and auth.test under `/api/`. It checks
+ * chat.update, chat.postEphemeral, conversations.info, usergroups.users.list and auth.test under `/api/`. It checks
  * the bot token and Block Kit's documented limits, keeps every message and call, and can click
  * a message's button the way Slack does: a form-encoded `payload`, signed with the signing
  * secret, sent to the interactivity endpoint. Point greenlight's WebApiSlackMessenger (or any
@@ -227,6 +227,13 @@ export class LocalSlack implements LocalService {
         if (!text && params.blocks === undefined) throw new SlackApiError('no_text');
         this.ephemerals.push({ channel, user, text });
         return { message_ts: this.#nextTs() };
+      }
+      case 'conversations.info': {
+        // Like Slack, by id or (here also) name; a channel it does not know is channel_not_found.
+        const id = this.#channel(params.channel);
+        const names = Object.entries(this.#options.channels ?? {});
+        const name = names.find(([, known]) => known === id)?.[0] ?? id.replace(/^#/, '');
+        return { channel: { id, name: name.replace(/^#/, ''), is_member: true } };
       }
       case 'usergroups.users.list': {
         const group = requireString(params.usergroup, 'no_such_subteam');

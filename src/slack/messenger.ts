@@ -27,6 +27,14 @@ export interface SlackMessenger {
   listUsergroupMembers(usergroup: string): Promise<string[]>;
 }
 
+/** What `conversations.info` says of a channel the bot can see (only `greenlight plan` asks). */
+export interface SlackChannelInfo {
+  id: string;
+  name?: string;
+  /** Absent for channels where Slack does not say (an IM, for one). */
+  isMember?: boolean;
+}
+
 export interface WebApiSlackMessengerOptions {
   /** Bot token (`xoxb-…`); sent only in the Authorization header. */
   token: string;
@@ -62,7 +70,7 @@ interface SlackResponse {
 }
 
 /**
- * SlackMessenger over Slack's Web API with fetch: the four methods greenlight calls, in place
+ * SlackMessenger over Slack's Web API with fetch: the five methods greenlight calls, in place
  * of @slack/web-api, which cost every Slack handler ~65 KB and its cold import. Requests are
  * form-encoded with objects as JSON, as WebClient sends them (every Web API method takes this
  * form; not every one takes a JSON body), the token in the Authorization header only.
@@ -114,6 +122,29 @@ export class WebApiSlackMessenger implements SlackMessenger {
   async listUsergroupMembers(usergroup: string): Promise<string[]> {
     const result = await this.#call('usergroups.users.list', { usergroup });
     return Array.isArray(result.users) ? result.users.filter((u) => typeof u === 'string') : [];
+  }
+
+  /**
+   * Slack's "conversations.info" page (docs.slack.dev/reference/methods/conversations.info):
+   * with the bot token it answers `ok: false, error: channel_not_found` when the bot cannot see
+   * the channel, which surfaces here as SlackApiFailed('conversations.info', 'channel_not_found').
+   */
+  async channelInfo(channel: string): Promise<SlackChannelInfo> {
+    const result = await this.#call('conversations.info', { channel });
+    const info = result.channel;
+    if (
+      typeof info !== 'object' ||
+      info === null ||
+      typeof (info as { id?: unknown }).id !== 'string'
+    ) {
+      throw new SlackApiFailed('conversations.info', 'invalid_response');
+    }
+    const { id, name, is_member: isMember } = info as Record<string, unknown>;
+    return {
+      id: id as string,
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof isMember === 'boolean' ? { isMember } : {}),
+    };
   }
 
   /** One Web API call; any failure becomes SlackApiFailed with Slack's error code only. */

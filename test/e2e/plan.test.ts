@@ -20,16 +20,26 @@ import { aLambdaService } from './local-release.ts';
 const ready = aLambdaService('planned');
 const latest = aLambdaService('on-latest');
 const unalarmed = aLambdaService('unalarmed');
+// Approved in a channel the bot sees; its updates go to one the local Slack does not know.
+const approved = aLambdaService('approved');
+approved.service.approval = {
+  type: 'slack',
+  channel: 'C0RELEASES',
+  approvers: ['U0LEAD'],
+  timeoutSeconds: 3600,
+};
+approved.service.updates = { channel: 'C0NOBOTHERE' };
 let shop: DemoShop;
 let local: GreenlightLocal;
 
 beforeAll(async () => {
   local = await startGreenlightLocal({
     retryIntervalMs: 10,
-    services: [ready.service, latest.service, unalarmed.service],
-    functions: [ready.fn, latest.fn, unalarmed.fn],
+    services: [ready.service, latest.service, unalarmed.service, approved.service],
+    functions: [ready.fn, latest.fn, unalarmed.fn, approved.fn],
     // `unalarmed` names an alarm nobody created.
-    alarms: [ready.alarm, latest.alarm],
+    alarms: [ready.alarm, latest.alarm, approved.alarm],
+    slackChannels: { releases: 'C0RELEASES' },
     seedAlb: async (alb) => {
       shop = await alb.seedDemoShop({ name: 'shop', desiredCount: 1 });
       return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm] };
@@ -54,7 +64,11 @@ afterAll(async () => {
 });
 
 async function plan(...argv: string[]) {
-  const { context, out, err } = aContext();
+  return planWith({}, ...argv);
+}
+
+async function planWith(env: Record<string, string>, ...argv: string[]) {
+  const { context, out, err } = aContext(env);
   const code = await runPlanCommand(argv, context, (options, env, now) =>
     connectPlan({ ...options, endpointUrl: local.url, region: LocalNames.region }, env, now),
   );
@@ -143,6 +157,8 @@ describe('greenlight plan against the local cloud', () => {
       'task family',
       'artifact',
       `alarm ${shop.targetErrorsAlarm.AlarmName}`,
+      // Not asked here (no SLACK_BOT_TOKEN), so it passes as "not checked".
+      'updates channel C0DEPLOYS',
     ]);
     expect(json.idleCost?.basis).toContain('1 task');
     expect(json.warmWindowSeconds).toBe(3600);
@@ -180,6 +196,49 @@ describe('greenlight plan against the local cloud', () => {
     expect(unknown.code).toBe(ExitCode.NotReady);
     expect(unknown.plan.checks).toEqual([
       expect.objectContaining({ check: 'registry', ok: false }),
+    ]);
+  });
+
+  it('asks the local Slack whether the bot sees the approval and updates channels', async () => {
+    const slackEnv = {
+      SLACK_BOT_TOKEN: LocalNames.slackBotToken,
+      SLACK_API_URL: `${local.url}/api/`,
+    };
+    const channelChecks = (json: ReleasePlan) =>
+      json.checks.filter((c) => c.check.includes('channel'));
+
+    let last: ReleasePlan | undefined;
+    const asked = await eventually(
+      async () => {
+        const { code, out } = await planWith(slackEnv, '--service', 'approved', '--json');
+        last = JSON.parse(out.join('\n')) as ReleasePlan;
+        // Only the updates channel may fail: the alarm may still be without state at first.
+        const failing = last.checks.filter((c) => !c.ok).map((c) => c.check);
+        return failing.join() === 'updates channel C0NOBOTHERE' ? { code, plan: last } : undefined;
+      },
+      { what: () => `only the updates channel failing; last: ${JSON.stringify(last?.checks)}` },
+    );
+    expect(asked.code).toBe(ExitCode.NotReady);
+    expect(channelChecks(asked.plan)).toEqual([
+      {
+        check: 'approval channel C0RELEASES',
+        ok: true,
+        detail: '#releases (C0RELEASES) is visible to the bot',
+      },
+      {
+        check: 'updates channel C0NOBOTHERE',
+        ok: false,
+        detail: expect.stringMatching(/^channel_not_found: /),
+      },
+    ]);
+    expect(
+      local.slack.calls.filter((c) => c.method === 'conversations.info').map((c) => c.params),
+    ).toContainEqual({ channel: 'C0RELEASES' });
+
+    const { plan: unasked } = await planJson('--service', 'approved');
+    expect(channelChecks(unasked).map((c) => [c.ok, c.detail])).toEqual([
+      [true, expect.stringContaining('not checked: no SLACK_BOT_TOKEN')],
+      [true, expect.stringContaining('not checked: no SLACK_BOT_TOKEN')],
     ]);
   });
 

@@ -77,7 +77,7 @@ describe('greenlight plan', () => {
       '  ok    alias checkout:live: exists',
       '  ok    artifact: s3://greenlight-artifacts/checkout/1.4.2.zip is from an artifact source of checkout (whether it can be read is not checked)',
       '  ok    alarm checkout-errors: OK, watches green',
-      '  ok    approval channel C0RELEASES: not checked: set SLACK_BOT_TOKEN to ask Slack whether the bot can post there',
+      '  ok    approval channel C0RELEASES: not checked: no SLACK_BOT_TOKEN; set it to ask Slack whether the bot can post there',
       '',
       'Blue is 7; green would be 8.',
       'Steps:',

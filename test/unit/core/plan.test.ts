@@ -311,7 +311,54 @@ describe('planRelease', () => {
     it('says the channel was not checked when Slack cannot be asked', async () => {
       const plan = await planRelease(ports({ services: [slack] }).ports, { service: 'checkout' });
       expect(plan.ok).toBe(true);
-      expect(plan.checks.at(-1)?.detail).toContain('not checked');
+      expect(plan.checks.at(-1)?.detail).toContain('not checked: no SLACK_BOT_TOKEN');
+    });
+
+    it('checks the release-updates channel too, with the approval channel', async () => {
+      const withUpdates = service({
+        approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['U024BE7LH'] },
+        updates: { channel: 'C0DEPLOYS' },
+      });
+      const asked: string[] = [];
+      const { ports: p } = ports({ services: [withUpdates] });
+      p.approvalChannel = {
+        reachable: async (channel) => {
+          asked.push(channel);
+          return channel === 'C0DEPLOYS'
+            ? { ok: false, detail: 'channel_not_found' }
+            : { ok: true, detail: 'visible' };
+        },
+      };
+      const plan = await planRelease(p, { service: 'checkout' });
+      expect(asked).toEqual(['C0RELEASES', 'C0DEPLOYS']);
+      expect(failed(plan)).toEqual(['updates channel C0DEPLOYS']);
+    });
+
+    it('checks the updates channel of a service without approval', async () => {
+      const updatesOnly = service({ updates: { channel: 'C0DEPLOYS' } });
+      const plan = await planRelease(ports({ services: [updatesOnly] }).ports, {
+        service: 'checkout',
+      });
+      expect(plan.checks.at(-1)).toMatchObject({
+        check: 'updates channel C0DEPLOYS',
+        ok: true,
+        detail: expect.stringContaining('not checked'),
+      });
+    });
+
+    it('fails a channel Slack could not be asked about, naming why', async () => {
+      const { ports: p } = ports({ services: [slack] });
+      p.approvalChannel = {
+        reachable: async () => {
+          throw new Error('ratelimited');
+        },
+      };
+      const plan = await planRelease(p, { service: 'checkout' });
+      expect(plan.checks.at(-1)).toEqual({
+        check: 'approval channel C0RELEASES',
+        ok: false,
+        detail: 'could not be reached: Error: ratelimited',
+      });
     });
   });
 });

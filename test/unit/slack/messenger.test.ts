@@ -88,6 +88,30 @@ describe('WebApiSlackMessenger', () => {
     );
   });
 
+  it('asks conversations.info for a channel and reads its id, name and membership', async () => {
+    const { messenger, received } = await aSlackApi([
+      ok({ channel: { id: 'C0RELEASES', name: 'releases', is_member: false, is_channel: true } }),
+    ]);
+
+    expect(await messenger.channelInfo('C0RELEASES')).toEqual({
+      id: 'C0RELEASES',
+      name: 'releases',
+      isMember: false,
+    });
+    expect(received[0]?.url).toBe('/api/conversations.info');
+    expect(Object.fromEntries(new URLSearchParams(received[0]?.body))).toEqual({
+      channel: 'C0RELEASES',
+    });
+  });
+
+  it('fails conversations.info as channel_not_found when the bot cannot see the channel', async () => {
+    const { messenger } = await aSlackApi([json(200, { ok: false, error: 'channel_not_found' })]);
+
+    await expect(messenger.channelInfo('C0HIDDEN')).rejects.toThrow(
+      new SlackApiFailed('conversations.info', 'channel_not_found'),
+    );
+  });
+
   it('waits out a short Retry-After on 429 once, then sends again', async () => {
     const { messenger, received, waits } = await aSlackApi([
       json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' }),

@@ -69,6 +69,18 @@ describe('LocalSlack with greenlight’s Web API client', () => {
     );
   });
 
+  it('answers conversations.info for the channels it knows, by id or name', async () => {
+    expect(await messenger.channelInfo('C0RELEASES')).toEqual({
+      id: 'C0RELEASES',
+      name: 'releases',
+      isMember: true,
+    });
+    expect(await messenger.channelInfo('#releases')).toMatchObject({ id: 'C0RELEASES' });
+    await expect(messenger.channelInfo('C0UNKNOWN')).rejects.toThrow(
+      new SlackApiFailed('conversations.info', 'channel_not_found'),
+    );
+  });
+
   it('records ephemeral messages', async () => {
     await messenger.postEphemeral('C0RELEASES', 'U0ONE', 'only you');
     expect(slack.ephemerals.at(-1)).toEqual({
