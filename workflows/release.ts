@@ -202,7 +202,11 @@ const catchIntoRollback = [
  * lock handed on); LockRefused fails the execution with their name, as a rejected event does.
  * Anything else goes to Rollback.
  */
-const LockRefusals = [ErrorName.OlderThanLive, ErrorName.ReleaseSuperseded, ErrorName.ServiceBusy];
+export const LockRefusals = [
+  ErrorName.OlderThanLive,
+  ErrorName.ReleaseSuperseded,
+  ErrorName.ServiceBusy,
+];
 const catchAtLock = [
   { ErrorEquals: LockRefusals, ResultPath: '$.failure', Next: ReleaseState.LockRefused },
   ...catchIntoRollback,

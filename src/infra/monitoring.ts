@@ -1,3 +1,4 @@
+import { ErrorName } from '../core/errors.ts';
 import { GreenlightFunction } from './functions.ts';
 import type { GreenlightNames } from './names.ts';
 
@@ -11,10 +12,18 @@ export const GreenlightMetrics = {
 
 /**
  * Errors a release execution ends with on purpose: a rollback (the release failed, greenlight
- * did its job) and a rejected event. Step Functions counts both in ExecutionsFailed, so that
- * metric cannot tell an unhealthy orchestrator from a bad release; the log filter can.
+ * did its job), a rejected event, and the lock's refusals (an older build than the live one, a
+ * request superseded by a newer one, a busy service under lock policy "reject"). Step Functions
+ * counts all of them in ExecutionsFailed, so that metric cannot tell an unhealthy orchestrator
+ * from a bad release; the log filter can.
  */
-export const VerdictErrors = ['ReleaseRolledBack', 'InvalidReleaseEvent'] as const;
+export const VerdictErrors = [
+  'ReleaseRolledBack',
+  'InvalidReleaseEvent',
+  ErrorName.OlderThanLive,
+  ErrorName.ReleaseSuperseded,
+  ErrorName.ServiceBusy,
+] as const;
 
 export interface LogMetricFilterSpec {
   name: string;

@@ -1,10 +1,13 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { executionFaultFilter } from '../../src/infra/monitoring.ts';
+import { greenlightNames } from '../../src/infra/names.ts';
 import {
   BakeMode,
   buildReleaseDefinition,
   checkGraph,
   functionArnsFor,
+  LockRefusals,
   ReleaseState,
   TransientErrors,
 } from '../../workflows/release.ts';
@@ -330,6 +333,13 @@ describe('buildReleaseDefinition', () => {
     });
     // Until Register answers there may be no release to end.
     expect(definition.States[ReleaseState.Register]).not.toHaveProperty('Catch');
+  });
+
+  it('keeps the lock refusals, which end an execution on purpose, out of the execution-faults alarm', () => {
+    const { pattern } = executionFaultFilter(greenlightNames('ci'));
+    for (const refusal of LockRefusals) {
+      expect(pattern).toContain(`$.details.error != "${refusal}"`);
+    }
   });
 
   it('shifts weights strictly in order: set weight, bake (when there is one), gate', () => {
