@@ -94,18 +94,19 @@ export const demoFunctions = [
 ] as const;
 
 /**
- * Gate alarms, as a team would create them in CloudWatch: any error through the live alias
- * within a short period (periods are seconds here so that the demo runs in seconds).
+ * A gate alarm as a team would create it in CloudWatch: any error through the function's alias
+ * within a short period (periods are seconds here so that releases run in seconds). It watches
+ * the alias, blue and green together: service-wide.
  */
-export const demoAlarms = [
-  {
-    AlarmName: 'checkout-errors',
-    AlarmDescription: 'Errors through checkout:live',
+export function lambdaErrorsAlarm(functionName: string, alias = 'live') {
+  return {
+    AlarmName: `${functionName}-errors`,
+    AlarmDescription: `Errors through ${functionName}:${alias}`,
     Namespace: 'AWS/Lambda',
     MetricName: 'Errors',
     Dimensions: [
-      { Name: 'FunctionName', Value: 'checkout' },
-      { Name: 'Resource', Value: 'checkout:live' },
+      { Name: 'FunctionName', Value: functionName },
+      { Name: 'Resource', Value: `${functionName}:${alias}` },
     ],
     Statistic: 'Sum' as const,
     Period: 10,
@@ -113,24 +114,11 @@ export const demoAlarms = [
     Threshold: 1,
     ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
     TreatMissingData: 'notBreaching',
-  },
-  {
-    AlarmName: 'payments-errors',
-    AlarmDescription: 'Errors through payments:live',
-    Namespace: 'AWS/Lambda',
-    MetricName: 'Errors',
-    Dimensions: [
-      { Name: 'FunctionName', Value: 'payments' },
-      { Name: 'Resource', Value: 'payments:live' },
-    ],
-    Statistic: 'Sum' as const,
-    Period: 10,
-    EvaluationPeriods: 1,
-    Threshold: 1,
-    ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
-    TreatMissingData: 'notBreaching',
-  },
-];
+  };
+}
+
+/** The demo's gate alarms, one per Lambda service. */
+export const demoAlarms = [lambdaErrorsAlarm('checkout'), lambdaErrorsAlarm('payments')];
 
 /**
  * The demo web service `shop` behind the local Application Load Balancer, as a team would

@@ -13,7 +13,7 @@ import { deriveReleaseId } from '../core/release-id.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import { checkConsistency, type Violation } from './consistency.ts';
 import { readConsistencySnapshot } from './consistency-snapshot.ts';
-import { DemoApproval, DemoArtifactBucket } from './demo-registry.ts';
+import { DemoApproval, DemoArtifactBucket, lambdaErrorsAlarm } from './demo-registry.ts';
 import {
   FaultError,
   FaultInjector,
@@ -410,21 +410,7 @@ export function matrixFixture(name: string): {
       alias: 'live',
       artifact: { s3: { bucket: DemoArtifactBucket, key: 'checkout/1.0.0.zip' } },
     },
-    alarm: {
-      AlarmName: `${name}-errors`,
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [
-        { Name: 'FunctionName', Value: name },
-        { Name: 'Resource', Value: `${name}:live` },
-      ],
-      Statistic: 'Sum',
-      Period: 10,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    },
+    alarm: lambdaErrorsAlarm(name),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   type ReleaseRequestDetail,
 } from '../../src/core/release-request-entry.ts';
 import type { ServiceConfigInput } from '../../src/core/service-config.ts';
-import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
+import { DemoArtifactBucket, lambdaErrorsAlarm } from '../../src/local/demo-registry.ts';
 import {
   type GreenlightLocal,
   type GreenlightLocalOptions,
@@ -42,21 +42,7 @@ export function aLambdaService(
       tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
     },
     fn: { functionName: name, alias: 'live', artifact: artifact('1.0.0') },
-    alarm: {
-      AlarmName: `${name}-errors`,
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [
-        { Name: 'FunctionName', Value: name },
-        { Name: 'Resource', Value: `${name}:live` },
-      ],
-      Statistic: 'Sum',
-      Period: 10,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    },
+    alarm: lambdaErrorsAlarm(name),
   };
 }
 
