@@ -624,9 +624,11 @@ export async function classifyMigration(
     if (!hasSqlDetails(error)) throw error;
     const details = error.sqlDetails;
     const message = details?.message ?? error.message;
-    // cursorPosition is PostgreSQL's cursorpos: 1-based, in characters of the query.
-    const position = Math.max(1, details?.cursorPosition ?? 1);
-    const at = lineAndColumn(sql, position - 1);
+    // libpg-query reports PostgreSQL's cursorpos (1-based, in characters) less one; we report
+    // it 1-based again, as psql and the server's log do.
+    const offset = Math.min(Math.max(0, details?.cursorPosition ?? 0), sql.length);
+    const position = offset + 1;
+    const at = lineAndColumn(sql, offset);
     return refused(
       kind,
       `The migration plan is not valid PostgreSQL: ${message} at line ${at.line}, column ${at.column}`,
