@@ -31,6 +31,8 @@ export type MigrationKind = (typeof MigrationKind)[keyof typeof MigrationKind];
 
 export const MigrationEffect = {
   CreatesTable: 'creates-table',
+  /** A new view, function, type, sequence, extension or comment: nothing old code reads. */
+  CreatesObject: 'creates-object',
   AddsNullableColumn: 'adds-nullable-column',
   AddsColumnWithDefault: 'adds-column-with-default',
   CreatesIndexConcurrently: 'creates-index-concurrently',
@@ -285,6 +287,27 @@ function classifyAddColumn(
       reason: `${table}.${column} is NOT NULL without a default: the old code's inserts do not name it and fail (and the ALTER fails on a non-empty table); add it nullable or with a constant default`,
     });
   }
+  // A CHECK or REFERENCES on the new column is verified against every existing row, under the
+  // ALTER's lock, before it commits ("ALTER TABLE", Notes: adding a CHECK or NOT NULL
+  // constraint requires scanning the table); NOT VALID cannot be written inline.
+  const check = ofType('CONSTR_CHECK');
+  if (check !== undefined) {
+    effects.push({
+      effect: MigrationEffect.BlocksWrites,
+      rule: 'constraint-missing-not-valid',
+      lock: 'ACCESS EXCLUSIVE',
+      reason: `the CHECK on the new column ${table}.${column} scans ${table} under ACCESS EXCLUSIVE; add the column, then ADD CONSTRAINT ... CHECK (...) NOT VALID and VALIDATE it`,
+    });
+  }
+  const references = ofType('CONSTR_FOREIGN');
+  if (references !== undefined) {
+    effects.push({
+      effect: MigrationEffect.BlocksWrites,
+      rule: 'adding-foreign-key-constraint',
+      lock: 'SHARE ROW EXCLUSIVE',
+      reason: `the REFERENCES on the new column ${table}.${column} is validated by scanning ${table} under SHARE ROW EXCLUSIVE on both tables; add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID and VALIDATE it`,
+    });
+  }
   const unique = ofType('CONSTR_UNIQUE') ?? ofType('CONSTR_PRIMARY');
   if (unique !== undefined) {
     effects.push({
@@ -451,7 +474,9 @@ function classifyStatement(
   switch (kind) {
     case 'CreateStmt': {
       const table = relationName(statement.relation);
-      createdTables.add(table);
+      // IF NOT EXISTS may leave an existing (populated, in use) table in place: later
+      // statements on it are judged as on any existing table.
+      if (statement.if_not_exists !== true) createdTables.add(table);
       return [
         {
           effect: MigrationEffect.CreatesTable,
@@ -566,6 +591,28 @@ function classifyStatement(
           effect: MigrationEffect.RewritesTable,
           lock: 'ACCESS EXCLUSIVE',
           reason: `CLUSTER ${relationName(statement.relation)} rewrites the table under ACCESS EXCLUSIVE ("CLUSTER")`,
+        },
+      ];
+    case 'ViewStmt':
+    case 'CreateFunctionStmt':
+      // OR REPLACE can change what the old code reads through an existing view or function.
+      return statement.replace === true
+        ? [unclassified(`CREATE OR REPLACE ${kind === 'ViewStmt' ? 'VIEW' : 'FUNCTION'}`)]
+        : [
+            {
+              effect: MigrationEffect.CreatesObject,
+              reason: `creates a ${kind === 'ViewStmt' ? 'view' : 'function'}`,
+            },
+          ];
+    case 'CreateEnumStmt':
+    case 'CompositeTypeStmt':
+    case 'CreateSeqStmt':
+    case 'CreateExtensionStmt':
+    case 'CommentStmt':
+      return [
+        {
+          effect: MigrationEffect.CreatesObject,
+          reason: `${kind.replace(/Stmt$/, '')}: adds to the catalog, changes nothing the old code reads`,
         },
       ];
     case 'TransactionStmt':

@@ -58,6 +58,9 @@ const expandSafe: [string, string, MigrationEffect][] = [
     MigrationEffect.ChangesMetadata,
   ],
   ['session settings', "SET lock_timeout = '2s'", MigrationEffect.ControlsSession],
+  ['a new view', 'CREATE VIEW open_orders AS SELECT * FROM orders', MigrationEffect.CreatesObject],
+  ['a new enum type', "CREATE TYPE mood AS ENUM ('ok', 'sad')", MigrationEffect.CreatesObject],
+  ['a new sequence', 'CREATE SEQUENCE invoice_numbers', MigrationEffect.CreatesObject],
 ];
 
 // [case, SQL, effect, squawk rule or undefined, lock or undefined, words the reason must say]
@@ -156,6 +159,30 @@ const expandRefused: [
     'disallowed-unique-constraint',
     'ACCESS EXCLUSIVE',
     'CREATE UNIQUE INDEX CONCURRENTLY',
+  ],
+  [
+    'an inline CHECK on a new column',
+    'ALTER TABLE orders ADD COLUMN qty int DEFAULT 1 CHECK (qty > 0)',
+    MigrationEffect.BlocksWrites,
+    'constraint-missing-not-valid',
+    'ACCESS EXCLUSIVE',
+    'scans orders',
+  ],
+  [
+    'an inline REFERENCES on a new column',
+    'ALTER TABLE orders ADD COLUMN refund_id bigint REFERENCES refunds (id)',
+    MigrationEffect.BlocksWrites,
+    'adding-foreign-key-constraint',
+    'SHARE ROW EXCLUSIVE',
+    'NOT VALID',
+  ],
+  [
+    'replacing a view the old code may read',
+    'CREATE OR REPLACE VIEW open_orders AS SELECT id FROM orders',
+    MigrationEffect.Unclassified,
+    undefined,
+    undefined,
+    'CREATE OR REPLACE VIEW',
   ],
   [
     'dropping a table',
@@ -298,6 +325,18 @@ describe('classifyMigration', () => {
 
     expect(result.reasons).toEqual([expect.stringContaining('harmless')]);
     expect(result.verdict).toBe('accepted');
+  });
+
+  it('judges a table of CREATE TABLE IF NOT EXISTS as existing: it may have been there', async () => {
+    const sql = [
+      'CREATE TABLE IF NOT EXISTS refunds (id bigint, order_id bigint);',
+      'CREATE INDEX refunds_order ON refunds (order_id);',
+    ].join('\n');
+
+    const result = await classifyMigration(sql, 'expand');
+
+    expect(result.verdict).toBe('refused');
+    expect(result.statements.map((s) => s.verdict)).toEqual(['accepted', 'refused']);
   });
 
   it('accepts breaking statements in a contract, and says which block writes', async () => {
