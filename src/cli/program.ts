@@ -3,6 +3,7 @@ import { inertBeyondC0, inertText } from '../core/inert-text.ts';
 import { OperatorCommandName } from '../core/operator-command.ts';
 import { exitOnBrokenPipe } from './broken-pipe.ts';
 import { type connect, connectPlan } from './connect.ts';
+import { runDashboardCommand } from './dashboard/command.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { runDecisionCommand, runOperatorCommand } from './operator-commands.ts';
 import type { CommandContext } from './options.ts';
@@ -39,6 +40,7 @@ export const releaseCommands = {
   rollback: operator(OperatorCommandName.Rollback),
   retry: operator(OperatorCommandName.Retry),
   plan: (argv, ctx) => runPlanCommand(argv, ctx, connectPlan),
+  dashboard: (argv, ctx, c) => runDashboardCommand(argv, ctx, c),
 } as const satisfies Record<string, Command>;
 
 export function usage(configLine: string): string {
@@ -56,6 +58,7 @@ Commands:
   rollback  put a service's last finalized release back on blue, while blue is warm
   retry     start a failed release again as its next attempt
   plan      check, read-only, what a service's release needs, and show what it would do
+  dashboard serve a local web page of releases, with operator buttons (127.0.0.1, your credentials)
   config    ${configLine}
 
 Run "greenlight <command> --help" for a command's options. AWS region, credentials and

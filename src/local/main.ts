@@ -1,5 +1,7 @@
 import './quiet-logs.ts';
 import { parseArgs } from 'node:util';
+import { connect } from '../cli/connect.ts';
+import { serveDashboard } from '../cli/dashboard/command.ts';
 import { shouldUseColor } from '../cli/format-timeline.ts';
 import { runApprovalDemo } from './approval-demo.ts';
 import { DemoShop } from './data-plane/local-alb.ts';
@@ -64,6 +66,35 @@ console.log(`greenlight local cloud on ${url}
     (channel ${DemoApproval.channel}, approver ${DemoApproval.approver.id}) on the local Slack stand-in at ${url}/api/;
     its interactivity endpoint (the slack-interactions function) is POST ${local.slackInteractionsUrl}`);
 
+// The dashboard over the local cloud, as `greenlight dashboard --endpoint-url URL` serves it;
+// the local cloud takes any credentials, so it is given some (the local STS names the caller by
+// the access key id: "local").
+const dashboard = await serveDashboard(
+  port === 0 ? 0 : port + 3,
+  {
+    bus: LocalNames.bus,
+    ledgerTable: LocalNames.ledgerTable,
+    registryTable: LocalNames.registryTable,
+    region: LocalNames.region,
+    endpointUrl: url,
+    json: false,
+  },
+  {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    env: { ...process.env, USER: process.env.USER ?? 'local' },
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    isTty: false,
+  },
+  (options, env) => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    return connect(options, env);
+  },
+);
+console.log(`  Dashboard: ${dashboard.url} (releases live, with operator buttons)`);
+
 let failed = false;
 if (!values['no-demo']) {
   const outcomes = await runDemo(local, (line) => console.log(line), style);
@@ -79,6 +110,7 @@ if (!values['no-demo']) {
 }
 
 if (values['exit-after-demo']) {
+  await dashboard.close();
   await local.close();
   process.exit(failed ? 1 : 0);
 }
@@ -114,6 +146,7 @@ function formatShellEnv(url: string): string {
 }
 
 const shutdown = async () => {
+  await dashboard.close();
   await local.close();
   process.exit(0);
 };

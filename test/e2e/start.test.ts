@@ -93,6 +93,21 @@ describe('npm start', () => {
     },
   );
 
+  it('prints the URL of a dashboard it serves on 127.0.0.1, with the page token embedded', async () => {
+    const url = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(printed)?.[1];
+    expect(url).toBeDefined();
+
+    const page = await fetch(url as string);
+    const services = await fetch(`${url}api/services`);
+
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<meta name="greenlight-token" content="[\w-]{43}">/);
+    const names = ((await services.json()) as { services: { name: string }[] }).services.map(
+      (s) => s.name,
+    );
+    expect(names).toContain('checkout');
+  });
+
   it('prints greenlight commands that run in a shell set up by its export line', async () => {
     // The one that needs no earlier release: it announces one that waits for approval.
     const [release] = printedCommands('bin/greenlight release --service payments');
