@@ -16,6 +16,7 @@ import {
   type CommandContext,
   nonEmpty,
   parseFlags,
+  resolveRegistryTable,
   resolveSharedOptions,
   UsageError,
   usageError,
@@ -161,10 +162,7 @@ async function runApply(
   }
   const shared = resolveSharedOptions(values, context.env);
   const registry = openRegistry({
-    tableName:
-      values['registry-table'] ??
-      nonEmpty(context.env.GREENLIGHT_REGISTRY_TABLE) ??
-      names.registryTable,
+    tableName: resolveRegistryTable(values, context.env) ?? names.registryTable,
     ...(shared.region === undefined ? {} : { region: shared.region }),
     ...(shared.endpointUrl === undefined ? {} : { endpointUrl: shared.endpointUrl }),
   });

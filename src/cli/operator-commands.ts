@@ -25,6 +25,7 @@ import {
   nonEmpty,
   parseFlagsAndTarget,
   parseSeconds,
+  resolveRegistryTable,
   resolveSharedOptions,
   type SharedOptions,
   sharedFlags,
@@ -302,7 +303,7 @@ export async function runDecisionCommand(
       args = {
         ...parseTarget(verb, values, target, context.env),
         stage,
-        registryTable: values['registry-table'] ?? nonEmpty(context.env.GREENLIGHT_REGISTRY_TABLE),
+        registryTable: resolveRegistryTable(values, context.env),
       };
     }
   } catch (error) {

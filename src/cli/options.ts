@@ -182,6 +182,14 @@ export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The registry table a command reads: `--registry-table`, else GREENLIGHT_REGISTRY_TABLE. */
+export function resolveRegistryTable(
+  values: { 'registry-table'?: string | undefined },
+  env: Env,
+): string | undefined {
+  return values['registry-table'] ?? nonEmpty(env.GREENLIGHT_REGISTRY_TABLE);
+}
+
 /** Whole seconds from a flag, or a usage error that names the flag. */
 export function parseSeconds(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

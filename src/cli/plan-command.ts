@@ -7,8 +7,8 @@ import { formatDuration } from './format-timeline.ts';
 import {
   type CommandContext,
   type Env,
-  nonEmpty,
   parseFlags,
+  resolveRegistryTable,
   resolveSharedOptions,
   type SharedOptions,
   sharedFlags,
@@ -70,7 +70,7 @@ export function parsePlanArgs(argv: readonly string[], env: Env): PlanArgs | 'he
   const values = parseFlags(argv, planFlags);
   if (values.help) return 'help';
   const shared: PlanArgs['shared'] = resolveSharedOptions(values, env);
-  const registryTable = values['registry-table'] ?? nonEmpty(env.GREENLIGHT_REGISTRY_TABLE);
+  const registryTable = resolveRegistryTable(values, env);
   if (registryTable !== undefined) shared.registryTable = registryTable;
   if (values.service === undefined || values.service === '') {
     throw new UsageError('Give the service to plan for with --service NAME.');

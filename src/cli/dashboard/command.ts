@@ -5,6 +5,7 @@ import { runOperatorCommand } from '../operator-commands.ts';
 import {
   type CommandContext,
   parseFlags,
+  resolveRegistryTable,
   resolveSharedOptions,
   type SharedOptions,
   sharedFlags,
@@ -90,7 +91,7 @@ export async function runDashboardCommand(
           `--port must be a whole number from 0 to 65535, got "${values.port}".`,
         );
       }
-      const registryTable = values['registry-table'] ?? context.env.GREENLIGHT_REGISTRY_TABLE;
+      const registryTable = resolveRegistryTable(values, context.env);
       args = {
         port,
         shared: {
