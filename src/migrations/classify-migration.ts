@@ -1,4 +1,5 @@
 import { hasSqlDetails, parse } from 'libpg-query';
+import { MigrationKind } from '../core/migration.ts';
 
 /**
  * Classifies a migration plan (the SQL a migration runner's `plan` returns) with PostgreSQL's
@@ -22,12 +23,7 @@ import { hasSqlDetails, parse } from 'libpg-query';
  * existing object is treated as breaking it).
  */
 
-export const MigrationKind = {
-  Expand: 'expand',
-  Contract: 'contract',
-  Irreversible: 'irreversible',
-} as const;
-export type MigrationKind = (typeof MigrationKind)[keyof typeof MigrationKind];
+export { MigrationKind } from '../core/migration.ts';
 
 export const MigrationEffect = {
   CreatesTable: 'creates-table',
