@@ -53,6 +53,14 @@ export const ErrorName = {
    * kept changing under this one: the event is redelivered (Lambda's asynchronous retries).
    */
   ReleaseUpdateNotReady: 'ReleaseUpdateNotReady',
+  /** A migration greenlight will not run as declared (an expand that breaks blue); nothing ran. */
+  MigrationRefused: 'MigrationRefused',
+  /** The migration runner failed (a function error, a Lambda timeout) or did not answer in time. */
+  MigrationRunnerFailed: 'MigrationRunnerFailed',
+  /** The runner answered something that is not a MigrationRunnerReply for the migration asked. */
+  MigrationRunnerReplyInvalid: 'MigrationRunnerReplyInvalid',
+  /** Blue failed its own tests after the expand ran; the expand was reverted. */
+  MigrationBrokeBlue: 'MigrationBrokeBlue',
 } as const;
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
@@ -240,4 +248,36 @@ export function isGreenlightError(error: unknown): error is GreenlightError {
 
 export class ReleaseUpdateNotReady extends GreenlightError {
   override readonly name = ErrorName.ReleaseUpdateNotReady;
+}
+
+/**
+ * greenlight refused to run the migration as its declared kind: `plan` showed statements that
+ * break blue or block its writes (the classifier's reasons are in `details`). Nothing ran;
+ * never retried.
+ */
+export class MigrationRefused extends GreenlightError {
+  override readonly name = ErrorName.MigrationRefused;
+}
+
+/**
+ * The runner failed: Lambda answered with a function error (the runner's `errorType` and
+ * `errorMessage` are in `details`; a Lambda timeout is one, "Task timed out"), or it did not
+ * answer within the service's `migrations.timeoutSeconds`. Not retried: a retry would only ask
+ * again what failed, and `apply` is the runner's to make idempotent, not greenlight's to hope.
+ */
+export class MigrationRunnerFailed extends GreenlightError {
+  override readonly name = ErrorName.MigrationRunnerFailed;
+}
+
+/** The runner's answer is not JSON, not a MigrationRunnerReply, or about another migration. */
+export class MigrationRunnerReplyInvalid extends GreenlightError {
+  override readonly name = ErrorName.MigrationRunnerReplyInvalid;
+}
+
+/**
+ * Blue's own tests failed against blue once the expand ran: the expand was not harmless to the
+ * code serving traffic. It was reverted before this was thrown; traffic never moved.
+ */
+export class MigrationBrokeBlue extends GreenlightError {
+  override readonly name = ErrorName.MigrationBrokeBlue;
 }

@@ -151,6 +151,16 @@ export interface TrafficTarget {
   provision(release: ReleaseSpec, service: ServiceConfig): Promise<Colours>;
   /** Runs the service's pre-traffic tests against green only. */
   test(release: ReleaseSpec, service: ServiceConfig, colours: Colours): Promise<TestEvidence[]>;
+  /**
+   * Runs the same tests against one colour: `green` is `test`; `blue` asks whether the code
+   * serving traffic still works, e.g. on the schema an expand migration just changed.
+   */
+  testColour(
+    release: ReleaseSpec,
+    service: ServiceConfig,
+    colours: Colours,
+    colour: keyof Colours,
+  ): Promise<TestEvidence[]>;
   /** Puts `percent` (0-100) of traffic on green, the rest on blue. */
   setGreenPercent(service: ServiceConfig, colours: Colours, percent: number): Promise<void>;
   /** All traffic on green, no split left behind. */
@@ -170,7 +180,7 @@ export interface TrafficTarget {
  */
 export type TrafficRouter = Pick<
   TrafficTarget,
-  'test' | 'setGreenPercent' | 'finalize' | 'rollback'
+  'test' | 'testColour' | 'setGreenPercent' | 'finalize' | 'rollback'
 >;
 
 /** Approval requests and their decisions; the first decision wins, later ones change nothing. */

@@ -1,6 +1,7 @@
 import type { RecordedIdentity } from './caller-identity.ts';
 import type { FieldIssue } from './errors.ts';
 import type { LifecycleEventType, ReleasePhase } from './phases.ts';
+import type { ReleaseMigration } from './migration.ts';
 import type { Artifact } from './release-event.ts';
 import type { LockPolicy } from './service-config.ts';
 
@@ -48,6 +49,8 @@ export interface ReleaseSpec {
   lockPolicy?: LockPolicy;
   /** The event asked for this build even if older than the live one (see OlderThanLive). */
   allowOlder?: true;
+  /** The database migration the release carries (checked against the service at Register). */
+  migration?: ReleaseMigration;
 }
 
 /**
@@ -80,6 +83,29 @@ export interface ReleaseRecord extends ReleaseSpec {
   control?: ReleaseControl;
   /** Set at finalize: the colour left without traffic, its warm window and its teardown. */
   idle?: IdleColourRecord;
+  /**
+   * What became of the release's migration, as the runner answered: absent until the migrate
+   * step (an expand) or the teardown (a contract) reached the runner.
+   */
+  migrationState?: MigrationState;
+}
+
+/**
+ * Where a release's migration stands in greenlight's ledger. The runner's own bookkeeping is
+ * the authority on what is applied; this is what greenlight last heard from it, and what a
+ * later contract's Register reads to know its expand ran.
+ */
+export interface MigrationState {
+  id: string;
+  kind: ReleaseMigration['kind'];
+  /**
+   * `applied`: the runner applied it (or found it applied). `refused`: greenlight refused it
+   * before anything ran. `reverted`: applied, then undone (it broke blue). `unknown`: the runner
+   * failed or gave no answer after `apply` was sent, so it may or may not have run.
+   */
+  status: 'applied' | 'refused' | 'reverted' | 'unknown';
+  at: string;
+  reason: string;
 }
 
 /** Where an idle colour is between finalize and its teardown. */

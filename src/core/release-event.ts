@@ -1,4 +1,5 @@
 import { describeUnsafeCharacter, InertTextPattern, isInertText } from './inert-text.ts';
+import { ReleaseMigration } from './migration.ts';
 import * as z from './zod.ts';
 
 /** `detail-type` of the one event greenlight acts on. */
@@ -157,6 +158,14 @@ export const ReleaseRequestedV1 = z.strictObject({
    * a deliberate downgrade.
    */
   allowOlder: z.optional(z.boolean()),
+  /**
+   * The database migration this release carries, run through the service's registered runner
+   * (`migrations.runner`): an `expand` after green is provisioned and before green's tests, a
+   * `contract` (naming the expand it `completes`) at this release's teardown of its idle colour.
+   * `irreversible` is refused for now.
+   * @example { "id": "0007_add_orders_note", "kind": "expand" }
+   */
+  migration: z.optional(ReleaseMigration),
 });
 export type ReleaseRequestedV1 = z.infer<typeof ReleaseRequestedV1>;
 export type ReleaseRequestedV1Input = z.input<typeof ReleaseRequestedV1>;

@@ -1,6 +1,7 @@
 import { teamOfSource } from './ci-team.ts';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import type { ReleaseSpec } from './records.ts';
+import { MigrationKind } from './migration.ts';
 import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
 import { deriveReleaseId } from './release-id.ts';
 import { approvalOf, type ServiceConfig, type ServiceRegistry } from './service-config.ts';
@@ -48,6 +49,7 @@ export function resolveRelease(
   const service = checkService(rawDetail, registry, issues);
   if (service !== undefined && detail.success) checkArtifact(detail.data.artifact, service, issues);
   if (service !== undefined && envelope.success) checkTeam(envelope.data.source, service, issues);
+  if (service !== undefined && detail.success) checkMigration(detail.data, service, issues);
 
   if (issues.length > 0 || !envelope.success || !detail.success || service === undefined) {
     throw new InvalidReleaseEvent(issues);
@@ -77,6 +79,7 @@ export function resolveRelease(
     requestedAt: time !== undefined && IsoTime.safeParse(time).success ? time : now,
     lockPolicy: service.lockPolicy,
     ...(data.allowOlder === true && { allowOlder: true as const }),
+    ...(data.migration !== undefined && { migration: data.migration }),
     ...(approval.type === 'slack' && {
       approval: {
         beforeShift: approval.stages.includes('before-shift'),
@@ -137,6 +140,34 @@ function checkTeam(source: string, service: ServiceConfig, issues: FieldIssue[])
         ? `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to no team; release it from a platform CI principal (ci.principals), or give it the team with ci.team in its registration`
         : `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to team "${service.ci.team}"; release it from that team's CI`,
   });
+}
+
+/**
+ * A migration needs the service's runner, and an irreversible one the approval that names it
+ * (not built yet). Whether a contract's expand ran is the ledger's to say: Register checks it
+ * (src/steps/register.ts), after this.
+ */
+function checkMigration(
+  detail: ReleaseRequestedV1,
+  service: ServiceConfig,
+  issues: FieldIssue[],
+): void {
+  const migration = detail.migration;
+  if (migration === undefined) return;
+  if (service.migrations === undefined) {
+    issues.push({
+      path: 'detail.migration',
+      message: `service "${service.name}" registers no migration runner; add "migrations": { "runner": { "type": "lambda", "functionName": ... } } to its registration, or release without "migration"`,
+    });
+    return;
+  }
+  if (migration.kind === MigrationKind.Irreversible) {
+    issues.push({
+      path: 'detail.migration.kind',
+      message:
+        'irreversible migrations are not supported yet: they need an approval naming the migration and a forward-only release, which greenlight does not have. Split it into an expand and a contract, or run it outside greenlight',
+    });
+  }
 }
 
 /**

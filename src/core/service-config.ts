@@ -407,6 +407,47 @@ export const MetricGate = z
   );
 export type MetricGate = z.output<typeof MetricGate>;
 
+/**
+ * A migration runner that is a Lambda function, invoked synchronously (RequestResponse) with a
+ * MigrationRunnerRequest (src/core/migration.ts). Only Lambda for now; an ECS task runner is
+ * future work.
+ */
+export const LambdaMigrationRunner = z.strictObject({
+  type: z.literal('lambda'),
+  /**
+   * The runner's function name, in greenlight's account and region (like the target's). The
+   * stack lets greenlight invoke the registered runners alone.
+   * @example "shop-migrations"
+   */
+  functionName: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN')),
+});
+export type LambdaMigrationRunner = z.infer<typeof LambdaMigrationRunner>;
+
+/** Longest a migration runner may take: the migrate step's own Lambda timeout is 900 s. */
+export const maxMigrationTimeoutSeconds = 720;
+
+export const MigrationsConfig = z.strictObject({
+  runner: LambdaMigrationRunner,
+  /**
+   * How long greenlight waits for one answer of the runner (one `plan`, `apply`, `revert` or
+   * `status`) before it gives up and rolls the release back. Set the runner function's own
+   * timeout at or below it, so the runner stops first.
+   * @default 300
+   */
+  timeoutSeconds: z._default(
+    z.int().check(
+      z.gte(1),
+      z.lte(maxMigrationTimeoutSeconds, {
+        error: `the migrate step waits for the runner inside its own 900 s Lambda timeout, and keeps the rest for blue's tests and the ledger. Lower it, or split the migration`,
+      }),
+    ),
+    300,
+  ),
+});
+export type MigrationsConfig = z.infer<typeof MigrationsConfig>;
+
 export const LockPolicy = {
   Queue: 'queue',
   Supersede: 'supersede',
@@ -504,6 +545,13 @@ export const ServiceConfig = z
      * @example { channel: 'C0123DEPLOYS' }
      */
     updates: z.optional(ReleaseUpdates),
+    /**
+     * The service's migration runner: the function that owns its schema and runs the
+     * migration a release carries (`migration` in the Release Requested event). Without it, a
+     * release carrying a migration is refused.
+     * @example { runner: { type: 'lambda', functionName: 'shop-migrations' } }
+     */
+    migrations: z.optional(MigrationsConfig),
   })
   .check(
     z.superRefine((service, ctx) => {

@@ -1,4 +1,5 @@
 import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
+import { ReleaseMigration } from '../core/migration.ts';
 import { Artifact, ServiceName, Version } from '../core/release-event.ts';
 import * as z from '../core/zod.ts';
 
@@ -29,6 +30,7 @@ const ReleaseSpecShape = z.object({
       timeoutSeconds: z.int().check(z.gte(1)),
     }),
   ),
+  migration: z.optional(ReleaseMigration),
 });
 
 /**

@@ -1,5 +1,7 @@
 import { echoEvent } from '../core/bound-rejection.ts';
+import { decideContractReadiness } from '../core/contract-readiness.ts';
 import { InvalidReleaseEvent } from '../core/errors.ts';
+import { MigrationKind } from '../core/migration.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { ServiceName, Version } from '../core/release-event.ts';
@@ -41,6 +43,7 @@ export const registerStep: IdempotentStep<
       const service =
         name === undefined ? undefined : await deps.registry.find(name, { fresh: true });
       spec = resolveRelease(input.event, service === undefined ? [] : [service], now);
+      await checkContract(deps, spec);
     } catch (error) {
       if (error instanceof InvalidReleaseEvent) await recordRejection(deps, input, error);
       throw error;
@@ -81,6 +84,35 @@ export const registerStep: IdempotentStep<
     return { ...spec, duplicate: false };
   },
 };
+
+// A contract's expand is one of the service's recent releases; a contract sent long after its
+// expand finds it among these, and one sent much later has nothing older left to wait for.
+const releasesLookedAtForExpand = 50;
+
+/**
+ * A contract is refused, as an invalid event is (nothing recorded but the rejection), until
+ * its expand ran and no colour runs code older than that expand (decideContractReadiness).
+ */
+async function checkContract(
+  deps: Pick<StepDependencies, 'ledger'>,
+  spec: ReleaseSpec,
+): Promise<void> {
+  const migration = spec.migration;
+  if (migration?.kind !== MigrationKind.Contract) return;
+  const releases = await deps.ledger.listReleases(spec.service, releasesLookedAtForExpand);
+  const readiness = decideContractReadiness(
+    migration,
+    releases.filter((release) => release.releaseId !== spec.releaseId),
+  );
+  if (!readiness.ready) {
+    throw new InvalidReleaseEvent([
+      {
+        path: 'detail.migration.completes',
+        message: `contract "${migration.id}" is refused: ${readiness.reason}`,
+      },
+    ]);
+  }
+}
 
 /**
  * Records the rejection under the event's id and announces it (Release Rejected), so that the

@@ -72,14 +72,24 @@ export class AlbListenerRouter implements TrafficRouter {
     this.now = options.now ?? (() => performance.now());
   }
 
-  async test(
+  test(release: ReleaseSpec, service: ServiceConfig, colours: Colours): Promise<TestEvidence[]> {
+    return this.testColour(release, service, colours, 'green');
+  }
+
+  /**
+   * The smoke checks through the test listener, forwarded to the colour's slot first. Testing
+   * blue leaves the test listener on blue's slot; testing green (TestGreen, after a migration)
+   * forwards it back, as the forward is reconciled to the slot asked for each time.
+   */
+  async testColour(
     _release: ReleaseSpec,
     service: ServiceConfig,
     colours: Colours,
+    colour: keyof Colours,
   ): Promise<TestEvidence[]> {
     const target = albTargetOf(service);
     const slots = slotsOf(target, colours);
-    await this.forwardTestTo(target, slots.green.targetGroupArn);
+    await this.forwardTestTo(target, slots[colour].targetGroupArn);
     const runtime = { fetch: this.#fetch, sleep: this.sleep, now: this.now };
     const evidence: TestEvidence[] = [];
     for (const check of smokeChecksOf(target.smoke)) {

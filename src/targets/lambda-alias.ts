@@ -173,15 +173,21 @@ export class LambdaAliasTarget implements TrafficTarget, TargetInspector {
     return versions;
   }
 
-  async test(
+  test(release: ReleaseSpec, service: ServiceConfig, colours: Colours): Promise<TestEvidence[]> {
+    return this.testColour(release, service, colours, 'green');
+  }
+
+  /** Each test event invoked on the colour's version itself, never through the alias. */
+  async testColour(
     _release: ReleaseSpec,
     service: ServiceConfig,
     colours: Colours,
+    colour: keyof Colours,
   ): Promise<TestEvidence[]> {
     const target = lambdaTargetOf(service);
     const evidence: TestEvidence[] = [];
     for (const test of service.tests) {
-      evidence.push(await this.#runTest(target.functionName, colours.green, test));
+      evidence.push(await this.#runTest(target.functionName, colours[colour], test));
     }
     return evidence;
   }

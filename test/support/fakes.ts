@@ -512,9 +512,25 @@ export class FakeTarget implements TrafficTarget {
     return copy(this.colours);
   }
 
+  /** What blue's own tests answer when a migration re-tests blue. */
+  blueTestResults: TestEvidence[] = [
+    { name: 'health', passed: true, statusCode: 200, detail: 'ok', durationMs: 3 },
+  ];
+
   async test(_release: ReleaseSpec, _service: ServiceConfig, colours: Colours) {
     this.calls.push(`test ${colours.green}`);
     return copy(this.testResults);
+  }
+
+  async testColour(
+    release: ReleaseSpec,
+    service: ServiceConfig,
+    colours: Colours,
+    colour: keyof Colours,
+  ) {
+    if (colour === 'green') return this.test(release, service, colours);
+    this.calls.push(`test blue ${colours.blue}`);
+    return copy(this.blueTestResults);
   }
 
   async setGreenPercent(_service: ServiceConfig, colours: Colours, percent: number) {

@@ -176,6 +176,7 @@ beforeAll(async () => {
     targetFor: () => ({
       provision: async () => colours,
       test: async () => [{ name: 'health', passed: true, detail: 'ok', durationMs: 3 }],
+      testColour: async () => [{ name: 'health', passed: true, detail: 'ok', durationMs: 3 }],
       setGreenPercent: async () => undefined,
       finalize: async () => undefined,
       rollback: async () => undefined,
