@@ -17,7 +17,8 @@ import type {
 } from './records.ts';
 import type { ReleaseRequestedV1 } from './release-event.ts';
 import type { ReleaseUpdateThread } from './release-updates.ts';
-import type { LockPolicy, ServiceConfig } from './service-config.ts';
+import type { MigrationRunnerReply, MigrationRunnerRequest } from './migration.ts';
+import type { LockPolicy, MigrationsConfig, ServiceConfig } from './service-config.ts';
 
 /** Durable record of every release and step: the audit trail `greenlight status` reads. */
 export interface ReleaseLedger {
@@ -332,4 +333,19 @@ export interface ReleaseUpdateThreads {
   create(thread: ReleaseUpdateThread): Promise<{ created: boolean; thread: ReleaseUpdateThread }>;
   /** Stores `thread` (with version + 1) only if the stored version is still `thread.version`. */
   save(thread: ReleaseUpdateThread): Promise<{ saved: boolean; thread: ReleaseUpdateThread }>;
+}
+
+/**
+ * A service's migration runner (src/core/migration.ts has the contract). One call, one action;
+ * the runner makes `apply` and `revert` idempotent, and greenlight asks `status` before `apply`.
+ */
+export interface MigrationRunner {
+  /**
+   * Sends `request` to the runner `migrations` registers and returns its reply, checked to be
+   * a MigrationRunnerReply about `request.migrationId`. Throws MigrationRunnerFailed when the
+   * runner failed or did not answer within `migrations.timeoutSeconds`, and
+   * MigrationRunnerReplyInvalid for an answer that is not a reply; other errors (throttling,
+   * AWS faults) are the transport's, for the workflow to retry.
+   */
+  call(migrations: MigrationsConfig, request: MigrationRunnerRequest): Promise<MigrationRunnerReply>;
 }

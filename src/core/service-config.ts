@@ -412,7 +412,7 @@ export type MetricGate = z.output<typeof MetricGate>;
  * MigrationRunnerRequest (src/core/migration.ts). Only Lambda for now; an ECS task runner is
  * future work.
  */
-export const LambdaMigrationRunner = z.strictObject({
+export const LambdaRunnerConfig = z.strictObject({
   type: z.literal('lambda'),
   /**
    * The runner's function name, in greenlight's account and region (like the target's). The
@@ -423,13 +423,13 @@ export const LambdaMigrationRunner = z.strictObject({
     .string()
     .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a function name, not an ARN')),
 });
-export type LambdaMigrationRunner = z.infer<typeof LambdaMigrationRunner>;
+export type LambdaRunnerConfig = z.infer<typeof LambdaRunnerConfig>;
 
 /** Longest a migration runner may take: the migrate step's own Lambda timeout is 900 s. */
 export const maxMigrationTimeoutSeconds = 720;
 
 export const MigrationsConfig = z.strictObject({
-  runner: LambdaMigrationRunner,
+  runner: LambdaRunnerConfig,
   /**
    * How long greenlight waits for one answer of the runner (one `plan`, `apply`, `revert` or
    * `status`) before it gives up and rolls the release back. Set the runner function's own
