@@ -1,6 +1,11 @@
 import { ProvisionBudget } from '../src/core/service-config.ts';
 import type { DeployConfig } from '../src/infra/deploy-config.ts';
-import { GreenlightFunction, handlerBundling, SlackFunctions } from '../src/infra/functions.ts';
+import {
+  GreenlightFunction,
+  handlerBundling,
+  packagedFiles,
+  SlackFunctions,
+} from '../src/infra/functions.ts';
 import { assumeRolePolicy, trustPolicyJson } from '../src/infra/iam.ts';
 import type { AwsLocation, GreenlightNames } from '../src/infra/names.ts';
 import { functionPolicy } from '../src/infra/permissions.ts';
@@ -66,6 +71,8 @@ export function createGreenlightFunctions(input: GreenlightFunctionsInput) {
           minify: handlerBundling.minify,
           esbuild: { external: [...handlerBundling.esbuild.external] },
         },
+        // Beside the bundle: the migrate function's parser (packagedFiles says why).
+        ...(packagedFiles[fn] ? { copyFiles: packagedFiles[fn].map((file) => ({ ...file })) } : {}),
         logging: { retention: '3 months' },
         // Slack's interactivity requests reach the endpoint here; Slack's v0 signature over
         // the raw body is its authentication, so the URL itself is public.
@@ -107,6 +114,11 @@ function timeoutOf(fn: GreenlightFunction): `${number} seconds` | '5 minutes' | 
     // for an ALB service's green to be healthy (healthyDeadlineSeconds, capped to fit).
     case GreenlightFunction.ProvisionGreen:
       return `${ProvisionBudget.taskTimeoutSeconds} seconds`;
+    // The runner's calls, each up to the service's migrations.timeoutSeconds (at most 720 s,
+    // maxMigrationTimeoutSeconds), and blue's tests: Lambda's own maximum, as the workflow's
+    // Migrate state allows.
+    case GreenlightFunction.Migrate:
+      return '900 seconds';
     // The sweeper tears down every service's left-behind idle colours, one after the other.
     case GreenlightFunction.Sweeper:
       return '5 minutes';

@@ -7,9 +7,9 @@ import { ProvisionBudget } from '../src/core/service-config.ts';
  * ARNs, the local cloud runs it with local ones.
  *
  * State data, as it grows: the EventBridge envelope is the input; Register adds `$.release`
- * (the validated ReleaseSpec), AcquireLock `$.lock`, ProvisionGreen `$.colours`, TestGreen
- * `$.tests`, an approval `$.approval` (before-shift) or `$.finalApproval`; a timed-out one
- * `$.approvalTimeout`; a caught error lands in `$.failure` and Rollback writes `$.outcome`.
+ * (the validated ReleaseSpec), AcquireLock `$.lock`, ProvisionGreen `$.colours`, Migrate
+ * `$.migration` (a release with an expand), TestGreen `$.tests`, an approval `$.approval`
+ * (before-shift) or `$.finalApproval`; a timed-out one `$.approvalTimeout`; a caught error lands in `$.failure` and Rollback writes `$.outcome`.
  */
 
 /** The Lambda functions the workflow calls, by logical name (also their local function names). */
@@ -18,6 +18,7 @@ export const ReleaseFunction = {
   AcquireLock: 'acquire-lock',
   ProvisionGreen: 'provision-green',
   TestGreen: 'test-green',
+  Migrate: 'migrate',
   SetWeight: 'set-weight',
   StartBake: 'start-bake',
   EndBake: 'end-bake',
@@ -41,6 +42,8 @@ export const ReleaseState = {
   LockRefused: 'LockRefused',
   WaitForLock: 'WaitForLock',
   ProvisionGreen: 'ProvisionGreen',
+  HasExpandMigration: 'HasExpandMigration',
+  Migrate: 'Migrate',
   TestGreen: 'TestGreen',
   NeedsApproval: 'NeedsApproval',
   ApprovalWait: 'ApprovalWait',
@@ -151,6 +154,12 @@ export interface ReleaseWorkflowOptions {
    * @default 900
    */
   provisionTimeoutSeconds?: number;
+  /**
+   * Upper bound for the migrate step: the runner's calls (each within the service's
+   * `migrations.timeoutSeconds`) and blue's tests. Lambda's own maximum.
+   * @default 900
+   */
+  migrateTimeoutSeconds?: number;
   /** @default 'event' */
   bakeMode?: BakeMode;
   /** Seconds between two gate checks in `poll` mode. @default 30 */
@@ -305,6 +314,37 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         TimeoutSeconds: options.provisionTimeoutSeconds ?? ProvisionBudget.taskTimeoutSeconds,
         Parameters: { 'release.$': '$.release' },
         ResultPath: '$.colours',
+        Catch: catchIntoRollback,
+        Next: ReleaseState.HasExpandMigration,
+      }),
+      // Rules in order, first match wins: the kind is read only when a migration is there (a
+      // Choice on a missing path fails the execution). Contracts run at teardown, not here.
+      [ReleaseState.HasExpandMigration]: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.release.migration', IsPresent: false, Next: ReleaseState.TestGreen },
+          {
+            Variable: '$.release.migration.kind',
+            StringEquals: 'expand',
+            Next: ReleaseState.Migrate,
+          },
+        ],
+        Default: ReleaseState.TestGreen,
+      },
+      // Not retried on a timeout: the runner may still be at work, and the migrate step's
+      // own answer to that (status first) is for an operator's release, not a blind retry.
+      // MigrationRefused, MigrationRunnerFailed, MigrationRunnerReplyInvalid and
+      // MigrationBrokeBlue are verdicts, never retried: Catch → Rollback.
+      [ReleaseState.Migrate]: task(ReleaseFunction.Migrate, {
+        TimeoutSeconds: options.migrateTimeoutSeconds ?? 900,
+        Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
+        ResultPath: '$.migration',
+        Retry: [
+          {
+            ...retryTransient[0],
+            ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+          },
+        ],
         Catch: catchIntoRollback,
         Next: ReleaseState.TestGreen,
       }),

@@ -1,5 +1,6 @@
 import type { EventEcho } from './bound-rejection.ts';
 import type { MetricQuery, MetricQueryResult } from './metric-gate.ts';
+import type { MigrationRunnerReply, MigrationRunnerRequest } from './migration.ts';
 import type { CommandRecord } from './operator-command.ts';
 import type {
   AlarmEvidence,
@@ -17,7 +18,6 @@ import type {
 } from './records.ts';
 import type { ReleaseRequestedV1 } from './release-event.ts';
 import type { ReleaseUpdateThread } from './release-updates.ts';
-import type { MigrationRunnerReply, MigrationRunnerRequest } from './migration.ts';
 import type { LockPolicy, MigrationsConfig, ServiceConfig } from './service-config.ts';
 
 /** Durable record of every release and step: the audit trail `greenlight status` reads. */
@@ -347,5 +347,8 @@ export interface MigrationRunner {
    * MigrationRunnerReplyInvalid for an answer that is not a reply; other errors (throttling,
    * AWS faults) are the transport's, for the workflow to retry.
    */
-  call(migrations: MigrationsConfig, request: MigrationRunnerRequest): Promise<MigrationRunnerReply>;
+  call(
+    migrations: MigrationsConfig,
+    request: MigrationRunnerRequest,
+  ): Promise<MigrationRunnerReply>;
 }

@@ -1,7 +1,7 @@
 import type { RecordedIdentity } from './caller-identity.ts';
 import type { FieldIssue } from './errors.ts';
-import type { LifecycleEventType, ReleasePhase } from './phases.ts';
 import type { ReleaseMigration } from './migration.ts';
+import type { LifecycleEventType, ReleasePhase } from './phases.ts';
 import type { Artifact } from './release-event.ts';
 import type { LockPolicy } from './service-config.ts';
 
@@ -250,6 +250,34 @@ export interface StepRecord {
     error?: { name: string; message: string };
     /** What an operator should know that does not stop the release (sessions will move). */
     warnings?: string[];
+    /** What greenlight asked a migration runner and what came back (bounded). */
+    migration?: MigrationEvidence;
+  };
+}
+
+/** One call to a release's migration runner, or the classification of its plan, as evidence. */
+export interface MigrationEvidence {
+  migrationId: string;
+  kind: ReleaseMigration['kind'];
+  /** The action asked; absent for the classification, which asks the runner nothing. */
+  action?: 'plan' | 'apply' | 'revert' | 'status';
+  /** The runner's reply, its statements cut to what the ledger can hold. */
+  reply?: {
+    status: string;
+    ran?: boolean;
+    statements?: string[];
+    /** Statements beyond `statements`, which keeps only the first few. */
+    statementsOmitted?: number;
+    evidence?: Record<string, unknown>;
+  };
+  /** The runner's failure, as it reported it. */
+  error?: { name: string; message: string; errorType?: string };
+  /** The plan's classification: the verdict, why, and the statements that decided it. */
+  classification?: {
+    verdict: 'accepted' | 'refused';
+    reasons: string[];
+    statements: number;
+    refused: { index: number; text: string; effects: string[] }[];
   };
 }
 

@@ -1,7 +1,7 @@
 import { teamOfSource } from './ci-team.ts';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
-import type { ReleaseSpec } from './records.ts';
 import { MigrationKind } from './migration.ts';
+import type { ReleaseSpec } from './records.ts';
 import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
 import { deriveReleaseId } from './release-id.ts';
 import { approvalOf, type ServiceConfig, type ServiceRegistry } from './service-config.ts';

@@ -64,3 +64,21 @@ export const handlerBundling = {
   minify: true,
   esbuild: { external: ['@aws-sdk/*'] },
 } as const;
+
+/**
+ * Files a function's package holds beside its bundle (SST `copyFiles`, `to` relative to the
+ * package root, where SST puts `bundle.mjs`). The migrate function classifies plans with
+ * libpg-query, whose Emscripten loader reads `libpg-query.wasm` from the directory of the
+ * script that loads it (`__dirname`, which SST's banner sets to the bundle's): shipped as a
+ * file there, not inlined, since 1.7 MB of base64 in the bundle would outgrow the 250 KB every
+ * bundle keeps to (and cost the cold start of every invocation to parse).
+ * test/infra/bundles.test.ts builds the bundle, puts these files beside it and classifies a
+ * statement with it, and without them sees it fail.
+ */
+export const packagedFiles: Partial<
+  Record<GreenlightFunction, readonly { from: string; to: string }[]>
+> = {
+  [GreenlightFunction.Migrate]: [
+    { from: 'node_modules/libpg-query/wasm/libpg-query.wasm', to: 'libpg-query.wasm' },
+  ],
+};

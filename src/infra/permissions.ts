@@ -47,6 +47,11 @@ export const GrantTarget = {
   Bus: 'bus',
   /** The registered Lambda services' functions, their versions and aliases. */
   ServiceFunctions: 'service-functions',
+  /**
+   * The registered services' migration runners (`migrations.runner`), which greenlight only
+   * invokes; none unless some service registers one.
+   */
+  MigrationRunners: 'migration-runners',
   /** Only the versions and aliases of those functions (`…:NAME:*`), never a whole function. */
   ServiceFunctionVersions: 'service-function-versions',
   /** greenlight's one-time teardown schedules (`schedule/<group>/*`). */
@@ -175,6 +180,11 @@ const idleTeardown: readonly Grant[] = [
     on: GrantTarget.ServiceFunctionVersions,
   },
 ];
+// A release's migration: the runner asked plan, apply, revert or status (Lambda Invoke).
+const invokeRunners: Grant = {
+  actions: ['lambda:InvokeFunction'],
+  on: GrantTarget.MigrationRunners,
+};
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   on: GrantTarget.OwnLogGroup,
@@ -309,6 +319,19 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     ...albTestForwards,
     logs,
   ],
+  // Runs an expand: the runner's calls, the release's migration state and timeline, then
+  // blue's own tests against blue (a Lambda version invoked; the ALB test listener forwarded
+  // to blue's slot). No lifecycle event and no lock.
+  [F.Migrate]: [
+    registry,
+    ledger,
+    idempotency,
+    invokeRunners,
+    { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
+    albForwardReads,
+    ...albTestForwards,
+    logs,
+  ],
   [F.SetWeight]: [
     registry,
     ledger,
@@ -427,6 +450,8 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     registry,
     ledgerWithListing,
     lifecycleEvents,
+    // A release carrying a contract applies it when its idle colour is torn down.
+    invokeRunners,
     ...idleTeardown,
     ...albIdleTeardown,
     logs,
@@ -436,6 +461,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     { ...registry, actions: ['dynamodb:GetItem', 'dynamodb:Scan'] },
     ledgerWithListing,
     lifecycleEvents,
+    invokeRunners,
     ...idleTeardown,
     ...albIdleTeardown,
     logs,
@@ -492,6 +518,16 @@ export const stageTagScopes: Partial<Record<GrantTarget, StageTagScope>> = {
   // attribute-based access control in Lambda"): a qualified ARN is authorized with its
   // function's tags. `function:*` also matches `function:NAME:QUALIFIER`.
   [GrantTarget.ServiceFunctions]: {
+    resource: (at) => lambdaFunctionArn(at, anyName),
+    key: 'aws:ResourceTag',
+  },
+  // A runner is a function like any other: invoked only when it carries the stage tag. The tag
+  // cannot tell a runner from a service's function, so in this scope the migrate and teardown
+  // functions may invoke every tagged function, as test-green does; which one is the handlers'
+  // (the registry's runner), no longer IAM's. Lambda's Invoke lists aws:ResourceTag for the
+  // `function` resource type (Service Authorization Reference, "Actions, resources, and
+  // condition keys for AWS Lambda"; "Using attribute-based access control in Lambda").
+  [GrantTarget.MigrationRunners]: {
     resource: (at) => lambdaFunctionArn(at, anyName),
     key: 'aws:ResourceTag',
   },
@@ -588,6 +624,14 @@ export function resourcesOf(
               lambdaQualifiedArns(at, service.target.functionName),
             ]
           : [],
+      );
+    case GrantTarget.MigrationRunners:
+      // The unqualified ARN: the runner is invoked by name, so its $LATEST (AWS Lambda API
+      // Reference, Invoke: an unqualified name invokes $LATEST).
+      return registry.flatMap((service) =>
+        service.migrations === undefined
+          ? []
+          : [lambdaFunctionArn(at, service.migrations.runner.functionName)],
       );
     case GrantTarget.ServiceFunctionVersions:
       return registry.flatMap((service) =>

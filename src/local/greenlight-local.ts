@@ -14,6 +14,7 @@ import { handler as bakeTick } from '../../functions/bake-tick.ts';
 import { handler as checkGates } from '../../functions/check-gates.ts';
 import { handler as endBake } from '../../functions/end-bake.ts';
 import { handler as finalize } from '../../functions/finalize.ts';
+import { handler as migrate } from '../../functions/migrate.ts';
 import { handler as operator } from '../../functions/operator.ts';
 import { handler as provisionGreen } from '../../functions/provision-green.ts';
 import { handler as register } from '../../functions/register.ts';
@@ -420,6 +421,7 @@ const handlers: Record<ReleaseFunction, LocalLambdaHandler> = {
   [ReleaseFunction.AcquireLock]: acquireLock,
   [ReleaseFunction.ProvisionGreen]: provisionGreen,
   [ReleaseFunction.TestGreen]: testGreen,
+  [ReleaseFunction.Migrate]: migrate,
   [ReleaseFunction.SetWeight]: setWeight,
   [ReleaseFunction.StartBake]: startBake,
   [ReleaseFunction.EndBake]: endBake,

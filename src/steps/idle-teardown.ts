@@ -2,10 +2,16 @@ import { IdleColourStillDraining, InvalidStepInput, TeardownDeferred } from '../
 import { coloursInFlight, decideTeardown, lastTrafficAt } from '../core/idle-colour.ts';
 import { LifecycleEventType, ReleasePhase } from '../core/phases.ts';
 import type { TeardownTarget } from '../core/ports.ts';
-import { type IdleColourRecord, IdleColourState, type ReleaseRecord } from '../core/records.ts';
+import {
+  type IdleColourRecord,
+  IdleColourState,
+  type MigrationState,
+  type ReleaseRecord,
+} from '../core/records.ts';
 import type { StepInvocation } from '../runtime/step-handler.ts';
 import type { TeardownStepDependencies } from '../runtime/teardown-dependencies.ts';
 import { loadRelease, stepRecord } from './advance-release.ts';
+import { applyContract } from './apply-contract.ts';
 import { serviceOf } from './service.ts';
 
 export interface TeardownOutcome {
@@ -24,7 +30,7 @@ export type TeardownTrigger = 'schedule' | 'sweeper';
 /** What tearing an idle colour down works through; no lock, no bakes, no traffic moved. */
 export type IdleTeardownDependencies = Pick<
   TeardownStepDependencies,
-  'registry' | 'ledger' | 'events' | 'now' | 'idleColoursFor'
+  'registry' | 'ledger' | 'events' | 'now' | 'idleColoursFor' | 'migrations'
 >;
 
 // Releases in flight are a service's newest; this many cover any realistic queue.
@@ -183,8 +189,11 @@ export async function tearDownIdleColour(
           ...error.details,
         });
       }
+      // The colour is gone: nothing that could be rolled back to needs the old schema now.
+      const migrationState = await applyContract(deps, service, release);
       const what = actions.length > 0 ? actions.join('; ') : 'nothing was left running';
-      const reason = `Idle colour ${idle.colour} torn down ${by}: ${what}`;
+      const contract = migrationState ? `; ${migrationState.reason}` : '';
+      const reason = `Idle colour ${idle.colour} torn down ${by}: ${what}${contract}`;
       await deps.events.publish([
         {
           detailType: LifecycleEventType.IdleColourTornDown,
@@ -203,13 +212,18 @@ export async function tearDownIdleColour(
         },
       ]);
       await record(deps, release, { key: 'teardown', outcome: 'succeeded', reason });
-      await settle(deps, release, {
-        ...idle,
-        state: IdleColourState.TornDown,
-        reason: `${decision.reason}: ${what}`,
-        settledAt: deps.now().toISOString(),
-        actions,
-      });
+      await settle(
+        deps,
+        release,
+        {
+          ...idle,
+          state: IdleColourState.TornDown,
+          reason: `${decision.reason}: ${what}`,
+          settledAt: deps.now().toISOString(),
+          actions,
+        },
+        migrationState,
+      );
       return result('torn-down', reason, actions);
     }
   }
@@ -236,6 +250,11 @@ async function settle(
   deps: Pick<TeardownStepDependencies, 'ledger'>,
   release: ReleaseRecord,
   idle: IdleColourRecord,
+  migrationState?: MigrationState,
 ): Promise<void> {
-  await deps.ledger.updateRelease(release.releaseId, { idle }, [ReleasePhase.Finalized]);
+  await deps.ledger.updateRelease(
+    release.releaseId,
+    migrationState ? { idle, migrationState } : { idle },
+    [ReleasePhase.Finalized],
+  );
 }

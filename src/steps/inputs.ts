@@ -1,5 +1,5 @@
-import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { ReleaseMigration } from '../core/migration.ts';
+import type { Colours, ReleaseSpec, WeightStep } from '../core/records.ts';
 import { Artifact, ServiceName, Version } from '../core/release-event.ts';
 import * as z from '../core/zod.ts';
 

@@ -1,5 +1,6 @@
+import { MigrationKind } from '../core/migration.ts';
 import { ReleasePhase } from '../core/phases.ts';
-import type { ReleaseSpec } from '../core/records.ts';
+import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import * as z from '../core/zod.ts';
@@ -34,8 +35,8 @@ export const rollbackStep: IdempotentStep<
   run: async ({ release, failure }, deps) => {
     const service = await serviceOf(deps, release.service);
     const cause = failureMessage(failure);
-    const reason = `${failure.Error}: ${cause}`;
     let record = await loadRelease(deps, release.releaseId);
+    const reason = `${failure.Error}: ${cause}${schemaNote(record)}`;
     // RolledBack: a run that committed and lost its answer (or its idempotency record). The
     // rest is safe to redo, and the final transition finds it applied.
     if (record.phase !== ReleasePhase.RollingBack && record.phase !== ReleasePhase.RolledBack) {
@@ -71,6 +72,26 @@ export const rollbackStep: IdempotentStep<
     return { phase: final.phase, reason: final.reason };
   },
 };
+
+/**
+ * What a rollback leaves of the release's expand migration, said in its reason: rolling back
+ * moves traffic, never the schema. An applied expand stays applied, harmless to blue by
+ * construction (its plan was classified before it ran, and blue was re-tested on it).
+ */
+export function schemaNote(record: ReleaseRecord): string {
+  const state = record.migrationState;
+  if (state === undefined || state.kind !== MigrationKind.Expand) return '';
+  switch (state.status) {
+    case 'applied':
+      return `; expand ${state.id} stays applied: harmless to blue by construction (classified before it ran, blue re-tested on it)`;
+    case 'unknown':
+      return `; expand ${state.id} may have been applied (${state.reason}): the runner's status says, and it passed classification, so it is harmless to blue`;
+    case 'reverted':
+      return `; expand ${state.id} was reverted`;
+    case 'refused':
+      return `; expand ${state.id} was refused, nothing ran`;
+  }
+}
 
 /**
  * The best reason a failure gives. Step Functions puts the failed task's error name in `Error`

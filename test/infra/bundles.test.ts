@@ -139,6 +139,7 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.AcquireLock]: [...dynamodb, events, callbacks],
   [F.ProvisionGreen]: [...dynamodb, events, lambda, elbv2, ecs],
   [F.TestGreen]: [...dynamodb, events, alarms, lambda, elbv2],
+  [F.Migrate]: [...dynamodb, lambda, elbv2],
   [F.SetWeight]: [...dynamodb, events, lambda, elbv2],
   [F.StartBake]: [...dynamodb, events, alarms, callbacks],
   [F.EndBake]: [...dynamodb, callbacks],

@@ -81,6 +81,7 @@ import { bakeTickStep } from '../../src/steps/bake-tick.ts';
 import { checkGatesStep } from '../../src/steps/check-gates.ts';
 import { endBakeStep } from '../../src/steps/end-bake.ts';
 import { finalizeStep } from '../../src/steps/finalize.ts';
+import { migrateStep } from '../../src/steps/migrate.ts';
 import { operatorCommandStep } from '../../src/steps/operator-command.ts';
 import { provisionGreenStep } from '../../src/steps/provision-green.ts';
 import { registerStep } from '../../src/steps/register.ts';
@@ -135,6 +136,8 @@ const builders: Record<
   [GreenlightFunction.AcquireLock]: stepWith(acquireLockStep),
   [GreenlightFunction.ProvisionGreen]: stepWith(provisionGreenStep),
   [GreenlightFunction.TestGreen]: stepWith(testGreenStep),
+  // Migrate works through the migration runners, built with the teardown ports.
+  [GreenlightFunction.Migrate]: stepWith(migrateStep, createTeardownDependencies),
   [GreenlightFunction.SetWeight]: stepWith(setWeightStep),
   [GreenlightFunction.StartBake]: stepWith(startBakeStep),
   [GreenlightFunction.EndBake]: stepWith(endBakeStep),

@@ -171,6 +171,7 @@ export function specOf(record: ReleaseRecord): ReleaseSpec {
     updatedAt: _updatedAt,
     control: _control,
     idle: _idle,
+    migrationState: _migrationState,
     ...spec
   } = record;
   return spec;

@@ -2,6 +2,11 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventEcho } from '../../src/core/bound-rejection.ts';
 import { ApprovalNotFound, InvalidTransition, ReleaseNotFound } from '../../src/core/errors.ts';
 import type { MetricQuery, MetricQueryResult } from '../../src/core/metric-gate.ts';
+import type {
+  MigrationAction,
+  MigrationRunnerReply,
+  MigrationRunnerRequest,
+} from '../../src/core/migration.ts';
 import type { CommandRecord } from '../../src/core/operator-command.ts';
 import { ReleasePhase } from '../../src/core/phases.ts';
 import type {
@@ -16,6 +21,7 @@ import type {
   LockOutcome,
   LockRequest,
   MetricReader,
+  MigrationRunner,
   ReleaseLedger,
   ReleaseRequests,
   RenewableApprovalStore,
@@ -41,7 +47,7 @@ import type {
 import { IdleColourState } from '../../src/core/records.ts';
 import { StaticServiceRegistry } from '../../src/core/registry.ts';
 import type { ReleaseRequestedV1 } from '../../src/core/release-event.ts';
-import type { ServiceConfig } from '../../src/core/service-config.ts';
+import type { MigrationsConfig, ServiceConfig } from '../../src/core/service-config.ts';
 import type { TeardownStepDependencies } from '../../src/runtime/teardown-dependencies.ts';
 import type { SlackMessage, SlackMessageRef, SlackMessenger } from '../../src/slack/messenger.ts';
 import type { OperatorDependencies } from '../../src/steps/operator-command.ts';
@@ -561,6 +567,57 @@ export class FakeTarget implements TrafficTarget {
   }
 }
 
+/**
+ * A migration runner that keeps its bookkeeping in memory and honours the contract
+ * (src/core/migration.ts): `apply` runs once per id, `revert` only what is applied. `calls`
+ * lists every request as `action id`; `ran` what really changed the schema. `failOn` makes an
+ * action fail as the runner would (MigrationRunnerFailed and friends come from the adapter, so
+ * any error here stands for what the adapter throws); `loseNextApplyResponse` applies and then
+ * throws, as an answer lost on the way back.
+ */
+export class ScriptedMigrationRunner implements MigrationRunner {
+  /** The statements each migration's `plan` returns, by id. */
+  plans = new Map<string, string[]>();
+  readonly applied = new Set<string>();
+  readonly calls: string[] = [];
+  readonly ran: string[] = [];
+  readonly failOn = new Map<MigrationAction, Error>();
+  loseNextApplyResponse: Error | undefined;
+
+  async call(_migrations: MigrationsConfig, request: MigrationRunnerRequest) {
+    const id = request.migrationId;
+    this.calls.push(`${request.action} ${id}`);
+    const failure = this.failOn.get(request.action);
+    if (failure) throw failure;
+    const status = (): MigrationRunnerReply['status'] =>
+      this.applied.has(id) ? 'applied' : 'pending';
+    switch (request.action) {
+      case 'status':
+        return { migrationId: id, status: status() };
+      case 'plan':
+        return { migrationId: id, status: status(), statements: [...(this.plans.get(id) ?? [])] };
+      case 'apply': {
+        const ran = !this.applied.has(id);
+        if (ran) {
+          this.applied.add(id);
+          this.ran.push(`apply ${id}`);
+        }
+        const lost = this.loseNextApplyResponse;
+        if (lost) {
+          this.loseNextApplyResponse = undefined;
+          throw lost;
+        }
+        return { migrationId: id, status: status(), ran };
+      }
+      case 'revert': {
+        const ran = this.applied.delete(id);
+        if (ran) this.ran.push(`revert ${id}`);
+        return { migrationId: id, status: ran ? ('reverted' as const) : status(), ran };
+      }
+    }
+  }
+}
+
 /** Approvals with DynamoApprovalStore's conditions: the first decision wins. */
 export class MemoryApprovals implements RenewableApprovalStore {
   readonly approvals = new Map<string, ApprovalRecord>();
@@ -743,6 +800,7 @@ export interface FakeWorld {
   teardowns: MemoryTeardowns;
   idle: FakeIdleColours;
   slack: RecordingSlack;
+  migrations: ScriptedMigrationRunner;
   /** All of the above as the steps take them (`deps`). */
   deps: OperatorDependencies &
     TeardownStepDependencies & { approvals: MemoryApprovals; slack: RecordingSlack };
@@ -769,6 +827,7 @@ export function aFakeWorld(
     teardowns: new MemoryTeardowns(),
     idle: new FakeIdleColours(),
     slack: new RecordingSlack(),
+    migrations: new ScriptedMigrationRunner(),
   };
   const deps: FakeWorld['deps'] = {
     config: {

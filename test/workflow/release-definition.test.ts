@@ -61,6 +61,7 @@ describe('buildReleaseDefinition', () => {
     );
     expect(withWork).toEqual([
       ReleaseState.ProvisionGreen,
+      ReleaseState.Migrate,
       ReleaseState.TestGreen,
       ReleaseState.RequestApproval,
       ReleaseState.VerifyApproval,
@@ -239,6 +240,7 @@ describe('buildReleaseDefinition', () => {
         ReleaseState.AcquireLock,
         ReleaseState.WaitForLock,
         ReleaseState.ProvisionGreen,
+        ReleaseState.Migrate,
         ReleaseState.TestGreen,
         ReleaseState.SetWeight,
         ReleaseState.EndBake,
@@ -272,8 +274,11 @@ describe('buildReleaseDefinition', () => {
       // The bake's watch ends by design with States.Timeout only if its timer was lost; an
       // approval's timeout is its verdict; a lock wait's timeout only asks again. Slack being
       // down is transient for an approval.
+      // A migrate step past its timeout may still have the runner at work: not retried blind.
       const expected =
-        name === ReleaseState.WatchGates || name === ReleaseState.WaitForLock
+        name === ReleaseState.WatchGates ||
+        name === ReleaseState.WaitForLock ||
+        name === ReleaseState.Migrate
           ? TransientErrors.filter((e) => e !== 'States.Timeout')
           : name === ReleaseState.RequestApproval || name === ReleaseState.RequestFinalApproval
             ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
@@ -293,6 +298,36 @@ describe('buildReleaseDefinition', () => {
       const retried = retry.flatMap((r) => r.ErrorEquals);
       expect(retried, name).not.toContain('GreenTestFailed');
       expect(retried, name).not.toContain('AlarmGateFailed');
+    }
+  });
+
+  it('migrates between provisioning and green’s tests only for a release carrying an expand', () => {
+    expect(definition.States[ReleaseState.ProvisionGreen]?.Next).toBe(
+      ReleaseState.HasExpandMigration,
+    );
+    const choice = definition.States[ReleaseState.HasExpandMigration];
+    // A missing migration is matched first: the kind's path is read only when it is there.
+    expect(choice?.Choices).toEqual([
+      { Variable: '$.release.migration', IsPresent: false, Next: ReleaseState.TestGreen },
+      { Variable: '$.release.migration.kind', StringEquals: 'expand', Next: ReleaseState.Migrate },
+    ]);
+    expect(choice?.Default).toBe(ReleaseState.TestGreen);
+    const migrate = definition.States[ReleaseState.Migrate];
+    expect(migrate).toMatchObject({
+      Parameters: { 'release.$': '$.release', 'colours.$': '$.colours' },
+      ResultPath: '$.migration',
+      TimeoutSeconds: 900,
+      Next: ReleaseState.TestGreen,
+    });
+    // The migration's verdicts are not retried: they reach Rollback.
+    const retried = (migrate?.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    for (const verdict of [
+      'MigrationRefused',
+      'MigrationRunnerFailed',
+      'MigrationRunnerReplyInvalid',
+      'MigrationBrokeBlue',
+    ]) {
+      expect(retried).not.toContain(verdict);
     }
   });
 

@@ -52,7 +52,10 @@ describe('LambdaMigrationRunner', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: encode({ errorType: 'PgError', errorMessage: 'relation "orders" does not exist' }) as never,
+      Payload: encode({
+        errorType: 'PgError',
+        errorMessage: 'relation "orders" does not exist',
+      }) as never,
     });
 
     const error = await runner()

@@ -1,0 +1,231 @@
+import {
+  InvalidStepInput,
+  MigrationBrokeBlue,
+  MigrationRefused,
+  MigrationRunnerFailed,
+} from '../core/errors.ts';
+import {
+  MigrationAction,
+  MigrationKind,
+  type MigrationRunnerReply,
+  MigrationStatus,
+  type ReleaseMigration,
+} from '../core/migration.ts';
+import { ReleasePhase } from '../core/phases.ts';
+import type { MigrationRunner } from '../core/ports.ts';
+import type {
+  Colours,
+  MigrationEvidence,
+  MigrationState,
+  ReleaseRecord,
+  ReleaseSpec,
+  TestEvidence,
+} from '../core/records.ts';
+import { ReleaseEventType } from '../core/transitions.ts';
+import {
+  classifyMigration,
+  type MigrationClassification,
+} from '../migrations/classify-migration.ts';
+import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
+import type { IdempotentStep } from '../runtime/step-handler.ts';
+import { assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
+import { ColouredReleaseInput } from './inputs.ts';
+import { messageOf, runnerCall } from './migration-runner-calls.ts';
+import { serviceOf } from './service.ts';
+
+export interface MigrateOutcome {
+  migrationId: string;
+  /** Whether this release's `apply` ran the migration (false: the runner had it applied). */
+  ran: boolean;
+  blueTests: number;
+}
+
+/** No lock and no bus: Migrate moves no phase (TestGreen does, next) and publishes nothing. */
+export type MigrateDependencies = Pick<StepDependencies, 'registry' | 'ledger' | 'now'> &
+  TrafficRouting & { migrations: MigrationRunner };
+
+// The classification keeps its own cut texts of the refused statements; this many of them.
+const refusedKept = 10;
+
+/**
+ * Runs a release's expand migration after green is provisioned and before green's tests:
+ * `status`, then `plan`, whose statements are classified with PostgreSQL's parser and refused
+ * (MigrationRefused, before anything ran) when they would break blue or block its writes;
+ * then `apply`, then blue's own tests against blue. If blue fails them the expand is reverted
+ * and the release stops (MigrationBrokeBlue), traffic untouched.
+ *
+ * Never applies twice, whatever retries: the runner's `status` comes first and a migration it
+ * has applied is not applied again (a retry after `apply` whose answer was lost goes straight to
+ * blue's tests), and the runner itself does nothing on a second `apply`. Every call and answer
+ * is a timeline entry with its evidence; the release's `migrationState` says where it stands,
+ * for Rollback's reason and a later contract's Register.
+ */
+export const migrateStep: IdempotentStep<
+  { release: ReleaseSpec; colours: Colours },
+  MigrateOutcome,
+  MigrateDependencies
+> = {
+  name: 'migrate',
+  input: ColouredReleaseInput,
+  idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'migrate', index: 0 }),
+  run: async ({ release, colours }, deps) => {
+    const migration = release.migration;
+    if (migration?.kind !== MigrationKind.Expand) {
+      throw new InvalidStepInput(
+        `Release ${release.releaseId} carries no expand migration; the workflow runs Migrate for expands only`,
+      );
+    }
+    const service = await serviceOf(deps, release.service);
+    const runnerConfig = service.migrations;
+    if (runnerConfig === undefined) {
+      throw new MigrationRunnerFailed(
+        `Service ${service.name} no longer registers a migration runner; register it again (migrations.runner) and release again`,
+      );
+    }
+    const record = await loadRelease(deps, release.releaseId);
+    // Migrate runs in Testing, where green's tests are next: a late retry of a release rolling
+    // back (or aborted by an operator) must not touch the schema.
+    assertCanAdvance(record, { type: ReleaseEventType.GreenTestsPassed, approvalRequired: false });
+    const call = runnerCall(deps, runnerConfig, release, migration, {
+      step: 'migrate',
+      phase: ReleasePhase.Testing,
+    });
+
+    const status = await call.ask(MigrationAction.Status, 'migrate-status');
+    let ran = false;
+    if (status.status === MigrationStatus.Applied) {
+      await call.note(
+        'migrate-apply',
+        'skipped',
+        `Migration ${migration.id} is already applied (the runner's status): not applied again`,
+      );
+    } else {
+      const plan = await call.ask(MigrationAction.Plan, 'migrate-plan');
+      const classification = await classifyMigration(sqlOf(plan.statements ?? []), migration.kind);
+      const verdict = `${classification.verdict === 'accepted' ? 'Accepted' : 'Refused'} expand ${migration.id} (${plan.statements?.length ?? 0} statements): ${classification.reasons.join('; ') || 'nothing that breaks blue or blocks its writes'}`;
+      await call.note(
+        'migrate-classify',
+        classification.verdict === 'accepted' ? 'succeeded' : 'failed',
+        verdict,
+        { classification: classificationEvidence(classification) },
+      );
+      if (classification.verdict === 'refused') {
+        const reason = `Expand ${migration.id} refused before anything ran: ${classification.reasons.join('; ')}`;
+        await setState(deps, record, migration, 'refused', reason);
+        throw new MigrationRefused(reason, { reasons: classification.reasons });
+      }
+      let applied: MigrationRunnerReply;
+      try {
+        applied = await call.ask(MigrationAction.Apply, 'migrate-apply');
+      } catch (error) {
+        // It may have run before it failed or stopped answering: the runner's status says.
+        await setState(deps, record, migration, 'unknown', `apply failed: ${messageOf(error)}`);
+        throw error;
+      }
+      if (applied.status !== MigrationStatus.Applied) {
+        const reason = `Migration runner answered apply of ${migration.id} with status "${applied.status}", not "applied"`;
+        await setState(deps, record, migration, 'unknown', reason);
+        throw new MigrationRunnerFailed(reason, { reply: applied });
+      }
+      ran = applied.ran !== false;
+    }
+    await setState(deps, record, migration, 'applied', `Expand ${migration.id} applied`);
+
+    const tests = await deps.targetFor(service).testColour(release, service, colours, 'blue');
+    const failed = tests.filter((test) => !test.passed);
+    const summary = testSummary(colours.blue, tests, failed);
+    await deps.ledger.recordStep(
+      release.releaseId,
+      stepRecord(deps, {
+        key: 'migrate-blue-test',
+        step: 'migrate',
+        outcome: failed.length === 0 ? 'succeeded' : 'failed',
+        phase: ReleasePhase.Testing,
+        reason: `After expand ${migration.id}: ${summary}`,
+        evidence: { tests },
+      }),
+    );
+    if (failed.length === 0) return { migrationId: migration.id, ran, blueTests: tests.length };
+
+    let revertFailure: string | undefined;
+    try {
+      await call.ask(MigrationAction.Revert, 'migrate-revert');
+    } catch (error) {
+      revertFailure = messageOf(error);
+    }
+    const reason =
+      revertFailure === undefined
+        ? `Expand ${migration.id} broke blue: ${summary}; reverted`
+        : `Expand ${migration.id} broke blue: ${summary}; and its revert failed (${revertFailure}): the schema still has it`;
+    await setState(
+      deps,
+      record,
+      migration,
+      revertFailure === undefined ? 'reverted' : 'applied',
+      reason,
+    );
+    throw new MigrationBrokeBlue(reason, {
+      failed: failed.map((test) => test.name),
+      reverted: revertFailure === undefined,
+    });
+  },
+};
+
+/**
+ * Where the release's migration stands, kept on the release so Rollback and a later
+ * contract's Register can read it. Written in the phases Migrate runs in and the one an
+ * operator's abort moves it to, so the truth about the schema is kept either way.
+ */
+async function setState(
+  deps: MigrateDependencies,
+  record: ReleaseRecord,
+  migration: ReleaseMigration,
+  status: MigrationState['status'],
+  reason: string,
+): Promise<void> {
+  const migrationState: MigrationState = {
+    id: migration.id,
+    kind: migration.kind,
+    status,
+    at: deps.now().toISOString(),
+    reason,
+  };
+  await deps.ledger.updateRelease(record.releaseId, { migrationState }, [
+    ReleasePhase.Testing,
+    ReleasePhase.RollingBack,
+  ]);
+}
+
+/** The plan as one script: the runner's statements may or may not end with a semicolon. */
+export function sqlOf(statements: readonly string[]): string {
+  return statements
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '')
+    .map((statement) => (statement.endsWith(';') ? statement : `${statement};`))
+    .join('\n');
+}
+
+function classificationEvidence(
+  classification: MigrationClassification,
+): NonNullable<MigrationEvidence['classification']> {
+  return {
+    verdict: classification.verdict,
+    reasons: classification.reasons.slice(0, refusedKept),
+    statements: classification.statements.length,
+    refused: classification.statements
+      .filter((statement) => statement.verdict === 'refused')
+      .slice(0, refusedKept)
+      .map((statement) => ({
+        index: statement.index,
+        text: statement.text,
+        effects: statement.effects.map((effect) => effect.effect),
+      })),
+  };
+}
+
+function testSummary(blue: string, tests: TestEvidence[], failed: TestEvidence[]): string {
+  if (failed.length === 0) {
+    return `blue (${blue}) passed its ${tests.length} test${tests.length === 1 ? '' : 's'} again`;
+  }
+  return `blue (${blue}) failed ${failed.length} of ${tests.length} tests: ${failed.map((t) => `${t.name}: ${t.detail}`).join('; ')}`;
+}
