@@ -238,9 +238,14 @@ const F = GreenlightFunction;
  * the deployed policies are these). No wildcard actions anywhere.
  */
 export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
+  // A contract's Register lists the service's recent releases (the index query and batch get)
+  // to find its expand and whether code older than it still runs.
   [F.Register]: [
     registry,
-    { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], on: GrantTarget.LedgerTable },
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      on: GrantTarget.LedgerTable,
+    },
     idempotency,
     lifecycleEvents,
     logs,
@@ -322,10 +327,10 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   // Runs an expand: the runner's calls, the release's migration state and timeline, then
   // blue's own tests against blue (a Lambda version invoked; the ALB test listener forwarded
   // to blue's slot). No lifecycle event and no lock.
+  // No idempotency store: the runner's own status is the record a retry reads.
   [F.Migrate]: [
     registry,
     ledger,
-    idempotency,
     invokeRunners,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     albForwardReads,

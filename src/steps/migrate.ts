@@ -27,7 +27,7 @@ import {
   type MigrationClassification,
 } from '../migrations/classify-migration.ts';
 import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
-import type { IdempotentStep } from '../runtime/step-handler.ts';
+import type { Step } from '../runtime/step-handler.ts';
 import { assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { ColouredReleaseInput } from './inputs.ts';
 import { messageOf, runnerCall } from './migration-runner-calls.ts';
@@ -59,15 +59,18 @@ const refusedKept = 10;
  * blue's tests), and the runner itself does nothing on a second `apply`. Every call and answer
  * is a timeline entry with its evidence; the release's `migrationState` says where it stands,
  * for Rollback's reason and a later contract's Register.
+ *
+ * No idempotency record on purpose, as teardown: the runner's bookkeeping is the record, and a
+ * retry must ask it again rather than replay an answer (it also keeps Powertools' idempotency,
+ * ~40 KB, out of a bundle that holds PostgreSQL's parser).
  */
-export const migrateStep: IdempotentStep<
+export const migrateStep: Step<
   { release: ReleaseSpec; colours: Colours },
   MigrateOutcome,
   MigrateDependencies
 > = {
   name: 'migrate',
   input: ColouredReleaseInput,
-  idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'migrate', index: 0 }),
   run: async ({ release, colours }, deps) => {
     const migration = release.migration;
     if (migration?.kind !== MigrationKind.Expand) {

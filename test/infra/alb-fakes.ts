@@ -37,6 +37,7 @@ function albService(name: 'web' | 'api', viaRules: boolean, testUrl: string): Se
   const lb = `app/${name}/${name === 'web' ? '1' : '2'}234567890abcdef`;
   return {
     name,
+    migrations: { runner: { type: 'lambda', functionName: `${name}-migrations` } },
     target: {
       kind: 'alb-listener',
       listenerArn: `${elb}:listener/${lb}/1111111111111111`,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlerEntry, listHandlers, sdkPackagesIn } from '../../bench/bundle-size.ts';
 import { sstBuildAllOptions, sstBuildOptions, sstBundleFile } from '../../bench/sst-esbuild.ts';
-import { GreenlightFunction, handlerBundling } from '../../src/infra/functions.ts';
+import { GreenlightFunction, handlerBundling, packagedFiles } from '../../src/infra/functions.ts';
 import { calledActions } from '../../src/infra/permissions.ts';
 
 const run = promisify(execFile);
@@ -51,6 +51,13 @@ beforeAll(async () => {
   // Without it the externals check below would pass on nothing.
   if (!result.metafile) throw new Error('sstBuildAllOptions must ask esbuild for a metafile');
   metafile = result.metafile;
+  // Each package as SST zips it: the files copyFiles puts beside the bundle (packagedFiles).
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  for (const [handler, files] of Object.entries(packagedFiles)) {
+    for (const file of files) {
+      await copyFile(join(root, file.from), join(bundleDir, handler, file.to));
+    }
+  }
   const bundled = await build({
     ...sstBuildAllOptions(entries, join(outDir, 'sdk-bundled'), { sdk: 'bundled' }),
     write: false,
@@ -111,6 +118,56 @@ describe('the handler bundles SST deploys', () => {
       (error: { stderr?: string; message: string }) => readableFailure(error),
     );
     expect(loaded, `functions/${handler}.ts bundle failed to load`).toBe('');
+  });
+});
+
+// Classifies one statement with the parser inside the bundle, in a fresh process.
+const classifyWithBundle = `
+const bundle = await import(process.argv[1]);
+const result = await bundle.classifyMigration('ALTER TABLE orders RENAME COLUMN total TO amount', 'expand');
+console.log(JSON.stringify(result.statements.map((s) => s.effects.map((e) => e.effect))));`;
+
+describe('the migrate package', () => {
+  const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+  const files = packagedFiles[GreenlightFunction.Migrate] ?? [];
+
+  it('ships the parser’s .wasm as a file beside the bundle, not inlined', async () => {
+    expect(files).toEqual([
+      { from: 'node_modules/libpg-query/wasm/libpg-query.wasm', to: 'libpg-query.wasm' },
+    ]);
+    const wasm = await stat(join(projectRoot, files[0]?.from ?? ''));
+    expect(wasm.size).toBeGreaterThan(1_000_000);
+    // Inlined, the bundle could not stay under the bound it is checked against above.
+    expect(wasm.size).toBeGreaterThan(maxBundleBytes);
+  });
+
+  it('classifies a statement with the bundle as shipped, and fails without the .wasm', async () => {
+    // A package as SST zips it: the bundle, and the files copied beside it.
+    const shipped = join(outDir, 'migrate-package');
+    const alone = join(outDir, 'migrate-alone');
+    await mkdir(shipped, { recursive: true });
+    await mkdir(alone, { recursive: true });
+    const bundle = bundlePath(GreenlightFunction.Migrate);
+    await cp(bundle, join(shipped, sstBundleFile));
+    await cp(bundle, join(alone, sstBundleFile));
+    // libpg-query compiles its .wasm when the bundle is imported: without it nothing loads.
+    for (const file of files) await copyFile(join(projectRoot, file.from), join(shipped, file.to));
+    // Under the stand-in runtime's node_modules, as the bundles above load.
+    const classify = (dir: string) =>
+      run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          classifyWithBundle,
+          pathToFileURL(join(dir, sstBundleFile)).href,
+        ],
+        { env: {} },
+      );
+
+    const { stdout } = await classify(shipped);
+    expect(JSON.parse(stdout)).toEqual([['renames-column']]);
+    await expect(classify(alone)).rejects.toThrow(/libpg-query\.wasm/);
   });
 });
 

@@ -114,7 +114,11 @@ const putEvents = (detailTypes: string[], sources: string[] = ['ci.example']): I
  */
 function resourcesOfService(service: ServiceConfig): string[] {
   const target = service.target;
-  const alarms = alarmNamesOf(service).map((name) => alarmArn(at, name));
+  const alarms = [
+    ...alarmNamesOf(service).map((name) => alarmArn(at, name)),
+    // The migration runner is the service's too, tagged for its stage like its function.
+    ...(service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : []),
+  ];
   if (target.kind === 'lambda-alias') {
     return [
       lambdaFunctionArn(at, target.functionName),
@@ -643,6 +647,54 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
           ),
         ),
       ).toBe(false);
+    });
+  });
+
+  describe('migration runners', () => {
+    const runnerCalls = (fn: GreenlightFunction) =>
+      recording.requests[fn].filter(
+        (request) =>
+          request.action === 'lambda:InvokeFunction' && request.resource.endsWith('-migrations'),
+      );
+
+    it('are invoked by migrate, teardown and sweeper, and by no other role', async () => {
+      const stranger = (request: IamRequest): IamRequest => ({
+        ...request,
+        resource: lambdaFunctionArn(at, 'payroll-migrations'),
+      });
+      const refusedRunners: string[] = [];
+      const allowedStranger: string[] = [];
+      for (const fn of [F.Migrate, F.Teardown, F.Sweeper]) {
+        const calls = runnerCalls(fn);
+        expect(calls.length, fn).toBeGreaterThan(0);
+        for (const request of calls) {
+          for (const scope of [IamScope.Tag, IamScope.Arn]) {
+            const policies =
+              scope === IamScope.Tag ? rolePolicies(fn) : exactPolicies(fn, registry);
+            const stage = scope === IamScope.Tag ? { stage: names.stage } : {};
+            if ((await evaluateFor(fn, request, policies, stage)) !== 'Allowed') {
+              refusedRunners.push(`${fn} (${scope}): ${request.resource}`);
+            }
+            // A function no service registers: untagged, and named in no ARN.
+            const other = scope === IamScope.Tag ? { stage: undefined } : {};
+            if ((await evaluateFor(fn, stranger(request), policies, other)) === 'Allowed') {
+              allowedStranger.push(`${fn} (${scope})`);
+            }
+          }
+        }
+      }
+      expect(refusedRunners).toEqual([]);
+      expect(allowedStranger).toEqual([]);
+      // Only these three roles name the runners at all.
+      const runners = registry.flatMap((service) =>
+        service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : [],
+      );
+      const naming = Object.values(F).filter((fn) =>
+        exactPolicies(fn, registry).some((policy) =>
+          JSON.stringify(policy).includes(runners[0] ?? 'none'),
+        ),
+      );
+      expect(naming.sort()).toEqual([F.Migrate, F.Sweeper, F.Teardown].sort());
     });
   });
 

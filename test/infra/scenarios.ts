@@ -14,7 +14,7 @@ import { deriveReleaseId } from '../../src/core/release-id.ts';
 import type { AlbListenerTargetConfig } from '../../src/core/service-config.ts';
 import { GreenlightFunction } from '../../src/infra/functions.ts';
 import { functionUrlEvent, signedInteraction } from '../../src/local/slack-standin.ts';
-import type { TeardownOutcome } from '../../src/steps/idle-teardown.ts';
+import { type TeardownOutcome, teardownLeaseMs } from '../../src/steps/idle-teardown.ts';
 import type { RegisteredRelease } from '../../src/steps/register.ts';
 import type { SweepOutcome } from '../../src/steps/sweeper.ts';
 import { aReleaseEvent } from '../support/builders.ts';
@@ -656,6 +656,11 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
         shipped[name] = first;
         expect(first.colours).toEqual({ blue: 'a', green: 'b' });
         expect(s.recorder.alb.forwards.get(testSite)).toEqual([{ targetGroupArn: b, weight: 1 }]);
+        s.at(`${name}: an expand, and blue's smoke checks through the test site`);
+        const migration = { id: `0001_${name}_note`, kind: 'expand' };
+        const migrating = { ...first, release: { ...first.release, migration } };
+        expect((await s.invoke(F.Migrate, migrating)).ok).toBe(true);
+        expect(s.recorder.alb.forwards.get(testSite)).toEqual([{ targetGroupArn: a, weight: 1 }]);
         s.at(`${name}: smoke checks after someone moved the test site back`);
         forwardOnly(s.recorder.alb, testSite, a);
         expect((await s.retried(F.TestGreen, first)).ok).toBe(true);
@@ -860,6 +865,69 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
       expect(woken).toEqual(
         expect.arrayContaining(['lock-4.0.1', 'lock-4.0.2', 'lock-4.0.5', 'lock-4.0.6']),
       );
+    },
+  },
+  {
+    name: 'an expand migrated before green’s tests, then its contract applied at teardowns',
+    async run(s) {
+      s.givenPublishedVersions(4);
+      const withMigration = (version: string, migration: Record<string, string>) =>
+        s.ok<RegisteredRelease>(
+          s.invoke(F.Register, {
+            event: aReleaseEvent({
+              version,
+              artifact: { s3: { bucket: 'acme-artifacts', key: `checkout/${version}.zip` } },
+              migration,
+            }),
+            executionId: execution(version),
+          }),
+        );
+      const ship = async (release: RegisteredRelease, migrate: boolean) => {
+        expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({ acquired: true });
+        const released = {
+          release,
+          colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release })),
+        };
+        if (migrate) {
+          s.at(`migrate ${release.releaseId}: the runner, then blue's tests`);
+          expect((await s.retried(F.Migrate, released)).ok).toBe(true);
+        }
+        expect((await s.invoke(F.TestGreen, released)).ok).toBe(true);
+        for (const step of release.plan) await s.shiftStep(released, step);
+        expect((await s.invoke(F.Finalize, released)).ok).toBe(true);
+        s.clock.advance(recordedWarmWindowSeconds + 1);
+        return { service: 'checkout', releaseId: release.releaseId, colour: released.colours.blue };
+      };
+      s.at('the expand');
+      const expand = await withMigration('5.0.0', { id: '0007_add_note', kind: 'expand' });
+      const expandIdle = await ship(expand, true);
+      expect(s.fake.runner.applied).toEqual(new Set(['0007_add_note']));
+      expect(await s.ok(s.invoke(F.Teardown, expandIdle))).toMatchObject({
+        outcome: 'torn-down',
+      });
+      s.at('the contract: its teardown meets a runner failure, the sweeper applies it');
+      const contract = await withMigration('5.1.0', {
+        id: '0008_drop_old_note',
+        kind: 'contract',
+        completes: '0007_add_note',
+      });
+      const contractIdle = await ship(contract, false);
+      s.fake.runner.failNext = { errorType: 'PgError', errorMessage: 'lock timeout' };
+      s.at('the contract release’s teardown, the runner failing');
+      // Its claim on the colour outlives the failure: the sweeper takes over once it ends.
+      const failed = await s.invoke(F.Teardown, contractIdle);
+      expect((failed.value as Error).name).toBe('MigrationRunnerFailed');
+      s.clock.advance(teardownLeaseMs / 1000 + 1);
+      s.at('the sweeper finds the colour torn down and the contract not applied');
+      const sweep = await s.ok<SweepOutcome>(s.invoke(F.Sweeper, {}));
+      expect(sweep.swept.map((each) => [each.releaseId, each.outcome, each.reason])).toEqual([
+        [
+          contract.releaseId,
+          'torn-down',
+          expect.stringContaining('Contract 0008_drop_old_note applied'),
+        ],
+      ]);
+      expect(s.fake.runner.applied).toEqual(new Set(['0007_add_note', '0008_drop_old_note']));
     },
   },
   {

@@ -191,6 +191,9 @@ export const recordedWarmWindowSeconds = 900;
 /** The stage the recorded functions run in: the one the stack tests record. */
 export const recordedNames = greenlightNames(stackStage);
 
+/** The migration runner the recorded service registers. */
+export const recordedRunner = 'checkout-migrations';
+
 export const recordedService: ServiceConfigInput = {
   name: 'checkout',
   target: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' },
@@ -220,6 +223,7 @@ export const recordedService: ServiceConfigInput = {
   // Scenarios move the test's clock past it before a teardown is due.
   warmWindowSeconds: recordedWarmWindowSeconds,
   updates: { channel: 'C0RELEASES' },
+  migrations: { runner: { type: 'lambda', functionName: recordedRunner } },
 };
 
 /** What the fake AWS answers; scenarios change it between steps. */
@@ -242,6 +246,39 @@ interface FakeAws {
   endedExecutions: Set<string>;
   /** Runs while UpdateAlias is under way: what happens elsewhere meanwhile. */
   duringAliasUpdate?: () => Promise<void>;
+  /** The checkout service's migration runner: what it has applied, and its next failure. */
+  runner: { applied: Set<string>; failNext?: { errorType: string; errorMessage: string } };
+}
+
+/** The runner's side of the contract (src/core/migration.ts), as Lambda would answer it. */
+function answerAsRunner(runner: FakeAws['runner'], payload: Uint8Array | undefined) {
+  const request = JSON.parse(new TextDecoder().decode(payload)) as {
+    action: string;
+    migrationId: string;
+  };
+  const failure = runner.failNext;
+  if (failure) {
+    runner.failNext = undefined;
+    return {
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: new TextEncoder().encode(JSON.stringify(failure)),
+    };
+  }
+  const id = request.migrationId;
+  const applied = runner.applied.has(id);
+  const reply =
+    request.action === 'plan'
+      ? { statements: [`ALTER TABLE orders ADD COLUMN "${id}" text`] }
+      : request.action === 'apply'
+        ? { ran: !applied }
+        : {};
+  if (request.action === 'apply') runner.applied.add(id);
+  const status = request.action === 'apply' || applied ? 'applied' : 'pending';
+  return {
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify({ migrationId: id, status, ...reply })),
+  };
 }
 
 /** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
@@ -338,6 +375,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     schedules: new Map(),
     metricData: healthyMetrics(),
     endedExecutions: new Set(),
+    runner: { applied: new Set() },
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -438,10 +476,15 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     fake.versions = fake.versions.filter((v) => v.Version !== input.Qualifier);
     return {};
   });
-  lambda.on(InvokeCommand).callsFake(() => ({
-    StatusCode: 200,
-    Payload: new TextEncoder().encode(JSON.stringify({ statusCode: fake.greenAnswers })),
-  }));
+  lambda.on(InvokeCommand).callsFake((input: { FunctionName?: string; Payload?: Uint8Array }) => {
+    // Every registered service's runner is named `<service>-migrations`.
+    if (input.FunctionName?.endsWith('-migrations'))
+      return answerAsRunner(fake.runner, input.Payload);
+    return {
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(JSON.stringify({ statusCode: fake.greenAnswers })),
+    };
+  });
   cloudwatch.on(DescribeAlarmsCommand).callsFake(
     (): Partial<DescribeAlarmsCommandOutput> => ({
       MetricAlarms:
