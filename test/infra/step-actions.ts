@@ -247,7 +247,10 @@ interface FakeAws {
   /** Runs while UpdateAlias is under way: what happens elsewhere meanwhile. */
   duringAliasUpdate?: () => Promise<void>;
   /** The checkout service's migration runner: what it has applied, and its next failure. */
-  runner: { applied: Set<string>; failNext?: { errorType: string; errorMessage: string } };
+  runner: {
+    applied: Set<string>;
+    failNext?: { errorType: string; errorMessage: string } | undefined;
+  };
 }
 
 /** The runner's side of the contract (src/core/migration.ts), as Lambda would answer it. */

@@ -320,7 +320,8 @@ describe('buildReleaseDefinition', () => {
       Next: ReleaseState.TestGreen,
     });
     // The migration's verdicts are not retried: they reach Rollback.
-    const retried = (migrate?.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    const retries = (migrate?.Retry ?? []) as { ErrorEquals: string[] }[];
+    const retried = retries.flatMap((r) => r.ErrorEquals);
     for (const verdict of [
       'MigrationRefused',
       'MigrationRunnerFailed',
