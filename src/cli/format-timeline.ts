@@ -130,6 +130,8 @@ export function formatRelease(
     lines.push(`  colours    blue ${release.colours.blue} -> green ${release.colours.green}`);
   }
   if (release.idle !== undefined) lines.push(`  idle       ${formatIdleColour(release.idle)}`);
+  const migration = formatMigration(release);
+  if (migration !== undefined) lines.push(`  migration  ${migration}`);
   lines.push(`  strategy   ${release.strategy}${formatPlan(release)}`);
   lines.push(`  requested  ${release.requestedAt}${formatOrigin(release)}`);
   const took = Date.parse(release.updatedAt) - Date.parse(release.requestedAt);
@@ -144,6 +146,27 @@ export function formatRelease(
   if (steps.length === 0) lines.push('  (no steps recorded yet)');
   lines.push(...formatTimeline(steps, release.requestedAt, style));
   return lines;
+}
+
+/**
+ * The release's migration in one line: its kind and id, and where it stands. A contract not
+ * applied yet waits for the teardown of this release's idle colour, and says when that is.
+ */
+export function formatMigration(record: ReleaseRecord): string | undefined {
+  const release = inertValue(record);
+  const migration = release.migration;
+  if (migration === undefined) return undefined;
+  const what = `${migration.kind} ${migration.id}${migration.completes ? ` (completes ${migration.completes})` : ''}`;
+  const state = release.migrationState;
+  if (state !== undefined) return `${what}: ${state.status} at ${state.at} - ${state.reason}`;
+  if (migration.kind !== 'contract') return `${what}: not run yet`;
+  if (release.phase !== Phase.Finalized) {
+    return `${what}: pending, applied at the teardown of this release's idle colour once it finalizes`;
+  }
+  const idle = release.idle;
+  return idle?.state === IdleColourState.Warm
+    ? `${what}: pending, applied when blue ${idle.colour} is torn down at ${idle.teardownAt}`
+    : `${what}: pending, applied at the next teardown attempt (the daily sweeper, if none is scheduled)`;
 }
 
 /**
@@ -270,6 +293,38 @@ function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
   }
   if (evidence.error !== undefined) {
     lines.push(`${indent}${paint(style, 'red', evidence.error.name)}: ${evidence.error.message}`);
+  }
+  lines.push(...formatMigrationEvidence(evidence.migration, indent, style));
+  return lines;
+}
+
+/** A runner's answer: its statements; the plan's classification; the runner's failure. */
+function formatMigrationEvidence(
+  migration: NonNullable<StepRecord['evidence']>['migration'],
+  indent: string,
+  style: RenderStyle,
+): string[] {
+  if (migration === undefined) return [];
+  const lines: string[] = [];
+  for (const statement of migration.reply?.statements ?? [])
+    lines.push(`${indent}sql ${statement}`);
+  const omitted = migration.reply?.statementsOmitted ?? 0;
+  if (omitted > 0) lines.push(`${indent}(${omitted} more statements not kept)`);
+  const classification = migration.classification;
+  if (classification !== undefined) {
+    const verdict = classification.verdict === 'accepted' ? 'green' : 'red';
+    lines.push(
+      `${indent}classified ${classification.statements} statements: ${paint(style, verdict, classification.verdict)}`,
+    );
+    for (const refused of classification.refused) {
+      lines.push(`${indent}  #${refused.index + 1} ${refused.effects.join(', ')}: ${refused.text}`);
+    }
+  }
+  if (migration.error !== undefined) {
+    const type = migration.error.errorType ? ` (${migration.error.errorType})` : '';
+    lines.push(
+      `${indent}${paint(style, 'red', migration.error.name)}${type}: ${migration.error.message}`,
+    );
   }
   return lines;
 }

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBar,
   formatDuration,
+  formatMigration,
   formatStep,
   formatTimeline,
   shouldUseColor,
 } from '../../../src/cli/format-timeline.ts';
 import { isInertText } from '../../../src/core/inert-text.ts';
+import { aReleaseRecord } from '../../support/builders.ts';
 import { aStep } from './fixtures.ts';
 
 const plain = { color: false };
@@ -157,6 +159,106 @@ describe('formatStep', () => {
     expect(formatStep(provisioned, undefined, plain).slice(1)).toEqual([
       '      warning Sticky sessions on shop-a (blue): they move to green at finalize',
     ]);
+  });
+});
+
+describe('formatStep for migrations', () => {
+  it('shows a plan’s statements and its refused classification', () => {
+    const classified = aStep({
+      key: 'migrate-classify',
+      step: 'migrate',
+      at: '2026-11-21T10:00:20Z',
+      outcome: 'failed',
+      reason: 'Refused expand 0002_rename (1 statements): renames a column blue reads',
+      evidence: {
+        migration: {
+          migrationId: '0002_rename',
+          kind: 'expand',
+          reply: { status: 'pending', statements: ['ALTER TABLE orders RENAME total TO amount'] },
+          classification: {
+            verdict: 'refused',
+            reasons: ['renames a column blue reads'],
+            statements: 1,
+            refused: [
+              {
+                index: 0,
+                text: 'ALTER TABLE orders RENAME total TO amount',
+                effects: ['renames-column'],
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(formatStep(classified, undefined, plain).slice(1)).toEqual([
+      '      sql ALTER TABLE orders RENAME total TO amount',
+      '      classified 1 statements: refused',
+      '        #1 renames-column: ALTER TABLE orders RENAME total TO amount',
+    ]);
+  });
+
+  it('shows the runner’s own error type', () => {
+    const failed = aStep({
+      key: 'migrate-apply',
+      step: 'migrate',
+      at: '2026-11-21T10:00:30Z',
+      outcome: 'failed',
+      reason: 'Migration runner apply of 0004 failed',
+      evidence: {
+        migration: {
+          migrationId: '0004',
+          kind: 'expand',
+          action: 'apply',
+          error: {
+            name: 'MigrationRunnerFailed',
+            message: 'PgError: deadlock',
+            errorType: 'PgError',
+          },
+        },
+      },
+    });
+    expect(formatStep(failed, undefined, plain).slice(1)).toEqual([
+      '      MigrationRunnerFailed (PgError): PgError: deadlock',
+    ]);
+  });
+});
+
+describe('formatMigration', () => {
+  const contract = { id: '0202_drop', kind: 'contract' as const, completes: '0201_add' };
+
+  it('says when a pending contract will be applied', () => {
+    const finalized = aReleaseRecord({
+      phase: 'Finalized',
+      migration: contract,
+      idle: {
+        colour: '1',
+        live: '2',
+        idleSince: '2026-11-21T10:00:00Z',
+        teardownAt: '2026-11-21T10:15:00Z',
+        state: 'warm',
+        reason: 'warm for a rollback',
+      },
+    });
+    expect(formatMigration(finalized)).toBe(
+      'contract 0202_drop (completes 0201_add): pending, applied when blue 1 is torn down at 2026-11-21T10:15:00Z',
+    );
+  });
+
+  it('says where an applied migration stands, and nothing without one', () => {
+    const applied = aReleaseRecord({
+      migration: contract,
+      migrationState: {
+        id: '0202_drop',
+        kind: 'contract',
+        status: 'applied',
+        at: '2026-11-21T10:15:01Z',
+        reason: 'Contract 0202_drop applied',
+      },
+    });
+    expect(formatMigration(applied)).toBe(
+      'contract 0202_drop (completes 0201_add): applied at 2026-11-21T10:15:01Z - Contract 0202_drop applied',
+    );
+    expect(formatMigration(aReleaseRecord())).toBeUndefined();
   });
 });
 
