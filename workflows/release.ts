@@ -319,10 +319,16 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
       }),
       // Rules in order, first match wins: the kind is read only when a migration is there (a
       // Choice on a missing path fails the execution). Contracts run at teardown, not here.
+      // `Not IsPresent: true`, not `IsPresent: false`: aws-local-stepfunctions 3.0.0 answers
+      // false to every `IsPresent: false` (its testChoiceRule returns `IsPresent && present`),
+      // which would send a release without a migration on to read the kind, and fail.
       [ReleaseState.HasExpandMigration]: {
         Type: 'Choice',
         Choices: [
-          { Variable: '$.release.migration', IsPresent: false, Next: ReleaseState.TestGreen },
+          {
+            Not: { Variable: '$.release.migration', IsPresent: true },
+            Next: ReleaseState.TestGreen,
+          },
           {
             Variable: '$.release.migration.kind',
             StringEquals: 'expand',

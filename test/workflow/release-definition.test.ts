@@ -308,7 +308,7 @@ describe('buildReleaseDefinition', () => {
     const choice = definition.States[ReleaseState.HasExpandMigration];
     // A missing migration is matched first: the kind's path is read only when it is there.
     expect(choice?.Choices).toEqual([
-      { Variable: '$.release.migration', IsPresent: false, Next: ReleaseState.TestGreen },
+      { Not: { Variable: '$.release.migration', IsPresent: true }, Next: ReleaseState.TestGreen },
       { Variable: '$.release.migration.kind', StringEquals: 'expand', Next: ReleaseState.Migrate },
     ]);
     expect(choice?.Default).toBe(ReleaseState.TestGreen);
