@@ -159,11 +159,16 @@ export function formatMigration(record: ReleaseRecord): string | undefined {
   const what = `${migration.kind} ${migration.id}${migration.completes ? ` (completes ${migration.completes})` : ''}`;
   const state = release.migrationState;
   if (state !== undefined) return `${what}: ${state.status} at ${state.at} - ${state.reason}`;
-  if (migration.kind !== 'contract') return `${what}: not run yet`;
+  const ended = TerminalPhases.has(release.phase) && release.phase !== Phase.Finalized;
+  if (migration.kind !== 'contract') return `${what}: ${ended ? 'never ran' : 'not run yet'}`;
+  if (ended) return `${what}: never applied, the release ended ${release.phase}`;
   if (release.phase !== Phase.Finalized) {
     return `${what}: pending, applied at the teardown of this release's idle colour once it finalizes`;
   }
   const idle = release.idle;
+  if (idle?.state === IdleColourState.LiveAgain) {
+    return `${what}: not applied, blue ${idle.colour} took traffic again (${idle.reason})`;
+  }
   return idle?.state === IdleColourState.Warm
     ? `${what}: pending, applied when blue ${idle.colour} is torn down at ${idle.teardownAt}`
     : `${what}: pending, applied at the next teardown attempt (the daily sweeper, if none is scheduled)`;

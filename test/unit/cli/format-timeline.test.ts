@@ -244,6 +244,13 @@ describe('formatMigration', () => {
     );
   });
 
+  it('says a contract of a release that did not finalize was never applied', () => {
+    const rolledBack = aReleaseRecord({ phase: 'RolledBack', migration: contract });
+    expect(formatMigration(rolledBack)).toBe(
+      'contract 0202_drop (completes 0201_add): never applied, the release ended RolledBack',
+    );
+  });
+
   it('says where an applied migration stands, and nothing without one', () => {
     const applied = aReleaseRecord({
       migration: contract,
