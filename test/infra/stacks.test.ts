@@ -356,7 +356,17 @@ describe('greenlight stacks (Pulumi mocks)', () => {
           ? { authorization: 'none', cors: false }
           : undefined,
       );
+      // Only migrate ships a file beside its bundle: PostgreSQL's parser, as a .wasm file.
+      expect(args.copyFiles, fn).toEqual(
+        fn === GreenlightFunction.Migrate
+          ? [{ from: 'node_modules/libpg-query/wasm/libpg-query.wasm', to: 'libpg-query.wasm' }]
+          : undefined,
+      );
     }
+    // The runner's calls and blue's tests: Lambda's maximum, as the Migrate state allows.
+    expect(stacks.functions.get(names.functionName(GreenlightFunction.Migrate))?.timeout).toBe(
+      '900 seconds',
+    );
   });
 
   it('requires the Slack secrets when a service asks for Slack approval', () => {
