@@ -48,6 +48,8 @@ export interface ReleaseSpec {
   lockPolicy?: LockPolicy;
   /** The event asked for this build even if older than the live one (see OlderThanLive). */
   allowOlder?: true;
+  /** The release this one rolls back by re-provisioning the build before it (greenlight rollback). */
+  rollbackOf?: string;
 }
 
 /**
