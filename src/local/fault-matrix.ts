@@ -102,6 +102,8 @@ export interface MatrixReport {
   unreached: string[];
   /** Task states some case of this run faulted (or alarmed) and saw run. */
   covered: string[];
+  /** Task states this run's cases aimed at (all reachable ones, unless `states` or `cases` chose). */
+  planned: string[];
   tasks: TaskStateInfo[];
 }
 
@@ -257,7 +259,10 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     const covered = injector.tasks
       .map((t) => t.state)
       .filter((state) => results.some((r) => r.state === state && r.reached));
-    const report = { results, unreached, covered, tasks: [...injector.tasks] };
+    const planned = injector.tasks
+      .map((t) => t.state)
+      .filter((state) => specs.some((spec) => spec.state === state));
+    const report = { results, unreached, covered, planned, tasks: [...injector.tasks] };
     await options.inspect?.(local, report);
     return report;
   } finally {
@@ -637,7 +642,7 @@ export function summarizeMatrix(report: MatrixReport): string[] {
   for (const result of changed) {
     lines.push(`  changed: ${result.name}: expected ${result.expected}, ended ${result.actual}`);
   }
-  const uncovered = report.tasks.map((t) => t.state).filter((s) => !report.covered.includes(s));
+  const uncovered = report.planned.filter((s) => !report.covered.includes(s));
   lines.push(
     `Task states covered: ${report.covered.length}/${report.tasks.length}${uncovered.length > 0 ? ` (not: ${uncovered.join(', ')})` : ''}`,
   );
