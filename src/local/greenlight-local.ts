@@ -60,9 +60,11 @@ import {
   startLocalAlb,
 } from './data-plane/local-alb.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
+import { LocalEcr } from './ecr-standin.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 import { LocalLambda } from './lambda/simulator.ts';
 import type { SeedFunctionInput } from './lambda/types.ts';
+import { LocalS3 } from './s3-standin.ts';
 import { LocalScheduler } from './scheduler/simulator.ts';
 import {
   functionUrlEvent,
@@ -240,7 +242,17 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     world = await seedAlb(alb);
     cloud = await startLocalCloud({
       port: options.port ?? 0,
-      services: [lambda, cloudwatch, scheduler, ...alb.services, slack, slackInteractionsRoute()],
+      services: [
+        lambda,
+        cloudwatch,
+        scheduler,
+        ...alb.services,
+        slack,
+        slackInteractionsRoute(),
+        // The artifacts releases deploy, readable as from S3 and ECR (greenlight plan reads them).
+        new LocalS3(artifacts),
+        new LocalEcr({ artifacts, accountId: LocalNames.accountId }),
+      ],
       region: LocalNames.region,
       accountId: LocalNames.accountId,
       // Bakes last what each strategy says (the local services have short ones); only a held
