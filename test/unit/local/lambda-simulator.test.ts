@@ -334,7 +334,7 @@ describe('LocalLambda', () => {
       // A module that imports a file next to it, as the runner imports pg: a module imported
       // from a data: URL has no location to resolve that import from.
       const modulePath = join(root, 'runner.mjs');
-      await writeFile(join(root, 'greet.mjs'), 'export const greet = (name) => `hello ${name}`;\n');
+      await writeFile(join(root, 'greet.mjs'), "export const greet = (name) => 'hello ' + name;\n");
       await writeFile(
         modulePath,
         [
