@@ -192,9 +192,16 @@ describe('runMigrationRequest', () => {
   });
 
   it('refuses to revert a migration without down statements', async () => {
-    const [slow] = shopMigrations.filter((m) => m.id === ShopMigrationId.OutlivesTimeout);
-    const oneWay = [{ ...slow!, up: ['CREATE TABLE one_way (id integer)'] }];
-    const request = aRequest({ migrationId: ShopMigrationId.OutlivesTimeout });
+    const oneWay = [
+      {
+        id: 'one-way',
+        kind: 'expand' as const,
+        description: 'cannot be undone',
+        up: ['CREATE TABLE one_way (id integer)'],
+        down: [],
+      },
+    ];
+    const request = aRequest({ migrationId: 'one-way' });
     await runMigrationRequest(client, oneWay, { ...request, action: 'apply' });
     await expect(
       runMigrationRequest(client, oneWay, { ...request, action: 'revert' }),
