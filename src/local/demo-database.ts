@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { SeedFunctionInput } from './lambda/types.ts';
-import { runMigrationRequest } from './migration-runner/migration-runner.ts';
+import { migrationLockId, runMigrationRequest } from './migration-runner/migration-runner.ts';
 import { ShopMigrationId, shopMigrations } from './migration-runner/shop-migrations.ts';
 import { type LocalPostgres, startLocalPostgres } from './postgres/postgres.ts';
 
@@ -77,4 +77,34 @@ async function applyBaseline(databaseUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A transaction kept open on the database until `release()`. */
+export interface DatabaseHold {
+  release(): Promise<void>;
+}
+
+/**
+ * Holds the database as a forgotten transaction or another migration would: a connection opens
+ * a transaction and takes the runner's migration lock, so the runner's next call waits, past
+ * its function Timeout if the hold lasts. The way to make a release's Migrate time out (the
+ * classifier refuses shop-901's pg_sleep as an expand).
+ *
+ * PGlite runs one session: while the hold lasts, every other connection's queries wait too
+ * (blue's and green's requests included), where PostgreSQL would block only the runner. The
+ * runner's call that timed out still runs once the hold is released (the local Lambda cannot
+ * freeze it as Lambda freezes a sandbox): its effect shows in `status` afterwards.
+ */
+export async function holdShopDatabase(databaseUrl: string): Promise<DatabaseHold> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockId]);
+  return {
+    release: async () => {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
 }

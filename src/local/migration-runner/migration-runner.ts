@@ -39,7 +39,7 @@ export interface MigrationDatabase {
 export const bookkeepingTable = 'greenlight_migrations';
 
 /** One application-wide lock id for every migration action (pg_advisory_xact_lock's bigint). */
-const migrationLockId = 4_242_001;
+export const migrationLockId = 4_242_001;
 
 const createBookkeeping = `CREATE TABLE IF NOT EXISTS ${bookkeepingTable} (
   id text PRIMARY KEY,

@@ -13,7 +13,12 @@ import type { Migration } from './migration-runner.ts';
  *   refuses it as an expand before anything runs.
  * - shop-003 is the contract that completes shop-001: drop `note` once no colour runs code
  *   older than 1.4.0.
- * - shop-900 and shop-901 exist for tests of a runner that fails or times out.
+ * - shop-900 and shop-901 exist for tests of a runner that fails or times out. shop-900 passes
+ *   greenlight's classifier as an expand (every statement is harmless on paper) and fails when
+ *   it runs, as a migration written against a stale schema does. shop-901's `SELECT pg_sleep`
+ *   is refused as an expand (greenlight cannot classify a SELECT): it times out only a runner
+ *   called directly. To time out a release's Migrate, hold the database instead
+ *   (holdShopDatabase in src/local/demo-database.ts): any apply then waits past the Timeout.
  */
 export const ShopMigrationId = {
   Orders: 'shop-000-orders',
@@ -68,11 +73,9 @@ export const shopMigrations: readonly Migration[] = [
   {
     id: ShopMigrationId.FailsOnPurpose,
     kind: MigrationKind.Expand,
-    description: 'Creates a table, then raises: the table must not survive (one transaction)',
-    up: [
-      'CREATE TABLE shop_failed_probe (id integer)',
-      "DO $$ BEGIN RAISE EXCEPTION 'shop-900 fails on purpose'; END $$",
-    ],
+    description:
+      'Creates a table, then adds a column orders already has: fails at its second statement, and the table must not survive (one transaction)',
+    up: ['CREATE TABLE shop_failed_probe (id integer)', 'ALTER TABLE orders ADD COLUMN note text'],
     down: ['DROP TABLE shop_failed_probe'],
   },
   {

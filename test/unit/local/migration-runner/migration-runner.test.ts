@@ -164,7 +164,7 @@ describe('runMigrationRequest', () => {
     await expect(failing).rejects.toMatchObject({
       name: 'MigrationFailed',
       message: expect.stringMatching(
-        /^apply of shop-900-fails-on-purpose failed at statement 2 of 2 \(DO .*\): shop-900 fails on purpose \(SQLSTATE P0001\); rolled back, nothing changed$/,
+        /^apply of shop-900-fails-on-purpose failed at statement 2 of 2 \(ALTER TABLE orders ADD COLUMN note text\): column "note" of relation "orders" already exists \(SQLSTATE 42701\); rolled back, nothing changed$/,
       ),
     });
     // Its first statement created a table: gone with the transaction, and no bookkeeping row.

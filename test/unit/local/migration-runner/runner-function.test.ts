@@ -5,6 +5,7 @@ import { LocalArtifactStore } from '../../../../src/local/artifact-store.ts';
 import {
   DemoDatabase,
   type DemoDatabaseHandle,
+  holdShopDatabase,
   ShopMigrationId,
   shopMigrationRunnerFunction,
   startDemoDatabase,
@@ -52,6 +53,12 @@ describe('the shop-migrations function', () => {
     await lambda.seedFunction(
       shopMigrationRunnerFunction(stuckDatabase.url, {
         functionName: 'shop-migrations-impatient',
+        timeoutSeconds: 1,
+      }),
+    );
+    await lambda.seedFunction(
+      shopMigrationRunnerFunction(database.url, {
+        functionName: 'shop-migrations-hurried',
         timeoutSeconds: 1,
       }),
     );
@@ -106,7 +113,9 @@ describe('the shop-migrations function', () => {
     expect(failed.functionError).toBe('Unhandled');
     expect(failed.payload).toMatchObject({
       errorType: 'MigrationFailed',
-      errorMessage: expect.stringContaining('shop-900 fails on purpose (SQLSTATE P0001)'),
+      errorMessage: expect.stringContaining(
+        'column "note" of relation "orders" already exists (SQLSTATE 42701)',
+      ),
     });
   });
 
@@ -122,5 +131,35 @@ describe('the shop-migrations function', () => {
       errorType: 'Sandbox.Timedout',
       errorMessage: expect.stringMatching(/Task timed out after 1\.00 seconds$/),
     });
+  });
+
+  it('times out while the database is held, and answers again once it is released', async () => {
+    const hold = await holdShopDatabase(database.url);
+    let released = false;
+    try {
+      const timedOut = await invoke('shop-migrations-hurried', {
+        action: 'status',
+        migrationId: ShopMigrationId.DropNote,
+        kind: 'contract',
+      });
+      expect(timedOut).toMatchObject({
+        functionError: 'Unhandled',
+        payload: { errorType: 'Sandbox.Timedout' },
+      });
+      await hold.release();
+      released = true;
+      expect(
+        await invoke('shop-migrations-hurried', {
+          action: 'status',
+          migrationId: ShopMigrationId.DropNote,
+          kind: 'contract',
+        }),
+      ).toEqual({
+        functionError: undefined,
+        payload: { migrationId: ShopMigrationId.DropNote, status: 'pending' },
+      });
+    } finally {
+      if (!released) await hold.release();
+    }
   });
 });
