@@ -5,6 +5,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoShop } from '../../src/local/data-plane/local-alb.ts';
 import { DemoDatabase, ShopMigrationId } from '../../src/local/demo-database.ts';
@@ -108,9 +109,10 @@ describe('the demo shop on the local database', () => {
     );
   }, 60_000);
 
+  let closed = false;
   afterAll(async () => {
     lambda?.destroy();
-    await local?.close();
+    if (!closed) await local?.close();
   });
 
   it('shares one database between blue and green, and breaks blue when a column is renamed', async () => {
@@ -157,5 +159,14 @@ describe('the demo shop on the local database', () => {
     const afterRename = await call(green);
     expect(afterRename).toMatchObject({ status: 200, version: '1.4.0' });
     expect(afterRename.orders?.find((o) => o.item === 'coffee')?.text).toBe('no sugar');
+  });
+
+  it('stops the database with the local cloud', async () => {
+    const url = local.database?.url ?? '';
+    closed = true;
+    await local.close();
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
