@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { HttpCheck } from '../core/service-config.ts';
 import type { SeedFunctionInput } from './lambda/types.ts';
 import { migrationLockId, runMigrationRequest } from './migration-runner/migration-runner.ts';
 import { ShopMigrationId, shopMigrations } from './migration-runner/shop-migrations.ts';
@@ -25,6 +26,30 @@ export const DemoDatabase = {
   baseline: ShopMigrationId.Orders,
   migrations: ShopMigrationId,
 } as const;
+
+/**
+ * The shop's own checks of its orders, for its `smoke.checks` (and blue's re-test after an
+ * expand): they write and read through the database, so a schema change that breaks a version
+ * fails that version's checks. Each run adds an order named `smoke-test`.
+ */
+export const shopOrdersChecks: HttpCheck[] = [
+  {
+    name: 'POST /orders',
+    method: 'POST',
+    path: '/orders',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ item: 'smoke-test', quantity: 1 }),
+    expectStatus: 201,
+  },
+  {
+    name: 'GET /orders',
+    method: 'GET',
+    path: '/orders',
+    headers: {},
+    expectStatus: 200,
+    bodyIncludes: '"orders"',
+  },
+];
 
 const runnerModule = fileURLToPath(
   new URL('./migration-runner/shop-migrations-function.ts', import.meta.url),
