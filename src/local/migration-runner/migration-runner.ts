@@ -58,7 +58,6 @@ export async function runMigrationRequest(
 ): Promise<MigrationRunnerReply> {
   const request = parseRequest(input);
   const migration = findMigration(migrations, request);
-  await db.query(createBookkeeping);
   switch (request.action) {
     case 'plan':
       return {
@@ -75,8 +74,15 @@ export async function runMigrationRequest(
   }
 }
 
-/** The migration's status in the bookkeeping table: pending when it never ran. */
+/**
+ * The migration's status in the bookkeeping table: pending when it never ran, or when nothing
+ * ever ran (no table yet: `plan` and `status` write nothing, not even the table).
+ */
 export async function readStatus(db: MigrationDatabase, id: string): Promise<MigrationStatus> {
+  const { rows: tables } = await db.query('SELECT to_regclass($1) IS NOT NULL AS present', [
+    bookkeepingTable,
+  ]);
+  if (tables[0]?.present !== true) return MigrationStatus.Pending;
   const { rows } = await db.query(`SELECT status FROM ${bookkeepingTable} WHERE id = $1`, [id]);
   const status = rows[0]?.status;
   return status === MigrationStatus.Applied || status === MigrationStatus.Reverted
@@ -150,6 +156,8 @@ async function inTransaction<T>(
   await db.query('BEGIN');
   try {
     await db.query('SELECT pg_advisory_xact_lock($1)', [migrationLockId]);
+    // Under the lock: two first-ever calls racing would both try to create it.
+    await db.query(createBookkeeping);
     const result = await work();
     await db.query('COMMIT');
     return result;

@@ -2,11 +2,15 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startLocalPostgres } from '../../../src/local/postgres/postgres.ts';
 
-/** Handles that keep Node alive (servers, sockets, threads), by kind. */
+/**
+ * The handles a database left open would show as: sockets, servers, and the worker thread's
+ * MessagePort (measured: a running database with one client shows MessagePort and
+ * TCPSocketWrap). Other kinds (timers, file reads) belong to the test runner.
+ */
 function liveHandles(): string[] {
   return process
     .getActiveResourcesInfo()
-    .filter((kind) => kind !== 'Timeout' && kind !== 'Immediate')
+    .filter((kind) => ['MessagePort', 'TCPSocketWrap', 'TCPServerWrap', 'Worker'].includes(kind))
     .sort();
 }
 

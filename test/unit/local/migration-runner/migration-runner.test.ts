@@ -67,6 +67,19 @@ describe('runMigrationRequest', () => {
     expect(await columnsOf('orders')).not.toContain('gift_message');
   });
 
+  it('answers plan and status on a database where nothing ever ran, writing nothing', async () => {
+    await client.query('DROP SCHEMA public CASCADE');
+    await client.query('CREATE SCHEMA public');
+    expect(await run({ action: 'status', migrationId: ShopMigrationId.Orders })).toEqual({
+      migrationId: ShopMigrationId.Orders,
+      status: 'pending',
+    });
+    expect(await run({ action: 'plan', migrationId: ShopMigrationId.Orders })).toMatchObject({
+      status: 'pending',
+    });
+    expect(await columnsOf(bookkeepingTable)).toEqual([]);
+  });
+
   it("plans a breaking expand as it is: refusing it is greenlight's job, not the runner's", async () => {
     const reply = await run({ action: 'plan', migrationId: ShopMigrationId.RenameNote });
     expect(reply.statements).toEqual(['ALTER TABLE orders RENAME COLUMN note TO gift_message']);
