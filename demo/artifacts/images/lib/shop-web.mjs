@@ -86,10 +86,15 @@ function ordersOf(column, databaseUrl) {
   };
   return async (method, body) => {
     if (!databaseUrl) return { status: 503, body: { error: 'shop-web has no DATABASE_URL' } };
+    let order = {};
+    try {
+      if (method === 'POST' && body) order = JSON.parse(body);
+    } catch {
+      return { status: 400, body: { error: 'the order is not JSON' } };
+    }
     try {
       const db = await connect();
       if (method === 'POST') {
-        const order = body ? JSON.parse(body) : {};
         const { rows } = await db.query(
           `INSERT INTO orders (item, quantity, ${column}) VALUES ($1, $2, $3) RETURNING id`,
           [String(order.item ?? 'coffee'), Number(order.quantity ?? 1), order.text ?? null],
