@@ -38,6 +38,9 @@
  * second read sees it (and hands it the free lock), or its own read of the lock comes after the
  * delete (and it takes the lock itself).
  *
+ * A release that ends while it waits leaves the queue in `release`, which every ending calls
+ * (the workflow's rollback path included), whether or not it holds the lock.
+ *
  * A crash never leaves the queue stuck. A head whose wake-up Step Functions refuses and whose
  * execution has ended (DescribeExecution) is skipped by the hand-off itself: out of the queue,
  * and the lock goes on to the next. A holder whose execution has ended (stopped, failed
@@ -223,6 +226,11 @@ export class DynamoReleaseQueue implements ServiceLock {
   ): Promise<void> {
     if (options.live !== undefined) await this.#recordLive(service, options.live);
     if (options.reverted === true) await this.#restorePreviousLive(service, releaseId);
+    // A release that ends while it waits (it failed, or failed just as the lock reached it)
+    // leaves the queue first, so no hand-off picks it, and one that reads the head after this
+    // skips it without the wake-up and DescribeExecution it would otherwise cost. Safe to
+    // repeat: nothing is left to delete the second time.
+    await this.#leaveQueue(service, releaseId);
     const lock = await this.#lock(service);
     if (lock === undefined) return;
     if (lock.holder !== releaseId) {

@@ -1,9 +1,11 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +15,7 @@ import { DynamoApprovalStore } from '../aws/dynamo-approvals.ts';
 import { DynamoCommandLog } from '../aws/dynamo-commands.ts';
 import { DynamoReleaseLedger } from '../aws/dynamo-ledger.ts';
 import { DynamoServiceRegistry } from '../aws/dynamo-registry.ts';
+import { S3EcrArtifactProbe } from '../aws/s3-ecr-artifacts.ts';
 import { SfnTaskCallbacks } from '../aws/sfn-callbacks.ts';
 import { StsCallerIdentity } from '../aws/sts-identity.ts';
 import type { PlanPorts } from '../core/plan.ts';
@@ -91,6 +94,15 @@ export function connectPlan(
   const albTarget = new AlbListenerTarget({ elbv2, ecs, ecsSingleAttempt: ecs });
   const lambdaIdle = new LambdaIdleColours({ client: lambda });
   const albIdle = new AlbIdleColours({ elbv2, ecs, listener: albTarget });
+  const ecrByRegion = new Map<string, ECRClient>();
+  const artifacts = new S3EcrArtifactProbe({
+    s3: new S3Client(config),
+    ecrFor: (region) => {
+      const client = ecrByRegion.get(region) ?? new ECRClient({ ...config, region });
+      ecrByRegion.set(region, client);
+      return client;
+    },
+  });
   return {
     registry,
     inspectorFor: (service) => (service.target.kind === 'lambda-alias' ? lambdaTarget : albTarget),
@@ -98,6 +110,7 @@ export function connectPlan(
       (service.target.kind === 'lambda-alias' ? lambdaIdle : albIdle).cost(service, colour),
     alarms: new CloudWatchAlarmReader({ client: cloudWatch }),
     metrics: new CloudWatchMetricReader({ client: cloudWatch }),
+    artifacts,
     // Without a bot token the plan says the channels were not checked, rather than guess.
     ...(slackToken === undefined
       ? {}

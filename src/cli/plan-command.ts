@@ -25,7 +25,9 @@ and strategy; its Lambda alias (a published live version, $LATEST not routed, no
 its ALB listener, rules, target groups, both ECS services and the task family; that every gate
 alarm exists, has data, watches green (unless service-wide) and is not firing; that metric
 gates' metrics have data for blue; with SLACK_BOT_TOKEN (and SLACK_API_URL for a stand-in),
-that the bot can see the approval and release-updates channels. Then prints what the release would do: each step with its
+that the bot can see the approval and release-updates channels; with --s3 or --image, that the
+artifact is from a source the service lists and that your credentials can read it (S3
+HeadObject, ECR DescribeImages). Then prints what the release would do: each step with its
 weight, bake and approximate time, the gates, who approves, the warm window and what the idle
 colour (blue, after finalize) costs while it stays warm.
 
@@ -33,8 +35,9 @@ Options:
   --service NAME         a registered service name
   --version V            the version you mean to release (shown in the plan)
   --strategy S           one of the service's strategies (default: its default strategy)
-  --s3 s3://bucket/key   the artifact you mean to release (Lambda), checked against the
-  --image URI            service's artifact sources (ECS: an image with a tag or digest)
+  --s3 s3://bucket/key   the artifact you mean to release (Lambda; ?versionId=ID allowed),
+  --image URI            or the image (ECS: a tag or digest), as for greenlight release:
+                         checked against the service's artifact sources, then read
   --registry-table NAME  the registry table (env GREENLIGHT_REGISTRY_TABLE, default "greenlight-registry")
 
 With --json: {"service", "version", "strategy", "ok", "checks": [{"check", "ok", "detail"}],

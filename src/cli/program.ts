@@ -55,7 +55,7 @@ Commands:
   resume    let a paused release go on
   promote   skip the remaining steps and bakes; gates are checked once more first
   abort     roll a release back now
-  rollback  put a service's last finalized release back on blue, while blue is warm
+  rollback  put a service's last finalized release back on the build before it (one switch while blue is warm; re-provisioned once it is gone)
   retry     start a failed release again as its next attempt
   plan      check, read-only, what a service's release needs, and show what it would do
   dashboard serve a local web page of releases, with operator buttons (127.0.0.1, your credentials)

@@ -41,6 +41,15 @@ export interface ApprovalChannelProbe {
   reachable(channel: string): Promise<{ ok: boolean; detail: string }>;
 }
 
+/**
+ * Whether the caller's credentials can read an artifact (S3 HeadObject, ECR DescribeImages);
+ * absent when it cannot be asked from here. Never throws for a missing or forbidden artifact:
+ * that is `ok: false` with what is wrong.
+ */
+export interface ArtifactProbe {
+  readable(artifact: Artifact): Promise<{ ok: boolean; detail: string }>;
+}
+
 export interface PlanPorts {
   registry: ServiceRegistryReader;
   /** The inspector for the service's kind of target. */
@@ -50,6 +59,7 @@ export interface PlanPorts {
   alarms: AlarmReader;
   metrics: MetricReader;
   approvalChannel?: ApprovalChannelProbe;
+  artifacts?: ArtifactProbe;
   now: Date;
 }
 
@@ -133,7 +143,7 @@ export async function planRelease(
   const { colours } = inspection;
   const subject = colours && releaseSubjectOf(service.target, colours);
 
-  checks.push(artifactCheck(service, request.artifact));
+  checks.push(...(await artifactChecks(ports, service, request.artifact)));
   checks.push(...(await alarmChecks(ports, service, subject)));
   checks.push(...(await metricChecks(ports, service, subject)));
   const approval = approvalOf(service, strategyName);
@@ -257,30 +267,47 @@ async function metricChecks(
 }
 
 /**
- * Whether the artifact comes from a source the service lists, as the release's own validation
- * will judge it. Whether it can be read (S3 HeadObject, ECR DescribeImages) is not asked yet.
+ * Whether the artifact comes from a source the service lists, as Register will judge it
+ * (checkArtifact), and then whether the caller can read it. An artifact from a source the
+ * service does not list is not read: the release would be rejected whatever it holds.
  */
-function artifactCheck(service: ServiceConfig, artifact: Artifact | undefined): PlanCheck {
+async function artifactChecks(
+  ports: PlanPorts,
+  service: ServiceConfig,
+  artifact: Artifact | undefined,
+): Promise<PlanCheck[]> {
   if (artifact === undefined) {
-    return {
-      check: 'artifact',
-      ok: true,
-      detail:
-        "not checked: give --s3 or --image to check it against the service's artifact sources",
-    };
+    return [
+      {
+        check: 'artifact',
+        ok: true,
+        detail:
+          "not checked: give --s3 or --image to check it against the service's artifact sources and read it",
+      },
+    ];
   }
   const issues: FieldIssue[] = [];
   checkArtifact(artifact, service, issues);
   if (issues.length > 0) {
-    return { check: 'artifact', ok: false, detail: issues.map((i) => i.message).join('; ') };
+    return [{ check: 'artifact', ok: false, detail: issues.map((i) => i.message).join('; ') }];
   }
   const where =
     's3' in artifact ? `s3://${artifact.s3.bucket}/${artifact.s3.key}` : artifact.imageUri;
-  return {
+  const source: PlanCheck = {
     check: 'artifact',
     ok: true,
-    detail: `${where} is from an artifact source of ${service.name} (whether it can be read is not checked)`,
+    detail: `${where} is from an artifact source of ${service.name}`,
   };
+  if (ports.artifacts === undefined) {
+    return [{ ...source, detail: `${source.detail} (whether it can be read is not checked)` }];
+  }
+  let readable: { ok: boolean; detail: string };
+  try {
+    readable = await ports.artifacts.readable(artifact);
+  } catch (error) {
+    readable = { ok: false, detail: `could not be read: ${messageOf(error)}` };
+  }
+  return [source, { check: 'artifact readable', ...readable }];
 }
 
 /**

@@ -51,6 +51,8 @@ export interface ReleaseSpec {
   allowOlder?: true;
   /** The database migration the release carries (checked against the service at Register). */
   migration?: ReleaseMigration;
+  /** The release this one rolls back by re-provisioning the build before it (greenlight rollback). */
+  rollbackOf?: string;
 }
 
 /**

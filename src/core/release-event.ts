@@ -5,6 +5,9 @@ import * as z from './zod.ts';
 /** `detail-type` of the one event greenlight acts on. */
 export const ReleaseRequestedDetailType = 'Release Requested';
 
+/** The `source` of the Release Requested events greenlight's operator function puts (retry, late rollback). */
+export const OperatorEventSource = 'greenlight.operator';
+
 export const ServiceName = z
   .string()
   .check(
@@ -166,6 +169,15 @@ export const ReleaseRequestedV1 = z.strictObject({
    * @example { "id": "0007_add_orders_note", "kind": "expand" }
    */
   migration: z.optional(ReleaseMigration),
+  /**
+   * Set by `greenlight rollback` when blue was torn down: this release re-provisions the build
+   * `rollbackOf` replaced, through tests and gates like any release. Taken only from greenlight's
+   * operator source (a team's CI cannot put that source; see busPolicy), so that the ledger's
+   * "rollback of" is greenlight's word, not a CI's.
+   */
+  rollbackOf: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id')),
+  ),
 });
 export type ReleaseRequestedV1 = z.infer<typeof ReleaseRequestedV1>;
 export type ReleaseRequestedV1Input = z.input<typeof ReleaseRequestedV1>;

@@ -2,7 +2,12 @@ import { teamOfSource } from './ci-team.ts';
 import { type FieldIssue, InvalidReleaseEvent } from './errors.ts';
 import { MigrationKind } from './migration.ts';
 import type { ReleaseSpec } from './records.ts';
-import { type Artifact, ReleaseRequestedEnvelope, ReleaseRequestedV1 } from './release-event.ts';
+import {
+  type Artifact,
+  OperatorEventSource,
+  ReleaseRequestedEnvelope,
+  ReleaseRequestedV1,
+} from './release-event.ts';
 import { deriveReleaseId } from './release-id.ts';
 import { approvalOf, type ServiceConfig, type ServiceRegistry } from './service-config.ts';
 import { planWeights } from './weights.ts';
@@ -50,6 +55,9 @@ export function resolveRelease(
   if (service !== undefined && detail.success) checkArtifact(detail.data.artifact, service, issues);
   if (service !== undefined && envelope.success) checkTeam(envelope.data.source, service, issues);
   if (service !== undefined && detail.success) checkMigration(detail.data, service, issues);
+  if (detail.success && detail.data.rollbackOf !== undefined && envelope.success) {
+    checkRollbackSource(envelope.data.source, issues);
+  }
 
   if (issues.length > 0 || !envelope.success || !detail.success || service === undefined) {
     throw new InvalidReleaseEvent(issues);
@@ -80,6 +88,7 @@ export function resolveRelease(
     lockPolicy: service.lockPolicy,
     ...(data.allowOlder === true && { allowOlder: true as const }),
     ...(data.migration !== undefined && { migration: data.migration }),
+    ...(data.rollbackOf !== undefined && { rollbackOf: data.rollbackOf }),
     ...(approval.type === 'slack' && {
       approval: {
         beforeShift: approval.stages.includes('before-shift'),
@@ -139,6 +148,15 @@ function checkTeam(source: string, service: ServiceConfig, issues: FieldIssue[])
       service.ci === undefined
         ? `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to no team; release it from a platform CI principal (ci.principals), or give it the team with ci.team in its registration`
         : `source "${source}" is team "${team}"'s CI, and service "${service.name}" belongs to team "${service.ci.team}"; release it from that team's CI`,
+  });
+}
+
+/** Only greenlight's rollback says a release is a rollback: the ledger repeats it as fact. */
+function checkRollbackSource(source: string, issues: FieldIssue[]): void {
+  if (source === OperatorEventSource) return;
+  issues.push({
+    path: 'detail.rollbackOf',
+    message: `is set by "greenlight rollback" alone (source "${OperatorEventSource}"), not by "${source}"; to go back to an earlier build from CI, release it with "allowOlder": true`,
   });
 }
 

@@ -52,6 +52,14 @@ export class LocalArtifactStore {
   }
 }
 
+/**
+ * A module file the local cloud itself owns (not an uploaded artifact), fingerprinted like one:
+ * the demo's migration runner, seeded as a Lambda function from its source file.
+ */
+export function describeModule(path: string): Promise<ResolvedArtifact | undefined> {
+  return describeFile(path);
+}
+
 async function describeFile(path: string): Promise<ResolvedArtifact | undefined> {
   let bytes: Buffer;
   try {

@@ -16,8 +16,10 @@ import {
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ApprovalStage } from '../core/records.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import type {
+  ApprovalSnapshot,
   ConsistencySnapshot,
   ExecutionSnapshot,
   LifecycleEventSnapshot,
@@ -102,6 +104,7 @@ async function readService(
       record,
       steps: await local.ledger.listSteps(record.releaseId),
       greens: target.greensOf(record.releaseId),
+      approvals: await readApprovals(clients.dynamo, record.releaseId),
     });
   }
   return {
@@ -113,6 +116,35 @@ async function readService(
     ...(queued.length > 0 ? { queued } : {}),
     ...(typeof holder === 'string' ? { lockHolder: holder } : {}),
   };
+}
+
+/** The release's approvals, where src/aws/dynamo-approvals.ts keeps them. */
+async function readApprovals(
+  dynamo: DynamoDBDocumentClient,
+  releaseId: string,
+): Promise<ApprovalSnapshot[]> {
+  const found: ApprovalSnapshot[] = [];
+  for (const stage of Object.values(ApprovalStage)) {
+    const { Item } = await dynamo.send(
+      new GetCommand({
+        TableName: LocalNames.ledgerTable,
+        // approvalIdOf (src/steps/request-approval.ts): the release id and the stage.
+        Key: { pk: `approval#${releaseId}-${stage}`, sk: 'meta' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) continue;
+    const text = (key: string) => (typeof Item[key] === 'string' ? { [key]: Item[key] } : {});
+    found.push({
+      approvalId: String(Item.approvalId),
+      stage,
+      status: Item.status,
+      ...text('decidedBy'),
+      ...text('decidedAt'),
+      ...text('decidedVia'),
+    });
+  }
+  return found;
 }
 
 interface TargetReading {

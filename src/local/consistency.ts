@@ -1,5 +1,10 @@
 import { ReleasePhase, TerminalPhases } from '../core/phases.ts';
-import type { ReleaseRecord, StepRecord } from '../core/records.ts';
+import {
+  type ApprovalRecord,
+  ApprovalStatus,
+  type ReleaseRecord,
+  type StepRecord,
+} from '../core/records.ts';
 
 /**
  * What must hold once every execution of a service has ended, whatever failed on the way:
@@ -20,6 +25,12 @@ export const Invariant = {
   EventOnce: 'event-once',
   /** Every release in a terminal phase, with the steps that phase needs in its timeline. */
   Timeline: 'timeline',
+  /**
+   * Every approval a release asked for holds one decision once the release ended, and the
+   * timeline records that decision, once: a second decision (a click racing the timeout, a
+   * click delivered twice) neither replaces the first in the ledger nor in the timeline.
+   */
+  Approvals: 'approvals',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 
@@ -35,7 +46,14 @@ export interface ReleaseSnapshot {
   steps: StepRecord[];
   /** The colours (Lambda versions, task definition revisions) built for this release. */
   greens: string[];
+  /** The approvals the release asked for, as the ledger holds them (absent: none read). */
+  approvals?: ApprovalSnapshot[];
 }
+
+export type ApprovalSnapshot = Pick<
+  ApprovalRecord,
+  'approvalId' | 'stage' | 'status' | 'decidedBy' | 'decidedAt' | 'decidedVia'
+>;
 
 export interface ServiceSnapshot {
   service: string;
@@ -150,6 +168,9 @@ function checkService(service: ServiceSnapshot): Violation[] {
     for (const message of timelineGaps(release)) {
       add(Invariant.Timeline, release.record.releaseId, message);
     }
+    for (const message of approvalFaults(release)) {
+      add(Invariant.Approvals, release.record.releaseId, message);
+    }
   }
   return violations;
 }
@@ -208,6 +229,47 @@ function timelineGaps({ record, steps }: ReleaseSnapshot): string[] {
     gaps.push('rolled back without a rollback or revert step');
   }
   return gaps;
+}
+
+/** The ways a human decision reaches the ledger (src/steps/verify-callback.ts). */
+const humanChannels: ReadonlySet<string> = new Set(['slack', 'cli']);
+
+/**
+ * What is wrong with the approvals of an ended release. The decision of a person is written
+ * to the approval and to the timeline at one `at` (src/slack/decide-approval.ts), so an entry
+ * at another time, or naming someone else, was written by a second decision.
+ */
+function approvalFaults({ record, steps, approvals }: ReleaseSnapshot): string[] {
+  if (!TerminalPhases.has(record.phase)) return [];
+  const faults: string[] = [];
+  for (const approval of approvals ?? []) {
+    const { approvalId, status } = approval;
+    if (status === ApprovalStatus.Pending) {
+      faults.push(`${approvalId} still pending after the release ended ${record.phase}`);
+      continue;
+    }
+    if (!approval.decidedBy || !approval.decidedAt || !approval.decidedVia) {
+      faults.push(`${approvalId} is ${status} without who, when and how`);
+      continue;
+    }
+    const entries = steps.filter(
+      (step) => step.step === 'approval' && step.key === `approval#${approval.stage}`,
+    );
+    const human = humanChannels.has(approval.decidedVia);
+    if (entries.length > 1) {
+      faults.push(`${approvalId}: ${entries.length} timeline entries for one decision`);
+    } else if (entries.length === 0 && (human || status === ApprovalStatus.TimedOut)) {
+      faults.push(`${approvalId} ${status} by ${approval.decidedBy}, but not in the timeline`);
+    }
+    const [entry] = entries;
+    const same = entry?.at === approval.decidedAt && entry.reason.includes(approval.decidedBy);
+    if (human && entry && !same) {
+      faults.push(
+        `${approvalId} ${status} by ${approval.decidedBy} at ${approval.decidedAt}, but the timeline records "${entry.reason}" at ${entry.at}`,
+      );
+    }
+  }
+  return faults;
 }
 
 function checkExecution(execution: ExecutionSnapshot): Violation[] {

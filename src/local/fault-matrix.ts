@@ -9,6 +9,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { BakeMode, buildReleaseDefinition, functionArnsFor } from '../../workflows/release.ts';
 import { ReleasePhase } from '../core/phases.ts';
+import { ApprovalStage } from '../core/records.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import { checkConsistency, type Violation } from './consistency.ts';
@@ -55,15 +56,21 @@ type BuildName = keyof typeof Build;
 
 /**
  * What a case releases: one build, or (`queued`) two at once, so that one waits its turn in
- * the lock queue. The first that reaches a Task state is the one its cases use.
+ * the lock queue; `approved` releases the good build of a service whose approvals an approver
+ * grants in Slack (the others' time out). The first that reaches a Task state is the one its
+ * cases use.
  */
-const scenarios = ['good', 'broken', 'queued'] as const;
+const scenarios = ['good', 'broken', 'queued', 'approved'] as const;
 type Scenario = (typeof scenarios)[number];
 const scenarioBuilds: Record<Scenario, BuildName[]> = {
   good: ['good'],
   broken: ['broken'],
   queued: ['good', 'other'],
+  approved: ['good'],
 };
+/** Which services a scenario releases: those an approver answers, or those nobody does. */
+type Pool = 'approved' | 'unanswered';
+const poolOf = (scenario: Scenario): Pool => (scenario === 'approved' ? 'approved' : 'unanswered');
 
 export interface CaseSpec {
   kind: MatrixKind;
@@ -93,6 +100,10 @@ export interface MatrixReport {
   results: CaseResult[];
   /** Task states of the definition that no scenario reaches (so no case covers them). */
   unreached: string[];
+  /** Task states some case of this run faulted (or alarmed) and saw run. */
+  covered: string[];
+  /** Task states this run's cases aimed at (all reachable ones, unless `states` or `cases` chose). */
+  planned: string[];
   tasks: TaskStateInfo[];
 }
 
@@ -152,20 +163,33 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     (options.cases?.length ??
       tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) +
     scenarios.length;
+  // The approved scenario serves only the states no other scenario reaches: those after an
+  // approver's answer (VerifyApproval, VerifyFinalApproval), a few of each state's cases.
+  const answeredStates = tasks.filter((t) => /verify-callback/.test(t.functionName)).length;
+  const approvedSize =
+    Math.min(options.cases?.length ?? Infinity, answeredStates * (stateKinds.length + 1)) + 1;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
+  const approvedFixtures = Array.from({ length: approvedSize }, (_, i) =>
+    matrixFixture(`fm-approved-${i}`, { answered: true }),
+  );
+  const everyFixture = [...fixtures, ...approvedFixtures];
   const local = await startGreenlightLocal({
     retryIntervalMs: 10,
     holdPollMs: 100,
     ...(options.bakeMode ? { bakeMode: options.bakeMode } : {}),
-    services: fixtures.map((f) => f.service),
-    functions: fixtures.map((f) => f.fn),
-    alarms: fixtures.map((f) => f.alarm),
+    services: everyFixture.map((f) => f.service),
+    functions: everyFixture.map((f) => f.fn),
+    alarms: everyFixture.map((f) => f.alarm),
     faults: injector.wrap,
   });
   const clients = {
     events: new EventBridgeClient(local.clientConfig),
     cloudwatch: new CloudWatchClient(local.clientConfig),
   };
+  const approver = startApprover(
+    local,
+    approvedFixtures.map((f) => f.service.name),
+  );
   try {
     const sfn = new SFNClient(local.clientConfig);
     const described = await sfn.send(
@@ -173,9 +197,12 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     );
     sfn.destroy();
     injector.useDefinition(JSON.parse(described.definition ?? '{}'));
-    const pool = [...fixtures];
-    const take = () => {
-      const next = pool.shift();
+    const pools: Record<Pool, Fixture[]> = {
+      unanswered: [...fixtures],
+      approved: [...approvedFixtures],
+    };
+    const take = (scenario: Scenario) => {
+      const next = pools[poolOf(scenario)].shift();
       if (!next) throw new Error('The fault matrix ran out of services; raise its pool');
       return next;
     };
@@ -184,7 +211,7 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     const reachedBy = new Map<Scenario, Set<string>>();
     await Promise.all(
       scenarios.map(async (scenario) => {
-        const fixture = take();
+        const fixture = take(scenario);
         const builds = scenarioBuilds[scenario];
         await Promise.all(builds.map((b) => releaseBuild(clients.events, fixture.service.name, b)));
         await untilEnded(
@@ -202,7 +229,7 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
 
     const chosen = options.states ? new Set(options.states(injector.tasks)) : undefined;
     const races = chosen ? [] : raceKinds;
-    const specs = options.cases ?? [
+    const specs: CaseSpec[] = options.cases ?? [
       ...injector.tasks
         .filter((task) => buildFor(task.state) && (chosen?.has(task.state) ?? true))
         .flatMap((task) => [
@@ -221,16 +248,25 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     const queue = [...specs];
     const worker = async () => {
       for (let spec = queue.shift(); spec; spec = queue.shift()) {
-        const result = await runCase(local, injector, clients, take(), spec, buildFor, options);
+        const scenario = spec.state ? (buildFor(spec.state) ?? 'good') : 'good';
+        const fixture = take(scenario);
+        const result = await runCase(local, injector, clients, fixture, spec, scenario, options);
         results.push(result);
         options.onResult?.(result);
       }
     };
     await Promise.all(Array.from({ length: options.parallel ?? 6 }, worker));
-    const report = { results, unreached, tasks: [...injector.tasks] };
+    const covered = injector.tasks
+      .map((t) => t.state)
+      .filter((state) => results.some((r) => r.state === state && r.reached));
+    const planned = injector.tasks
+      .map((t) => t.state)
+      .filter((state) => specs.some((spec) => spec.state === state));
+    const report = { results, unreached, covered, planned, tasks: [...injector.tasks] };
     await options.inspect?.(local, report);
     return report;
   } finally {
+    await approver.stop();
     clients.events.destroy();
     clients.cloudwatch.destroy();
     await local.close();
@@ -250,7 +286,7 @@ async function runCase(
   clients: Clients,
   fixture: Fixture,
   spec: CaseSpec,
-  buildFor: (state: string) => Scenario | undefined,
+  scenario: Scenario,
   options: RunMatrixOptions,
 ): Promise<CaseResult> {
   const started = performance.now();
@@ -269,7 +305,6 @@ async function runCase(
         StateReason: `fault matrix: ${name}`,
       }),
     );
-  const scenario = spec.state ? (buildFor(spec.state) ?? 'good') : 'good';
   const build = scenarioBuilds[scenario][0] ?? 'good';
   const releaseId = deriveReleaseId(service, Build[build].version, 1);
   let executions = scenarioBuilds[scenario].length;
@@ -379,12 +414,23 @@ function firstBakeState(injector: FaultInjector): string {
   return bake.state;
 }
 
-/** A Lambda service with everything a release can meet: approvals at both stages, a canary bake. */
-export function matrixFixture(name: string): {
+/**
+ * A Lambda service with everything a release can meet: approvals at both stages, a canary
+ * bake. Nobody answers its approvals, unless `answered`: then the matrix's approver does
+ * (startApprover), and a wait that outlasts the case rejects.
+ */
+export function matrixFixture(
+  name: string,
+  options: { answered?: boolean } = {},
+): {
   service: ServiceConfigInput;
   fn: SeedFunctionInput;
   alarm: PutMetricAlarmCommandInput;
 } {
+  const approval = options.answered
+    ? { timeoutSeconds: 120, onTimeout: 'reject' as const }
+    : // Nobody answers: each approval times out after a second and goes on.
+      { timeoutSeconds: 1, onTimeout: 'approve' as const };
   return {
     service: {
       name,
@@ -394,13 +440,11 @@ export function matrixFixture(name: string): {
       artifacts: { s3Buckets: [DemoArtifactBucket] },
       alarms: [{ name: `${name}-errors`, scope: 'service' }],
       tests: [{ name: 'health', payload: { path: '/health' }, expect: { statusCode: 200 } }],
-      // Nobody answers: each approval times out after a second and goes on.
       approval: {
         type: 'slack',
         channel: DemoApproval.channel,
         approvers: [DemoApproval.approver.id],
-        timeoutSeconds: 1,
-        onTimeout: 'approve',
+        ...approval,
         stages: ['before-shift', 'before-finalize'],
       },
       warmWindowSeconds: 1,
@@ -412,6 +456,70 @@ export function matrixFixture(name: string): {
     },
     alarm: lambdaErrorsAlarm(name),
   };
+}
+
+/**
+ * An approver at the Slack stand-in: clicks Approve on every approval message of `services`,
+ * once per message, as soon as it is posted. The click is a signed request to the
+ * interactivity endpoint, the path a person's click takes in production.
+ */
+function startApprover(
+  local: GreenlightLocal,
+  services: readonly string[],
+): { stop: () => Promise<void> } {
+  // The approvals those services' releases can ask for (approvalIdOf, src/steps/request-approval.ts).
+  const answered = new Set(
+    services.flatMap((service) =>
+      Object.values(Build).flatMap(({ version }) =>
+        Object.values(ApprovalStage).map(
+          (stage) => `${deriveReleaseId(service, version, 1)}-${stage}`,
+        ),
+      ),
+    ),
+  );
+  const seen = new Set<string>();
+  const clicks: Promise<unknown>[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const message of local.slack.messages(DemoApproval.channel)) {
+        if (message.threadTs !== undefined || seen.has(message.ts)) continue;
+        seen.add(message.ts);
+        const approvalId = approvalIdIn(message.blocks);
+        if (approvalId === undefined || !answered.has(approvalId)) continue;
+        clicks.push(
+          local.slack.click({
+            channel: message.channel,
+            ts: message.ts,
+            actionId: 'approve',
+            user: DemoApproval.approver,
+          }),
+        );
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      await Promise.allSettled(clicks);
+    },
+  };
+}
+
+/** The approval id an approval message's Approve button carries (its `value`). */
+function approvalIdIn(blocks: readonly unknown[]): string | undefined {
+  for (const block of blocks) {
+    const elements = (block as { elements?: unknown }).elements;
+    if (!Array.isArray(elements)) continue;
+    for (const element of elements as { action_id?: unknown; value?: unknown }[]) {
+      if (element.action_id === 'approve' && typeof element.value === 'string') {
+        return element.value;
+      }
+    }
+  }
+  return undefined;
 }
 
 async function releaseBuild(
@@ -534,6 +642,10 @@ export function summarizeMatrix(report: MatrixReport): string[] {
   for (const result of changed) {
     lines.push(`  changed: ${result.name}: expected ${result.expected}, ended ${result.actual}`);
   }
+  const uncovered = report.planned.filter((s) => !report.covered.includes(s));
+  lines.push(
+    `Task states covered: ${report.covered.length}/${report.tasks.length}${uncovered.length > 0 ? ` (not: ${uncovered.join(', ')})` : ''}`,
+  );
   if (report.unreached.length > 0) {
     lines.push(`Task states no scenario reaches: ${report.unreached.join(', ')}`);
   }

@@ -279,7 +279,13 @@ export class FaultInjector {
         Object.entries(task.constants).every(([key, value]) => input[key] === value) &&
         (task.keys === undefined || sameKeys(task.keys, Object.keys(input))),
     );
-    return candidates.length === 1 ? candidates[0]?.state : undefined;
+    if (candidates.length === 1) return candidates[0]?.state;
+    // A state whose Parameters fix nothing (VerifyBake hands its function the whole state)
+    // matches every input of its function: one that fixes its input and matches is meant.
+    const specific = candidates.filter(
+      (task) => task.keys !== undefined || Object.keys(task.constants).length > 0,
+    );
+    return specific.length === 1 ? specific[0]?.state : undefined;
   }
 }
 

@@ -60,10 +60,17 @@ import {
   type LocalAlbOptions,
   startLocalAlb,
 } from './data-plane/local-alb.ts';
+import {
+  type DemoDatabaseHandle,
+  shopMigrationRunnerFunction,
+  startDemoDatabase,
+} from './demo-database.ts';
 import { demoAlarms, demoFunctions, demoServices, demoShopService } from './demo-registry.ts';
+import { LocalEcr } from './ecr-standin.ts';
 import type { LocalRequest, LocalResponse, LocalService } from './http.ts';
 import { LocalLambda } from './lambda/simulator.ts';
 import type { SeedFunctionInput } from './lambda/types.ts';
+import { LocalS3 } from './s3-standin.ts';
 import { LocalScheduler } from './scheduler/simulator.ts';
 import {
   functionUrlEvent,
@@ -141,7 +148,13 @@ export interface GreenlightLocalOptions {
    * registered next to `services`: their ARNs exist only once it is seeded.
    * @default the demo shop (demoShopService, its 5xx alarm) when `services` is not given
    */
-  seedAlb?: (alb: LocalAlb) => Promise<AlbWorld>;
+  seedAlb?: (alb: LocalAlb, world: { databaseUrl?: string }) => Promise<AlbWorld>;
+  /**
+   * Starts the demo's PostgreSQL (PGlite over the wire protocol, ~2 s), gives the default demo
+   * shop's tasks its DATABASE_URL, and seeds the shop's migration runner as the Lambda function
+   * `shop-migrations` (src/local/demo-database.ts). Off, nothing of it starts. @default false
+   */
+  database?: boolean;
   /** How the default seeding seeds the demo shop (its routers' ports, say). */
   shop?: DemoShopOptions;
   /** The local ALB's pace: health checks, metric flushes, task stop grace. */
@@ -173,6 +186,12 @@ export type GreenlightLocal = Awaited<ReturnType<typeof startGreenlightLocal>>;
  * One per process: the handlers read their configuration from this process's environment.
  */
 export async function startGreenlightLocal(options: GreenlightLocalOptions = {}) {
+  // Started first: it takes the longest, and blue's tasks need its URL when they start.
+  const starting: Promise<DemoDatabaseHandle | undefined> = options.database
+    ? startDemoDatabase()
+    : Promise.resolve(undefined);
+  // A failure to start is reported where it is awaited, not as an unhandled rejection.
+  starting.catch(() => undefined);
   const artifacts = new LocalArtifactStore({
     root: options.artifactsRoot ?? fileURLToPath(new URL('../../demo/artifacts', import.meta.url)),
   });
@@ -216,7 +235,9 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   scheduler.createGroup(LocalNames.scheduleGroup);
 
   let alb: LocalAlb;
+  let database: DemoDatabaseHandle | undefined;
   try {
+    database = await starting;
     alb = await startLocalAlb({
       cloudwatch,
       artifacts,
@@ -226,6 +247,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     });
   } catch (error) {
     await scheduler.close();
+    await database?.close();
     throw error;
   }
 
@@ -236,12 +258,22 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     const seedAlb =
       options.seedAlb ??
       (options.services === undefined
-        ? (local: LocalAlb) => seedDemoShopWorld(local, options.shop)
+        ? (local: LocalAlb) => seedDemoShopWorld(local, withDatabase(options.shop, database))
         : async (): Promise<AlbWorld> => ({ services: [], alarms: [] }));
-    world = await seedAlb(alb);
+    world = await seedAlb(alb, database ? { databaseUrl: database.url } : {});
     cloud = await startLocalCloud({
       port: options.port ?? 0,
-      services: [lambda, cloudwatch, scheduler, ...alb.services, slack, slackInteractionsRoute()],
+      services: [
+        lambda,
+        cloudwatch,
+        scheduler,
+        ...alb.services,
+        slack,
+        slackInteractionsRoute(),
+        // The artifacts releases deploy, readable as from S3 and ECR (greenlight plan reads them).
+        new LocalS3(artifacts),
+        new LocalEcr({ artifacts, accountId: LocalNames.accountId }),
+      ],
       region: LocalNames.region,
       accountId: LocalNames.accountId,
       // Bakes last what each strategy says (the local services have short ones); only a held
@@ -252,6 +284,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   } catch (error) {
     await scheduler.close();
     await alb.close();
+    await database?.close();
     throw error;
   }
   interactionsUrl = `${cloud.url}${LocalNames.slackInteractionsPath}`;
@@ -303,6 +336,7 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   await registry.put(services, 'greenlight-local');
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
+  if (database) await lambda.seedFunction(shopMigrationRunnerFunction(database.url));
   const cw = new CloudWatchClient(clientConfig);
   for (const alarm of [...(options.alarms ?? demoAlarms), ...world.alarms]) {
     await cw.send(new PutMetricAlarmCommand(alarm));
@@ -393,6 +427,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     scheduler,
     alb,
     shop: world.shop,
+    /** The demo's PostgreSQL, when started (`database: true`). */
+    database: database ? { url: database.url, port: database.port } : undefined,
     ledger,
     clientConfig,
     /** Runs the daily sweeper now: tears down idle colours left warm past their window. */
@@ -403,10 +439,21 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
       await scheduler.close();
       await cloud.close();
       await alb.close();
+      // After the tasks: they hold connections to it until they stop.
+      await database?.close();
       dynamo.destroy();
       cw.destroy();
     },
   };
+}
+
+/** The demo shop's options with the database's URL in its containers' environment. */
+function withDatabase(
+  shop: DemoShopOptions | undefined,
+  database: DemoDatabaseHandle | undefined,
+): DemoShopOptions | undefined {
+  if (database === undefined) return shop;
+  return { ...shop, environment: { ...shop?.environment, DATABASE_URL: database.url } };
 }
 
 /** The demo shop behind the local load balancer, registered as the service `shop`. */

@@ -14,9 +14,10 @@ import {
   IdleColourState,
   type ReleaseRecord,
 } from '../core/records.ts';
+import { OperatorEventSource } from '../core/release-event.ts';
 import { deriveReleaseId } from '../core/release-id.ts';
 import { issuesFromZod } from '../core/resolve-release.ts';
-import { alarmNamesOf } from '../core/service-config.ts';
+import { alarmNamesOf, type ServiceConfig } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import * as z from '../core/zod.ts';
 import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
@@ -55,8 +56,8 @@ const OperatorCommandEvent = z.object({
 });
 type OperatorCommandEvent = z.infer<typeof OperatorCommandEvent>;
 
-/** `source` of the Release Requested events a retry puts on the bus. */
-export const OperatorEventSource = 'greenlight.operator';
+/** `source` of the Release Requested events a retry or a late rollback puts on the bus. */
+export { OperatorEventSource };
 
 /**
  * A command the release's state does not allow, or that names nothing to act on. Recorded as
@@ -307,9 +308,12 @@ async function retry(
 }
 
 /**
- * Puts a service's last release, finalized, back on blue: one alias or listener switch while
- * blue is still warm, no provisioning and no tests. Holds the service's lock meanwhile, so no
- * new release starts halfway through.
+ * Puts a service's last release, finalized, back on the build before it. While blue is warm:
+ * one alias or listener switch, no provisioning and no tests. After that, a Lambda service whose
+ * blue version still exists (Lambda keeps versions; teardown only drops its provisioned
+ * concurrency) still gets the one switch; otherwise blue is gone, and greenlight re-provisions
+ * it: a new release of the earlier build, from the artifact its release recorded, taken through
+ * tests and gates like any release, with "rollback of" the release it replaces.
  */
 async function revert(
   command: Extract<OperatorCommandV1, { command: 'rollback' }>,
@@ -325,40 +329,87 @@ async function revert(
       `The last release of ${service.name}, ${latest.releaseId}, is ${latest.phase}, not Finalized; roll back a release in flight with "greenlight abort"`,
     );
   }
-  // Finalize records blue as the idle colour with its teardown time; a release finalized
-  // before idle colours were recorded is warm for the service's window after it.
+  if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
+  const colours = latest.colours;
+  const now = deps.now();
+  const blue = blueOf(latest, service.warmWindowSeconds, now);
+  if (blue.warm) return switchBack(command, service, latest, colours, blue.note, deps);
+  if (service.target.kind === 'lambda-alias') {
+    try {
+      return await switchBack(
+        command,
+        service,
+        latest,
+        colours,
+        `${blue.note}; its version ${colours.blue} still exists, so one switch (it starts cold)`,
+        deps,
+      );
+    } catch (error) {
+      if (!isVersionGone(error)) throw error;
+    }
+  }
+  return reprovisionBlue(command, service, latest, blue.note, deps);
+}
+
+/**
+ * Whether blue still runs as it did when traffic left it. Finalize records blue as the idle
+ * colour with its teardown time; a release finalized before idle colours were recorded is warm
+ * for the service's window after it.
+ */
+function blueOf(
+  latest: ReleaseRecord,
+  warmWindowSeconds: number,
+  now: Date,
+): { warm: boolean; note: string } {
   const idle = latest.idle;
   if (idle && idle.state !== IdleColourState.Warm) {
-    throw refuse(
-      `Blue of ${latest.releaseId} (${idle.colour}) is ${idle.state}: ${idle.reason}; release the previous version instead`,
-    );
+    return { warm: false, note: `blue (${idle.colour}) is ${idle.state}: ${idle.reason}` };
   }
   const warmUntil = idle
     ? Date.parse(idle.teardownAt)
-    : Date.parse(latest.updatedAt) + service.warmWindowSeconds * 1000;
-  const now = deps.now();
-  if (now.getTime() > warmUntil) {
-    throw refuse(
-      `Blue of ${latest.releaseId} was kept warm until ${new Date(warmUntil).toISOString()} and may be gone; release the previous version instead`,
-    );
-  }
-  if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
+    : Date.parse(latest.updatedAt) + warmWindowSeconds * 1000;
+  const until = new Date(warmUntil).toISOString();
+  return now.getTime() > warmUntil
+    ? { warm: false, note: `blue was kept warm until ${until} and may be gone` }
+    : { warm: true, note: `blue is warm until ${until}` };
+}
+
+/** Lambda's answer to an alias update naming a version that was deleted. */
+function isVersionGone(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ResourceNotFoundException';
+}
+
+/**
+ * All traffic back on blue in one switch. Holds the service's lock meanwhile, so no new release
+ * starts halfway through.
+ */
+async function switchBack(
+  command: Extract<OperatorCommandV1, { command: 'rollback' }>,
+  service: ServiceConfig,
+  latest: ReleaseRecord,
+  colours: NonNullable<ReleaseRecord['colours']>,
+  note: string,
+  deps: OperatorCommandDependencies,
+): Promise<Applied> {
   // Not through the queue: a revert goes only when nothing is under way or waiting. No
   // execution holds it, so a revert that died holds the lock only for the queue's grace time.
   const lock = await deps.lock.acquire({
     service: service.name,
     releaseId: latest.releaseId,
     requestedAt: latest.requestedAt,
-    at: now.toISOString(),
+    at: deps.now().toISOString(),
     policy: 'reject',
   });
   if (lock.kind !== 'acquired') {
     const holder = 'holder' in lock ? lock.holder : latest.releaseId;
-    throw refuse(`Release ${holder} of ${service.name} is under way or waiting; abort it first`);
+    throw new CommandRefused(
+      `Release ${holder} of ${service.name} is under way or waiting; abort it first`,
+      latest.releaseId,
+    );
   }
   let outOfService = false;
   try {
-    await deps.targetFor(service).rollback(service, latest.colours);
+    await deps.targetFor(service).rollback(service, colours);
     await deps.bakes.unwatch(latest.releaseId, alarmNamesOf(service));
     const reverted = await advanceRelease(
       deps,
@@ -375,7 +426,7 @@ async function revert(
         outcome: 'succeeded',
         phase: ReleasePhase.RolledBack,
         greenPercent: 0,
-        reason: `All traffic back on blue (${latest.colours.blue}) in one switch: ${reverted.reason}`,
+        reason: `All traffic back on blue (${colours.blue}) in one switch (${note}): ${reverted.reason}`,
       }),
     );
     return { releaseId: latest.releaseId, message: reverted.reason };
@@ -383,6 +434,61 @@ async function revert(
     // Reverted, its build serves no more: requests are ordered against the one before it.
     await deps.lock.release(service.name, latest.releaseId, outOfService ? { reverted: true } : {});
   }
+}
+
+/** Releases read back to find the build blue ran: enough for any real history between two finalizes. */
+const ReleasesSearched = 50;
+
+/**
+ * Blue is gone: releases the build it ran again, from the artifact its release recorded, as the
+ * next attempt of that version. The event goes through the bus like CI's, so the release is
+ * validated, queued, provisioned, tested and gated like any other; it is marked "rollback of"
+ * the release it replaces, and may be older than it (allowOlder).
+ */
+async function reprovisionBlue(
+  command: Extract<OperatorCommandV1, { command: 'rollback' }>,
+  service: ServiceConfig,
+  latest: ReleaseRecord,
+  note: string,
+  deps: OperatorCommandDependencies,
+): Promise<Applied> {
+  const releases = await deps.ledger.listReleases(latest.service, ReleasesSearched);
+  const older = releases.slice(releases.findIndex((r) => r.releaseId === latest.releaseId) + 1);
+  const previous = older.find((r) => r.phase === ReleasePhase.Finalized);
+  if (!previous) {
+    throw new CommandRefused(
+      `${note}, and no finalized release before ${latest.releaseId} is recorded to re-provision it from; release the build you want with "greenlight release"`,
+      latest.releaseId,
+    );
+  }
+  let attempt = previous.attempt + 1;
+  while (
+    await deps.ledger.getRelease(deriveReleaseId(previous.service, previous.version, attempt))
+  ) {
+    attempt += 1;
+  }
+  const next = deriveReleaseId(previous.service, previous.version, attempt);
+  await deps.requests.request(
+    {
+      schemaVersion: 1,
+      service: previous.service,
+      version: previous.version,
+      artifact: previous.artifact,
+      // Its strategy, unless the service has dropped it since.
+      ...(Object.hasOwn(service.strategies, previous.strategy) && { strategy: previous.strategy }),
+      attempt,
+      actor: command.actor,
+      allowOlder: true,
+      rollbackOf: latest.releaseId,
+      ...(previous.commit === undefined ? {} : { commit: previous.commit }),
+    },
+    OperatorEventSource,
+  );
+  return {
+    releaseId: latest.releaseId,
+    newReleaseId: next,
+    message: `${note}: re-provisioning ${previous.service} ${previous.version} (the build of ${previous.releaseId}) as ${next}, through tests and gates, as the rollback of ${latest.releaseId} requested by ${command.actor}: ${command.reason}`,
+  };
 }
 
 /**

@@ -51,7 +51,7 @@ export const registerStep: IdempotentStep<
     const requested: ReleaseRecord = {
       ...spec,
       phase: ReleasePhase.Requested,
-      reason: `Requested${spec.actor ? ` by ${spec.actor}` : ''}${spec.ci ? ` from ${spec.ci.provider}` : ''}: ${spec.strategy} strategy, ${spec.plan.length} step${spec.plan.length > 1 ? 's' : ''}`,
+      reason: `${spec.rollbackOf ? `Rollback of ${spec.rollbackOf} r` : 'R'}equested${spec.actor ? ` by ${spec.actor}` : ''}${spec.ci ? ` from ${spec.ci.provider}` : ''}: ${spec.strategy} strategy, ${spec.plan.length} step${spec.plan.length > 1 ? 's' : ''}`,
       executionId: input.executionId,
       greenPercent: 0,
       stepIndex: -1,

@@ -8,13 +8,14 @@ import { runDecisionCommand, runOperatorCommand } from '../../src/cli/operator-c
 import type { SharedOptions } from '../../src/cli/options.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import { type StoredMessage, signedInteraction } from '../../src/local/slack-standin.ts';
 import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
 import {
-  aLambdaService,
+  aGatedLambdaService,
+  approvalChannel,
+  approver,
   artifact,
   executionFor,
   requestRelease,
@@ -25,16 +26,9 @@ import {
 // Approvals end to end: the workflow waits on its callback token, the request-approval
 // function posts to the local Slack stand-in through the production Web API client (fetch), and clicks are
 // real signed HTTP requests to the interactivity function's URL on the local endpoint.
-const channel = 'C0RELEASES';
-const approver = { id: 'U0DANA', username: 'dana' };
+const channel = approvalChannel;
+const gated = aGatedLambdaService;
 const stranger = { id: 'U0MALLORY', username: 'mallory' };
-
-type Approval = Extract<ServiceConfigInput['approval'], { type: 'slack' }>;
-function gated(name: string, approval: Partial<Approval> = {}) {
-  const fixture = aLambdaService(name, 1);
-  fixture.service.approval = { type: 'slack', channel, approvers: [approver.id], ...approval };
-  return fixture;
-}
 
 const fixtures = [
   gated('approved'),

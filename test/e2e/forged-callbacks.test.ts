@@ -11,11 +11,13 @@ import { DynamoApprovalStore } from '../../src/aws/dynamo-approvals.ts';
 import { DynamoBakeStore } from '../../src/aws/dynamo-bakes.ts';
 import type { ApprovalRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
-import type { ServiceConfigInput } from '../../src/core/service-config.ts';
 import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import { eventually } from '../support/eventually.ts';
 import {
+  aGatedLambdaService,
   aLambdaService,
+  approvalChannel,
+  approver,
   artifact,
   executionFor,
   requestRelease,
@@ -28,15 +30,8 @@ import {
 // tests play someone who holds one and is allowed Step Functions' SendTask* calls, and nothing
 // else: no Slack click, no approver, no operator command, no ledger write. Whatever they send,
 // only what the ledger records may take effect.
-const channel = 'C0RELEASES';
-const approver = { id: 'U0DANA', username: 'dana' };
-
-type Approval = Extract<ServiceConfigInput['approval'], { type: 'slack' }>;
-function gated(name: string, approval: Partial<Approval> = {}) {
-  const fixture = aLambdaService(name, 1);
-  fixture.service.approval = { type: 'slack', channel, approvers: [approver.id], ...approval };
-  return fixture;
-}
+const channel = approvalChannel;
+const gated = aGatedLambdaService;
 
 const baked = aLambdaService('baked', 3);
 const fixtures = [

@@ -98,6 +98,31 @@ export function useLocalCloud(
   });
 }
 
+/** The Slack approval of a gated fixture: its fields, over the channel and approvers every test uses. */
+type SlackApprovalInput = Extract<ServiceConfigInput['approval'], { type: 'slack' }>;
+
+/** The channel gated fixtures ask in, and the approver the tests click as. */
+export const approvalChannel = 'C0RELEASES';
+export const approver = { id: 'U0DANA', username: 'dana' };
+
+/**
+ * aLambdaService (1 s bakes) whose releases wait for a Slack approval before traffic moves, in
+ * `approvalChannel` by `approver` unless `approval` says otherwise.
+ */
+export function aGatedLambdaService(
+  name: string,
+  approval: Partial<Omit<SlackApprovalInput, 'type'>> = {},
+): ReturnType<typeof aLambdaService> {
+  const fixture = aLambdaService(name, 1);
+  fixture.service.approval = {
+    type: 'slack',
+    channel: approvalChannel,
+    approvers: [approver.id],
+    ...approval,
+  };
+  return fixture;
+}
+
 /** A demo artifact by its version: `1.1.0`, `1.2.0-broken`, `1.3.0-faulty`, ... */
 export function artifact(version: string): { s3: { bucket: string; key: string } } {
   return { s3: { bucket: DemoArtifactBucket, key: `checkout/${version}.zip` } };

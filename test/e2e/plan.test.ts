@@ -199,6 +199,103 @@ describe('greenlight plan against the local cloud', () => {
     ]);
   });
 
+  describe('the artifact', () => {
+    const artifactChecks = (json: ReleasePlan) =>
+      json.checks.filter((c) => c.check.startsWith('artifact'));
+
+    it('reads an S3 artifact from a listed bucket with HeadObject, and passes when it is there', async () => {
+      const { code, plan: json } = await readyPlan(
+        '--service',
+        'planned',
+        '--s3',
+        's3://greenlight-demo-artifacts/checkout/1.1.0.zip',
+      );
+      expect(code).toBe(ExitCode.Finalized);
+      expect(artifactChecks(json)).toEqual([
+        {
+          check: 'artifact',
+          ok: true,
+          detail:
+            's3://greenlight-demo-artifacts/checkout/1.1.0.zip is from an artifact source of planned',
+        },
+        {
+          check: 'artifact readable',
+          ok: true,
+          detail: expect.stringMatching(
+            /^s3:\/\/greenlight-demo-artifacts\/checkout\/1\.1\.0\.zip is readable \(HeadObject: \d+ bytes\)$/,
+          ),
+        },
+      ]);
+    });
+
+    it('exits 9 for a missing object, naming it, and prints it as a failed check', async () => {
+      const missing = 's3://greenlight-demo-artifacts/checkout/9.9.9.zip';
+      const { code, plan: json } = await planJson('--service', 'planned', '--s3', missing);
+      expect(code).toBe(ExitCode.NotReady);
+      expect(json.ok).toBe(false);
+      const failing = json.checks.filter((c) => !c.ok);
+      expect(failing.map((c) => c.check)).toContain('artifact readable');
+      expect(failing.find((c) => c.check === 'artifact readable')?.detail).toMatch(
+        /^s3:\/\/greenlight-demo-artifacts\/checkout\/9\.9\.9\.zip does not exist \(HeadObject: 404 Not Found\)/,
+      );
+
+      const human = await plan('--service', 'planned', '--s3', missing);
+      expect(human.code).toBe(ExitCode.NotReady);
+      expect(
+        human.out.some((l) => l.startsWith(`  FAIL  artifact readable: ${missing} does not exist`)),
+      ).toBe(true);
+    });
+
+    it('exits 9 for a bucket the service does not list, without reading it', async () => {
+      const { code, plan: json } = await planJson(
+        '--service',
+        'planned',
+        '--s3',
+        's3://someone-elses-bucket/checkout/1.1.0.zip',
+      );
+      expect(code).toBe(ExitCode.NotReady);
+      expect(artifactChecks(json)).toEqual([
+        {
+          check: 'artifact',
+          ok: false,
+          detail: expect.stringContaining(
+            'bucket "someone-elses-bucket" is not an artifact source of "planned"',
+          ),
+        },
+      ]);
+    });
+
+    it('reads an image with ECR DescribeImages: there, or not', async () => {
+      const readable = await readyPlan(
+        '--service',
+        'shop',
+        '--image',
+        `${shop.imageRepository}:1.1.0`,
+      );
+      expect(artifactChecks(readable.plan)).toEqual([
+        expect.objectContaining({ check: 'artifact', ok: true }),
+        {
+          check: 'artifact readable',
+          ok: true,
+          detail: expect.stringMatching(/ exists \(DescribeImages: sha256:[a-f0-9]{64}\)$/),
+        },
+      ]);
+
+      const missing = await planJson(
+        '--service',
+        'shop',
+        '--image',
+        `${shop.imageRepository}:9.9.9`,
+      );
+      expect(missing.code).toBe(ExitCode.NotReady);
+      expect(missing.plan.checks.find((c) => c.check === 'artifact readable')).toEqual({
+        check: 'artifact readable',
+        ok: false,
+        detail: `${shop.imageRepository}:9.9.9 does not exist: no image 9.9.9 in repository shop-web (ImageNotFoundException); push it first`,
+      });
+    });
+  });
+
   it('asks the local Slack whether the bot sees the approval and updates channels', async () => {
     const slackEnv = {
       SLACK_BOT_TOKEN: LocalNames.slackBotToken,

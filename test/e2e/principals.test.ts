@@ -12,7 +12,7 @@ import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-loc
 import { eventually } from '../support/eventually.ts';
 import { aContext } from '../unit/cli/fixtures.ts';
 import {
-  aLambdaService,
+  aGatedLambdaService,
   artifact,
   executionFor,
   requestRelease,
@@ -29,14 +29,10 @@ const malloryArn = `arn:aws:iam::${account}:user/mallory`;
 const danaArn = `arn:aws:iam::${account}:user/dana`;
 
 function gated(name: string, principals?: { arn: string; approver: string }[]) {
-  const fixture = aLambdaService(name, 1);
-  fixture.service.approval = {
-    type: 'slack',
-    channel,
+  return aGatedLambdaService(name, {
     approvers: ['U0LEE', 'U0DANA'],
     ...(principals ? { principals } : {}),
-  };
-  return fixture;
+  });
 }
 
 const fixtures = [

@@ -1,9 +1,14 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as teardown } from '../../functions/teardown.ts';
+import { DynamoCommandLog } from '../../src/aws/dynamo-commands.ts';
 import { SchedulerTeardowns } from '../../src/aws/scheduler-teardowns.ts';
 import { teardownScheduleName } from '../../src/core/idle-colour.ts';
+import type { CommandRecord } from '../../src/core/operator-command.ts';
 import { IdleColourState, type ReleaseRecord } from '../../src/core/records.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import {
@@ -29,6 +34,7 @@ const fixtures = {
   rolled: aLambdaService('rolled'),
   orphan: aLambdaService('orphan'),
   raced: aLambdaService('raced'),
+  late: aLambdaService('late'),
 };
 for (const fixture of Object.values(fixtures)) {
   fixture.service.warmWindowSeconds = 1;
@@ -288,3 +294,83 @@ describe('the warm window and its teardown', () => {
     });
   });
 });
+
+describe('greenlight rollback after the warm window', () => {
+  it('re-provisions blue, torn down with its version, as a new release of the build before it', async () => {
+    await finalizeRelease('late');
+    const firstBuild = local.lambda.describe('late').latest.codeSha256;
+    // 1.2.0 ships the 1.0.0 build: the demo's good builds are 1.0.0 and 1.1.0.
+    await requestRelease(local, { service: 'late', version: '1.2.0', artifact: artifact('1.0.0') });
+    const second = await waitForPhase(local, deriveReleaseId('late', '1.2.0', 1));
+    expect(second).toMatchObject({ phase: 'Finalized', colours: { blue: '2', green: '3' } });
+    await letTimeCome(second.idle?.teardownAt ?? '');
+    await waitForIdleState(second.releaseId, IdleColourState.TornDown);
+    expect(local.lambda.describe('late').versions).toEqual(['3']);
+
+    const outcome = await operatorCommand({ command: 'rollback', service: 'late' });
+
+    const again = deriveReleaseId('late', '1.1.0', 2);
+    expect(outcome).toMatchObject({
+      outcome: 'applied',
+      releaseId: second.releaseId,
+      newReleaseId: again,
+    });
+    expect(outcome.message).toContain(
+      `re-provisioning late 1.1.0 (the build of ${deriveReleaseId('late', '1.1.0', 1)}) as ${again}, through tests and gates`,
+    );
+    const rollback = await waitForPhase(local, again);
+    expect(rollback).toMatchObject({
+      phase: 'Finalized',
+      rollbackOf: second.releaseId,
+      actor: 'dana',
+      colours: { blue: '3', green: '4' },
+    });
+    const steps = (await local.ledger.listSteps(again)).map((step) => step.step);
+    expect(steps).toEqual(expect.arrayContaining(['register', 'provision', 'test', 'finalize']));
+    expect((await local.ledger.listSteps(again))[0]?.reason).toMatch(
+      new RegExp(`^Rollback of ${second.releaseId} requested by dana`),
+    );
+    // The build before is live again, on a version published from its recorded artifact.
+    expect(local.lambda.describe('late')).toMatchObject({
+      alias: { version: '4', weights: {} },
+      latest: { codeSha256: firstBuild },
+    });
+    // The release it replaced stays as it ended: finalized, its idle colour torn down.
+    expect((await local.ledger.getRelease(second.releaseId))?.phase).toBe('Finalized');
+  });
+});
+
+/** Puts an Operator Command on the bus, as the CLI does, and reads its outcome from the ledger. */
+async function operatorCommand(detail: Record<string, string>): Promise<CommandRecord> {
+  const events = new EventBridgeClient(local.clientConfig);
+  try {
+    const result = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: LocalNames.bus,
+            Source: 'greenlight.cli',
+            DetailType: 'Operator Command',
+            Detail: JSON.stringify({
+              schemaVersion: 1,
+              actor: 'dana',
+              reason: 'the 1.2.0 bug showed up hours later',
+              ...detail,
+            }),
+          },
+        ],
+      }),
+    );
+    const eventId = result.Entries?.[0]?.EventId as string;
+    const commands = new DynamoCommandLog({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient(local.clientConfig)),
+      tableName: LocalNames.ledgerTable,
+    });
+    // The local bus delivers before PutEvents answers; in AWS the CLI polls for this.
+    const outcome = await commands.get(eventId);
+    if (!outcome) throw new Error(`No outcome recorded for command ${eventId}`);
+    return outcome;
+  } finally {
+    events.destroy();
+  }
+}

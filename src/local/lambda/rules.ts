@@ -86,6 +86,9 @@ export function codeSourceOf(fn: FunctionRecord, body: Record<string, unknown>):
 }
 
 export function missingArtifact(source: LambdaArtifactRef) {
+  if ('localModule' in source) {
+    return invalidParameter(`Local module ${source.localModule} does not exist.`);
+  }
   return 'imageUri' in source
     ? invalidParameter(
         `Source image ${source.imageUri} does not exist. Provide a valid source image.`,

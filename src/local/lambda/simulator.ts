@@ -1,4 +1,8 @@
-import type { LocalArtifactStore, ResolvedArtifact } from '../artifact-store.ts';
+import {
+  describeModule,
+  type LocalArtifactStore,
+  type ResolvedArtifact,
+} from '../artifact-store.ts';
 import { AwsFault } from '../aws-protocol/fault.ts';
 import { LostResponses, lostResponseMessage } from '../aws-protocol/lost-responses.ts';
 import type { LocalRequest, LocalResponse, LocalService } from '../http.ts';
@@ -36,7 +40,6 @@ import {
 import {
   apiPrefix,
   type FunctionTarget,
-  handlerTimeoutMs,
   headerOf,
   lambdaError,
   lambdaResult,
@@ -110,7 +113,10 @@ export class LocalLambda implements LocalService {
         `Cannot seed ${input.functionName}: ${describeRef(input.artifact)} is not in the artifact store`,
       );
     }
-    const fn = this.#state.createFunction(input.functionName, artifact, input.artifact);
+    const fn = this.#state.createFunction(input.functionName, artifact, input.artifact, {
+      ...(input.timeoutSeconds === undefined ? {} : { timeoutSeconds: input.timeoutSeconds }),
+      ...(input.environment === undefined ? {} : { environment: input.environment }),
+    });
     fn.seededAlias = input.alias;
     const version = this.#state.publish(fn, '');
     fn.aliases.set(input.alias, this.#state.newAlias(input.alias, version.version, '', {}));
@@ -373,6 +379,7 @@ export class LocalLambda implements LocalService {
     const event = parseEvent(request);
     if (invocationType === 'DryRun')
       return { status: 204, headers: { 'x-amz-executed-version': record.version } };
+    const deadline = performance.now() + fn.timeoutSeconds * 1000;
     const context = {
       functionName: fn.name,
       functionVersion: record.version,
@@ -382,10 +389,16 @@ export class LocalLambda implements LocalService {
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: 'local',
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => handlerTimeoutMs,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - performance.now()),
     };
     const startedAt = this.#state.now();
-    const run = this.#runtime.run(record.artifact, event, context).then((outcome) => {
+    const code = {
+      artifact: record.artifact,
+      source: record.source,
+      environment: fn.environment,
+      timeoutSeconds: fn.timeoutSeconds,
+    };
+    const run = this.#runtime.run(code, event, context).then((outcome) => {
       const at = this.#state.now();
       const metric: InvocationMetric = {
         functionName: fn.name,
@@ -417,6 +430,7 @@ export class LocalLambda implements LocalService {
   }
 
   #resolveArtifact(ref: LambdaArtifactRef): Promise<ResolvedArtifact | undefined> {
+    if ('localModule' in ref) return describeModule(ref.localModule);
     return 'imageUri' in ref
       ? this.#artifacts.resolveImage(ref.imageUri)
       : this.#artifacts.resolveS3(ref.s3.bucket, ref.s3.key);
@@ -424,5 +438,6 @@ export class LocalLambda implements LocalService {
 }
 
 function describeRef(ref: LambdaArtifactRef): string {
+  if ('localModule' in ref) return `module ${ref.localModule}`;
   return 'imageUri' in ref ? `image ${ref.imageUri}` : `s3://${ref.s3.bucket}/${ref.s3.key}`;
 }

@@ -4,6 +4,7 @@ import { notFound } from './faults.ts';
 import {
   type AliasRecord,
   type CodeRecord,
+  defaultTimeoutSeconds,
   type FunctionRecord,
   type FunctionSnapshot,
   type LambdaArtifactRef,
@@ -48,9 +49,16 @@ export class LambdaState {
     return qualifier === undefined ? base : `${base}:${qualifier}`;
   };
 
-  createFunction(name: string, artifact: ResolvedArtifact, source: LambdaArtifactRef) {
+  createFunction(
+    name: string,
+    artifact: ResolvedArtifact,
+    source: LambdaArtifactRef,
+    settings: { timeoutSeconds?: number; environment?: Record<string, string> } = {},
+  ) {
     const fn: FunctionRecord = {
       name,
+      timeoutSeconds: settings.timeoutSeconds ?? defaultTimeoutSeconds,
+      environment: { ...settings.environment },
       latest: {
         version: latestVersion,
         artifact,

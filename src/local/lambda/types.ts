@@ -1,7 +1,13 @@
 import type { ResolvedArtifact } from '../artifact-store.ts';
 
-/** Where a function's code comes from, as `UpdateFunctionCode` names it. */
-export type LambdaArtifactRef = { s3: { bucket: string; key: string } } | { imageUri: string };
+/**
+ * Where a function's code comes from: S3 or an image, as `UpdateFunctionCode` names them, or
+ * (seeding only) a module file the local cloud itself owns, such as the demo's migration runner.
+ */
+export type LambdaArtifactRef =
+  | { s3: { bucket: string; key: string } }
+  | { imageUri: string }
+  | { localModule: string };
 
 /** One invocation as Lambda's CloudWatch metrics see it (`Errors`, `Invocations`). */
 export interface InvocationMetric {
@@ -32,6 +38,10 @@ export interface SeedFunctionInput {
   alias: string;
   /** Provisioned concurrency on the seeded version 1, as a team keeps its live version warm. */
   provisionedConcurrency?: number;
+  /** The function's `Timeout`, enforced on every invocation. @default 3 (Lambda's default) */
+  timeoutSeconds?: number;
+  /** The function's `Environment.Variables`, handed to a module's `createHandler(env)`. */
+  environment?: Record<string, string>;
 }
 
 export type UpdateStatus = 'InProgress' | 'Successful';
@@ -88,6 +98,12 @@ export interface FunctionRecord {
   publishCount: number;
   /** Provisioned concurrency configs by qualifier; ready as soon as they are put. */
   provisioned: Map<string, ProvisionedConfig>;
+  /** How long an invocation may run before Lambda stops it ("Task timed out"). */
+  timeoutSeconds: number;
+  environment: Record<string, string>;
 }
+
+/** Lambda's default function timeout, in seconds. */
+export const defaultTimeoutSeconds = 3;
 
 export const latestVersion = '$LATEST';

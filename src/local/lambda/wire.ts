@@ -17,7 +17,6 @@ import {
  */
 export const apiPrefix = '/2015-03-31/functions/';
 export const provisionedConcurrencyPrefix = '/2019-09-30/functions/';
-export const handlerTimeoutMs = 3_000;
 
 export type Operation =
   | 'DeleteFunction'
@@ -138,7 +137,7 @@ export function renderConfiguration(
     CodeSize: record.artifact.size,
     CodeSha256: record.artifact.sha256,
     Description: record.description,
-    Timeout: handlerTimeoutMs / 1000,
+    Timeout: fn.timeoutSeconds,
     MemorySize: 128,
     LastModified: formatLastModified(record.lastModified),
     Version: record.version,
@@ -148,6 +147,9 @@ export function renderConfiguration(
     PackageType: isImage ? 'Image' : 'Zip',
     Architectures: ['x86_64'],
   };
+  if (Object.keys(fn.environment).length > 0) {
+    configuration.Environment = { Variables: { ...fn.environment } };
+  }
   if (!isImage) {
     configuration.Runtime = 'nodejs24.x';
     configuration.Handler = 'index.handler';
@@ -203,4 +205,22 @@ export function failurePayload(
   errorMessage: string,
 ): { error: boolean; payload: string } {
   return { error: true, payload: JSON.stringify({ errorType, errorMessage, trace: [] }) };
+}
+
+/**
+ * What Lambda answers when a handler outlives the function's Timeout: a function error whose
+ * message says "Task timed out after N.NN seconds" (the Lambda guide, "Troubleshoot invocation
+ * issues in Lambda", https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+ */
+export function timeoutPayload(
+  requestId: string,
+  timeoutSeconds: number,
+): { error: boolean; payload: string } {
+  return {
+    error: true,
+    payload: JSON.stringify({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+    }),
+  };
 }

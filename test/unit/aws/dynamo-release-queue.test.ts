@@ -240,6 +240,47 @@ describe('DynamoReleaseQueue.release', () => {
     expect(await holder()).toBe('b');
   });
 
+  it('takes a release that ended while it waited out of the queue, once however often asked', async () => {
+    await queue.acquire(ask('a', 1));
+    for (const [id, second] of [
+      ['b', 2],
+      ['c', 3],
+    ] as const) {
+      await queue.acquire(ask(id, second));
+      await queue.park('checkout', id, `token-${id}`);
+    }
+
+    // b's workflow failed while parked (its rollback path ends in release).
+    await queue.release('checkout', 'b');
+    await queue.release('checkout', 'b');
+    expect(await queued()).toEqual(['c']);
+    expect(await holder()).toBe('a');
+
+    // The hand-off goes straight to c: b is neither woken nor asked about.
+    running.delete('exec-b');
+    await queue.release('checkout', 'a');
+    expect(await holder()).toBe('c');
+    expect(woken.map((w) => w.token)).toEqual(['token-c']);
+  });
+
+  it('hands the lock on when a release fails just as the lock reached it', async () => {
+    await queue.acquire(ask('a', 1));
+    for (const [id, second] of [
+      ['b', 2],
+      ['c', 3],
+    ] as const) {
+      await queue.acquire(ask(id, second));
+      await queue.park('checkout', id, `token-${id}`);
+    }
+    await queue.release('checkout', 'a');
+    expect(await holder()).toBe('b');
+
+    await queue.release('checkout', 'b');
+    expect(await holder()).toBe('c');
+    expect(await queued()).toEqual(['c']);
+    expect(woken.map((w) => w.token)).toEqual(['token-b', 'token-c']);
+  });
+
   it('frees the lock when nobody waits, and does nothing for a release that does not hold it', async () => {
     await queue.acquire(ask('a', 1));
     await queue.release('checkout', 'x');

@@ -3,6 +3,7 @@ import type { MetricQuery } from '../../../src/core/metric-gate.ts';
 import { type PlanPorts, planRelease, type TargetInspection } from '../../../src/core/plan.ts';
 import type { AlarmEvidence, IdleCost } from '../../../src/core/records.ts';
 import { StaticServiceRegistry } from '../../../src/core/registry.ts';
+import type { Artifact } from '../../../src/core/release-event.ts';
 import type { ServiceConfig, ServiceConfigInput } from '../../../src/core/service-config.ts';
 import { aService, aTime } from '../../support/builders.ts';
 
@@ -34,12 +35,15 @@ interface Fakes {
   metricValues?: number[];
   idleCost?: IdleCost;
   channel?: { ok: boolean; detail: string };
+  /** What the artifact probe answers, or throws; no probe when absent. */
+  readable?: { ok: boolean; detail: string } | Error;
 }
 
 function ports(fakes: Fakes = {}) {
   const metricQueries: MetricQuery[][] = [];
   const windows: { start: Date; end: Date }[] = [];
   const inspected: string[] = [];
+  const read: Artifact[] = [];
   const p: PlanPorts = {
     registry: new StaticServiceRegistry(fakes.services ?? [aService()]),
     inspectorFor: () => ({
@@ -65,9 +69,20 @@ function ports(fakes: Fakes = {}) {
             reachable: async () => fakes.channel as { ok: boolean; detail: string },
           },
         }),
+    ...(fakes.readable === undefined
+      ? {}
+      : {
+          artifacts: {
+            readable: async (artifact: Artifact) => {
+              read.push(artifact);
+              if (fakes.readable instanceof Error) throw fakes.readable;
+              return fakes.readable as { ok: boolean; detail: string };
+            },
+          },
+        }),
     now: new Date(aTime),
   };
-  return { ports: p, metricQueries, windows, inspected };
+  return { ports: p, metricQueries, windows, inspected, read };
 }
 
 const failed = (plan: Awaited<ReturnType<typeof planRelease>>) =>
@@ -237,6 +252,58 @@ describe('planRelease', () => {
       expect(plan.checks.find((c) => !c.ok)?.detail).toContain(
         'bucket "elsewhere" is not an artifact source of "checkout"',
       );
+    });
+
+    const zip: Artifact = { s3: { bucket: 'greenlight-artifacts', key: 'checkout/1.2.0.zip' } };
+
+    it('reads an allowed artifact with the caller’s credentials, and passes when it can', async () => {
+      const fakes = ports({ readable: { ok: true, detail: 'readable (HeadObject: 812 bytes)' } });
+      const plan = await planRelease(fakes.ports, { service: 'checkout', artifact: zip });
+      expect(fakes.read).toEqual([zip]);
+      expect(plan.checks.filter((c) => c.check.startsWith('artifact'))).toEqual([
+        {
+          check: 'artifact',
+          ok: true,
+          detail:
+            's3://greenlight-artifacts/checkout/1.2.0.zip is from an artifact source of checkout',
+        },
+        { check: 'artifact readable', ok: true, detail: 'readable (HeadObject: 812 bytes)' },
+      ]);
+      expect(plan.ok).toBe(true);
+    });
+
+    it('fails an artifact that cannot be read, with what the probe found', async () => {
+      const detail = 's3://greenlight-artifacts/checkout/1.2.0.zip does not exist';
+      const plan = await planRelease(ports({ readable: { ok: false, detail } }).ports, {
+        service: 'checkout',
+        artifact: zip,
+      });
+      expect(failed(plan)).toEqual(['artifact readable']);
+      expect(plan.checks.find((c) => !c.ok)?.detail).toBe(detail);
+      expect(plan.ok).toBe(false);
+    });
+
+    it('turns a probe that throws into a failed check, not a crash', async () => {
+      const boom = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      const plan = await planRelease(ports({ readable: boom }).ports, {
+        service: 'checkout',
+        artifact: zip,
+      });
+      expect(plan.checks.find((c) => c.check === 'artifact readable')).toEqual({
+        check: 'artifact readable',
+        ok: false,
+        detail: 'could not be read: TimeoutError: socket hang up',
+      });
+    });
+
+    it('does not read an artifact from a source the service does not list', async () => {
+      const fakes = ports({ readable: { ok: true, detail: 'readable' } });
+      const plan = await planRelease(fakes.ports, {
+        service: 'checkout',
+        artifact: { s3: { bucket: 'elsewhere', key: 'checkout/1.2.0.zip' } },
+      });
+      expect(failed(plan)).toEqual(['artifact']);
+      expect(fakes.read).toEqual([]);
     });
 
     it('fails an image for a Lambda service, which deploys zips', async () => {

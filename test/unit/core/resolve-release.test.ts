@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidReleaseEvent } from '../../../src/core/errors.ts';
-import { ReleaseRequestedV1 } from '../../../src/core/release-event.ts';
+import { OperatorEventSource, ReleaseRequestedV1 } from '../../../src/core/release-event.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { issuesFromZod, resolveRelease } from '../../../src/core/resolve-release.ts';
 import * as z from '../../../src/core/zod.ts';
@@ -50,6 +50,19 @@ describe('resolveRelease', () => {
     expect(resolveRelease(aReleaseEvent({ allowOlder: false }), registry, now)).not.toHaveProperty(
       'allowOlder',
     );
+  });
+
+  it('carries rollbackOf from greenlight rollback, and refuses it from any other source', () => {
+    const rollbackOf = deriveReleaseId('checkout', '2.0.0', 1);
+    const fromOperator = aReleaseEvent({ rollbackOf }, { source: OperatorEventSource });
+    expect(resolveRelease(fromOperator, registry, now)).toMatchObject({ rollbackOf });
+
+    expect(issuesOf(aReleaseEvent({ rollbackOf }, { source: 'greenlight.cli' }))).toEqual([
+      {
+        path: 'detail.rollbackOf',
+        message: `is set by "greenlight rollback" alone (source "greenlight.operator"), not by "greenlight.cli"; to go back to an earlier build from CI, release it with "allowOlder": true`,
+      },
+    ]);
   });
 
   it('uses the strategy the event names and plans its weights', () => {

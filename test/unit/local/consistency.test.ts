@@ -301,4 +301,80 @@ describe('checkConsistency', () => {
       }),
     ]);
   });
+
+  describe('approvals', () => {
+    const decidedAt = '2026-12-06T10:02:04.500Z';
+    /** The latest release approved before shift by an approver in Slack, recorded once. */
+    function anApprovedSnapshot(): ConsistencySnapshot {
+      const snapshot = aConsistentSnapshot();
+      const latest = latestOf(snapshot);
+      latest.approvals = [
+        {
+          approvalId: `${latest.record.releaseId}-before-shift`,
+          stage: 'before-shift',
+          status: 'approved',
+          decidedBy: 'U0LEAD',
+          decidedAt,
+          decidedVia: 'slack',
+        },
+      ];
+      latest.steps.push(
+        aStep('approval', decidedAt, {
+          key: 'approval#before-shift',
+          reason: `Approved by lead (U0LEAD) via slack at ${decidedAt}`,
+        }),
+      );
+      return snapshot;
+    }
+    const approvalOf = (snapshot: ConsistencySnapshot) => {
+      const [approval] = latestOf(snapshot).approvals ?? [];
+      if (!approval) throw new Error('the snapshot has no approval');
+      return approval;
+    };
+
+    it('finds nothing wrong with one decision recorded once', () => {
+      expect(checkConsistency(anApprovedSnapshot())).toEqual([]);
+    });
+
+    it('finds an approval left pending after its release ended', () => {
+      const snapshot = anApprovedSnapshot();
+      const approval = approvalOf(snapshot);
+      approval.status = 'pending';
+      delete approval.decidedBy;
+      expect(checkConsistency(snapshot)).toEqual([
+        expect.objectContaining({
+          invariant: Invariant.Approvals,
+          message: expect.stringMatching(/still pending after the release ended Finalized$/),
+        }),
+      ]);
+    });
+
+    it('finds a decision whose timeline entry a second decision rewrote', () => {
+      const snapshot = anApprovedSnapshot();
+      const entry = latestOf(snapshot).steps.find((s) => s.step === 'approval');
+      if (!entry) throw new Error('no approval entry');
+      // The timeout's entry, written after the approver's click had won.
+      entry.at = '2026-12-06T10:02:05.900Z';
+      entry.reason = 'No decision by 2026-12-06T10:02:05.000Z; the release goes on';
+      expect(invariantsOf(snapshot)).toEqual([Invariant.Approvals]);
+    });
+
+    it('finds a person’s decision missing from the timeline', () => {
+      const snapshot = anApprovedSnapshot();
+      const latest = latestOf(snapshot);
+      latest.steps = latest.steps.filter((s) => s.step !== 'approval');
+      expect(checkConsistency(snapshot)).toEqual([
+        expect.objectContaining({
+          invariant: Invariant.Approvals,
+          message: expect.stringContaining('approved by U0LEAD, but not in the timeline'),
+        }),
+      ]);
+    });
+
+    it('finds a decision without who, when and how', () => {
+      const snapshot = anApprovedSnapshot();
+      delete approvalOf(snapshot).decidedAt;
+      expect(invariantsOf(snapshot)).toEqual([Invariant.Approvals]);
+    });
+  });
 });

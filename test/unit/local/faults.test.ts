@@ -159,6 +159,22 @@ describe('FaultInjector', () => {
     expect(injector.invocations('checkout')).toEqual(['WaitForLock', 'AcquireLock']);
   });
 
+  it('tells VerifyApproval from VerifyBake, whose Parameters fix nothing of its input', async () => {
+    const injector = new FaultInjector()
+      .useDefinition(definition())
+      .add({ service: 'checkout', state: 'VerifyApproval', kind: FaultKind.ServiceFault });
+    const fn = aCountingHandler();
+    const wrapped = injector.wrap('greenlight-verify-callback', fn.handler);
+
+    // A bake's branch hands over its whole state.
+    await wrapped(releaseInput('checkout', { colours: {}, step: {}, callback: {} }), context);
+    const approval = { stage: 'before-shift', callback: {}, wait: { unbacked: 0 } };
+    await expect(wrapped(releaseInput('checkout', approval), context)).rejects.toMatchObject({
+      name: 'Lambda.ServiceException',
+    });
+    expect(injector.invocations('checkout')).toEqual(['VerifyBake', 'VerifyApproval']);
+  });
+
   it('runs a before hook ahead of the handler', async () => {
     const order: string[] = [];
     const injector = new FaultInjector().useDefinition(definition()).add({

@@ -301,6 +301,71 @@ describe('LocalLambda', () => {
       ]);
     });
 
+    it('answers "Task timed out" as a function error once the handler outlives its Timeout', async () => {
+      // The handler never settles: only the function's 1-second Timeout can end the call.
+      await putArtifact('stuck/1.0.0.zip', handlerSource('1.0.0', 'await new Promise(() => {});'));
+      await lambda.seedFunction({
+        functionName: 'stuck',
+        artifact: { s3: { bucket, key: 'stuck/1.0.0.zip' } },
+        alias: 'live',
+        timeoutSeconds: 1,
+      });
+      const metrics: InvocationMetric[] = [];
+      lambda.onInvocation((metric) => metrics.push(metric));
+      const configuration = await client.send(
+        new GetFunctionConfigurationCommand({ FunctionName: 'stuck' }),
+      );
+      expect(configuration.Timeout).toBe(1);
+      const result = await client.send(
+        new InvokeCommand({ FunctionName: 'stuck', Qualifier: 'live' }),
+      );
+      expect(result.FunctionError).toBe('Unhandled');
+      const error = JSON.parse(Buffer.from(result.Payload ?? []).toString());
+      expect(error).toMatchObject({ errorType: 'Sandbox.Timedout' });
+      expect(error.errorMessage).toMatch(
+        new RegExp(
+          `^RequestId: ${result.$metadata.requestId} Error: Task timed out after 1.00 seconds$`,
+        ),
+      );
+      expect(metrics.map((metric) => metric.error)).toEqual([true]);
+    });
+
+    it('runs a local module by path, handing its createHandler the function environment', async () => {
+      // A module that imports a file next to it, as the runner imports pg: a module imported
+      // from a data: URL has no location to resolve that import from.
+      const modulePath = join(root, 'runner.mjs');
+      await writeFile(join(root, 'greet.mjs'), "export const greet = (name) => 'hello ' + name;\n");
+      await writeFile(
+        modulePath,
+        [
+          "import { greet } from './greet.mjs';",
+          'export function createHandler(env) {',
+          '  return async (event) => ({ greeting: greet(event.name), url: env.DATABASE_URL });',
+          '}',
+        ].join('\n'),
+      );
+      await lambda.seedFunction({
+        functionName: 'runner',
+        artifact: { localModule: modulePath },
+        alias: 'live',
+        environment: { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      });
+      const result = await client.send(
+        new InvokeCommand({ FunctionName: 'runner', Payload: JSON.stringify({ name: 'shop' }) }),
+      );
+      expect(result.FunctionError).toBeUndefined();
+      expect(JSON.parse(Buffer.from(result.Payload ?? []).toString())).toEqual({
+        greeting: 'hello shop',
+        url: 'postgres://postgres@127.0.0.1:5432/postgres',
+      });
+      const configuration = await client.send(
+        new GetFunctionConfigurationCommand({ FunctionName: 'runner' }),
+      );
+      expect(configuration.Environment?.Variables).toEqual({
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      });
+    });
+
     it('answers 404 ResourceNotFoundException for an unknown qualifier', async () => {
       await expect(
         client.send(new InvokeCommand({ FunctionName: 'checkout', Qualifier: 'staging' })),

@@ -5,12 +5,19 @@ import { ReleasePhase } from '../../../src/core/phases.ts';
 import {
   type ApprovalRecord,
   ApprovalStage,
+  IdleColourState,
   type ReleaseRecord,
 } from '../../../src/core/records.ts';
 import { deriveReleaseId } from '../../../src/core/release-id.ts';
 import { OperatorEventSource, operatorCommandStep } from '../../../src/steps/operator-command.ts';
-import { anIdleColour, aReleaseRecord, aShiftingRelease } from '../../support/builders.ts';
+import {
+  anIdleColour,
+  aReleaseRecord,
+  aService,
+  aShiftingRelease,
+} from '../../support/builders.ts';
 import { aFakeWorld, type FakeWorld, failNext } from '../../support/fakes.ts';
+import { aReadmeAlbService } from '../../support/registry-of-size.ts';
 
 const shifting = aShiftingRelease();
 const id = shifting.releaseId;
@@ -345,17 +352,112 @@ describe('operatorCommandStep: rollback after finalize', () => {
     ]);
   });
 
-  it('refuses once the warm window has closed: blue may be gone', async () => {
+  /** The release whose build blue ran: finalized before `finalized`, a version older. */
+  const before = aReleaseRecord({
+    version: '1.9.0',
+    attempt: 1,
+    phase: ReleasePhase.Finalized,
+    requestedAt: '2026-11-20T09:00:00.000Z',
+    artifact: { s3: { bucket: 'greenlight-artifacts', key: 'checkout/1.9.0.zip' } },
+    strategy: 'canary',
+  });
+  const versionGone = Object.assign(new Error('Function not found: checkout:7'), {
+    name: 'ResourceNotFoundException',
+  });
+
+  it("after the warm window, switches a Lambda service back in one step while blue's version exists", async () => {
     const world = finalizedWorld();
-    world.clock.advance(15 * 60);
+    world.clock.advance(3 * 3600);
+
+    const outcome = await operatorCommandStep.run(rollback, world.deps);
+
+    expect(outcome).toMatchObject({ outcome: 'applied', releaseId: id });
+    expect(world.target.changes).toEqual(['0% on 8']);
+    expect(world.requests.requested).toEqual([]);
+    const steps = await world.ledger.listSteps(id);
+    expect(steps.find((step) => step.step === 'revert')?.reason).toContain(
+      'blue was kept warm until 2026-11-21T10:15:00.000Z and may be gone; its version 7 still exists, so one switch',
+    );
+  });
+
+  it("re-provisions blue from its release's artifact when its version is gone: a new release, marked as the rollback", async () => {
+    const world = aFakeWorld({ releases: [before, finalized] });
+    world.clock.advance(3 * 3600);
+    failNext(world.target, 'rollback', versionGone);
+
+    const outcome = await operatorCommandStep.run(rollback, world.deps);
+
+    const again = deriveReleaseId('checkout', '1.9.0', 2);
+    expect(outcome).toMatchObject({ outcome: 'applied', releaseId: id, newReleaseId: again });
+    expect(outcome.message).toContain(
+      `re-provisioning checkout 1.9.0 (the build of ${before.releaseId}) as ${again}, through tests and gates, as the rollback of ${id}`,
+    );
+    expect(world.requests.requested).toEqual([
+      {
+        source: OperatorEventSource,
+        detail: {
+          schemaVersion: 1,
+          service: 'checkout',
+          version: '1.9.0',
+          artifact: before.artifact,
+          strategy: 'canary',
+          attempt: 2,
+          actor: 'dana',
+          allowOlder: true,
+          rollbackOf: id,
+          commit: before.commit,
+        },
+      },
+    ]);
+    // Traffic stays where it is until the new release moves it, and the lock is free for it.
+    expect(world.target.changes).toEqual([]);
+    expect(world.lock.holderOf('checkout')).toBeUndefined();
+    expect(world.ledger.release(id)).toMatchObject({ phase: 'Finalized' });
+  });
+
+  it("re-provisions an ALB service once blue's slot is torn down, as the next free attempt", async () => {
+    const shop = aService({ ...aReadmeAlbService('checkout'), name: 'checkout' });
+    const tornDown: ReleaseRecord = {
+      ...finalized,
+      colours: { blue: 'a', green: 'b' },
+      idle: anIdleColour({
+        colour: 'a',
+        live: 'b',
+        state: IdleColourState.TornDown,
+        reason: 'torn down at 10:15 by its schedule',
+      }),
+    };
+    const image = { imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-web:1.9.0' };
+    const second = aReleaseRecord({
+      ...before,
+      releaseId: deriveReleaseId('checkout', '1.9.0', 2),
+      attempt: 2,
+      artifact: image,
+      phase: ReleasePhase.RolledBack,
+    });
+    const world = aFakeWorld({
+      services: [shop],
+      releases: [{ ...before, artifact: image }, second, tornDown],
+    });
+
+    const outcome = await operatorCommandStep.run(rollback, world.deps);
+
+    expect(outcome.newReleaseId).toBe(deriveReleaseId('checkout', '1.9.0', 3));
+    expect(outcome.message).toContain('blue (a) is torn-down: torn down at 10:15 by its schedule');
+    expect(world.requests.requested[0]?.detail).toMatchObject({ attempt: 3, artifact: image });
+    expect(world.target.calls).toEqual([]);
+  });
+
+  it('refuses when blue is gone and no earlier finalized release is recorded', async () => {
+    const world = finalizedWorld();
+    world.clock.advance(3 * 3600);
+    failNext(world.target, 'rollback', versionGone);
 
     const outcome = await operatorCommandStep.run(rollback, world.deps);
 
     expect(outcome.outcome).toBe('refused');
-    expect(outcome.message).toBe(
-      `Blue of ${id} was kept warm until 2026-11-21T10:15:00.000Z and may be gone; release the previous version instead`,
-    );
-    expect(world.target.calls).toEqual([]);
+    expect(outcome.message).toContain(`no finalized release before ${id} is recorded`);
+    expect(world.requests.requested).toEqual([]);
   });
 
   it('refuses while another release of the service holds the lock', async () => {
