@@ -1,5 +1,6 @@
 import { IdentitySource } from '../core/caller-identity.ts';
 import { ErrorName, isGreenlightError } from '../core/errors.ts';
+import { MigrationKind } from '../core/migration.ts';
 import {
   type CommandRecord,
   OperatorCommandDetailType,
@@ -330,6 +331,14 @@ async function revert(
     );
   }
   if (!latest.colours) throw refuse(`${latest.releaseId} has no colours recorded`);
+  // A contract runs once this release's blue is torn down: after it, blue's code (the build
+  // before this release) may need what the contract removed, whichever way blue comes back.
+  const contract = latest.migrationState;
+  if (contract?.kind === MigrationKind.Contract && contract.status === 'applied') {
+    throw refuse(
+      `${latest.releaseId} applied contract ${contract.id} at ${contract.at}, after its blue was torn down: the build before it may need what the contract removed. Release a fix forward instead`,
+    );
+  }
   const colours = latest.colours;
   const now = deps.now();
   const blue = blueOf(latest, service.warmWindowSeconds, now);

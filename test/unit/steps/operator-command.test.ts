@@ -415,6 +415,31 @@ describe('operatorCommandStep: rollback after finalize', () => {
     expect(world.ledger.release(id)).toMatchObject({ phase: 'Finalized' });
   });
 
+  it('refuses to roll back a release whose contract ran: blue’s build may need what it removed', async () => {
+    const contracted: ReleaseRecord = {
+      ...finalized,
+      migration: { id: '0008_drop_note', kind: 'contract', completes: '0007_add_gift' },
+      migrationState: {
+        id: '0008_drop_note',
+        kind: 'contract',
+        status: 'applied',
+        at: '2026-11-21T10:15:01.000Z',
+        reason: 'Contract 0008_drop_note applied',
+      },
+    };
+    const world = aFakeWorld({ releases: [before, contracted] });
+    world.clock.advance(3 * 3600);
+
+    const outcome = await operatorCommandStep.run(rollback, world.deps);
+
+    expect(outcome).toMatchObject({ outcome: 'refused', releaseId: id });
+    expect(outcome.message).toBe(
+      `${id} applied contract 0008_drop_note at 2026-11-21T10:15:01.000Z, after its blue was torn down: the build before it may need what the contract removed. Release a fix forward instead`,
+    );
+    expect(world.target.changes).toEqual([]);
+    expect(world.requests.requested).toEqual([]);
+  });
+
   it("re-provisions an ALB service once blue's slot is torn down, as the next free attempt", async () => {
     const shop = aService({ ...aReadmeAlbService('checkout'), name: 'checkout' });
     const tornDown: ReleaseRecord = {
