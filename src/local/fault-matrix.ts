@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import {
   CloudWatchClient,
   type PutMetricAlarmCommandInput,
@@ -51,6 +52,8 @@ const Build = {
   good: { version: '1.1.0', key: 'checkout/1.1.0.zip', ends: ReleasePhase.Finalized },
   broken: { version: '1.2.0', key: 'checkout/1.2.0-broken.zip', ends: ReleasePhase.RolledBack },
   other: { version: '1.3.0', key: 'checkout/1.3.0-faulty.zip', ends: ReleasePhase.Finalized },
+  /** The good build with an expand migration, through fmRunner (src/local/fault-matrix-runner.ts). */
+  migrated: { version: '1.1.0', key: 'checkout/1.1.0.zip', ends: ReleasePhase.Finalized },
 } as const;
 type BuildName = keyof typeof Build;
 
@@ -60,13 +63,21 @@ type BuildName = keyof typeof Build;
  * grants in Slack (the others' time out). The first that reaches a Task state is the one its
  * cases use.
  */
-const scenarios = ['good', 'broken', 'queued', 'approved'] as const;
+const scenarios = ['good', 'broken', 'queued', 'approved', 'migrated'] as const;
 type Scenario = (typeof scenarios)[number];
 const scenarioBuilds: Record<Scenario, BuildName[]> = {
   good: ['good'],
   broken: ['broken'],
   queued: ['good', 'other'],
   approved: ['good'],
+  migrated: ['migrated'],
+};
+
+/** The migration runner every matrix service registers; only `migrated` releases call it. */
+const fmRunner: SeedFunctionInput = {
+  functionName: 'fm-migrations',
+  alias: 'live',
+  artifact: { localModule: fileURLToPath(new URL('./fault-matrix-runner.ts', import.meta.url)) },
 };
 /** Which services a scenario releases: those an approver answers, or those nobody does. */
 type Pool = 'approved' | 'unanswered';
@@ -178,7 +189,7 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     holdPollMs: 100,
     ...(options.bakeMode ? { bakeMode: options.bakeMode } : {}),
     services: everyFixture.map((f) => f.service),
-    functions: everyFixture.map((f) => f.fn),
+    functions: [...everyFixture.map((f) => f.fn), fmRunner],
     alarms: everyFixture.map((f) => f.alarm),
     faults: injector.wrap,
   });
@@ -448,6 +459,7 @@ export function matrixFixture(
         stages: ['before-shift', 'before-finalize'],
       },
       warmWindowSeconds: 1,
+      migrations: { runner: { type: 'lambda', functionName: fmRunner.functionName } },
     },
     fn: {
       functionName: name,
@@ -533,6 +545,8 @@ async function releaseBuild(
     service,
     version,
     artifact: { s3: { bucket: DemoArtifactBucket, key } },
+    // One id per service: each case's runner bookkeeping starts clean.
+    ...(build === 'migrated' ? { migration: { id: `${service}_add_note`, kind: 'expand' } } : {}),
   });
 }
 

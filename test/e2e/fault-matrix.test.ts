@@ -29,6 +29,8 @@ import { eventually } from '../support/eventually.ts';
 // would have without it.
 const subset: CaseSpec[] = [
   { kind: 'response-lost', state: 'ProvisionGreen' },
+  // The migrate step's answer lost after the runner applied: the retry applies nothing again.
+  { kind: 'response-lost', state: 'Migrate' },
   { kind: 'throttled', state: 'AcquireLock' },
   // Not retried once: the lock stayed held and the service blocked.
   { kind: 'client-timeout', state: 'AcquireLock' },
