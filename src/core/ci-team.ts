@@ -5,15 +5,17 @@ import * as z from './zod.ts';
  * bus policy's statement ids use (`payments-eu` → `PaymentsEu`) is different for every name.
  * @example "payments"
  */
-export const CiTeamName = z
-  .string()
-  .check(
-    z.maxLength(32),
-    z.regex(
-      /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
-      'must be 1-32 lowercase letters and digits in dash-separated parts, each starting with a letter, like "payments" or "payments-eu"',
+export const CiTeamName = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.maxLength(32),
+      z.regex(
+        /^[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*$/,
+        'must be 1-32 lowercase letters and digits in dash-separated parts, each starting with a letter, like "payments" or "payments-eu"',
+      ),
     ),
-  );
+);
 
 const TeamSourcePrefix = 'greenlight.ci.';
 

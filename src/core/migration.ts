@@ -40,72 +40,80 @@ export const MigrationStatus = {
 export type MigrationStatus = (typeof MigrationStatus)[keyof typeof MigrationStatus];
 
 /** A migration's id as the runner knows it, e.g. a file name without extension. */
-export const MigrationId = z
-  .string()
-  .check(
-    z.regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
-      'must be 1-100 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+export const MigrationId = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+        'must be 1-100 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
+      ),
     ),
-  );
+);
 
 /** The `migration` a Release Requested event may carry. */
-export const ReleaseMigration = z
-  .strictObject({
-    id: MigrationId,
-    kind: z.enum([MigrationKind.Expand, MigrationKind.Contract, MigrationKind.Irreversible]),
-    /** For a contract: the id of the expand it completes. */
-    completes: z.optional(MigrationId),
-  })
-  .check(
-    z.superRefine((migration, ctx) => {
-      if (migration.kind === MigrationKind.Contract && migration.completes === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['completes'],
-          message:
-            'a contract must name the expand it completes ("completes": the expand\'s id), so greenlight can tell when no colour runs code older than that expand',
-        });
-      }
-      if (migration.kind !== MigrationKind.Contract && migration.completes !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['completes'],
-          message: `only a contract completes an expand; this migration is "${migration.kind}"`,
-        });
-      }
-    }),
-  );
+export const ReleaseMigration = z.lazy(() =>
+  z
+    .strictObject({
+      id: MigrationId,
+      kind: z.enum([MigrationKind.Expand, MigrationKind.Contract, MigrationKind.Irreversible]),
+      /** For a contract: the id of the expand it completes. */
+      completes: z.optional(MigrationId),
+    })
+    .check(
+      z.superRefine((migration, ctx) => {
+        if (migration.kind === MigrationKind.Contract && migration.completes === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['completes'],
+            message:
+              'a contract must name the expand it completes ("completes": the expand\'s id), so greenlight can tell when no colour runs code older than that expand',
+          });
+        }
+        if (migration.kind !== MigrationKind.Contract && migration.completes !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['completes'],
+            message: `only a contract completes an expand; this migration is "${migration.kind}"`,
+          });
+        }
+      }),
+    ),
+);
 export type ReleaseMigration = z.output<typeof ReleaseMigration>;
 
 /** What greenlight sends the runner (the Lambda Invoke payload). */
-export const MigrationRunnerRequest = z.strictObject({
-  /** The protocol's version: a runner refuses versions it does not know. */
-  greenlight: z.literal(1),
-  action: z.enum([
-    MigrationAction.Plan,
-    MigrationAction.Apply,
-    MigrationAction.Revert,
-    MigrationAction.Status,
-  ]),
-  migrationId: MigrationId,
-  kind: z.enum([MigrationKind.Expand, MigrationKind.Contract, MigrationKind.Irreversible]),
-  service: z.string(),
-  /** The release asking, for the runner's own logs and bookkeeping. */
-  releaseId: z.string(),
-});
+export const MigrationRunnerRequest = z.lazy(() =>
+  z.strictObject({
+    /** The protocol's version: a runner refuses versions it does not know. */
+    greenlight: z.literal(1),
+    action: z.enum([
+      MigrationAction.Plan,
+      MigrationAction.Apply,
+      MigrationAction.Revert,
+      MigrationAction.Status,
+    ]),
+    migrationId: MigrationId,
+    kind: z.enum([MigrationKind.Expand, MigrationKind.Contract, MigrationKind.Irreversible]),
+    service: z.string(),
+    /** The release asking, for the runner's own logs and bookkeeping. */
+    releaseId: z.string(),
+  }),
+);
 export type MigrationRunnerRequest = z.output<typeof MigrationRunnerRequest>;
 
 /** What the runner answers, whatever the action. */
-export const MigrationRunnerReply = z.object({
-  migrationId: MigrationId,
-  /** The migration's state after the action. */
-  status: z.enum([MigrationStatus.Pending, MigrationStatus.Applied, MigrationStatus.Reverted]),
-  /** For `plan`: the statements `apply` would run, one per entry, in order. */
-  statements: z.optional(z.array(z.string().check(z.maxLength(100_000))).check(z.maxLength(500))),
-  /** For `apply` and `revert`: whether this call ran anything (false when already done). */
-  ran: z.optional(z.boolean()),
-  /** Free-form evidence kept in the ledger (durations, rows, schema version), at most 4 KB. */
-  evidence: z.optional(z.record(z.string(), z.unknown())),
-});
+export const MigrationRunnerReply = z.lazy(() =>
+  z.object({
+    migrationId: MigrationId,
+    /** The migration's state after the action. */
+    status: z.enum([MigrationStatus.Pending, MigrationStatus.Applied, MigrationStatus.Reverted]),
+    /** For `plan`: the statements `apply` would run, one per entry, in order. */
+    statements: z.optional(z.array(z.string().check(z.maxLength(100_000))).check(z.maxLength(500))),
+    /** For `apply` and `revert`: whether this call ran anything (false when already done). */
+    ran: z.optional(z.boolean()),
+    /** Free-form evidence kept in the ledger (durations, rows, schema version), at most 4 KB. */
+    evidence: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
 export type MigrationRunnerReply = z.output<typeof MigrationRunnerReply>;

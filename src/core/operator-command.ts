@@ -21,16 +21,20 @@ export type OperatorCommandName = (typeof OperatorCommandName)[keyof typeof Oper
 
 // What GetCallerIdentity may return (IAM User Guide, "IAM identifiers"): an IAM or STS ARN of
 // printable ASCII; the length is STS's for an assumed-role ARN (AssumedRoleUser.Arn, 20-2048).
-const PrincipalArn = z
-  .string()
-  .check(
-    z.maxLength(2048),
-    z.regex(
-      /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[!-~]+$/,
-      'must be an IAM or STS principal ARN',
+const PrincipalArn = z.lazy(() =>
+  z
+    .string()
+    .check(
+      z.maxLength(2048),
+      z.regex(
+        /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[!-~]+$/,
+        'must be an IAM or STS principal ARN',
+      ),
     ),
-  );
-const ReleaseId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id'));
+);
+const ReleaseId = z.lazy(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a release id')),
+);
 const who = {
   /** Who asks: the CLI sends --actor, else $GITHUB_ACTOR / $USER. */
   actor: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -45,26 +49,28 @@ const who = {
 };
 
 /** `detail` of an Operator Command event, schema version 1. */
-export const OperatorCommandV1 = z.discriminatedUnion('command', [
-  z.strictObject({
-    schemaVersion: z.literal(1),
-    command: z.enum([
-      OperatorCommandName.Pause,
-      OperatorCommandName.Resume,
-      OperatorCommandName.Promote,
-      OperatorCommandName.Abort,
-      OperatorCommandName.Retry,
-    ]),
-    releaseId: ReleaseId,
-    ...who,
-  }),
-  z.strictObject({
-    schemaVersion: z.literal(1),
-    command: z.literal(OperatorCommandName.Rollback),
-    service: ServiceName,
-    ...who,
-  }),
-]);
+export const OperatorCommandV1 = z.lazy(() =>
+  z.discriminatedUnion('command', [
+    z.strictObject({
+      schemaVersion: z.literal(1),
+      command: z.enum([
+        OperatorCommandName.Pause,
+        OperatorCommandName.Resume,
+        OperatorCommandName.Promote,
+        OperatorCommandName.Abort,
+        OperatorCommandName.Retry,
+      ]),
+      releaseId: ReleaseId,
+      ...who,
+    }),
+    z.strictObject({
+      schemaVersion: z.literal(1),
+      command: z.literal(OperatorCommandName.Rollback),
+      service: ServiceName,
+      ...who,
+    }),
+  ]),
+);
 export type OperatorCommandV1 = z.infer<typeof OperatorCommandV1>;
 
 /** EventBridge pattern of the rule that hands operator commands to the operator function. */

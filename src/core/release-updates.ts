@@ -22,38 +22,44 @@ const eventRank: Record<LifecycleEventType, number> = {
   [LifecycleEventType.IdleColourTornDown]: 500,
 };
 
-const AlarmEvidence = z.object({
-  name: z.string(),
-  state: z.string(),
-  reason: z._default(z.string(), ''),
-});
-const MetricEvidence = z.object({
-  gate: z.string(),
-  verdict: z.string(),
-  reason: z._default(z.string(), ''),
-});
+const AlarmEvidence = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    state: z.string(),
+    reason: z._default(z.string(), ''),
+  }),
+);
+const MetricEvidence = z.lazy(() =>
+  z.object({
+    gate: z.string(),
+    verdict: z.string(),
+    reason: z._default(z.string(), ''),
+  }),
+);
 
 /** The part of a greenlight lifecycle event, as EventBridge delivers it, that updates read. */
-export const LifecycleEnvelope = z.object({
-  'detail-type': z.enum(Object.values(LifecycleEventType) as [LifecycleEventType]),
-  source: z.literal(LifecycleEventSource),
-  /** ISO 8601, stamped by EventBridge. */
-  time: z.string(),
-  detail: z.object({
-    releaseId: z.string().check(z.minLength(1)),
-    service: z.string().check(z.minLength(1)),
-    version: z._default(z.string(), ''),
-    phase: z.enum(Object.values(ReleasePhase) as [ReleasePhase]),
-    reason: z._default(z.string(), ''),
-    eventKey: z.optional(z.string()),
-    greenPercent: z.optional(z.number()),
-    alarms: z.optional(z.array(AlarmEvidence)),
-    missing: z.optional(z.array(z.string())),
-    metrics: z.optional(z.array(MetricEvidence)),
-    colour: z.optional(z.string()),
-    actions: z.optional(z.array(z.string())),
+export const LifecycleEnvelope = z.lazy(() =>
+  z.object({
+    'detail-type': z.enum(Object.values(LifecycleEventType) as [LifecycleEventType]),
+    source: z.literal(LifecycleEventSource),
+    /** ISO 8601, stamped by EventBridge. */
+    time: z.string(),
+    detail: z.object({
+      releaseId: z.string().check(z.minLength(1)),
+      service: z.string().check(z.minLength(1)),
+      version: z._default(z.string(), ''),
+      phase: z.enum(Object.values(ReleasePhase) as [ReleasePhase]),
+      reason: z._default(z.string(), ''),
+      eventKey: z.optional(z.string()),
+      greenPercent: z.optional(z.number()),
+      alarms: z.optional(z.array(AlarmEvidence)),
+      missing: z.optional(z.array(z.string())),
+      metrics: z.optional(z.array(MetricEvidence)),
+      colour: z.optional(z.string()),
+      actions: z.optional(z.array(z.string())),
+    }),
   }),
-});
+);
 export type LifecycleEnvelope = z.infer<typeof LifecycleEnvelope>;
 
 /**

@@ -16,7 +16,7 @@ import * as z from './zod.ts';
 type ZodIssue = z.core.$ZodIssue;
 type PathSegment = PropertyKey;
 
-const IsoTime = z.iso.datetime({ offset: true });
+const IsoTime = z.lazy(() => z.iso.datetime({ offset: true }));
 
 /**
  * The service a Release Requested event names, read before it is validated, so that its

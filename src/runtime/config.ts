@@ -14,16 +14,18 @@ export interface RuntimeConfig {
   idempotencyTtlSeconds: number;
 }
 
-const Environment = z.object({
-  GREENLIGHT_LEDGER_TABLE: z.string().check(z.minLength(1)),
-  GREENLIGHT_IDEMPOTENCY_TABLE: z.string().check(z.minLength(1)),
-  GREENLIGHT_BUS_NAME: z.string().check(z.minLength(1)),
-  GREENLIGHT_REGISTRY_TABLE: z.string().check(z.minLength(1)),
-  GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z._default(
-    z.coerce.number().check(z.int(), z.positive()),
-    7 * 24 * 3600,
-  ),
-});
+const Environment = z.lazy(() =>
+  z.object({
+    GREENLIGHT_LEDGER_TABLE: z.string().check(z.minLength(1)),
+    GREENLIGHT_IDEMPOTENCY_TABLE: z.string().check(z.minLength(1)),
+    GREENLIGHT_BUS_NAME: z.string().check(z.minLength(1)),
+    GREENLIGHT_REGISTRY_TABLE: z.string().check(z.minLength(1)),
+    GREENLIGHT_IDEMPOTENCY_TTL_SECONDS: z._default(
+      z.coerce.number().check(z.int(), z.positive()),
+      7 * 24 * 3600,
+    ),
+  }),
+);
 
 export function parseRuntimeConfig(env: Record<string, string | undefined>): RuntimeConfig {
   const parsed = Environment.safeParse(env);

@@ -7,12 +7,14 @@ export interface TeardownSettings {
   teardownFunctionArn: string;
 }
 
-const Arn = z.string().check(z.regex(/^arn:aws[a-z-]*:/, 'must be an ARN'));
-const Environment = z.object({
-  GREENLIGHT_SCHEDULE_GROUP: z.optional(z.string().check(z.regex(/^[0-9A-Za-z_.-]{1,64}$/))),
-  GREENLIGHT_SCHEDULER_ROLE_ARN: z.optional(Arn),
-  GREENLIGHT_TEARDOWN_FUNCTION_ARN: z.optional(Arn),
-});
+const Arn = z.lazy(() => z.string().check(z.regex(/^arn:aws[a-z-]*:/, 'must be an ARN')));
+const Environment = z.lazy(() =>
+  z.object({
+    GREENLIGHT_SCHEDULE_GROUP: z.optional(z.string().check(z.regex(/^[0-9A-Za-z_.-]{1,64}$/))),
+    GREENLIGHT_SCHEDULER_ROLE_ARN: z.optional(Arn),
+    GREENLIGHT_TEARDOWN_FUNCTION_ARN: z.optional(Arn),
+  }),
+);
 
 export function parseTeardownSettings(
   env: Record<string, string | undefined>,

@@ -24,24 +24,26 @@ export type ParsedInteraction =
   | { kind: 'invalid'; reason: string };
 
 // Loose objects: Slack adds fields over time and a new one must not break approvals.
-const BlockActions = z.looseObject({
-  type: z.literal('block_actions'),
-  user: z.looseObject({
-    id: z.string().check(z.minLength(1)),
-    username: z.optional(z.string()),
-    name: z.optional(z.string()),
+const BlockActions = z.lazy(() =>
+  z.looseObject({
+    type: z.literal('block_actions'),
+    user: z.looseObject({
+      id: z.string().check(z.minLength(1)),
+      username: z.optional(z.string()),
+      name: z.optional(z.string()),
+    }),
+    channel: z.optional(z.looseObject({ id: z.string().check(z.minLength(1)) })),
+    container: z.optional(z.looseObject({ message_ts: z.optional(z.string()) })),
+    actions: z
+      .array(
+        z.looseObject({
+          action_id: z.string(),
+          value: z.optional(z.string()),
+        }),
+      )
+      .check(z.minLength(1)),
   }),
-  channel: z.optional(z.looseObject({ id: z.string().check(z.minLength(1)) })),
-  container: z.optional(z.looseObject({ message_ts: z.optional(z.string()) })),
-  actions: z
-    .array(
-      z.looseObject({
-        action_id: z.string(),
-        value: z.optional(z.string()),
-      }),
-    )
-    .check(z.minLength(1)),
-});
+);
 
 const approvalIdPattern = /^[A-Za-z0-9_-]{1,120}$/;
 

@@ -18,11 +18,13 @@ export interface LockOutcome {
   holder: string;
 }
 
-const AcquireLockInput = z.object({
-  release: ReleaseSpecSchema,
-  /** Present when the workflow parks on WaitForLock: the token that wakes it. */
-  taskToken: z.optional(z.string().check(z.minLength(1))),
-});
+const AcquireLockInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    /** Present when the workflow parks on WaitForLock: the token that wakes it. */
+    taskToken: z.optional(z.string().check(z.minLength(1))),
+  }),
+);
 
 /**
  * Takes the service's lock when it is the release's turn, or queues it (AcquireLock); parks it

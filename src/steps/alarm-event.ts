@@ -4,18 +4,20 @@ import type { Step } from '../runtime/step-handler.ts';
 import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 
 /** The part of a "CloudWatch Alarm State Change" event greenlight reads. */
-const AlarmStateChangeEvent = z.object({
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
-  source: z.string(),
-  detail: z.object({
-    alarmName: z.string().check(z.minLength(1)),
-    state: z.object({
-      value: z.string(),
-      reason: z._default(z.string(), ''),
-      timestamp: z.string(),
+const AlarmStateChangeEvent = z.lazy(() =>
+  z.object({
+    'detail-type': z.literal('CloudWatch Alarm State Change'),
+    source: z.string(),
+    detail: z.object({
+      alarmName: z.string().check(z.minLength(1)),
+      state: z.object({
+        value: z.string(),
+        reason: z._default(z.string(), ''),
+        timestamp: z.string(),
+      }),
     }),
   }),
-});
+);
 type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEvent>;
 
 export interface AlarmEventOutcome {

@@ -24,10 +24,12 @@ export interface ApprovalTimeoutInput {
 }
 
 // Not strict: the workflow may hand over its whole state (colours, the caught error).
-export const ApprovalTimeoutInputSchema = z.object({
-  release: ReleaseSpecSchema,
-  stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
-}) as unknown as z.ZodMiniType<ApprovalTimeoutInput>;
+export const ApprovalTimeoutInputSchema = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+  }),
+) as unknown as z.ZodMiniType<ApprovalTimeoutInput>;
 
 /**
  * The approval, Slack, and what moving the release on may need. The moves made here (granted

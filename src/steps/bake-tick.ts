@@ -10,12 +10,14 @@ import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts'
 import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
 
-const BakeTickInput = z.object({
-  release: ReleaseSpecSchema,
-  colours: ColoursSchema,
-  step: WeightStepSchema,
-  pollSeconds: z.int().check(z.gte(1), z.lte(3600)),
-});
+const BakeTickInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    colours: ColoursSchema,
+    step: WeightStepSchema,
+    pollSeconds: z.int().check(z.gte(1), z.lte(3600)),
+  }),
+);
 
 export interface BakeTick {
   done: boolean;

@@ -38,21 +38,25 @@ export interface GateVerdict {
   paused?: boolean;
 }
 
-const PreviousVerdict = z.object({
-  verdict: z.enum(['pass', 'hold']),
-  holdSeconds: z.int().check(z.gte(0)),
-  holds: z._default(z.int().check(z.gte(0)), 0),
-  heldSeconds: z._default(z.int().check(z.gte(0)), 0),
-  paused: z.optional(z.boolean()),
-});
+const PreviousVerdict = z.lazy(() =>
+  z.object({
+    verdict: z.enum(['pass', 'hold']),
+    holdSeconds: z.int().check(z.gte(0)),
+    holds: z._default(z.int().check(z.gte(0)), 0),
+    heldSeconds: z._default(z.int().check(z.gte(0)), 0),
+    paused: z.optional(z.boolean()),
+  }),
+);
 
-const CheckGatesInput = z.object({
-  release: ReleaseSpecSchema,
-  colours: ColoursSchema,
-  step: WeightStepSchema,
-  /** The previous check's verdict, present when this step was held. */
-  gate: z.optional(PreviousVerdict),
-});
+const CheckGatesInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    colours: ColoursSchema,
+    step: WeightStepSchema,
+    /** The previous check's verdict, present when this step was held. */
+    gate: z.optional(PreviousVerdict),
+  }),
+);
 export type CheckGatesInput = {
   release: ReleaseSpec;
   colours: Colours;

@@ -50,11 +50,13 @@ type OperatorCommandDependencies = AdvanceDependencies &
   > &
   TrafficRouting;
 
-const OperatorCommandEvent = z.object({
-  id: z.string().check(z.minLength(1)),
-  'detail-type': z.literal(OperatorCommandDetailType),
-  detail: z.unknown(),
-});
+const OperatorCommandEvent = z.lazy(() =>
+  z.object({
+    id: z.string().check(z.minLength(1)),
+    'detail-type': z.literal(OperatorCommandDetailType),
+    detail: z.unknown(),
+  }),
+);
 type OperatorCommandEvent = z.infer<typeof OperatorCommandEvent>;
 
 /** `source` of the Release Requested events a retry or a late rollback puts on the bus. */

@@ -13,10 +13,12 @@ import { stepRecord } from './advance-release.ts';
 
 export type RegisteredRelease = ReleaseSpec & { duplicate: boolean };
 
-const RegisterInput = z.object({
-  event: z.unknown(),
-  executionId: z.string().check(z.minLength(1)),
-});
+const RegisterInput = z.lazy(() =>
+  z.object({
+    event: z.unknown(),
+    executionId: z.string().check(z.minLength(1)),
+  }),
+);
 type RegisterInput = z.infer<typeof RegisterInput>;
 
 /**
@@ -168,7 +170,7 @@ async function recordRejection(
  * partition key holds at most 2,048 bytes (DynamoDB Developer Guide, "Constraints in Amazon
  * DynamoDB": partition key length).
  */
-const EventId = z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/));
+const EventId = z.lazy(() => z.string().check(z.regex(/^[\x21-\x7e]{1,128}$/)));
 
 /** `arn:aws:states:…:execution:machine:NAME` → `NAME`. */
 function executionName(executionId: string): string {

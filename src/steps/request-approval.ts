@@ -24,13 +24,15 @@ export interface RequestApprovalInput {
   taskToken: string;
 }
 
-export const RequestApprovalInputSchema = z.object({
-  release: ReleaseSpecSchema,
-  colours: ColoursSchema,
-  stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
-  // SendTaskSuccess accepts tokens of 1 to 2048 characters.
-  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
-}) as unknown as z.ZodMiniType<RequestApprovalInput>;
+export const RequestApprovalInputSchema = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    colours: ColoursSchema,
+    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+    // SendTaskSuccess accepts tokens of 1 to 2048 characters.
+    taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
+  }),
+) as unknown as z.ZodMiniType<RequestApprovalInput>;
 
 /**
  * What the Lambda returns. Step Functions discards it (the state's result is what the callback

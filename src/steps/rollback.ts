@@ -16,7 +16,9 @@ import type { ReleaseOutcome } from './finalize.ts';
 import { FailureSchema, ReleaseSpecSchema } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
-const RollbackInput = z.object({ release: ReleaseSpecSchema, failure: FailureSchema });
+const RollbackInput = z.lazy(() =>
+  z.object({ release: ReleaseSpecSchema, failure: FailureSchema }),
+);
 type Failure = z.infer<typeof FailureSchema>;
 
 /**

@@ -11,12 +11,14 @@ import { ColoursSchema, ReleaseSpecSchema, WeightStepSchema } from './inputs.ts'
 import { type InterruptDependencies, interruptBake } from './interrupt-bake.ts';
 import { serviceOf } from './service.ts';
 
-const StartBakeInput = z.object({
-  release: ReleaseSpecSchema,
-  colours: ColoursSchema,
-  step: WeightStepSchema,
-  taskToken: z.string().check(z.minLength(1)),
-});
+const StartBakeInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    colours: ColoursSchema,
+    step: WeightStepSchema,
+    taskToken: z.string().check(z.minLength(1)),
+  }),
+);
 
 export interface BakeStarted {
   bakingUntil: string;

@@ -10,11 +10,13 @@ import {
 } from './idle-teardown.ts';
 
 /** What a teardown schedule sends (its target's Input), as finalize wrote it. */
-export const TeardownInput: z.ZodMiniType<TeardownTarget> = z.strictObject({
-  service: ServiceName,
-  releaseId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)),
-  colour: z.string().check(z.minLength(1), z.maxLength(128)),
-});
+export const TeardownInput: z.ZodMiniType<TeardownTarget> = z.lazy(() =>
+  z.strictObject({
+    service: ServiceName,
+    releaseId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)),
+    colour: z.string().check(z.minLength(1), z.maxLength(128)),
+  }),
+);
 
 /**
  * Invoked by a release's one-time schedule at the end of its warm window. No idempotency

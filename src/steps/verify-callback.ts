@@ -46,23 +46,27 @@ export const ForgedCallbackVia = 'forged-callback';
 export const MaxUnbackedCallbacks = 25;
 
 /** What the workflow carries between waits (`$.approvalWait`, `$.bakeWatch`). */
-const WaitState = z.object({ unbacked: z._default(z.int().check(z.minimum(0)), 0) });
+const WaitState = z.lazy(() => z.object({ unbacked: z._default(z.int().check(z.minimum(0)), 0) }));
 
-const ApprovalCheckInput = z.object({
-  release: ReleaseSpecSchema,
-  stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
-  /** The wait's result: SendTaskSuccess's output, or a Catch's `{ Error, Cause }`. */
-  callback: z.unknown(),
-  wait: z.optional(WaitState),
-});
+const ApprovalCheckInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+    /** The wait's result: SendTaskSuccess's output, or a Catch's `{ Error, Cause }`. */
+    callback: z.unknown(),
+    wait: z.optional(WaitState),
+  }),
+);
 
 // Not strict: a bake's branch hands over its whole state (colours, the gate so far).
-const BakeCheckInput = z.object({
-  release: ReleaseSpecSchema,
-  step: WeightStepSchema,
-  callback: z.unknown(),
-  bakeWatch: z.optional(WaitState),
-});
+const BakeCheckInput = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    step: WeightStepSchema,
+    callback: z.unknown(),
+    bakeWatch: z.optional(WaitState),
+  }),
+);
 
 export type VerifyCallbackInput =
   | {
@@ -78,10 +82,9 @@ export type VerifyCallbackInput =
       bakeWatch?: { unbacked: number };
     };
 
-export const VerifyCallbackInputSchema = z.union([
-  ApprovalCheckInput,
-  BakeCheckInput,
-]) as unknown as z.ZodMiniType<VerifyCallbackInput>;
+export const VerifyCallbackInputSchema = z.lazy(() =>
+  z.union([ApprovalCheckInput, BakeCheckInput]),
+) as unknown as z.ZodMiniType<VerifyCallbackInput>;
 
 /**
  * What the workflow does next:
