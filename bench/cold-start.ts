@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { handlerEntry, listHandlers, sdkPackagesIn } from './bundle-size.ts';
 import {
+  copyPackagedFiles,
   type SdkPlacement,
   sstBuildAllOptions,
   sstBuildOptions,
@@ -95,6 +96,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
         placements.map(async (sdk) => {
           const dir = join(outDir, sdk);
           const result = await build(sstBuildAllOptions(entries, dir, { sdk }));
+          await copyPackagedFiles(dir);
           return [sdk, { dir, metafile: result.metafile }] as const;
         }),
       ),

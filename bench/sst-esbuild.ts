@@ -1,7 +1,8 @@
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
-import { handlerBundling } from '../src/infra/functions.ts';
+import { handlerBundling, packagedFiles } from '../src/infra/functions.ts';
 
 /**
  * The esbuild options SST 4.17.1 uses for an `sst.aws.Function` built as stacks/functions.ts
@@ -133,4 +134,18 @@ export function sstBuildAllOptions(
     outExtension: { '.js': '.mjs' },
     write: true,
   } satisfies BuildOptions;
+}
+
+/**
+ * Puts beside each handler's bundle in `outDir` (an sstBuildAllOptions output) the files its
+ * package holds (packagedFiles, SST copyFiles): as the function is shipped, without which the
+ * migrate bundle cannot load its parser.
+ */
+export async function copyPackagedFiles(outDir: string): Promise<void> {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  for (const [handler, files] of Object.entries(packagedFiles)) {
+    for (const file of files ?? []) {
+      await copyFile(join(root, file.from), join(outDir, handler, file.to));
+    }
+  }
 }

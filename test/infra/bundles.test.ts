@@ -8,7 +8,12 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlerEntry, listHandlers, sdkPackagesIn } from '../../bench/bundle-size.ts';
-import { sstBuildAllOptions, sstBuildOptions, sstBundleFile } from '../../bench/sst-esbuild.ts';
+import {
+  copyPackagedFiles,
+  sstBuildAllOptions,
+  sstBuildOptions,
+  sstBundleFile,
+} from '../../bench/sst-esbuild.ts';
 import { GreenlightFunction, handlerBundling, packagedFiles } from '../../src/infra/functions.ts';
 import { calledActions } from '../../src/infra/permissions.ts';
 
@@ -52,12 +57,7 @@ beforeAll(async () => {
   if (!result.metafile) throw new Error('sstBuildAllOptions must ask esbuild for a metafile');
   metafile = result.metafile;
   // Each package as SST zips it: the files copyFiles puts beside the bundle (packagedFiles).
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  for (const [handler, files] of Object.entries(packagedFiles)) {
-    for (const file of files) {
-      await copyFile(join(root, file.from), join(bundleDir, handler, file.to));
-    }
-  }
+  await copyPackagedFiles(bundleDir);
   const bundled = await build({
     ...sstBuildAllOptions(entries, join(outDir, 'sdk-bundled'), { sdk: 'bundled' }),
     write: false,
