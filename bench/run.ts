@@ -15,6 +15,7 @@ import { bakeStates, extrapolatePolledBake } from './bake-transitions.ts';
 import { measureBundleSizes } from './bundle-size.ts';
 import { cliPackageSection, measureCliPackage } from './cli-package.ts';
 import { coldStartSection, measureColdStart } from './cold-start.ts';
+import { classificationSection, measureClassification } from './migrations.ts';
 import type { PollModeResult } from './poll-mode.ts';
 import { measureRegistryScale, registryScaleSection } from './registry-scale.ts';
 import { ReleaseDriver, UnexpectedReleaseOutcomeError } from './release-driver.ts';
@@ -216,6 +217,7 @@ console.log(
 console.log(formatTable([coldStartSection(coldStart)]));
 console.log(formatTable([registryScaleSection(registryScale)]));
 console.log(formatTable([cliPackageSection(await measureCliPackage({ runs: 5 }))]));
+console.log(formatTable([classificationSection(await measureClassification())]));
 // The fault matrix last, each bake mode in a process of its own (a local cloud needs one); it
 // prints its own `fault <kind>: <N>/<M> consistent` lines.
 await runFaultMatrix('event');
