@@ -258,7 +258,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     const seedAlb =
       options.seedAlb ??
       (options.services === undefined
-        ? (local: LocalAlb) => seedDemoShopWorld(local, withDatabase(options.shop, database))
+        ? (local: LocalAlb) =>
+            seedDemoShopWorld(local, withDatabase(options.shop, database), database !== undefined)
         : async (): Promise<AlbWorld> => ({ services: [], alarms: [] }));
     world = await seedAlb(alb, database ? { databaseUrl: database.url } : {});
     cloud = await startLocalCloud({
@@ -457,9 +458,19 @@ function withDatabase(
 }
 
 /** The demo shop behind the local load balancer, registered as the service `shop`. */
-async function seedDemoShopWorld(alb: LocalAlb, options: DemoShopOptions = {}): Promise<AlbWorld> {
+async function seedDemoShopWorld(
+  alb: LocalAlb,
+  options: DemoShopOptions = {},
+  database = false,
+): Promise<AlbWorld> {
   const shop = await alb.seedDemoShop(options);
-  return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm], shop };
+  return {
+    // With the database, blue stays warm for seconds, so that the demo's migration story shows
+    // the teardowns a contract and a late rollback wait for; real services keep it for minutes.
+    services: [demoShopService(shop, database ? { database, warmWindowSeconds: 5 } : {})],
+    alarms: [shop.targetErrorsAlarm],
+    shop,
+  };
 }
 
 /** The real handlers, by local function name (`greenlight-<function>`, see functionArnsFor). */
