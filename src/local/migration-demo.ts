@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -185,6 +186,9 @@ export async function runMigrationDemo(
 
   try {
     const { expand, breaking, lateRollback, contract } = migrationDemo;
+    // A faulty release just before may have left the shop's gate alarm in ALARM (its period is
+    // 10 s): a release would stop at its preflight. It settles once a period has no 5xx.
+    await alarmOk(local, shop.targetErrorsAlarm.AlarmName ?? '', out);
     // (b) The tempting one-step rename first: refused by the classifier before the runner ran it.
     heading(breaking.title);
     const refused = await waitForEnd(local, await send(breaking));
@@ -256,6 +260,27 @@ export async function runMigrationDemo(
   } finally {
     events.destroy();
     lambda.destroy();
+  }
+}
+
+async function alarmOk(
+  local: GreenlightLocal,
+  alarmName: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const cloudwatch = new CloudWatchClient(local.clientConfig);
+  try {
+    const state = async () =>
+      (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })))
+        .MetricAlarms?.[0]?.StateValue;
+    if ((await state()) !== 'ALARM') return;
+    out('');
+    out(`  (waiting for ${alarmName} to leave ALARM before the next shop release)`);
+    await poll(`${alarmName} to leave ALARM`, async () =>
+      (await state()) === 'ALARM' ? undefined : true,
+    );
+  } finally {
+    cloudwatch.destroy();
   }
 }
 
