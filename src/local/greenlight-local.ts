@@ -155,6 +155,12 @@ export interface GreenlightLocalOptions {
    * `shop-migrations` (src/local/demo-database.ts). Off, nothing of it starts. @default false
    */
   database?: boolean;
+  /**
+   * The Timeout of the shop's runner function (with `database`). Below the runner's 5 s wait
+   * for a connection, a held database (holdShopDatabase) ends its call with Lambda's "Task timed
+   * out" rather than pg's connection timeout. @default DemoDatabase.runnerTimeoutSeconds (10)
+   */
+  runnerTimeoutSeconds?: number;
   /** How the default seeding seeds the demo shop (its routers' ports, say). */
   shop?: DemoShopOptions;
   /** The local ALB's pace: health checks, metric flushes, task stop grace. */
@@ -337,7 +343,16 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   await registry.put(services, 'greenlight-local');
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
-  if (database) await lambda.seedFunction(shopMigrationRunnerFunction(database.url));
+  if (database) {
+    await lambda.seedFunction(
+      shopMigrationRunnerFunction(
+        database.url,
+        options.runnerTimeoutSeconds === undefined
+          ? {}
+          : { timeoutSeconds: options.runnerTimeoutSeconds },
+      ),
+    );
+  }
   const cw = new CloudWatchClient(clientConfig);
   for (const alarm of [...(options.alarms ?? demoAlarms), ...world.alarms]) {
     await cw.send(new PutMetricAlarmCommand(alarm));
@@ -467,7 +482,7 @@ async function seedDemoShopWorld(
   return {
     // With the database, blue stays warm for seconds, so that the demo's migration story shows
     // the teardowns a contract and a late rollback wait for; real services keep it for minutes.
-    services: [demoShopService(shop, database ? { database, warmWindowSeconds: 5 } : {})],
+    services: [demoShopService(shop, database ? { database, warmWindowSeconds: 2 } : {})],
     alarms: [shop.targetErrorsAlarm],
     shop,
   };
