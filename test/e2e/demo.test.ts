@@ -74,7 +74,7 @@ describe('runDemo', () => {
       /, 0 failed: shop-a 1\.3\.0-5xx \d+ ok \/ \d+ 5xx, shop-b 1\.1\.0 \d+ ok$/,
     );
     // The shop's blue slot, priced from its running Fargate tasks while warm, is torn down by its
-    // schedule before the next release (with the database, the shop keeps blue warm for 5 s).
+    // schedule before the next release (with the database, the shop keeps blue warm for 2 s).
     expect(outcomes[3]?.release.idle).toMatchObject({
       colour: 'a',
       live: 'b',
