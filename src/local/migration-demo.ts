@@ -88,8 +88,9 @@ export async function runMigrationDemo(
   }
   const events = new EventBridgeClient(local.clientConfig);
   const lambda = new LambdaClient(local.clientConfig);
+  const dynamo = new DynamoDBClient(local.clientConfig);
   const commands = new DynamoCommandLog({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient(local.clientConfig)),
+    client: DynamoDBDocumentClient.from(dynamo),
     tableName: LocalNames.ledgerTable,
   });
   const outcomes: DemoOutcome[] = [];
@@ -194,7 +195,9 @@ export async function runMigrationDemo(
     const refused = await waitForEnd(local, await send(breaking));
     await print(refused);
     const refusedStatus = await status(breaking.migration);
-    out(`  runner     ${breaking.migration.id}: ${refusedStatus} (never applied)`);
+    out(
+      `  runner     ${breaking.migration.id}: ${refusedStatus}${refusedStatus === 'pending' ? ' (never applied)' : ''}`,
+    );
     outcomes.push({
       service,
       version: breaking.version,
@@ -260,6 +263,7 @@ export async function runMigrationDemo(
   } finally {
     events.destroy();
     lambda.destroy();
+    dynamo.destroy();
   }
 }
 
