@@ -1,5 +1,6 @@
 import type { ServiceConfigInput } from '../core/service-config.ts';
 import type { DemoShop } from './data-plane/local-alb.ts';
+import { DemoDatabase, shopOrdersChecks } from './demo-database.ts';
 
 /** Bucket of the demo's Lambda artifacts (demo/artifacts/s3/<bucket>/...). */
 export const DemoArtifactBucket = 'greenlight-demo-artifacts';
@@ -129,7 +130,12 @@ export const demoAlarms = [lambdaErrorsAlarm('checkout'), lambdaErrorsAlarm('pay
  */
 export function demoShopService(
   shop: DemoShop,
-  overrides: { bakeSeconds?: number; healthyDeadlineSeconds?: number } = {},
+  overrides: {
+    bakeSeconds?: number;
+    healthyDeadlineSeconds?: number;
+    warmWindowSeconds?: number;
+    database?: boolean;
+  } = {},
 ): ServiceConfigInput {
   return {
     name: shop.name,
@@ -143,7 +149,14 @@ export function demoShopService(
       taskDefinitionFamily: shop.taskDefinitionFamily,
       // Short pauses between smoke tries and a short health deadline: local tasks start in
       // well under a second.
-      smoke: { consecutivePasses: 3, timeoutMs: 1000, intervalMs: 50 },
+      smoke: {
+        consecutivePasses: 3,
+        timeoutMs: 1000,
+        intervalMs: 50,
+        // With the database, the smoke checks write and read orders through it: green's tests,
+        // and blue's re-test after an expand, exercise the schema each colour's code expects.
+        ...(overrides.database ? { checks: shopOrdersChecks } : {}),
+      },
       healthyDeadlineSeconds: overrides.healthyDeadlineSeconds ?? 20,
     },
     strategies: {
@@ -156,7 +169,16 @@ export function demoShopService(
     // The 5xx alarm counts the whole load balancer, blue and green together: service-wide, on
     // purpose (green alone is a target group, and the slot green runs in alternates).
     alarms: [{ name: shop.targetErrorsAlarm.AlarmName as string, scope: 'service' }],
-    warmWindowSeconds: 3600,
+    warmWindowSeconds: overrides.warmWindowSeconds ?? 3600,
     updates: { channel: DemoUpdates.channel },
+    // The shop's own migration runner, seeded as a local Lambda function with the database.
+    ...(overrides.database
+      ? {
+          migrations: {
+            runner: { type: 'lambda' as const, functionName: DemoDatabase.runnerFunction },
+            timeoutSeconds: 60,
+          },
+        }
+      : {}),
   };
 }

@@ -143,7 +143,11 @@ export async function runDemo(
         const releaseId = await send(shop.name, demo.version, {
           imageUri: DemoShop.image(demo.image),
         });
-        const release = await waitForEnd(local, releaseId);
+        let release = await waitForEnd(local, releaseId);
+        // With the database the shop keeps blue warm for seconds (its migration story needs the
+        // teardowns): the next release waits for this one's, as checkout's do.
+        if (release.phase === ReleasePhase.Finalized && local.database !== undefined)
+          release = await waitForTeardown(local, releaseId);
         const report = await load.stop();
         for (const line of formatRelease(release, await local.ledger.listSteps(releaseId), style))
           out(line);

@@ -155,6 +155,12 @@ export interface GreenlightLocalOptions {
    * `shop-migrations` (src/local/demo-database.ts). Off, nothing of it starts. @default false
    */
   database?: boolean;
+  /**
+   * The Timeout of the shop's runner function (with `database`). Below the runner's 5 s wait
+   * for a connection, a held database (holdShopDatabase) ends its call with Lambda's "Task timed
+   * out" rather than pg's connection timeout. @default DemoDatabase.runnerTimeoutSeconds (10)
+   */
+  runnerTimeoutSeconds?: number;
   /** How the default seeding seeds the demo shop (its routers' ports, say). */
   shop?: DemoShopOptions;
   /** The local ALB's pace: health checks, metric flushes, task stop grace. */
@@ -258,7 +264,8 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
     const seedAlb =
       options.seedAlb ??
       (options.services === undefined
-        ? (local: LocalAlb) => seedDemoShopWorld(local, withDatabase(options.shop, database))
+        ? (local: LocalAlb) =>
+            seedDemoShopWorld(local, withDatabase(options.shop, database), database !== undefined)
         : async (): Promise<AlbWorld> => ({ services: [], alarms: [] }));
     world = await seedAlb(alb, database ? { databaseUrl: database.url } : {});
     cloud = await startLocalCloud({
@@ -336,7 +343,16 @@ export async function startGreenlightLocal(options: GreenlightLocalOptions = {})
   await registry.put(services, 'greenlight-local');
 
   for (const fn of options.functions ?? demoFunctions) await lambda.seedFunction(fn);
-  if (database) await lambda.seedFunction(shopMigrationRunnerFunction(database.url));
+  if (database) {
+    await lambda.seedFunction(
+      shopMigrationRunnerFunction(
+        database.url,
+        options.runnerTimeoutSeconds === undefined
+          ? {}
+          : { timeoutSeconds: options.runnerTimeoutSeconds },
+      ),
+    );
+  }
   const cw = new CloudWatchClient(clientConfig);
   for (const alarm of [...(options.alarms ?? demoAlarms), ...world.alarms]) {
     await cw.send(new PutMetricAlarmCommand(alarm));
@@ -457,9 +473,19 @@ function withDatabase(
 }
 
 /** The demo shop behind the local load balancer, registered as the service `shop`. */
-async function seedDemoShopWorld(alb: LocalAlb, options: DemoShopOptions = {}): Promise<AlbWorld> {
+async function seedDemoShopWorld(
+  alb: LocalAlb,
+  options: DemoShopOptions = {},
+  database = false,
+): Promise<AlbWorld> {
   const shop = await alb.seedDemoShop(options);
-  return { services: [demoShopService(shop)], alarms: [shop.targetErrorsAlarm], shop };
+  return {
+    // With the database, blue stays warm for seconds, so that the demo's migration story shows
+    // the teardowns a contract and a late rollback wait for; real services keep it for minutes.
+    services: [demoShopService(shop, database ? { database, warmWindowSeconds: 2 } : {})],
+    alarms: [shop.targetErrorsAlarm],
+    shop,
+  };
 }
 
 /** The real handlers, by local function name (`greenlight-<function>`, see functionArnsFor). */

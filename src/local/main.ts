@@ -8,6 +8,7 @@ import { DemoShop } from './data-plane/local-alb.ts';
 import { runDemo } from './demo.ts';
 import { DemoApproval } from './demo-registry.ts';
 import { LocalNames, startGreenlightLocal } from './greenlight-local.ts';
+import { runMigrationDemo } from './migration-demo.ts';
 
 // `npm start`: the local cloud with its demo, then it keeps serving until stopped.
 const usage = `Usage: npm start [-- --port N] [--no-demo] [--exit-after-demo]
@@ -47,8 +48,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const style = { color: shouldUseColor(process.env, process.stdout.isTTY === true) };
 // The demo shop's listeners sit next to the endpoint, so that they are easy to find and curl.
+// The shop keeps its orders in the local PostgreSQL, and its migrations run through its runner.
 const local = await startGreenlightLocal({
   port,
+  database: true,
   ...(port === 0 ? {} : { shop: { productionPort: port + 1, testPort: port + 2 } }),
 });
 const url = local.url;
@@ -60,7 +63,12 @@ console.log(`greenlight local cloud on ${url}
     shop === undefined
       ? ''
       : `
-  Service "${shop.name}": ECS tasks behind the local load balancer; production listener ${shop.productionUrl}, test listener ${shop.testUrl}, gate alarm ${shop.targetErrorsAlarm.AlarmName}.`
+  Service "${shop.name}": ECS tasks behind the local load balancer; production listener ${shop.productionUrl}, test listener ${shop.testUrl}, gate alarm ${shop.targetErrorsAlarm.AlarmName}.${
+    local.database === undefined
+      ? ''
+      : `
+    Its orders live in PostgreSQL (PGlite) at ${local.database.url}; its migration runner is the Lambda function shop-migrations.`
+  }`
   }
   Service "payments": Lambda alias payments:live; each release waits for approval in Slack
     (channel ${DemoApproval.channel}, approver ${DemoApproval.approver.id}) on the local Slack stand-in at ${url}/api/;
@@ -99,14 +107,22 @@ let failed = false;
 if (!values['no-demo']) {
   const outcomes = await runDemo(local, (line) => console.log(line), style);
   const approved = await runApprovalDemo(local, (line) => console.log(line), style);
+  const migrations = await runMigrationDemo(local, (line) => console.log(line), style);
   console.log('');
-  for (const outcome of [...outcomes, approved]) {
+  for (const outcome of [...outcomes, approved, ...migrations.outcomes]) {
     const ok = outcome.release.phase === outcome.expected;
     failed ||= !ok;
+    const attempt = outcome.release.attempt > 1 ? ` (attempt ${outcome.release.attempt})` : '';
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} ${outcome.service} ${outcome.version}: ${outcome.release.phase} (expected ${outcome.expected})`,
+      `${ok ? 'ok  ' : 'FAIL'} ${outcome.service} ${outcome.version}${attempt}: ${outcome.release.phase} (expected ${outcome.expected})`,
     );
   }
+  // After the contract, the build before cannot come back: the demo's last rollback is refused.
+  const refused = migrations.refusedRollback.outcome === 'refused';
+  failed ||= !refused;
+  console.log(
+    `${refused ? 'ok  ' : 'FAIL'} shop rollback after the contract: ${migrations.refusedRollback.outcome} (expected refused)`,
+  );
 }
 
 if (values['exit-after-demo']) {

@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // What `npm start` tells a newcomer to paste into another terminal, pasted: the export line,
@@ -106,6 +107,25 @@ describe('npm start', () => {
       (s) => s.name,
     );
     expect(names).toContain('checkout');
+  });
+
+  it('prints where the shop keeps its orders: a PostgreSQL that answers, with the shop’s schema', async () => {
+    const url = /Its orders live in PostgreSQL \(PGlite\) at (postgres:\/\/\S+);/.exec(
+      printed,
+    )?.[1];
+    expect(url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    expect(printed).toContain('its migration runner is the Lambda function shop-migrations');
+
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'",
+      );
+      expect(rows).toEqual([{ column_name: 'note' }]);
+    } finally {
+      await client.end();
+    }
   });
 
   it('prints greenlight commands that run in a shell set up by its export line', async () => {
