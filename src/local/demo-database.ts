@@ -111,8 +111,10 @@ export interface DatabaseHold {
 
 /**
  * Holds the database as a forgotten transaction or another migration would: a connection opens
- * a transaction and takes the runner's migration lock, so the runner's next call waits, past
- * its function Timeout if the hold lasts. The way to make a release's Migrate time out (the
+ * a transaction and takes the runner's migration lock, so the runner's next call waits. With a
+ * function Timeout under the runner's 5 s connection wait (shop-migrations-function.ts) that
+ * call times out as Lambda's ("Task timed out"); with a longer one, the runner's own connection
+ * attempt fails first ("timeout expired"). The way to make a release's Migrate time out (the
  * classifier refuses shop-901's pg_sleep as an expand).
  *
  * PGlite runs one session: while the hold lasts, every other connection's queries wait too
