@@ -247,6 +247,7 @@ const phaseStyle: Record<ReleasePhase, AnsiStyle> = {
   [Phase.Rejected]: 'red',
   [Phase.Superseded]: 'yellow',
   [Phase.Aborted]: 'yellow',
+  [Phase.Held]: 'red',
 };
 
 function formatEvidence(step: StepRecord, style: RenderStyle): string[] {
