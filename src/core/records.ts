@@ -332,6 +332,13 @@ export const ApprovalStage = {
 } as const;
 export type ApprovalStage = (typeof ApprovalStage)[keyof typeof ApprovalStage];
 
+/**
+ * How long a held forward-only release waits for an operator: Step Functions' longest
+ * execution, a year ("Step Functions service quotas": a Standard workflow runs at most one
+ * year), so in practice for as long as nobody decides. No timeout path: doing nothing holds.
+ */
+export const HoldSeconds = 365 * 86_400;
+
 export const ApprovalStatus = {
   Pending: 'pending',
   Approved: 'approved',
