@@ -33,7 +33,6 @@ import type { Step } from '../runtime/step-handler.ts';
 import { assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
 import { messageOf, runnerCall } from './migration-runner-calls.ts';
-import { approvalIdOf } from './request-approval.ts';
 import { serviceOf } from './service.ts';
 
 export interface MigrateOutcome {
@@ -278,7 +277,7 @@ async function applyIrreversible(
   );
   if (!approved) {
     throw new MigrationRefused(
-      `Irreversible ${migration.id} has no recorded approval (${approvalIdOf(release.releaseId, ApprovalStage.BeforeMigration)}); nothing ran`,
+      `Irreversible ${migration.id} has no recorded ${ApprovalStage.BeforeMigration} approval; nothing ran`,
       { reasons: ['not approved'] },
     );
   }

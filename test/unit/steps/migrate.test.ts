@@ -258,7 +258,7 @@ describe('migrateStep with an irreversible migration', () => {
 
     await expect(migrateStep.run(input(held), w.deps)).rejects.toMatchObject({
       name: 'MigrationRefused',
-      message: expect.stringMatching(/has no recorded approval .*nothing ran$/),
+      message: expect.stringMatching(/has no recorded before-migration approval; nothing ran$/),
     });
     expect(w.migrations.calls).toEqual([]);
   });
