@@ -1,4 +1,5 @@
 import { ErrorName } from '../src/core/errors.ts';
+import { HoldSeconds } from '../src/core/records.ts';
 import { ProvisionBudget } from '../src/core/service-config.ts';
 
 /**
@@ -43,6 +44,15 @@ export const ReleaseState = {
   WaitForLock: 'WaitForLock',
   ProvisionGreen: 'ProvisionGreen',
   HasExpandMigration: 'HasExpandMigration',
+  PlanMigration: 'PlanMigration',
+  NeedsMigrationApproval: 'NeedsMigrationApproval',
+  MigrationApprovalWait: 'MigrationApprovalWait',
+  RequestMigrationApproval: 'RequestMigrationApproval',
+  VerifyMigrationApproval: 'VerifyMigrationApproval',
+  IsMigrationApprovalVerified: 'IsMigrationApprovalVerified',
+  MigrationApprovalTimedOut: 'MigrationApprovalTimedOut',
+  OnMigrationApprovalTimeout: 'OnMigrationApprovalTimeout',
+  MigrationApprovalTimeoutRejects: 'MigrationApprovalTimeoutRejects',
   Migrate: 'Migrate',
   TestGreen: 'TestGreen',
   NeedsApproval: 'NeedsApproval',
@@ -81,6 +91,11 @@ export const ReleaseState = {
   Finalize: 'Finalize',
   Released: 'Released',
   Rollback: 'Rollback',
+  IsHeld: 'IsHeld',
+  HoldWait: 'HoldWait',
+  Held: 'Held',
+  VerifyHold: 'VerifyHold',
+  IsHoldOver: 'IsHoldOver',
   RolledBack: 'RolledBack',
 } as const;
 
@@ -334,9 +349,50 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
             StringEquals: 'expand',
             Next: ReleaseState.Migrate,
           },
+          {
+            Variable: '$.release.migration.kind',
+            StringEquals: 'irreversible',
+            Next: ReleaseState.PlanMigration,
+          },
         ],
         Default: ReleaseState.TestGreen,
       },
+      // An irreversible migration: its plan first (runs nothing), for the approval that names
+      // it; Migrate then applies it only if approved, and the release is forward-only.
+      [ReleaseState.PlanMigration]: task(ReleaseFunction.Migrate, {
+        TimeoutSeconds: options.migrateTimeoutSeconds ?? 900,
+        Parameters: { 'release.$': '$.release', 'colours.$': '$.colours', only: 'plan' },
+        ResultPath: '$.migrationPlan',
+        Retry: [
+          {
+            ...retryTransient[0],
+            ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+          },
+        ],
+        Catch: catchIntoRollback,
+        Next: ReleaseState.NeedsMigrationApproval,
+      }),
+      // A rejection or no decision in time rolls back like any other: nothing ran.
+      ...approvalStates(
+        {
+          stage: 'before-migration',
+          flag: '$.release.approval.beforeMigration',
+          resultPath: '$.migrationApproval',
+          next: ReleaseState.Migrate,
+          names: {
+            needs: ReleaseState.NeedsMigrationApproval,
+            wait: ReleaseState.MigrationApprovalWait,
+            request: ReleaseState.RequestMigrationApproval,
+            verify: ReleaseState.VerifyMigrationApproval,
+            verified: ReleaseState.IsMigrationApprovalVerified,
+            timedOut: ReleaseState.MigrationApprovalTimedOut,
+            onTimeout: ReleaseState.OnMigrationApprovalTimeout,
+            rejects: ReleaseState.MigrationApprovalTimeoutRejects,
+          },
+        },
+        arns,
+        task,
+      ),
       // Not retried on a timeout: the runner may still be at work, and the migrate step's
       // own answer to that (status first) is for an operator's release, not a blind retry.
       // MigrationRefused, MigrationRunnerFailed, MigrationRunnerReplyInvalid and
@@ -475,8 +531,23 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Parameters: { 'release.$': '$.release', 'failure.$': '$.failure' },
         ResultPath: '$.outcome',
         Retry: retryRollback,
-        Next: ReleaseState.RolledBack,
+        Next: ReleaseState.IsHeld,
       },
+      // A forward-only release (its irreversible migration ran) is held, not rolled back.
+      [ReleaseState.IsHeld]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.outcome.held', IsPresent: true },
+              { Variable: '$.outcome.held', BooleanEquals: true },
+            ],
+            Next: ReleaseState.HoldWait,
+          },
+        ],
+        Default: ReleaseState.RolledBack,
+      },
+      ...holdStates(arns, task),
       [ReleaseState.RolledBack]: {
         Type: 'Fail',
         Error: 'ReleaseRolledBack',
@@ -609,8 +680,77 @@ function eventBake(
   };
 }
 
+/**
+ * The hold of a forward-only release: traffic stays where Rollback left it, and the workflow
+ * waits on a callback token (stored with the approvals by request-approval, stage
+ * forward-only-hold; no polling) until an operator decides. As for approvals the answer
+ * decides nothing: VerifyHold reads the release record, so a promote goes to Finalize (all
+ * traffic to green), a knowing abort throws OperatorAborted into Rollback, which then rolls
+ * back, and anything else waits again. Its timeout is Step Functions' longest execution: doing
+ * nothing holds.
+ */
+function holdStates(
+  arns: Record<ReleaseFunction, string>,
+  task: (fn: ReleaseFunction, extra: Record<string, unknown>) => AslState,
+): Record<string, AslState> {
+  return {
+    [ReleaseState.HoldWait]: {
+      Type: 'Pass',
+      Parameters: { unbacked: 0 },
+      ResultPath: '$.holdWait',
+      Next: ReleaseState.Held,
+    },
+    [ReleaseState.Held]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: arns[ReleaseFunction.RequestApproval],
+        Payload: {
+          'release.$': '$.release',
+          'colours.$': '$.colours',
+          stage: 'forward-only-hold',
+          'taskToken.$': '$$.Task.Token',
+        },
+      },
+      TimeoutSeconds: HoldSeconds,
+      Retry: [
+        {
+          ...retryTransient[0],
+          ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
+        },
+      ],
+      ResultSelector: { answered: 'success' },
+      ResultPath: '$.holdCallback',
+      Catch: [
+        {
+          ErrorEquals: ['States.ALL'],
+          ResultPath: '$.holdCallback',
+          Next: ReleaseState.VerifyHold,
+        },
+      ],
+      Next: ReleaseState.VerifyHold,
+    },
+    [ReleaseState.VerifyHold]: task(ReleaseFunction.VerifyCallback, {
+      Parameters: {
+        'release.$': '$.release',
+        stage: 'forward-only-hold',
+        'callback.$': '$.holdCallback',
+        'wait.$': '$.holdWait',
+      },
+      ResultPath: '$.holdWait',
+      Catch: catchIntoRollback,
+      Next: ReleaseState.IsHoldOver,
+    }),
+    [ReleaseState.IsHoldOver]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.holdWait.next', StringEquals: 'go', Next: ReleaseState.Finalize }],
+      Default: ReleaseState.Held,
+    },
+  };
+}
+
 interface ApprovalStatesInput {
-  stage: 'before-shift' | 'before-finalize';
+  stage: 'before-migration' | 'before-shift' | 'before-finalize';
   /** The release's flag that says it waits at this stage (set by Register from its service). */
   flag: string;
   resultPath: string;

@@ -132,6 +132,8 @@ export function formatRelease(
   if (release.idle !== undefined) lines.push(`  idle       ${formatIdleColour(release.idle)}`);
   const migration = formatMigration(release);
   if (migration !== undefined) lines.push(`  migration  ${migration}`);
+  const forwardOnly = formatForwardOnly(release);
+  if (forwardOnly !== undefined) lines.push(`  forward    ${paint(style, 'red', forwardOnly)}`);
   lines.push(`  strategy   ${release.strategy}${formatPlan(release)}`);
   lines.push(`  requested  ${release.requestedAt}${formatOrigin(release)}`);
   const took = Date.parse(release.updatedAt) - Date.parse(release.requestedAt);
@@ -172,6 +174,25 @@ export function formatMigration(record: ReleaseRecord): string | undefined {
   return idle?.state === IdleColourState.Warm
     ? `${what}: pending, applied when blue ${idle.colour} is torn down at ${idle.teardownAt}`
     : `${what}: pending, applied at the next teardown attempt (the daily sweeper, if none is scheduled)`;
+}
+
+/**
+ * A forward-only release in one line: which migration made it so and since when, and, while
+ * it is held, what an operator can do; after a knowing rollback, who did it and why.
+ */
+export function formatForwardOnly(record: ReleaseRecord): string | undefined {
+  const release = inertValue(record);
+  const forwardOnly = release.forwardOnly;
+  if (forwardOnly === undefined) return undefined;
+  const since = `forward-only since irreversible ${forwardOnly.migrationId} ran at ${forwardOnly.since}`;
+  const knowing = forwardOnly.rolledBackKnowingly;
+  if (knowing !== undefined) {
+    return `${since}; rolled back knowingly by ${knowing.by} at ${knowing.at}: ${knowing.reason}`;
+  }
+  if (release.phase === Phase.Held) {
+    return `${since}; HELD with traffic where it was: "greenlight promote ${release.releaseId}" finalizes, "greenlight abort ${release.releaseId} --knowingly --reason ..." rolls back to code the data may not fit`;
+  }
+  return `${since}: a failure holds traffic instead of rolling back`;
 }
 
 /**
@@ -247,6 +268,7 @@ const phaseStyle: Record<ReleasePhase, AnsiStyle> = {
   [Phase.Rejected]: 'red',
   [Phase.Superseded]: 'yellow',
   [Phase.Aborted]: 'yellow',
+  [Phase.Held]: 'red',
 };
 
 function formatEvidence(step: StepRecord, style: RenderStyle): string[] {

@@ -103,6 +103,10 @@ const specs: Record<OperatorCommandName, CommandSpec> = {
   },
 };
 
+const knowinglyHelp = `  --knowingly           roll back although an irreversible migration ran (the release is
+                        forward-only): blue's code may not fit the data; recorded as knowing
+`;
+
 const whoHelp = `  --actor WHO           who asks (default: $GITHUB_ACTOR / $GITLAB_USER_LOGIN / $USER); recorded
                         beside the AWS principal your credentials belong to (STS GetCallerIdentity)
   --reason TEXT         why; recorded in the ledger beside who`;
@@ -124,7 +128,7 @@ against the release's state, carries it out and records who and why in the ledge
 waits for that outcome and prints it.
 
 Options:
-${spec.target === 'release' && name !== 'retry' ? "  --service NAME        the service's latest release instead of RELEASE_ID\n" : ''}${whoHelp}${spec.reasonRequired ? ' (required)' : ''}
+${spec.target === 'release' && name !== 'retry' ? "  --service NAME        the service's latest release instead of RELEASE_ID\n" : ''}${name === 'abort' || name === 'rollback' ? knowinglyHelp : ''}${whoHelp}${spec.reasonRequired ? ' (required)' : ''}
   --timeout SECONDS     how long to wait for the outcome (default ${Defaults.timeoutSeconds})
 
 ${sharedFlagsHelp}
@@ -148,7 +152,8 @@ and the command says so.
 
 Options:
   --service NAME        the service's latest release instead of RELEASE_ID
-  --stage STAGE         before-shift or before-finalize (default: whichever is waiting)
+  --stage STAGE         before-migration, before-shift or before-finalize (default: whichever
+                        is waiting)
   --registry-table NAME the registry table to read approvers from (env GREENLIGHT_REGISTRY_TABLE,
                         default "${defaultRegistryTable}")
 ${whoHelp}${verb === 'reject' ? ' (required)' : ''}
@@ -159,6 +164,7 @@ ${exitCodesHelp}`;
 
 const operatorFlags = {
   ...sharedFlags,
+  knowingly: { type: 'boolean' },
   service: { type: 'string' },
   actor: { type: 'string' },
   reason: { type: 'string' },
@@ -191,7 +197,9 @@ export async function runOperatorCommand(
   connect: (options: SharedOptions) => OperatorClients,
 ): Promise<ExitCode> {
   const spec = specs[name];
-  let args: (ParsedTarget & { timeoutSeconds: number; pollIntervalSeconds: number }) | 'help';
+  let args:
+    | (ParsedTarget & { timeoutSeconds: number; pollIntervalSeconds: number; knowingly: boolean })
+    | 'help';
   try {
     const { values, target } = parseFlagsAndTarget(
       argv,
@@ -203,6 +211,7 @@ export async function runOperatorCommand(
     } else {
       args = {
         ...parseTarget(name, values, target, context.env),
+        knowingly: knowinglyOf(name, values.knowingly),
         timeoutSeconds: parseSeconds('timeout', values.timeout, Defaults.timeoutSeconds),
         pollIntervalSeconds: parseSeconds(
           'poll-interval',
@@ -235,6 +244,7 @@ export async function runOperatorCommand(
     actor: args.actor,
     reason: args.reason ?? 'no reason given',
     principalArn: caller.arn,
+    ...(args.knowingly && { knowingly: true }),
   });
   if (!parsed.success) {
     context.err(`greenlight ${name}: invalid command, nothing was sent:`);
@@ -295,10 +305,13 @@ export async function runDecisionCommand(
       const stage = values.stage;
       if (
         stage !== undefined &&
+        stage !== ApprovalStage.BeforeMigration &&
         stage !== ApprovalStage.BeforeShift &&
         stage !== ApprovalStage.BeforeFinalize
       ) {
-        throw new UsageError(`--stage must be before-shift or before-finalize, got "${stage}".`);
+        throw new UsageError(
+          `--stage must be before-migration, before-shift or before-finalize, got "${stage}".`,
+        );
       }
       args = {
         ...parseTarget(verb, values, target, context.env),
@@ -422,6 +435,15 @@ export async function runDecisionCommand(
   }
 }
 
+/** `--knowingly` means something to abort and rollback alone; elsewhere it is a mistake. */
+function knowinglyOf(name: OperatorCommandName, knowingly: boolean | undefined): boolean {
+  if (knowingly === undefined) return false;
+  if (name !== OperatorCommandName.Abort && name !== OperatorCommandName.Rollback) {
+    throw new UsageError(`--knowingly is for abort and rollback, not ${name}.`);
+  }
+  return knowingly;
+}
+
 function parseTarget(
   name: string,
   values: {
@@ -509,7 +531,9 @@ async function findApproval(
   releaseId: string,
   stage: ApprovalStage | undefined,
 ): Promise<ApprovalRecord | undefined> {
-  const stages = stage ? [stage] : [ApprovalStage.BeforeFinalize, ApprovalStage.BeforeShift];
+  const stages = stage
+    ? [stage]
+    : [ApprovalStage.BeforeFinalize, ApprovalStage.BeforeShift, ApprovalStage.BeforeMigration];
   const found: ApprovalRecord[] = [];
   for (const s of stages) {
     const approval = await approvals.get(approvalIdOf(releaseId, s));

@@ -46,6 +46,12 @@ const who = {
    * command at all, and CloudTrail records who put this one.
    */
   principalArn: z.optional(PrincipalArn),
+  /**
+   * `abort` of a forward-only release (its irreversible migration ran) and `rollback` over an
+   * irreversible migration: roll back anyway, to code the data may no longer fit. Without it
+   * both are refused with the reason; with it the ledger records that it was knowing.
+   */
+  knowingly: z.optional(z.literal(true)),
 };
 
 /** `detail` of an Operator Command event, schema version 1. */

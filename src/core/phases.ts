@@ -8,6 +8,12 @@ export const ReleasePhase = {
   Finalized: 'Finalized',
   RollingBack: 'RollingBack',
   RolledBack: 'RolledBack',
+  /**
+   * Forward-only (its irreversible migration ran) and failed where another release would roll
+   * back: traffic stays where it was, and the release waits for an operator (promote, or a
+   * knowing abort). Not terminal: it holds the service's lock.
+   */
+  Held: 'Held',
   Rejected: 'Rejected',
   Superseded: 'Superseded',
   Aborted: 'Aborted',
@@ -35,6 +41,7 @@ export const LifecycleEventType = {
   ApprovalRequested: 'Approval Requested',
   ReleaseFinalized: 'Release Finalized',
   ReleaseRolledBack: 'Release Rolled Back',
+  ReleaseHeld: 'Release Held',
   ReleaseRejected: 'Release Rejected',
   ReleaseSuperseded: 'Release Superseded',
   IdleColourTornDown: 'Idle Colour Torn Down',

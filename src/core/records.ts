@@ -24,6 +24,11 @@ export interface Colours {
  * timeout.
  */
 export interface ReleaseApproval {
+  /**
+   * The release carries an irreversible migration: approvers must say go, naming it, before it
+   * runs. Absent on releases registered before irreversible migrations existed.
+   */
+  beforeMigration?: boolean;
   beforeShift: boolean;
   beforeFinalize: boolean;
   timeoutSeconds: number;
@@ -90,6 +95,23 @@ export interface ReleaseRecord extends ReleaseSpec {
    * step (an expand) or the teardown (a contract) reached the runner.
    */
   migrationState?: MigrationState;
+  /**
+   * Set by the migrate step once the release's irreversible migration ran: from then on a
+   * failure holds the traffic (phase Held) instead of rolling back to code the data no longer
+   * fits.
+   */
+  forwardOnly?: ForwardOnly;
+}
+
+/** A release that can no longer go back on its own: which migration made it so, and since when. */
+export interface ForwardOnly {
+  migrationId: string;
+  since: string;
+  /**
+   * An operator rolled it back anyway (`greenlight abort --knowingly`): who, when and why,
+   * kept beside the migration that made rolling back unsafe.
+   */
+  rolledBackKnowingly?: { by: string; at: string; reason: string };
 }
 
 /**
@@ -297,10 +319,25 @@ export interface LifecycleEvent {
 
 /** Where in a release a human is asked to say go. */
 export const ApprovalStage = {
+  /** Before an irreversible migration runs; its message names the migration. */
+  BeforeMigration: 'before-migration',
   BeforeShift: 'before-shift',
   BeforeFinalize: 'before-finalize',
+  /**
+   * Not a human approval: the wait of a held forward-only release, whose token only an
+   * operator's `promote` or knowing `abort` answers. Kept with the approvals because their
+   * store is where callback tokens live (never in a message, an event or a log).
+   */
+  ForwardOnlyHold: 'forward-only-hold',
 } as const;
 export type ApprovalStage = (typeof ApprovalStage)[keyof typeof ApprovalStage];
+
+/**
+ * How long a held forward-only release waits for an operator: Step Functions' longest
+ * execution, a year ("Step Functions service quotas": a Standard workflow runs at most one
+ * year), so in practice for as long as nobody decides. No timeout path: doing nothing holds.
+ */
+export const HoldSeconds = 365 * 86_400;
 
 export const ApprovalStatus = {
   Pending: 'pending',

@@ -178,7 +178,8 @@ export const ReleaseRequestedV1 = z.lazy(() =>
      * The database migration this release carries, run through the service's registered runner
      * (`migrations.runner`): an `expand` after green is provisioned and before green's tests, a
      * `contract` (naming the expand it `completes`) at this release's teardown of its idle colour.
-     * `irreversible` is refused for now.
+     * `irreversible` (needs the service's Slack approvers) after an approval that names it, and
+     * makes the release forward-only: a failure after it holds traffic instead of rolling back.
      * @example { "id": "0007_add_orders_note", "kind": "expand" }
      */
     migration: z.optional(ReleaseMigration),

@@ -16,6 +16,8 @@ const eventRank: Record<LifecycleEventType, number> = {
   // 4 + greenPercent (0..100): see rankOf.
   [LifecycleEventType.TrafficShifted]: 4,
   [LifecycleEventType.GateFailed]: 200,
+  // After the failure that held it, before the promote or knowing abort that ends the hold.
+  [LifecycleEventType.ReleaseHeld]: 250,
   [LifecycleEventType.ReleaseSuperseded]: 300,
   [LifecycleEventType.ReleaseFinalized]: 300,
   [LifecycleEventType.ReleaseRolledBack]: 400,

@@ -91,6 +91,8 @@ export function resolveRelease(
     ...(data.rollbackOf !== undefined && { rollbackOf: data.rollbackOf }),
     ...(approval.type === 'slack' && {
       approval: {
+        // Register refuses an irreversible migration without approvers (checkMigration).
+        ...(data.migration?.kind === MigrationKind.Irreversible && { beforeMigration: true }),
         beforeShift: approval.stages.includes('before-shift'),
         beforeFinalize: approval.stages.includes('before-finalize'),
         timeoutSeconds: approval.timeoutSeconds,
@@ -161,9 +163,10 @@ function checkRollbackSource(source: string, issues: FieldIssue[]): void {
 }
 
 /**
- * A migration needs the service's runner, and an irreversible one the approval that names it
- * (not built yet). Whether a contract's expand ran is the ledger's to say: Register checks it
- * (src/steps/register.ts), after this.
+ * A migration needs the service's runner, and an irreversible one an approval with approvers
+ * (the strategy's or the service's Slack approval): they are asked before it runs, naming it,
+ * because once it ran the release cannot roll back on its own. Whether a contract's expand ran
+ * is the ledger's to say: Register checks it (src/steps/register.ts), after this.
  */
 function checkMigration(
   detail: ReleaseRequestedV1,
@@ -179,11 +182,16 @@ function checkMigration(
     });
     return;
   }
-  if (migration.kind === MigrationKind.Irreversible) {
+  if (migration.kind !== MigrationKind.Irreversible) return;
+  const strategy = detail.strategy ?? service.defaultStrategy;
+  const approval = Object.hasOwn(service.strategies, strategy)
+    ? approvalOf(service, strategy)
+    : service.approval;
+  // The service schema refuses a Slack approval with nobody to decide, so Slack means approvers.
+  if (approval.type !== 'slack') {
     issues.push({
       path: 'detail.migration.kind',
-      message:
-        'irreversible migrations are not supported yet: they need an approval naming the migration and a forward-only release, which greenlight does not have. Split it into an expand and a contract, or run it outside greenlight',
+      message: `an irreversible migration needs an approval naming it, and strategy "${strategy}" of service "${service.name}" has no approval: give it "approval": { "type": "slack", "channel": ..., "approvers": [...] }, or split the migration into an expand and a contract`,
     });
   }
 }

@@ -36,6 +36,7 @@ export const ReleaseEventType = {
   Promoted: 'Promoted',
   AbortRequested: 'AbortRequested',
   Reverted: 'Reverted',
+  Held: 'Held',
 } as const;
 export type ReleaseEventType = (typeof ReleaseEventType)[keyof typeof ReleaseEventType];
 
@@ -69,7 +70,12 @@ export type ReleaseEvent =
   | { type: typeof ReleaseEventType.Promoted; by: string; reason: string }
   | { type: typeof ReleaseEventType.AbortRequested; by: string; reason: string }
   /** A finalized release put back on blue while blue is still warm. */
-  | { type: typeof ReleaseEventType.Reverted; by: string; reason: string };
+  | { type: typeof ReleaseEventType.Reverted; by: string; reason: string }
+  /**
+   * A forward-only release (its irreversible migration ran) failed where another would roll
+   * back: the failure's reason. Traffic stays where it is.
+   */
+  | { type: typeof ReleaseEventType.Held; reason: string };
 
 /** Events only operators send; the only ones that change a release's `control`. */
 export const OperatorEventTypes: ReadonlySet<ReleaseEventType> = new Set([
@@ -181,6 +187,18 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       if (phase === ReleasePhase.RollingBack) return unchanged(state, event);
       break;
     case 'Finalized':
+      // Promoted out of a hold: finalize puts all traffic on green itself.
+      if (phase === ReleasePhase.Held && controlOf(state).promoted) {
+        return {
+          kind: 'changed',
+          next: { ...state, phase: ReleasePhase.Finalized, greenPercent: 100 },
+          effects: [publish(LifecycleEventType.ReleaseFinalized), { type: 'releaseLock' }],
+          reason: 'Promoted out of its hold: all traffic on green; release finalized',
+        };
+      }
+      if (phase === ReleasePhase.Held) {
+        throw invalid(state, event, 'it is held until an operator promotes it');
+      }
       if (phase === ReleasePhase.Shifting && state.greenPercent === 100) {
         return changed(state, ReleasePhase.Finalized, 'All traffic on green; release finalized', [
           publish(LifecycleEventType.ReleaseFinalized),
@@ -248,13 +266,40 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
       }
       if (phase === ReleasePhase.Aborted) return unchanged(state, event);
       break;
+    case 'Held':
+      // An operator's abort of a held release is knowing (the operator command insists): it
+      // rolls back, and nothing holds it again.
+      if (
+        (RollbackablePhases.has(phase) || phase === ReleasePhase.RollingBack) &&
+        !controlOf(state).aborted
+      ) {
+        return changed(
+          state,
+          ReleasePhase.Held,
+          `Held with ${state.greenPercent}% on green, forward-only: ${event.reason}`,
+          [publish(LifecycleEventType.ReleaseHeld)],
+        );
+      }
+      if (phase === ReleasePhase.Held) return unchanged(state, event);
+      break;
+    case 'Promoted':
+      if (phase === ReleasePhase.Held) {
+        if (controlOf(state).promoted) throw invalid(state, event, 'it was promoted already');
+        return {
+          kind: 'changed',
+          next: { ...state, control: { ...controlOf(state), promoted: true, paused: false } },
+          effects: [],
+          reason: `Promoted out of its hold by ${event.by} at ${state.greenPercent}% on green: ${event.reason}; all traffic goes to green and the release finalizes`,
+        };
+      }
+      if (phase === ReleasePhase.Shifting) return steer(state, event);
+      throw invalid(state, event, 'operators steer a release only while its traffic shifts');
     case 'Paused':
     case 'Resumed':
-    case 'Promoted':
       if (phase === ReleasePhase.Shifting) return steer(state, event);
       throw invalid(state, event, 'operators steer a release only while its traffic shifts');
     case 'AbortRequested':
-      if (RollbackablePhases.has(phase)) {
+      if (RollbackablePhases.has(phase) || phase === ReleasePhase.Held) {
         return {
           kind: 'changed',
           next: {

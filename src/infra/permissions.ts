@@ -328,9 +328,11 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   // blue's own tests against blue (a Lambda version invoked; the ALB test listener forwarded
   // to blue's slot). No lifecycle event and no lock.
   // No idempotency store: the runner's own status is the record a retry reads.
+  // An irreversible migration runs only once the timeline records its approval: a Query of
+  // the release's steps.
   [F.Migrate]: [
     registry,
-    ledger,
+    { ...ledger, actions: [...ledger.actions, 'dynamodb:Query'] },
     invokeRunners,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     albForwardReads,

@@ -215,7 +215,12 @@ function timelineGaps({ record, steps }: ReleaseSnapshot): string[] {
   if (record.colours && !has('provision', 'succeeded')) {
     gaps.push(`colours ${record.colours.blue}/${record.colours.green} but no provision step`);
   }
-  if (record.phase === ReleasePhase.Finalized) {
+  // Promoted out of a forward-only hold: it failed (maybe its tests) and an operator sent it
+  // on, all traffic to green at finalize; the hold and the finalize are what it must show.
+  const promotedFromHold = record.forwardOnly !== undefined && has('hold', 'held');
+  if (record.phase === ReleasePhase.Finalized && promotedFromHold) {
+    if (!has('finalize', 'succeeded')) gaps.push('finalized without a finalize step');
+  } else if (record.phase === ReleasePhase.Finalized) {
     if (!has('test', 'succeeded')) gaps.push('finalized without a passed test step');
     const shifts = steps.filter((s) => s.step === 'shift');
     if (shifts.at(-1)?.greenPercent !== 100) {

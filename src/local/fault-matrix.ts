@@ -54,6 +54,16 @@ const Build = {
   other: { version: '1.3.0', key: 'checkout/1.3.0-faulty.zip', ends: ReleasePhase.Finalized },
   /** The good build with an expand migration, through fmRunner (src/local/fault-matrix-runner.ts). */
   migrated: { version: '1.1.0', key: 'checkout/1.1.0.zip', ends: ReleasePhase.Finalized },
+  /**
+   * The good build with an irreversible migration whose approval nobody gives: it times out,
+   * which for a migration always rejects, and the release rolls back with nothing run.
+   */
+  irreversible: { version: '1.1.0', key: 'checkout/1.1.0.zip', ends: ReleasePhase.RolledBack },
+  /**
+   * The broken build with an irreversible migration an approver lets run: green fails its
+   * test after it, the release is held (forward-only), and the matrix's approver promotes it.
+   */
+  held: { version: '1.2.0', key: 'checkout/1.2.0-broken.zip', ends: ReleasePhase.Finalized },
 } as const;
 type BuildName = keyof typeof Build;
 
@@ -63,7 +73,15 @@ type BuildName = keyof typeof Build;
  * grants in Slack (the others' time out). The first that reaches a Task state is the one its
  * cases use.
  */
-const scenarios = ['good', 'broken', 'queued', 'approved', 'migrated'] as const;
+const scenarios = [
+  'good',
+  'broken',
+  'queued',
+  'approved',
+  'migrated',
+  'irreversible',
+  'held',
+] as const;
 type Scenario = (typeof scenarios)[number];
 const scenarioBuilds: Record<Scenario, BuildName[]> = {
   good: ['good'],
@@ -71,6 +89,8 @@ const scenarioBuilds: Record<Scenario, BuildName[]> = {
   queued: ['good', 'other'],
   approved: ['good'],
   migrated: ['migrated'],
+  irreversible: ['irreversible'],
+  held: ['held'],
 };
 
 /** The migration runner every matrix service registers; only `migrated` releases call it. */
@@ -81,7 +101,8 @@ const fmRunner: SeedFunctionInput = {
 };
 /** Which services a scenario releases: those an approver answers, or those nobody does. */
 type Pool = 'approved' | 'unanswered';
-const poolOf = (scenario: Scenario): Pool => (scenario === 'approved' ? 'approved' : 'unanswered');
+const poolOf = (scenario: Scenario): Pool =>
+  scenario === 'approved' || scenario === 'held' ? 'approved' : 'unanswered';
 
 export interface CaseSpec {
   kind: MatrixKind;
@@ -174,11 +195,14 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
     (options.cases?.length ??
       tasks.length * (stateKinds.length + 1) + raceKinds.length * (options.raceRepeats ?? 1)) +
     scenarios.length;
-  // The approved scenario serves only the states no other scenario reaches: those after an
-  // approver's answer (VerifyApproval, VerifyFinalApproval), a few of each state's cases.
-  const answeredStates = tasks.filter((t) => /verify-callback/.test(t.functionName)).length;
+  // The approved and held scenarios serve only the states no other scenario reaches: those
+  // after an approver's answer (VerifyApproval, VerifyFinalApproval, VerifyMigrationApproval)
+  // and the hold (Held, VerifyHold), a few of each state's cases; and one baseline each.
+  const answeredStates = tasks.filter(
+    (t) => /verify-callback/.test(t.functionName) || t.state === 'Held',
+  ).length;
   const approvedSize =
-    Math.min(options.cases?.length ?? Infinity, answeredStates * (stateKinds.length + 1)) + 1;
+    Math.min(options.cases?.length ?? Infinity, answeredStates * (stateKinds.length + 1)) + 2;
   const fixtures = Array.from({ length: poolSize }, (_, i) => matrixFixture(`fm-${i}`));
   const approvedFixtures = Array.from({ length: approvedSize }, (_, i) =>
     matrixFixture(`fm-approved-${i}`, { answered: true }),
@@ -200,6 +224,7 @@ export async function runFaultMatrix(options: RunMatrixOptions = {}): Promise<Ma
   const approver = startApprover(
     local,
     approvedFixtures.map((f) => f.service.name),
+    clients.events,
   );
   try {
     const sfn = new SFNClient(local.clientConfig);
@@ -473,12 +498,16 @@ export function matrixFixture(
 /**
  * An approver at the Slack stand-in: clicks Approve on every approval message of `services`,
  * once per message, as soon as it is posted. The click is a signed request to the
- * interactivity endpoint, the path a person's click takes in production.
+ * interactivity endpoint, the path a person's click takes in production. And an operator: a
+ * release of theirs held forward-only is promoted (`greenlight promote`), once.
  */
 function startApprover(
   local: GreenlightLocal,
   services: readonly string[],
+  events: EventBridgeClient,
 ): { stop: () => Promise<void> } {
+  const heldIds = services.map((service) => deriveReleaseId(service, Build.held.version, 1));
+  const promoted = new Set<string>();
   // The approvals those services' releases can ask for (approvalIdOf, src/steps/request-approval.ts).
   const answered = new Set(
     services.flatMap((service) =>
@@ -505,6 +534,20 @@ function startApprover(
             ts: message.ts,
             actionId: 'approve',
             user: DemoApproval.approver,
+          }),
+        );
+      }
+      for (const releaseId of heldIds) {
+        if (promoted.has(releaseId)) continue;
+        const record = await local.ledger.getRelease(releaseId);
+        if (record?.phase !== ReleasePhase.Held) continue;
+        promoted.add(releaseId);
+        clicks.push(
+          operatorCommand(events, {
+            command: 'promote',
+            releaseId,
+            actor: 'fault-matrix',
+            reason: 'held forward-only: promote',
           }),
         );
       }
@@ -547,6 +590,9 @@ async function releaseBuild(
     artifact: { s3: { bucket: DemoArtifactBucket, key } },
     // One id per service: each case's runner bookkeeping starts clean.
     ...(build === 'migrated' ? { migration: { id: `${service}_add_note`, kind: 'expand' } } : {}),
+    ...(build === 'irreversible' || build === 'held'
+      ? { migration: { id: `${service}_drop_note`, kind: 'irreversible' } }
+      : {}),
   });
 }
 

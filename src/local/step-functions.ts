@@ -293,6 +293,14 @@ export class LocalStepFunctions implements LocalService {
           waitStates.set(name, typeof state.Seconds === 'number' ? state.Seconds : undefined);
         }
         if (state.Type !== 'Task') return;
+        // A forward-only hold waits a year (HoldSeconds): past setTimeout's range it would time
+        // out at once here, so it waits as long as a timer can (24.8 days), longer than any run.
+        if (
+          typeof state.TimeoutSeconds === 'number' &&
+          state.TimeoutSeconds > unboundedTaskSeconds
+        ) {
+          state.TimeoutSeconds = unboundedTaskSeconds;
+        }
         const binding = bindTask(name, state, input.functions, stateHandlers);
         if (typeof state.TimeoutSecondsPath === 'string' && isObject(state.Parameters)) {
           state.Parameters = { ...state.Parameters, [`${timeoutKey}.$`]: state.TimeoutSecondsPath };

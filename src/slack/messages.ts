@@ -37,6 +37,40 @@ export interface ApprovalView {
   note?: string;
   /** What happens when nobody decides in time. */
   onTimeout: ApprovalTimeoutAction;
+  /** The before-migration stage: the migration the approvers are asked to let run. */
+  migration?: MigrationView;
+}
+
+/** An irreversible migration as its approvers see it: its plan and what the classifier found. */
+export interface MigrationView {
+  id: string;
+  kind: string;
+  statements: string[];
+  /** Statements the timeline did not keep (see migration-runner-calls.ts). */
+  statementsOmitted?: number;
+  findings: string[];
+}
+
+/**
+ * The migration a before-migration approval names, from the timeline's `migrate-plan` and
+ * `migrate-classify` entries (PlanMigration writes them before the approval is requested).
+ */
+export function migrationViewOf(
+  release: Pick<ReleaseSpec, 'migration'>,
+  steps: readonly StepRecord[],
+): MigrationView | undefined {
+  if (release.migration === undefined) return undefined;
+  const evidence = (key: string) => steps.find((step) => step.key === key)?.evidence?.migration;
+  const reply = evidence('migrate-plan')?.reply;
+  return {
+    id: release.migration.id,
+    kind: release.migration.kind,
+    statements: reply?.statements ?? [],
+    ...(reply?.statementsOmitted === undefined
+      ? {}
+      : { statementsOmitted: reply.statementsOmitted }),
+    findings: evidence('migrate-classify')?.classification?.reasons ?? [],
+  };
 }
 
 export function approvalView(
@@ -44,6 +78,7 @@ export function approvalView(
   release: Pick<ReleaseSpec, 'commit' | 'actor' | 'ci'>,
   testStep: StepRecord | undefined,
   onTimeout: ApprovalTimeoutAction = 'reject',
+  migration?: MigrationView,
 ): ApprovalView {
   const {
     taskToken: _never,
@@ -59,6 +94,7 @@ export function approvalView(
     ...(release.ci === undefined ? {} : { ci: release.ci }),
     tests: summarizeTests(testStep),
     onTimeout,
+    ...(migration === undefined ? {} : { migration }),
   };
 }
 
@@ -173,7 +209,32 @@ function summaryBlocks(view: ApprovalView): KnownBlock[] {
       type: 'section',
       fields: fields.map((text) => mrkdwn(text, fieldLimit)),
     },
-    section(`*Tests on green*\n${escapeText(view.tests)}`),
+    ...(view.migration
+      ? migrationBlocks(view.migration)
+      : [section(`*Tests on green*\n${escapeText(view.tests)}`)]),
+  ];
+}
+
+/**
+ * Says out loud what the approvers let happen: the migration by name, what it runs, what the
+ * classifier found, and what forward-only means for the release.
+ */
+function migrationBlocks(migration: MigrationView): KnownBlock[] {
+  const shown = migration.statements.map((statement) => escapeText(statement)).join('\n');
+  const more = migration.statementsOmitted
+    ? `\n…and ${migration.statementsOmitted} more statements (the runner's plan has them all)`
+    : '';
+  const findings =
+    migration.findings.length === 0
+      ? ''
+      : `\n*What it breaks*\n${migration.findings.map((f) => `• ${escapeText(f)}`).join('\n')}`;
+  return [
+    section(
+      `*Migration* \`${escapeText(migration.id)}\` (${escapeText(migration.kind)})\n\`\`\`${shown || '(the runner planned no statements)'}\`\`\`${more}`,
+    ),
+    section(
+      `${findings ? `${findings.slice(1)}\n` : ''}:warning: *After it runs this release is forward-only*: a failed gate, alarm or test holds traffic where it is instead of rolling back to code the data no longer fits, and an operator promotes it or rolls it back knowingly. Green's tests run after the migration.`,
+    ),
   ];
 }
 
@@ -187,7 +248,7 @@ function outcomeText(view: ApprovalView): string {
     case ApprovalStatus.TimedOut:
       return view.onTimeout === 'approve'
         ? `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was approved, as its service asks on timeout`
-        : `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was rejected${view.stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
+        : `:hourglass: *No decision* by ${slackDate(view.expiresAt)}; the release was rejected${view.stage === ApprovalStage.BeforeFinalize ? '' : ' before any traffic moved'}`;
     case ApprovalStatus.Pending:
       return 'Waiting for a decision';
   }
@@ -236,9 +297,16 @@ function timeoutVerb(view: ApprovalView): string {
 }
 
 function stageLabel(stage: ApprovalStage): string {
-  return stage === ApprovalStage.BeforeShift
-    ? 'before any traffic moves'
-    : 'before green takes all traffic';
+  switch (stage) {
+    case ApprovalStage.BeforeMigration:
+      return 'before the irreversible migration runs';
+    case ApprovalStage.BeforeShift:
+      return 'before any traffic moves';
+    case ApprovalStage.BeforeFinalize:
+      return 'before green takes all traffic';
+    case ApprovalStage.ForwardOnlyHold:
+      return 'held, forward-only';
+  }
 }
 
 /** Slack user ids become mentions; anything else (a CLI user name) is shown as text. */

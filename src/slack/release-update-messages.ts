@@ -31,6 +31,8 @@ const headlineOf: Record<LifecycleEventType, (update: ReleaseUpdate) => string> 
   [LifecycleEventType.GateFailed]: () => ':x: Gate failed',
   [LifecycleEventType.ReleaseFinalized]: () => ':white_check_mark: Finalized',
   [LifecycleEventType.ReleaseRolledBack]: () => ':leftwards_arrow_with_hook: Rolled back',
+  [LifecycleEventType.ReleaseHeld]: () =>
+    ':octagonal_sign: Held, forward-only: traffic stays; `greenlight promote` or `greenlight abort --knowingly`',
   [LifecycleEventType.ReleaseRejected]: () => ':no_entry: Rejected',
   [LifecycleEventType.ReleaseSuperseded]: () => ':fast_forward: Superseded',
   [LifecycleEventType.IdleColourTornDown]: (u) =>

@@ -27,7 +27,11 @@ export interface ApprovalTimeoutInput {
 export const ApprovalTimeoutInputSchema = z.lazy(() =>
   z.object({
     release: ReleaseSpecSchema,
-    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+    stage: z.enum([
+      ApprovalStage.BeforeMigration,
+      ApprovalStage.BeforeShift,
+      ApprovalStage.BeforeFinalize,
+    ]),
   }),
 ) as unknown as z.ZodMiniType<ApprovalTimeoutInput>;
 
@@ -68,8 +72,11 @@ export const approvalTimeoutStep: Step<
   input: ApprovalTimeoutInputSchema,
   run: async ({ release, stage }, deps) => {
     const service = await serviceOf(deps, release.service);
+    // An irreversible migration never runs because nobody answered: its stage always rejects.
     const configured =
-      slackApprovalOf(service, release.strategy)?.onTimeout ?? TimeoutAction.Reject;
+      stage === ApprovalStage.BeforeMigration
+        ? TimeoutAction.Reject
+        : (slackApprovalOf(service, release.strategy)?.onTimeout ?? TimeoutAction.Reject);
     const approvalId = approvalIdOf(release.releaseId, stage);
     const at = deps.now().toISOString();
 
@@ -99,7 +106,7 @@ export const approvalTimeoutStep: Step<
       ? `The wait timed out although the approval was ${approval.status} by ${approval.decidedBy ?? 'unknown'} at ${approval.decidedAt ?? 'unknown'}; the release is rejected`
       : action === TimeoutAction.Approve
         ? `No decision by ${approval.expiresAt}; the release goes on, as ${service.name}'s onTimeout is "approve"`
-        : `No decision by ${approval.expiresAt}; the release is rejected${stage === ApprovalStage.BeforeShift ? ' before any traffic moved' : ''}`;
+        : `No decision by ${approval.expiresAt}; the release is rejected${stage === ApprovalStage.BeforeFinalize ? '' : ' before any traffic moved'}`;
     await settle(deps, release, stage, action, reason, at);
     // A human decision that lost the race already updated the message with its own note.
     if (timedOut && approval.slack) {

@@ -28,6 +28,7 @@ const ReleaseSpecShape = z.lazy(() =>
     requestedAt: z.string(),
     approval: z.optional(
       z.object({
+        beforeMigration: z.optional(z.boolean()),
         beforeShift: z.boolean(),
         beforeFinalize: z.boolean(),
         timeoutSeconds: z.int().check(z.gte(1)),

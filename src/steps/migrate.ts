@@ -13,15 +13,17 @@ import {
 } from '../core/migration.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { MigrationRunner } from '../core/ports.ts';
-import type {
-  Colours,
-  MigrationEvidence,
-  MigrationState,
-  ReleaseRecord,
-  ReleaseSpec,
-  TestEvidence,
+import {
+  ApprovalStage,
+  type Colours,
+  type MigrationEvidence,
+  type MigrationState,
+  type ReleaseRecord,
+  type ReleaseSpec,
+  type TestEvidence,
 } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
+import * as z from '../core/zod.ts';
 import {
   classifyMigration,
   type MigrationClassification,
@@ -29,7 +31,7 @@ import {
 import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
-import { ColouredReleaseInput } from './inputs.ts';
+import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
 import { messageOf, runnerCall } from './migration-runner-calls.ts';
 import { serviceOf } from './service.ts';
 
@@ -38,7 +40,29 @@ export interface MigrateOutcome {
   /** Whether this release's `apply` ran the migration (false: the runner had it applied). */
   ran: boolean;
   blueTests: number;
+  /** An irreversible migration ran (or may have): the release is forward-only from now on. */
+  forwardOnly?: true;
+  /** `only: plan`: how many statements the plan holds (they are in the timeline). */
+  statements?: number;
 }
+
+/**
+ * `only: 'plan'` (state PlanMigration, before an irreversible migration's approval): ask the
+ * runner's plan and classify it for the record, run nothing. The approval's message shows it.
+ */
+export interface MigrateInput {
+  release: ReleaseSpec;
+  colours: Colours;
+  only?: 'plan';
+}
+
+const MigrateInputSchema = z.lazy(() =>
+  z.object({
+    release: ReleaseSpecSchema,
+    colours: ColoursSchema,
+    only: z.optional(z.literal('plan')),
+  }),
+) as unknown as z.ZodMiniType<MigrateInput>;
 
 /** No lock and no bus: Migrate moves no phase (TestGreen does, next) and publishes nothing. */
 export type MigrateDependencies = Pick<StepDependencies, 'registry' | 'ledger' | 'now'> &
@@ -64,18 +88,19 @@ const refusedKept = 10;
  * retry must ask it again rather than replay an answer (it also keeps Powertools' idempotency,
  * ~40 KB, out of a bundle that holds PostgreSQL's parser).
  */
-export const migrateStep: Step<
-  { release: ReleaseSpec; colours: Colours },
-  MigrateOutcome,
-  MigrateDependencies
-> = {
+export const migrateStep: Step<MigrateInput, MigrateOutcome, MigrateDependencies> = {
   name: 'migrate',
-  input: ColouredReleaseInput,
-  run: async ({ release, colours }, deps) => {
+  input: MigrateInputSchema,
+  run: async ({ release, colours, only }, deps) => {
     const migration = release.migration;
-    if (migration?.kind !== MigrationKind.Expand) {
+    if (migration?.kind === MigrationKind.Irreversible) {
+      return only === 'plan'
+        ? planIrreversible(release, migration, deps)
+        : applyIrreversible(release, migration, deps);
+    }
+    if (migration?.kind !== MigrationKind.Expand || only !== undefined) {
       throw new InvalidStepInput(
-        `Release ${release.releaseId} carries no expand migration; the workflow runs Migrate for expands only`,
+        `Release ${release.releaseId} carries no ${only === undefined ? 'expand or irreversible' : 'irreversible'} migration; the workflow runs ${only === undefined ? 'Migrate' : 'PlanMigration'} for ${only === undefined ? 'those' : 'that'} only`,
       );
     }
     const service = await serviceOf(deps, release.service);
@@ -173,6 +198,142 @@ export const migrateStep: Step<
     });
   },
 };
+
+/** The runner's calls for a release's migration, with its service checked and its phase. */
+async function prepare(
+  release: ReleaseSpec,
+  migration: ReleaseMigration,
+  deps: MigrateDependencies,
+) {
+  const service = await serviceOf(deps, release.service);
+  const runnerConfig = service.migrations;
+  if (runnerConfig === undefined) {
+    throw new MigrationRunnerFailed(
+      `Service ${service.name} no longer registers a migration runner; register it again (migrations.runner) and release again`,
+    );
+  }
+  const record = await loadRelease(deps, release.releaseId);
+  // Before green's tests, in Testing: a late retry of a release rolling back (or aborted by an
+  // operator) must not touch the schema.
+  assertCanAdvance(record, { type: ReleaseEventType.GreenTestsPassed, approvalRequired: false });
+  const call = runnerCall(deps, runnerConfig, release, migration, {
+    step: 'migrate',
+    phase: ReleasePhase.Testing,
+  });
+  return { record, call };
+}
+
+/**
+ * An irreversible migration's plan, before its approval: the statements and their
+ * classification go to the timeline (where the approval's message reads them). Nothing is
+ * refused: breaking the old code is what an irreversible migration may do, and the approvers
+ * decide, with the classifier's findings in front of them.
+ */
+async function planIrreversible(
+  release: ReleaseSpec,
+  migration: ReleaseMigration,
+  deps: MigrateDependencies,
+): Promise<MigrateOutcome> {
+  const { call } = await prepare(release, migration, deps);
+  const plan = await call.ask(MigrationAction.Plan, 'migrate-plan');
+  const statements = plan.statements ?? [];
+  const classification = await classifyMigration(sqlOf(statements), migration.kind);
+  // What would refuse it as an expand, said to the approvers as findings.
+  const findings = [
+    ...classification.reasons,
+    ...classification.statements.flatMap((statement) =>
+      statement.effects.map((effect) => `statement ${statement.index + 1}: ${effect.reason}`),
+    ),
+  ];
+  const evidence = classificationEvidence(classification);
+  await call.note(
+    'migrate-classify',
+    'succeeded',
+    `Irreversible ${migration.id} (${statements.length} statements), for its approvers: ${findings.join('; ') || 'nothing the classifier flags'}`,
+    { classification: { ...evidence, reasons: findings.slice(0, refusedKept) } },
+  );
+  return { migrationId: migration.id, ran: false, blueTests: 0, statements: statements.length };
+}
+
+/**
+ * Applies an irreversible migration once its approvers said go: `status` (applied already: not
+ * again), then `apply`. Blue is not re-tested: its code is not expected to fit the new schema.
+ * From here the release is forward-only (`forwardOnly` on its record): Rollback holds the
+ * traffic instead of moving it back. An `apply` that failed or went unanswered may have run,
+ * so it makes the release forward-only too; an operator who knows it did not can still abort
+ * knowingly.
+ */
+async function applyIrreversible(
+  release: ReleaseSpec,
+  migration: ReleaseMigration,
+  deps: MigrateDependencies,
+): Promise<MigrateOutcome> {
+  const { record, call } = await prepare(release, migration, deps);
+  // The workflow asks the approvers first; an unapproved irreversible migration never runs,
+  // whatever path led here.
+  const approvalKey = `approval#${ApprovalStage.BeforeMigration}`;
+  const approved = (await deps.ledger.listSteps(release.releaseId)).some(
+    (step) => step.key === approvalKey && step.outcome === 'succeeded',
+  );
+  if (!approved) {
+    throw new MigrationRefused(
+      `Irreversible ${migration.id} has no recorded ${ApprovalStage.BeforeMigration} approval; nothing ran`,
+      { reasons: ['not approved'] },
+    );
+  }
+  const forwardOnly = async () => {
+    await deps.ledger.updateRelease(
+      record.releaseId,
+      { forwardOnly: { migrationId: migration.id, since: deps.now().toISOString() } },
+      [ReleasePhase.Testing, ReleasePhase.RollingBack],
+    );
+  };
+  const status = await call.ask(MigrationAction.Status, 'migrate-status');
+  let ran = false;
+  if (status.status === MigrationStatus.Applied) {
+    await call.note(
+      'migrate-apply',
+      'skipped',
+      `Migration ${migration.id} is already applied (the runner's status): not applied again`,
+    );
+  } else {
+    let applied: MigrationRunnerReply;
+    try {
+      applied = await call.ask(MigrationAction.Apply, 'migrate-apply');
+    } catch (error) {
+      const reason = `apply failed: ${messageOf(error)}; it may have run, so the release is forward-only`;
+      await setState(deps, record, migration, 'unknown', reason);
+      await forwardOnly();
+      throw error;
+    }
+    if (applied.status !== MigrationStatus.Applied) {
+      const reason = `Migration runner answered apply of ${migration.id} with status "${applied.status}", not "applied"`;
+      await setState(deps, record, migration, 'unknown', reason);
+      await forwardOnly();
+      throw new MigrationRunnerFailed(reason, { reply: applied });
+    }
+    ran = applied.ran !== false;
+  }
+  await setState(
+    deps,
+    record,
+    migration,
+    'applied',
+    `Irreversible ${migration.id} applied: the release is forward-only`,
+  );
+  await forwardOnly();
+  await deps.ledger.recordStep(
+    release.releaseId,
+    stepRecord(deps, {
+      key: 'migrate-forward-only',
+      step: 'migrate',
+      outcome: 'succeeded',
+      phase: ReleasePhase.Testing,
+      reason: `Irreversible ${migration.id} applied; blue is not re-tested (its code is not expected to fit). From now on a failure holds the traffic instead of rolling back`,
+    }),
+  );
+  return { migrationId: migration.id, ran, blueTests: 0, forwardOnly: true };
+}
 
 /**
  * Where the release's migration stands, kept on the release so Rollback and a later

@@ -196,6 +196,13 @@ async function apply(
         by,
         reason,
       });
+      if (record.phase === ReleasePhase.Held) {
+        const answered = await answerHold(deps, record.releaseId, promoted.reason, by);
+        return {
+          releaseId: record.releaseId,
+          message: `${promoted.reason}${answered ? '' : '; the workflow takes it up when its hold starts waiting'}`,
+        };
+      }
       const bake = await endBakeForOperator(deps, {
         releaseId: record.releaseId,
         action: 'promote',
@@ -207,7 +214,11 @@ async function apply(
       };
     }
     case OperatorCommandName.Abort:
-      return abort(record, { by, reason, principalArn: command.principalArn }, deps);
+      return abort(
+        record,
+        { by, reason, principalArn: command.principalArn, knowingly: command.knowingly === true },
+        deps,
+      );
     case OperatorCommandName.Retry:
       return retry(record, by, reason, deps);
   }
@@ -220,15 +231,32 @@ async function apply(
  */
 async function abort(
   record: ReleaseRecord,
-  who: { by: string; reason: string; principalArn: string | undefined },
+  who: { by: string; reason: string; principalArn: string | undefined; knowingly: boolean },
   deps: OperatorCommandDependencies,
 ): Promise<Applied> {
   const { by, reason, principalArn } = who;
-  const aborted = await advanceRelease(deps, record, {
-    type: ReleaseEventType.AbortRequested,
-    by,
-    reason,
-  });
+  const forwardOnly = record.forwardOnly;
+  if (forwardOnly && !who.knowingly) {
+    throw new CommandRefused(
+      `Release ${record.releaseId} is forward-only: irreversible migration ${forwardOnly.migrationId} ran at ${forwardOnly.since}, and rolling back puts blue's code on data it may no longer fit. Promote it ("greenlight promote ${record.releaseId}"), leave it ${record.phase === ReleasePhase.Held ? 'held' : 'going'}, or roll back knowingly: "greenlight abort ${record.releaseId} --knowingly --reason ..."`,
+      record.releaseId,
+    );
+  }
+  const at = deps.now().toISOString();
+  const aborted = await advanceRelease(
+    deps,
+    record,
+    {
+      type: ReleaseEventType.AbortRequested,
+      by,
+      reason: forwardOnly
+        ? `knowingly, although irreversible ${forwardOnly.migrationId} ran: ${reason}`
+        : reason,
+    },
+    forwardOnly
+      ? { patch: { forwardOnly: { ...forwardOnly, rolledBackKnowingly: { by, at, reason } } } }
+      : {},
+  );
   const interrupted: string[] = [];
   const bake = await endBakeForOperator(deps, {
     releaseId: record.releaseId,
@@ -236,7 +264,12 @@ async function abort(
     reason: aborted.reason,
   });
   if (bake.ended) interrupted.push(`the bake of step ${(bake.stepIndex ?? 0) + 1}`);
-  for (const stage of [ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]) {
+  for (const stage of [
+    ApprovalStage.BeforeMigration,
+    ApprovalStage.BeforeShift,
+    ApprovalStage.BeforeFinalize,
+    ApprovalStage.ForwardOnlyHold,
+  ]) {
     const approvalId = approvalIdOf(record.releaseId, stage);
     const approval = await deps.approvals.get(approvalId);
     if (approval?.status !== ApprovalStatus.Pending) continue;
@@ -250,12 +283,40 @@ async function abort(
     });
     if (!decided.decided) continue;
     await deps.callbacks.fail(decided.record.taskToken, ErrorName.OperatorAborted, aborted.reason);
-    interrupted.push(`the ${stage} approval`);
+    interrupted.push(
+      stage === ApprovalStage.ForwardOnlyHold ? 'the forward-only hold' : `the ${stage} approval`,
+    );
   }
   return {
     releaseId: record.releaseId,
     message: `${aborted.reason}; ${interrupted.length > 0 ? `${interrupted.join(' and ')} ended now` : 'the step under way finishes, then the release rolls back'}`,
   };
+}
+
+/**
+ * Answers a held release's wait after a promote: the hold's record (kept with the approvals,
+ * where tokens live) is decided and its token answered. False when the hold is not waiting yet:
+ * request-approval finds the promote in the release record when it starts to.
+ */
+async function answerHold(
+  deps: OperatorCommandDependencies,
+  releaseId: string,
+  reason: string,
+  by: string,
+): Promise<boolean> {
+  const approvalId = approvalIdOf(releaseId, ApprovalStage.ForwardOnlyHold);
+  const hold = await deps.approvals.get(approvalId);
+  if (hold?.status !== ApprovalStatus.Pending) return false;
+  const decided = await deps.approvals.decide(approvalId, {
+    status: ApprovalStatus.Approved,
+    by,
+    at: deps.now().toISOString(),
+    via: 'promote',
+    reason,
+  });
+  if (!decided.decided) return false;
+  await deps.callbacks.succeed(decided.record.taskToken, { promoted: true });
+  return true;
 }
 
 /**
@@ -341,9 +402,23 @@ async function revert(
       `${latest.releaseId} applied contract ${contract.id} at ${contract.at}, after its blue was torn down: the build before it may need what the contract removed. Release a fix forward instead`,
     );
   }
+  // An irreversible migration since blue's release left data blue's code may not fit, warm or
+  // re-provisioned alike: only a knowing rollback goes back over it.
+  const irreversible = await irreversibleSinceBlue(deps, latest);
+  let knowing = '';
+  if (irreversible?.forwardOnly) {
+    const what = `irreversible migration ${irreversible.forwardOnly.migrationId} ran in ${irreversible.releaseId} at ${irreversible.forwardOnly.since}, after the build blue runs`;
+    if (command.knowingly !== true) {
+      throw refuse(
+        `${what}: blue's code may not fit the data any more. Release a fix forward, or roll back knowingly: "greenlight rollback ${service.name} --knowingly --reason ..."`,
+      );
+    }
+    knowing = `; knowingly, although ${what}`;
+  }
   const colours = latest.colours;
   const now = deps.now();
-  const blue = blueOf(latest, service.warmWindowSeconds, now);
+  const found = blueOf(latest, service.warmWindowSeconds, now);
+  const blue = { ...found, note: `${found.note}${knowing}` };
   if (blue.warm) return switchBack(command, service, latest, colours, blue.note, deps);
   if (service.target.kind === 'lambda-alias') {
     try {
@@ -360,6 +435,25 @@ async function revert(
     }
   }
   return reprovisionBlue(command, service, latest, blue.note, deps);
+}
+
+/**
+ * The newest release between the service's last finalized one (inclusive) and the finalized
+ * release before it, i.e. since the build blue runs, whose irreversible migration ran: the
+ * ledger records it on the release (`forwardOnly`, set by the migrate step).
+ */
+async function irreversibleSinceBlue(
+  deps: OperatorCommandDependencies,
+  latest: ReleaseRecord,
+): Promise<ReleaseRecord | undefined> {
+  if (latest.forwardOnly) return latest;
+  const releases = await deps.ledger.listReleases(latest.service, ReleasesSearched);
+  const older = releases.slice(releases.findIndex((r) => r.releaseId === latest.releaseId) + 1);
+  for (const release of older) {
+    if (release.phase === ReleasePhase.Finalized) return undefined;
+    if (release.forwardOnly) return release;
+  }
+  return undefined;
 }
 
 /**

@@ -4,13 +4,16 @@ import {
   ApprovalStage,
   ApprovalStatus,
   type Colours,
+  HoldSeconds,
+  type ReleaseRecord,
   type ReleaseSpec,
 } from '../core/records.ts';
+import { ApprovalTimeoutAction as TimeoutAction } from '../core/service-config.ts';
 import * as z from '../core/zod.ts';
 import type { Step } from '../runtime/step-handler.ts';
 import { deliverDecision, testStepOf } from '../slack/decide-approval.ts';
 import type { ApprovalStepDependencies } from '../slack/dependencies.ts';
-import { approvalRequestMessage, approvalView } from '../slack/messages.ts';
+import { approvalRequestMessage, approvalView, migrationViewOf } from '../slack/messages.ts';
 import { slackApprovalOf } from '../slack/settings.ts';
 import { isAborted, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
@@ -28,7 +31,12 @@ export const RequestApprovalInputSchema = z.lazy(() =>
   z.object({
     release: ReleaseSpecSchema,
     colours: ColoursSchema,
-    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+    stage: z.enum([
+      ApprovalStage.BeforeMigration,
+      ApprovalStage.BeforeShift,
+      ApprovalStage.BeforeFinalize,
+      ApprovalStage.ForwardOnlyHold,
+    ]),
     // SendTaskSuccess accepts tokens of 1 to 2048 characters.
     taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
   }),
@@ -83,6 +91,7 @@ export const requestApprovalStep: Step<
     }
     const now = deps.now();
     const approvalId = approvalIdOf(release.releaseId, stage);
+    const hold = stage === ApprovalStage.ForwardOnlyHold;
     let approval = await deps.approvals.create({
       approvalId,
       releaseId: release.releaseId,
@@ -92,7 +101,9 @@ export const requestApprovalStep: Step<
       taskToken,
       status: ApprovalStatus.Pending,
       requestedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + settings.timeoutSeconds * 1000).toISOString(),
+      expiresAt: new Date(
+        now.getTime() + (hold ? HoldSeconds : settings.timeoutSeconds) * 1000,
+      ).toISOString(),
     });
     if (approval.status === ApprovalStatus.Pending && approval.taskToken !== taskToken) {
       approval = (await deps.approvals.renewTaskToken(approvalId, taskToken)).record;
@@ -110,6 +121,7 @@ export const requestApprovalStep: Step<
       await deps.callbacks.fail(taskToken, ErrorName.OperatorAborted, record.reason);
       return { approvalId, status: ApprovalStatus.Rejected, message: 'none' };
     }
+    if (hold) return holdWait(deps, record, approval, taskToken);
     if (approval.status !== ApprovalStatus.Pending) {
       // Decided while no task was waiting (between a failed attempt and this retry): the new
       // token gets the decision now, or the workflow would wait for a click that came already.
@@ -121,7 +133,15 @@ export const requestApprovalStep: Step<
     }
 
     const steps = await deps.ledger.listSteps(release.releaseId);
-    const view = approvalView(approval, release, testStepOf(steps), settings.onTimeout);
+    const migration = stage === ApprovalStage.BeforeMigration;
+    const view = approvalView(
+      approval,
+      release,
+      testStepOf(steps),
+      // An irreversible migration never runs because nobody answered.
+      migration ? TimeoutAction.Reject : settings.onTimeout,
+      migration ? migrationViewOf(release, steps) : undefined,
+    );
     const posted = await deps.slack.postMessage(settings.channel, approvalRequestMessage(view));
     await deps.approvals.attachMessage(approvalId, posted);
     await deps.ledger.recordStep(
@@ -142,6 +162,48 @@ export const requestApprovalStep: Step<
     return { approvalId, status: approval.status, message: 'posted', ...posted };
   },
 };
+
+/**
+ * The hold's wait: its token is kept with the hold (never posted: the release update in Slack
+ * says the release is held, and only an operator command answers). A promote or knowing abort
+ * that came before this token gets it now.
+ */
+async function holdWait(
+  deps: Pick<ApprovalStepDependencies, 'ledger' | 'approvals' | 'callbacks' | 'now'>,
+  record: ReleaseRecord,
+  approval: ApprovalRecord,
+  taskToken: string,
+): Promise<RequestApprovalOutcome> {
+  const at = deps.now().toISOString();
+  let held = approval;
+  if (held.status === ApprovalStatus.Pending && record.control?.promoted) {
+    held = (
+      await deps.approvals.decide(approval.approvalId, {
+        status: ApprovalStatus.Approved,
+        by: 'greenlight',
+        at,
+        via: 'promote',
+        reason: record.reason,
+      })
+    ).record;
+  }
+  if (held.status !== ApprovalStatus.Pending) {
+    await deliverDecision(deps.callbacks, held, taskToken);
+    return { approvalId: held.approvalId, status: held.status, message: 'none' };
+  }
+  await deps.ledger.recordStep(
+    record.releaseId,
+    stepRecord(deps, {
+      key: 'hold-wait',
+      step: 'hold',
+      outcome: 'held',
+      phase: record.phase,
+      greenPercent: record.greenPercent,
+      reason: `Held, forward-only, with ${record.greenPercent}% on green: waiting for "greenlight promote ${record.releaseId}" or "greenlight abort ${record.releaseId} --knowingly"`,
+    }),
+  );
+  return { approvalId: held.approvalId, status: held.status, message: 'none' };
+}
 
 function requestReason(
   approval: ApprovalRecord,

@@ -1,3 +1,4 @@
+import { ErrorName } from '../core/errors.ts';
 import { MigrationKind } from '../core/migration.ts';
 import { ReleasePhase } from '../core/phases.ts';
 import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
@@ -28,16 +29,27 @@ type Failure = z.infer<typeof FailureSchema>;
  */
 export const rollbackStep: IdempotentStep<
   { release: ReleaseSpec; failure: Failure },
-  ReleaseOutcome,
+  ReleaseOutcome & { held?: true },
   AdvanceDependencies & Pick<StepDependencies, 'registry' | 'bakes'> & TrafficRouting
 > = {
   name: 'rollback',
   input: RollbackInput,
-  idempotencyKey: ({ release }) => ({ releaseId: release.releaseId, step: 'rollback', index: 0 }),
+  // A held forward-only release comes here twice: held first, then rolled back by an
+  // operator's knowing abort (OperatorAborted), which must not replay the hold's answer.
+  idempotencyKey: ({ release, failure }) => ({
+    releaseId: release.releaseId,
+    step: 'rollback',
+    index: failure.Error === ErrorName.OperatorAborted ? 1 : 0,
+  }),
   run: async ({ release, failure }, deps) => {
     const service = await serviceOf(deps, release.service);
     const cause = failureMessage(failure);
     let record = await loadRelease(deps, release.releaseId);
+    // Forward-only: blue's code may not fit the data any more. Only an operator's knowing
+    // abort (the operator command insists on it) takes such a release back to blue.
+    if (record.forwardOnly && !record.control?.aborted) {
+      return hold(deps, service, record, failure.Error, cause);
+    }
     const reason = `${failure.Error}: ${cause}${schemaNote(record)}`;
     // RolledBack: a run that committed and lost its answer (or its idempotency record). The
     // rest is safe to redo, and the final transition finds it applied.
@@ -76,12 +88,54 @@ export const rollbackStep: IdempotentStep<
 };
 
 /**
+ * Holds a forward-only release where it is instead of rolling it back: traffic stays (and the
+ * alarm watch ends, so nothing cuts a wait short), the ledger says Held and why, and Release
+ * Held goes out once (eventKey `held`). The workflow then waits for an operator.
+ */
+async function hold(
+  deps: AdvanceDependencies & Pick<StepDependencies, 'bakes'>,
+  service: Awaited<ReturnType<typeof serviceOf>>,
+  record: ReleaseRecord,
+  error: string,
+  cause: string,
+): Promise<ReleaseOutcome & { held: true }> {
+  const forwardOnly = record.forwardOnly as NonNullable<ReleaseRecord['forwardOnly']>;
+  const why = `${error}: ${cause}`;
+  const held = await advanceRelease(
+    deps,
+    record,
+    { type: ReleaseEventType.Held, reason: why },
+    {
+      eventKey: 'held',
+      detail: { forwardOnly, cause: { error, message: cause } },
+    },
+  );
+  await deps.bakes.unwatch(record.releaseId, alarmNamesOf(service));
+  await deps.ledger.recordStep(
+    record.releaseId,
+    stepRecord(deps, {
+      key: 'hold',
+      step: 'hold',
+      outcome: 'held',
+      phase: ReleasePhase.Held,
+      greenPercent: held.greenPercent,
+      reason: `Forward-only since irreversible ${forwardOnly.migrationId} ran (${forwardOnly.since}): traffic stays with ${held.greenPercent}% on green instead of rolling back after ${why}. Waiting for an operator: "greenlight promote ${record.releaseId}" puts all traffic on green and finalizes; "greenlight abort ${record.releaseId} --knowingly" rolls back to code the data may no longer fit`,
+      evidence: { error: { name: error, message: cause } },
+    }),
+  );
+  return { phase: held.phase, reason: held.reason, held: true };
+}
+
+/**
  * What a rollback leaves of the release's expand migration, said in its reason: rolling back
  * moves traffic, never the schema. An applied expand stays applied, harmless to blue by
  * construction (its plan was classified before it ran, and blue was re-tested on it).
  */
 export function schemaNote(record: ReleaseRecord): string {
   const state = record.migrationState;
+  if (state?.kind === MigrationKind.Irreversible && record.forwardOnly) {
+    return `; irreversible ${state.id} stays applied: rolled back knowingly, blue runs on a schema its code may not fit`;
+  }
   if (state === undefined || state.kind !== MigrationKind.Expand) return '';
   switch (state.status) {
     case 'applied':

@@ -6,6 +6,7 @@ import {
   OperatorAborted,
   OperatorPromoted,
 } from '../core/errors.ts';
+import { ReleasePhase } from '../core/phases.ts';
 import type { ApprovalStore } from '../core/ports.ts';
 import {
   type ApprovalRecord,
@@ -51,7 +52,12 @@ const WaitState = z.lazy(() => z.object({ unbacked: z._default(z.int().check(z.m
 const ApprovalCheckInput = z.lazy(() =>
   z.object({
     release: ReleaseSpecSchema,
-    stage: z.enum([ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]),
+    stage: z.enum([
+      ApprovalStage.BeforeMigration,
+      ApprovalStage.BeforeShift,
+      ApprovalStage.BeforeFinalize,
+      ApprovalStage.ForwardOnlyHold,
+    ]),
     /** The wait's result: SendTaskSuccess's output, or a Catch's `{ Error, Cause }`. */
     callback: z.unknown(),
     wait: z.optional(WaitState),
@@ -128,9 +134,34 @@ export const verifyCallbackStep: Step<
   input: VerifyCallbackInputSchema,
   run: (input, deps) =>
     'stage' in input
-      ? checkApproval({ ...input, unbacked: input.wait?.unbacked ?? 0 }, deps)
+      ? input.stage === ApprovalStage.ForwardOnlyHold
+        ? checkHold({ ...input, unbacked: input.wait?.unbacked ?? 0 }, deps)
+        : checkApproval({ ...input, unbacked: input.wait?.unbacked ?? 0 }, deps)
       : checkBake({ ...input, unbacked: input.bakeWatch?.unbacked ?? 0 }, deps),
 };
+
+/**
+ * A held forward-only release's wait: only an operator's command, as the release record holds
+ * it, ends it. Promoted: go (all traffic to green, finalize). Aborted knowingly: OperatorAborted,
+ * which the workflow's Catch takes to Rollback. Anything else (a forged answer, a stray
+ * timeout) changes nothing: the release stays held and waits again, however often, because
+ * giving up would mean choosing between rolling back and finalizing for the operator.
+ */
+async function checkHold(
+  input: { release: ReleaseSpec; callback?: unknown; unbacked: number },
+  deps: VerifyCallbackDependencies,
+): Promise<CallbackCheck> {
+  const record = await loadRelease(deps, input.release.releaseId);
+  if (isAborted(record)) throw new OperatorAborted(record.reason, { releaseId: record.releaseId });
+  if (record.phase === ReleasePhase.Held && record.control?.promoted) {
+    return { next: 'go', forged: false, unbacked: input.unbacked, reason: record.reason };
+  }
+  const unbacked = input.unbacked + 1;
+  const claim = claimOf(input.callback);
+  const reason = `The forward-only hold was answered with ${claim ? `SendTaskFailure (${claim})` : 'SendTaskSuccess'}, but the ledger records no promote and no knowing abort: the release stays held`;
+  await recordUnbacked(deps, record, `hold#${unbacked}`, reason);
+  return { next: 'wait', forged: true, unbacked, reason };
+}
 
 async function checkApproval(
   input: { release: ReleaseSpec; stage: ApprovalStage; callback?: unknown; unbacked: number },

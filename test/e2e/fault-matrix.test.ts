@@ -43,6 +43,8 @@ const subset: CaseSpec[] = [
   { kind: 'response-lost', state: 'VerifyApproval' },
   { kind: 'delivered-twice', state: 'VerifyFinalApproval' },
   { kind: 'throttled', state: 'Finalize' },
+  // A held forward-only release's wait retried with a new token: the promote still reaches it.
+  { kind: 'response-lost', state: 'Held' },
   { kind: 'service-fault', state: 'Rollback' },
   { kind: 'alarm', state: 'CheckGates' },
   { kind: 'duplicate-event' },

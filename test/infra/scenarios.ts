@@ -931,6 +931,95 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'an irreversible migration approved, green failing after it: held, then promoted',
+    async run(s) {
+      s.givenPublishedVersions(4);
+      s.at('register an irreversible migration, with approvers');
+      const event = aReleaseEvent({
+        version: '6.0.0',
+        strategy: 'approved',
+        artifact: { s3: { bucket: 'acme-artifacts', key: 'checkout/6.0.0.zip' } },
+        migration: { id: '0009_drop_note', kind: 'irreversible' },
+      });
+      const release = await s.ok<RegisteredRelease>(
+        s.invoke(F.Register, { event, executionId: execution('6.0.0') }),
+      );
+      expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({ acquired: true });
+      const held = {
+        release,
+        colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release })),
+      };
+      s.at('plan it for the approvers, then ask them, naming it');
+      expect((await s.retried(F.Migrate, { ...held, only: 'plan' })).ok).toBe(true);
+      const ask = { ...held, stage: 'before-migration', taskToken: 'migration-1' };
+      await s.ok(s.invoke(F.RequestApproval, ask));
+      const click = s.click('approve', `${release.releaseId}-before-migration`);
+      expect(await s.ok(s.invoke(F.SlackInteractions, click))).toMatchObject({ statusCode: 200 });
+      expect(
+        await s.ok(
+          s.retried(F.VerifyCallback, {
+            release,
+            stage: 'before-migration',
+            callback: { via: 'slack' },
+            wait: { unbacked: 0 },
+          }),
+        ),
+      ).toMatchObject({ next: 'go' });
+      s.at('migrate: applied, forward-only');
+      expect(await s.ok(s.retried(F.Migrate, held))).toMatchObject({ forwardOnly: true });
+      expect(s.fake.runner.applied).toEqual(new Set(['0009_drop_note']));
+      s.at('green fails its tests: held, traffic untouched');
+      s.fake.greenAnswers = 500;
+      const tested = await s.invoke(F.TestGreen, held);
+      const failure = { Error: 'GreenTestFailed', Cause: String((tested.value as Error).message) };
+      expect(await s.ok(s.retried(F.Rollback, { release, failure }))).toMatchObject({
+        phase: 'Held',
+        held: true,
+      });
+      expect(s.fake.alias.weights).toEqual({});
+      await s.ok(
+        s.invoke(F.RequestApproval, { ...held, stage: 'forward-only-hold', taskToken: 'hold-1' }),
+      );
+      s.at('an abort that is not knowing is refused; a promote answers the hold');
+      expect(
+        await s.command({
+          command: 'abort',
+          releaseId: release.releaseId,
+          actor: 'dana',
+          reason: 'undo',
+        }),
+      ).toMatchObject({ outcome: 'refused' });
+      expect(
+        await s.command({
+          command: 'promote',
+          releaseId: release.releaseId,
+          actor: 'dana',
+          reason: 'fix forward',
+        }),
+      ).toMatchObject({ outcome: 'applied' });
+      expect(
+        await s.ok(
+          s.retried(F.VerifyCallback, {
+            release,
+            stage: 'forward-only-hold',
+            callback: { promoted: true },
+            wait: { unbacked: 0 },
+          }),
+        ),
+      ).toMatchObject({ next: 'go' });
+      expect((await s.retried(F.Finalize, held)).ok).toBe(true);
+      s.at('the rollback over the irreversible migration is refused');
+      expect(
+        await s.command({
+          command: 'rollback',
+          service: 'checkout',
+          actor: 'dana',
+          reason: 'undo',
+        }),
+      ).toMatchObject({ outcome: 'refused' });
+    },
+  },
+  {
     name: 'a finalize retried after its schedule was made, whose schedule is then lost',
     async run(s) {
       s.givenPublishedVersions(4);

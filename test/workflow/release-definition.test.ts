@@ -61,6 +61,10 @@ describe('buildReleaseDefinition', () => {
     );
     expect(withWork).toEqual([
       ReleaseState.ProvisionGreen,
+      ReleaseState.PlanMigration,
+      ReleaseState.RequestMigrationApproval,
+      ReleaseState.VerifyMigrationApproval,
+      ReleaseState.MigrationApprovalTimedOut,
       ReleaseState.Migrate,
       ReleaseState.TestGreen,
       ReleaseState.RequestApproval,
@@ -72,13 +76,20 @@ describe('buildReleaseDefinition', () => {
       ReleaseState.FinalApprovalTimedOut,
       ReleaseState.Finalize,
       ReleaseState.Rollback,
+      ReleaseState.Held,
+      ReleaseState.VerifyHold,
     ]);
     const intoRollback = {
       ErrorEquals: ['States.ALL'],
       ResultPath: '$.failure',
       Next: ReleaseState.Rollback,
     };
-    const waits: string[] = [ReleaseState.RequestApproval, ReleaseState.RequestFinalApproval];
+    const waits: string[] = [
+      ReleaseState.RequestMigrationApproval,
+      ReleaseState.RequestApproval,
+      ReleaseState.RequestFinalApproval,
+      ReleaseState.Held,
+    ];
     for (const name of withWork.filter((n) => n !== ReleaseState.Rollback && !waits.includes(n))) {
       const caught = definition.States[name]?.Catch as unknown[];
       expect(caught.at(-1), name).toEqual(intoRollback);
@@ -240,9 +251,15 @@ describe('buildReleaseDefinition', () => {
         ReleaseState.AcquireLock,
         ReleaseState.WaitForLock,
         ReleaseState.ProvisionGreen,
+        ReleaseState.PlanMigration,
+        ReleaseState.RequestMigrationApproval,
+        ReleaseState.VerifyMigrationApproval,
+        ReleaseState.MigrationApprovalTimedOut,
         ReleaseState.Migrate,
         ReleaseState.TestGreen,
         ReleaseState.SetWeight,
+        ReleaseState.Held,
+        ReleaseState.VerifyHold,
         ReleaseState.EndBake,
         ReleaseState.WatchGates,
         ReleaseState.CheckGates,
@@ -278,9 +295,13 @@ describe('buildReleaseDefinition', () => {
       const expected =
         name === ReleaseState.WatchGates ||
         name === ReleaseState.WaitForLock ||
-        name === ReleaseState.Migrate
+        name === ReleaseState.Migrate ||
+        name === ReleaseState.PlanMigration ||
+        name === ReleaseState.Held
           ? TransientErrors.filter((e) => e !== 'States.Timeout')
-          : name === ReleaseState.RequestApproval || name === ReleaseState.RequestFinalApproval
+          : name === ReleaseState.RequestApproval ||
+              name === ReleaseState.RequestFinalApproval ||
+              name === ReleaseState.RequestMigrationApproval
             ? [...TransientErrors.filter((e) => e !== 'States.Timeout'), 'SlackApiFailed']
             : TransientErrors;
       expect(transient?.ErrorEquals, name).toEqual(expected);
@@ -310,6 +331,11 @@ describe('buildReleaseDefinition', () => {
     expect(choice?.Choices).toEqual([
       { Not: { Variable: '$.release.migration', IsPresent: true }, Next: ReleaseState.TestGreen },
       { Variable: '$.release.migration.kind', StringEquals: 'expand', Next: ReleaseState.Migrate },
+      {
+        Variable: '$.release.migration.kind',
+        StringEquals: 'irreversible',
+        Next: ReleaseState.PlanMigration,
+      },
     ]);
     expect(choice?.Default).toBe(ReleaseState.TestGreen);
     const migrate = definition.States[ReleaseState.Migrate];
@@ -330,6 +356,64 @@ describe('buildReleaseDefinition', () => {
     ]) {
       expect(retried).not.toContain(verdict);
     }
+  });
+
+  it('asks approvers, naming the plan, before an irreversible migration, and rolls back if not', () => {
+    expect(definition.States[ReleaseState.PlanMigration]).toMatchObject({
+      Resource: expect.stringMatching(/:function:greenlight-migrate$/),
+      Parameters: { 'release.$': '$.release', 'colours.$': '$.colours', only: 'plan' },
+      Next: ReleaseState.NeedsMigrationApproval,
+    });
+    expect(definition.States[ReleaseState.NeedsMigrationApproval]).toMatchObject({
+      Choices: [
+        {
+          And: [
+            { Variable: '$.release.approval.beforeMigration', IsPresent: true },
+            { Variable: '$.release.approval.beforeMigration', BooleanEquals: true },
+          ],
+          Next: ReleaseState.MigrationApprovalWait,
+        },
+      ],
+      // Migrate itself refuses an irreversible migration without a recorded approval.
+      Default: ReleaseState.Migrate,
+    });
+    expect(definition.States[ReleaseState.RequestMigrationApproval]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { stage: 'before-migration' } },
+    });
+    expect(definition.States[ReleaseState.IsMigrationApprovalVerified]?.Choices).toContainEqual({
+      Variable: '$.approvalWait.next',
+      StringEquals: 'go',
+      Next: ReleaseState.Migrate,
+    });
+    expect(definition.States[ReleaseState.MigrationApprovalTimeoutRejects]?.Next).toBe(
+      ReleaseState.Rollback,
+    );
+  });
+
+  it('holds a forward-only release after Rollback, on a token, until an operator decides', () => {
+    expect(definition.States[ReleaseState.Rollback]?.Next).toBe(ReleaseState.IsHeld);
+    expect(definition.States[ReleaseState.IsHeld]).toMatchObject({
+      Choices: [{ Next: ReleaseState.HoldWait }],
+      Default: ReleaseState.RolledBack,
+    });
+    expect(definition.States[ReleaseState.Held]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { stage: 'forward-only-hold', 'taskToken.$': '$$.Task.Token' } },
+      // A year, Step Functions' longest execution: no polling, and doing nothing holds.
+      TimeoutSeconds: 365 * 86_400,
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: ReleaseState.VerifyHold }],
+      Next: ReleaseState.VerifyHold,
+    });
+    // The ledger decides: promoted → Finalize; a knowing abort throws into Rollback; else wait.
+    expect(definition.States[ReleaseState.VerifyHold]?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: ReleaseState.Rollback },
+    ]);
+    expect(definition.States[ReleaseState.IsHoldOver]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.holdWait.next', StringEquals: 'go', Next: ReleaseState.Finalize }],
+      Default: ReleaseState.Held,
+    });
   });
 
   it('parks a release waiting for its lock on a token, and asks again when woken or timed out', () => {

@@ -126,7 +126,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (release === undefined) return send(response, 404, { error: `no release ${third}` });
       const steps = sortSteps(await options.readers.ledger.listSteps(third));
       const approvals = [];
-      for (const stage of [ApprovalStage.BeforeShift, ApprovalStage.BeforeFinalize]) {
+      for (const stage of [
+        ApprovalStage.BeforeMigration,
+        ApprovalStage.BeforeShift,
+        ApprovalStage.BeforeFinalize,
+      ]) {
         const approval = await options.readers.approvals.get(approvalIdOf(third, stage));
         // The task token answers the workflow: it never leaves the server.
         if (approval) {

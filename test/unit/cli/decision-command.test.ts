@@ -106,14 +106,19 @@ class MemoryLedger implements ReleaseLedger {
 
 type SlackApprovalInput = Extract<ServiceConfigInput['approval'], { type: 'slack' }>;
 
-function world(options: { approval?: Partial<SlackApprovalInput>; caller: string | Error }) {
+function world(options: {
+  approval?: Partial<SlackApprovalInput>;
+  caller: string | Error;
+  stage?: 'before-migration' | 'before-shift';
+}) {
   const approvals = new MemoryApprovals();
+  const stage = options.stage ?? 'before-shift';
   void approvals.create({
-    approvalId,
+    approvalId: `${releaseId}-${stage}`,
     releaseId,
     service: 'checkout',
     version: '1.4.2',
-    stage: 'before-shift',
+    stage,
     taskToken: 'token-1',
     status: 'pending',
     requestedAt: '2026-11-21T09:00:00.000Z',
@@ -158,6 +163,38 @@ const mapped: Partial<SlackApprovalInput> = {
     { arn: `arn:aws:iam::${account}:user/dana`, approver: 'U0DANA' },
   ],
 };
+
+describe('greenlight approve at the before-migration stage', () => {
+  it('finds the migration approval waiting, or takes it by --stage; a hold is not an approval', async () => {
+    const w = world({ caller: strangerArn, stage: 'before-migration' });
+    const { context, err } = aContext({ USER: 'dana' });
+
+    expect(
+      await runDecisionCommand(
+        'approve',
+        [releaseId, '--stage', 'forward-only-hold', '--actor', 'U0DANA'],
+        context,
+        w.connect,
+      ),
+    ).toBe(2);
+    expect(err[0]).toBe(
+      'greenlight approve: --stage must be before-migration, before-shift or before-finalize, got "forward-only-hold".',
+    );
+    expect(
+      await runDecisionCommand('approve', [releaseId, '--actor', 'U0DANA'], context, w.connect),
+    ).toBe(0);
+    expect(w.approvals.records.get(`${releaseId}-before-migration`)).toMatchObject({
+      status: 'approved',
+      decidedBy: 'U0DANA',
+    });
+    expect(w.callbacks.sent).toEqual([
+      expect.objectContaining({
+        succeed: 'token-1',
+        output: expect.objectContaining({ stage: 'before-migration' }),
+      }),
+    ]);
+  });
+});
 
 describe('greenlight approve with approvers mapped from AWS principals', () => {
   it('refuses a principal that maps to no approver: exit 8, nothing recorded, no callback', async () => {

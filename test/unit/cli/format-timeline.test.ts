@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBar,
   formatDuration,
+  formatForwardOnly,
   formatMigration,
   formatStep,
   formatTimeline,
@@ -220,6 +221,30 @@ describe('formatStep for migrations', () => {
     expect(formatStep(failed, undefined, plain).slice(1)).toEqual([
       '      MigrationRunnerFailed (PgError): PgError: deadlock',
     ]);
+  });
+});
+
+describe('formatForwardOnly', () => {
+  const forwardOnly = { migrationId: '0009_drop_note', since: '2026-11-21T10:00:00Z' };
+
+  it('says a held release is held and what an operator can do', () => {
+    const held = aReleaseRecord({ phase: 'Held', forwardOnly });
+    expect(formatForwardOnly(held)).toBe(
+      `forward-only since irreversible 0009_drop_note ran at 2026-11-21T10:00:00Z; HELD with traffic where it was: "greenlight promote ${held.releaseId}" finalizes, "greenlight abort ${held.releaseId} --knowingly --reason ..." rolls back to code the data may not fit`,
+    );
+  });
+
+  it('says who rolled it back knowingly, and nothing for a release that is not forward-only', () => {
+    const knowing = { by: 'dana', at: '2026-11-21T10:05:00Z', reason: 'data fits blue' };
+    expect(
+      formatForwardOnly(
+        aReleaseRecord({
+          phase: 'RolledBack',
+          forwardOnly: { ...forwardOnly, rolledBackKnowingly: knowing },
+        }),
+      ),
+    ).toMatch(/; rolled back knowingly by dana at 2026-11-21T10:05:00Z: data fits blue$/);
+    expect(formatForwardOnly(aReleaseRecord())).toBeUndefined();
   });
 });
 

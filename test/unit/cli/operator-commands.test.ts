@@ -213,6 +213,28 @@ describe('runOperatorCommand', () => {
     });
   });
 
+  it('sends --knowingly with abort and rollback, and refuses it on other commands', async () => {
+    const { sent, connect } = clients(new ScriptedCommandLog({ ...applied, command: 'abort' }));
+    const { context, err } = aContext({ USER: 'dana' });
+
+    expect(
+      await runOperatorCommand(
+        'abort',
+        [releaseId, '--reason', 'data fits blue', '--knowingly'],
+        context,
+        connect,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(sent[0]?.Detail ?? '{}')).toMatchObject({
+      command: 'abort',
+      releaseId,
+      knowingly: true,
+    });
+    expect(await runOperatorCommand('pause', [releaseId, '--knowingly'], context, connect)).toBe(2);
+    expect(err[0]).toBe('greenlight pause: --knowingly is for abort and rollback, not pause.');
+    expect(sent).toHaveLength(1);
+  });
+
   it('refuses to guess who asks, or which release, and sends nothing', async () => {
     const { sent, connect } = clients(new ScriptedCommandLog(applied));
     const { context, err } = aContext({});

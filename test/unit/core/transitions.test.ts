@@ -33,6 +33,7 @@ const events: Record<ReleaseEventType, ReleaseEvent> = {
   Promoted: { type: 'Promoted', by: 'dana', reason: 'hotfix' },
   AbortRequested: { type: 'AbortRequested', by: 'dana', reason: 'wrong build' },
   Reverted: { type: 'Reverted', by: 'dana', reason: 'checkout errors after finalize' },
+  Held: { type: 'Held', reason: 'AlarmGateFailed: checkout-errors in ALARM' },
 };
 
 /** The state each phase is tested from; Shifting is mid-plan, with 10% on green after step 0. */
@@ -48,6 +49,7 @@ const states: Record<ReleasePhase, ReleaseState> = {
   Rejected: aReleaseState({ phase: 'Rejected' }),
   Superseded: aReleaseState({ phase: 'Superseded' }),
   Aborted: aReleaseState({ phase: 'Aborted' }),
+  Held: aReleaseState({ phase: 'Held', stepIndex: 0, greenPercent: 10 }),
 };
 
 type Outcome = ReleasePhase | 'unchanged' | 'throws';
@@ -57,21 +59,22 @@ const T = 'throws';
 // Columns: LockAcquired, GreenProvisioned, GreenTestsPassed, GreenTestsFailed, ApprovalGranted,
 // ApprovalDenied, WeightSet, GatePassed, GateFailed, Finalized, RollbackRequested, RolledBack,
 // Rejected, Superseded, Aborted; then the operators' Paused, Resumed, Promoted, AbortRequested,
-// Reverted.
+// Reverted; then Held (a forward-only release's failure).
 const columns = Object.keys(events) as ReleaseEventType[];
 // biome-ignore format: one row per phase reads as a table
 const matrix: Record<ReleasePhase, Outcome[]> = {
-  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, 'RollingBack', T, 'Rejected', 'Superseded', 'Aborted', T, T, T, T, T],
-  Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
-  Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
-  AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T],
-  Shifting: [T, T, T, T, T, T, 'Shifting', 'Shifting', 'RollingBack', T, 'RollingBack', T, T, T, 'Aborted', 'Shifting', T, 'Shifting', 'RollingBack', T],
-  Finalized: [T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T, T, 'RolledBack'],
-  RollingBack: [T, T, T, U, T, U, T, T, U, T, U, 'RolledBack', T, T, 'Aborted', T, T, T, T, T],
-  RolledBack: [T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T],
-  Rejected: [T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T],
-  Superseded: [T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T],
-  Aborted: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T],
+  Requested: ['Provisioning', T, T, T, T, T, T, T, T, T, 'RollingBack', T, 'Rejected', 'Superseded', 'Aborted', T, T, T, T, T, T],
+  Provisioning: [U, 'Testing', T, T, T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T, 'Held'],
+  Testing: [T, U, 'AwaitingApproval', 'RollingBack', T, T, T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T, 'Held'],
+  AwaitingApproval: [T, T, U, T, 'Shifting', 'RollingBack', T, T, T, T, 'RollingBack', T, T, 'Superseded', 'Aborted', T, T, T, 'RollingBack', T, 'Held'],
+  Shifting: [T, T, T, T, T, T, 'Shifting', 'Shifting', 'RollingBack', T, 'RollingBack', T, T, T, 'Aborted', 'Shifting', T, 'Shifting', 'RollingBack', T, 'Held'],
+  Finalized: [T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T, T, 'RolledBack', T],
+  RollingBack: [T, T, T, U, T, U, T, T, U, T, U, 'RolledBack', T, T, 'Aborted', T, T, T, T, T, 'Held'],
+  RolledBack: [T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T, T],
+  Rejected: [T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T, T],
+  Superseded: [T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T, T],
+  Aborted: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, U, T, T, T, T, T, T],
+  Held: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, 'Aborted', T, T, 'Held', 'RollingBack', T, U],
 };
 
 const cases = Object.entries(matrix).flatMap(([phase, outcomes]) =>
@@ -99,7 +102,7 @@ function walk(
 describe('transition', () => {
   it('covers every phase and every event', () => {
     expect(Object.keys(matrix).sort()).toEqual(Object.values(ReleasePhase).sort());
-    expect(cases).toHaveLength(11 * 20);
+    expect(cases).toHaveLength(12 * 21);
     for (const outcomes of Object.values(matrix)) expect(outcomes).toHaveLength(columns.length);
   });
 
@@ -414,6 +417,34 @@ describe('initialState', () => {
         next: { phase: 'RolledBack', stepIndex: 1, greenPercent: 0 },
         effects: [{ type: 'publish', detailType: 'Release Rolled Back' }],
         reason: 'Rolled back after finalize by dana: checkout errors after finalize',
+      });
+    });
+  });
+
+  describe('forward-only hold', () => {
+    it('holds traffic where it is, publishing Release Held, instead of rolling back', () => {
+      expect(transition(states.Shifting, events.Held)).toEqual({
+        kind: 'changed',
+        next: { ...states.Shifting, phase: 'Held' },
+        effects: [{ type: 'publish', detailType: 'Release Held' }],
+        reason: 'Held with 10% on green, forward-only: AlarmGateFailed: checkout-errors in ALARM',
+      });
+    });
+
+    it('does not hold a release an operator aborted knowingly', () => {
+      const aborted = transition(states.Held, events.AbortRequested).next;
+      expect(aborted).toMatchObject({ phase: 'RollingBack', control: { aborted: true } });
+      expect(() => transition(aborted, events.Held)).toThrow(InvalidTransition);
+    });
+
+    it('finalizes a held release only once an operator promoted it, with all traffic on green', () => {
+      expect(() => transition(states.Held, events.Finalized)).toThrow(/held until an operator/);
+      const promoted = transition(states.Held, events.Promoted);
+      expect(promoted.reason).toMatch(/^Promoted out of its hold by dana at 10% on green: hotfix/);
+      expect(() => transition(promoted.next, events.Promoted)).toThrow(/promoted already/);
+      expect(transition(promoted.next, events.Finalized)).toMatchObject({
+        next: { phase: 'Finalized', greenPercent: 100 },
+        effects: [{ type: 'publish', detailType: 'Release Finalized' }, { type: 'releaseLock' }],
       });
     });
   });

@@ -284,6 +284,24 @@ describe('checkConsistency', () => {
     ]);
   });
 
+  it('takes a release promoted out of a forward-only hold without tests or shifts, not without a finalize', () => {
+    const snapshot = aConsistentSnapshot();
+    const second = latestOf(snapshot);
+    const hold = {
+      ...(second.steps[0] as StepRecord),
+      key: 'hold',
+      step: 'hold',
+      outcome: 'held' as const,
+    };
+    second.record.forwardOnly = { migrationId: '0009_drop_note', since: second.record.updatedAt };
+    second.steps = [...second.steps.filter((s) => s.step !== 'test' && s.step !== 'shift'), hold];
+    expect(checkConsistency(snapshot)).toEqual([]);
+    second.steps = second.steps.filter((s) => s.step !== 'finalize');
+    expect(checkConsistency(snapshot)).toEqual([
+      expect.objectContaining({ message: 'finalized without a finalize step' }),
+    ]);
+  });
+
   it('finds a rolled-back release without a rollback step', () => {
     const snapshot = aConsistentSnapshot();
     const second = latestOf(snapshot);

@@ -216,6 +216,88 @@ describe('migrateStep', () => {
   });
 });
 
+describe('migrateStep with an irreversible migration', () => {
+  const drop = { id: '0009_drop_note', kind: 'irreversible' as const };
+  const dropNote = ['ALTER TABLE orders DROP COLUMN note'];
+  const held = aReleaseRecord({ phase: ReleasePhase.Testing, colours, migration: drop });
+  const world = () => {
+    const w = aFakeWorld({ releases: [held], services: [service] });
+    w.migrations.plans.set(drop.id, dropNote);
+    return w;
+  };
+  const approve = (w: ReturnType<typeof world>, outcome: 'succeeded' | 'failed' = 'succeeded') =>
+    w.ledger.recordStep(id, {
+      key: 'approval#before-migration',
+      step: 'approval',
+      at: '2026-12-06T09:00:00Z',
+      outcome,
+      phase: ReleasePhase.Testing,
+      reason: 'Approved by dana via slack',
+    });
+
+  it('plans and classifies for the approvers, and runs nothing', async () => {
+    const w = world();
+
+    const outcome = await migrateStep.run({ ...input(held), only: 'plan' }, w.deps);
+
+    expect(outcome).toEqual({ migrationId: drop.id, ran: false, blueTests: 0, statements: 1 });
+    expect(w.migrations.calls).toEqual(['plan 0009_drop_note']);
+    const classify = (await w.ledger.listSteps(id)).find((s) => s.key === 'migrate-classify');
+    expect(classify?.reason).toMatch(
+      /^Irreversible 0009_drop_note \(1 statements\), for its approvers: /,
+    );
+    expect(classify?.evidence?.migration?.classification?.reasons).toEqual([
+      expect.stringMatching(/^statement 1: drops orders\.note: the old code still reads/),
+    ]);
+    expect(w.ledger.release(id).forwardOnly).toBeUndefined();
+  });
+
+  it('refuses to apply without a recorded approval, before calling the runner', async () => {
+    const w = world();
+    await approve(w, 'failed');
+
+    await expect(migrateStep.run(input(held), w.deps)).rejects.toMatchObject({
+      name: 'MigrationRefused',
+      message: expect.stringMatching(/has no recorded before-migration approval; nothing ran$/),
+    });
+    expect(w.migrations.calls).toEqual([]);
+  });
+
+  it('applies once approved, re-tests no blue, and makes the release forward-only', async () => {
+    const w = world();
+    await approve(w);
+
+    const outcome = await migrateStep.run(input(held), w.deps);
+
+    expect(outcome).toEqual({ migrationId: drop.id, ran: true, blueTests: 0, forwardOnly: true });
+    expect(w.migrations.calls).toEqual(['status 0009_drop_note', 'apply 0009_drop_note']);
+    expect(w.target.calls).toEqual([]);
+    expect(w.ledger.release(id).forwardOnly).toEqual({
+      migrationId: drop.id,
+      since: w.clock.now().toISOString(),
+    });
+    expect(w.ledger.release(id).migrationState).toMatchObject({
+      kind: 'irreversible',
+      status: 'applied',
+    });
+  });
+
+  it('makes the release forward-only when apply fails, as it may have run', async () => {
+    const w = world();
+    await approve(w);
+    w.migrations.failOn.set(
+      'apply',
+      new MigrationRunnerFailed('Task timed out after 300.00 seconds'),
+    );
+
+    await expect(migrateStep.run(input(held), w.deps)).rejects.toMatchObject({
+      name: 'MigrationRunnerFailed',
+    });
+    expect(w.ledger.release(id).forwardOnly?.migrationId).toBe(drop.id);
+    expect(w.ledger.release(id).migrationState?.status).toBe('unknown');
+  });
+});
+
 describe('sqlOf', () => {
   it('makes one script of statements with or without their semicolons', () => {
     expect(sqlOf(['SELECT 1', 'SELECT 2;', '  '])).toBe('SELECT 1;\nSELECT 2;');

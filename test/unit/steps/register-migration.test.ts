@@ -96,15 +96,47 @@ describe('registerStep with a migration', () => {
     expect(world.migrations.calls).toEqual([]);
   });
 
-  it('refuses an irreversible migration, saying it is not supported yet', async () => {
-    const { error } = await refusal({ id: '0009_drop_orders', kind: 'irreversible' });
+  it('refuses an irreversible migration when no approvers would be asked, and records nothing', async () => {
+    const irreversible = { id: '0009_drop_orders', kind: 'irreversible' };
+    const noApproval = await refusal(irreversible);
 
-    expect(error.issues).toEqual([
+    expect(noApproval.error.issues).toEqual([
       {
         path: 'detail.migration.kind',
-        message: expect.stringMatching(/^irreversible migrations are not supported yet/),
+        message: expect.stringMatching(
+          /^an irreversible migration needs an approval naming it, and strategy "canary" of service "checkout" has no approval: /,
+        ),
       },
     ]);
+    expect(noApproval.world.ledger.releases.size).toBe(0);
+    expect(noApproval.world.migrations.calls).toEqual([]);
+  });
+
+  it('takes an irreversible migration with approvers, and asks them before it runs', async () => {
+    const world = aFakeWorld({
+      services: [
+        aService({
+          migrations: withRunner.migrations,
+          approval: { type: 'slack', channel: 'C0RELEASES', approvers: ['U0DANA'] },
+        }),
+      ],
+    });
+    const registered = await registerStep.run(
+      {
+        event: aReleaseEvent({ migration: { id: '0009_drop_orders', kind: 'irreversible' } }),
+        executionId: `${machine}:exec-1`,
+      },
+      world.deps,
+    );
+
+    expect(registered.migration).toEqual({ id: '0009_drop_orders', kind: 'irreversible' });
+    expect(registered.approval).toEqual({
+      beforeMigration: true,
+      beforeShift: true,
+      beforeFinalize: false,
+      timeoutSeconds: 86_400,
+    });
+    expect(world.migrations.calls).toEqual([]);
   });
 
   it('refuses a contract whose expand the ledger never saw applied', async () => {
