@@ -292,6 +292,8 @@ export interface MigrationEvidence {
     statements?: string[];
     /** Statements beyond `statements`, which keeps only the first few. */
     statementsOmitted?: number;
+    /** SHA-256 of the whole plan's statements (JSON), for a `plan`: what its approvers saw. */
+    planSha256?: string;
     evidence?: Record<string, unknown>;
   };
   /** The runner's failure, as it reported it. */

@@ -32,7 +32,7 @@ import type { StepDependencies, TrafficRouting } from '../runtime/dependencies.t
 import type { Step } from '../runtime/step-handler.ts';
 import { assertCanAdvance, loadRelease, stepRecord } from './advance-release.ts';
 import { ColoursSchema, ReleaseSpecSchema } from './inputs.ts';
-import { messageOf, runnerCall } from './migration-runner-calls.ts';
+import { messageOf, planDigest, runnerCall } from './migration-runner-calls.ts';
 import { serviceOf } from './service.ts';
 
 export interface MigrateOutcome {
@@ -297,6 +297,7 @@ async function applyIrreversible(
       `Migration ${migration.id} is already applied (the runner's status): not applied again`,
     );
   } else {
+    await assertPlanAsApproved(release, migration, call, deps);
     let applied: MigrationRunnerReply;
     try {
       applied = await call.ask(MigrationAction.Apply, 'migrate-apply');
@@ -333,6 +334,31 @@ async function applyIrreversible(
     }),
   );
   return { migrationId: migration.id, ran, blueTests: 0, forwardOnly: true };
+}
+
+/**
+ * The approvers said go to the plan PlanMigration showed them; the runner's plan now must be
+ * that plan, statement for statement (its digest), or nothing runs: a migration edited, or a
+ * runner redeployed, between the approval and Migrate would otherwise apply statements nobody
+ * approved. Refused before the release is forward-only, so it rolls back as usual.
+ */
+async function assertPlanAsApproved(
+  release: ReleaseSpec,
+  migration: ReleaseMigration,
+  call: ReturnType<typeof runnerCall>,
+  deps: MigrateDependencies,
+): Promise<void> {
+  const shown = (await deps.ledger.listSteps(release.releaseId)).find(
+    (step) => step.key === 'migrate-plan' && step.outcome === 'succeeded',
+  )?.evidence?.migration?.reply?.planSha256;
+  const now = await call.ask(MigrationAction.Plan, 'migrate-plan-check');
+  const digest = planDigest(now.statements ?? []);
+  if (shown === digest) return;
+  const reason = shown
+    ? `The plan of irreversible ${migration.id} changed since its approvers saw it (${now.statements?.length ?? 0} statements now, a different digest): nothing ran. Release again to have this plan approved`
+    : `No approved plan of irreversible ${migration.id} is on record to compare with: nothing ran`;
+  await call.note('migrate-plan-check', 'failed', reason);
+  throw new MigrationRefused(reason, { reasons: ['plan changed since its approval'] });
 }
 
 /**

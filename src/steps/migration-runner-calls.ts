@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   MigrationAction,
   type MigrationRunnerReply,
@@ -108,8 +109,18 @@ function replyEvidence(reply: MigrationRunnerReply): NonNullable<MigrationEviden
       statements.length > statementsKept && {
         statementsOmitted: statements.length - statementsKept,
       }),
+    ...(statements !== undefined && { planSha256: planDigest(statements) }),
     ...(reply.evidence !== undefined && { evidence: reply.evidence }),
   };
+}
+
+/**
+ * The digest of a whole plan (every statement, uncut), kept with its reply: what an
+ * irreversible migration's approvers saw, which Migrate compares the plan it is about to apply
+ * with.
+ */
+export function planDigest(statements: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(statements)).digest('hex');
 }
 
 export function messageOf(error: unknown): string {

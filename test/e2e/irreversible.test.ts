@@ -149,7 +149,7 @@ describe('an irreversible migration', () => {
   it('once run, holds traffic on a failure, alerts, and finalizes on promote', async () => {
     const { releaseId, eventId, record } = await heldRelease('promoted', '0102_drop_promoted');
 
-    expect(callsAbout('0102_drop_promoted')).toEqual(['plan', 'status', 'apply']);
+    expect(callsAbout('0102_drop_promoted')).toEqual(['plan', 'status', 'plan', 'apply']);
     expect(record.forwardOnly?.migrationId).toBe('0102_drop_promoted');
     expect(record.reason).toMatch(/^Held with 0% on green, forward-only: GreenTestFailed/);
     expect(local.lambda.describe('promoted').alias).toMatchObject({ version: '1', weights: {} });

@@ -7,6 +7,7 @@ import {
 import { ReleasePhase } from '../../../src/core/phases.ts';
 import type { ReleaseRecord } from '../../../src/core/records.ts';
 import { migrateStep, sqlOf } from '../../../src/steps/migrate.ts';
+import { planDigest } from '../../../src/steps/migration-runner-calls.ts';
 import { schemaNote } from '../../../src/steps/rollback.ts';
 import { anAborted, aReleaseRecord, aService, specOf } from '../../support/builders.ts';
 import { aFakeWorld } from '../../support/fakes.ts';
@@ -73,7 +74,7 @@ describe('migrateStep', () => {
       migrationId: expand.id,
       kind: 'expand',
       action: 'plan',
-      reply: { status: 'pending', statements: addNote },
+      reply: { status: 'pending', statements: addNote, planSha256: planDigest(addNote) },
     });
     expect(byKey['migrate-classify']?.evidence?.migration?.classification).toMatchObject({
       verdict: 'accepted',
@@ -263,14 +264,25 @@ describe('migrateStep with an irreversible migration', () => {
     expect(w.migrations.calls).toEqual([]);
   });
 
+  /** PlanMigration showed the approvers the plan, and they approved it. */
+  const plannedAndApproved = async (w: ReturnType<typeof world>) => {
+    await migrateStep.run({ ...input(held), only: 'plan' }, w.deps);
+    await approve(w);
+    w.migrations.calls.length = 0;
+  };
+
   it('applies once approved, re-tests no blue, and makes the release forward-only', async () => {
     const w = world();
-    await approve(w);
+    await plannedAndApproved(w);
 
     const outcome = await migrateStep.run(input(held), w.deps);
 
     expect(outcome).toEqual({ migrationId: drop.id, ran: true, blueTests: 0, forwardOnly: true });
-    expect(w.migrations.calls).toEqual(['status 0009_drop_note', 'apply 0009_drop_note']);
+    expect(w.migrations.calls).toEqual([
+      'status 0009_drop_note',
+      'plan 0009_drop_note',
+      'apply 0009_drop_note',
+    ]);
     expect(w.target.calls).toEqual([]);
     expect(w.ledger.release(id).forwardOnly).toEqual({
       migrationId: drop.id,
@@ -282,9 +294,25 @@ describe('migrateStep with an irreversible migration', () => {
     });
   });
 
+  it('refuses, before anything ran, a plan that changed since its approvers saw it', async () => {
+    const w = world();
+    await plannedAndApproved(w);
+    w.migrations.plans.set(drop.id, [...dropNote, 'ALTER TABLE orders DROP COLUMN item']);
+
+    await expect(migrateStep.run(input(held), w.deps)).rejects.toMatchObject({
+      name: 'MigrationRefused',
+      message:
+        'The plan of irreversible 0009_drop_note changed since its approvers saw it (2 statements now, a different digest): nothing ran. Release again to have this plan approved',
+    });
+    expect(w.migrations.calls).toEqual(['status 0009_drop_note', 'plan 0009_drop_note']);
+    expect(w.migrations.ran).toEqual([]);
+    // Not forward-only: nothing ran, so the release rolls back as usual.
+    expect(w.ledger.release(id).forwardOnly).toBeUndefined();
+  });
+
   it('makes the release forward-only when apply fails, as it may have run', async () => {
     const w = world();
-    await approve(w);
+    await plannedAndApproved(w);
     w.migrations.failOn.set(
       'apply',
       new MigrationRunnerFailed('Task timed out after 300.00 seconds'),
