@@ -634,9 +634,9 @@ export function resourcesOf(
       // The unqualified ARN: the runner is invoked by name, so its $LATEST (AWS Lambda API
       // Reference, Invoke: an unqualified name invokes $LATEST).
       return registry.flatMap((service) =>
-        service.migrations === undefined
-          ? []
-          : [lambdaFunctionArn(at, service.migrations.runner.functionName)],
+        service.migrations?.runner.type === 'lambda'
+          ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+          : [],
       );
     case GrantTarget.ServiceFunctionVersions:
       return registry.flatMap((service) =>

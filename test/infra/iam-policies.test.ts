@@ -117,7 +117,9 @@ function resourcesOfService(service: ServiceConfig): string[] {
   const alarms = [
     ...alarmNamesOf(service).map((name) => alarmArn(at, name)),
     // The migration runner is the service's too, tagged for its stage like its function.
-    ...(service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : []),
+    ...(service.migrations?.runner.type === 'lambda'
+      ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+      : []),
   ];
   if (target.kind === 'lambda-alias') {
     return [
@@ -687,7 +689,9 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       expect(allowedStranger).toEqual([]);
       // Only these three roles name the runners at all.
       const runners = registry.flatMap((service) =>
-        service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : [],
+        service.migrations?.runner.type === 'lambda'
+          ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+          : [],
       );
       const naming = Object.values(F).filter((fn) =>
         exactPolicies(fn, registry).some((policy) =>
