@@ -47,6 +47,8 @@ export interface EcsTaskMigrationRunnerOptions {
 const firstPollMs = 1_000;
 const maxPollMs = 10_000;
 const maxReasonChars = 1_000;
+// How many of a failed task's last log lines its failure quotes.
+const tailLines = 3;
 
 /**
  * A migration runner that is an ECS task definition run as one Fargate task per call.
@@ -127,15 +129,18 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
       );
     }
     const container = stopped.containers?.find((c) => c.name === runner.containerName);
+    const stream = `${streamPrefix}/${runner.containerName}/${taskIdOf(taskArn)}`;
     if (container?.exitCode !== 0) {
-      throw failed(stopReasonOf(stopped, container), {
+      // The runner's own words say more than an exit code: its last lines, if already there.
+      const output = container?.exitCode === undefined ? [] : await this.#tail(runner, stream);
+      const said = output.length > 0 ? `; its last output: ${output.join(' | ')}` : '';
+      throw failed(`${stopReasonOf(stopped, container)}${cut(said)}`, {
         taskArn,
         exitCode: container?.exitCode,
         stopCode: stopped.stopCode,
         stoppedReason: cut(stopped.stoppedReason ?? ''),
       });
     }
-    const stream = `${streamPrefix}/${runner.containerName}/${taskIdOf(taskArn)}`;
     const lagDeadline = Math.min(deadline, this.#monotonicMs() + this.#logLagMs);
     const line = await this.#replyLine(runner.logGroup, stream, lagDeadline);
     if (line === undefined) {
@@ -251,6 +256,23 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
       if (left <= 0) return undefined;
       await this.#sleep(Math.min(pause, left));
       pause = Math.min(pause * 2, maxPollMs);
+    }
+  }
+
+  /** The stream's last few lines, best effort: a failure is reported without them. */
+  async #tail(runner: EcsTaskRunnerConfig, stream: string): Promise<string[]> {
+    try {
+      const page = await this.#logs.send(
+        new GetLogEventsCommand({
+          logGroupName: runner.logGroup,
+          logStreamName: stream,
+          startFromHead: false,
+          limit: tailLines,
+        }),
+      );
+      return (page.events ?? []).map((event) => (event.message ?? '').trimEnd()).filter(Boolean);
+    } catch {
+      return [];
     }
   }
 

@@ -169,7 +169,7 @@ describe('EcsTaskMigrationRunner', () => {
     );
   });
 
-  it('fails with the exit code and ECS’s reasons when the container exits non-zero, reading no logs', async () => {
+  it('fails with the exit code, ECS’s reasons and the runner’s last lines when the container exits non-zero', async () => {
     ecs.on(DescribeTasksCommand).resolves({
       tasks: [
         stoppedTask(1, {
@@ -177,15 +177,37 @@ describe('EcsTaskMigrationRunner', () => {
         }),
       ],
     });
+    logs.on(GetLogEventsCommand).resolves({
+      events: [{ message: 'applying 0007' }, { message: 'ERROR: deadlock detected\n' }],
+    });
 
     const error = await runner()
       .call(migrations, request)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationRunnerFailed);
     expect((error as Error).message).toMatch(
-      /exited 1; migration 0007 failed; EssentialContainerExited/,
+      /exited 1; migration 0007 failed; EssentialContainerExited; .*; its last output: applying 0007 \| ERROR: deadlock detected$/,
     );
-    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+    // The tail only: one read from the end of the stream, no waiting for a reply.
+    expect(logs.commandCalls(GetLogEventsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        logGroupName: '/ecs/shop-migrations',
+        logStreamName: stream,
+        startFromHead: false,
+        limit: 3,
+      },
+    ]);
+  });
+
+  it('still fails with ECS’s reasons when the logs cannot be read', async () => {
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [stoppedTask(2)] });
+    logs
+      .on(GetLogEventsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }));
+
+    await expect(runner().call(migrations, request)).rejects.toThrow(
+      /failed: the container exited 2; EssentialContainerExited; Essential container in task exited$/,
+    );
   });
 
   it('fails with the stopped reason when the task stopped before its container ran', async () => {
