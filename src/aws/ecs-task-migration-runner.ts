@@ -47,6 +47,21 @@ export interface EcsTaskMigrationRunnerOptions {
 const firstPollMs = 1_000;
 const maxPollMs = 10_000;
 const maxReasonChars = 1_000;
+/**
+ * ECS errors that say the registered runner cannot run as given (Amazon ECS API Reference,
+ * RunTask and DescribeTaskDefinition, Errors; ConflictException: a clientToken reused with other
+ * parameters, "Ensuring idempotency").
+ */
+const refusals = new Set([
+  'ClientException',
+  'InvalidParameterException',
+  'ClusterNotFoundException',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'UnsupportedFeatureException',
+  'AccessDeniedException',
+  'ConflictException',
+]);
 // How many of a failed task's last log lines its failure quotes.
 const tailLines = 3;
 
@@ -106,8 +121,22 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
         ...details,
       });
 
-    const streamPrefix = await this.#streamPrefix(runner, failed);
-    const task = await this.#runTask(runner, request, failed);
+    let streamPrefix: string;
+    let task: Task;
+    try {
+      streamPrefix = await this.#streamPrefix(runner, failed);
+      task = await this.#runTask(runner, request, failed);
+    } catch (error) {
+      // ECS refusing the registration (no such family or cluster, a bad network) is not
+      // transient: the workflow must not retry it as it retries throttling.
+      const name = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && refusals.has(name)) {
+        throw failed(`ECS refused it: ${name}: ${cut((error as Error).message)}`, {
+          errorType: name,
+        });
+      }
+      throw error;
+    }
     const taskArn = task.taskArn as string;
     const stopped = await this.#waitStopped(runner, taskArn, deadline);
     if (stopped === undefined) {

@@ -4,6 +4,8 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
+  ClientException,
+  ClusterNotFoundException,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
@@ -291,6 +293,30 @@ describe('EcsTaskMigrationRunner', () => {
 
     await expect(runner().call(migrations, request)).rejects.toBeInstanceOf(
       MigrationRunnerReplyInvalid,
+    );
+  });
+
+  it('fails, not to be retried, when ECS refuses the family', async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejectsOnce(
+        new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }),
+      );
+    const unknownFamily = await runner()
+      .call(migrations, request)
+      .catch((e: unknown) => e);
+    expect(unknownFamily).toBeInstanceOf(MigrationRunnerFailed);
+    expect((unknownFamily as Error).message).toMatch(
+      /ECS refused it: ClientException: Unable to describe task definition/,
+    );
+  });
+
+  it('fails, not to be retried, when ECS refuses to run the task', async () => {
+    ecs
+      .on(RunTaskCommand)
+      .rejects(new ClusterNotFoundException({ message: 'Cluster not found.', $metadata: {} }));
+    await expect(runner().call(migrations, request)).rejects.toThrow(
+      /ECS refused it: ClusterNotFoundException: Cluster not found/,
     );
   });
 
