@@ -337,7 +337,9 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
 
 /**
  * Same release, migration, action and runner: same token, so a retried step gets the task its
- * first attempt started. A hash keeps it within RunTask's 64 characters.
+ * first attempt started. A hash keeps it within RunTask's 64 characters. The other side of it:
+ * an apply asked again after a revert of the same release would get the first apply's task and
+ * answer (within ECS's 24 hours); the migrate step never asks that.
  */
 export function clientTokenOf(
   runner: EcsTaskRunnerConfig,
