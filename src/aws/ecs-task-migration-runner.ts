@@ -33,6 +33,8 @@ export interface EcsTaskMigrationRunnerOptions {
   logs: CloudWatchLogsClient;
   /** Milliseconds on a clock that only moves forward; injected so tests need not wait. */
   monotonicMs?: () => number;
+  /** The wall clock, to tell a task an earlier attempt started (its createdAt) from this one's. */
+  now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   /**
    * How long after the task stopped greenlight keeps looking for the reply line (never past
@@ -62,6 +64,8 @@ const refusals = new Set([
   'AccessDeniedException',
   'ConflictException',
 ]);
+// Between greenlight's clock and ECS's: a task created this much before the call is an earlier one.
+const clockSkewMs = 5_000;
 // How many of a failed task's last log lines its failure quotes.
 const tailLines = 3;
 
@@ -72,7 +76,7 @@ const tailLines = 3;
  *   the runner prints `GREENLIGHT_MIGRATION_REPLY <json>` on stdout and exits 0.
  * - `apply` and `revert` are sent with a clientToken made of the release, the migration and the
  *   action, so a retried step (Step Functions retries a transport error) gets the task the first
- *   attempt started instead of a second one (Amazon ECS API Reference, "Ensuring idempotency",
+ *   attempt started, while it runs, instead of a second one (Amazon ECS API Reference, "Ensuring idempotency",
  *   Idempotency for RunTask: the same token and parameters within 24 hours return the original
  *   task; up to 64 ASCII characters 33-126). `plan` and `status` run nothing, and a stale answer
  *   of an earlier task would be wrong, so each call gets the SDK's own token (reused across the
@@ -92,6 +96,7 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
   readonly #monotonicMs: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #logLagMs: number;
+  readonly #now: () => Date;
 
   constructor(options: EcsTaskMigrationRunnerOptions) {
     this.#ecs = options.ecs;
@@ -100,6 +105,7 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
     this.#sleep =
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
     this.#logLagMs = (options.logLagSeconds ?? 30) * 1000;
+    this.#now = options.now ?? (() => new Date());
   }
 
   async call(
@@ -112,6 +118,7 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
       throw new Error(`EcsTaskMigrationRunner was given a "${runner.type}" runner`);
     }
     const deadline = this.#monotonicMs() + migrations.timeoutSeconds * 1000;
+    const startedAt = this.#now().getTime();
     const what = `Migration runner task ${runner.taskDefinition} (${request.action} ${request.migrationId})`;
     const failed = (reason: string, details: Record<string, unknown> = {}) =>
       new MigrationRunnerFailed(`${what} failed: ${reason}`, {
@@ -125,7 +132,13 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
     let task: Task;
     try {
       streamPrefix = await this.#streamPrefix(runner, failed);
-      task = await this.#runTask(runner, request, failed);
+      task = await this.#runTask(runner, request, failed, true);
+      if (await this.#earlierAndStopped(runner, task, startedAt)) {
+        // The token answered with an earlier attempt's task that has ended: its answer may be
+        // stale (a revert since), so ask again in a task of its own; the runner's apply and
+        // revert do nothing when already done.
+        task = await this.#runTask(runner, request, failed, false);
+      }
     } catch (error) {
       // ECS refusing the registration (no such family or cluster, a bad network) is not
       // transient: the workflow must not retry it as it retries throttling.
@@ -215,9 +228,11 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
     runner: EcsTaskRunnerConfig,
     request: MigrationRunnerRequest,
     failed: (reason: string, details?: Record<string, unknown>) => MigrationRunnerFailed,
+    withToken: boolean,
   ): Promise<Task> {
     const mutates =
-      request.action === MigrationAction.Apply || request.action === MigrationAction.Revert;
+      withToken &&
+      (request.action === MigrationAction.Apply || request.action === MigrationAction.Revert);
     const response = await this.#ecs.send(
       new RunTaskCommand({
         cluster: runner.cluster,
@@ -253,6 +268,24 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
       });
     }
     return task;
+  }
+
+  /**
+   * Whether RunTask's clientToken gave back a task an earlier attempt started (created well
+   * before this call: ECS returns the original task for a token it has seen) that has stopped.
+   * One still running is what the token is for: this call waits for it.
+   */
+  async #earlierAndStopped(
+    runner: EcsTaskRunnerConfig,
+    task: Task,
+    startedAt: number,
+  ): Promise<boolean> {
+    const createdAt = task.createdAt?.getTime();
+    if (createdAt === undefined || createdAt + clockSkewMs >= startedAt) return false;
+    const described = await this.#ecs.send(
+      new DescribeTasksCommand({ cluster: runner.cluster, tasks: [task.taskArn as string] }),
+    );
+    return described.tasks?.[0]?.lastStatus === 'STOPPED';
   }
 
   /** The task once STOPPED, or undefined when the deadline came first. */
@@ -337,9 +370,8 @@ export class EcsTaskMigrationRunner implements MigrationRunner {
 
 /**
  * Same release, migration, action and runner: same token, so a retried step gets the task its
- * first attempt started. A hash keeps it within RunTask's 64 characters. The other side of it:
- * an apply asked again after a revert of the same release would get the first apply's task and
- * answer (within ECS's 24 hours); the migrate step never asks that.
+ * first attempt started while it runs (one that has stopped is asked again in a new task, see
+ * #earlierAndStopped). A hash keeps it within RunTask's 64 characters.
  */
 export function clientTokenOf(
   runner: EcsTaskRunnerConfig,

@@ -23,6 +23,7 @@ import {
 import { MigrationRunnerFailed, MigrationRunnerReplyInvalid } from '../../../src/core/errors.ts';
 import type { MigrationRunnerRequest } from '../../../src/core/migration.ts';
 import type { MigrationsConfig } from '../../../src/core/service-config.ts';
+import { testClockStart } from '../../support/clock.ts';
 
 const runnerConfig = {
   type: 'ecs-task' as const,
@@ -66,6 +67,7 @@ describe('EcsTaskMigrationRunner', () => {
       ecs: new ECSClient({ region: 'eu-west-1' }),
       logs: new CloudWatchLogsClient({ region: 'eu-west-1' }),
       monotonicMs: () => ms,
+      now: () => new Date(Date.parse(testClockStart) + ms),
       sleep: async (wait) => {
         slept.push(wait);
         ms += wait;
@@ -159,6 +161,43 @@ describe('EcsTaskMigrationRunner', () => {
     // RunTask's clientToken: up to 64 ASCII characters 33-126.
     expect(tokens[0]).toMatch(/^[!-~]{1,64}$/);
     expect(tokens[0]).toBe(clientTokenOf(runnerConfig, request));
+  });
+
+  it('waits for the task an earlier attempt started when the token gives it back still running', async () => {
+    const earlier = new Date(Date.parse(testClockStart) - 60_000);
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn, createdAt: earlier }] });
+    ecs
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [{ taskArn, lastStatus: 'RUNNING' }] })
+      .resolves({ tasks: [stoppedTask(0)] });
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: replyLine }] });
+
+    expect(await runner().call(migrations, request)).toEqual(reply);
+    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
+  });
+
+  it('asks again in a new task when the token gives back an earlier attempt’s task that has stopped: its answer may be stale', async () => {
+    const earlier = new Date(Date.parse(testClockStart) - 60_000);
+    const freshArn = taskArn.replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
+    ecs
+      .on(RunTaskCommand)
+      .resolvesOnce({ tasks: [{ taskArn, createdAt: earlier }] })
+      .resolves({ tasks: [{ taskArn: freshArn }] });
+    ecs.on(DescribeTasksCommand).callsFake(({ tasks }: { tasks: string[] }) => ({
+      tasks: [{ ...stoppedTask(0), taskArn: tasks[0] }],
+    }));
+    const fresh = { migrationId: '0007_add_note', status: 'applied', ran: false };
+    logs.on(GetLogEventsCommand).callsFake(({ logStreamName }: { logStreamName: string }) => ({
+      events: [
+        {
+          message: `GREENLIGHT_MIGRATION_REPLY ${JSON.stringify(logStreamName.endsWith('f'.repeat(32)) ? fresh : reply)}`,
+        },
+      ],
+    }));
+
+    expect(await runner().call(migrations, request)).toEqual(fresh);
+    const tokens = ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+    expect(tokens).toEqual([clientTokenOf(runnerConfig, request), undefined]);
   });
 
   it('leaves plan and status to the SDK’s own token: an earlier task’s answer would be stale', async () => {
