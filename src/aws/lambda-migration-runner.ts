@@ -40,7 +40,12 @@ export class LambdaMigrationRunner implements MigrationRunner {
     migrations: MigrationsConfig,
     request: MigrationRunnerRequest,
   ): Promise<MigrationRunnerReply> {
-    const functionName = migrations.runner.functionName;
+    const runner = migrations.runner;
+    if (runner.type !== 'lambda') {
+      // MigrationRunners (src/aws/migration-runners.ts) routes by type: a wiring mistake.
+      throw new Error(`LambdaMigrationRunner was given a "${runner.type}" runner`);
+    }
+    const functionName = runner.functionName;
     const what = `Migration runner ${functionName} (${request.action} ${request.migrationId})`;
     let response: InvokeCommandOutput;
     try {

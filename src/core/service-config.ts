@@ -448,8 +448,7 @@ export type MetricGate = z.output<typeof MetricGate>;
 
 /**
  * A migration runner that is a Lambda function, invoked synchronously (RequestResponse) with a
- * MigrationRunnerRequest (src/core/migration.ts). Only Lambda for now; an ECS task runner is
- * future work.
+ * MigrationRunnerRequest (src/core/migration.ts).
  */
 export const LambdaRunnerConfig = z.lazy(() =>
   z.strictObject({
@@ -466,16 +465,91 @@ export const LambdaRunnerConfig = z.lazy(() =>
 );
 export type LambdaRunnerConfig = z.infer<typeof LambdaRunnerConfig>;
 
+/**
+ * A migration runner that is an ECS task definition, run as one Fargate task per call
+ * (src/aws/ecs-task-migration-runner.ts): the request in the container's environment
+ * (GREENLIGHT_MIGRATION_REQUEST), the reply one stdout line read back from its awslogs stream.
+ * Every name here scopes a grant of the stack (src/infra/permissions.ts), so none may be a
+ * wildcard.
+ */
+export const EcsTaskRunnerConfig = z.lazy(() =>
+  z.strictObject({
+    type: z.literal('ecs-task'),
+    /** The cluster the task runs in, by name, in greenlight's account and region. */
+    cluster: EcsName,
+    /**
+     * The task definition's family, or `family:revision` to pin one revision; a family alone
+     * runs its latest ACTIVE revision (Amazon ECS API Reference, RunTask taskDefinition). The
+     * stack lets greenlight run revisions of this family only.
+     * @example "shop-migrations"
+     */
+    taskDefinition: z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Za-z0-9_-]{1,255}(:[1-9][0-9]{0,9})?$/,
+          'must be a task definition family, optionally with ":revision" (shop-migrations or shop-migrations:7), not an ARN',
+        ),
+      ),
+    /** The container that runs the migration: its environment gets the request. */
+    containerName: EcsName,
+    /** The task's awsvpc network (Fargate requires it; RunTask networkConfiguration). */
+    network: z.strictObject({
+      subnets: z
+        .array(z.string().check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')))
+        .check(z.minLength(1), z.maxLength(16)),
+      securityGroups: z
+        .array(z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')))
+        .check(z.minLength(1), z.maxLength(5)),
+      /**
+       * A public IP for the task, which a task in a public subnet needs to pull its image
+       * without a NAT gateway.
+       * @default false
+       */
+      assignPublicIp: z._default(z.boolean(), false),
+    }),
+    /**
+     * The CloudWatch Logs group of the container's awslogs configuration, where greenlight
+     * reads the reply. Required (not only read from the task definition) because the stack
+     * grants logs:GetLogEvents on this group alone; a task definition logging elsewhere is
+     * refused at the call with that reason.
+     * @example "/ecs/shop-migrations"
+     */
+    logGroup: z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Za-z0-9_\-/.#]{1,512}$/,
+          'must be a log group name (letters, digits, "_", "-", "/", "." or "#"; no wildcards)',
+        ),
+      ),
+    /**
+     * The IAM roles the task definition names (`taskRoleArn`, `executionRoleArn`): RunTask
+     * passes them to ECS (iam:PassRole), which the stack allows for these roles only.
+     * @default []
+     */
+    passRoles: z._default(z.array(RoleArn).check(z.maxLength(2)), []),
+  }),
+);
+export type EcsTaskRunnerConfig = z.infer<typeof EcsTaskRunnerConfig>;
+
+/** The two kinds of migration runner, by `type`. */
+export const MigrationRunnerConfig = z.lazy(() =>
+  z.discriminatedUnion('type', [LambdaRunnerConfig, EcsTaskRunnerConfig]),
+);
+export type MigrationRunnerConfig = z.infer<typeof MigrationRunnerConfig>;
+
 /** Longest a migration runner may take: the migrate step's own Lambda timeout is 900 s. */
 export const maxMigrationTimeoutSeconds = 720;
 
 export const MigrationsConfig = z.lazy(() =>
   z.strictObject({
-    runner: LambdaRunnerConfig,
+    runner: MigrationRunnerConfig,
     /**
      * How long greenlight waits for one answer of the runner (one `plan`, `apply`, `revert` or
      * `status`) before it gives up and rolls the release back. Set the runner function's own
-     * timeout at or below it, so the runner stops first.
+     * timeout at or below it, so the runner stops first; an ECS task still running then is
+     * stopped (StopTask), its start and log reading included in this time.
      * @default 300
      */
     timeoutSeconds: z._default(

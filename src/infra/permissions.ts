@@ -1,6 +1,7 @@
 import {
   type AlbListenerTargetConfig,
   alarmNamesOf,
+  type EcsTaskRunnerConfig,
   type ServiceRegistry,
 } from '../core/service-config.ts';
 import {
@@ -52,6 +53,19 @@ export const GrantTarget = {
    * invokes; none unless some service registers one.
    */
   MigrationRunners: 'migration-runners',
+  /** The task definition families (or pinned revisions) of the ECS task migration runners. */
+  RunnerTaskDefinitions: 'runner-task-definitions',
+  /** Tasks in the ECS task runners' clusters (`task/CLUSTER/*`). */
+  RunnerTasks: 'runner-tasks',
+  /**
+   * ECS reads without resource types ("*"): DescribeTaskDefinition, granted only when some
+   * service registers an ECS task runner.
+   */
+  RunnerReads: 'runner-reads',
+  /** Log streams of the ECS task runners' log groups, where their replies are read. */
+  RunnerLogStreams: 'runner-log-streams',
+  /** The roles the ECS task runners' task definitions name (their `passRoles`). */
+  RunnerTaskRoles: 'runner-task-roles',
   /** Only the versions and aliases of those functions (`…:NAME:*`), never a whole function. */
   ServiceFunctionVersions: 'service-function-versions',
   /** greenlight's one-time teardown schedules (`schedule/<group>/*`). */
@@ -111,6 +125,8 @@ export interface Grant {
    * such request: the reason, from AWS's documentation. Everything else must be sent by code.
    */
   implicit?: string;
+  /** A condition built from the registry (e.g. the registered clusters), ANDed with the rest. */
+  conditionOf?: (ctx: PermissionContext) => PolicyStatement['Condition'] | undefined;
 }
 
 const ledger: Grant = {
@@ -185,6 +201,29 @@ const invokeRunners: Grant = {
   actions: ['lambda:InvokeFunction'],
   on: GrantTarget.MigrationRunners,
 };
+// ...or an ECS task runner: read its task definition's log configuration, run it in its own
+// cluster only, watch and (past timeoutSeconds) stop it, read its reply from its log group.
+// ecs:RunTask's resource is the task definition and ecs:cluster its condition key; DescribeTasks
+// and StopTask take `task/CLUSTER/*`; DescribeTaskDefinition has no resource type; GetLogEvents
+// takes the log-stream (Service Authorization Reference, Amazon ECS and CloudWatch Logs).
+const runEcsTaskRunners: readonly Grant[] = [
+  { actions: ['ecs:DescribeTaskDefinition'], on: GrantTarget.RunnerReads },
+  {
+    actions: ['ecs:RunTask'],
+    on: GrantTarget.RunnerTaskDefinitions,
+    conditionOf: (ctx) => ({ ArnEquals: { 'ecs:cluster': ecsTaskRunnerClusterArns(ctx) } }),
+  },
+  { actions: ['ecs:DescribeTasks', 'ecs:StopTask'], on: GrantTarget.RunnerTasks },
+  { actions: ['logs:GetLogEvents'], on: GrantTarget.RunnerLogStreams },
+  {
+    actions: ['iam:PassRole'],
+    on: GrantTarget.RunnerTaskRoles,
+    condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    implicit:
+      'RunTask of a task definition naming a taskRoleArn or executionRoleArn passes those roles to ECS, which IAM authorizes as iam:PassRole on each (Service Authorization Reference for Amazon ECS: RunTask depends on iam:PassRole; Amazon ECS Developer Guide, "Amazon ECS task IAM role": the user starting a task needs iam:PassRole for it).',
+  },
+];
+const invokeAllRunners: readonly Grant[] = [invokeRunners, ...runEcsTaskRunners];
 const logs: Grant = {
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   on: GrantTarget.OwnLogGroup,
@@ -333,7 +372,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
   [F.Migrate]: [
     registry,
     { ...ledger, actions: [...ledger.actions, 'dynamodb:Query'] },
-    invokeRunners,
+    ...invokeAllRunners,
     { actions: ['lambda:InvokeFunction'], on: GrantTarget.ServiceFunctions },
     albForwardReads,
     ...albTestForwards,
@@ -458,7 +497,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     ledgerWithListing,
     lifecycleEvents,
     // A release carrying a contract applies it when its idle colour is torn down.
-    invokeRunners,
+    ...invokeAllRunners,
     ...idleTeardown,
     ...albIdleTeardown,
     logs,
@@ -468,7 +507,7 @@ export const functionGrants: Record<GreenlightFunction, readonly Grant[]> = {
     { ...registry, actions: ['dynamodb:GetItem', 'dynamodb:Scan'] },
     ledgerWithListing,
     lifecycleEvents,
-    invokeRunners,
+    ...invokeAllRunners,
     ...idleTeardown,
     ...albIdleTeardown,
     logs,
@@ -636,10 +675,27 @@ export function resourcesOf(
       // The unqualified ARN: the runner is invoked by name, so its $LATEST (AWS Lambda API
       // Reference, Invoke: an unqualified name invokes $LATEST).
       return registry.flatMap((service) =>
-        service.migrations === undefined
-          ? []
-          : [lambdaFunctionArn(at, service.migrations.runner.functionName)],
+        service.migrations?.runner.type === 'lambda'
+          ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+          : [],
       );
+    case GrantTarget.RunnerTaskDefinitions:
+      // A family alone runs its latest ACTIVE revision: every revision of it; a pinned one, that one.
+      return ecsTaskRunners(registry).map((runner) =>
+        runner.taskDefinition.includes(':')
+          ? taskDefinitionFamilyArn(at, runner.taskDefinition).slice(0, -2)
+          : taskDefinitionFamilyArn(at, runner.taskDefinition),
+      );
+    case GrantTarget.RunnerTasks:
+      return ecsTaskRunners(registry).map(
+        (runner) => `arn:${at.partition}:ecs:${at.region}:${at.accountId}:task/${runner.cluster}/*`,
+      );
+    case GrantTarget.RunnerReads:
+      return ecsTaskRunners(registry).length > 0 ? ['*'] : [];
+    case GrantTarget.RunnerLogStreams:
+      return ecsTaskRunners(registry).map((runner) => logStreamsArn(at, runner.logGroup));
+    case GrantTarget.RunnerTaskRoles:
+      return ecsTaskRunners(registry).flatMap((runner) => runner.passRoles);
     case GrantTarget.ServiceFunctionVersions:
       return registry.flatMap((service) =>
         service.target.kind === 'lambda-alias'
@@ -701,6 +757,26 @@ export function resourcesOf(
   }
 }
 
+/** The ECS task migration runners the registry names. */
+function ecsTaskRunners(registry: ServiceRegistry): EcsTaskRunnerConfig[] {
+  return registry.flatMap((service) =>
+    service.migrations?.runner.type === 'ecs-task' ? [service.migrations.runner] : [],
+  );
+}
+
+/** The clusters the ECS task runners may run in (RunTask's ecs:cluster condition key). */
+function ecsTaskRunnerClusterArns(ctx: PermissionContext): string[] {
+  const { at } = ctx;
+  return [
+    ...new Set(
+      ecsTaskRunners(ctx.registry).map(
+        (runner) =>
+          `arn:${at.partition}:ecs:${at.region}:${at.accountId}:cluster/${runner.cluster}`,
+      ),
+    ),
+  ].sort();
+}
+
 /** The Resource and Condition of a grant's statement; no resources when nothing needs it. */
 export function scopeOf(
   target: GrantTarget,
@@ -735,7 +811,7 @@ export function functionPolicy(fn: GreenlightFunction, ctx: PermissionContext): 
     const sid = sidOf(grant.on);
     const seen = (sids.get(sid) ?? 0) + 1;
     sids.set(sid, seen);
-    const merged = mergeConditions(grant.condition, condition);
+    const merged = mergeConditions(grant.condition, grant.conditionOf?.(ctx), condition);
     statements.push({
       Sid: seen === 1 ? sid : `${sid}${seen}`,
       Effect: 'Allow',

@@ -29,6 +29,21 @@ import { stackStage } from './stack-recorder.ts';
 const elb = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
 const account = '123456789012';
 
+/**
+ * api's migration runner, an ECS task in its own cluster. Its timeout is short: a scenario
+ * stalls one task on purpose to have it stopped, and that wait is real time.
+ */
+export const apiTaskRunner = {
+  type: 'ecs-task' as const,
+  cluster: 'jobs',
+  taskDefinition: 'api-migrations',
+  containerName: 'migrate',
+  network: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0a1b2c3d4e5f60718'] },
+  logGroup: '/ecs/api-migrations',
+  passRoles: [`arn:aws:iam::${account}:role/api-migrations`],
+};
+export const apiTaskRunnerTimeoutSeconds = 1;
+
 export function recordedAlbServices(testUrl: string): ServiceConfigInput[] {
   return [albService('web', false, testUrl), albService('api', true, testUrl)];
 }
@@ -37,7 +52,11 @@ function albService(name: 'web' | 'api', viaRules: boolean, testUrl: string): Se
   const lb = `app/${name}/${name === 'web' ? '1' : '2'}234567890abcdef`;
   return {
     name,
-    migrations: { runner: { type: 'lambda', functionName: `${name}-migrations` } },
+    // web's runner is a Lambda function, api's an ECS task (step-actions.ts answers for both).
+    migrations:
+      name === 'api'
+        ? { runner: apiTaskRunner, timeoutSeconds: apiTaskRunnerTimeoutSeconds }
+        : { runner: { type: 'lambda', functionName: `${name}-migrations` } },
     target: {
       kind: 'alb-listener',
       listenerArn: `${elb}:listener/${lb}/1111111111111111`,

@@ -179,6 +179,8 @@ const alarms = 'client-cloudwatch';
 const lambda = 'client-lambda';
 const elbv2 = 'client-elastic-load-balancing-v2';
 const ecs = 'client-ecs';
+// An ECS task migration runner's reply is read from its log stream.
+const logs = 'client-cloudwatch-logs';
 
 /**
  * The AWS SDK packages each function's bundle may hold: the clients of the ports its step
@@ -196,7 +198,7 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.AcquireLock]: [...dynamodb, events, callbacks],
   [F.ProvisionGreen]: [...dynamodb, events, lambda, elbv2, ecs],
   [F.TestGreen]: [...dynamodb, events, alarms, lambda, elbv2],
-  [F.Migrate]: [...dynamodb, lambda, elbv2],
+  [F.Migrate]: [...dynamodb, lambda, elbv2, ecs, logs],
   [F.SetWeight]: [...dynamodb, events, lambda, elbv2],
   [F.StartBake]: [...dynamodb, events, alarms, callbacks],
   [F.EndBake]: [...dynamodb, callbacks],
@@ -211,8 +213,8 @@ const expectedSdk: Record<GreenlightFunction, readonly string[]> = {
   [F.Operator]: [...dynamodb, events, callbacks, lambda, elbv2],
   [F.AlarmEvent]: [...dynamodb, events, callbacks],
   [F.ReleaseUpdates]: [...dynamodb],
-  [F.Teardown]: [...dynamodb, events, lambda, elbv2, ecs],
-  [F.Sweeper]: [...dynamodb, events, lambda, elbv2, ecs],
+  [F.Teardown]: [...dynamodb, events, lambda, elbv2, ecs, logs],
+  [F.Sweeper]: [...dynamodb, events, lambda, elbv2, ecs, logs],
 };
 
 /** The SDK client that sends an IAM action's requests, by the action's service prefix. */
@@ -223,6 +225,7 @@ const clientOfService: Record<string, string> = {
   lambda,
   elasticloadbalancing: elbv2,
   ecs,
+  logs,
   states: callbacks,
   scheduler: 'client-scheduler',
 };

@@ -117,7 +117,9 @@ function resourcesOfService(service: ServiceConfig): string[] {
   const alarms = [
     ...alarmNamesOf(service).map((name) => alarmArn(at, name)),
     // The migration runner is the service's too, tagged for its stage like its function.
-    ...(service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : []),
+    ...(service.migrations?.runner.type === 'lambda'
+      ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+      : []),
   ];
   if (target.kind === 'lambda-alias') {
     return [
@@ -687,7 +689,9 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
       expect(allowedStranger).toEqual([]);
       // Only these three roles name the runners at all.
       const runners = registry.flatMap((service) =>
-        service.migrations ? [lambdaFunctionArn(at, service.migrations.runner.functionName)] : [],
+        service.migrations?.runner.type === 'lambda'
+          ? [lambdaFunctionArn(at, service.migrations.runner.functionName)]
+          : [],
       );
       const naming = Object.values(F).filter((fn) =>
         exactPolicies(fn, registry).some((policy) =>
@@ -695,6 +699,109 @@ describe('IAM policies the stacks build, evaluated by a policy simulator', () =>
         ),
       );
       expect(naming.sort()).toEqual([F.Migrate, F.Sweeper, F.Teardown].sort());
+    });
+  });
+
+  describe('ECS task migration runners', () => {
+    const ecsRunnerActions = [
+      'ecs:RunTask',
+      'ecs:DescribeTasks',
+      'ecs:StopTask',
+      'logs:GetLogEvents',
+    ];
+    const runnerRequests = (fn: GreenlightFunction) =>
+      recording.requests[fn].filter((request) => ecsRunnerActions.includes(request.action));
+    const ecsArn = `arn:${at.partition}:ecs:${at.region}:${at.accountId}`;
+    const logsArn = `arn:${at.partition}:logs:${at.region}:${at.accountId}`;
+    /** The same request aimed at what no service registers: each must be denied. */
+    const strangers = (request: IamRequest): [string, IamRequest][] => {
+      const otherCluster = { ...request.context, 'ecs:cluster': `${ecsArn}:cluster/shop` };
+      switch (request.action) {
+        case 'ecs:RunTask':
+          return [
+            [
+              'an unregistered family',
+              { ...request, resource: `${ecsArn}:task-definition/payroll-migrations:1` },
+            ],
+            ['the registered family in another cluster', { ...request, context: otherCluster }],
+          ];
+        case 'ecs:DescribeTasks':
+        case 'ecs:StopTask':
+          return [
+            [
+              'a task of another cluster',
+              {
+                ...request,
+                resource: request.resource.replace('task/jobs/', 'task/shop/'),
+                context: otherCluster,
+              },
+            ],
+          ];
+        default:
+          return [
+            [
+              'another log group',
+              {
+                ...request,
+                resource: `${logsArn}:log-group:/ecs/payroll:log-stream:migrations/migrate/0`,
+              },
+            ],
+          ];
+      }
+    };
+
+    it('run, watch, stop and read only the registered runner, from migrate, teardown and sweeper', async () => {
+      const refused: string[] = [];
+      const allowedStranger: string[] = [];
+      for (const fn of [F.Migrate, F.Teardown, F.Sweeper]) {
+        const requests = runnerRequests(fn);
+        expect(new Set(requests.map((r) => r.action)), fn).toEqual(new Set(ecsRunnerActions));
+        for (const request of requests) {
+          for (const scope of [IamScope.Tag, IamScope.Arn]) {
+            const policies =
+              scope === IamScope.Tag ? rolePolicies(fn) : exactPolicies(fn, registry);
+            const stage = scope === IamScope.Tag ? { stage: names.stage } : {};
+            if ((await evaluateFor(fn, request, policies, stage)) !== 'Allowed') {
+              refused.push(`${fn} (${scope}): ${request.action} on ${request.resource}`);
+            }
+            for (const [what, stranger] of strangers(request)) {
+              if ((await evaluateFor(fn, stranger, policies, stage)) === 'Allowed') {
+                allowedStranger.push(`${fn} (${scope}): ${request.action} on ${what}`);
+              }
+            }
+          }
+        }
+      }
+      expect(refused).toEqual([]);
+      expect(allowedStranger).toEqual([]);
+    });
+
+    it('are run by no other role', async () => {
+      const [run] = runnerRequests(F.Migrate).filter((r) => r.action === 'ecs:RunTask');
+      if (run === undefined) throw new Error('migrate ran no task');
+      const allowed: string[] = [];
+      for (const fn of Object.values(F)) {
+        if (fn === F.Migrate || fn === F.Teardown || fn === F.Sweeper) continue;
+        if ((await evaluateFor(fn, run, rolePolicies(fn), { stage: names.stage })) === 'Allowed') {
+          allowed.push(fn);
+        }
+      }
+      expect(allowed).toEqual([]);
+    });
+
+    it('pass the task definition’s registered roles to ECS tasks only', async () => {
+      const passing = (role: string, service = 'ecs-tasks.amazonaws.com'): IamRequest => ({
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': service },
+        implicit: true,
+      });
+      const runnerRole = `arn:aws:iam::${at.accountId}:role/api-migrations`;
+      const decide = (request: IamRequest) =>
+        evaluateFor(F.Migrate, request, exactPolicies(F.Migrate, registry), {});
+      expect(await decide(passing(runnerRole))).toBe('Allowed');
+      expect(await decide(passing(`arn:aws:iam::${at.accountId}:role/admin`))).not.toBe('Allowed');
+      expect(await decide(passing(runnerRole, 'lambda.amazonaws.com'))).not.toBe('Allowed');
     });
   });
 

@@ -115,6 +115,13 @@ export function iamRequestsOf(sent: SentRequest, at: AwsLocation): IamRequest[] 
       return [on('*')];
     case 'ecs':
       return ecsRequests(sent, action, at);
+    case 'logs':
+      // GetLogEvents is authorized on the log stream.
+      return [
+        on(
+          `arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${text(input.logGroupName)}:log-stream:${text(input.logStreamName)}`,
+        ),
+      ];
     case 'scheduler': {
       const group = text(input.GroupName) || 'default';
       const schedule = on(
@@ -179,6 +186,26 @@ function ecsRequests(sent: SentRequest, action: string, at: AwsLocation): IamReq
         resource: ecsServiceArn(at, cluster, service),
         context: {},
       }));
+    case 'ecs:RunTask': {
+      // Authorized on the revision that runs (a family alone: its latest ACTIVE one), with the
+      // cluster as the ecs:cluster condition key.
+      const tasks = (sent.output?.tasks ?? []) as Record<string, unknown>[];
+      return tasks.map((task) => ({
+        action,
+        resource: text(task.taskDefinitionArn),
+        context: { 'ecs:cluster': clusterArn(at, cluster) },
+      }));
+    }
+    case 'ecs:DescribeTasks':
+      return texts(input.tasks).map((task) => ({
+        action,
+        resource: task,
+        context: { 'ecs:cluster': clusterArn(at, cluster) },
+      }));
+    case 'ecs:StopTask':
+      return [
+        { action, resource: text(input.task), context: { 'ecs:cluster': clusterArn(at, cluster) } },
+      ];
     case 'ecs:UpdateService':
       return [{ action, resource: ecsServiceArn(at, cluster, text(input.service)), context: {} }];
     case 'ecs:RegisterTaskDefinition': {
@@ -207,6 +234,12 @@ function ecsRequests(sent: SentRequest, action: string, at: AwsLocation): IamReq
     default:
       return [{ action, resource: '*', context: {} }];
   }
+}
+
+function clusterArn(at: AwsLocation, cluster: string): string {
+  return cluster.startsWith('arn:')
+    ? cluster
+    : `arn:${at.partition}:ecs:${at.region}:${at.accountId}:cluster/${cluster}`;
 }
 
 /** ECS's `[{key, value}]` tags of a creating request, as the context keys IAM sets from them. */

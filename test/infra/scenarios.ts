@@ -1020,6 +1020,76 @@ export const scenarios: { name: string; run(kit: Kit): Promise<void> }[] = [
     },
   },
   {
+    name: 'an ECS task runner: a stalled task stopped, an expand, its contract at teardown and by the sweeper',
+    async run(s) {
+      const ship = async (version: string, migration: Record<string, string>, migrate: boolean) => {
+        s.at(`register, lock and provision api ${version}`);
+        const release = await s.ok<RegisteredRelease>(
+          s.invoke(F.Register, {
+            event: aReleaseEvent({
+              service: 'api',
+              version,
+              artifact: { imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:${version}` },
+              migration,
+            }),
+            executionId: execution(`api-${version}`),
+          }),
+        );
+        expect(await s.ok(s.invoke(F.AcquireLock, { release }))).toMatchObject({ acquired: true });
+        const released = {
+          release,
+          colours: await s.ok<Colours>(s.invoke(F.ProvisionGreen, { release })),
+        };
+        if (migrate) {
+          s.at(`migrate api ${version}: the apply task never stops, then a retry`);
+          s.fake.taskRunner.stallNext = 'apply';
+          const stalled = await s.invoke(F.Migrate, released);
+          expect(stalled.value).toMatchObject({
+            name: 'MigrationRunnerFailed',
+            message: expect.stringContaining('did not answer within 1s'),
+          });
+          expect((await s.invoke(F.Migrate, released)).ok).toBe(true);
+        }
+        expect((await s.invoke(F.TestGreen, released)).ok).toBe(true);
+        for (const step of release.plan) await s.shiftStep(released, step);
+        const due = s.scheduleMadeEarlier(release.releaseId).getTime();
+        expect((await s.invoke(F.Finalize, released)).ok).toBe(true);
+        // Past the teardown's time and an hour of sticky clients.
+        s.clock.advance((due - s.clock.now().getTime()) / 1_000 + 3_601);
+        return { service: 'api', releaseId: release.releaseId, colour: released.colours.blue };
+      };
+      const expandIdle = await ship('2.0.0', { id: '0001_api_note', kind: 'expand' }, true);
+      expect(s.fake.taskRunner.applied).toEqual(new Set(['0001_api_note']));
+      s.at('the expand release’s idle slot torn down');
+      expect(await s.ok(s.invoke(F.Teardown, expandIdle))).toMatchObject({
+        outcome: 'torn-down',
+      });
+      const contractIdle = await ship(
+        '2.1.0',
+        { id: '0002_api_drop_note', kind: 'contract', completes: '0001_api_note' },
+        false,
+      );
+      s.at('the contract release’s teardown: its apply task never stops');
+      s.fake.taskRunner.stallNext = 'apply';
+      const failed = await s.invoke(F.Teardown, contractIdle);
+      expect((failed.value as Error).name).toBe('MigrationRunnerFailed');
+      s.clock.advance(teardownLeaseMs / 1000 + 1);
+      s.at('the sweeper meets a stalled task too, then applies the contract');
+      s.fake.taskRunner.stallNext = 'apply';
+      const stalledSweep = await s.ok<SweepOutcome>(s.invoke(F.Sweeper, {}));
+      expect(stalledSweep.swept).toEqual([]);
+      expect(stalledSweep.failed.map((each) => each.error)).toEqual([
+        expect.stringMatching(/^MigrationRunnerFailed: .*greenlight stopped task/),
+      ]);
+      s.clock.advance(teardownLeaseMs / 1000 + 1);
+      const sweep = await s.ok<SweepOutcome>(s.invoke(F.Sweeper, {}));
+      expect(sweep.swept.map((each) => [each.releaseId, each.reason])).toEqual([
+        [contractIdle.releaseId, expect.stringContaining('Contract 0002_api_drop_note applied')],
+      ]);
+      expect(s.fake.taskRunner.applied).toEqual(new Set(['0001_api_note', '0002_api_drop_note']));
+    },
+  },
+  {
     name: 'a finalize retried after its schedule was made, whose schedule is then lost',
     async run(s) {
       s.givenPublishedVersions(4);

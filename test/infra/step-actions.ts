@@ -7,7 +7,19 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  type GetLogEventsCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  RunTaskCommand,
+  type RunTaskCommandInput,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteFunctionCommand,
@@ -96,7 +108,13 @@ import { testGreenStep } from '../../src/steps/test-green.ts';
 import { verifyCallbackStep } from '../../src/steps/verify-callback.ts';
 import { aTestClock, type TestClock } from '../support/clock.ts';
 import { startDynalite } from '../support/dynalite.ts';
-import { aFakeAlb, type FakeAlb, mockAlbClients, recordedAlbServices } from './alb-fakes.ts';
+import {
+  aFakeAlb,
+  apiTaskRunner,
+  type FakeAlb,
+  mockAlbClients,
+  recordedAlbServices,
+} from './alb-fakes.ts';
 import {
   type IamRequest,
   iamAction,
@@ -251,6 +269,15 @@ interface FakeAws {
     applied: Set<string>;
     failNext?: { errorType: string; errorMessage: string } | undefined;
   };
+  /**
+   * api's ECS task runner: what it has applied, the action whose task never stops (once), and
+   * each task's request and reply line by task id.
+   */
+  taskRunner: {
+    applied: Set<string>;
+    stallNext?: string | undefined;
+    tasks: Map<string, { stalled: boolean; reply?: string }>;
+  };
 }
 
 /** The runner's side of the contract (src/core/migration.ts), as Lambda would answer it. */
@@ -268,20 +295,101 @@ function answerAsRunner(runner: FakeAws['runner'], payload: Uint8Array | undefin
       Payload: new TextEncoder().encode(JSON.stringify(failure)),
     };
   }
+  return {
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify(runnerReply(runner.applied, request))),
+  };
+}
+
+/** What a runner keeping `applied` answers to one request. */
+function runnerReply(applied: Set<string>, request: { action: string; migrationId: string }) {
   const id = request.migrationId;
-  const applied = runner.applied.has(id);
+  const wasApplied = applied.has(id);
   const reply =
     request.action === 'plan'
       ? { statements: [`ALTER TABLE orders ADD COLUMN "${id}" text`] }
       : request.action === 'apply'
-        ? { ran: !applied }
+        ? { ran: !wasApplied }
         : {};
-  if (request.action === 'apply') runner.applied.add(id);
-  const status = request.action === 'apply' || applied ? 'applied' : 'pending';
-  return {
-    StatusCode: 200,
-    Payload: new TextEncoder().encode(JSON.stringify({ migrationId: id, status, ...reply })),
-  };
+  if (request.action === 'apply') applied.add(id);
+  const status = request.action === 'apply' || wasApplied ? 'applied' : 'pending';
+  return { migrationId: id, status, ...reply };
+}
+
+const mockLogs = () => mockClient(CloudWatchLogsClient);
+type LogsStub = ReturnType<typeof mockLogs>;
+
+/**
+ * api's runner as ECS runs it (src/aws/ecs-task-migration-runner.ts): a task per request that
+ * stops at once with exit code 0 and its reply line in its log stream, or, stalled, never stops.
+ */
+function fakeTaskRunner(
+  ecs: ReturnType<typeof mockAlbClients>['ecs'],
+  logs: LogsStub,
+  fake: FakeAws,
+) {
+  const taskDefinitionArn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${apiTaskRunner.taskDefinition}:3`;
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: apiTaskRunner.taskDefinition }).resolves({
+    taskDefinition: {
+      taskDefinitionArn,
+      taskRoleArn: apiTaskRunner.passRoles[0],
+      containerDefinitions: [
+        {
+          name: apiTaskRunner.containerName,
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: {
+              'awslogs-group': apiTaskRunner.logGroup,
+              'awslogs-stream-prefix': 'migrations',
+            },
+          },
+        },
+      ],
+    },
+  });
+  ecs.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => {
+    const value = input.overrides?.containerOverrides?.[0]?.environment?.[0]?.value ?? '{}';
+    const request = JSON.parse(value) as { action: string; migrationId: string };
+    const id = (fake.taskRunner.tasks.size + 1).toString(16).padStart(32, '0');
+    const stalled = fake.taskRunner.stallNext === request.action;
+    if (stalled) fake.taskRunner.stallNext = undefined;
+    fake.taskRunner.tasks.set(
+      id,
+      stalled
+        ? { stalled }
+        : { stalled, reply: JSON.stringify(runnerReply(fake.taskRunner.applied, request)) },
+    );
+    return {
+      tasks: [
+        {
+          taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${input.cluster}/${id}`,
+          taskDefinitionArn,
+          lastStatus: 'PROVISIONING',
+        },
+      ],
+    };
+  });
+  const taskOf = (arn: string) => fake.taskRunner.tasks.get(arn.slice(arn.lastIndexOf('/') + 1));
+  ecs.on(DescribeTasksCommand).callsFake(({ tasks }: { tasks: string[] }) => ({
+    tasks: tasks.map((taskArn) =>
+      taskOf(taskArn)?.stalled
+        ? { taskArn, lastStatus: 'RUNNING' }
+        : {
+            taskArn,
+            lastStatus: 'STOPPED',
+            stopCode: 'EssentialContainerExited',
+            containers: [{ name: apiTaskRunner.containerName, exitCode: 0 }],
+          },
+    ),
+  }));
+  ecs.on(StopTaskCommand).resolves({});
+  logs.on(GetLogEventsCommand).callsFake((input: GetLogEventsCommandInput) => {
+    const reply = taskOf(input.logStreamName ?? '')?.reply;
+    return {
+      events: reply === undefined ? [] : [{ message: `GREENLIGHT_MIGRATION_REPLY ${reply}` }],
+      nextForwardToken: 'f/1',
+    };
+  });
 }
 
 /** Datapoints of a healthy canary: green and blue both with enough requests and no errors. */
@@ -379,6 +487,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     metricData: healthyMetrics(),
     endedExecutions: new Set(),
     runner: { applied: new Set() },
+    taskRunner: { applied: new Set(), tasks: new Map() },
   };
   const lambda = mockClient(LambdaClient);
   const cloudwatch = mockClient(CloudWatchClient);
@@ -386,6 +495,8 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
   const sfn = mockClient(SFNClient);
   const alb = aFakeAlb(albServices);
   const { elbv2, ecs } = mockAlbClients(alb, albServices);
+  const logs = mockLogs();
+  fakeTaskRunner(ecs, logs, fake);
   const scheduler = mockClient(SchedulerClient);
   scheduler.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
     const name = input.Name ?? '';
@@ -558,6 +669,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
     ['sfn', sfn],
     ['elasticloadbalancing', elbv2],
     ['ecs', ecs],
+    ['logs', logs],
     ['scheduler', scheduler],
   ] as const;
   let requestCount = 0;
@@ -593,7 +705,7 @@ export async function startStepRecorder(clock: TestClock = aTestClock()): Promis
       }
       mocks.forEach(([service, mock], i) => {
         for (const call of mock.calls().slice(before[i])) {
-          const command = call.args[0] as { input: Record<string, unknown> };
+          const command = call.args[0] as unknown as { input: Record<string, unknown> };
           actions[fn].add(iamAction(service, command.constructor.name));
           sent[fn].push(
             Promise.resolve(call.returnValue as unknown as Promise<Record<string, unknown>>)

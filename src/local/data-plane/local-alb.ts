@@ -241,7 +241,8 @@ export async function startLocalAlb(options: LocalAlbOptions) {
     };
   }
 
-  const services: LocalService[] = [elbv2, ecs];
+  // ecs.logs: where RunTask's tasks write (CloudWatch Logs' GetLogEvents).
+  const services: LocalService[] = [elbv2, ecs, ecs.logs];
   return {
     elbv2,
     ecs,

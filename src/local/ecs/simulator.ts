@@ -13,7 +13,9 @@ import {
   type LocalService,
   targetOperation,
 } from '../http.ts';
+import { LocalCloudWatchLogs } from '../logs-standin.ts';
 import { clientException, ecsFault } from './faults.ts';
+import { OneOffTasks } from './one-off-tasks.ts';
 import {
   optionalString,
   readDesiredCount,
@@ -81,6 +83,11 @@ export class LocalEcs implements LocalService {
   readonly #deregistrations = new Map<string, () => void>();
   readonly #steadyWaiters = new Set<() => void>();
   readonly #unsubscribe: () => void;
+  /** RunTask's tasks, their stdout in `logs` (mount it on the endpoint next to this service). */
+  readonly #oneOff: OneOffTasks;
+  readonly logs: LocalCloudWatchLogs;
+  /** RunTask's clientToken per cluster → the task it started. */
+  readonly #clientTokens = new Map<string, string>();
   #closed = false;
 
   constructor(options: LocalEcsOptions) {
@@ -96,6 +103,8 @@ export class LocalEcs implements LocalService {
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 2_000;
     this.#restartDelayMs = options.restartDelayMs ?? 250;
     this.#failedTasksLimit = options.failedTasksLimit ?? 3;
+    this.logs = new LocalCloudWatchLogs({ now: this.#now });
+    this.#oneOff = new OneOffTasks({ artifacts: this.#artifacts, logs: this.logs, now: this.#now });
     this.#unsubscribe = this.#elbv2.onChange((change) => {
       if (change.type === 'deregistered') {
         const key = registrationKey(change.targetGroupArn, change.target);
@@ -234,6 +243,7 @@ export class LocalEcs implements LocalService {
       }
     }
     await Promise.all(stops);
+    await this.#oneOff.close();
     await this.#runner.close();
   }
 
@@ -271,6 +281,10 @@ export class LocalEcs implements LocalService {
         return this.#listTasks(input);
       case 'DescribeTasks':
         return this.#describeTasks(input);
+      case 'RunTask':
+        return this.#runTask(input);
+      case 'StopTask':
+        return this.#stopTask(input);
       default:
         throw ecsFault('InvalidAction', `The local ECS does not serve ${operation}`);
     }
@@ -377,6 +391,80 @@ export class LocalEcs implements LocalService {
       else failures.push({ arn: id, reason: 'MISSING' });
     }
     return { tasks, failures };
+  }
+
+  /**
+   * A one-off Fargate task (Amazon ECS API Reference, RunTask): awsvpc subnets required, the
+   * container's environment overridden, and a clientToken seen before in this cluster answers
+   * the task it started ("Ensuring idempotency", Idempotency for RunTask).
+   */
+  #runTask(input: Dict): Dict {
+    const cluster = this.#state.requireCluster(optionalString(input.cluster) ?? 'default');
+    const definition = this.#state.requireTaskDefinition(
+      requireString(input, 'taskDefinition'),
+      'ClientException',
+      'TaskDefinition not found.',
+    );
+    const token = optionalString(input.clientToken);
+    const earlier =
+      token === undefined ? undefined : this.#clientTokens.get(`${cluster.name}|${token}`);
+    const seen = earlier === undefined ? undefined : cluster.tasks.get(earlier);
+    if (seen) return { tasks: [this.#renderTask(cluster, seen)], failures: [] };
+    const network = (input.networkConfiguration as Dict | undefined)?.awsvpcConfiguration as
+      | Dict
+      | undefined;
+    if (stringList(network?.subnets).length === 0) {
+      throw ecsFault(
+        'InvalidParameterException',
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
+    }
+    const containers = (definition.body.containerDefinitions ?? []) as Dict[];
+    const container = containers.find((c) => c.essential !== false) ?? containers[0] ?? {};
+    const overrides = (
+      ((input.overrides as Dict | undefined)?.containerOverrides ?? []) as Dict[]
+    ).find((o) => o.name === container.name);
+    const id = this.#state.newId(`task/${cluster.name}`);
+    const task: TaskRecord = {
+      arn: `${this.#state.arnPrefix()}task/${cluster.name}/${id}`,
+      id,
+      serviceName: '',
+      group: `family:${definition.family}`,
+      deploymentId: optionalString(input.startedBy) ?? '',
+      taskDefinitionArn: definition.arn,
+      containerName: String(container.name ?? ''),
+      image: String(container.image ?? ''),
+      containerPort: 0,
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      createdAt: this.#now(),
+    };
+    cluster.tasks.set(id, task);
+    if (token !== undefined) this.#clientTokens.set(`${cluster.name}|${token}`, id);
+    void this.#oneOff.run({
+      task,
+      container,
+      overrideEnvironment: (overrides?.environment ?? []) as Dict[],
+    });
+    return { tasks: [this.#renderTask(cluster, task)], failures: [] };
+  }
+
+  /** Stops a task RunTask started: SIGTERM, then SIGKILL after the stop timeout. */
+  #stopTask(input: Dict): Dict {
+    const cluster = this.#state.requireCluster(optionalString(input.cluster) ?? 'default');
+    const ref = requireString(input, 'task');
+    const task = cluster.tasks.get(ref.split('/').at(-1) ?? ref);
+    if (!task) throw ecsFault('InvalidParameterException', 'The referenced task was not found.');
+    if (task.serviceName !== '') {
+      throw ecsFault('InvalidParameterException', 'The local ECS stops one-off tasks only.');
+    }
+    if (task.desiredStatus === 'RUNNING') {
+      task.desiredStatus = 'STOPPED';
+      task.stoppingAt = this.#now();
+      task.stoppedReason = optionalString(input.reason) ?? 'Task stopped by user';
+      void task.process?.stop(this.#stopTimeoutMs);
+    }
+    return { task: this.#renderTask(cluster, task) };
   }
 
   #renderService(service: ServiceRecord): Dict {

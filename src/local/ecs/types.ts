@@ -47,6 +47,8 @@ export interface RegisterTaskDefinitionInput {
     essential?: boolean;
     portMappings?: { containerPort: number; protocol?: string }[];
     environment?: { name: string; value: string }[];
+    /** awslogs: where RunTask's tasks write their stdout (the local CloudWatch Logs). */
+    logConfiguration?: { logDriver: string; options?: Record<string, string> };
   }[];
   cpu?: string;
   memory?: string;
@@ -108,7 +110,11 @@ export type TaskStatus = 'PROVISIONING' | 'RUNNING' | 'DEACTIVATING' | 'STOPPING
 export interface TaskRecord {
   arn: string;
   id: string;
+  /** '' for a task RunTask started. */
   serviceName: string;
+  /** DescribeTasks' `group`: `service:NAME`, or `family:FAMILY` for a RunTask task. */
+  group?: string;
+  /** A service task's deployment; RunTask's `startedBy`. */
   deploymentId: string;
   taskDefinitionArn: string;
   containerName: string;

@@ -123,7 +123,7 @@ export function renderTask(cluster: ClusterRecord, task: TaskRecord, containerAr
     taskDefinitionArn: task.taskDefinitionArn,
     lastStatus: task.lastStatus,
     desiredStatus: task.desiredStatus,
-    group: `service:${task.serviceName}`,
+    group: task.group ?? `service:${task.serviceName}`,
     startedBy: task.deploymentId,
     launchType: 'FARGATE',
     createdAt: epochSeconds(task.createdAt),
