@@ -103,21 +103,7 @@ export const migrateStep: Step<MigrateInput, MigrateOutcome, MigrateDependencies
         `Release ${release.releaseId} carries no ${only === undefined ? 'expand or irreversible' : 'irreversible'} migration; the workflow runs ${only === undefined ? 'Migrate' : 'PlanMigration'} for ${only === undefined ? 'those' : 'that'} only`,
       );
     }
-    const service = await serviceOf(deps, release.service);
-    const runnerConfig = service.migrations;
-    if (runnerConfig === undefined) {
-      throw new MigrationRunnerFailed(
-        `Service ${service.name} no longer registers a migration runner; register it again (migrations.runner) and release again`,
-      );
-    }
-    const record = await loadRelease(deps, release.releaseId);
-    // Migrate runs in Testing, where green's tests are next: a late retry of a release rolling
-    // back (or aborted by an operator) must not touch the schema.
-    assertCanAdvance(record, { type: ReleaseEventType.GreenTestsPassed, approvalRequired: false });
-    const call = runnerCall(deps, runnerConfig, release, migration, {
-      step: 'migrate',
-      phase: ReleasePhase.Testing,
-    });
+    const { service, record, call } = await prepare(release, migration, deps);
 
     const status = await call.ask(MigrationAction.Status, 'migrate-status');
     let ran = false;
@@ -199,7 +185,10 @@ export const migrateStep: Step<MigrateInput, MigrateOutcome, MigrateDependencies
   },
 };
 
-/** The runner's calls for a release's migration, with its service checked and its phase. */
+/**
+ * The runner's calls for a release's migration, with its service (which must still register a
+ * runner) and its phase checked: Migrate runs in Testing, before green's tests.
+ */
 async function prepare(
   release: ReleaseSpec,
   migration: ReleaseMigration,
@@ -220,7 +209,7 @@ async function prepare(
     step: 'migrate',
     phase: ReleasePhase.Testing,
   });
-  return { record, call };
+  return { service, record, call };
 }
 
 /**
