@@ -1,15 +1,15 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApprovalDemo } from '../../src/local/approval-demo.ts';
 import { DemoShop } from '../../src/local/data-plane/local-alb.ts';
 import { runDemo } from '../../src/local/demo.ts';
-import { DemoDatabase, ShopMigrationId } from '../../src/local/demo-database.ts';
+import { ShopMigrationId } from '../../src/local/demo-database.ts';
 import { type GreenlightLocal, startGreenlightLocal } from '../../src/local/greenlight-local.ts';
 import {
   type MigrationDemoOutcome,
   migrationDemo,
   runMigrationDemo,
 } from '../../src/local/migration-demo.ts';
+import { runnerStatus } from './shop-migrations.ts';
 
 // What `npm start` shows a newcomer, checked: the demo registry, artifacts and alarms as shipped,
 // with the shop's real PostgreSQL (PGlite over the wire protocol) and its real migration runner.
@@ -98,28 +98,6 @@ describe('runDemo', () => {
   });
 });
 
-async function runnerStatus(migrationId: string, kind = 'expand'): Promise<string> {
-  const lambda = new LambdaClient(local.clientConfig);
-  try {
-    const reply = await lambda.send(
-      new InvokeCommand({
-        FunctionName: DemoDatabase.runnerFunction,
-        Payload: JSON.stringify({
-          greenlight: 1,
-          action: 'status',
-          migrationId,
-          kind,
-          service: 'shop',
-          releaseId: 'test',
-        }),
-      }),
-    );
-    return (JSON.parse(Buffer.from(reply.Payload ?? []).toString()) as { status: string }).status;
-  } finally {
-    lambda.destroy();
-  }
-}
-
 // Last, as `npm start` runs it: the shop already has a finalized release (1.1.0, from runDemo),
 // the build a late rollback brings back. Run the whole file, not this describe alone.
 describe('runMigrationDemo', () => {
@@ -142,7 +120,7 @@ describe('runMigrationDemo', () => {
       /^All traffic back on blue \(green had 0%\) after MigrationRefused: Expand shop-002-rename-note-to-gift-message refused before anything ran: .*renames-column \[renaming-column\]: renames orders\.note to gift_message/,
     );
     expect(result.refusedStatus).toBe('pending');
-    expect(await runnerStatus(ShopMigrationId.RenameNote)).toBe('pending');
+    expect(await runnerStatus(local, ShopMigrationId.RenameNote)).toBe('pending');
     const steps = await local.ledger.listSteps(refused?.releaseId ?? '');
     expect(steps.map((s) => s.key)).not.toContain('migrate-apply');
     expect(migrationText()).toContain('sql ALTER TABLE orders RENAME COLUMN note TO gift_message');
@@ -206,7 +184,7 @@ describe('runMigrationDemo', () => {
     });
     expect(contract?.idle?.state).toBe('torn-down');
     expect(result.contractStatus).toBe('applied');
-    expect(await runnerStatus(ShopMigrationId.DropNote, 'contract')).toBe('applied');
+    expect(await runnerStatus(local, ShopMigrationId.DropNote, 'contract')).toBe('applied');
     const steps = await local.ledger.listSteps(contract?.releaseId ?? '');
     expect(steps.map((s) => `${s.key}:${s.outcome}`)).toEqual(
       expect.arrayContaining(['contract-plan:succeeded', 'contract-apply:succeeded']),

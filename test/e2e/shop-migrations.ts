@@ -22,7 +22,12 @@ export async function releaseShop(
   return waitForPhase(local, deriveReleaseId('shop', '1.4.0', 1), undefined, 60_000);
 }
 
-export async function runnerStatus(local: GreenlightLocal, migrationId: string): Promise<string> {
+/** The shop runner's own answer to `status` for a migration, asked through Lambda Invoke. */
+export async function runnerStatus(
+  local: GreenlightLocal,
+  migrationId: string,
+  kind = 'expand',
+): Promise<string> {
   const lambda = new LambdaClient(local.clientConfig);
   try {
     const reply = await lambda.send(
@@ -32,7 +37,7 @@ export async function runnerStatus(local: GreenlightLocal, migrationId: string):
           greenlight: 1,
           action: 'status',
           migrationId,
-          kind: 'expand',
+          kind,
           service: 'shop',
           releaseId: 'test',
         }),
