@@ -528,7 +528,9 @@ export function buildReleaseDefinition(options: ReleaseWorkflowOptions): AslDefi
         Type: 'Task',
         Resource: arns[ReleaseFunction.Rollback],
         TimeoutSeconds: timeout,
-        Parameters: { 'release.$': '$.release', 'failure.$': '$.failure' },
+        // The whole state: besides the release and the failure it reads `$.holdWait` when a
+        // promoted hold's Finalize failed (the round to hold again), which other paths lack,
+        // and a Parameters path to a missing field fails the state.
         ResultPath: '$.outcome',
         Retry: retryRollback,
         Next: ReleaseState.IsHeld,

@@ -112,6 +112,17 @@ export interface ForwardOnly {
    * kept beside the migration that made rolling back unsafe.
    */
   rolledBackKnowingly?: { by: string; at: string; reason: string };
+  /**
+   * Which round of the hold the release is in; absent means the first. A promote whose
+   * Finalize then fails past its retries holds the release again as the next round, which
+   * needs a decision of its own (and keeps its wait's token under its own approval id).
+   */
+  holdRound?: number;
+}
+
+/** The round of a forward-only release's hold (1 for the first). */
+export function holdRoundOf(record: Pick<ReleaseRecord, 'forwardOnly'>): number {
+  return record.forwardOnly?.holdRound ?? 1;
 }
 
 /**

@@ -280,6 +280,18 @@ export function transition(state: ReleaseState, event: ReleaseEvent): Transition
           [publish(LifecycleEventType.ReleaseHeld)],
         );
       }
+      // Held after a promote: the Finalize the promote started failed past its retries. That
+      // promote is spent: a new round of the hold begins, announced again, and waits for a new
+      // decision (holding again with the promote standing would send it back to Finalize, round
+      // after round, until Finalize succeeds or the history runs out).
+      if (phase === ReleasePhase.Held && controlOf(state).promoted) {
+        return {
+          kind: 'changed',
+          next: { ...state, control: { ...controlOf(state), promoted: false } },
+          effects: [publish(LifecycleEventType.ReleaseHeld)],
+          reason: `Held again with ${state.greenPercent}% on green, forward-only: the promote's Finalize failed: ${event.reason}`,
+        };
+      }
       if (phase === ReleasePhase.Held) return unchanged(state, event);
       break;
     case 'Promoted':

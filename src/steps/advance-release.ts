@@ -4,6 +4,7 @@ import type { LifecycleEvent, ReleaseRecord, StepRecord } from '../core/records.
 import {
   OperatorEventTypes,
   type ReleaseEvent,
+  ReleaseEventType,
   type ReleaseState,
   transition,
 } from '../core/transitions.ts';
@@ -72,10 +73,15 @@ export async function advanceRelease(
     await deps.lock.release(record.service, record.releaseId, live === undefined ? {} : { live });
   }
   // `control` is the operators': a step writing back the record it read would undo a pause
-  // or promote that landed since. Only an operator's own event writes it.
+  // or promote that landed since. Only an operator's own event writes it, and a new round of a
+  // forward-only hold (Held while Held), which takes back the promote its Finalize could not
+  // carry out. That write is conditional on phase Held, where a second promote is refused
+  // and an abort moves the phase: no operator's command is lost under it.
   const { releaseId: _id, control, ...patch } = next;
-  const written =
-    OperatorEventTypes.has(event.type) && control !== undefined ? { ...patch, control } : patch;
+  const ownsControl =
+    OperatorEventTypes.has(event.type) ||
+    (event.type === ReleaseEventType.Held && record.phase === ReleasePhase.Held);
+  const written = ownsControl && control !== undefined ? { ...patch, control } : patch;
   try {
     return await deps.ledger.updateRelease(record.releaseId, written, [record.phase]);
   } catch (error) {

@@ -12,6 +12,7 @@ import type { ApprovalStore, CommandLog, ReleaseRequests } from '../core/ports.t
 import {
   ApprovalStage,
   ApprovalStatus,
+  holdRoundOf,
   IdleColourState,
   type ReleaseRecord,
 } from '../core/records.ts';
@@ -197,7 +198,7 @@ async function apply(
         reason,
       });
       if (record.phase === ReleasePhase.Held) {
-        const answered = await answerHold(deps, record.releaseId, promoted.reason, by);
+        const answered = await answerHold(deps, record, promoted.reason, by);
         return {
           releaseId: record.releaseId,
           message: `${promoted.reason}${answered ? '' : '; the workflow takes it up when its hold starts waiting'}`,
@@ -270,7 +271,7 @@ async function abort(
     ApprovalStage.BeforeFinalize,
     ApprovalStage.ForwardOnlyHold,
   ]) {
-    const approvalId = approvalIdOf(record.releaseId, stage);
+    const approvalId = approvalIdOf(record.releaseId, stage, holdRoundOf(record));
     const approval = await deps.approvals.get(approvalId);
     if (approval?.status !== ApprovalStatus.Pending) continue;
     const decided = await deps.approvals.decide(approvalId, {
@@ -294,17 +295,22 @@ async function abort(
 }
 
 /**
- * Answers a held release's wait after a promote: the hold's record (kept with the approvals,
- * where tokens live) is decided and its token answered. False when the hold is not waiting yet:
- * request-approval finds the promote in the release record when it starts to.
+ * Answers a held release's wait after a promote: the record of the hold's current round (kept
+ * with the approvals, where tokens live) is decided and its token answered. False when that
+ * round is not waiting yet: request-approval finds the promote in the release record when it
+ * starts to.
  */
 async function answerHold(
   deps: OperatorCommandDependencies,
-  releaseId: string,
+  record: ReleaseRecord,
   reason: string,
   by: string,
 ): Promise<boolean> {
-  const approvalId = approvalIdOf(releaseId, ApprovalStage.ForwardOnlyHold);
+  const approvalId = approvalIdOf(
+    record.releaseId,
+    ApprovalStage.ForwardOnlyHold,
+    holdRoundOf(record),
+  );
   const hold = await deps.approvals.get(approvalId);
   if (hold?.status !== ApprovalStatus.Pending) return false;
   const decided = await deps.approvals.decide(approvalId, {

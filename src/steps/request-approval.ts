@@ -5,6 +5,7 @@ import {
   ApprovalStatus,
   type Colours,
   HoldSeconds,
+  holdRoundOf,
   type ReleaseRecord,
   type ReleaseSpec,
 } from '../core/records.ts';
@@ -55,9 +56,15 @@ export interface RequestApprovalOutcome {
   ts?: string;
 }
 
-/** Deterministic: a retried request finds its approval, and a button needs nothing else. */
-export function approvalIdOf(releaseId: string, stage: ApprovalStage): string {
-  return `${releaseId}-${stage}`;
+/**
+ * Deterministic: a retried request finds its approval, and a button needs nothing else. Each
+ * round of a forward-only hold (`holdRoundOf`) waits under its own id, so a promote given in
+ * an earlier round never answers a later one; the first keeps the plain id.
+ */
+export function approvalIdOf(releaseId: string, stage: ApprovalStage, holdRound = 1): string {
+  return stage === ApprovalStage.ForwardOnlyHold && holdRound > 1
+    ? `${releaseId}-${stage}-${holdRound}`
+    : `${releaseId}-${stage}`;
 }
 
 /**
@@ -90,8 +97,10 @@ export const requestApprovalStep: Step<
       );
     }
     const now = deps.now();
-    const approvalId = approvalIdOf(release.releaseId, stage);
     const hold = stage === ApprovalStage.ForwardOnlyHold;
+    // The hold's round is the ledger's: Rollback opened it before this wait began.
+    const round = hold ? holdRoundOf(await loadRelease(deps, release.releaseId)) : 1;
+    const approvalId = approvalIdOf(release.releaseId, stage, round);
     let approval = await deps.approvals.create({
       approvalId,
       releaseId: release.releaseId,
@@ -191,15 +200,16 @@ async function holdWait(
     await deliverDecision(deps.callbacks, held, taskToken);
     return { approvalId: held.approvalId, status: held.status, message: 'none' };
   }
+  const round = holdRoundOf(record);
   await deps.ledger.recordStep(
     record.releaseId,
     stepRecord(deps, {
-      key: 'hold-wait',
+      key: round > 1 ? `hold-wait#${round}` : 'hold-wait',
       step: 'hold',
       outcome: 'held',
       phase: record.phase,
       greenPercent: record.greenPercent,
-      reason: `Held, forward-only, with ${record.greenPercent}% on green: waiting for "greenlight promote ${record.releaseId}" or "greenlight abort ${record.releaseId} --knowingly"`,
+      reason: `Held, forward-only, with ${record.greenPercent}% on green${round > 1 ? ` (round ${round} of the hold)` : ''}: waiting for "greenlight promote ${record.releaseId}" or "greenlight abort ${record.releaseId} --knowingly"`,
     }),
   );
   return { approvalId: held.approvalId, status: held.status, message: 'none' };

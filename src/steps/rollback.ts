@@ -1,7 +1,7 @@
 import { ErrorName } from '../core/errors.ts';
 import { MigrationKind } from '../core/migration.ts';
 import { ReleasePhase } from '../core/phases.ts';
-import type { ReleaseRecord, ReleaseSpec } from '../core/records.ts';
+import { holdRoundOf, type ReleaseRecord, type ReleaseSpec } from '../core/records.ts';
 import { alarmNamesOf } from '../core/service-config.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
 import * as z from '../core/zod.ts';
@@ -17,10 +17,23 @@ import type { ReleaseOutcome } from './finalize.ts';
 import { FailureSchema, ReleaseSpecSchema } from './inputs.ts';
 import { serviceOf } from './service.ts';
 
+// Not strict: Rollback gets the workflow's whole state, because what it needs besides the
+// release and the failure (`holdWait`, set only once a release was held) is not there on every
+// path, and a Parameters path to a missing field fails the state.
 const RollbackInput = z.lazy(() =>
-  z.object({ release: ReleaseSpecSchema, failure: FailureSchema }),
-);
+  z.object({
+    release: ReleaseSpecSchema,
+    failure: FailureSchema,
+    holdWait: z.optional(z.object({ holdRound: z.optional(z.int().check(z.minimum(1))) })),
+  }),
+) as unknown as z.ZodMiniType<RollbackInput>;
 type Failure = z.infer<typeof FailureSchema>;
+interface RollbackInput {
+  release: ReleaseSpec;
+  failure: Failure;
+  /** VerifyHold's last answer, once the release was held: `holdRound` when it said go. */
+  holdWait?: { holdRound?: number };
+}
 
 /**
  * Puts all traffic back on blue, whatever failed and wherever. The colours come from the
@@ -28,27 +41,38 @@ type Failure = z.infer<typeof FailureSchema>;
  * then there is nothing to move back.
  */
 export const rollbackStep: IdempotentStep<
-  { release: ReleaseSpec; failure: Failure },
+  RollbackInput,
   ReleaseOutcome & { held?: true },
   AdvanceDependencies & Pick<StepDependencies, 'registry' | 'bakes'> & TrafficRouting
 > = {
   name: 'rollback',
   input: RollbackInput,
-  // A held forward-only release comes here twice: held first, then rolled back by an
-  // operator's knowing abort (OperatorAborted), which must not replay the hold's answer.
-  idempotencyKey: ({ release, failure }) => ({
+  // A held forward-only release comes here more than once: held first, then rolled back by an
+  // operator's knowing abort (OperatorAborted), which must not replay the hold's answer; and
+  // each time the Finalize of a promoted round fails, to hold it again as round n + 1, which
+  // neither replays an earlier round's answer nor opens another round when redelivered.
+  idempotencyKey: ({ release, failure, holdWait }) => ({
     releaseId: release.releaseId,
     step: 'rollback',
-    index: failure.Error === ErrorName.OperatorAborted ? 1 : 0,
+    index:
+      failure.Error === ErrorName.OperatorAborted
+        ? 1
+        : holdWait?.holdRound !== undefined
+          ? holdWait.holdRound + 1
+          : 0,
   }),
-  run: async ({ release, failure }, deps) => {
+  run: async ({ release, failure, holdWait }, deps) => {
     const service = await serviceOf(deps, release.service);
     const cause = failureMessage(failure);
     let record = await loadRelease(deps, release.releaseId);
     // Forward-only: blue's code may not fit the data any more. Only an operator's knowing
     // abort (the operator command insists on it) takes such a release back to blue.
     if (record.forwardOnly && !record.control?.aborted) {
-      return hold(deps, service, record, failure.Error, cause);
+      return hold(deps, service, record, {
+        error: failure.Error,
+        cause,
+        promotedRound: holdWait?.holdRound,
+      });
     }
     const reason = `${failure.Error}: ${cause}${schemaNote(record)}`;
     // RolledBack: a run that committed and lost its answer (or its idempotency record). The
@@ -90,36 +114,57 @@ export const rollbackStep: IdempotentStep<
 /**
  * Holds a forward-only release where it is instead of rolling it back: traffic stays (and the
  * alarm watch ends, so nothing cuts a wait short), the ledger says Held and why, and Release
- * Held goes out once (eventKey `held`). The workflow then waits for an operator.
+ * Held goes out once per round of the hold (eventKey `held`, then `held#<round>`). The
+ * workflow then waits for an operator.
+ *
+ * A promoted round whose Finalize failed past its retries (`promotedRound`, from VerifyHold's
+ * answer) is held again as the next round: the promote is spent, and the next round waits for
+ * a decision of its own. Only when the ledger is still in that round: a redelivered Rollback
+ * finds the next round open (promote taken back) and changes nothing, and one from before a
+ * promote finds no `promotedRound` and leaves the promote standing.
  */
 async function hold(
   deps: AdvanceDependencies & Pick<StepDependencies, 'bakes'>,
   service: Awaited<ReturnType<typeof serviceOf>>,
   record: ReleaseRecord,
-  error: string,
-  cause: string,
+  failure: { error: string; cause: string; promotedRound: number | undefined },
 ): Promise<ReleaseOutcome & { held: true }> {
+  const { error, cause } = failure;
   const forwardOnly = record.forwardOnly as NonNullable<ReleaseRecord['forwardOnly']>;
   const why = `${error}: ${cause}`;
+  const promoted = record.phase === ReleasePhase.Held && record.control?.promoted === true;
+  if (promoted && failure.promotedRound !== holdRoundOf(record)) {
+    // Not the failure of this round's promote: the promote stands, and the wait finds it.
+    return { phase: record.phase, reason: record.reason, held: true };
+  }
+  const round = promoted ? holdRoundOf(record) + 1 : holdRoundOf(record);
   const held = await advanceRelease(
     deps,
     record,
     { type: ReleaseEventType.Held, reason: why },
     {
-      eventKey: 'held',
-      detail: { forwardOnly, cause: { error, message: cause } },
+      eventKey: round > 1 ? `held#${round}` : 'held',
+      ...(promoted ? { patch: { forwardOnly: { ...forwardOnly, holdRound: round } } } : {}),
+      detail: {
+        forwardOnly: { ...forwardOnly, ...(round > 1 ? { holdRound: round } : {}) },
+        cause: { error, message: cause },
+      },
     },
   );
+  const commands = `"greenlight promote ${record.releaseId}" puts all traffic on green and finalizes; "greenlight abort ${record.releaseId} --knowingly" rolls back to code the data may no longer fit`;
   await deps.bakes.unwatch(record.releaseId, alarmNamesOf(service));
   await deps.ledger.recordStep(
     record.releaseId,
     stepRecord(deps, {
-      key: 'hold',
+      key: round > 1 ? `hold#${round}` : 'hold',
       step: 'hold',
       outcome: 'held',
       phase: ReleasePhase.Held,
       greenPercent: held.greenPercent,
-      reason: `Forward-only since irreversible ${forwardOnly.migrationId} ran (${forwardOnly.since}): traffic stays with ${held.greenPercent}% on green instead of rolling back after ${why}. Waiting for an operator: "greenlight promote ${record.releaseId}" puts all traffic on green and finalizes; "greenlight abort ${record.releaseId} --knowingly" rolls back to code the data may no longer fit`,
+      reason:
+        round > 1
+          ? `Held again (round ${round} of the hold), forward-only since irreversible ${forwardOnly.migrationId} ran (${forwardOnly.since}): round ${round - 1}'s promote went to Finalize, which failed past its retries with ${why}. Traffic stays with ${held.greenPercent}% on green; that promote no longer counts. Waiting for an operator again: ${commands}`
+          : `Forward-only since irreversible ${forwardOnly.migrationId} ran (${forwardOnly.since}): traffic stays with ${held.greenPercent}% on green instead of rolling back after ${why}. Waiting for an operator: ${commands}`,
       evidence: { error: { name: error, message: cause } },
     }),
   );

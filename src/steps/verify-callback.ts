@@ -12,6 +12,7 @@ import {
   type ApprovalRecord,
   ApprovalStage,
   ApprovalStatus,
+  holdRoundOf,
   type ReleaseRecord,
   type ReleaseSpec,
   type WeightStep,
@@ -110,6 +111,11 @@ export interface CallbackCheck {
   unbacked: number;
   /** For `wait` on an approval: seconds left until its expiry. */
   timeoutSeconds?: number;
+  /**
+   * For `go` out of a forward-only hold: the round whose promote it is. Rollback reads it when
+   * that Finalize fails, to open the next round once (its idempotency key).
+   */
+  holdRound?: number;
   reason: string;
 }
 
@@ -153,13 +159,26 @@ async function checkHold(
 ): Promise<CallbackCheck> {
   const record = await loadRelease(deps, input.release.releaseId);
   if (isAborted(record)) throw new OperatorAborted(record.reason, { releaseId: record.releaseId });
+  const round = holdRoundOf(record);
   if (record.phase === ReleasePhase.Held && record.control?.promoted) {
-    return { next: 'go', forged: false, unbacked: input.unbacked, reason: record.reason };
+    return {
+      next: 'go',
+      forged: false,
+      unbacked: input.unbacked,
+      reason: record.reason,
+      holdRound: round,
+    };
   }
   const unbacked = input.unbacked + 1;
   const claim = claimOf(input.callback);
-  const reason = `The forward-only hold was answered with ${claim ? `SendTaskFailure (${claim})` : 'SendTaskSuccess'}, but the ledger records no promote and no knowing abort: the release stays held`;
-  await recordUnbacked(deps, record, `hold#${unbacked}`, reason);
+  const reason = `The forward-only hold${round > 1 ? ` (round ${round})` : ''} was answered with ${claim ? `SendTaskFailure (${claim})` : 'SendTaskSuccess'}, but the ledger records no promote and no knowing abort: the release stays held`;
+  // Each round counts its own unbacked answers: its entries must not land on an earlier round's.
+  await recordUnbacked(
+    deps,
+    record,
+    round > 1 ? `hold-${round}#${unbacked}` : `hold#${unbacked}`,
+    reason,
+  );
   return { next: 'wait', forged: true, unbacked, reason };
 }
 

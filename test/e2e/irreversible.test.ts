@@ -9,8 +9,10 @@ import type { CommandRecord } from '../../src/core/operator-command.ts';
 import { TerminalPhases } from '../../src/core/phases.ts';
 import { deriveReleaseId } from '../../src/core/release-id.ts';
 import { DemoArtifactBucket } from '../../src/local/demo-registry.ts';
+import { FaultInjector, FaultKind } from '../../src/local/faults.ts';
 import { type GreenlightLocal, LocalNames } from '../../src/local/greenlight-local.ts';
 import type { StoredMessage } from '../../src/local/slack-standin.ts';
+import { buildReleaseDefinition, functionArnsFor } from '../../workflows/release.ts';
 import { eventually } from '../support/eventually.ts';
 import {
   callsAbout,
@@ -46,7 +48,7 @@ function anIrreversibleService(name: string): LambdaFixture {
   fixture.service.updates = { channel: approvalChannel };
   return fixture;
 }
-const names = ['rejected', 'promoted', 'knowing', 'reverted'];
+const names = ['rejected', 'promoted', 'knowing', 'reverted', 'refinalized'];
 const runnerFixture: LambdaFixture = {
   service: { ...aGatedLambdaService('unused').service, name: 'unused' },
   fn: {
@@ -55,6 +57,25 @@ const runnerFixture: LambdaFixture = {
     artifact: { s3: { bucket: DemoArtifactBucket, key: standInRunnerKey } },
   },
 };
+
+// The Finalize of refinalized's first promote fails past its retries (Lambda unavailable on
+// every attempt its Retry allows), at the seam the fault matrix uses; its next one runs.
+const definition = buildReleaseDefinition({
+  functionArns: functionArnsFor(LocalNames.region, LocalNames.accountId),
+});
+const finalizeRetry = (
+  definition.States.Finalize as unknown as { Retry: { MaxAttempts: number }[] }
+).Retry[0];
+const finalizeAttempts = (finalizeRetry?.MaxAttempts ?? 0) + 1;
+const injector = new FaultInjector().useDefinition(definition);
+for (let occurrence = 1; occurrence <= finalizeAttempts; occurrence++) {
+  injector.add({
+    service: 'refinalized',
+    state: 'Finalize',
+    kind: FaultKind.ServiceFault,
+    occurrence,
+  });
+}
 
 let local: GreenlightLocal;
 let events: EventBridgeClient;
@@ -68,7 +89,7 @@ useLocalCloud(
       tableName: LocalNames.ledgerTable,
     });
   },
-  { artifactsRoot: artifacts.root },
+  { artifactsRoot: artifacts.root, faults: injector.wrap },
 );
 afterAll(() => artifacts.remove());
 
@@ -229,6 +250,49 @@ describe('an irreversible migration', () => {
     expect(final.reason).toContain(
       'irreversible 0103_drop_knowing stays applied: rolled back knowingly',
     );
+  });
+
+  it('holds again as a new round when the promote’s Finalize fails past its retries, and a second promote finalizes', async () => {
+    const { releaseId, eventId } = await heldRelease('refinalized', '0105_drop_refinalized');
+    const steps = async () =>
+      (await local.ledger.listSteps(releaseId)).map((step) => step.key as string);
+    await eventually(async () => ((await steps()).includes('hold-wait') ? true : undefined), {
+      what: 'the first round of the hold to wait',
+    });
+
+    const first = await command({ command: 'promote', releaseId, reason: 'fix forward' });
+    expect(first.outcome).toBe('applied');
+
+    // Round 2 waits on its own token; the first promote no longer counts.
+    await eventually(async () => ((await steps()).includes('hold-wait#2') ? true : undefined), {
+      what: 'the second round of the hold to wait',
+    });
+    expect(injector.fired('refinalized')).toHaveLength(finalizeAttempts);
+    const again = await local.ledger.getRelease(releaseId);
+    expect(again).toMatchObject({
+      phase: 'Held',
+      control: { promoted: false },
+      forwardOnly: { holdRound: 2 },
+    });
+    expect(again?.reason).toMatch(
+      /^Held again with \d+% on green, forward-only: the promote's Finalize failed: Lambda\.ServiceException/,
+    );
+    const heldKeys = () =>
+      lifecycleEvents(local, releaseId)
+        .filter((e) => e['detail-type'] === 'Release Held')
+        .map((e) => (e.detail as { eventKey: string }).eventKey);
+    expect(heldKeys()).toEqual([`${releaseId}#held`, `${releaseId}#held#2`]);
+
+    const second = await command({ command: 'promote', releaseId, reason: 'Lambda is back' });
+
+    expect(second.outcome).toBe('applied');
+    expect((await executionFor(local, eventId)).status).toBe('SUCCEEDED');
+    expect(await local.ledger.getRelease(releaseId)).toMatchObject({
+      phase: 'Finalized',
+      greenPercent: 100,
+    });
+    expect(local.lambda.describe('refinalized').alias).toMatchObject({ version: '2', weights: {} });
+    expect(heldKeys()).toEqual([`${releaseId}#held`, `${releaseId}#held#2`]);
   });
 
   it('makes greenlight rollback refuse, unless knowingly, once a release that ran one finalized', async () => {

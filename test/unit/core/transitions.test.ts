@@ -437,6 +437,22 @@ describe('initialState', () => {
       expect(() => transition(aborted, events.Held)).toThrow(InvalidTransition);
     });
 
+    it('holds a promoted release again as a new round when its Finalize failed: the promote is spent', () => {
+      const promoted = transition(states.Held, events.Promoted).next;
+
+      expect(transition(promoted, events.Held)).toEqual({
+        kind: 'changed',
+        next: { ...promoted, control: { paused: false, promoted: false, aborted: false } },
+        effects: [{ type: 'publish', detailType: 'Release Held' }],
+        reason:
+          "Held again with 10% on green, forward-only: the promote's Finalize failed: AlarmGateFailed: checkout-errors in ALARM",
+      });
+      const heldAgain = transition(promoted, events.Held).next;
+      expect(() => transition(heldAgain, events.Finalized)).toThrow(/held until an operator/);
+      expect(transition(heldAgain, events.Held).kind).toBe('unchanged');
+      expect(transition(heldAgain, events.Promoted).next.control?.promoted).toBe(true);
+    });
+
     it('finalizes a held release only once an operator promoted it, with all traffic on green', () => {
       expect(() => transition(states.Held, events.Finalized)).toThrow(/held until an operator/);
       const promoted = transition(states.Held, events.Promoted);

@@ -203,6 +203,146 @@ describe('operator commands on a held release', () => {
   });
 });
 
+describe('a promoted hold whose Finalize fails past its retries', () => {
+  const finalizeFailure = { Error: 'Lambda.ServiceException', Cause: 'Lambda was unavailable' };
+  // What the workflow hands Rollback then: VerifyHold's answer for the round it promoted.
+  const finalizeFailed = (holdRound: number) => ({
+    release: specOf(shifting),
+    failure: finalizeFailure,
+    holdWait: { holdRound },
+  });
+
+  /** Held, promoted (round 1 answered), and its Finalize failed: Rollback holds it again. */
+  async function aSecondRound(): Promise<FakeWorld> {
+    const world = await aHeldWorld();
+    await operatorCommandStep.run(
+      command('c-1', { command: 'promote', releaseId: id }),
+      world.deps,
+    );
+    const go = await verifyCallbackStep.run(verifyHold(), world.deps);
+    expect(go).toMatchObject({ next: 'go', holdRound: 1 });
+    await rollbackStep.run(finalizeFailed(1), world.deps);
+    return world;
+  }
+
+  it('holds the release again as round 2, saying why, and announces that round once', async () => {
+    const world = await aSecondRound();
+    const again = await rollbackStep.run(finalizeFailed(1), world.deps);
+
+    expect(again).toEqual({
+      phase: 'Held',
+      held: true,
+      reason:
+        "Held again with 10% on green, forward-only: the promote's Finalize failed: Lambda.ServiceException: Lambda was unavailable",
+    });
+    const record = world.ledger.release(id);
+    expect(record.control?.promoted).toBe(false);
+    expect(record.forwardOnly?.holdRound).toBe(2);
+    expect(world.events.types()).toEqual(['Release Held', 'Release Held']);
+    expect(world.events.published.map((event) => event.detail.eventKey)).toEqual([
+      `${id}#held`,
+      `${id}#held#2`,
+    ]);
+    const steps = await world.ledger.listSteps(id);
+    expect(steps.find((step) => step.key === 'hold#2')?.reason).toMatch(
+      /^Held again \(round 2 of the hold\).*round 1's promote went to Finalize, which failed past its retries with Lambda.ServiceException: Lambda was unavailable.*no longer counts/,
+    );
+    expect(world.lock.holderOf('checkout')).toBe(id);
+  });
+
+  it('waits on a token of its own: the earlier promote no longer ends the wait', async () => {
+    const world = await aSecondRound();
+
+    await requestApprovalStep.run(holdWait('round-2-token'), world.deps);
+    const check = await verifyCallbackStep.run(verifyHold(), world.deps);
+
+    expect(await world.approvals.get(`${id}-forward-only-hold-2`)).toMatchObject({
+      status: 'pending',
+      taskToken: 'round-2-token',
+    });
+    expect(await world.approvals.get(`${id}-forward-only-hold`)).toMatchObject({
+      status: 'approved',
+    });
+    expect(world.callbacks.delivered()).toEqual(['succeed:hold-token']);
+    expect(check).toMatchObject({ next: 'wait', forged: true, unbacked: 1 });
+    expect(await world.ledger.timeline(id)).toEqual(
+      expect.arrayContaining(['hold-wait#2:held', 'callback#hold-2#1:failed']),
+    );
+  });
+
+  it('a second promote answers round 2, and the release finalizes', async () => {
+    const world = await aSecondRound();
+    await requestApprovalStep.run(holdWait('round-2-token'), world.deps);
+
+    const outcome = await operatorCommandStep.run(
+      command('c-2', { command: 'promote', releaseId: id }),
+      world.deps,
+    );
+
+    expect(outcome).toMatchObject({ outcome: 'applied' });
+    expect(world.callbacks.delivered()).toEqual(['succeed:hold-token', 'succeed:round-2-token']);
+    expect(await verifyCallbackStep.run(verifyHold(), world.deps)).toMatchObject({
+      next: 'go',
+      holdRound: 2,
+    });
+    await finalizeStep.run({ release: specOf(shifting), colours }, world.deps);
+    expect(world.ledger.release(id)).toMatchObject({ phase: 'Finalized', greenPercent: 100 });
+  });
+
+  it('a redelivered Rollback of round 1 opens no third round once round 2 is promoted', async () => {
+    const world = await aSecondRound();
+    await requestApprovalStep.run(holdWait('round-2-token'), world.deps);
+    await operatorCommandStep.run(
+      command('c-2', { command: 'promote', releaseId: id }),
+      world.deps,
+    );
+
+    await rollbackStep.run(finalizeFailed(1), world.deps);
+    await rollbackStep.run({ release: specOf(shifting), failure: gateFailure }, world.deps);
+
+    expect(world.ledger.release(id)).toMatchObject({
+      phase: 'Held',
+      control: { promoted: true },
+      forwardOnly: { holdRound: 2 },
+    });
+    expect(world.events.types()).toEqual(['Release Held', 'Release Held']);
+  });
+
+  it('keys each round’s Rollback apart, so none replays another’s answer', () => {
+    const keyOf = (input: Parameters<typeof rollbackStep.idempotencyKey>[0]) =>
+      rollbackStep.idempotencyKey(input).index;
+
+    expect(keyOf({ release: specOf(shifting), failure: gateFailure })).toBe(0);
+    expect(keyOf(finalizeFailed(1))).toBe(2);
+    expect(keyOf(finalizeFailed(2))).toBe(3);
+    expect(
+      keyOf({ ...finalizeFailed(2), failure: { Error: 'OperatorAborted', Cause: 'knowingly' } }),
+    ).toBe(1);
+  });
+
+  it('a knowing abort ends round 2’s wait and rolls back', async () => {
+    const world = await aSecondRound();
+    await requestApprovalStep.run(holdWait('round-2-token'), world.deps);
+
+    const outcome = await operatorCommandStep.run(
+      command('c-3', { command: 'abort', releaseId: id, knowingly: true }),
+      world.deps,
+    );
+
+    expect(outcome).toMatchObject({ outcome: 'applied' });
+    expect(outcome.message).toMatch(/the forward-only hold ended now/);
+    expect(world.callbacks.delivered()).toEqual([
+      'succeed:hold-token',
+      'fail:round-2-token:OperatorAborted',
+    ]);
+    const rolledBack = await rollbackStep.run(
+      { release: specOf(shifting), failure: { Error: 'OperatorAborted', Cause: outcome.message } },
+      world.deps,
+    );
+    expect(rolledBack.phase).toBe('RolledBack');
+  });
+});
+
 describe('greenlight rollback after an irreversible migration', () => {
   const finalized: ReleaseRecord = {
     ...shifting,
