@@ -704,7 +704,7 @@ export function summarizeMatrix(report: MatrixReport): string[] {
   }
   const uncovered = report.planned.filter((s) => !report.covered.includes(s));
   lines.push(
-    `Task states covered: ${report.covered.length}/${report.tasks.length}${uncovered.length > 0 ? ` (not: ${uncovered.join(', ')})` : ''}`,
+    `Task states covered: ${report.covered.length}/${report.tasks.length}${report.planned.length < report.tasks.length ? ` (this run aimed at ${report.planned.length}: ${report.planned.join(', ')})` : ''}${uncovered.length > 0 ? ` (not: ${uncovered.join(', ')})` : ''}`,
   );
   if (report.unreached.length > 0) {
     lines.push(`Task states no scenario reaches: ${report.unreached.join(', ')}`);
