@@ -201,6 +201,53 @@ const retryTransient = [
 ];
 
 /**
+ * A Task that hands `functionArn` a callback token (lambda:invoke.waitForTaskToken) and waits
+ * for its answer. The answer decides nothing: what a success carries is dropped (an output near
+ * Step Functions' 256 KB payload quota would fail the execution with States.DataLimitExceeded,
+ * which no Catch matches: "Error handling in Step Functions workflows"), and whatever the token
+ * was answered with goes to `verify`, a state that reads the ledger. Only transient faults are
+ * retried; `catchFirst` takes what the wait's own verdicts (its timeout) mean before that.
+ */
+function callbackWait(input: {
+  functionArn: string;
+  /** The function's payload, besides the token. */
+  payload: Record<string, unknown>;
+  timeout: { TimeoutSeconds: number } | { TimeoutSecondsPath: string };
+  /** Errors of the function retried like transient faults. */
+  retryAlso?: readonly string[];
+  resultPath: string;
+  verify: string;
+  catchFirst?: readonly Record<string, unknown>[];
+}): AslState {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: {
+      FunctionName: input.functionArn,
+      Payload: { ...input.payload, 'taskToken.$': '$$.Task.Token' },
+    },
+    ...input.timeout,
+    Retry: [
+      {
+        ...retryTransient[0],
+        // A timeout is the wait's own verdict, never a transient fault.
+        ErrorEquals: [
+          ...TransientErrors.filter((e) => e !== 'States.Timeout'),
+          ...(input.retryAlso ?? []),
+        ],
+      },
+    ],
+    ResultSelector: { answered: 'success' },
+    ResultPath: input.resultPath,
+    Catch: [
+      ...(input.catchFirst ?? []),
+      { ErrorEquals: ['States.ALL'], ResultPath: input.resultPath, Next: input.verify },
+    ],
+    Next: input.verify,
+  };
+}
+
+/**
  * Rollback must not give up easily: it is what puts users back on a known-good colour. Errors
  * that the same input would raise again are not retried: ten tries would only delay the
  * failure an operator has to see.
@@ -613,39 +660,14 @@ function eventBake(
         {
           StartAt: ReleaseState.WatchGates,
           States: {
-            [ReleaseState.WatchGates]: {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-              Parameters: {
-                FunctionName: arns[ReleaseFunction.StartBake],
-                Payload: {
-                  'release.$': '$.release',
-                  'colours.$': '$.colours',
-                  'step.$': '$.step',
-                  'taskToken.$': '$$.Task.Token',
-                },
-              },
-              // Longer than any bake (at most a day): only a lost EndBake ever reaches it.
-              TimeoutSeconds: 86_400 + 900,
-              Retry: [
-                {
-                  ...retryTransient[0],
-                  ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
-                },
-              ],
-              // As for approvals: a success's output is not kept (DataLimitExceeded).
-              ResultSelector: { answered: 'success' },
-              ResultPath: '$.callback',
-              // Whatever the token was answered with, the ledger decides (VerifyBake).
-              Catch: [
-                {
-                  ErrorEquals: ['States.ALL'],
-                  ResultPath: '$.callback',
-                  Next: ReleaseState.VerifyBake,
-                },
-              ],
-              Next: ReleaseState.VerifyBake,
-            },
+            // Longer than any bake (at most a day): only a lost EndBake ever reaches it.
+            [ReleaseState.WatchGates]: callbackWait({
+              functionArn: arns[ReleaseFunction.StartBake],
+              payload: { 'release.$': '$.release', 'colours.$': '$.colours', 'step.$': '$.step' },
+              timeout: { TimeoutSeconds: 86_400 + 900 },
+              resultPath: '$.callback',
+              verify: ReleaseState.VerifyBake,
+            }),
             // Throws what the ledger records (AlarmGateFailed, OperatorAborted,
             // OperatorPromoted), which fails the branch and so ends the bake now; an answer the
             // ledger does not back is recorded and the watch starts again, with the same end.
@@ -702,36 +724,13 @@ function holdStates(
       ResultPath: '$.holdWait',
       Next: ReleaseState.Held,
     },
-    [ReleaseState.Held]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: {
-        FunctionName: arns[ReleaseFunction.RequestApproval],
-        Payload: {
-          'release.$': '$.release',
-          'colours.$': '$.colours',
-          stage: 'forward-only-hold',
-          'taskToken.$': '$$.Task.Token',
-        },
-      },
-      TimeoutSeconds: HoldSeconds,
-      Retry: [
-        {
-          ...retryTransient[0],
-          ErrorEquals: TransientErrors.filter((e) => e !== 'States.Timeout'),
-        },
-      ],
-      ResultSelector: { answered: 'success' },
-      ResultPath: '$.holdCallback',
-      Catch: [
-        {
-          ErrorEquals: ['States.ALL'],
-          ResultPath: '$.holdCallback',
-          Next: ReleaseState.VerifyHold,
-        },
-      ],
-      Next: ReleaseState.VerifyHold,
-    },
+    [ReleaseState.Held]: callbackWait({
+      functionArn: arns[ReleaseFunction.RequestApproval],
+      payload: { 'release.$': '$.release', 'colours.$': '$.colours', stage: 'forward-only-hold' },
+      timeout: { TimeoutSeconds: HoldSeconds },
+      resultPath: '$.holdCallback',
+      verify: ReleaseState.VerifyHold,
+    }),
     [ReleaseState.VerifyHold]: task(ReleaseFunction.VerifyCallback, {
       Parameters: {
         'release.$': '$.release',
@@ -809,43 +808,19 @@ function approvalStates(
       ResultPath: '$.approvalWait',
       Next: names.request,
     },
-    [names.request]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: {
-        FunctionName: arns[ReleaseFunction.RequestApproval],
-        Payload: {
-          'release.$': '$.release',
-          'colours.$': '$.colours',
-          stage: input.stage,
-          'taskToken.$': '$$.Task.Token',
-        },
-      },
+    [names.request]: callbackWait({
+      functionArn: arns[ReleaseFunction.RequestApproval],
+      payload: { 'release.$': '$.release', 'colours.$': '$.colours', stage: input.stage },
       // Read from the state input, as Step Functions does (the local cloud emulates that).
-      TimeoutSecondsPath: '$.approvalWait.timeoutSeconds',
-      Retry: [
-        {
-          ...retryTransient[0],
-          // A timeout is the approval's own verdict, never a transient fault.
-          ErrorEquals: [
-            ...TransientErrors.filter((e) => e !== 'States.Timeout'),
-            ErrorName.SlackApiFailed,
-          ],
-        },
-      ],
-      // What a success carries is not kept: the ledger decides, and an output near Step
-      // Functions' 256 KB payload quota would fail the execution with States.DataLimitExceeded,
-      // which no Catch matches ("Error handling in Step Functions workflows").
-      ResultSelector: { answered: 'success' },
-      ResultPath: input.resultPath,
-      // Whatever the token was answered with, the ledger decides (VerifyApproval); only
-      // Step Functions' own timer is taken at its word.
-      Catch: [
+      timeout: { TimeoutSecondsPath: '$.approvalWait.timeoutSeconds' },
+      retryAlso: [ErrorName.SlackApiFailed],
+      resultPath: input.resultPath,
+      verify: names.verify,
+      // Only Step Functions' own timer is taken at its word.
+      catchFirst: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.failure', Next: names.timedOut },
-        { ErrorEquals: ['States.ALL'], ResultPath: input.resultPath, Next: names.verify },
       ],
-      Next: names.verify,
-    },
+    }),
     [names.verify]: task(ReleaseFunction.VerifyCallback, {
       Parameters: {
         'release.$': '$.release',
