@@ -20,6 +20,7 @@ import {
   type MigrationState,
   type ReleaseRecord,
   type ReleaseSpec,
+  type StepRecord,
   type TestEvidence,
 } from '../core/records.ts';
 import { ReleaseEventType } from '../core/transitions.ts';
@@ -261,7 +262,9 @@ async function applyIrreversible(
   // The workflow asks the approvers first; an unapproved irreversible migration never runs,
   // whatever path led here.
   const approvalKey = `approval#${ApprovalStage.BeforeMigration}`;
-  const approved = (await deps.ledger.listSteps(release.releaseId)).some(
+  // The timeline, read once: the approval and the plan its approvers saw are both in it.
+  const timeline = await deps.ledger.listSteps(release.releaseId);
+  const approved = timeline.some(
     (step) => step.key === approvalKey && step.outcome === 'succeeded',
   );
   if (!approved) {
@@ -286,7 +289,7 @@ async function applyIrreversible(
       `Migration ${migration.id} is already applied (the runner's status): not applied again`,
     );
   } else {
-    await assertPlanAsApproved(release, migration, call, deps);
+    await assertPlanAsApproved(migration, timeline, call);
     let applied: MigrationRunnerReply;
     try {
       applied = await call.ask(MigrationAction.Apply, 'migrate-apply');
@@ -332,14 +335,12 @@ async function applyIrreversible(
  * approved. Refused before the release is forward-only, so it rolls back as usual.
  */
 async function assertPlanAsApproved(
-  release: ReleaseSpec,
   migration: ReleaseMigration,
+  timeline: readonly StepRecord[],
   call: ReturnType<typeof runnerCall>,
-  deps: MigrateDependencies,
 ): Promise<void> {
-  const shown = (await deps.ledger.listSteps(release.releaseId)).find(
-    (step) => step.key === 'migrate-plan' && step.outcome === 'succeeded',
-  )?.evidence?.migration?.reply?.planSha256;
+  const shown = timeline.find((step) => step.key === 'migrate-plan' && step.outcome === 'succeeded')
+    ?.evidence?.migration?.reply?.planSha256;
   const now = await call.ask(MigrationAction.Plan, 'migrate-plan-check');
   const digest = planDigest(now.statements ?? []);
   if (shown === digest) return;
