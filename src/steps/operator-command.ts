@@ -391,7 +391,8 @@ async function revert(
 ): Promise<Applied> {
   const service = await deps.registry.find(command.service);
   if (!service) throw new CommandRefused(`Service "${command.service}" is not registered`);
-  const [latest] = await deps.ledger.listReleases(service.name, 1);
+  // Newest first: the release to roll back, then the ones before it (blue's build among them).
+  const [latest, ...older] = await deps.ledger.listReleases(service.name, ReleasesSearched);
   if (!latest) throw new CommandRefused(`${service.name} has no release to roll back`);
   const refuse = (why: string) => new CommandRefused(why, latest.releaseId);
   if (latest.phase !== ReleasePhase.Finalized) {
@@ -410,7 +411,7 @@ async function revert(
   }
   // An irreversible migration since blue's release left data blue's code may not fit, warm or
   // re-provisioned alike: only a knowing rollback goes back over it.
-  const irreversible = await irreversibleSinceBlue(deps, latest);
+  const irreversible = irreversibleSinceBlue(latest, older);
   let knowing = '';
   if (irreversible?.forwardOnly) {
     const what = `irreversible migration ${irreversible.forwardOnly.migrationId} ran in ${irreversible.releaseId} at ${irreversible.forwardOnly.since}, after the build blue runs`;
@@ -440,7 +441,7 @@ async function revert(
       if (!isVersionGone(error)) throw error;
     }
   }
-  return reprovisionBlue(command, service, latest, blue.note, deps);
+  return reprovisionBlue(command, service, latest, older, blue.note, deps);
 }
 
 /**
@@ -448,13 +449,11 @@ async function revert(
  * release before it, i.e. since the build blue runs, whose irreversible migration ran: the
  * ledger records it on the release (`forwardOnly`, set by the migrate step).
  */
-async function irreversibleSinceBlue(
-  deps: OperatorCommandDependencies,
+function irreversibleSinceBlue(
   latest: ReleaseRecord,
-): Promise<ReleaseRecord | undefined> {
+  older: readonly ReleaseRecord[],
+): ReleaseRecord | undefined {
   if (latest.forwardOnly) return latest;
-  const releases = await deps.ledger.listReleases(latest.service, ReleasesSearched);
-  const older = releases.slice(releases.findIndex((r) => r.releaseId === latest.releaseId) + 1);
   for (const release of older) {
     if (release.phase === ReleasePhase.Finalized) return undefined;
     if (release.forwardOnly) return release;
@@ -560,11 +559,10 @@ async function reprovisionBlue(
   command: Extract<OperatorCommandV1, { command: 'rollback' }>,
   service: ServiceConfig,
   latest: ReleaseRecord,
+  older: readonly ReleaseRecord[],
   note: string,
   deps: OperatorCommandDependencies,
 ): Promise<Applied> {
-  const releases = await deps.ledger.listReleases(latest.service, ReleasesSearched);
-  const older = releases.slice(releases.findIndex((r) => r.releaseId === latest.releaseId) + 1);
   const previous = older.find((r) => r.phase === ReleasePhase.Finalized);
   if (!previous) {
     throw new CommandRefused(
